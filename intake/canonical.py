@@ -1,0 +1,30 @@
+"""Canonical JSON for everything that is signed or committed to.
+
+Sorted keys, no insignificant whitespace, UTF-8. Floats are refused rather
+than canonicalised: with integers and strings only, this output is also the
+RFC 8785 (JCS) form, so other tools can reproduce the exact signed bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def canonical_json(value: Any) -> bytes:
+    _refuse_floats(value)
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.encode("utf-8")
+
+
+def _refuse_floats(value: Any) -> None:
+    if isinstance(value, float):
+        raise TypeError("canonical JSON carries no floats; use integers or strings")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError("canonical JSON object keys must be strings")
+            _refuse_floats(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _refuse_floats(item)

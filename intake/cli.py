@@ -1,0 +1,139 @@
+"""Argument parsing only: every command is carried out in intake.commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from intake import __version__, commands
+from intake.errors import IntakeError
+
+DESCRIPTION = """\
+Take in documents and photos as sealed evidence, keep a signed append-only
+custody ledger, and prove it has not been altered.
+
+Passphrases are read from the terminal, from --passphrase-file FILE, or from
+the INTAKE_PASSPHRASE environment variable; never from the command line.
+Exit codes: 0 success, 1 a check failed, 2 usage error or unusable input.
+"""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as the single line the command-line contract promises."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"intake: error: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(2)
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--vault", type=Path, default=default, metavar="DIR",
+                        help="the vault directory (default: $INTAKE_VAULT, else your user data folder)")
+    parser.add_argument("--passphrase-file", type=Path, default=default, metavar="FILE",
+                        help="read the passphrase from the first line of FILE (for scripts)")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="show a traceback on unexpected errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="intake", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"intake {__version__}")
+    _common(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    _add_init(sub)
+    _add_keys(sub)
+    _add_add(sub)
+    _add_ledger(sub)
+    return parser
+
+
+def _command(sub: argparse._SubParsersAction, name: str, help_text: str, description: str | None = None) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help_text, description=description or help_text)
+    _common(parser, suppress=True)
+    return parser
+
+
+def _add_init(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "init", "create a vault and a new pseudonymous identity",
+                 "Create a vault and an identity (Ed25519 signing key, age X25519 key), sealed under a passphrase.")
+    p.add_argument("--name", default="custodian", metavar="PSEUDONYM", help="a pseudonym, never your real name")
+    p.add_argument("--write-only", action="store_true",
+                   help="field vault: seal only to the --recipient editors; this device cannot read what it takes in")
+    p.add_argument("--recipient", type=Path, action="append", default=[], metavar="FILE",
+                   help="an editor's public identity file (from `intake keys export`); repeatable")
+    p.set_defaults(handler=commands.init)
+
+
+def _add_keys(sub: argparse._SubParsersAction) -> None:
+    keys = _command(sub, "keys", "show, export and manage identities and recipients")
+    actions = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True, parser_class=OneLineParser)
+    show = _command(actions, "show", "fingerprints of this vault's identity, as hex and as words")
+    show.set_defaults(handler=commands.keys_show)
+    export = _command(actions, "export", "write this vault's public identity to a file to give to others")
+    export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    export.set_defaults(handler=commands.keys_export)
+    add = _command(actions, "add-recipient", "seal everything from now on also to an editor's public identity")
+    add.add_argument("file", type=Path, metavar="FILE", help="the editor's public identity file")
+    add.add_argument("--yes", action="store_true", help="do not ask to confirm the fingerprint words")
+    add.set_defaults(handler=commands.keys_add_recipient)
+    listing = _command(actions, "list", "this vault's identity and the recipients it seals to")
+    listing.set_defaults(handler=commands.keys_list)
+
+
+def _add_add(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "add", "take files or folders into the vault as sealed evidence",
+                 "Hash (SHA-256, SHA-512), seal and record each file with a signed `received` entry. "
+                 "Folders are walked; symbolic links inside them are skipped. Prints one item id per file.")
+    p.add_argument("paths", type=Path, nargs="+", metavar="FILE|DIR")
+    p.add_argument("--note", metavar="TEXT", help="a note kept, sealed, in each file's custody entry")
+    p.set_defaults(handler=commands.add)
+
+
+def _add_ledger(sub: argparse._SubParsersAction) -> None:
+    ledger = _command(sub, "ledger", "show, verify and checkpoint the custody ledger")
+    actions = ledger.add_subparsers(dest="ledger_command", metavar="ACTION", required=True, parser_class=OneLineParser)
+    show = _command(actions, "show", "list custody entries (needs the passphrase)")
+    show.add_argument("--json", action="store_true", help="machine-readable output (docs/cli.md)")
+    show.set_defaults(handler=commands.ledger_show)
+    verify = _command(actions, "verify", "check the ledger has not been altered",
+                      "Without a passphrase: the Merkle tree, every checkpoint signature and consistency. "
+                      "With one (file, environment, or typed; press Enter to skip): also every entry's "
+                      "signature and links. Exit 0 when all holds, 1 naming the first bad entry.")
+    verify.add_argument("--against", type=Path, metavar="CHECKPOINT",
+                        help="a checkpoint saved earlier (`intake ledger checkpoint > FILE`): detects rollback and truncation")
+    verify.set_defaults(handler=commands.ledger_verify)
+    checkpoint = _command(actions, "checkpoint", "print the latest signed checkpoint (C2SP tlog-checkpoint)")
+    checkpoint.set_defaults(handler=commands.ledger_checkpoint)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write("intake: error: a command is needed (see `intake --help`)\n")
+        return 2
+    try:
+        return args.handler(args)
+    except IntakeError as error:
+        sys.stderr.write(f"intake: error: {error}\n")
+        return error.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("intake: error: interrupted; the vault holds only what was reported as done\n")
+        return 130
+    except Exception as error:  # the contract: no traceback reaches a user
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"intake: error: unexpected {type(error).__name__}; run again with --debug for details\n")
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

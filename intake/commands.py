@@ -1,0 +1,237 @@
+"""What each command does, in terms of the library; output formatting lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+from intake import passphrase
+from intake.errors import CheckFailed, IntakeError
+from intake.ledger.audit import AuditReport, audit, audit_against
+from intake.ledger.entries import CustodyEntry
+from intake.pipeline import collect_sources, receive
+from intake.vault import Vault, check_passphrase, create_vault
+from keys.identity import IdentityError, PublicIdentity
+from keys.keystore import Keyring
+
+ENV_VAULT = "INTAKE_VAULT"
+
+
+def vault_root(args: argparse.Namespace) -> Path:
+    if args.vault is not None:
+        return args.vault
+    if os.environ.get(ENV_VAULT):
+        return Path(os.environ[ENV_VAULT])
+    return platformdirs.user_data_path("intake") / "vault"
+
+
+def _open(args: argparse.Namespace) -> Vault:
+    return Vault.open(vault_root(args))
+
+
+def _unlock(args: argparse.Namespace, vault: Vault) -> Keyring:
+    return vault.unlock(passphrase.obtain(args.passphrase_file))
+
+
+def _read_identity_file(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+        PublicIdentity.from_text(text)
+    except (OSError, UnicodeDecodeError) as error:
+        raise IntakeError(f"cannot read the identity file {path}") from error
+    except IdentityError as error:
+        raise IntakeError(f"{path}: {error}") from error
+    return text
+
+
+def init(args: argparse.Namespace) -> int:
+    root = vault_root(args)
+    recipients = tuple(_read_identity_file(path) for path in args.recipient)
+    secret = check_passphrase(passphrase.obtain(args.passphrase_file, "New vault passphrase: ", confirm=True))
+    vault = create_vault(root, args.name, secret, args.write_only, recipients)
+    public = vault.public_keys()
+    print(f"created vault {root}")
+    print(f"fingerprint  {_grouped(public.fingerprint_hex)}")
+    print(f"words        {public.words}")
+    if args.write_only:
+        print(f"write-only: sealed to {len(recipients)} editor(s); this device cannot open what it takes in")
+    print("keep the passphrase safe: without it nothing in this vault can be recovered")
+    return 0
+
+
+def _grouped(hex_text: str) -> str:
+    return " ".join(hex_text[i:i + 4] for i in range(0, len(hex_text), 4))
+
+
+def _describe(identity: PublicIdentity, label: str) -> list[str]:
+    return [
+        f"{label}  {identity.name}",
+        f"  fingerprint  {_grouped(identity.fingerprint_hex)}",
+        f"  words        {identity.words}",
+    ]
+
+
+def keys_show(args: argparse.Namespace) -> int:
+    vault = _open(args)
+    keyring = _unlock(args, vault)
+    public = keyring.public
+    lines = _describe(public, "identity")
+    lines.append(f"  ed25519      {public.signing_key.hex()}")
+    lines.append(f"  age          {public.age_recipient}")
+    lines.append(f"  ledger       {vault.config.origin}")
+    mode = "normal (seals to itself and its recipients)" if keyring.can_open_sealed else (
+        "write-only (seals to its recipients only; cannot open what it takes in)")
+    lines.append(f"  vault mode   {mode}")
+    print("\n".join(lines))
+    return 0
+
+
+def keys_export(args: argparse.Namespace) -> int:
+    vault = _open(args)
+    keyring = _unlock(args, vault)
+    try:
+        with open(args.output, "x", encoding="utf-8") as handle:
+            handle.write(keyring.secret.export_public())
+    except FileExistsError as error:
+        raise IntakeError(f"{args.output} already exists; choose another -o FILE") from error
+    except OSError as error:
+        raise IntakeError(f"cannot write {args.output} ({error.strerror})") from error
+    os.chmod(args.output, 0o644)
+    print(f"wrote public identity to {args.output}")
+    print(f"words  {keyring.public.words}")
+    return 0
+
+
+def keys_add_recipient(args: argparse.Namespace) -> int:
+    text = _read_identity_file(args.file)
+    identity = PublicIdentity.from_text(text)
+    vault = _open(args)
+    keyring = _unlock(args, vault)
+    print("\n".join(_describe(identity, "recipient")))
+    if not args.yes and sys.stdin.isatty():
+        answer = input("Do these words match the ones the editor read to you? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise IntakeError("not added: the fingerprint was not confirmed")
+    if identity.fingerprint == keyring.public.fingerprint:
+        raise IntakeError("that is this vault's own identity")
+    with vault.locked():
+        keyring = _unlock_again(args, vault, keyring)
+        vault.save_policy(keyring, keyring.policy.with_recipient(text))
+    print(f"added recipient {identity.name}: everything sealed from now on also opens with their key")
+    return 0
+
+
+def _unlock_again(args: argparse.Namespace, vault: Vault, keyring: Keyring) -> Keyring:
+    """Re-read the policy under the lock, so a concurrent change is not lost."""
+    return Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
+
+
+def keys_list(args: argparse.Namespace) -> int:
+    vault = _open(args)
+    keyring = _unlock(args, vault)
+    lines = _describe(keyring.public, "identity (self)" if keyring.can_open_sealed else "identity (not a recipient)")
+    for recipient in keyring.policy.recipients:
+        lines.extend(_describe(recipient, "recipient"))
+    if not keyring.policy.recipients:
+        lines.append("no other recipients: only this vault can open what it seals")
+    print("\n".join(lines))
+    return 0
+
+
+def add(args: argparse.Namespace) -> int:
+    sources = collect_sources(args.paths)
+    vault = _open(args)
+    keyring = _unlock(args, vault)
+    progress = _progress_printer() if sys.stderr.isatty() else None
+    with vault.locked(), vault.ledger() as ledger:
+        for source in sources:
+            received = receive(source, ledger, keyring, vault.blobs, args.note, progress)
+            print(f"{received.item}  {received.media_type}  {received.name}", flush=True)
+    return 0
+
+
+def _progress_printer():
+    last: dict[str, int] = {}
+
+    def show(name: str, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        if last.get(name) != percent:
+            last[name] = percent
+            end = "\n" if percent >= 100 else ""
+            sys.stderr.write(f"\r  sealing {name[-50:]}  {percent:3d}%{end}")
+            sys.stderr.flush()
+
+    return show
+
+
+def _audit(args: argparse.Namespace, vault: Vault, keyring: Keyring | None) -> AuditReport:
+    with vault.locked(exclusive=False), vault.ledger() as ledger:
+        if getattr(args, "against", None) is not None:
+            return audit_against(ledger.store, vault.config.origin, vault.verifier, _read_text(args.against))
+        return audit(ledger.store, vault.config.origin, vault.verifier, keyring)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise IntakeError(f"cannot read {path}") from error
+
+
+def ledger_verify(args: argparse.Namespace) -> int:
+    vault = _open(args)
+    secret = None
+    if args.against is None:
+        secret = passphrase.optional(args.passphrase_file, "Passphrase to also open every entry (Enter to skip): ")
+    keyring = vault.unlock(secret) if secret is not None else None
+    report = _audit(args, vault, keyring)
+    for line in report.checked:
+        print(f"ok    {line}")
+    if keyring is None and args.against is None:
+        print("note  entries were not opened (no passphrase): their signatures and links were not checked")
+    if not report.ok:
+        raise CheckFailed(f"ledger verification failed: {report.failure}")
+    print("ledger verified")
+    return 0
+
+
+def ledger_show(args: argparse.Namespace) -> int:
+    vault = _open(args)
+    keyring = _unlock(args, vault)
+    if not keyring.can_open_sealed:
+        raise IntakeError("this is a write-only field vault: its entries are sealed to the editors and cannot be shown here")
+    report = _audit(args, vault, keyring)
+    if not report.ok:
+        raise CheckFailed(f"ledger verification failed: {report.failure}")
+    if args.json:
+        json.dump({"entries": [e.to_dict() for e in report.entries]}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_entries(report.entries)
+    return 0
+
+
+def _print_entries(entries: list[CustodyEntry]) -> None:
+    if not entries:
+        print("the ledger is empty")
+    for entry in entries:
+        subject = entry.outputs[0] if entry.outputs else {}
+        name = subject.get("name", "")
+        digest = str(subject.get("sha256", ""))[:16]
+        note = f"  note: {entry.note}" if entry.note else ""
+        print(f"{entry.seq:>5}  {entry.time}  {entry.action:<11} {entry.item}  {digest}  {name}{note}")
+
+
+def ledger_checkpoint(args: argparse.Namespace) -> int:
+    vault = _open(args)
+    with vault.locked(exclusive=False), vault.ledger() as ledger:
+        note = ledger.latest_checkpoint()
+    if note is None:
+        raise IntakeError("the ledger is empty: there is no checkpoint yet (add a file first)")
+    sys.stdout.write(note)
+    return 0

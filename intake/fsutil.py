@@ -1,0 +1,48 @@
+"""Durable, atomic file writes: a reader sees the old file or the new one, never half."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def partial_path(final: Path) -> Path:
+    """Where a file is written before it is renamed into place."""
+    return final.with_name(f".partial-{secrets.token_hex(8)}-{final.name}")
+
+
+def create_private(path: Path) -> int:
+    """Open a new file 0600, refusing to follow or reuse anything already there."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    partial = partial_path(path)
+    fd = create_private(partial)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def make_private_dir(path: Path) -> None:
+    path.mkdir(mode=PRIVATE_DIR, parents=False, exist_ok=False)
+    os.chmod(path, PRIVATE_DIR)

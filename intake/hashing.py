@@ -1,0 +1,68 @@
+"""Streaming SHA-256 and SHA-512: every byte read once, memory flat."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Digests:
+    sha256: str
+    sha512: str
+    size: int
+
+    def to_dict(self) -> dict[str, str | int]:
+        return {"sha256": self.sha256, "sha512": self.sha512, "size": self.size}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Digests":
+        return cls(sha256=str(data["sha256"]), sha512=str(data["sha512"]), size=int(data["size"]))
+
+
+class DigestingReader(io.RawIOBase):
+    """A read-only stream that hashes what passes through it.
+
+    Handing this to a consumer (the age encryptor) lets one pass over the file
+    both seal it and hash it.
+    """
+
+    def __init__(self, source: BinaryIO, on_progress: Callable[[int], None] | None = None) -> None:
+        self._source = source
+        self._sha256 = hashlib.sha256()
+        self._sha512 = hashlib.sha512()
+        self._size = 0
+        self._on_progress = on_progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        chunk = self._source.read(len(buffer))
+        count = len(chunk)
+        buffer[:count] = chunk
+        self._sha256.update(chunk)
+        self._sha512.update(chunk)
+        self._size += count
+        if self._on_progress is not None and count:
+            self._on_progress(self._size)
+        return count
+
+    def digests(self) -> Digests:
+        return Digests(self._sha256.hexdigest(), self._sha512.hexdigest(), self._size)
+
+
+def digest_stream(source: BinaryIO) -> Digests:
+    reader = DigestingReader(source)
+    while reader.read(CHUNK):
+        pass
+    return reader.digests()
+
+
+def digest_bytes(data: bytes) -> Digests:
+    return digest_stream(io.BytesIO(data))

@@ -1,0 +1,131 @@
+"""Custody entries: the schema, their signatures and their commitments.
+
+One entry per action. An entry is canonical JSON signed by the custodian's
+Ed25519 key; the signed entry is sealed with age. The ledger's Merkle leaf is
+a salted commitment to the signed entry plus the hash of the sealed bytes, so
+the tree (public) says nothing about the content, yet pins every stored byte.
+docs/ledger.md describes every field.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from intake.canonical import canonical_json
+
+ACTIONS = frozenset({"received", "sanitized", "signed", "transferred", "exported", "verified", "note"})
+ENTRY_DOMAIN = b"intake-entry/v1\n"
+COMMIT_DOMAIN = b"intake-commit/v1\n"
+SCHEMA_VERSION = 1
+
+
+class EntryError(ValueError):
+    """A stored entry does not parse as a custody entry."""
+
+
+def new_id(prefix: str) -> str:
+    return prefix + base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a caller knows about an action; the ledger adds the rest on append."""
+
+    action: str
+    item: str
+    inputs: tuple[dict[str, Any], ...] = ()
+    outputs: tuple[dict[str, Any], ...] = ()
+    parents: tuple[str, ...] = ()
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise EntryError(f"unknown custody action {self.action!r}")
+
+
+@dataclass(frozen=True)
+class CustodyEntry:
+    id: str
+    seq: int
+    prev: str
+    action: str
+    item: str
+    actor: str
+    time: str
+    tool: str
+    inputs: tuple[dict[str, Any], ...] = ()
+    outputs: tuple[dict[str, Any], ...] = ()
+    parents: tuple[str, ...] = ()
+    note: str | None = None
+    v: int = field(default=SCHEMA_VERSION)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": self.v,
+            "id": self.id,
+            "seq": self.seq,
+            "prev": self.prev,
+            "action": self.action,
+            "item": self.item,
+            "actor": self.actor,
+            "time": self.time,
+            "tool": self.tool,
+            "inputs": list(self.inputs),
+            "outputs": list(self.outputs),
+            "parents": list(self.parents),
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CustodyEntry":
+        expected = set(cls.__dataclass_fields__)
+        if not isinstance(data, dict) or set(data) != expected:
+            raise EntryError("an entry has missing or unknown fields")
+        if data["v"] != SCHEMA_VERSION or data["action"] not in ACTIONS:
+            raise EntryError("an entry has an unknown version or action")
+        return cls(
+            **{**data, "inputs": tuple(data["inputs"]), "outputs": tuple(data["outputs"]),
+               "parents": tuple(data["parents"])}
+        )
+
+    def signed_bytes(self) -> bytes:
+        return ENTRY_DOMAIN + canonical_json(self.to_dict())
+
+
+@dataclass(frozen=True)
+class SignedEntry:
+    entry: CustodyEntry
+    signature: bytes
+    salt: bytes
+
+    def commitment(self) -> bytes:
+        """A hiding commitment: without the salt, guessing the entry confirms nothing."""
+        return hashlib.sha256(COMMIT_DOMAIN + self.salt + self.entry.signed_bytes() + self.signature).digest()
+
+    def to_bytes(self) -> bytes:
+        return canonical_json({
+            "entry": self.entry.to_dict(),
+            "salt": self.salt.hex(),
+            "signature": base64.b64encode(self.signature).decode("ascii"),
+        })
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "SignedEntry":
+        try:
+            document = json.loads(data)
+            entry = CustodyEntry.from_dict(document["entry"])
+            salt = bytes.fromhex(document["salt"])
+            signature = base64.b64decode(document["signature"], validate=True)
+        except (ValueError, KeyError, TypeError) as error:
+            raise EntryError("a sealed record does not hold a custody entry") from error
+        return cls(entry, signature, salt)
+
+
+def leaf_data(commitment: bytes, sealed: bytes) -> bytes:
+    """The Merkle leaf: commitment to the content, digest of the stored bytes."""
+    return commitment + hashlib.sha256(sealed).digest()

@@ -1,0 +1,82 @@
+"""The custody ledger: append signed, sealed entries; prove what it holds.
+
+Each append is one SQLite transaction that stores the entry and the signed
+checkpoint of the new tree, so every tree size has exactly one checkpoint and
+a tampered row is pinned to the first checkpoint it breaks.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from intake import __version__
+from intake.ledger import merkle
+from intake.ledger.checkpoint import Checkpoint
+from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, leaf_data, new_id
+from intake.ledger.note import Signer, Verifier, sign
+from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
+from intake.seal import seal
+from keys.keystore import Keyring
+
+TOOL = f"intake/{__version__}"
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def leaf_hashes(entries: list[StoredEntry]) -> list[bytes]:
+    return [merkle.leaf_hash(leaf_data(e.commitment, e.sealed)) for e in entries]
+
+
+@dataclass(frozen=True)
+class Ledger:
+    store: LedgerStore
+    origin: str
+    verifier: Verifier
+
+    def append(self, draft: Draft, keyring: Keyring) -> CustodyEntry:
+        with self.store.transaction():
+            hashes = leaf_hashes(self.store.entries())
+            entry = self._complete(draft, keyring, seq=len(hashes), prev=merkle.root(hashes))
+            signed = SignedEntry(entry, keyring.secret.sign(entry.signed_bytes()), secrets.token_bytes(32))
+            sealed = seal(signed.to_bytes(), keyring.seal_recipients())
+            stored = StoredEntry(entry.seq, signed.commitment(), sealed)
+            hashes.append(merkle.leaf_hash(leaf_data(stored.commitment, stored.sealed)))
+            checkpoint = Checkpoint(self.origin, len(hashes), merkle.root(hashes))
+            note = sign(checkpoint.to_text(), [Signer(self.origin, keyring.secret.signing_key)])
+            self.store.insert(stored, StoredCheckpoint(checkpoint.size, note))
+        return entry
+
+    def _complete(self, draft: Draft, keyring: Keyring, seq: int, prev: bytes) -> CustodyEntry:
+        return CustodyEntry(
+            id=new_id("ent_"),
+            seq=seq,
+            prev=prev.hex(),
+            action=draft.action,
+            item=draft.item,
+            actor=keyring.public.fingerprint_hex,
+            time=utc_now(),
+            tool=TOOL,
+            inputs=draft.inputs,
+            outputs=draft.outputs,
+            parents=draft.parents,
+            note=draft.note,
+        )
+
+    def latest_checkpoint(self) -> str | None:
+        checkpoints = self.store.checkpoints()
+        return checkpoints[-1].note if checkpoints else None
+
+    def size(self) -> int:
+        return self.store.count()
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        hashes = leaf_hashes(self.store.entries())
+        return merkle.inclusion_proof(index, hashes[: len(hashes) if size is None else size])
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        hashes = leaf_hashes(self.store.entries())
+        return merkle.consistency_proof(old_size, hashes[: len(hashes) if new_size is None else new_size])

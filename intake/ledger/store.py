@@ -1,0 +1,139 @@
+"""SQLite storage of the ledger: two tables, nothing in the clear.
+
+entries(idx, commitment, sealed) and checkpoints(size, note). Every value is
+either random-looking (commitment, age ciphertext) or public by design (a
+signed checkpoint). Appends are single transactions: a crash leaves the
+ledger as it was before the append or after it, never between.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from intake.errors import CheckFailed, IntakeError
+from intake.fsutil import PRIVATE_FILE
+
+_SCHEMA = (
+    "CREATE TABLE entries (idx INTEGER PRIMARY KEY, commitment BLOB NOT NULL, sealed BLOB NOT NULL)",
+    "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL)",
+)
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    idx: int
+    commitment: bytes
+    sealed: bytes
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    size: int
+    note: str
+
+
+class LedgerStore:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    @classmethod
+    def create(cls, path: Path) -> "LedgerStore":
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE))
+        store = cls(_connect(path))
+        with store._db:
+            for statement in _SCHEMA:
+                store._db.execute(statement)
+        return store
+
+    @classmethod
+    def open(cls, path: Path) -> "LedgerStore":
+        if not path.is_file():
+            raise IntakeError(f"the vault has no ledger at {path}; is this a vault?")
+        return cls(_connect(path))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def entries(self) -> list[StoredEntry]:
+        rows = self._query("SELECT idx, commitment, sealed FROM entries ORDER BY idx")
+        return [
+            StoredEntry(_as_int(i, where), _as_bytes(c, where), _as_bytes(s, where))
+            for position, (i, c, s) in enumerate(rows)
+            for where in (f"entry row {position}",)
+        ]
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        rows = self._query("SELECT size, note FROM checkpoints ORDER BY size")
+        return [
+            StoredCheckpoint(_as_int(size, where), _as_text(note, where))
+            for position, (size, note) in enumerate(rows)
+            for where in (f"checkpoint row {position}",)
+        ]
+
+    def count(self) -> int:
+        return int(self._query("SELECT count(*) FROM entries")[0][0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE: the append reads the tree and writes in one step."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as error:
+            raise IntakeError(f"the ledger could not be written ({error}); nothing was recorded") from error
+
+    def insert(self, entry: StoredEntry, checkpoint: StoredCheckpoint) -> None:
+        self._db.execute(
+            "INSERT INTO entries (idx, commitment, sealed) VALUES (?, ?, ?)",
+            (entry.idx, entry.commitment, entry.sealed),
+        )
+        self._db.execute(
+            "INSERT INTO checkpoints (size, note) VALUES (?, ?)", (checkpoint.size, checkpoint.note)
+        )
+
+    def _query(self, sql: str) -> list[tuple]:
+        try:
+            return self._db.execute(sql).fetchall()
+        except sqlite3.Error as error:
+            raise CheckFailed(f"the ledger database is damaged ({error})") from error
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        connection = sqlite3.connect(path, isolation_level=None, timeout=60)
+        connection.execute("PRAGMA journal_mode=DELETE")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA secure_delete=ON")
+    except sqlite3.Error as error:
+        raise CheckFailed(f"the ledger database cannot be opened ({error})") from error
+    return connection
+
+
+# A tampered cell may change type (SQLite is dynamically typed); such a value
+# must surface as a failed check, not as a traceback.
+def _as_int(value: object, where: str) -> int:
+    if type(value) is not int:
+        raise CheckFailed(f"{where} of the ledger holds a value of the wrong type: it was altered")
+    return value
+
+
+def _as_bytes(value: object, where: str) -> bytes:
+    if not isinstance(value, bytes):
+        raise CheckFailed(f"{where} of the ledger holds a value of the wrong type: it was altered")
+    return value
+
+
+def _as_text(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise CheckFailed(f"{where} of the ledger holds a value of the wrong type: it was altered")
+    return value

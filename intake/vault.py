@@ -1,0 +1,200 @@
+"""The vault directory: create, open, unlock, lock, and where things live.
+
+    VAULT/                0700
+      vault.json          public: format, ledger origin, public keys (no name)
+      keys/identity.age   secret identity, sealed with the passphrase (age scrypt)
+      keys/policy.age     sealing policy (recipients), sealed to the vault, signed
+      ledger.sqlite       custody ledger: commitments, sealed entries, checkpoints
+      blobs/              sealed originals under random names
+      lock                serializes commands on one vault
+
+Nothing here holds a file name, note, content or metadata value in the clear.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from intake.canonical import canonical_json
+from intake.errors import IntakeError
+from intake.fsutil import PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir
+from intake.ledger.audit import read_checkpoint
+from intake.ledger.log import Ledger
+from intake.ledger.note import Verifier
+from intake.ledger.store import LedgerStore
+from keys.identity import PublicIdentity, SecretIdentity
+from keys.keystore import Keyring, SealingPolicy, load_identity, load_policy, save_identity, save_policy
+
+VAULT_FORMAT = "intake-vault/1"
+MIN_PASSPHRASE = 8
+
+
+@dataclass(frozen=True)
+class VaultConfig:
+    origin: str
+    signing_key: bytes
+    age_recipient: str
+
+    def to_bytes(self) -> bytes:
+        return canonical_json({
+            "format": VAULT_FORMAT,
+            "origin": self.origin,
+            "ed25519": self.signing_key.hex(),
+            "age": self.age_recipient,
+        }) + b"\n"
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "VaultConfig":
+        try:
+            document = json.loads(data)
+            if document["format"] != VAULT_FORMAT:
+                raise ValueError("format")
+            return cls(str(document["origin"]), bytes.fromhex(document["ed25519"]), str(document["age"]))
+        except (ValueError, KeyError, TypeError) as error:
+            raise IntakeError("vault.json is not an intake vault description (damaged or another format)") from error
+
+
+@dataclass(frozen=True)
+class Vault:
+    root: Path
+    config: VaultConfig
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "vault.json"
+
+    @property
+    def identity_path(self) -> Path:
+        return self.root / "keys" / "identity.age"
+
+    @property
+    def policy_path(self) -> Path:
+        return self.root / "keys" / "policy.age"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.root / "ledger.sqlite"
+
+    @property
+    def blobs(self) -> Path:
+        return self.root / "blobs"
+
+    @property
+    def verifier(self) -> Verifier:
+        return Verifier(self.config.origin, self.config.signing_key)
+
+    @classmethod
+    def open(cls, root: Path) -> "Vault":
+        config_path = root / "vault.json"
+        if not root.is_dir() or not config_path.is_file():
+            raise IntakeError(f"no vault at {root}: create one with `intake init`, or pass --vault DIR")
+        try:
+            config = VaultConfig.from_bytes(config_path.read_bytes())
+        except OSError as error:
+            raise IntakeError(f"cannot read the vault at {root} ({error.strerror})") from error
+        return cls(root, config)
+
+    def unlock(self, passphrase: str) -> Keyring:
+        secret = load_identity(self.identity_path, passphrase)
+        public = secret.public()
+        if (public.signing_key, public.age_recipient) != (self.config.signing_key, self.config.age_recipient):
+            raise IntakeError("vault.json names other keys than the vault's identity: the vault was tampered with")
+        return Keyring(secret, self.unlock_policy(secret))
+
+    def unlock_policy(self, secret: SecretIdentity) -> SealingPolicy:
+        return load_policy(self.policy_path, secret)
+
+    def public_keys(self) -> PublicIdentity:
+        """Public keys from vault.json; the name is sealed, so it is left blank."""
+        return PublicIdentity("-", self.config.signing_key, self.config.age_recipient)
+
+    @contextmanager
+    def ledger(self) -> Iterator[Ledger]:
+        store = LedgerStore.open(self.ledger_path)
+        try:
+            yield Ledger(store, self.config.origin, self.verifier)
+        finally:
+            store.close()
+
+    @contextmanager
+    def locked(self, exclusive: bool = True) -> Iterator[None]:
+        """Serialize commands: writers exclusive, readers shared."""
+        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print("intake: waiting for another intake command on this vault...", file=sys.stderr)
+                fcntl.flock(fd, mode)
+            if exclusive:
+                self._remove_partial_blobs()
+            yield
+        finally:
+            os.close(fd)
+
+    def _remove_partial_blobs(self) -> None:
+        """Blobs a killed command left half-written: sealed bytes, never referenced."""
+        for partial in self.blobs.glob(".partial-*"):
+            partial.unlink(missing_ok=True)
+
+    def save_policy(self, keyring: Keyring, policy: SealingPolicy) -> Keyring:
+        save_policy(self.policy_path, policy, keyring.secret)
+        return Keyring(keyring.secret, policy)
+
+    def check_saved_checkpoint(self, note: str) -> None:
+        read_checkpoint(note, self.config.origin, self.verifier)
+
+
+def check_passphrase(passphrase: str) -> str:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise IntakeError(f"a vault passphrase needs at least {MIN_PASSPHRASE} characters")
+    return passphrase
+
+
+def create_vault(
+    root: Path, name: str, passphrase: str, write_only: bool = False, recipients: tuple[str, ...] = ()
+) -> Vault:
+    """Build the vault beside its final place, then rename it in: all or nothing."""
+    check_passphrase(passphrase)
+    if write_only and not recipients:
+        raise IntakeError("a write-only vault needs at least one --recipient (an editor's public identity)")
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise IntakeError(f"{root} already exists and is not empty; choose another --vault")
+    secret = SecretIdentity.generate(name)
+    policy = SealingPolicy(seal_to_self=not write_only)
+    for text in recipients:
+        policy = policy.with_recipient(text)
+    root.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    staging = root.with_name(f".{root.name}.partial-{secrets.token_hex(4)}")
+    try:
+        _populate(staging, secret, policy, passphrase)
+        if root.exists():
+            root.rmdir()
+        os.rename(staging, root)
+        fsync_dir(root.parent)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Vault.open(root)
+
+
+def _populate(staging: Path, secret: SecretIdentity, policy: SealingPolicy, passphrase: str) -> None:
+    make_private_dir(staging)
+    make_private_dir(staging / "keys")
+    make_private_dir(staging / "blobs")
+    public = secret.public()
+    origin = f"intake.ledger/{secrets.token_hex(8)}"
+    atomic_write(staging / "vault.json", VaultConfig(origin, public.signing_key, public.age_recipient).to_bytes())
+    save_identity(staging / "keys" / "identity.age", secret, passphrase)
+    save_policy(staging / "keys" / "policy.age", policy, secret)
+    LedgerStore.create(staging / "ledger.sqlite").close()

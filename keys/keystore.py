@@ -1,0 +1,103 @@
+"""The vault's secrets at rest, and the sealing policy they unlock.
+
+The secret identity is sealed with age's passphrase (scrypt) recipient, so
+`age -d keys/identity.age` recovers it without this tool. The sealing policy
+(who may open what the vault seals) is sealed to the vault's own age identity
+and signed by its Ed25519 key: nobody without the passphrase can read it, and
+nobody without the key can change it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from intake.canonical import canonical_json
+from intake.errors import IntakeError, WrongPassphrase
+from intake.fsutil import atomic_write
+from intake.seal import seal, seal_passphrase, unseal, unseal_passphrase
+from keys.identity import IdentityError, PublicIdentity, SecretIdentity
+
+_POLICY_DOMAIN = b"intake-sealing-policy/v1\n"
+
+
+def save_identity(path: Path, identity: SecretIdentity, passphrase: str) -> None:
+    atomic_write(path, seal_passphrase(identity.to_secret_text().encode("utf-8"), passphrase))
+
+
+def load_identity(path: Path, passphrase: str) -> SecretIdentity:
+    try:
+        sealed = path.read_bytes()
+    except OSError as error:
+        raise IntakeError(f"cannot read the vault's identity file ({error.strerror})") from error
+    plain = unseal_passphrase(sealed, passphrase)
+    if plain is None:
+        raise WrongPassphrase("wrong passphrase for this vault (nothing was changed)")
+    return SecretIdentity.from_secret_text(plain.decode("utf-8"))
+
+
+@dataclass(frozen=True)
+class SealingPolicy:
+    """Whom the vault seals to. A write-only field vault leaves itself out."""
+
+    seal_to_self: bool
+    recipients: tuple[PublicIdentity, ...] = field(default=())
+    exported: tuple[str, ...] = field(default=())
+
+    def with_recipient(self, text: str) -> "SealingPolicy":
+        identity = PublicIdentity.from_text(text)
+        if any(r.fingerprint == identity.fingerprint for r in self.recipients):
+            return self
+        return replace(self, recipients=self.recipients + (identity,), exported=self.exported + (text,))
+
+    def age_recipients(self, own: PublicIdentity) -> list[str]:
+        chosen = [r.age_recipient for r in self.recipients]
+        if self.seal_to_self:
+            chosen.insert(0, own.age_recipient)
+        return chosen
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """What an unlocked vault holds in memory, and only there."""
+
+    secret: SecretIdentity
+    policy: SealingPolicy
+
+    @property
+    def public(self) -> PublicIdentity:
+        return self.secret.public()
+
+    @property
+    def can_open_sealed(self) -> bool:
+        return self.policy.seal_to_self
+
+    def seal_recipients(self) -> list[str]:
+        return self.policy.age_recipients(self.public)
+
+
+def save_policy(path: Path, policy: SealingPolicy, secret: SecretIdentity) -> None:
+    body = {"v": 1, "seal_to_self": policy.seal_to_self, "recipients": list(policy.exported)}
+    signature = secret.sign(_POLICY_DOMAIN + canonical_json(body))
+    document = {"policy": body, "signature": base64.b64encode(signature).decode("ascii")}
+    atomic_write(path, seal(canonical_json(document), [str(secret.age_identity.to_public())]))
+
+
+def load_policy(path: Path, secret: SecretIdentity) -> SealingPolicy:
+    try:
+        document = json.loads(unseal(path.read_bytes(), [secret.age_identity]))
+        body = document["policy"]
+        signature = base64.b64decode(document["signature"], validate=True)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise IntakeError("the vault's sealing policy is unreadable; the vault is damaged") from error
+    if not secret.public().verify(_POLICY_DOMAIN + canonical_json(body), signature):
+        raise IntakeError("the vault's sealing policy was altered (its signature does not verify)")
+    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]))
+    try:
+        for text in body["recipients"]:
+            policy = policy.with_recipient(text)
+    except IdentityError as error:
+        raise IntakeError("a recipient in the sealing policy is damaged") from error
+    return policy
