@@ -1,0 +1,94 @@
+"""Shared fixtures: real vaults, real age, real SQLite; created once, copied per test.
+
+Creating and unlocking a vault runs age's scrypt (seconds by design), so one
+template vault is made per session and copied; the copies share its keys,
+which is why one unlocked keyring serves them all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from intake.ledger.log import Ledger
+from intake.pipeline import Received, Source, receive
+from intake.vault import Vault, create_vault
+from keys.keystore import Keyring
+
+PASSPHRASE = "a long test passphrase"
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Unlocked:
+    vault: Vault
+    keyring: Keyring
+
+    def add(self, path: Path, note: str | None = None) -> Received:
+        with self.vault.locked(), self.vault.ledger() as ledger:
+            return receive(Source(path, path.name, path.stat().st_size), ledger, self.keyring, self.vault.blobs, note)
+
+    def ledger(self):  # context manager
+        return self.vault.ledger()
+
+
+@pytest.fixture(scope="session")
+def template_vault(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Keyring]:
+    root = tmp_path_factory.mktemp("template") / "vault"
+    vault = create_vault(root, "tester", PASSPHRASE)
+    return root, vault.unlock(PASSPHRASE)
+
+
+@pytest.fixture
+def unlocked(tmp_path: Path, template_vault: tuple[Path, Keyring]) -> Unlocked:
+    template, keyring = template_vault
+    root = tmp_path / "vault"
+    shutil.copytree(template, root)
+    return Unlocked(Vault.open(root), keyring)
+
+
+@pytest.fixture
+def make_file(tmp_path: Path) -> Callable[[str, bytes], Path]:
+    folder = tmp_path / "inbox"
+    folder.mkdir(exist_ok=True)
+
+    def make(name: str, data: bytes) -> Path:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
+    return make
+
+
+def cli_env(home: Path, passphrase: str | None = PASSPHRASE) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    env["HOME"] = str(home)
+    env["XDG_DATA_HOME"] = str(home / ".local" / "share")
+    if passphrase is not None:
+        env["INTAKE_PASSPHRASE"] = passphrase
+    return env
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the real `intake` command in a child process, as a user would."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+
+    def run(*args: str | Path, passphrase: str | None = PASSPHRASE, stdin: str | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "intake", *map(str, args)],
+            capture_output=True, text=True, input=stdin if stdin is not None else "",
+            env=env or cli_env(home, passphrase), cwd=tmp_path, timeout=300,
+        )
+
+    return run

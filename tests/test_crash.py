@@ -1,0 +1,91 @@
+"""SIGKILL at any moment of `intake add` leaves a vault that opens and verifies,
+holding every entry whose `add` had reported success."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import cli_env
+
+
+def run(vault: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "intake", "--vault", str(vault), *args],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("inbox")
+    for i in range(12):
+        (folder / f"doc-{i:02}.bin").write_bytes(os.urandom(random.randint(1, 400_000)))
+    (folder / "doc-99-large.bin").write_bytes(os.urandom(96 << 20))
+    return folder
+
+
+# Kill after the child reported k items, or after a delay while it is busy
+# sealing or committing; together these land at many different moments.
+TRIALS = [("items", 0), ("items", 1), ("items", 5), ("items", 11), ("delay", 0.0), ("delay", 0.05),
+          ("partial", 1 << 20), ("partial", 60 << 20)]
+
+
+@pytest.mark.parametrize("mode,amount", TRIALS)
+def test_sigkill_during_add(tmp_path: Path, template_vault, inbox: Path, mode: str, amount: float) -> None:
+    vault = tmp_path / "vault"
+    shutil.copytree(template_vault[0], vault)
+    env = cli_env(tmp_path)
+    child = subprocess.Popen([sys.executable, "-u", "-m", "intake", "--vault", str(vault), "add", str(inbox)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    reported: list[str] = []
+    assert child.stdout is not None
+    if mode == "items":
+        while len(reported) < amount:
+            line = child.stdout.readline()
+            if not line:
+                break
+            reported.append(line.split()[0])
+        # Let it get going on the next file before the kill.
+        time.sleep(0.02)
+    elif mode == "delay":
+        _wait_until(lambda: any((vault / "blobs").iterdir()))
+        time.sleep(amount)
+    else:
+        _wait_until(lambda: any(p.stat().st_size >= amount for p in (vault / "blobs").glob(".partial-*")))
+    child.send_signal(signal.SIGKILL)
+    rest, _ = child.communicate(timeout=30)
+    reported += [line.split()[0] for line in rest.splitlines() if line.startswith("itm_")]
+    assert child.returncode == -signal.SIGKILL, "the child finished before it could be killed"
+
+    verified = run(vault, env, "ledger", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    shown = run(vault, env, "ledger", "show", "--json")
+    recorded = [entry["item"] for entry in json.loads(shown.stdout)["entries"]]
+    assert set(reported) <= set(recorded)
+    # A later command runs normally on the same vault and cleans half-written blobs.
+    extra = tmp_path / "after.txt"
+    extra.write_text("after the crash")
+    assert run(vault, env, "add", str(extra)).returncode == 0
+    assert not list((vault / "blobs").glob(".partial-*"))
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    """Poll the vault; the child has unlocked (scrypt) once it writes a blob."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except FileNotFoundError:  # a partial blob was renamed while we looked
+            pass
+        time.sleep(0.002)
+    pytest.fail("the child never reached the moment to kill it")
