@@ -453,8 +453,9 @@ WRONG_TYPES = {
     "sealed-integer": ("UPDATE entries SET sealed = 0 WHERE idx = 3", "entry row 3"),
     "sealed-as-text-bytes": ("UPDATE entries SET sealed = CAST(sealed AS TEXT) WHERE idx = 3", None),
     "note-blob": ("UPDATE checkpoints SET note = CAST(note AS BLOB) WHERE size = 2", "checkpoint row 1"),
-    "note-integer": ("UPDATE checkpoints SET note = 2 WHERE size = 2", "checkpoint row 1"),
-    "note-real": ("UPDATE checkpoints SET note = 2.5 WHERE size = 2", "checkpoint row 1"),
+    # TEXT affinity turns these into the text "2" and "2.5": a note that does not verify
+    "note-integer": ("UPDATE checkpoints SET note = 2 WHERE size = 2", "checkpoint 2"),
+    "note-real": ("UPDATE checkpoints SET note = 2.5 WHERE size = 2", "checkpoint 2"),
     "note-invalid-utf8-text": ("UPDATE checkpoints SET note = CAST(x'ff0a0aff0a' AS TEXT) WHERE size = 2", None),
 }
 
@@ -467,7 +468,7 @@ def test_value_of_wrong_type(built: Built, vault: Path, case: str) -> None:
         message = outcome(vault, ring)  # anything but CheckFailed would escape here
         assert message is not None
         if where is not None:
-            assert message.startswith("CheckFailed: ") and where in message
+            assert names(message, where), message
 
 
 @pytest.mark.parametrize("column", ["idx", "size"])
@@ -483,23 +484,31 @@ def _loosen(table: str, columns: str) -> list[str]:
             f"INSERT INTO {table} SELECT * FROM old_{table}", f"DROP TABLE old_{table}"]
 
 
-LOOSE_SCHEMA = {
-    "idx-text": ("entries", "UPDATE entries SET idx = '2' WHERE idx = 2", "wrong type"),
-    "idx-null": ("entries", "UPDATE entries SET idx = NULL WHERE idx = 2", "wrong type"),
-    "idx-real": ("entries", "UPDATE entries SET idx = 2.0 WHERE idx = 2", "wrong type"),
-    "idx-duplicate": ("entries", "INSERT INTO entries SELECT * FROM entries WHERE idx = 2", "entry 3"),
-    "commitment-null": ("entries", "UPDATE entries SET commitment = NULL WHERE idx = 2", "entry row 2"),
-    "size-text": ("checkpoints", "UPDATE checkpoints SET size = '2' WHERE size = 2", "wrong type"),
-    "size-null": ("checkpoints", "UPDATE checkpoints SET size = NULL WHERE size = 2", "wrong type"),
-    "size-duplicate": ("checkpoints", "INSERT INTO checkpoints SELECT * FROM checkpoints WHERE size = 2",
-                       "checkpoint"),
-    "note-null": ("checkpoints", "UPDATE checkpoints SET note = NULL WHERE size = 2", "checkpoint row 1"),
-}
+DUPLICATE_SIZE_BUG = (
+    "library bug: audit._check_checkpoints indexes extra[0] when sizes differ from 1..n only by a "
+    "duplicate (missing and extra both empty): IndexError instead of a failed audit"
+)
+
+LOOSE_SCHEMA = [
+    pytest.param("entries", "UPDATE entries SET idx = '2' WHERE idx = 2", "wrong type", id="idx-text"),
+    pytest.param("entries", "UPDATE entries SET idx = NULL WHERE idx = 2", "wrong type", id="idx-null"),
+    pytest.param("entries", "UPDATE entries SET idx = 2.0 WHERE idx = 2", "wrong type", id="idx-real"),
+    pytest.param("entries", "INSERT INTO entries SELECT * FROM entries WHERE idx = 2", "entry 3", id="idx-duplicate"),
+    pytest.param("entries", "UPDATE entries SET commitment = NULL WHERE idx = 2", "entry row 2", id="commitment-null"),
+    pytest.param("checkpoints", "UPDATE checkpoints SET size = '2' WHERE size = 2", "wrong type", id="size-text"),
+    pytest.param("checkpoints", "UPDATE checkpoints SET size = NULL WHERE size = 2", "wrong type", id="size-null"),
+    pytest.param("checkpoints", "UPDATE checkpoints SET size = 2.0 WHERE size = 2", "wrong type", id="size-real"),
+    pytest.param("checkpoints", "INSERT INTO checkpoints SELECT * FROM checkpoints WHERE size = 2", "checkpoint",
+                 id="size-duplicate",
+                 marks=pytest.mark.xfail(raises=IndexError, strict=True, reason=DUPLICATE_SIZE_BUG)),
+    pytest.param("checkpoints", "UPDATE checkpoints SET note = NULL WHERE size = 2", "checkpoint row 1",
+                 id="note-null"),
+]
 
 
-@pytest.mark.parametrize("case", list(LOOSE_SCHEMA))
-def test_schema_loosened_then_bad_value(built: Built, vault: Path, case: str) -> None:
-    table, statement, fragment = LOOSE_SCHEMA[case]
+@pytest.mark.parametrize(("table", "statement", "fragment"), LOOSE_SCHEMA)
+def test_schema_loosened_then_bad_value(built: Built, vault: Path, table: str, statement: str, fragment: str) -> None:
+    """The schema is in the file too: rebuilt without types or keys, any value fits any cell."""
     columns = "idx, commitment, sealed" if table == "entries" else "size, note"
     execute(vault, *_loosen(table, columns))
     assert_intact(vault, built.keyring, N)  # the rebuilt table alone changes nothing
@@ -635,16 +644,42 @@ def test_cli_verify_tampered(built: Built, cli, vault: Path, case: str) -> None:
     assert fragment in _one_error_line(result)
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: store._query echoes SQLite's decode error, "
-                                       "which quotes the tampered text, newlines included")
-def test_cli_verify_note_not_utf8_is_one_line(built: Built, cli, vault: Path) -> None:
+NOT_UTF8_BUG = (
+    "library bug: store._query puts SQLite's decode error in the message, and that error quotes the "
+    "tampered cell's text, newlines included: several lines on stderr"
+)
+
+
+def _note_not_utf8(built: Built, vault: Path) -> None:
     """A byte of the em dash in checkpoint 2 changed to 0xff: no longer UTF-8."""
-    note = built.notes[2].encode()
-    broken = note.replace("\u2014".encode(), b"\xff\x80\x94", 1)
+    broken = built.notes[2].encode().replace("\u2014".encode(), b"\xff\x80\x94", 1)
     execute(vault, ("UPDATE checkpoints SET note = CAST(? AS TEXT) WHERE size = 2", (broken,)))
+
+
+def _sealed_turned_to_text_in_file(built: Built, vault: Path) -> None:
+    """One bit of the file: the record's serial type for entry 1's sealed value, BLOB -> TEXT."""
+    offset = _file_offset(vault, built.entries[1][1]) - 1  # last byte of the sealed value's varint
+    byte = (vault / "ledger.sqlite").read_bytes()[offset]
+    assert byte % 2 == 0  # an even serial type >= 12 is a BLOB
+    _patch_file(vault, offset, byte + 1)
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_UTF8_BUG)
+@pytest.mark.parametrize("tamper", [_note_not_utf8, _sealed_turned_to_text_in_file], ids=["note", "sealed-in-file"])
+def test_cli_verify_text_not_utf8_is_one_line(built: Built, cli, vault: Path, tamper) -> None:
+    tamper(built, vault)
     result = cli("ledger", "verify", "--vault", vault, passphrase=None)
     assert result.returncode == 1
     _one_error_line(result)
+
+
+@pytest.mark.xfail(strict=True, reason=DUPLICATE_SIZE_BUG + " (the CLI exits 2, 'unexpected IndexError')")
+def test_cli_verify_duplicate_checkpoint_row_is_a_failed_check(built: Built, cli, vault: Path) -> None:
+    execute(vault, *_loosen("checkpoints", "size, note"),
+            "INSERT INTO checkpoints SELECT * FROM checkpoints WHERE size = 2")
+    result = cli("ledger", "verify", "--vault", vault, passphrase=None)
+    assert result.returncode == 1, result.stderr
+    assert "checkpoint" in _one_error_line(result)
 
 
 def _save_checkpoint(cli, vault: Path, where: Path) -> str:
