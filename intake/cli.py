@@ -123,8 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except IntakeError as error:
-        sys.stderr.write(f"intake: error: {error}\n")
+        sys.stderr.write(f"intake: error: {' '.join(str(error).split())}\n")
         return error.exit_code
+    except BrokenPipeError:
+        # The reader went away (`| head`): what it wanted, it got.
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt:
         sys.stderr.write("intake: error: interrupted; the vault holds only what was reported as done\n")
         return 130

@@ -119,14 +119,16 @@ def keys_add_recipient(args: argparse.Namespace) -> int:
             raise IntakeError("not added: the fingerprint was not confirmed")
     if identity.fingerprint == keyring.public.fingerprint:
         raise IntakeError("that is this vault's own identity")
+    elif not args.yes:
+        print("(no terminal to confirm on: compare the words above with the editor's before relying on them)")
     with vault.locked():
-        keyring = _unlock_again(args, vault, keyring)
+        keyring = _unlock_again(vault, keyring)
         vault.save_policy(keyring, keyring.policy.with_recipient(text))
     print(f"added recipient {identity.name}: everything sealed from now on also opens with their key")
     return 0
 
 
-def _unlock_again(args: argparse.Namespace, vault: Vault, keyring: Keyring) -> Keyring:
+def _unlock_again(vault: Vault, keyring: Keyring) -> Keyring:
     """Re-read the policy under the lock, so a concurrent change is not lost."""
     return Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
 
@@ -149,10 +151,16 @@ def add(args: argparse.Namespace) -> int:
     keyring = _unlock(args, vault)
     progress = _progress_printer() if sys.stderr.isatty() else None
     with vault.locked(), vault.ledger() as ledger:
+        keyring = _unlock_again(vault, keyring)
         for source in sources:
             received = receive(source, ledger, keyring, vault.blobs, args.note, progress)
-            print(f"{received.item}  {received.media_type}  {received.name}", flush=True)
+            print(f"{received.item}  {received.media_type}  {printable(received.name)}", flush=True)
     return 0
+
+
+def printable(text: str) -> str:
+    """File names and notes are data: escape what a terminal would obey."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def _progress_printer():
@@ -163,17 +171,19 @@ def _progress_printer():
         if last.get(name) != percent:
             last[name] = percent
             end = "\n" if percent >= 100 else ""
-            sys.stderr.write(f"\r  sealing {name[-50:]}  {percent:3d}%{end}")
+            sys.stderr.write(f"\r  sealing {printable(name)[-50:]}  {percent:3d}%{end}")
             sys.stderr.flush()
 
     return show
 
 
 def _audit(args: argparse.Namespace, vault: Vault, keyring: Keyring | None) -> AuditReport:
+    blobs = vault.blobs if keyring is not None else None
     with vault.locked(exclusive=False), vault.ledger() as ledger:
         if getattr(args, "against", None) is not None:
-            return audit_against(ledger.store, vault.config.origin, vault.verifier, _read_text(args.against))
-        return audit(ledger.store, vault.config.origin, vault.verifier, keyring)
+            saved = _read_text(args.against)
+            return audit_against(ledger.store, vault.config.origin, vault.verifier, saved, keyring, blobs)
+        return audit(ledger.store, vault.config.origin, vault.verifier, keyring, blobs)
 
 
 def _read_text(path: Path) -> str:
@@ -185,15 +195,14 @@ def _read_text(path: Path) -> str:
 
 def ledger_verify(args: argparse.Namespace) -> int:
     vault = _open(args)
-    secret = None
-    if args.against is None:
-        secret = passphrase.optional(args.passphrase_file, "Passphrase to also open every entry (Enter to skip): ")
+    secret = passphrase.optional(args.passphrase_file, "Passphrase to also open every entry (Enter to skip): ")
     keyring = vault.unlock(secret) if secret is not None else None
     report = _audit(args, vault, keyring)
+    print(f"ledger of {_grouped(vault.public_keys().fingerprint_hex)}")
     for line in report.checked:
         print(f"ok    {line}")
-    if keyring is None and args.against is None:
-        print("note  entries were not opened (no passphrase): their signatures and links were not checked")
+    if keyring is None:
+        print("note  entries were not opened (no passphrase): their signatures, links and originals were not checked")
     if not report.ok:
         raise CheckFailed(f"ledger verification failed: {report.failure}")
     print("ledger verified")
@@ -221,9 +230,9 @@ def _print_entries(entries: list[CustodyEntry]) -> None:
         print("the ledger is empty")
     for entry in entries:
         subject = entry.outputs[0] if entry.outputs else {}
-        name = subject.get("name", "")
+        name = printable(str(subject.get("name", "")))
         digest = str(subject.get("sha256", ""))[:16]
-        note = f"  note: {entry.note}" if entry.note else ""
+        note = f"  note: {printable(entry.note)}" if entry.note else ""
         print(f"{entry.seq:>5}  {entry.time}  {entry.action:<11} {entry.item}  {digest}  {name}{note}")
 
 

@@ -57,6 +57,27 @@ class DigestingReader(io.RawIOBase):
         return Digests(self._sha256.hexdigest(), self._sha512.hexdigest(), self._size)
 
 
+class DigestingWriter(io.RawIOBase):
+    """A write-only sink that keeps only the digests of what it was given."""
+
+    def __init__(self) -> None:
+        self._sha256 = hashlib.sha256()
+        self._sha512 = hashlib.sha512()
+        self._size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        self._sha256.update(data)
+        self._sha512.update(data)
+        self._size += len(data)
+        return len(data)
+
+    def digests(self) -> Digests:
+        return Digests(self._sha256.hexdigest(), self._sha512.hexdigest(), self._size)
+
+
 def digest_stream(source: BinaryIO) -> Digests:
     reader = DigestingReader(source)
     while reader.read(CHUNK):

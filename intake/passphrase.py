@@ -24,7 +24,7 @@ def supplied(passphrase_file: Path | None) -> str | None:
         except (OSError, UnicodeDecodeError) as error:
             raise IntakeError(f"cannot read the passphrase file {passphrase_file}") from error
         return text.splitlines()[0] if text else ""
-    return os.environ.get(ENV_VAR)
+    return os.environ.get(ENV_VAR) or None
 
 
 def obtain(passphrase_file: Path | None, prompt: str = "Vault passphrase: ", confirm: bool = False) -> str:

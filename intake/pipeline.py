@@ -64,7 +64,7 @@ def _expand(path: Path) -> Iterator[Source]:
     if stat.S_ISDIR(info.st_mode):
         yield from _walk(path)
     else:
-        yield _regular(path, path.name, info)
+        yield _regular(path, _recordable(path.name), info)
 
 
 def _walk(top: Path) -> Iterator[Source]:
@@ -75,7 +75,12 @@ def _walk(top: Path) -> Iterator[Source]:
             info = _stat(path, follow=False)
             if stat.S_ISLNK(info.st_mode):
                 continue  # links inside a folder may point anywhere; take what is there
-            yield _regular(path, str(path.relative_to(top.parent)), info)
+            yield _regular(path, _recordable(str(path.relative_to(top.parent))), info)
+
+
+def _recordable(name: str) -> str:
+    """File names that are not UTF-8 are kept, with their odd bytes escaped."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _raise_walk_error(error: OSError) -> None:

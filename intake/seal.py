@@ -1,4 +1,4 @@
-"""Sealing with the age format (C2SP age v1) through pyrage.
+"""Sealing with the age format (C2SP age v1) to X25519 recipients, through pyrage.
 
 Anything sealed here opens with the stock `age -d -i IDENTITY` command.
 """
@@ -47,17 +47,4 @@ def unseal_stream(source: BinaryIO, target: BinaryIO, identities: Sequence[x2551
         raise SealError("a sealed blob does not open with this vault's identity") from error
 
 
-def seal_passphrase(data: bytes, passphrase: str) -> bytes:
-    """age's scrypt recipient: recoverable with `age -d` and the passphrase alone."""
-    return pyrage.passphrase.encrypt(data, passphrase)
-
-
-def unseal_passphrase(sealed: bytes, passphrase: str) -> bytes | None:
-    """None when the passphrase is wrong (age cannot tell wrong from corrupt)."""
-    try:
-        return pyrage.passphrase.decrypt(sealed, passphrase)
-    except pyrage.DecryptError:
-        return None
-
-
-__all__ = ["SealError", "seal", "seal_stream", "unseal", "unseal_stream", "seal_passphrase", "unseal_passphrase"]
+__all__ = ["SealError", "seal", "seal_stream", "unseal", "unseal_stream"]

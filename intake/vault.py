@@ -2,7 +2,7 @@
 
     VAULT/                0700
       vault.json          public: format, ledger origin, public keys (no name)
-      keys/identity.age   secret identity, sealed with the passphrase (age scrypt)
+      keys/identity.key   secret identity, sealed with the passphrase (Argon2id + ChaCha20-Poly1305)
       keys/policy.age     sealing policy (recipients), sealed to the vault, signed
       ledger.sqlite       custody ledger: commitments, sealed entries, checkpoints
       blobs/              sealed originals under random names
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.canonical import canonical_json
-from intake.errors import IntakeError
+from intake.errors import CheckFailed, IntakeError
 from intake.fsutil import PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir
 from intake.ledger.audit import read_checkpoint
 from intake.ledger.log import Ledger
@@ -74,7 +74,7 @@ class Vault:
 
     @property
     def identity_path(self) -> Path:
-        return self.root / "keys" / "identity.age"
+        return self.root / "keys" / "identity.key"
 
     @property
     def policy_path(self) -> Path:
@@ -107,7 +107,7 @@ class Vault:
         secret = load_identity(self.identity_path, passphrase)
         public = secret.public()
         if (public.signing_key, public.age_recipient) != (self.config.signing_key, self.config.age_recipient):
-            raise IntakeError("vault.json names other keys than the vault's identity: the vault was tampered with")
+            raise CheckFailed("vault.json names other keys than the vault's identity: the vault was tampered with")
         return Keyring(secret, self.unlock_policy(secret))
 
     def unlock_policy(self, secret: SecretIdentity) -> SealingPolicy:
@@ -143,9 +143,10 @@ class Vault:
             os.close(fd)
 
     def _remove_partial_blobs(self) -> None:
-        """Blobs a killed command left half-written: sealed bytes, never referenced."""
-        for partial in self.blobs.glob(".partial-*"):
-            partial.unlink(missing_ok=True)
+        """Files a killed command left half-written: sealed bytes, never referenced."""
+        for folder in (self.blobs, self.root / "keys"):
+            for partial in folder.glob(".partial-*"):
+                partial.unlink(missing_ok=True)
 
     def save_policy(self, keyring: Keyring, policy: SealingPolicy) -> Keyring:
         save_policy(self.policy_path, policy, keyring.secret)
@@ -195,6 +196,6 @@ def _populate(staging: Path, secret: SecretIdentity, policy: SealingPolicy, pass
     public = secret.public()
     origin = f"intake.ledger/{secrets.token_hex(8)}"
     atomic_write(staging / "vault.json", VaultConfig(origin, public.signing_key, public.age_recipient).to_bytes())
-    save_identity(staging / "keys" / "identity.age", secret, passphrase)
+    save_identity(staging / "keys" / "identity.key", secret, passphrase)
     save_policy(staging / "keys" / "policy.age", policy, secret)
     LedgerStore.create(staging / "ledger.sqlite").close()

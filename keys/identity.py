@@ -147,8 +147,8 @@ class SecretIdentity:
     def to_secret_text(self) -> str:
         """An age identity file; our extra keys ride in its comment lines.
 
-        `age -d identity.age > key.txt` therefore yields a file the stock
-        `age -d -i key.txt` accepts, so sealed blobs stay recoverable without us.
+        Once unlocked (recipe in docs/formats.md), it is a file the stock
+        `age -d -i FILE` accepts, so sealed blobs stay recoverable without us.
         """
         seed = self.signing_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
         return (

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import pty
+import sys
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from pyrage import x25519
 
-from conftest import PASSPHRASE
+from conftest import PASSPHRASE, PROJECT
+from intake.pipeline import Source, receive
 from intake.seal import SealError, unseal
 from intake.vault import Vault, create_vault
 from keys.identity import IdentityError, PublicIdentity, SecretIdentity
@@ -122,42 +122,36 @@ def test_policy_cannot_be_swapped_without_the_key(tmp_path: Path, template_vault
         Vault.open(vault_dir).unlock(PASSPHRASE)
 
 
-def _age_with_tty(args: list[str], passphrase: str, cwd: Path) -> bytes:
-    """Stock age reads passphrases from the terminal only, so give it one."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.chdir(cwd)
-        os.execvp(args[0], args)
-    output = b""
-    sent = False
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-        if not sent and b"passphrase" in output.lower():
-            os.write(fd, passphrase.encode() + b"\n")
-            sent = True
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, output
-    return output
+RECOVERY_MARKER = "<!-- recovery-recipe -->"
+
+
+def recovery_recipe() -> str:
+    """The recipe as docs/formats.md prints it: tested, so the doc cannot rot."""
+    text = (PROJECT / "docs" / "formats.md").read_text(encoding="utf-8")
+    block = text.split(RECOVERY_MARKER, 1)[1].split("```python\n", 1)[1]
+    return block.split("```", 1)[0]
 
 
 @pytest.mark.skipif(shutil.which("age") is None, reason="stock age is installed by ./dev test")
-def test_stock_age_recovers_identity_and_opens_blob(cli, tmp_path: Path, template_vault) -> None:
+def test_documented_recovery_then_stock_age_opens_blob(tmp_path: Path, template_vault) -> None:
+    """Without intake: unlock the identity by the documented recipe, open a blob with stock age."""
     vault = tmp_path / "vault"
     shutil.copytree(template_vault[0], vault)
-    (tmp_path / "a.txt").write_text("opened by stock age")
-    assert cli("--vault", vault, "add", tmp_path / "a.txt").returncode == 0
-    _age_with_tty(["age", "-d", "-o", str(tmp_path / "id.txt"), str(vault / "keys" / "identity.age")],
-                  PASSPHRASE, tmp_path)
+    original = tmp_path / "a.txt"
+    original.write_text("opened by stock age")
+    unlocked = Vault.open(vault)
+    with unlocked.locked(), unlocked.ledger() as ledger:
+        receive(Source(original, "a.txt", original.stat().st_size), ledger, template_vault[1], unlocked.blobs)
+    script = tmp_path / "recover.py"
+    script.write_text(recovery_recipe())
+    recovered = subprocess.run(
+        [sys.executable, "-I", str(script), str(vault / "keys" / "identity.key")],
+        input=PASSPHRASE + "\n", capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )
+    assert recovered.returncode == 0, recovered.stderr
+    identity = tmp_path / "id.txt"
+    identity.write_text(recovered.stdout)
     blob = next((vault / "blobs").iterdir())
-    opened = subprocess.run(["age", "-d", "-i", str(tmp_path / "id.txt"), str(blob)], capture_output=True, timeout=60)
+    opened = subprocess.run(["age", "-d", "-i", str(identity), str(blob)], capture_output=True, timeout=60)
     assert opened.returncode == 0, opened.stderr
     assert opened.stdout == b"opened by stock age"
-    assert x25519.Identity.from_str(
-        [l for l in (tmp_path / "id.txt").read_text().splitlines() if l.startswith("AGE-")][0]
-    ).to_public() is not None

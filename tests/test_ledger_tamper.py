@@ -484,10 +484,6 @@ def _loosen(table: str, columns: str) -> list[str]:
             f"INSERT INTO {table} SELECT * FROM old_{table}", f"DROP TABLE old_{table}"]
 
 
-DUPLICATE_SIZE_BUG = (
-    "library bug: audit._check_checkpoints indexes extra[0] when sizes differ from 1..n only by a "
-    "duplicate (missing and extra both empty): IndexError instead of a failed audit"
-)
 
 LOOSE_SCHEMA = [
     pytest.param("entries", "UPDATE entries SET idx = '2' WHERE idx = 2", "wrong type", id="idx-text"),
@@ -499,8 +495,7 @@ LOOSE_SCHEMA = [
     pytest.param("checkpoints", "UPDATE checkpoints SET size = NULL WHERE size = 2", "wrong type", id="size-null"),
     pytest.param("checkpoints", "UPDATE checkpoints SET size = 2.0 WHERE size = 2", "wrong type", id="size-real"),
     pytest.param("checkpoints", "INSERT INTO checkpoints SELECT * FROM checkpoints WHERE size = 2", "checkpoint",
-                 id="size-duplicate",
-                 marks=pytest.mark.xfail(raises=IndexError, strict=True, reason=DUPLICATE_SIZE_BUG)),
+                 id="size-duplicate"),
     pytest.param("checkpoints", "UPDATE checkpoints SET note = NULL WHERE size = 2", "checkpoint row 1",
                  id="note-null"),
 ]
@@ -644,10 +639,6 @@ def test_cli_verify_tampered(built: Built, cli, vault: Path, case: str) -> None:
     assert fragment in _one_error_line(result)
 
 
-NOT_UTF8_BUG = (
-    "library bug: store._query puts SQLite's decode error in the message, and that error quotes the "
-    "tampered cell's text, newlines included: several lines on stderr"
-)
 
 
 def _note_not_utf8(built: Built, vault: Path) -> None:
@@ -664,7 +655,6 @@ def _sealed_turned_to_text_in_file(built: Built, vault: Path) -> None:
     _patch_file(vault, offset, byte + 1)
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_UTF8_BUG)
 @pytest.mark.parametrize("tamper", [_note_not_utf8, _sealed_turned_to_text_in_file], ids=["note", "sealed-in-file"])
 def test_cli_verify_text_not_utf8_is_one_line(built: Built, cli, vault: Path, tamper) -> None:
     tamper(built, vault)
@@ -673,7 +663,6 @@ def test_cli_verify_text_not_utf8_is_one_line(built: Built, cli, vault: Path, ta
     _one_error_line(result)
 
 
-@pytest.mark.xfail(strict=True, reason=DUPLICATE_SIZE_BUG + " (the CLI exits 2, 'unexpected IndexError')")
 def test_cli_verify_duplicate_checkpoint_row_is_a_failed_check(built: Built, cli, vault: Path) -> None:
     execute(vault, *_loosen("checkpoints", "size, note"),
             "INSERT INTO checkpoints SELECT * FROM checkpoints WHERE size = 2")

@@ -10,14 +10,16 @@ are checked. The first failure names the entry or checkpoint it concerns.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from intake.hashing import Digests, DigestingWriter
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry
 from intake.ledger.log import leaf_hashes
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
-from intake.seal import SealError, unseal
+from intake.seal import SealError, unseal, unseal_stream
 from keys.keystore import Keyring
 
 
@@ -39,18 +41,26 @@ class AuditReport:
         return self.failure is None
 
 
-def read_checkpoint(note: str, origin: str, verifier: Verifier) -> Checkpoint:
-    """A checkpoint whose signature and origin are this ledger's, or AuditFailure."""
+def read_checkpoint(note: str, origin: str, verifier: Verifier, single_signature: bool = False) -> Checkpoint:
+    """A checkpoint whose signature and origin are this ledger's, or AuditFailure.
+
+    Stored checkpoints carry exactly our one signature; a saved copy may also
+    carry co-signatures (witnesses), which the signed-note format allows.
+    """
     try:
         checkpoint = Checkpoint.from_text(open_note(note, [verifier]))
     except (NoteError, CheckpointError) as error:
         raise AuditFailure(f"its signature or format is wrong ({error})") from error
+    if single_signature and note.rstrip("\n").rsplit("\n\n", 1)[-1].count("\n") != 0:
+        raise AuditFailure("it carries signatures this vault did not make; it was altered")
     if checkpoint.origin != origin:
         raise AuditFailure("it belongs to another ledger (origin differs)")
     return checkpoint
 
 
-def audit(store: LedgerStore, origin: str, verifier: Verifier, keyring: Keyring | None = None) -> AuditReport:
+def audit(
+    store: LedgerStore, origin: str, verifier: Verifier, keyring: Keyring | None = None, blobs: Path | None = None
+) -> AuditReport:
     report = AuditReport()
     try:
         entries = store.entries()
@@ -61,6 +71,8 @@ def audit(store: LedgerStore, origin: str, verifier: Verifier, keyring: Keyring 
         _check_consistency(checkpoints, hashes, report)
         if keyring is not None:
             report.entries = _check_entries(entries, roots, keyring, report)
+            if blobs is not None:
+                _check_blobs(report.entries, blobs, keyring, report)
     except AuditFailure as failure:
         report.failure = str(failure)
     return report
@@ -72,35 +84,57 @@ def _check_numbering(entries: list[StoredEntry], report: AuditReport) -> None:
             raise AuditFailure(
                 f"entry {position}: stored with index {entry.idx}; a row was deleted, reordered or renumbered"
             )
-    report.checked.append(f"{len(entries)} entries numbered 0..{len(entries) - 1} without gaps")
+    if entries:
+        report.checked.append(f"{len(entries)} entries numbered 0..{len(entries) - 1} without gaps")
+    else:
+        report.checked.append("the ledger is empty")
 
 
 def _check_checkpoints(
     stored: list[StoredCheckpoint], roots: list[bytes], origin: str, verifier: Verifier, report: AuditReport
 ) -> list[Checkpoint]:
-    sizes = [c.size for c in stored]
-    expected = list(range(1, len(roots) + 1))
-    if sizes != expected:
-        missing = sorted(set(expected) - set(sizes))
-        extra = sorted(set(sizes) - set(expected))
-        where = f"checkpoint for size {missing[0]} is missing" if missing else f"checkpoint for size {extra[0]} has no entries"
-        raise AuditFailure(f"{where}: checkpoints or entries were deleted or added")
+    _check_sizes([c.size for c in stored], len(roots))
     checkpoints = []
     for row in stored:
         try:
-            checkpoint = read_checkpoint(row.note, origin, verifier)
+            checkpoint = read_checkpoint(row.note, origin, verifier, single_signature=True)
         except AuditFailure as failure:
             raise AuditFailure(f"checkpoint {row.size}: {failure}") from failure
         if checkpoint.size != row.size:
             raise AuditFailure(f"checkpoint {row.size}: it signs size {checkpoint.size}; checkpoints were swapped")
-        if checkpoint.root != roots[row.size - 1]:
-            raise AuditFailure(
-                f"entry {row.size - 1}: its stored record does not match signed checkpoint {row.size}; it was altered"
-            )
         checkpoints.append(checkpoint)
+    _check_roots(checkpoints, roots)
     report.checked.append(f"{len(checkpoints)} checkpoints signed by {verifier.vkey()}")
     report.checked.append("every checkpoint's root matches the stored entries (RFC 9162)")
     return checkpoints
+
+
+def _check_sizes(sizes: list[int], entry_count: int) -> None:
+    expected = list(range(1, entry_count + 1))
+    if sizes == expected:
+        return
+    missing = sorted(set(expected) - set(sizes))
+    extra = sorted(set(sizes) - set(expected))
+    if missing:
+        where = f"checkpoint for size {missing[0]} is missing"
+    elif extra:
+        where = f"checkpoint for size {extra[0]} has no entries"
+    else:
+        repeated = next(size for size in sizes if sizes.count(size) > 1)
+        where = f"checkpoint for size {repeated} appears more than once"
+    raise AuditFailure(f"{where}: checkpoints or entries were deleted or added")
+
+
+def _check_roots(checkpoints: list[Checkpoint], roots: list[bytes]) -> None:
+    """Name the culprit: an altered entry breaks every checkpoint from its own
+    on; a replaced checkpoint breaks only itself."""
+    broken = [c.size for c in checkpoints if c.root != roots[c.size - 1]]
+    if not broken:
+        return
+    first = broken[0]
+    if broken == [first] and first < len(roots):
+        raise AuditFailure(f"checkpoint {first}: its root matches no stored history while later ones do; it was replaced")
+    raise AuditFailure(f"entry {first - 1}: its stored record does not match signed checkpoint {first}; it was altered")
 
 
 def _check_consistency(checkpoints: list[Checkpoint], hashes: list[bytes], report: AuditReport) -> None:
@@ -131,9 +165,12 @@ def _proof_pairs(checkpoints: list[Checkpoint]) -> list[tuple[Checkpoint, Checkp
     return list(zip(picked, picked[1:]))
 
 
-def audit_against(store: LedgerStore, origin: str, verifier: Verifier, saved_note: str) -> AuditReport:
+def audit_against(
+    store: LedgerStore, origin: str, verifier: Verifier, saved_note: str,
+    keyring: Keyring | None = None, blobs: Path | None = None,
+) -> AuditReport:
     """Is the ledger now an append-only extension of a checkpoint saved earlier?"""
-    report = audit(store, origin, verifier)
+    report = audit(store, origin, verifier, keyring, blobs)
     if not report.ok:
         return report
     try:
@@ -175,6 +212,33 @@ def _check_entries(
         opened.append(entry)
     report.checked.append(f"{len(opened)} entries opened: commitment, signature, sequence and links hold")
     return opened
+
+
+def _check_blobs(entries: list[CustodyEntry], blobs: Path, keyring: Keyring, report: AuditReport) -> None:
+    """Every sealed original is still there and still the file that was received."""
+    count = 0
+    for entry in entries:
+        for output in entry.outputs:
+            if "blob" in output:
+                _check_blob(entry, output, blobs / str(output["blob"]), keyring)
+                count += 1
+    how = "open and match their recorded hashes" if keyring.can_open_sealed else "are present (sealed to the editors)"
+    report.checked.append(f"{count} sealed originals {how}")
+
+
+def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Keyring) -> None:
+    if not path.is_file() or "/" in str(output["blob"]):
+        raise AuditFailure(f"entry {entry.seq}: the sealed original of item {entry.item} is missing")
+    if not keyring.can_open_sealed:
+        return
+    sink = DigestingWriter()
+    try:
+        with open(path, "rb") as sealed:
+            unseal_stream(sealed, sink, [keyring.secret.age_identity])
+    except (SealError, OSError) as error:
+        raise AuditFailure(f"entry {entry.seq}: the sealed original of item {entry.item} does not open") from error
+    if sink.digests() != Digests.from_dict(output):
+        raise AuditFailure(f"entry {entry.seq}: the sealed original of item {entry.item} was replaced")
 
 
 def _open_entry(stored: StoredEntry, keyring: Keyring) -> CustodyEntry:

@@ -60,18 +60,21 @@ class LedgerStore:
         self._db.close()
 
     def entries(self) -> list[StoredEntry]:
-        rows = self._query("SELECT idx, commitment, sealed FROM entries ORDER BY idx")
+        rows = self._query(
+            "SELECT idx, commitment, sealed, typeof(commitment) = 'blob' AND typeof(sealed) = 'blob' "
+            "FROM entries ORDER BY idx"
+        )
         return [
-            StoredEntry(_as_int(i, where), _as_bytes(c, where), _as_bytes(s, where))
-            for position, (i, c, s) in enumerate(rows)
+            StoredEntry(_as_int(i, where), _as_bytes(c, typed, where), _as_bytes(s, typed, where))
+            for position, (i, c, s, typed) in enumerate(rows)
             for where in (f"entry row {position}",)
         ]
 
     def checkpoints(self) -> list[StoredCheckpoint]:
-        rows = self._query("SELECT size, note FROM checkpoints ORDER BY size")
+        rows = self._query("SELECT size, note, typeof(note) = 'text' FROM checkpoints ORDER BY size")
         return [
-            StoredCheckpoint(_as_int(size, where), _as_text(note, where))
-            for position, (size, note) in enumerate(rows)
+            StoredCheckpoint(_as_int(size, where), _as_text(note, typed, where))
+            for position, (size, note, typed) in enumerate(rows)
             for where in (f"checkpoint row {position}",)
         ]
 
@@ -90,7 +93,7 @@ class LedgerStore:
                 raise
             self._db.execute("COMMIT")
         except sqlite3.Error as error:
-            raise IntakeError(f"the ledger could not be written ({error}); nothing was recorded") from error
+            raise IntakeError(f"the ledger could not be written ({_reason(error)}); nothing was recorded") from error
 
     def insert(self, entry: StoredEntry, checkpoint: StoredCheckpoint) -> None:
         self._db.execute(
@@ -105,18 +108,25 @@ class LedgerStore:
         try:
             return self._db.execute(sql).fetchall()
         except sqlite3.Error as error:
-            raise CheckFailed(f"the ledger database is damaged ({error})") from error
+            raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     try:
         connection = sqlite3.connect(path, isolation_level=None, timeout=60)
+        # Text is decoded here, per row, so a tampered cell is named, not quoted.
+        connection.text_factory = bytes
         connection.execute("PRAGMA journal_mode=DELETE")
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("PRAGMA secure_delete=ON")
     except sqlite3.Error as error:
-        raise CheckFailed(f"the ledger database cannot be opened ({error})") from error
+        raise CheckFailed(f"the ledger database cannot be opened ({_reason(error)})") from error
     return connection
+
+
+def _reason(error: sqlite3.Error) -> str:
+    """SQLite's error name, never its message: that can quote stored bytes."""
+    return getattr(error, "sqlite_errorname", None) or type(error).__name__
 
 
 # A tampered cell may change type (SQLite is dynamically typed); such a value
@@ -127,13 +137,16 @@ def _as_int(value: object, where: str) -> int:
     return value
 
 
-def _as_bytes(value: object, where: str) -> bytes:
-    if not isinstance(value, bytes):
+def _as_bytes(value: object, typed: object, where: str) -> bytes:
+    if not isinstance(value, bytes) or typed != 1:
         raise CheckFailed(f"{where} of the ledger holds a value of the wrong type: it was altered")
     return value
 
 
-def _as_text(value: object, where: str) -> str:
-    if not isinstance(value, str):
+def _as_text(value: object, typed: object, where: str) -> str:
+    if not isinstance(value, bytes) or typed != 1:
         raise CheckFailed(f"{where} of the ledger holds a value of the wrong type: it was altered")
-    return value
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CheckFailed(f"{where} of the ledger holds text that is not UTF-8: it was altered") from error
