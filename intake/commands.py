@@ -52,6 +52,8 @@ def _read_identity_file(path: Path) -> str:
 def init(args: argparse.Namespace) -> int:
     root = vault_root(args)
     recipients = tuple(_read_identity_file(path) for path in args.recipient)
+    for text in recipients:
+        print("\n".join(_describe(PublicIdentity.from_text(text), "recipient")))
     secret = check_passphrase(passphrase.obtain(args.passphrase_file, "New vault passphrase: ", confirm=True))
     vault = create_vault(root, args.name, secret, args.write_only, recipients)
     public = vault.public_keys()
@@ -146,13 +148,15 @@ def keys_list(args: argparse.Namespace) -> int:
 
 
 def add(args: argparse.Namespace) -> int:
-    sources = collect_sources(args.paths)
     vault = _open(args)
+    collected = collect_sources(args.paths, vault.root)
+    for link in collected.skipped_links:
+        sys.stderr.write(f"intake: skipped symbolic link {printable(str(link))}\n")
     keyring = _unlock(args, vault)
     progress = _progress_printer() if sys.stderr.isatty() else None
     with vault.locked(), vault.ledger() as ledger:
         keyring = _unlock_again(vault, keyring)
-        for source in sources:
+        for source in collected.sources:
             received = receive(source, ledger, keyring, vault.blobs, args.note, progress)
             print(f"{received.item}  {received.media_type}  {printable(received.name)}", flush=True)
     return 0

@@ -45,36 +45,59 @@ class Received:
     digests: Digests
 
 
-def collect_sources(paths: Iterable[Path]) -> list[Source]:
+@dataclass(frozen=True)
+class Collected:
+    sources: list[Source]
+    skipped_links: list[Path]
+
+
+def collect_sources(paths: Iterable[Path], vault_root: Path | None = None) -> Collected:
     """Check every input before anything is written; directories are walked.
 
     Devices, sockets and FIFOs are refused: reading one could block forever
-    or take in something that is not a document.
+    or take in something that is not a document. Links inside folders are
+    skipped (and reported): they may point anywhere, even in circles.
     """
-    sources: list[Source] = []
+    collected = Collected([], [])
     for path in paths:
-        sources.extend(_expand(path))
-    if not sources:
+        _refuse_inside_vault(path, vault_root)
+        _expand(path, collected)
+    if not collected.sources:
         raise IntakeError("nothing to add: the folders given hold no regular files")
-    return sources
+    return collected
 
 
-def _expand(path: Path) -> Iterator[Source]:
+def _refuse_inside_vault(path: Path, vault_root: Path | None) -> None:
+    if vault_root is None:
+        return
+    resolved, vault = path.resolve(), vault_root.resolve()
+    if resolved == vault or vault in resolved.parents or resolved in vault.parents:
+        raise IntakeError(f"{path} is or holds the vault itself; add files from outside it")
+
+
+def _expand(path: Path, collected: Collected) -> None:
     info = _stat(path)
     if stat.S_ISDIR(info.st_mode):
-        yield from _walk(path)
+        for item in _walk(path):
+            if isinstance(item, Source):
+                collected.sources.append(item)
+            else:
+                collected.skipped_links.append(item)
     else:
-        yield _regular(path, _recordable(path.name), info)
+        collected.sources.append(_regular(path, _recordable(path.name), info))
 
 
-def _walk(top: Path) -> Iterator[Source]:
+def _walk(top: Path) -> Iterator[Source | Path]:
     for folder, subfolders, files in os.walk(top, onerror=_raise_walk_error):
         subfolders.sort()
+        # os.walk lists links to folders among the subfolders and does not follow them.
+        yield from (Path(folder) / name for name in subfolders if (Path(folder) / name).is_symlink())
         for name in sorted(files):
             path = Path(folder) / name
             info = _stat(path, follow=False)
             if stat.S_ISLNK(info.st_mode):
-                continue  # links inside a folder may point anywhere; take what is there
+                yield path
+                continue
             yield _regular(path, _recordable(str(path.relative_to(top.parent))), info)
 
 

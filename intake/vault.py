@@ -128,7 +128,10 @@ class Vault:
     @contextmanager
     def locked(self, exclusive: bool = True) -> Iterator[None]:
         """Serialize commands: writers exclusive, readers shared."""
-        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as error:
+            raise IntakeError(f"cannot lock the vault ({error.strerror}); is it on a read-only disk?") from error
         try:
             mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
             try:

@@ -223,3 +223,19 @@ def test_concurrent_adds_are_serialized(vault_dir: Path, tmp_path: Path) -> None
     assert shown.returncode == 0, shown.stderr
     assert sorted(e["item"] for e in json.loads(shown.stdout)["entries"]) == sorted(items)
     assert len(items) == 8
+
+
+def test_links_in_folders_are_skipped_and_vault_refused(cli, vault_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "real.txt").write_text("real")
+    (folder / "loop").symlink_to(folder)
+    (folder / "elsewhere.txt").symlink_to("/etc/hostname")
+    result = cli("--vault", vault_dir, "add", folder)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1 and "drop/real.txt" in result.stdout
+    assert result.stderr.count("skipped symbolic link") == 2
+    before = snapshot(vault_dir)
+    inside = cli("--vault", vault_dir, "add", vault_dir / "blobs")
+    assert inside.returncode == 2 and "vault itself" in one_error_line(inside)
+    assert snapshot(vault_dir) == before
