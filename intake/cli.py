@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from intake import __version__, commands
+from intake.display import printable
 from intake.errors import IntakeError
 
 DESCRIPTION = """\
@@ -123,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except IntakeError as error:
-        sys.stderr.write(f"intake: error: {' '.join(str(error).split())}\n")
+        sys.stderr.write(f"intake: error: {printable(' '.join(str(error).split()))}\n")
         return error.exit_code
     except BrokenPipeError:
         # The reader went away (`| head`): what it wanted, it got.

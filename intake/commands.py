@@ -14,6 +14,7 @@ from intake import passphrase
 from intake.errors import CheckFailed, IntakeError
 from intake.ledger.audit import AuditReport, audit, audit_against
 from intake.ledger.entries import CustodyEntry
+from intake.display import printable, recordable
 from intake.pipeline import collect_sources, receive
 from intake.vault import Vault, check_passphrase, create_vault
 from keys.identity import IdentityError, PublicIdentity
@@ -114,20 +115,29 @@ def keys_add_recipient(args: argparse.Namespace) -> int:
     identity = PublicIdentity.from_text(text)
     vault = _open(args)
     keyring = _unlock(args, vault)
-    print("\n".join(_describe(identity, "recipient")))
-    if not args.yes and sys.stdin.isatty():
-        answer = input("Do these words match the ones the editor read to you? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            raise IntakeError("not added: the fingerprint was not confirmed")
     if identity.fingerprint == keyring.public.fingerprint:
         raise IntakeError("that is this vault's own identity")
-    elif not args.yes:
-        print("(no terminal to confirm on: compare the words above with the editor's before relying on them)")
+    print("\n".join(_describe(identity, "recipient")))
+    _confirm_words(args.yes)
     with vault.locked():
         keyring = _unlock_again(vault, keyring)
+        if any(r.fingerprint == identity.fingerprint for r in keyring.policy.recipients):
+            print(f"{printable(identity.name)} is already a recipient; nothing changed")
+            return 0
         vault.save_policy(keyring, keyring.policy.with_recipient(text))
-    print(f"added recipient {identity.name}: everything sealed from now on also opens with their key")
+    print(f"added recipient {printable(identity.name)}: everything sealed from now on also opens with their key")
     return 0
+
+
+def _confirm_words(assume_yes: bool) -> None:
+    if assume_yes:
+        return
+    if not sys.stdin.isatty():
+        print("(no terminal to confirm on: compare the words above with the editor's before relying on them)")
+        return
+    answer = input("Do these words match the ones the editor read to you? [y/N] ")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise IntakeError("not added: the fingerprint was not confirmed")
 
 
 def _unlock_again(vault: Vault, keyring: Keyring) -> Keyring:
@@ -154,17 +164,16 @@ def add(args: argparse.Namespace) -> int:
         sys.stderr.write(f"intake: skipped symbolic link {printable(str(link))}\n")
     keyring = _unlock(args, vault)
     progress = _progress_printer() if sys.stderr.isatty() else None
+    note = recordable(args.note) if args.note is not None else None
     with vault.locked(), vault.ledger() as ledger:
         keyring = _unlock_again(vault, keyring)
         for source in collected.sources:
-            received = receive(source, ledger, keyring, vault.blobs, args.note, progress)
+            received = receive(source, ledger, keyring, vault.blobs, note, progress)
             print(f"{received.item}  {received.media_type}  {printable(received.name)}", flush=True)
     return 0
 
 
-def printable(text: str) -> str:
-    """File names and notes are data: escape what a terminal would obey."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
 
 
 def _progress_printer():

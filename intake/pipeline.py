@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from intake.display import recordable
 from intake.errors import IntakeError
 from intake.fsutil import create_private, fsync_dir, partial_path
 from intake.hashing import Digests, DigestingReader
@@ -84,7 +85,7 @@ def _expand(path: Path, collected: Collected) -> None:
             else:
                 collected.skipped_links.append(item)
     else:
-        collected.sources.append(_regular(path, _recordable(path.name), info))
+        collected.sources.append(_regular(path, recordable(path.name), info))
 
 
 def _walk(top: Path) -> Iterator[Source | Path]:
@@ -98,12 +99,7 @@ def _walk(top: Path) -> Iterator[Source | Path]:
             if stat.S_ISLNK(info.st_mode):
                 yield path
                 continue
-            yield _regular(path, _recordable(str(path.relative_to(top.parent))), info)
-
-
-def _recordable(name: str) -> str:
-    """File names that are not UTF-8 are kept, with their odd bytes escaped."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            yield _regular(path, recordable(str(path.relative_to(top.parent))), info)
 
 
 def _raise_walk_error(error: OSError) -> None:

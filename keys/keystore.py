@@ -21,7 +21,7 @@ from pathlib import Path
 from intake.canonical import canonical_json
 from intake.errors import CheckFailed, IntakeError, WrongPassphrase
 from intake.fsutil import atomic_write
-from intake.seal import seal, unseal
+from intake.seal import SealError, seal, unseal
 from keys.passphrase_box import lock_secret, unlock_secret
 from keys.identity import IdentityError, PublicIdentity, SecretIdentity
 
@@ -95,7 +95,7 @@ def load_policy(path: Path, secret: SecretIdentity) -> SealingPolicy:
         document = json.loads(unseal(path.read_bytes(), [secret.age_identity]))
         body = document["policy"]
         signature = base64.b64decode(document["signature"], validate=True)
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, SealError) as error:
         raise CheckFailed("the vault's sealing policy is unreadable; the vault is damaged") from error
     if not secret.public().verify(_POLICY_DOMAIN + canonical_json(body), signature):
         raise CheckFailed("the vault's sealing policy was altered (its signature does not verify)")

@@ -83,9 +83,9 @@ def _parse(box: bytes) -> tuple[dict[str, Any], bytes, bytes]:
         )
         ciphertext = base64.b64decode(document["ciphertext"], validate=True)
         nonce = base64.b64decode(header["aead"]["nonce"], validate=True)
-        base64.b64decode(kdf["salt"], validate=True)
+        salt = base64.b64decode(kdf["salt"], validate=True)
     except (ValueError, KeyError, TypeError) as error:
         raise damaged from error
-    if not valid or len(nonce) != 12:
+    if not valid or len(nonce) != 12 or not 16 <= len(salt) <= 64:
         raise damaged
     return header, ciphertext, nonce

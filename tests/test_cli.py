@@ -239,3 +239,18 @@ def test_links_in_folders_are_skipped_and_vault_refused(cli, vault_dir: Path, tm
     inside = cli("--vault", vault_dir, "add", vault_dir / "blobs")
     assert inside.returncode == 2 and "vault itself" in one_error_line(inside)
     assert snapshot(vault_dir) == before
+
+
+def test_hostile_names_in_errors_and_notes_are_escaped(cli, vault_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    os.mkfifo(folder / "evil\x1b[2J")
+    refused = cli("--vault", vault_dir, "add", folder)
+    assert refused.returncode == 2 and "\x1b" not in refused.stderr and "\\x1b[2J" in one_error_line(refused)
+    (folder / "evil\x1b[2J").unlink()
+    (folder / "ok.txt").write_text("fine")
+    odd_note = os.fsdecode(b"note \xff")
+    env = cli_env(tmp_path / "home")
+    added = subprocess.run([sys.executable, "-m", "intake", "--vault", str(vault_dir), "add", str(folder),
+                            "--note", odd_note], capture_output=True, env=env, timeout=120)
+    assert added.returncode == 0, added.stderr

@@ -155,3 +155,11 @@ def test_documented_recovery_then_stock_age_opens_blob(tmp_path: Path, template_
     opened = subprocess.run(["age", "-d", "-i", str(identity), str(blob)], capture_output=True, timeout=60)
     assert opened.returncode == 0, opened.stderr
     assert opened.stdout == b"opened by stock age"
+
+
+def test_foreign_policy_file_is_a_failed_check(cli, tmp_path: Path, template_vault) -> None:
+    vault = tmp_path / "vault"
+    shutil.copytree(template_vault[0], vault)
+    (vault / "keys" / "policy.age").write_bytes(b"age-encryption.org/v1\ngarbage")
+    result = cli("--vault", vault, "keys", "list")
+    assert result.returncode == 1 and "sealing policy" in result.stderr

@@ -56,3 +56,10 @@ def test_crafted_parameters_are_refused_before_any_work(patch: dict) -> None:
 def test_junk_is_refused_with_one_message(junk: bytes) -> None:
     with pytest.raises(IntakeError, match="damaged"):
         unlock_secret(junk, "any passphrase")
+
+
+def test_short_salt_is_refused() -> None:
+    document = json.loads(lock_secret(b"secret", "right passphrase"))
+    document["kdf"]["salt"] = "AAAA"
+    with pytest.raises(IntakeError, match="damaged"):
+        unlock_secret(canonical_json(document), "right passphrase")
