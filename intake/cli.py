@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     _add_init(sub)
     _add_keys(sub)
+    _add_inspect(sub)
+    _add_sanitize(sub)
     _add_add(sub)
     _add_ledger(sub)
     return parser
@@ -87,10 +89,32 @@ def _add_keys(sub: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=commands.keys_list)
 
 
+def _add_inspect(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "inspect", "list the identifying metadata in files; nothing is written",
+                 "Findings per file (location, person, device, hidden content, time, software, other), worst "
+                 "first, with the field, its value and where it was found. The type comes from the content, "
+                 "never the name. Exit 1 when a file cannot be parsed.")
+    p.add_argument("paths", type=Path, nargs="+", metavar="FILE|DIR")
+    p.add_argument("--json", action="store_true", help="machine-readable output (docs/cli.md)")
+    p.set_defaults(handler=commands.inspect)
+
+
+def _add_sanitize(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "sanitize", "write clean copies of files into a folder (no vault needed)",
+                 "Remove identifying metadata without changing the content, check the result again, and "
+                 "write it under DIR with the same name. A file that cannot be cleaned completely is refused, "
+                 "never copied (exit 1). Existing files are never overwritten.")
+    p.add_argument("paths", type=Path, nargs="+", metavar="FILE|DIR")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="folder for the clean copies")
+    p.add_argument("--json", action="store_true", help="machine-readable output (docs/cli.md)")
+    p.set_defaults(handler=commands.sanitize)
+
+
 def _add_add(sub: argparse._SubParsersAction) -> None:
     p = _command(sub, "add", "take files or folders into the vault as sealed evidence",
-                 "Hash (SHA-256, SHA-512), seal and record each file with a signed `received` entry. "
-                 "Folders are walked; symbolic links inside them are skipped. Prints one item id per file.")
+                 "Hash (SHA-256, SHA-512), seal and record each file with a signed `received` entry, then "
+                 "clean supported files into a sealed clean copy with a `sanitized` entry. Folders are walked; "
+                 "symbolic links inside them are skipped. Prints the item ids.")
     p.add_argument("paths", type=Path, nargs="+", metavar="FILE|DIR")
     p.add_argument("--note", metavar="TEXT", help="a note kept, sealed, in each file's custody entry")
     p.set_defaults(handler=commands.add)

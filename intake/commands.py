@@ -15,7 +15,11 @@ from intake.errors import CheckFailed, IntakeError
 from intake.ledger.audit import AuditReport, audit, audit_against
 from intake.ledger.entries import CustodyEntry
 from intake.display import printable, recordable
-from intake.pipeline import collect_sources, receive
+from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_bytes, inspect_bytes
+from intake.formats.base import Refused
+from intake.fsutil import atomic_write
+from intake.hashing import digest_bytes
+from intake.pipeline import NotCleaned, Sanitized, Source, collect_sources, receive, sanitize_received
 from intake.vault import Vault, check_passphrase, create_vault
 from keys.identity import IdentityError, PublicIdentity
 from keys.keystore import Keyring
@@ -170,7 +174,111 @@ def add(args: argparse.Namespace) -> int:
         for source in collected.sources:
             received = receive(source, ledger, keyring, vault.blobs, note, progress)
             print(f"{received.item}  {received.media_type}  {printable(received.name)}", flush=True)
+            outcome = sanitize_received(source, received, ledger, keyring, vault.blobs)
+            print(f"  {_describe_outcome(outcome)}", flush=True)
     return 0
+
+
+def _describe_outcome(outcome: Sanitized | NotCleaned) -> str:
+    if isinstance(outcome, NotCleaned):
+        return f"no clean copy: {outcome.reason}. It is sealed as received but cannot be exported."
+    removed = ", ".join(f"{count} {category}" for category, count in outcome.removed.items()) or "nothing"
+    return f"{outcome.item}  clean copy (removed: {removed})"
+
+
+def _read_for_cleaning(source: Source) -> bytes | None:
+    if source.size > MAX_CLEAN_BYTES:
+        return None
+    try:
+        return source.path.read_bytes()
+    except OSError as error:
+        raise IntakeError(f"cannot read {source.path} ({error.strerror})") from error
+
+
+def inspect(args: argparse.Namespace) -> int:
+    sources = collect_sources(args.paths).sources
+    results = []
+    for source in sources:
+        data = _read_for_cleaning(source)
+        if data is None:
+            results.append((source, Inspection("unknown", [], False, f"over {MAX_CLEAN_BYTES >> 20} MiB: not inspected")))
+        else:
+            results.append((source, inspect_bytes(data)))
+    if args.json:
+        _dump({"files": [{"path": s.name, **i.to_dict()} for s, i in results]})
+    else:
+        for source, inspection in results:
+            _print_inspection(source, inspection)
+    return 1 if any(i.problem for _, i in results) else 0
+
+
+def _print_inspection(source: Source, inspection: Inspection) -> None:
+    count = len(inspection.findings)
+    print(f"{printable(source.name)}  {inspection.media_type}  {count} finding{'s' if count != 1 else ''}")
+    if inspection.problem:
+        print(f"  {'refused' if inspection.supported else 'not supported'}: {inspection.problem}")
+    for finding in inspection.findings:
+        print(f"  {finding.category.value:<14} {printable(finding.field)} = {printable(finding.value)}"
+              f"  ({printable(finding.where)})")
+
+
+def sanitize(args: argparse.Namespace) -> int:
+    sources = collect_sources(args.paths).sources
+    targets = _output_paths(sources, args.output)
+    results = [_sanitize_one(source, target) for source, target in zip(sources, targets)]
+    if args.json:
+        _dump({"files": results})
+    else:
+        for result in results:
+            if result["status"] == "cleaned":
+                removed = ", ".join(f"{n} {c}" for c, n in result["removed"].items()) or "nothing"
+                print(f"cleaned  {printable(result['path'])} -> {printable(result['output'])}  (removed: {removed})")
+            else:
+                print(f"refused  {printable(result['path'])}: {printable(result['reason'])}")
+    return 1 if any(r["status"] != "cleaned" for r in results) else 0
+
+
+def _output_paths(sources: list[Source], folder: Path) -> list[Path]:
+    """Decide every target first: nothing is overwritten, nothing half-done."""
+    targets = [folder / source.relative for source in sources]
+    inputs = {source.path.resolve() for source in sources}
+    for target in targets:
+        if target.exists() or target.resolve() in inputs:
+            raise IntakeError(f"{target} already exists; choose an empty -o folder")
+    if len(set(targets)) != len(targets):
+        raise IntakeError("two inputs would be written to the same output name; clean them separately")
+    return targets
+
+
+def _sanitize_one(source: Source, target: Path) -> dict:
+    result: dict = {"path": source.name, "output": None, "status": "refused", "reason": None}
+    data = _read_for_cleaning(source)
+    if data is None:
+        result["reason"] = f"files over {MAX_CLEAN_BYTES >> 20} MiB are not cleaned"
+        return result
+    try:
+        cleaned = clean_bytes(data)
+    except Refused as refusal:
+        result["reason"] = str(refusal)
+        return result
+    _write_output(target, cleaned.data)
+    digests = digest_bytes(cleaned.data)
+    result.update(output=str(target), status="cleaned", media_type=cleaned.media_type, removed=cleaned.removed(),
+                  sha256=digests.sha256, size=digests.size)
+    return result
+
+
+def _write_output(target: Path, data: bytes) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, data)
+    except OSError as error:
+        raise IntakeError(f"cannot write {target} ({error.strerror})") from error
+
+
+def _dump(document: dict) -> None:
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
 
 
 
@@ -231,8 +339,7 @@ def ledger_show(args: argparse.Namespace) -> int:
     if not report.ok:
         raise CheckFailed(f"ledger verification failed: {report.failure}")
     if args.json:
-        json.dump({"entries": [e.to_dict() for e in report.entries]}, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        _dump({"entries": [e.to_dict() for e in report.entries]})
     else:
         _print_entries(report.entries)
     return 0

@@ -6,6 +6,8 @@ so sniffing fits into a single streaming pass over the file.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 
 HEAD_SIZE = 4096
@@ -112,3 +114,35 @@ def _text(head: bytes) -> str:
     if stripped.startswith((b"<!doctype html", b"<html")):
         return "text/html"
     return "text/plain"
+
+
+_ODF_PREFIX = "application/vnd.oasis.opendocument."
+
+
+def sniff_bytes(data: bytes) -> str:
+    """Like sniff, but a zip container is told apart by its member list.
+
+    Office files do not promise their member order, so the first 4 KiB can
+    miss the part that says what they are; the central directory cannot.
+    """
+    media_type = sniff(data[:HEAD_SIZE])
+    if media_type == "application/zip" or media_type.startswith(("application/vnd.openxml", _ODF_PREFIX)):
+        return _zip_members(data) or media_type
+    return media_type
+
+
+def _zip_members(data: bytes) -> str | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                declared = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                if declared.startswith(_ODF_PREFIX):
+                    return declared
+            if "[Content_Types].xml" in names:
+                for marker, media_type in _OOXML_PARTS:
+                    if any(name.startswith(marker.decode()) for name in names):
+                        return media_type
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError):
+        return None
+    return None

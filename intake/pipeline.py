@@ -3,7 +3,9 @@
     original ──read once──▶ SHA-256 + SHA-512 ──▶ age ──▶ blobs/<random>
                                                     └──▶ signed `received` entry
 
-Cleaning (inspect → sanitize → re-inspect) joins here in the sanitizing issue.
+A supported file is then cleaned (intake.clean) into a derived item: the
+clean copy and a findings report, both sealed, and a `sanitized` entry whose
+parent is the `received` one.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from intake.canonical import canonical_json
+from intake.clean import MAX_CLEAN_BYTES, Cleaned, clean_bytes
 from intake.display import recordable
 from intake.errors import IntakeError
-from intake.fsutil import create_private, fsync_dir, partial_path
-from intake.hashing import Digests, DigestingReader
+from intake.formats.base import Refused
+from intake.fsutil import atomic_write, create_private, fsync_dir, partial_path
+from intake.hashing import Digests, DigestingReader, digest_bytes
 from intake.ledger.entries import Draft, new_id
 from intake.ledger.log import Ledger
 from intake.media import HEAD_SIZE, sniff
-from intake.seal import seal_stream
+from intake.seal import seal, seal_stream
 from keys.keystore import Keyring
 
 Progress = Callable[[str, int, int], None]
@@ -35,6 +40,8 @@ class Source:
     path: Path
     name: str
     size: int
+    relative: Path  # where a copy goes under an output folder
+
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,11 @@ def _refuse_inside_vault(path: Path, vault_root: Path | None) -> None:
         raise IntakeError(f"{path} is or holds the vault itself; add files from outside it")
 
 
+def source_for(path: Path) -> Source:
+    """One file, checked as `add` checks it, recorded under its base name."""
+    return _regular(path, Path(path.name), _stat(path))
+
+
 def _expand(path: Path, collected: Collected) -> None:
     info = _stat(path)
     if stat.S_ISDIR(info.st_mode):
@@ -85,7 +97,7 @@ def _expand(path: Path, collected: Collected) -> None:
             else:
                 collected.skipped_links.append(item)
     else:
-        collected.sources.append(_regular(path, recordable(path.name), info))
+        collected.sources.append(_regular(path, Path(path.name), info))
 
 
 def _walk(top: Path) -> Iterator[Source | Path]:
@@ -99,7 +111,7 @@ def _walk(top: Path) -> Iterator[Source | Path]:
             if stat.S_ISLNK(info.st_mode):
                 yield path
                 continue
-            yield _regular(path, recordable(str(path.relative_to(top.parent))), info)
+            yield _regular(path, path.relative_to(top.parent), info)
 
 
 def _raise_walk_error(error: OSError) -> None:
@@ -113,14 +125,14 @@ def _stat(path: Path, follow: bool = True) -> os.stat_result:
         raise IntakeError(f"cannot read {path} ({error.strerror})") from error
 
 
-def _regular(path: Path, name: str, info: os.stat_result) -> Source:
+def _regular(path: Path, relative: Path, info: os.stat_result) -> Source:
     if not stat.S_ISREG(info.st_mode):
         kind = "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else (
             "a socket" if stat.S_ISSOCK(info.st_mode) else "a pipe" if stat.S_ISFIFO(info.st_mode) else "not a regular file")
         raise IntakeError(f"{path} is {kind}; only regular files and folders can be added")
     if not os.access(path, os.R_OK):
         raise IntakeError(f"cannot read {path} (permission denied)")
-    return Source(path, name, info.st_size)
+    return Source(path, recordable(str(relative)), info.st_size, relative)
 
 
 def receive(
@@ -160,3 +172,81 @@ def _seal_original(source: Source, blob: Path, keyring: Keyring, progress: Progr
         partial.unlink(missing_ok=True)
         raise
     return media_type, reader.digests()
+
+
+@dataclass(frozen=True)
+class Sanitized:
+    """The clean copy of a received item: a derived item of its own."""
+
+    item: str
+    entry: str
+    removed: dict[str, int]
+    digests: Digests
+
+
+@dataclass(frozen=True)
+class NotCleaned:
+    reason: str
+
+
+def sanitize_received(
+    source: Source, received: Received, ledger: Ledger, keyring: Keyring, blobs: Path
+) -> Sanitized | NotCleaned:
+    """Clean a just-received file into a derived item, with its sealed findings report.
+
+    The file is read again, so its hash is checked against what was sealed:
+    a file that changed in between is not cleaned.
+    """
+    if source.size > MAX_CLEAN_BYTES:
+        return NotCleaned(f"files over {MAX_CLEAN_BYTES >> 20} MiB are not cleaned")
+    data = _read_whole(source)
+    if digest_bytes(data) != received.digests:
+        return NotCleaned("the file changed while it was being taken in")
+    try:
+        cleaned = clean_bytes(data)
+    except Refused as refusal:
+        return NotCleaned(str(refusal))
+    return _record_clean(source, received, cleaned, ledger, keyring, blobs)
+
+
+def _read_whole(source: Source) -> bytes:
+    try:
+        return source.path.read_bytes()
+    except OSError as error:
+        raise IntakeError(f"cannot read {source.path} again to clean it ({error.strerror})") from error
+
+
+def _record_clean(
+    source: Source, received: Received, cleaned: Cleaned, ledger: Ledger, keyring: Keyring, blobs: Path
+) -> Sanitized:
+    report = canonical_json({"item": received.item, "findings": [f.to_dict() for f in cleaned.findings]})
+    written: list[Path] = []
+    try:
+        clean_blob = _write_sealed(blobs, cleaned.data, keyring, written)
+        report_blob = _write_sealed(blobs, report, keyring, written)
+        item = new_id("itm_")
+        digests = digest_bytes(cleaned.data)
+        original = {**received.digests.to_dict(), "media_type": received.media_type, "item": received.item}
+        clean = {**digests.to_dict(), "media_type": cleaned.media_type, "name": source.name, "blob": clean_blob,
+                 "item": item, "role": "clean copy", "removed": cleaned.removed()}
+        findings = {**digest_bytes(report).to_dict(), "media_type": "application/json", "blob": report_blob,
+                    "item": received.item, "role": "findings report"}
+        entry = ledger.append(
+            Draft("sanitized", item, inputs=(original,), outputs=(clean, findings), parents=(received.entry,)),
+            keyring,
+        )
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return Sanitized(item, entry.id, cleaned.removed(), digests)
+
+
+def _write_sealed(blobs: Path, data: bytes, keyring: Keyring, written: list[Path]) -> str:
+    blob = blobs / f"{secrets.token_hex(16)}.age"
+    written.append(blob)
+    try:
+        atomic_write(blob, seal(data, keyring.seal_recipients()))
+    except OSError as error:
+        raise IntakeError(f"cannot write to the vault ({error.strerror}); nothing was recorded for it") from error
+    return blob.name

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from intake.ledger.log import Ledger
-from intake.pipeline import Received, Source, receive
+from intake.pipeline import Received, receive, source_for
 from intake.vault import Vault, create_vault
 from keys.keystore import Keyring
 
@@ -33,7 +33,7 @@ class Unlocked:
 
     def add(self, path: Path, note: str | None = None) -> Received:
         with self.vault.locked(), self.vault.ledger() as ledger:
-            return receive(Source(path, path.name, path.stat().st_size), ledger, self.keyring, self.vault.blobs, note)
+            return receive(source_for(path), ledger, self.keyring, self.vault.blobs, note)
 
     def ledger(self):  # context manager
         return self.vault.ledger()

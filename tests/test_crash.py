@@ -53,7 +53,8 @@ def test_sigkill_during_add(tmp_path: Path, template_vault, inbox: Path, mode: s
             line = child.stdout.readline()
             if not line:
                 break
-            reported.append(line.split()[0])
+            if line.startswith("itm_"):
+                reported.append(line.split()[0])
         # Let it get going on the next file before the kill.
         time.sleep(0.02)
     elif mode == "delay":

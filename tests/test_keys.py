@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PASSPHRASE, PROJECT
-from intake.pipeline import Source, receive
+from intake.pipeline import receive, source_for
 from intake.seal import SealError, unseal
 from intake.vault import Vault, create_vault
 from keys.identity import IdentityError, PublicIdentity, SecretIdentity
@@ -141,7 +141,7 @@ def test_documented_recovery_then_stock_age_opens_blob(tmp_path: Path, template_
     original.write_text("opened by stock age")
     unlocked = Vault.open(vault)
     with unlocked.locked(), unlocked.ledger() as ledger:
-        receive(Source(original, "a.txt", original.stat().st_size), ledger, template_vault[1], unlocked.blobs)
+        receive(source_for(original), ledger, template_vault[1], unlocked.blobs)
     script = tmp_path / "recover.py"
     script.write_text(recovery_recipe())
     recovered = subprocess.run(

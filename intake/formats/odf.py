@@ -1,0 +1,468 @@
+"""OpenDocument (ODT, ODS, ODP, ODG, ODF formulas): identifying metadata out, text unchanged.
+
+An OpenDocument file is a zip: `mimetype` (first, stored), `META-INF/manifest.xml`
+listing every member, `content.xml` and `styles.xml` (the document), and
+members that are metadata only. Cleaning:
+
+* drops `meta.xml` (authors, dates, editing time, generator, statistics,
+  user-defined fields, template path), `settings.xml` (printer name and
+  printer driver data, view and cursor positions), `Thumbnails/`,
+  `Configurations2/`, `layout-cache`, `manifest.rdf`, signatures and stored
+  earlier versions; none of these is needed to open the document;
+* in `content.xml` and `styles.xml`, accepts tracked changes (the change
+  regions with their authors, dates and deleted text go, and so do the change
+  marks: the body already holds the final text), removes comments
+  (annotations, with their authors and dates) and LibreOffice's editing
+  session ids (`officeooo:rsid`);
+* cleans JPEG and PNG pictures with the JPEG and PNG modules and drops
+  pictures nothing refers to; refuses embedded objects, macros, other
+  picture types, inline picture data and links to files outside the document;
+* rewrites the manifest to list exactly what is left, and writes a zip with
+  `mimetype` first and stored, fixed dates and no extra fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import posixpath
+import re
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import Element
+
+from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.ooxml import (DROP, KEEP, Recorder, XmlDoc, binary_strings, clean_image, guarded, image_content,
+                                  member_views, note_kept_values, parse_xml, read_zip, removed_part, rewrite,
+                                  serialize_xml, short, unique, write_zip)
+
+NAME = "OpenDocument"
+MEDIA_TYPES = tuple(f"application/vnd.oasis.opendocument.{kind}" for kind in (
+    "text", "text-template", "spreadsheet", "spreadsheet-template", "presentation", "presentation-template",
+    "graphics", "graphics-template", "formula", "formula-template"))
+
+_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
+_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+_PRESENTATION = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
+_DC = "{http://purl.org/dc/elements/1.1/}"
+_META = "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}"
+_CONFIG = "{urn:oasis:names:tc:opendocument:xmlns:config:1.0}"
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+_MANIFEST = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}"
+_OFFICEOOO = "{http://openoffice.org/2009/office}"
+_LOEXT = "{urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0}"
+_MATH = "{http://www.w3.org/1998/Math/MathML}"
+
+_MIMETYPE = "mimetype"
+_MANIFEST_NAME = "META-INF/manifest.xml"
+_DOCUMENT_PARTS = ("content.xml", "styles.xml")
+
+_TRACKED_CHANGES = frozenset({_TEXT + "tracked-changes", _TABLE + "tracked-changes"})
+_CHANGE_MARKS = frozenset({_TEXT + "change", _TEXT + "change-start", _TEXT + "change-end"})
+_ANNOTATIONS = frozenset({_OFFICE + "annotation", _OFFICE + "annotation-end", _OFFICEOOO + "annotation"})
+_STRAY_META = frozenset({_DC + "creator", _DC + "date"})
+_RSIDS = frozenset({_OFFICEOOO + "rsid", _OFFICEOOO + "paragraph-rsid"})
+# Elements whose link pulls a file into the document: it must be a member of the package.
+_EMBEDDING = frozenset({_DRAW + "image", _DRAW + "object", _DRAW + "object-ole", _DRAW + "plugin",
+                        _DRAW + "applet", _DRAW + "fill-image", _DRAW + "floating-frame",
+                        _STYLE + "background-image", _TEXT + "list-level-style-image", _TEXT + "section-source",
+                        _TABLE + "table-source", _TABLE + "cell-range-source", _PRESENTATION + "sound"})
+
+# Members that are metadata only, with how they are reported: (label, category, list their values).
+_DROPPED_MEMBERS: tuple[tuple[re.Pattern[str], str, Category, bool], ...] = (
+    (re.compile(r"^meta\.xml$"), "document properties", Category.OTHER, True),
+    (re.compile(r"^Thumbnails/"), "thumbnail image", Category.HIDDEN, False),
+    (re.compile(r"^Configurations2/"), "user interface settings", Category.OTHER, False),
+    (re.compile(r"^layout-cache$"), "layout cache", Category.OTHER, False),
+    (re.compile(r"^manifest\.rdf$"), "RDF metadata", Category.HIDDEN, False),
+    (re.compile(r"^META-INF/\w*signatures\w*\.xml$"), "digital signature", Category.PERSON, False),
+    (re.compile(r"^(VersionList\.xml|Versions/)"), "stored earlier version", Category.HIDDEN, False),
+)
+_REFUSED_MEMBERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(Object \d+|ObjectReplacements)/"), "embedded object {} cannot be cleaned"),
+    (re.compile(r"^(Basic|Scripts|Dialogs)/"), "macros ({}) cannot be cleaned"),
+    (re.compile(r"^META-INF/"), "{}: package data that cannot be cleaned"),
+    (re.compile(r"^Fonts/"), "embedded font {} cannot be cleaned"),
+)
+
+
+@dataclass
+class _Package:
+    order: list[str]
+    files: dict[str, bytes]
+    manifest: XmlDoc
+    listed: set[str]
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _load(data: bytes) -> _Package:
+    members, findings = read_zip(data)
+    files = {member.name: member.data for member in members if not member.name.endswith("/")}
+    order = [member.name for member in members if not member.name.endswith("/")]  # folder entries carry nothing
+    media_type = files.get(_MIMETYPE, b"").decode("ascii", "replace")
+    if media_type not in MEDIA_TYPES:
+        raise Refused("not an OpenDocument text, spreadsheet, presentation, drawing or formula")
+    if _MANIFEST_NAME not in files:
+        raise Refused("OpenDocument file without a manifest")
+    manifest = parse_xml(files[_MANIFEST_NAME], _MANIFEST_NAME)
+    if any(element.tag == _MANIFEST + "encryption-data" for element in manifest.root.iter()):
+        raise Refused("encrypted OpenDocument files cannot be cleaned")
+    listed = {entry.get(_MANIFEST + "full-path", "") for entry in manifest.root}
+    return _Package(order, files, manifest, listed, findings)
+
+
+def _dropped_member(name: str) -> tuple[str, Category, bool] | None:
+    for pattern, label, category, values in _DROPPED_MEMBERS:
+        if pattern.match(name):
+            return label, category, values
+    return None
+
+
+def _check_member(name: str) -> None:
+    """Only what this module understands is written; anything else is refused."""
+    if name in _DOCUMENT_PARTS or name.startswith("Pictures/"):
+        return
+    for pattern, reason in _REFUSED_MEMBERS:
+        if pattern.match(name):
+            raise Refused(reason.format(name))
+    raise Refused(f"unsupported OpenDocument member {name}")
+
+
+# --- content.xml and styles.xml ---------------------------------------------
+
+class _PartCleaner:
+    """Decides, element by element, what leaves content.xml or styles.xml; records what it removes."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.record = Recorder(where)
+        self.references: set[str] = set()
+
+    def decide(self, element: Element) -> int:
+        tag = element.tag
+        if tag in _TRACKED_CHANGES:
+            self._tracked(element)
+            return DROP
+        if tag in _CHANGE_MARKS:
+            return DROP
+        if tag in _ANNOTATIONS:
+            self._annotation(element)
+            return DROP
+        if tag in _STRAY_META:
+            self._find(Category.PERSON if tag == _DC + "creator" else Category.TIME, local(tag), element.text or "")
+            return DROP
+        if tag == _OFFICE + "binary-data":
+            raise Refused(f"{self.where}: inline picture data cannot be cleaned")
+        self._attributes(element)
+        return KEEP
+
+    def _tracked(self, element: Element) -> None:
+        for info in element.iter(_OFFICE + "change-info"):
+            for creator in info.iter(_DC + "creator"):
+                self._find(Category.PERSON, "tracked change author", creator.text or "")
+            for date in info.iter(_DC + "date"):
+                self._find(Category.TIME, "tracked change date", date.text or "")
+        for region in element:
+            text = "\n".join(filter(None, _region_texts(region)))
+            if text.strip():
+                self._find(Category.HIDDEN, "deleted or earlier text (tracked change)", text)
+
+    def _annotation(self, element: Element) -> None:
+        labels = {_DC + "creator": (Category.PERSON, "comment author"), _DC + "date": (Category.TIME, "comment date"),
+                  _META + "creator-initials": (Category.PERSON, "comment author initials"),
+                  _LOEXT + "sender-initials": (Category.PERSON, "comment author initials")}
+        for child in element:
+            if child.tag in labels:
+                self._find(*labels[child.tag], child.text or "")
+        text = "\n".join("".join(paragraph.itertext()) for paragraph in element.iter(_TEXT + "p"))
+        if text.strip():
+            self._find(Category.HIDDEN, "comment text", text)
+
+    def _attributes(self, element: Element) -> None:
+        for key in [key for key in element.keys() if key in _RSIDS]:
+            del element.attrib[key]
+            self.record.count("editing session ids (officeooo:rsid)")
+        href = element.get(_XLINK_HREF)
+        if href is not None and element.tag in _EMBEDDING:
+            self._reference(element, href)
+
+    def _reference(self, element: Element, href: str) -> None:
+        if href.startswith("#"):
+            return  # a place inside the document (a slide, a bookmark)
+        path = _member_path(href)
+        if not path or ":" in path.split("/")[0] or path.startswith(("/", "..")):
+            raise Refused(f"{self.where}: a link to a file outside the document ({local(element.tag)}) "
+                          "cannot be cleaned")
+        self.references.add(path)
+
+    def _find(self, category: Category, label: str, value: str) -> None:
+        self.record.add(category, label, value)
+
+
+def _member_path(href: str) -> str:
+    return posixpath.normpath(href[2:] if href.startswith("./") else href) if href else ""
+
+
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _region_texts(element: Element) -> list[str]:
+    """Paragraph texts of a change region, without its change-info (author, date, comment)."""
+    if element.tag == _OFFICE + "change-info":
+        return []
+    if element.tag in (_TEXT + "p", _TEXT + "h"):
+        return ["".join(element.itertext())]
+    texts = [element.text.strip()] if element.text and element.text.strip() and len(element) == 0 else []
+    for child in element:
+        texts += _region_texts(child)
+    return texts
+
+
+def _clean_part(doc: XmlDoc, where: str) -> tuple[list[Finding], set[str]]:
+    cleaner = _PartCleaner(where)
+    cleaner._attributes(doc.root)
+    rewrite(doc, cleaner.decide)
+    return cleaner.record.findings(doc.comments), cleaner.references
+
+
+# --- settings.xml ---------------------------------------------------------------
+
+_NAMED_SETTINGS = re.compile(r"DataSource|Database|Path|URL|File", re.I)
+# The settings that name or describe the printer; the rest (PrinterIndependentLayout,
+# UseOldPrinterMetrics...) are layout switches, counted with the other settings.
+_PRINTER_SETTINGS = frozenset({"PrinterName", "PrinterSetup", "PrintFaxName"})
+
+
+def _settings_findings(name: str, data: bytes) -> list[Finding]:
+    """The printer (name and driver data) and data sources are listed; view settings are counted."""
+    try:
+        doc = parse_xml(data, name)
+    except Refused:
+        return [Finding(Category.OTHER, "editor settings", f"{len(data)} bytes", name)]
+    findings, others = [], 0
+    for item in doc.root.iter(_CONFIG + "config-item"):
+        key, value = item.get(_CONFIG + "name", ""), (item.text or "").strip()
+        if not value:
+            continue
+        if key in _PRINTER_SETTINGS:
+            findings.append(Finding(Category.DEVICE, key, short(_printer_value(key, value)), name))
+        elif _NAMED_SETTINGS.search(key) and value.lower() not in ("true", "false") and not value.isdigit():
+            findings.append(Finding(Category.OTHER, key, short(value), name))
+        else:
+            others += 1
+    if others:
+        findings.append(Finding(Category.OTHER, "editor settings (view, zoom, cursor position)",
+                                f"{others} values", name))
+    return findings
+
+
+def _printer_value(key: str, value: str) -> str:
+    """PrinterSetup is base64 driver data: what a reader can see in it is the printer's name."""
+    if key != "PrinterSetup":
+        return value
+    try:
+        strings = binary_strings(base64.b64decode(value, validate=False))
+    except (binascii.Error, ValueError):
+        strings = []
+    return ", ".join(strings) or f"{len(value)} characters of printer driver data"
+
+
+# --- the package ------------------------------------------------------------------
+
+def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
+    package = _load(data)
+    findings = list(package.findings)
+    removed: set[str] = set()
+    documents: list[str] = []
+    pictures: list[str] = []
+    for name in package.order:
+        if name in (_MIMETYPE, _MANIFEST_NAME):
+            continue
+        gone = _removed_member(package, name)
+        if gone is not None:
+            findings += gone
+            removed.add(name)
+        else:
+            (pictures if name.startswith("Pictures/") else documents).append(name)
+    outputs: dict[str, bytes] = {}
+    references: set[str] = set()
+    for name in documents:
+        outputs[name], part_findings, part_references = _clean_document_part(package, name)
+        findings += part_findings
+        references |= part_references
+    findings += _clean_pictures(package, pictures, references, outputs, removed)
+    outputs[_MANIFEST_NAME] = _clean_manifest(package, set(outputs))
+    members = [(_MIMETYPE, package.files[_MIMETYPE])] + [
+        (name, outputs[name]) for name in package.order if name in outputs]
+    clean = write_zip(members, stored=_MIMETYPE)
+    findings = note_kept_values(findings, removed, [clean] + [content for _, content in members])
+    return clean, unique(findings)
+
+
+def _removed_member(package: _Package, name: str) -> list[Finding] | None:
+    """What a member that goes carried; None for a member that stays (once it is known to be cleanable)."""
+    data = package.files[name]
+    if name not in package.listed:
+        return removed_part(name, data, "file not listed in the manifest", values=False)
+    if name == "settings.xml":
+        return _settings_findings(name, data)
+    dropped = _dropped_member(name)
+    if dropped is not None:
+        return _dropped_findings(name, data, *dropped)
+    _check_member(name)
+    return None
+
+
+def _dropped_findings(name: str, data: bytes, label: str, category: Category, values: bool) -> list[Finding]:
+    if not data.strip():
+        return []  # an empty member (Configurations2 placeholders) says nothing
+    return removed_part(name, data, label, category, values=values)
+
+
+def _clean_document_part(package: _Package, name: str) -> tuple[bytes, list[Finding], set[str]]:
+    data = package.files[name]
+    if not data.strip():
+        return data, [], set()
+    doc = parse_xml(data, name)
+    findings, references = _clean_part(doc, name)
+    return serialize_xml(doc, standalone=False), findings, references
+
+
+def _clean_pictures(package: _Package, pictures: list[str], references: set[str], outputs: dict[str, bytes],
+                    removed: set[str]) -> list[Finding]:
+    """Pictures the document shows are cleaned; pictures nothing shows are hidden content and go."""
+    findings: list[Finding] = []
+    for name in pictures:
+        if name in references:
+            outputs[name], picture_findings = clean_image(name, package.files[name])
+            findings += picture_findings
+        else:
+            findings += removed_part(name, package.files[name], "picture not used by the document", values=False)
+            removed.add(name)
+    return findings
+
+
+def _clean_manifest(package: _Package, written: set[str]) -> bytes:
+    """Entries for exactly the members written, plus the package itself ("/")."""
+
+    def decide(entry: Element) -> int:
+        path = entry.get(_MANIFEST + "full-path", "")
+        return KEEP if entry.tag != _MANIFEST + "file-entry" or path == "/" or path in written else DROP
+
+    rewrite(package.manifest, decide)
+    _one_entry_per_line(package.manifest.root)
+    return serialize_xml(package.manifest, standalone=False)
+
+
+def _one_entry_per_line(root: Element) -> None:
+    # Removed entries leave their indentation behind; the manifest has no text to keep.
+    root.text = "\n "
+    for entry in root:
+        entry.tail = "\n "
+    if len(root):
+        root[-1].tail = "\n"
+
+
+# --- content -----------------------------------------------------------------------
+
+_SKIPPED_FOR_TEXT = _TRACKED_CHANGES | _CHANGE_MARKS | _ANNOTATIONS
+_PARAGRAPHS = frozenset({_TEXT + "p", _TEXT + "h"})
+_CELL_VALUES = tuple(_OFFICE + name for name in ("value-type", "value", "date-value", "time-value",
+                                                 "boolean-value", "string-value")) + (_TABLE + "formula",)
+
+
+def _document_lines(root: Element) -> list[str]:
+    """Paragraphs (nested ones on their own lines), cell values and formulas, formula text."""
+    lines: list[str] = []
+
+    def visit(element: Element, current: list[str] | None) -> None:
+        for child in element:
+            if child.tag in _SKIPPED_FOR_TEXT:
+                pass  # accepted changes and removed comments: not text; what follows them is
+            elif child.tag in _PARAGRAPHS:
+                own: list[str] = [child.text or ""]
+                visit(child, own)
+                lines.append("".join(own))
+            elif child.tag == _TABLE + "table-cell" and child.get(_OFFICE + "value-type"):
+                lines.append("\t".join(child.get(key, "") for key in _CELL_VALUES))
+                visit(child, current)
+            elif child.tag == _MATH + "math":
+                lines.append("".join(child.itertext()))
+            elif current is not None:
+                current.append(_inline_text(child))
+                visit(child, current)
+            else:
+                visit(child, current)
+            if current is not None and child.tail:
+                current.append(child.tail)
+
+    visit(root, None)
+    return lines
+
+
+def _inline_text(element: Element) -> str:
+    """What an inline element stands for: spaces, a tab, a line break; or its leading text."""
+    if element.tag == _TEXT + "s":
+        count = element.get(_TEXT + "c", "1")
+        return " " * min(int(count) if count.isdigit() else 1, 10_000)
+    if element.tag == _TEXT + "tab":
+        return "\t"
+    if element.tag == _TEXT + "line-break":
+        return "\n"
+    return element.text or ""
+
+
+# --- entry points --------------------------------------------------------------------
+
+@guarded
+def inspect(data: bytes) -> list[Finding]:
+    return _clean(data)[1]
+
+
+@guarded
+def sanitize(data: bytes) -> bytes:
+    return _clean(data)[0]
+
+
+@guarded
+def views(data: bytes) -> list[View]:
+    members, _ = read_zip(data)
+    return [View("file", data)] + member_views(members)
+
+
+@guarded
+def content(data: bytes) -> list[bytes]:
+    """Text of content.xml and styles.xml (headers, footers) after accepting tracked changes,
+    without comments; then the content of the pictures the document shows.
+
+    Read the same way from the original and the clean copy: cleaning accepts
+    the changes and removes the comments, nothing else may touch the text.
+    """
+    package = _load(data)
+    texts: list[bytes] = []
+    references: set[str] = set()
+    for name in _DOCUMENT_PARTS:
+        data_of_part = package.files.get(name, b"")
+        if name in package.listed and data_of_part.strip():
+            doc = parse_xml(data_of_part, name)
+            texts.append((name + "\n" + "\n".join(_document_lines(doc.root))).encode("utf-8"))
+            references |= _references(doc.root)
+    pictures = [name for name in package.order if name.startswith("Pictures/") and name in package.listed
+                and name in references]
+    return texts + [part for name in pictures for part in image_content(name, package.files[name])]
+
+
+def _references(element: Element) -> set[str]:
+    """Members the document shows, outside comments and change regions (those go when cleaning)."""
+    found = set()
+    href = element.get(_XLINK_HREF)
+    if href and element.tag in _EMBEDDING:
+        found.add(_member_path(href))
+    for child in element:
+        if child.tag not in _SKIPPED_FOR_TEXT:
+            found |= _references(child)
+    return found
+

@@ -1,0 +1,664 @@
+"""PNG (and APNG): chunk surgery, never re-encoding.
+
+A PNG is a signature and a list of chunks (length, type, data, CRC-32). The
+clean copy keeps the chunks that rendering needs byte for byte, so the
+compressed image data (IDAT, and the APNG frames in fdAT) is untouched, and
+drops every other chunk: text (tEXt, zTXt, iTXt), EXIF (eXIf), the
+modification time (tIME), unknown ancillary chunks and anything after IEND.
+
+The parser is strict and fails closed: a wrong CRC, a length past the end of
+the data, an unknown critical chunk, a kept chunk of the wrong size, image
+data that does not inflate to exactly the size the header declares (extra
+data could hide a payload) or that would inflate past MAX_PIXEL_BYTES all
+raise Refused.
+
+Some helpers here (ICC profile and EXIF review) are shared with the GIF and
+WebP modules, which carry the same blocks in other containers.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.metadata import exif_findings, iptc_findings, xmp_findings
+
+NAME = "PNG"
+MEDIA_TYPES = ("image/png",)
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_CHUNK_LENGTH = 2**31 - 1  # the PNG limit for one chunk's data
+# Decoded image data (all frames) above this is refused: it bounds memory and
+# time for a decompression bomb, whose size the header gives away in advance.
+MAX_PIXEL_BYTES = 512 << 20
+# Compressed text and profiles are expanded only this far (they are removed
+# anyway; the limit only bounds what inspect and views spend on them).
+MAX_TEXT_BYTES = 16 << 20
+MAX_ICC_BYTES = 1 << 20
+MAX_TEXT_TOTAL = 64 << 20  # all expanded text and profiles of one file together
+# Real PNGs have at most tens of thousands of chunks (IDAT is usually split
+# every 8-64 KiB); millions of empty chunks would only make the loop crawl.
+MAX_CHUNKS = 200_000
+
+# Chunks rendering needs, with the data lengths they may have (None: any,
+# checked elsewhere). Fixed lengths leave no room for a hidden payload.
+KEPT_LENGTHS: dict[bytes, frozenset[int] | None] = {
+    b"IHDR": frozenset({13}), b"PLTE": None, b"IDAT": None, b"IEND": frozenset({0}),
+    b"tRNS": None, b"gAMA": frozenset({4}), b"cHRM": frozenset({32}), b"sRGB": frozenset({1}),
+    b"sBIT": frozenset({1, 2, 3, 4}), b"bKGD": frozenset({1, 2, 6}), b"pHYs": frozenset({9}),
+    b"cICP": frozenset({4}), b"acTL": frozenset({8}), b"fcTL": frozenset({26}), b"fdAT": None,
+}
+TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+
+# Colour type -> (channels, allowed bit depths).
+_COLOUR_TYPES = {0: (1, (1, 2, 4, 8, 16)), 2: (3, (8, 16)), 3: (1, (1, 2, 4, 8)), 4: (2, (8, 16)), 6: (4, (8, 16))}
+# Adam7 passes: x start, y start, x step, y step.
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+# tRNS data length by colour type (palette: up to one byte per entry).
+_TRNS_LENGTHS = {0: frozenset({2}), 2: frozenset({6}), 3: frozenset(range(1, 257))}
+
+TAIL_WHERE = "bytes after the end of the image"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    type: bytes
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Header:
+    width: int
+    height: int
+    bit_depth: int
+    colour_type: int
+    interlaced: bool
+
+    @property
+    def bits_per_pixel(self) -> int:
+        return _COLOUR_TYPES[self.colour_type][0] * self.bit_depth
+
+
+# ---------------------------------------------------------------- chunk layer
+
+def parse_chunks(data: bytes) -> tuple[list[Chunk], bytes]:
+    """The chunks up to and including IEND (CRCs checked) and the bytes after IEND."""
+    if not data.startswith(SIGNATURE):
+        raise Refused("not a PNG file (no PNG signature)")
+    chunks: list[Chunk] = []
+    offset = len(SIGNATURE)
+    while not chunks or chunks[-1].type != b"IEND":  # each pass consumes >= 12 bytes
+        if len(chunks) >= MAX_CHUNKS:
+            raise Refused(f"PNG has more than {MAX_CHUNKS} chunks")
+        chunk, offset = _read_chunk(data, offset)
+        chunks.append(chunk)
+    return chunks, data[offset:]
+
+
+def _read_chunk(data: bytes, offset: int) -> tuple[Chunk, int]:
+    if offset + 12 > len(data):
+        raise Refused("PNG is truncated (no IEND chunk)")
+    length = int.from_bytes(data[offset:offset + 4], "big")
+    kind = data[offset + 4:offset + 8]
+    if length > MAX_CHUNK_LENGTH or offset + 12 + length > len(data):
+        raise Refused("PNG chunk length runs past the end of the file")
+    if not kind.isalpha():  # bytes.isalpha: ASCII letters only
+        raise Refused("PNG chunk type is not four letters")
+    body = data[offset + 4:offset + 8 + length]
+    stored = int.from_bytes(data[offset + 8 + length:offset + 12 + length], "big")
+    if zlib.crc32(body) != stored:
+        raise Refused(f"PNG chunk {_name(kind)} has a wrong CRC (damaged file)")
+    return Chunk(kind, body[4:]), offset + 12 + length
+
+
+def encode_chunk(chunk: Chunk) -> bytes:
+    body = chunk.type + chunk.data
+    return len(chunk.data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+
+
+def build_png(chunks: Iterable[Chunk]) -> bytes:
+    return SIGNATURE + b"".join(encode_chunk(chunk) for chunk in chunks)
+
+
+def _name(kind: bytes) -> str:
+    return kind.decode("latin-1")
+
+
+# ---------------------------------------------------------------- structure
+
+def _header(chunks: list[Chunk]) -> Header:
+    if chunks[0].type != b"IHDR" or len(chunks[0].data) != 13:
+        raise Refused("PNG does not start with a valid IHDR chunk")
+    width, height, depth, colour, compression, filtering, interlace = struct.unpack(">IIBBBBB", chunks[0].data)
+    if not (0 < width <= MAX_CHUNK_LENGTH and 0 < height <= MAX_CHUNK_LENGTH):
+        raise Refused("PNG image size is invalid")
+    if colour not in _COLOUR_TYPES or depth not in _COLOUR_TYPES[colour][1]:
+        raise Refused("PNG colour type and bit depth do not fit together")
+    if compression != 0 or filtering != 0 or interlace not in (0, 1):
+        raise Refused("PNG header names an unknown compression, filter or interlace method")
+    return Header(width, height, depth, colour, interlace == 1)
+
+
+def _check_layout(chunks: list[Chunk], header: Header) -> None:
+    """Refuse what a decoder would reject, and kept chunks with room for extra bytes."""
+    counts: dict[bytes, int] = {}
+    for chunk in chunks:
+        counts[chunk.type] = counts.get(chunk.type, 0) + 1
+        if chunk.type[:1].isupper() or chunk.type in KEPT_LENGTHS:  # critical, or kept
+            _check_kept(chunk, header)
+    if counts.get(b"IHDR") != 1 or counts.get(b"PLTE", 0) > 1:
+        raise Refused("PNG has more than one IHDR or PLTE chunk")
+    if not counts.get(b"IDAT"):
+        raise Refused("PNG has no image data (IDAT)")
+    if header.colour_type == 3 and not counts.get(b"PLTE"):
+        raise Refused("palette PNG without a palette (PLTE)")
+
+
+def _check_kept(chunk: Chunk, header: Header) -> None:
+    if chunk.type not in KEPT_LENGTHS:
+        raise Refused(f"PNG has an unknown critical chunk {_name(chunk.type)!r}; it cannot be cleaned safely")
+    allowed = KEPT_LENGTHS[chunk.type]
+    if chunk.type == b"PLTE":
+        allowed = None if len(chunk.data) % 3 == 0 and 3 <= len(chunk.data) <= 768 else frozenset()
+    elif chunk.type == b"tRNS":
+        allowed = _TRNS_LENGTHS.get(header.colour_type, frozenset())
+    elif chunk.type == b"fdAT":
+        allowed = None if len(chunk.data) >= 4 else frozenset()
+    if allowed is not None and len(chunk.data) not in allowed:
+        raise Refused(f"PNG {_name(chunk.type)} chunk has an invalid length")
+
+
+# ---------------------------------------------------------------- image data
+
+@dataclass
+class _Frames:
+    """APNG frame bookkeeping while walking the chunks in order."""
+
+    sizes: list[tuple[int, int]] = field(default_factory=list)  # fcTL width, height of fdAT frames
+    data: list[list[bytes]] = field(default_factory=list)       # their fdAT payloads
+    controls: int = 0
+    sequence: int = 0
+    current_is_idat: bool = False
+    seen_idat: bool = False
+    seen_actl: bool = False
+    declared: int = 0  # acTL's frame count
+
+
+def _image_data(chunks: list[Chunk], header: Header) -> list[bytes]:
+    """Decompressed IDAT, then each APNG frame: exactly the declared sizes, or Refused."""
+    frames = _walk_animation(chunks)
+    expected = [_raw_size(header.width, header.height, header.bits_per_pixel, header.interlaced)]
+    expected += [_raw_size(w, h, header.bits_per_pixel, header.interlaced) for w, h in frames.sizes]
+    if sum(expected) > MAX_PIXEL_BYTES:
+        raise Refused(f"PNG image data would decompress to more than {MAX_PIXEL_BYTES >> 20} MiB")
+    streams = [b"".join(c.data for c in chunks if c.type == b"IDAT")] + [b"".join(parts) for parts in frames.data]
+    return [_inflate_exact(stream, size) for stream, size in zip(streams, expected, strict=True)]
+
+
+def _walk_animation(chunks: list[Chunk]) -> _Frames:
+    frames = _Frames()
+    for chunk in chunks:
+        if chunk.type == b"acTL":
+            frames.seen_actl = not frames.seen_idat
+            frames.declared = int.from_bytes(chunk.data[:4], "big")
+        elif chunk.type == b"IDAT":
+            frames.seen_idat = True
+        elif chunk.type in (b"fcTL", b"fdAT"):
+            _animation_chunk(chunk, frames)
+    if frames.controls and not frames.seen_actl:
+        raise Refused("APNG frame chunks without an animation control (acTL) before the image data")
+    if frames.controls and frames.controls != frames.declared:
+        # Frames beyond the declared count are never shown: a place to hide pictures.
+        raise Refused("APNG frame count does not match its animation control (acTL)")
+    if any(not parts for parts in frames.data):
+        raise Refused("APNG frame without image data")
+    return frames
+
+
+def _animation_chunk(chunk: Chunk, frames: _Frames) -> None:
+    # One sequence runs through fcTL and fdAT: gaps or reordering are refused.
+    if int.from_bytes(chunk.data[:4], "big") != frames.sequence:
+        raise Refused("APNG sequence numbers are out of order")
+    frames.sequence += 1
+    if chunk.type == b"fcTL":
+        width, height = struct.unpack(">II", chunk.data[4:12])
+        if not (0 < width <= MAX_CHUNK_LENGTH and 0 < height <= MAX_CHUNK_LENGTH):
+            raise Refused("APNG frame size is invalid")
+        frames.controls += 1
+        frames.current_is_idat = not frames.seen_idat
+        if not frames.current_is_idat:
+            frames.sizes.append((width, height))
+            frames.data.append([])
+    elif frames.controls == 0 or frames.current_is_idat:
+        raise Refused("APNG frame data (fdAT) without its frame control (fcTL)")
+    else:
+        frames.data[-1].append(chunk.data[4:])
+
+
+def _raw_size(width: int, height: int, bits_per_pixel: int, interlaced: bool) -> int:
+    """Bytes of filtered scanlines (one filter byte per line) the image must decompress to."""
+    if not interlaced:
+        return height * (1 + (width * bits_per_pixel + 7) // 8)
+    total = 0
+    for x0, y0, dx, dy in _ADAM7:
+        columns, rows = (width - x0 + dx - 1) // dx, (height - y0 + dy - 1) // dy
+        if columns > 0 and rows > 0:
+            total += rows * (1 + (columns * bits_per_pixel + 7) // 8)
+    return total
+
+
+def _inflate_exact(stream: bytes, size: int) -> bytes:
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(stream, size + 1)
+    except zlib.error:
+        raise Refused("PNG image data is not valid zlib data") from None
+    if len(out) > size:
+        raise Refused("PNG image data holds more than the image needs (possible hidden data)")
+    if len(out) < size or not inflater.eof:
+        raise Refused("PNG image data is truncated")
+    if inflater.unused_data:
+        raise Refused("PNG image data has bytes after the compressed stream (possible hidden data)")
+    return out
+
+
+def inflate_bounded(stream: bytes, limit: int) -> tuple[bytes | None, bool]:
+    """(data, complete): data is None when the stream is not zlib at all; complete
+    means the whole stream fit within the limit, with nothing after its end."""
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(stream, limit)
+    except zlib.error:
+        return None, False
+    return out, inflater.eof and not inflater.unconsumed_tail and not inflater.unused_data
+
+
+# ---------------------------------------------------------------- review
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to one chunk: the replacement (None: dropped), why, and what a reader could see."""
+
+    keep: Chunk | None
+    findings: list[Finding] = field(default_factory=list)
+    views: list[View] = field(default_factory=list)
+
+
+def _review(chunk: Chunk) -> Decision:
+    if chunk.type in KEPT_LENGTHS:
+        return Decision(chunk)
+    if chunk.type in TEXT_CHUNKS:
+        return _review_text(chunk)
+    if chunk.type == b"eXIf":
+        kept, findings = exif_review(chunk.data, "EXIF (PNG eXIf chunk)")
+        return Decision(Chunk(b"eXIf", kept) if kept is not None else None, findings)
+    if chunk.type == b"tIME":
+        return Decision(None, [Finding(Category.TIME, "last modified", _time_value(chunk.data), "PNG tIME chunk")])
+    if chunk.type == b"iCCP":
+        return _review_iccp(chunk)
+    return Decision(None, [_unknown_chunk_finding(chunk)])
+
+
+_KNOWN_ANCILLARY = {
+    b"caBX": (Category.HIDDEN, "C2PA content credentials"),
+    b"dSIG": (Category.PERSON, "digital signature"),
+    b"iDOT": (Category.SOFTWARE, "Apple decoding hints"),
+    b"sPLT": (Category.OTHER, "suggested palette"),
+    b"hIST": (Category.OTHER, "palette histogram"),
+    b"oFFs": (Category.OTHER, "image offset"),
+    b"pCAL": (Category.OTHER, "pixel calibration"),
+    b"sCAL": (Category.OTHER, "physical scale"),
+    b"sTER": (Category.OTHER, "stereo layout"),
+    b"mDCv": (Category.DEVICE, "mastering display colour volume"),
+    b"cLLi": (Category.OTHER, "content light level"),
+}
+
+
+def _unknown_chunk_finding(chunk: Chunk) -> Finding:
+    category, label = _KNOWN_ANCILLARY.get(chunk.type, (Category.HIDDEN, "unknown chunk"))
+    return Finding(category, label, f"{len(chunk.data)} bytes", f"PNG {_name(chunk.type)} chunk")
+
+
+def _time_value(data: bytes) -> str:
+    if len(data) != 7:
+        return "malformed time stamp"
+    year, month, day, hour, minute, second = struct.unpack(">HBBBBB", data)
+    return f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d} UTC"
+
+
+# ---------------------------------------------------------------- text chunks
+
+@dataclass(frozen=True)
+class _Text:
+    keyword: str
+    text: bytes | None  # None: compressed and unreadable
+    complete: bool
+    extra: str = ""     # iTXt language tag and translated keyword
+
+
+def _read_text(chunk: Chunk) -> _Text:
+    keyword_bytes, _, rest = chunk.data.partition(b"\0")
+    keyword = keyword_bytes.decode("latin-1")
+    if chunk.type == b"tEXt":
+        return _Text(keyword, rest, True)
+    if chunk.type == b"zTXt":
+        text, complete = inflate_bounded(rest[1:], MAX_TEXT_BYTES) if rest[:1] == b"\0" else (None, False)
+        return _Text(keyword, text, complete)
+    flag, method, rest = rest[:1], rest[1:2], rest[2:]
+    language, _, rest = rest.partition(b"\0")
+    translated, _, text = rest.partition(b"\0")
+    extra = " ".join(part.decode("utf-8", "replace") for part in (language, translated) if part)
+    if flag == b"\1":
+        inflated, complete = inflate_bounded(text, MAX_TEXT_BYTES) if method == b"\0" else (None, False)
+        return _Text(keyword, inflated, complete, extra)
+    return _Text(keyword, text, True, extra)
+
+
+def _review_text(chunk: Chunk) -> Decision:
+    where = f"PNG {_name(chunk.type)} chunk"
+    text = _read_text(chunk)
+    views = [View(f"{where} {text.keyword!r}", text.text)] if text.text and chunk.type != b"tEXt" else []
+    if text.extra:
+        views.append(View(f"{where} {text.keyword!r} language and translated keyword", text.extra.encode()))
+    if text.text is None:
+        return Decision(None, [Finding(Category.HIDDEN, text.keyword, "unreadable compressed text", where)], views)
+    findings = _text_findings(text.keyword, text.text, where, chunk.type)
+    if not text.complete:
+        findings.append(Finding(Category.HIDDEN, text.keyword, f"compressed text over {MAX_TEXT_BYTES >> 20} MiB, "
+                                "truncated or followed by other bytes", where))
+    decoded = _raw_profile(text.text) if text.keyword.startswith("Raw profile type ") else None
+    if decoded:
+        views.append(View(f"{where} {text.keyword!r} (decoded)", decoded))
+    return Decision(None, findings, views)
+
+
+_KEYWORD_RULES: tuple[tuple[re.Pattern[str], Category], ...] = (
+    (re.compile(r"GPS|Latitude|Longitude|Location|City|Country|Place", re.I), Category.LOCATION),
+    (re.compile(r"Author|Artist|Copyright|Owner|Creator$|Person|By-?line|Credit|Contact|Rights|E-?mail|User",
+                re.I), Category.PERSON),
+    (re.compile(r"Make|Model|Serial|Source|Camera|Lens|Device|Host", re.I), Category.DEVICE),
+    (re.compile(r"Time|Date", re.I), Category.TIME),
+    (re.compile(r"Software|Tool|Program|Producer|Generat|Application|Version", re.I), Category.SOFTWARE),
+)
+
+
+def keyword_category(keyword: str) -> Category:
+    for pattern, category in _KEYWORD_RULES:
+        if pattern.search(keyword):
+            return category
+    return Category.OTHER
+
+
+def _text_findings(keyword: str, body: bytes, where: str, kind: bytes) -> list[Finding]:
+    if keyword == "XML:com.adobe.xmp":
+        xmp_where = f"XMP (PNG {_name(kind)} chunk)"
+        return or_generic(xmp_findings(body, xmp_where), "XMP packet", xmp_where)
+    if keyword.startswith("Raw profile type "):
+        return _raw_profile_findings(keyword[len("Raw profile type "):], body, where)
+    value = body.decode("utf-8" if kind == b"iTXt" else "latin-1", "replace")
+    return [Finding(keyword_category(keyword), keyword, shorten(value) or "(empty)", where)]
+
+
+def _raw_profile(text: bytes) -> bytes | None:
+    """ImageMagick's hex-encoded profile: "\\n<name>\\n<length>\\n<hex lines>"."""
+    tokens = text.split()
+    if len(tokens) < 2 or not tokens[1].isdigit():
+        return None
+    try:
+        decoded = bytes.fromhex(b"".join(tokens[2:]).decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return decoded if len(decoded) == int(tokens[1]) else None
+
+
+def _raw_profile_findings(kind: str, text: bytes, where: str) -> list[Finding]:
+    decoded = _raw_profile(text)
+    label = f"raw profile {kind!r}"
+    if decoded is None:
+        return [Finding(Category.HIDDEN, label, "unreadable hex profile", where)]
+    lowered, inner = kind.strip().lower(), f"{where} 'Raw profile type {kind}'"
+    if decoded.startswith((b"Exif\0\0", b"II*\0", b"MM\0*")):
+        return exif_review(decoded, f"EXIF ({inner})")[1]
+    if b"<x:xmpmeta" in decoded or lowered == "xmp":
+        return or_generic(xmp_findings(decoded, f"XMP ({inner})"), label, where)
+    if lowered in ("iptc", "8bim"):
+        return or_generic(iptc_findings(iptc_block(decoded), f"IPTC ({inner})"), label, where)
+    if lowered in ("icc", "icm"):
+        return icc_findings(decoded, f"ICC profile ({inner})")
+    return [Finding(Category.HIDDEN, label, f"{len(decoded)} bytes", where)]
+
+
+# ---------------------------------------------------------------- iCCP
+
+def _review_iccp(chunk: Chunk) -> Decision:
+    where = "PNG iCCP chunk (colour profile)"
+    name_bytes, _, rest = chunk.data.partition(b"\0")
+    name = name_bytes.decode("latin-1")
+    profile, complete = inflate_bounded(rest[1:], MAX_ICC_BYTES + 1) if rest[:1] == b"\0" else (None, False)
+    if profile is None or not complete or len(profile) > MAX_ICC_BYTES:
+        return Decision(None, [Finding(Category.HIDDEN, "ICC profile", "unreadable or oversized colour profile", where)])
+    views = [View(where, profile)]
+    if not standard_icc_name(name):
+        findings = [Finding(Category.OTHER, "ICC profile name", shorten(name) or "(empty)", where)]
+        return Decision(None, findings + icc_findings(profile, where), views)
+    kept, findings = icc_review(profile, where)
+    if kept is None:
+        return Decision(None, findings, views)
+    if kept == profile:
+        return Decision(chunk, [], views)
+    return Decision(Chunk(b"iCCP", name_bytes + b"\0\0" + zlib.compress(kept, 9)), findings, views)
+
+
+# ---------------------------------------------------------------- the verbs
+
+@dataclass(frozen=True)
+class _Result:
+    chunks: list[Chunk]
+    findings: list[Finding]
+    views: list[View]
+    content: list[bytes]
+
+
+def _clean(data: bytes) -> _Result:
+    chunks, tail = parse_chunks(data)
+    header = _header(chunks)
+    _check_layout(chunks, header)
+    pixels = _image_data(chunks, header)
+    decisions = _review_all(chunks)
+    findings = [finding for decision in decisions for finding in decision.findings]
+    if tail:
+        findings.append(Finding(Category.HIDDEN, "data after IEND", f"{len(tail)} bytes", TAIL_WHERE))
+    views = [view for decision in decisions for view in decision.views]
+    if tail:
+        views.append(View(TAIL_WHERE, tail))
+    rendering = [c.type + c.data for c in chunks if c.type in (b"IHDR", b"PLTE", b"tRNS")]
+    return _Result([d.keep for d in decisions if d.keep is not None], findings, views, rendering + pixels)
+
+
+def _review_all(chunks: list[Chunk]) -> list[Decision]:
+    decisions: list[Decision] = []
+    expanded = 0
+    for chunk in chunks:
+        decisions.append(_review(chunk))
+        expanded += sum(len(view.data) for view in decisions[-1].views)
+        if expanded > MAX_TEXT_TOTAL:  # many small bombs add up
+            raise Refused(f"PNG text and profiles expand to more than {MAX_TEXT_TOTAL >> 20} MiB")
+    return decisions
+
+
+def inspect(data: bytes) -> list[Finding]:
+    return _clean(data).findings
+
+
+def sanitize(data: bytes) -> bytes:
+    return build_png(_clean(data).chunks)
+
+
+def views(data: bytes) -> list[View]:
+    return [View("the PNG file", data)] + _clean(data).views
+
+
+def content(data: bytes) -> list[bytes]:
+    """Header, palette and transparency, then the decompressed IDAT and every APNG frame."""
+    return _clean(data).content
+
+
+# ---------------------------------------------------------------- shared helpers (GIF, WebP)
+
+def shorten(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def or_generic(findings: list[Finding], label: str, where: str) -> list[Finding]:
+    """A removed block is always reported, even when nothing in it could be read."""
+    return findings or [Finding(Category.OTHER, label, "present (no readable fields)", where)]
+
+
+def iptc_block(data: bytes) -> bytes:
+    """Raw IPTC-IIM, unwrapping a Photoshop resource block (8BIM, resource 0x0404) if that is what it is."""
+    offset = 0
+    while data[offset:offset + 4] == b"8BIM" and offset + 8 <= len(data):  # each pass moves forward
+        resource = int.from_bytes(data[offset + 4:offset + 6], "big")
+        name_length = data[offset + 6] if offset + 6 < len(data) else 0
+        size_at = offset + 6 + ((name_length + 2) & ~1)
+        size = int.from_bytes(data[size_at:size_at + 4], "big")
+        if resource == 0x0404:
+            return data[size_at + 4:size_at + 4 + size]
+        offset = size_at + 4 + size + (size & 1)
+    return data
+
+
+# EXIF: only the orientation survives (it says how to show the pixels), in a
+# minimal block written here so that nothing else can ride along.
+def orientation_exif(orientation: int) -> bytes:
+    return b"MM\0*\0\0\0\x08\0\x01" + struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + b"\0\0\0\0"
+
+
+_ORIENTATION_BLOCKS = frozenset(orientation_exif(n) for n in range(2, 9))
+
+
+def exif_review(block: bytes, where: str) -> tuple[bytes | None, list[Finding]]:
+    """(replacement block or None, findings) for an EXIF block that is being removed."""
+    if block in _ORIENTATION_BLOCKS:
+        return block, []
+    tiff = block[6:] if block.startswith(b"Exif\0\0") else block
+    findings = or_generic(exif_findings(tiff, where), "EXIF", where)
+    orientation = _orientation(tiff)
+    return (orientation_exif(orientation) if orientation and orientation > 1 else None), findings
+
+
+def _orientation(tiff: bytes) -> int | None:
+    order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
+    if order is None or len(tiff) < 10:
+        return None
+    ifd = struct.unpack(order + "I", tiff[4:8])[0]
+    if ifd + 2 > len(tiff):
+        return None
+    count = struct.unpack(order + "H", tiff[ifd:ifd + 2])[0]
+    for entry in range(ifd + 2, min(ifd + 2 + 12 * count, len(tiff) - 11), 12):
+        tag, kind, number, value = struct.unpack(order + "HHIH", tiff[entry:entry + 10])
+        if tag == 0x0112 and kind == 3 and number == 1:
+            return value if 1 <= value <= 8 else None
+    return None
+
+
+# ICC profiles: a standard colour space (sRGB, Display P3, Adobe RGB...) is
+# the same bytes in millions of files and says how to show the colours, so it
+# is kept, except for its creation date (generators such as LittleCMS stamp
+# the time the profile, and so the image, was written). Anything else (a
+# calibrated monitor, a scanner, a named printer) can point to a device or a
+# person and is dropped: the pixels stay the same, colours fall back to sRGB.
+STANDARD_ICC_DESCRIPTIONS = frozenset({
+    "srgb", "srgb iec61966-2.1", "srgb iec61966-2-1", "srgb iec61966-2-1 black scaled",
+    "srgb iec61966-2-1 no black scaling", "srgb built-in", "srgb2014", "srgb v4 icc preference perceptual intent beta",
+    "c2", "display p3", "dci-p3", "dci(p3) rgb", "p3 d65", "adobe rgb (1998)", "prophoto rgb", "romm-rgb",
+    "rec. 2020", "rec.2020", "itu-r bt.2020", "rec. itu-r bt.2020-1", "rec. 709", "rec. itu-r bt.709-5",
+    "apple rgb", "colormatch rgb", "generic rgb profile", "generic gray profile", "generic gray gamma 2.2 profile",
+    "gray gamma 2.2", "dot gain 20%", "ecirgb v2", "linear srgb",
+})
+STANDARD_ICC_NAMES = frozenset({"icc profile", "icc", "photoshop icc profile", "embedded profile", "default"})
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def standard_icc_name(name: str) -> bool:
+    return _normal(name) in STANDARD_ICC_NAMES or _normal(name) in STANDARD_ICC_DESCRIPTIONS
+
+
+@dataclass(frozen=True)
+class IccInfo:
+    description: str | None
+    copyright: str | None
+    manufacturer: str | None
+    model: str | None
+    date: str | None
+
+
+def icc_info(profile: bytes) -> IccInfo | None:
+    """The text a profile carries, or None when it is not a well-formed ICC profile."""
+    if len(profile) < 132 or profile[36:40] != b"acsp" or int.from_bytes(profile[:4], "big") != len(profile):
+        return None
+    count = int.from_bytes(profile[128:132], "big")
+    if count > 256 or 132 + 12 * count > len(profile):
+        return None
+    tags: dict[bytes, bytes] = {}
+    for entry in range(132, 132 + 12 * count, 12):
+        signature, offset, size = struct.unpack(">4sII", profile[entry:entry + 12])
+        if offset + size > len(profile):
+            return None
+        tags.setdefault(signature, profile[offset:offset + size])
+    text = {sig: _icc_text(tags[sig]) if sig in tags else None for sig in (b"desc", b"cprt", b"dmnd", b"dmdd")}
+    return IccInfo(text[b"desc"], text[b"cprt"], text[b"dmnd"], text[b"dmdd"], _icc_date(profile[24:36]))
+
+
+def _icc_text(tag: bytes) -> str | None:
+    kind = tag[:4]
+    if kind == b"desc" and len(tag) >= 12:
+        count = int.from_bytes(tag[8:12], "big")
+        return tag[12:12 + count].split(b"\0", 1)[0].decode("latin-1")
+    if kind == b"text":
+        return tag[8:].split(b"\0", 1)[0].decode("latin-1")
+    if kind == b"mluc" and len(tag) >= 28:
+        length, offset = struct.unpack(">II", tag[20:28])
+        return tag[offset:offset + length].decode("utf-16-be", "replace").rstrip("\0")
+    return None
+
+
+def _icc_date(field_bytes: bytes) -> str | None:
+    if not any(field_bytes):
+        return None
+    year, month, day, hour, minute, second = struct.unpack(">6H", field_bytes)
+    return f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d}"
+
+
+def icc_review(profile: bytes, where: str) -> tuple[bytes | None, list[Finding]]:
+    """(profile to keep, or None to drop it; findings for what is removed)."""
+    info = icc_info(profile)
+    if info is None or len(profile) > MAX_ICC_BYTES or _normal(info.description or "") not in STANDARD_ICC_DESCRIPTIONS:
+        return None, icc_findings(profile, where)
+    if info.date is None:
+        return profile, []
+    # Zero the date and the profile ID (an MD5 that covers the date; zero means "not computed").
+    kept = profile[:24] + bytes(12) + profile[36:84] + bytes(16) + profile[100:]
+    return kept, [Finding(Category.TIME, "ICC profile date", info.date, where)]
+
+
+def icc_findings(profile: bytes, where: str) -> list[Finding]:
+    info = icc_info(profile)
+    if info is None:
+        return [Finding(Category.HIDDEN, "ICC profile", f"unreadable colour profile, {len(profile)} bytes", where)]
+    findings = [Finding(Category.DEVICE, "ICC profile description", shorten(info.description or "") or "(none)", where)]
+    for label, value, category in (("ICC profile copyright", info.copyright, Category.PERSON),
+                                   ("ICC device manufacturer", info.manufacturer, Category.DEVICE),
+                                   ("ICC device model", info.model, Category.DEVICE),
+                                   ("ICC profile date", info.date, Category.TIME)):
+        if value and value.strip():
+            findings.append(Finding(category, label, shorten(value), where))
+    return findings

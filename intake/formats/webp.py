@@ -1,0 +1,231 @@
+"""WebP: RIFF chunk surgery, never re-encoding.
+
+A WebP is "RIFF", a size, "WEBP", then chunks (four-character code, little-
+endian size, data, one zero byte of padding after odd sizes). The clean copy
+keeps the image chunks byte for byte (VP8, VP8L, ALPH, ANIM and the frames in
+ANMF), keeps a standard ICC profile (see png.icc_review) and the orientation
+(in a minimal EXIF block written here), and drops EXIF, XMP and unknown
+chunks, unknown chunks inside animation frames and anything after the RIFF
+container. The VP8X flags and the RIFF size are rewritten to match.
+
+Sizes must agree: a chunk running past its container, a missing padding byte,
+a second image that no decoder would show (a place to hide one) or a layout
+libwebp would not decode raises Refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.metadata import xmp_findings
+from intake.formats.png import TAIL_WHERE, exif_review, icc_review, or_generic
+
+NAME = "WebP"
+MEDIA_TYPES = ("image/webp",)
+
+VP8X, VP8, VP8L, ALPH, ANIM, ANMF = b"VP8X", b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF"
+ICCP, EXIF, XMP = b"ICCP", b"EXIF", b"XMP "
+BITSTREAMS = (VP8, VP8L)
+# VP8X flag bits.
+ICC_FLAG, ALPHA_FLAG, EXIF_FLAG, XMP_FLAG, ANIMATION_FLAG = 0x20, 0x10, 0x08, 0x04, 0x02
+RESERVED_FLAGS = 0xC1
+FRAME_HEADER = 16  # ANMF: x, y, width, height, duration (3 bytes each) and flags
+# Real files have a handful of chunks (one ANMF per frame when animated) and
+# two or three per frame; millions of empty chunks would only make the loop crawl.
+MAX_CHUNKS, MAX_FRAME_CHUNKS = 100_000, 16
+
+
+@dataclass(frozen=True)
+class Chunk:
+    fourcc: bytes
+    data: bytes
+    pad: int = 0  # the padding byte after an odd-sized chunk, as found
+
+
+def _name(fourcc: bytes) -> str:
+    return fourcc.decode("latin-1")
+
+
+# ---------------------------------------------------------------- parsing
+
+def parse_chunks(data: bytes, start: int, end: int, limit: int = MAX_CHUNKS) -> list[Chunk]:
+    """The chunks between start and end, which they must fill exactly."""
+    chunks: list[Chunk] = []
+    offset = start
+    while offset < end:  # each pass consumes at least 8 bytes
+        if len(chunks) >= limit:
+            raise Refused(f"WebP has more than {limit} chunks in one container")
+        if offset + 8 > end:
+            raise Refused("WebP chunk header runs past its container")
+        fourcc, size = data[offset:offset + 4], int.from_bytes(data[offset + 4:offset + 8], "little")
+        if not all(0x20 <= byte < 0x7F for byte in fourcc):
+            raise Refused("WebP chunk name is not printable")
+        body_end = offset + 8 + size
+        if body_end + (size & 1) > end:
+            raise Refused(f"WebP chunk {_name(fourcc)!r} runs past its container")
+        chunks.append(Chunk(fourcc, data[offset + 8:body_end], data[body_end] if size & 1 else 0))
+        offset = body_end + (size & 1)
+    return chunks
+
+
+def _riff(data: bytes) -> tuple[list[Chunk], bytes]:
+    """The top-level chunks and whatever follows the RIFF container."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        raise Refused("not a WebP file (no RIFF/WEBP header)")
+    size = int.from_bytes(data[4:8], "little")
+    if size & 1 or size < 12:
+        raise Refused("WebP RIFF size is invalid")
+    if 8 + size > len(data):
+        raise Refused("WebP is truncated (shorter than its RIFF size)")
+    return parse_chunks(data, 12, 8 + size), data[8 + size:]
+
+
+def encode_chunk(chunk: Chunk) -> bytes:
+    size = len(chunk.data)
+    return chunk.fourcc + size.to_bytes(4, "little") + chunk.data + (b"\0" if size & 1 else b"")
+
+
+# ---------------------------------------------------------------- layout
+
+def _check_layout(chunks: list[Chunk]) -> bool:
+    """Refuse layouts libwebp would not decode, or that would hide an image; True if extended (VP8X)."""
+    first = chunks[0].fourcc
+    if first in BITSTREAMS:
+        if any(c.fourcc in (VP8X, VP8, VP8L, ALPH, ANIM, ANMF, ICCP) for c in chunks[1:]):
+            raise Refused("simple WebP has image chunks after its image")
+        return False
+    if first != VP8X or len(chunks[0].data) != 10:
+        raise Refused("WebP does not start with an image or a valid VP8X chunk")
+    rest = chunks[1:]
+    if any(c.fourcc == VP8X for c in rest) or sum(c.fourcc == ICCP for c in rest) > 1:
+        raise Refused("WebP has more than one VP8X or ICCP chunk")
+    if chunks[0].data[0] & ANIMATION_FLAG:
+        _check_animation(rest)
+    else:
+        _check_still(rest, "WebP")
+    return True
+
+
+def _check_animation(chunks: list[Chunk]) -> None:
+    kinds = [c.fourcc for c in chunks]
+    if kinds.count(ANIM) != 1 or any(len(c.data) != 6 for c in chunks if c.fourcc == ANIM):
+        raise Refused("animated WebP needs exactly one valid ANIM chunk")
+    if any(kind in (VP8, VP8L, ALPH) for kind in kinds) or ANMF not in kinds:
+        raise Refused("animated WebP has image data outside its frames, or no frames")
+
+
+def _check_still(chunks: list[Chunk], what: str) -> None:
+    """One bitstream, at most one ALPH before it and only with lossy VP8."""
+    kinds = [c.fourcc for c in chunks if c.fourcc in (VP8, VP8L, ALPH, ANIM, ANMF)]
+    if kinds not in ([VP8], [VP8L], [ALPH, VP8]):
+        raise Refused(f"{what} does not hold exactly one image (optionally with alpha)")
+
+
+# ---------------------------------------------------------------- review
+
+@dataclass
+class _Review:
+    chunks: list[Chunk] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    content: list[bytes] = field(default_factory=list)
+    icc_kept: bool = False
+    exif_kept: bool = False
+
+
+def _review(chunk: Chunk, extended: bool, review: _Review) -> None:
+    where = f"WebP {_name(chunk.fourcc)} chunk"
+    keep: Chunk | None = None
+    if chunk.fourcc in (VP8, VP8L, ALPH, ANIM):
+        keep = chunk
+        review.content.append(chunk.fourcc + chunk.data)
+    elif chunk.fourcc == ANMF:
+        keep = _review_frame(chunk, review)
+    elif chunk.fourcc == ICCP:
+        profile, findings = icc_review(chunk.data, "WebP ICCP chunk (colour profile)")
+        keep, review.icc_kept = (Chunk(ICCP, profile) if profile is not None else None), profile is not None
+        review.findings.extend(findings)
+    elif chunk.fourcc == EXIF:
+        block, findings = exif_review(chunk.data, "EXIF (WebP EXIF chunk)")
+        # Orientation only counts in the extended format, where VP8X can flag it.
+        keep = Chunk(EXIF, block) if block is not None and extended else None
+        review.exif_kept = keep is not None
+        review.findings.extend(findings)
+    elif chunk.fourcc == XMP:
+        review.findings.extend(or_generic(xmp_findings(chunk.data, "XMP (WebP XMP chunk)"), "XMP packet", where))
+    else:
+        review.findings.append(Finding(Category.HIDDEN, "unknown chunk", f"{len(chunk.data)} bytes", where))
+    _note_padding(chunk, keep, where, review)
+    if keep is not None:
+        review.chunks.append(keep)
+
+
+def _note_padding(chunk: Chunk, keep: Chunk | None, where: str, review: _Review) -> None:
+    # The clean copy always pads with zero; a non-zero byte there was carrying something.
+    if keep is not None and chunk.pad:
+        review.findings.append(Finding(Category.HIDDEN, "padding byte", "non-zero", where))
+
+
+def _review_frame(chunk: Chunk, review: _Review) -> Chunk:
+    """An animation frame without its unknown sub-chunks (the spec allows them there)."""
+    if len(chunk.data) < FRAME_HEADER:
+        raise Refused("WebP animation frame (ANMF) is too short")
+    parts = parse_chunks(chunk.data, FRAME_HEADER, len(chunk.data), MAX_FRAME_CHUNKS)
+    _check_still(parts, "WebP animation frame")
+    kept: list[Chunk] = []
+    for part in parts:
+        where = f"WebP {_name(part.fourcc)} chunk inside an animation frame"
+        if part.fourcc in (VP8, VP8L, ALPH):
+            kept.append(part)
+            _note_padding(part, part, where, review)
+        else:
+            review.findings.append(Finding(Category.HIDDEN, "unknown chunk", f"{len(part.data)} bytes", where))
+    header = chunk.data[:FRAME_HEADER]
+    review.content.append(header + b"".join(part.fourcc + part.data for part in kept))
+    return Chunk(ANMF, header + b"".join(encode_chunk(part) for part in kept))
+
+
+def _vp8x(chunk: Chunk, review: _Review) -> Chunk:
+    """The flags with EXIF and XMP (and ICC, if the profile went) cleared; reserved bits zeroed."""
+    flags = chunk.data[0]
+    if flags & RESERVED_FLAGS or any(chunk.data[1:4]):
+        review.findings.append(Finding(Category.HIDDEN, "reserved bits", "non-zero", "WebP VP8X chunk"))
+    flags &= ~(RESERVED_FLAGS | EXIF_FLAG | XMP_FLAG | (0 if review.icc_kept else ICC_FLAG))
+    flags |= EXIF_FLAG if review.exif_kept else 0
+    return Chunk(VP8X, bytes([flags]) + bytes(3) + chunk.data[4:10])
+
+
+def _clean(data: bytes) -> tuple[bytes, list[Finding], list[bytes]]:
+    chunks, tail = _riff(data)
+    if not chunks:
+        raise Refused("WebP holds no chunks")
+    extended = _check_layout(chunks)
+    review = _Review()
+    for chunk in chunks[1:] if extended else chunks:
+        _review(chunk, extended, review)
+    body = ([_vp8x(chunks[0], review)] if extended else []) + review.chunks
+    if tail:
+        review.findings.append(Finding(Category.HIDDEN, "data after the RIFF container", f"{len(tail)} bytes",
+                                       TAIL_WHERE))
+    encoded = b"".join(encode_chunk(chunk) for chunk in body)
+    canvas = [chunks[0].data[4:10]] if extended else []
+    return (b"RIFF" + (4 + len(encoded)).to_bytes(4, "little") + b"WEBP" + encoded, review.findings,
+            canvas + review.content)
+
+
+def inspect(data: bytes) -> list[Finding]:
+    return _clean(data)[1]
+
+
+def sanitize(data: bytes) -> bytes:
+    return _clean(data)[0]
+
+
+def views(data: bytes) -> list[View]:
+    _clean(data)  # refuses what it cannot read
+    return [View("the WebP file", data)]
+
+
+def content(data: bytes) -> list[bytes]:
+    """The canvas size, then every image chunk (ALPH, VP8, VP8L, ANIM, ANMF frames) byte for byte."""
+    return _clean(data)[2]
