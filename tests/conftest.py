@@ -11,13 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from intake.ledger.log import Ledger
 from intake.pipeline import Received, receive, source_for
 from intake.vault import Vault, create_vault
 from keys.keystore import Keyring

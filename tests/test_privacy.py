@@ -7,7 +7,6 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from conftest import cli_env  # noqa: F401  (fixtures come from conftest)
 
 
 def forms(text: str) -> list[bytes]:

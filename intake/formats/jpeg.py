@@ -20,7 +20,7 @@ import struct
 from dataclasses import dataclass
 
 from intake.formats.base import Category, Finding, Refused, View
-from intake.formats.metadata import exif_findings, iptc_findings, xmp_findings
+from intake.formats.metadata import ExifReader, Tiff, TiffEntry, iptc_findings, xmp_findings
 
 NAME = "JPEG"
 MEDIA_TYPES = ("image/jpeg",)
@@ -259,7 +259,7 @@ def inspect(data: bytes) -> list[Finding]:
     """Everything sanitize removes; the kept orientation, JFIF and Adobe segments are not findings."""
     jpeg = parse(data)
     _plan(jpeg)  # refuse exactly what sanitize refuses
-    reader = _ExifReader()
+    reader = ExifReader()
     findings = _segment_findings(jpeg, reader) + _trailer_findings(jpeg.trailer, reader)
     return list(dict.fromkeys(findings))
 
@@ -367,63 +367,6 @@ def _kept_adobe(header: tuple[Segment, ...]) -> Segment | None:
 # --- EXIF: keep the orientation, nothing else ------------------------------
 
 EXIF_ORIENTATION = 0x0112
-_MAKERNOTE = 0x927C
-_TIFF_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}  # as exifread
-
-
-@dataclass(frozen=True)
-class _Entry:
-    tag: int
-    kind: int
-    count: int
-    field: bytes  # the 4-byte value-or-offset field
-    at: int  # where the entry starts in the block
-
-
-@dataclass(frozen=True)
-class _Tiff:
-    """A TIFF structure as EXIF stores it; every read is checked against the block."""
-
-    data: bytes
-    order: str
-
-    @classmethod
-    def of(cls, data: bytes) -> _Tiff | None:
-        order = {b"II*\0": "<", b"MM\0*": ">"}.get(data[:4])
-        return cls(data, order) if order else None
-
-    def u32(self, offset: int) -> int:
-        return struct.unpack(self.order + "I", self.data[offset:offset + 4])[0] if offset + 4 <= len(self.data) else 0
-
-    def ifd(self, offset: int, partial: bool = False) -> tuple[list[_Entry], int] | None:
-        """One IFD's entries and the next IFD's offset; None when it does not fit in the block.
-
-        `partial`: the entries that do fit, as exifread reads them (it reads zeros past the end)."""
-        if offset < 8 or offset + 2 > len(self.data):
-            return None
-        end = offset + 2 + 12 * struct.unpack(self.order + "H", self.data[offset:offset + 2])[0]
-        if end + 4 > len(self.data) and not partial:
-            return None
-        entries = [_Entry(*struct.unpack(self.order + "HHI4s", self.data[at:at + 12]), at)
-                   for at in range(offset + 2, min(end, len(self.data) - 11), 12)]
-        return entries, self.u32(end)
-
-    def value(self, entry: _Entry) -> bytes:
-        size = entry.count * _TIFF_SIZES.get(entry.kind, 1)
-        start = entry.at + 8 if size <= 4 else self.u32(entry.at + 8)
-        return self.data[start:start + size]
-
-    def numbers(self, entry: _Entry) -> list[int]:
-        if entry.kind not in (3, 4) or entry.count >= 1000:
-            return []
-        raw = self.value(entry)
-        size = 2 if entry.kind == 3 else 4
-        return [struct.unpack(self.order + ("H" if size == 2 else "I"), raw[i:i + size])[0]
-                for i in range(0, len(raw) - size + 1, size)]
-
-    def first_ifd(self) -> list[_Entry] | None:
-        found = self.ifd(self.u32(4))
-        return found[0] if found else None
 
 
 def _kept_exif(header: tuple[Segment, ...]) -> bytes | None:
@@ -431,7 +374,7 @@ def _kept_exif(header: tuple[Segment, ...]) -> bytes | None:
     first = next((s for s in header if _kind(s) == "exif"), None)
     if first is None:
         return None
-    tiff = _Tiff.of(first.payload[6:])
+    tiff = Tiff.of(first.payload[6:])
     ifd0 = tiff.first_ifd() if tiff else None
     if tiff is None or ifd0 is None:
         raise Refused("the JPEG's EXIF block is malformed, so the picture's orientation is unknown")
@@ -445,7 +388,7 @@ def orientation_exif(orientation: int, order: str = ">") -> bytes:
     return b"Exif\0\0" + head + struct.pack(order + "IHHHIHHI", 8, 1, EXIF_ORIENTATION, 3, 1, orientation, 0, 0)
 
 
-def _orientation(tiff: _Tiff, entries: list[_Entry]) -> int:
+def _orientation(tiff: Tiff, entries: list[TiffEntry]) -> int:
     if not entries:
         return 1
     values = {tuple(tiff.numbers(e)) for e in entries}
@@ -457,7 +400,7 @@ def _orientation(tiff: _Tiff, entries: list[_Entry]) -> int:
 
 def _exif_thumbnail(data: bytes) -> bytes:
     """The JPEG thumbnail IFD1 points to, if it is inside the block."""
-    tiff = _Tiff.of(data)
+    tiff = Tiff.of(data)
     ifd0 = tiff.ifd(tiff.u32(4)) if tiff else None
     ifd1 = tiff.ifd(ifd0[1]) if tiff and ifd0 else None
     if tiff is None or ifd1 is None:
@@ -467,105 +410,9 @@ def _exif_thumbnail(data: bytes) -> bytes:
     return data[offset:offset + length] if offset and length and offset + length <= len(data) else b""
 
 
-# exifread believes every count it reads: one crafted count makes it loop for
-# hours. So before a block is handed to it, the IFDs it will follow are walked
-# here and the values it would read are counted; a block over budget is only
-# summarised. Vendor maker notes (whose layout only exifread knows) are hidden
-# from it and summarised too, except Canon's, which is a plain IFD walked here.
-_EXIF_BUDGET = 200_000  # values per file (about 0.7 s of exifread); a camera's 64 KiB maker note is 65536
-_MAX_EXIF_BLOCKS = 16  # per file
-_SUB_IFDS = (0x8769, 0x8825, 0xA005, 0x014A)
-
-
-class _Unbounded(Exception):
-    """exifread would read more than the budget from this block."""
-
-
-class _ExifReader:
-    """Findings of every EXIF block of one file, each read only if exifread can read it in bounded time."""
-
-    def __init__(self) -> None:
-        self.blocks = 0
-        self.budget = _EXIF_BUDGET
-
-    def findings(self, data: bytes, where: str) -> list[Finding]:
-        self.blocks += 1
-        tiff = _Tiff.of(data)
-        if tiff is None or self.blocks > _MAX_EXIF_BLOCKS:
-            return [_summary(data, where)]  # exifread would guess a format, maybe a JPEG with its own EXIF
-        walk = _ExifWalk(tiff, self.budget)
-        try:
-            walk.chain()
-        except _Unbounded:
-            return [_summary(data, where)]
-        self.budget -= walk.spent
-        readable, notes = _hide_maker_notes(walk, where)
-        return exif_findings(readable, where) + notes
-
-    def picture_findings(self, picture: bytes, where: str) -> list[Finding]:
-        """EXIF of a JPEG inside the file: a thumbnail, an appended picture."""
-        return [f for s in _head_segments(picture) if _kind(s) == "exif" for f in self.findings(s.payload[6:], where)]
-
-
-def _summary(data: bytes, where: str) -> Finding:
-    return Finding(Category.HIDDEN, "EXIF", f"EXIF block not read in detail, {len(data)} bytes", where)
-
-
-def _hide_maker_notes(walk: _ExifWalk, where: str) -> tuple[bytes, list[Finding]]:
-    """The block with vendor maker notes hidden (their entry's type set to 0, which exifread skips)."""
-    tiff = walk.tiff
-    readable = bytearray(tiff.data)
-    notes = []
-    for entry in walk.makernotes:
-        readable[entry.at + 2:entry.at + 4] = b"\0\0"
-        name = tiff.value(entry)[:16].split(b"\0", 1)[0].decode("latin-1")
-        label = name if name.isascii() and name.isprintable() and name else walk.make or "unknown maker"
-        notes.append(Finding(Category.DEVICE, "EXIF MakerNote", f"{label}, {entry.count} bytes", where))
-    return bytes(readable), notes
-
-
-class _ExifWalk:
-    """The IFDs exifread follows (chain, Exif, GPS, Interop, SubIFDs, Canon notes), charged against the budget."""
-
-    def __init__(self, tiff: _Tiff, budget: int) -> None:
-        self.tiff, self.budget, self.spent, self.open = tiff, budget, 0, set[int]()
-        self.makernotes: list[_Entry] = []
-        ifd0 = tiff.first_ifd() or []
-        makes = [tiff.value(e).split(b"\0", 1)[0].decode("latin-1") for e in ifd0 if e.tag == 0x010F]
-        self.make = makes[-1] if makes else ""  # exifread keeps the last one
-
-    def chain(self) -> None:
-        offset, seen = self.tiff.u32(4), set[int]()
-        while offset and offset not in seen:  # exifread stops at a repeated IFD too
-            seen.add(offset)
-            offset = self.walk(offset, 0)
-
-    def walk(self, offset: int, depth: int, long_tags: tuple[int, ...] = (_MAKERNOTE,)) -> int:
-        found = self.tiff.ifd(offset, partial=True)
-        if found is None:
-            return 0  # exifread reads zeros past the end: no entries, nothing to follow
-        if offset in self.open or depth > 4:
-            raise _Unbounded
-        self.open.add(offset)
-        for entry in found[0]:
-            self.entry(entry, depth, long_tags)
-        self.open.discard(offset)
-        return found[1]
-
-    def entry(self, entry: _Entry, depth: int, long_tags: tuple[int, ...]) -> None:
-        if entry.kind not in _TIFF_SIZES:
-            return  # exifread skips unknown types
-        reads = entry.count if entry.kind != 2 and (entry.count < 1000 or entry.tag in long_tags) else 0
-        self.spent += 1 + reads
-        if self.spent > self.budget:
-            raise _Unbounded
-        if entry.tag in _SUB_IFDS:
-            for sub in self.tiff.numbers(entry)[:None if entry.tag == 0x014A else 1]:
-                self.walk(sub, depth + 1)
-        elif entry.tag == _MAKERNOTE and self.make == "Canon" and entry.count * _TIFF_SIZES[entry.kind] > 4:
-            self.walk(self.tiff.u32(entry.at + 8), depth + 1, long_tags=(0x000D,))
-        elif entry.tag == _MAKERNOTE:
-            self.makernotes.append(entry)
+def _picture_findings(reader: ExifReader, picture: bytes, where: str) -> list[Finding]:
+    """EXIF of a JPEG inside the file: a thumbnail, an appended picture."""
+    return [f for s in _head_segments(picture) if _kind(s) == "exif" for f in reader.findings(s.payload[6:], where)]
 
 
 def _head_segments(data: bytes) -> list[Segment]:
@@ -826,7 +673,7 @@ def _four_cc(raw: bytes) -> str:
 
 # --- findings: everything that is not kept ---------------------------------
 
-def _segment_findings(jpeg: Jpeg, reader: _ExifReader) -> list[Finding]:
+def _segment_findings(jpeg: Jpeg, reader: ExifReader) -> list[Finding]:
     header = jpeg.header
     kept = (_kept_jfif(header), _kept_adobe(header))
     findings: list[Finding] = []
@@ -859,12 +706,12 @@ def _kept_header_findings(segment: Segment) -> list[Finding]:
     return [Finding(Category.HIDDEN, field, f"{width}x{height} pixels, {extra} bytes", "JFIF header (APP0)")]
 
 
-def _single_findings(segment: Segment, kind: str, reader: _ExifReader) -> list[Finding]:
+def _single_findings(segment: Segment, kind: str, reader: ExifReader) -> list[Finding]:
     payload = segment.payload
     if kind == "exif":
         tiff = payload[6:]
-        return reader.findings(tiff, "EXIF") + reader.picture_findings(
-            _exif_thumbnail(tiff), "EXIF of the embedded thumbnail")
+        thumbnail = _picture_findings(reader, _exif_thumbnail(tiff), "EXIF of the embedded thumbnail")
+        return reader.findings(tiff, "EXIF") + thumbnail
     if kind == "xmp":
         return xmp_findings(payload[len(_PREFIX["xmp"]):], "XMP")
     if kind == "comment":
@@ -923,7 +770,7 @@ def _photoshop_resources(data: bytes) -> list[tuple[int, str, bytes]] | None:
     return resources
 
 
-def _photoshop_findings(segments: tuple[Segment, ...], reader: _ExifReader) -> list[Finding]:
+def _photoshop_findings(segments: tuple[Segment, ...], reader: ExifReader) -> list[Finding]:
     data = _photoshop_joined(segments)
     if not any(_kind(s) == "photoshop" for s in segments):
         return []
@@ -942,13 +789,13 @@ def _photoshop_findings(segments: tuple[Segment, ...], reader: _ExifReader) -> l
     return findings
 
 
-def _photoshop_resource_findings(identifier: int, value: bytes, where: str, reader: _ExifReader) -> list[Finding]:
+def _photoshop_resource_findings(identifier: int, value: bytes, where: str, reader: ExifReader) -> list[Finding]:
     if identifier == 0x0404:
         return iptc_findings(value, "IPTC (Photoshop APP13)") or [
             Finding(Category.OTHER, "IPTC", f"{len(value)} bytes", "IPTC (Photoshop APP13)")]
     if identifier in (0x0409, 0x040C):
         thumbnail = value[28:]  # a 28-byte header, then a JFIF file
-        found = reader.picture_findings(thumbnail, "EXIF of the Photoshop thumbnail")
+        found = _picture_findings(reader, thumbnail, "EXIF of the Photoshop thumbnail")
         return [Finding(Category.HIDDEN, "Photoshop thumbnail", f"{len(value)} bytes", where)] + found
     if identifier in (0x0422, 0x0423):
         return reader.findings(value, "EXIF in the Photoshop resources")
@@ -957,7 +804,7 @@ def _photoshop_resource_findings(identifier: int, value: bytes, where: str, read
     return []
 
 
-def _trailer_findings(trailer: bytes, reader: _ExifReader) -> list[Finding]:
+def _trailer_findings(trailer: bytes, reader: ExifReader) -> list[Finding]:
     """Bytes after the end: often a second picture (MPF preview, depth map, gain map) with its own EXIF."""
     if not trailer:
         return []
@@ -965,5 +812,5 @@ def _trailer_findings(trailer: bytes, reader: _ExifReader) -> list[Finding]:
     findings = [Finding(Category.HIDDEN, "bytes after the end of the image", f"{len(trailer)} bytes", where)]
     start = trailer.find(b"\xff\xd8\xff")
     if start >= 0:
-        findings += reader.picture_findings(trailer[start:], "EXIF of a picture after the end of the image")
+        findings += _picture_findings(reader, trailer[start:], "EXIF of a picture after the end of the image")
     return findings

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+from dataclasses import dataclass
 import xml.etree.ElementTree as ElementTree
 
 import exifread
@@ -39,9 +40,14 @@ def _exif_category(name: str) -> Category:
 
 
 def exif_findings(data: bytes, where: str) -> list[Finding]:
-    """Findings in a file or bare EXIF block (TIFF structure: `II*\\0` or `MM\\0*`)."""
+    """Findings in a bare EXIF block (TIFF structure: `II*\\0` or `MM\\0*`), read in bounded time."""
     if data.startswith(b"Exif\x00\x00"):  # as in JPEG APP1 and many WebP EXIF chunks
         data = data[6:]
+    return ExifReader().findings(data, where)
+
+
+def _exifread_findings(data: bytes, where: str) -> list[Finding]:
+    """exifread on a block ExifReader has already walked and found bounded."""
     try:
         tags = exifread.process_file(io.BytesIO(data), details=True, extract_thumbnail=True, debug=False)
     except Exception:  # exifread raises many types on hostile input; the caller refuses
@@ -155,3 +161,159 @@ def iptc_findings(data: bytes, where: str) -> list[Finding]:
             text = _short(value.decode("utf-8", "replace"))
             findings.append(Finding(_IPTC_CATEGORY.get(dataset, Category.OTHER), f"IPTC {name}", text, where))
     return findings
+
+
+MAKERNOTE = 0x927C
+TIFF_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}  # as exifread
+
+@dataclass(frozen=True)
+class TiffEntry:
+    tag: int
+    kind: int
+    count: int
+    field: bytes  # the 4-byte value-or-offset field
+    at: int  # where the entry starts in the block
+
+
+@dataclass(frozen=True)
+class Tiff:
+    """A TIFF structure as EXIF stores it; every read is checked against the block."""
+
+    data: bytes
+    order: str
+
+    @classmethod
+    def of(cls, data: bytes) -> Tiff | None:
+        order = {b"II*\0": "<", b"MM\0*": ">"}.get(data[:4])
+        return cls(data, order) if order else None
+
+    def u32(self, offset: int) -> int:
+        return struct.unpack(self.order + "I", self.data[offset:offset + 4])[0] if offset + 4 <= len(self.data) else 0
+
+    def ifd(self, offset: int, partial: bool = False) -> tuple[list[TiffEntry], int] | None:
+        """One IFD's entries and the next IFD's offset; None when it does not fit in the block.
+
+        `partial`: the entries that do fit, as exifread reads them (it reads zeros past the end)."""
+        if offset < 8 or offset + 2 > len(self.data):
+            return None
+        end = offset + 2 + 12 * struct.unpack(self.order + "H", self.data[offset:offset + 2])[0]
+        if end + 4 > len(self.data) and not partial:
+            return None
+        entries = [TiffEntry(*struct.unpack(self.order + "HHI4s", self.data[at:at + 12]), at)
+                   for at in range(offset + 2, min(end, len(self.data) - 11), 12)]
+        return entries, self.u32(end)
+
+    def value(self, entry: TiffEntry) -> bytes:
+        size = entry.count * TIFF_SIZES.get(entry.kind, 1)
+        start = entry.at + 8 if size <= 4 else self.u32(entry.at + 8)
+        return self.data[start:start + size]
+
+    def numbers(self, entry: TiffEntry) -> list[int]:
+        if entry.kind not in (3, 4) or entry.count >= 1000:
+            return []
+        raw = self.value(entry)
+        size = 2 if entry.kind == 3 else 4
+        return [struct.unpack(self.order + ("H" if size == 2 else "I"), raw[i:i + size])[0]
+                for i in range(0, len(raw) - size + 1, size)]
+
+    def first_ifd(self) -> list[TiffEntry] | None:
+        found = self.ifd(self.u32(4))
+        return found[0] if found else None
+
+
+# exifread believes every count it reads: one crafted count makes it loop for
+# hours. So before a block is handed to it, the IFDs it will follow are walked
+# here and the values it would read are counted; a block over budget is only
+# summarised. Vendor maker notes (whose layout only exifread knows) are hidden
+# from it and summarised too, except Canon's, which is a plain IFD walked here.
+_EXIF_BUDGET = 200_000  # values per file (about 0.7 s of exifread); a camera's 64 KiB maker note is 65536
+_MAX_EXIF_BLOCKS = 16  # per file
+_SUB_IFDS = (0x8769, 0x8825, 0xA005, 0x014A)
+
+
+class Unbounded(Exception):
+    """exifread would read more than the budget from this block."""
+
+
+class ExifReader:
+    """Findings of every EXIF block of one file, each read only if exifread can read it in bounded time."""
+
+    def __init__(self) -> None:
+        self.blocks = 0
+        self.budget = _EXIF_BUDGET
+
+    def findings(self, data: bytes, where: str) -> list[Finding]:
+        self.blocks += 1
+        tiff = Tiff.of(data)
+        if tiff is None or self.blocks > _MAX_EXIF_BLOCKS:
+            return [_summary(data, where)]  # exifread would guess a format, maybe a JPEG with its own EXIF
+        walk = ExifWalk(tiff, self.budget)
+        try:
+            walk.chain()
+        except Unbounded:
+            return [_summary(data, where)]
+        self.budget -= walk.spent
+        readable, notes = _hide_maker_notes(walk, where)
+        return _exifread_findings(readable, where) + notes
+
+
+
+def _summary(data: bytes, where: str) -> Finding:
+    return Finding(Category.HIDDEN, "EXIF", f"EXIF block not read in detail, {len(data)} bytes", where)
+
+
+def _hide_maker_notes(walk: ExifWalk, where: str) -> tuple[bytes, list[Finding]]:
+    """The block with vendor maker notes hidden (their entry's type set to 0, which exifread skips)."""
+    tiff = walk.tiff
+    readable = bytearray(tiff.data)
+    notes = []
+    for entry in walk.makernotes:
+        readable[entry.at + 2:entry.at + 4] = b"\0\0"
+        name = tiff.value(entry)[:16].split(b"\0", 1)[0].decode("latin-1")
+        label = name if name.isascii() and name.isprintable() and name else walk.make or "unknown maker"
+        notes.append(Finding(Category.DEVICE, "EXIF MakerNote", f"{label}, {entry.count} bytes", where))
+    return bytes(readable), notes
+
+
+class ExifWalk:
+    """The IFDs exifread follows (chain, Exif, GPS, Interop, SubIFDs, Canon notes), charged against the budget."""
+
+    def __init__(self, tiff: Tiff, budget: int) -> None:
+        self.tiff, self.budget, self.spent, self.open = tiff, budget, 0, set[int]()
+        self.makernotes: list[TiffEntry] = []
+        ifd0 = tiff.first_ifd() or []
+        makes = [tiff.value(e).split(b"\0", 1)[0].decode("latin-1") for e in ifd0 if e.tag == 0x010F]
+        self.make = makes[-1] if makes else ""  # exifread keeps the last one
+
+    def chain(self) -> None:
+        offset, seen = self.tiff.u32(4), set[int]()
+        while offset and offset not in seen:  # exifread stops at a repeated IFD too
+            seen.add(offset)
+            offset = self.walk(offset, 0)
+
+    def walk(self, offset: int, depth: int, long_tags: tuple[int, ...] = (MAKERNOTE,)) -> int:
+        found = self.tiff.ifd(offset, partial=True)
+        if found is None:
+            return 0  # exifread reads zeros past the end: no entries, nothing to follow
+        if offset in self.open or depth > 4:
+            raise Unbounded
+        self.open.add(offset)
+        for entry in found[0]:
+            self.entry(entry, depth, long_tags)
+        self.open.discard(offset)
+        return found[1]
+
+    def entry(self, entry: TiffEntry, depth: int, long_tags: tuple[int, ...]) -> None:
+        if entry.kind not in TIFF_SIZES:
+            return  # exifread skips unknown types
+        reads = entry.count if entry.kind != 2 and (entry.count < 1000 or entry.tag in long_tags) else 0
+        self.spent += 1 + reads
+        if self.spent > self.budget:
+            raise Unbounded
+        if entry.tag in _SUB_IFDS:
+            for sub in self.tiff.numbers(entry)[:None if entry.tag == 0x014A else 1]:
+                self.walk(sub, depth + 1)
+        elif entry.tag == MAKERNOTE and self.make == "Canon" and entry.count * TIFF_SIZES[entry.kind] > 4:
+            self.walk(self.tiff.u32(entry.at + 8), depth + 1, long_tags=(0x000D,))
+        elif entry.tag == MAKERNOTE:
+            self.makernotes.append(entry)
