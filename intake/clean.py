@@ -94,23 +94,26 @@ def _verify(module: FormatModule, media_type: str, original: bytes, clean: bytes
 def _scan_for_values(module: FormatModule, original: bytes, clean: bytes, findings: list[Finding]) -> None:
     """The raw scan: no removed value may be reachable in the clean copy, in any
     encoding, after full decompression, unless it is part of the content itself
-    (a letter may well name its own author)."""
-    content = b"\x00".join(module.content(original))
-    reachable = [view.data for view in module.views(original)]
+    (a letter may well name its own author).
+
+    Only values the original really spells out are sought (not our
+    descriptions of them). A module may offer `residue`: its views minus the
+    content, which is already proven identical, so scanning it is enough."""
+    residue = getattr(module, "residue", module.views)
+    reachable = [view.data for view in residue(original)]
     needles = {
         encoded
         for finding in findings if _scannable(finding.value)
         for encoded in _encodings(finding.value.strip())
-        # Only values the file really spells out (not our descriptions of them),
-        # and not those that are also part of the content.
-        if encoded not in content and any(encoded in data for data in reachable)
+        if any(encoded in data for data in reachable)
     }
-    if not needles:
+    leaks = [(needle, view.where) for view in residue(clean) for needle in needles if needle in view.data]
+    if not leaks:
         return
-    for view in module.views(clean):
-        for needle in needles:
-            if needle in view.data:
-                raise Refused(f"a removed value is still present in {view.where}; refused")
+    content = b"\x00".join(module.content(original))
+    for needle, where in leaks:
+        if needle not in content:
+            raise Refused(f"a removed value is still present in {where}; refused")
 
 
 def _scannable(value: str) -> bool:

@@ -28,7 +28,8 @@ def create_private(path: Path) -> int:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, sync_dir: bool = True) -> None:
+    """`sync_dir=False` leaves the folder's fsync to the caller, who may batch it."""
     partial = partial_path(path)
     fd = create_private(partial)
     try:
@@ -40,7 +41,8 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
 
 
 def make_private_dir(path: Path) -> None:

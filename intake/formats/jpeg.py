@@ -16,6 +16,7 @@ loop advances, and anything outside the standard grammar is refused.
 from __future__ import annotations
 
 import re
+import functools
 import struct
 from dataclasses import dataclass
 
@@ -89,8 +90,13 @@ def build(segments: list[Segment] | tuple[Segment, ...], trailer: bytes = b"") -
 
 # --- parsing ---------------------------------------------------------------
 
+@functools.lru_cache(maxsize=2)
 def parse(data: bytes) -> Jpeg:
-    """The segments of a JPEG, checked against the standard's grammar; Refused otherwise."""
+    """The segments of a JPEG, checked against the standard's grammar; Refused otherwise.
+
+    Cached for the last two files: cleaning one file asks for the parse of the
+    original and of the clean copy several times each (inspect, sanitize,
+    content, views). The result is immutable, so sharing it is safe."""
     if not data.startswith(b"\xff\xd8"):
         raise Refused("not a JPEG file: no start-of-image marker")
     grammar = _Grammar()
@@ -288,6 +294,16 @@ def views(data: bytes) -> list[View]:
         ("Photoshop resources (joined from their APP13 segments)", _photoshop_joined(jpeg.segments)),
     ]
     return [View("the JPEG file", data)] + [View(where, blob) for where, blob in joined if blob]
+
+
+def residue(data: bytes) -> list[View]:
+    """Every byte outside the image data: segments that do not decode pixels,
+    bytes after the end of the image, and the joined metadata views. Since the
+    image data must be identical before and after, the leftover scan only
+    needs to look here."""
+    jpeg = parse(data)
+    outside = b"".join(s.encoded() for s in jpeg.segments if s.marker not in DECODING) + jpeg.trailer
+    return [View("the JPEG outside its image data", outside)] + views(data)[1:]
 
 
 def content(data: bytes) -> list[bytes]:
