@@ -63,7 +63,8 @@ def run_mat2(source: Path, out: Path) -> Path | str:
 def text_of_office(data: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         parts = [n for n in archive.namelist() if re.match(r"(word/document|xl/sharedStrings|ppt/slides/slide\d+|content)\.xml$", n)]
-        return " ".join(re.sub(r"<[^>]+>", " ", archive.read(n).decode("utf-8", "replace")).split() for n in sorted(parts))
+        texts = (re.sub(r"<[^>]+>", " ", archive.read(n).decode("utf-8", "replace")) for n in sorted(parts))
+        return " ".join(" ".join(text.split()) for text in texts)
 
 
 def content_change(media_type: str, before: Path, after: Path) -> str:

@@ -109,3 +109,29 @@ def test_add_records_clean_copy_as_derived_item(cli, tmp_path: Path, template_va
             assert ARTIST.encode() not in path.read_bytes()
     with sqlite3.connect(vault / "ledger.sqlite") as db:
         assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 3
+
+
+def indirect_length_pdf() -> bytes:
+    """A PDF as many writers make it: the content stream's /Length is an indirect
+    integer object, which pikepdf hands out as a plain Python int."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    content = b"BT /F1 12 Tf 72 720 Td (Crates unloaded at night) Tj ET"
+    stream = pikepdf.Stream(pdf, content)
+    pdf.pages[0].obj.Contents = pdf.make_indirect(stream)
+    pdf.docinfo["/Author"] = "PLANTED-AUTHOR-Sokolov"
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    raw = out.getvalue()
+    # Rewrite the stream's direct /Length into a reference to a new object 99.
+    raw = raw.replace(f"/Length {len(content)}".encode(), b"/Length 99 0 R", 1)
+    raw = raw.replace(b"\nxref", f"\n99 0 obj\n{len(content)}\nendobj\nxref".encode(), 1)
+    return raw
+
+
+def test_pdf_with_indirect_integers_is_cleaned() -> None:
+    data = indirect_length_pdf()
+    cleaned = clean_bytes(data)
+    assert b"PLANTED-AUTHOR" not in cleaned.data and cleaned.removed()["person"] >= 1

@@ -942,7 +942,10 @@ def _is_file_structure(obj: Any) -> bool:
 
 def _unused_objects(pdf: pikepdf.Pdf, survey: _Survey) -> None:
     """Objects nothing refers to any more (left over by editors): gone after the rewrite."""
-    unused = [obj for obj in pdf.objects if obj.objgen not in survey.seen and not _is_file_structure(obj)]
+    # pikepdf hands out indirect numbers, names and the like as plain Python
+    # values; they hold nothing identifying and are dropped with their referrers.
+    unused = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Object)
+              and obj.objgen not in survey.seen and not _is_file_structure(obj)]
     if not unused:
         return
     survey.found(Category.HIDDEN, "unused objects", f"{_count(len(unused), 'object')} left over from editing",
