@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import traceback
@@ -137,8 +138,16 @@ def _add_ledger(sub: argparse._SubParsersAction) -> None:
     checkpoint.set_defaults(handler=commands.ledger_checkpoint)
 
 
+def _quiet_libraries() -> None:
+    """exifread and qpdf log their complaints about hostile files; the user
+    gets our one-line verdict instead."""
+    for name in ("exifread", "pikepdf", "pikepdf._core"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
+    _quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None:

@@ -199,8 +199,15 @@ def _read_for_cleaning(source: Source) -> bytes | None:
         raise IntakeError(f"cannot read {source.path} ({error.strerror})") from error
 
 
+def _collect_reporting_links(paths: list[Path]) -> list[Source]:
+    collected = collect_sources(paths)
+    for link in collected.skipped_links:
+        sys.stderr.write(f"intake: skipped symbolic link {printable(str(link))}\n")
+    return collected.sources
+
+
 def inspect(args: argparse.Namespace) -> int:
-    sources = collect_sources(args.paths).sources
+    sources = _collect_reporting_links(args.paths)
     results = []
     for source in sources:
         data = _read_for_cleaning(source)
@@ -227,7 +234,7 @@ def _print_inspection(source: Source, inspection: Inspection) -> None:
 
 
 def sanitize(args: argparse.Namespace) -> int:
-    sources = collect_sources(args.paths).sources
+    sources = _collect_reporting_links(args.paths)
     targets = _output_paths(sources, args.output)
     work = functools.partial(_sanitize_one, with_hash=args.json)
     results = _map_files(work, sources, targets)
@@ -260,6 +267,8 @@ def _output_paths(sources: list[Source], folder: Path) -> list[Path]:
     targets = [folder / source.relative for source in sources]
     inputs = {source.path.resolve() for source in sources}
     for target in targets:
+        if not target.resolve().is_relative_to(folder.resolve()):
+            raise IntakeError(f"{target} would fall outside {folder}; refused")
         if target.exists() or target.resolve() in inputs:
             raise IntakeError(f"{target} already exists; choose an empty -o folder")
     if len(set(targets)) != len(targets):
@@ -295,7 +304,8 @@ def _write_output(target: Path, data: bytes) -> None:
 
 
 def _dump(document: dict) -> None:
-    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+    # ASCII only: names and values from files may hold terminal control codes.
+    json.dump(document, sys.stdout, ensure_ascii=True, indent=2)
     sys.stdout.write("\n")
 
 

@@ -7,6 +7,7 @@ so sniffing fits into a single streaming pass over the file.
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections.abc import Callable
 
@@ -131,12 +132,20 @@ def sniff_bytes(data: bytes) -> str:
     return media_type
 
 
-def _zip_members(data: bytes) -> str | None:
+def sniff_path(path: str | os.PathLike[str], head_type: str) -> str:
+    """Refine a head-sniffed zip type from the file's central directory."""
+    if head_type == "application/zip" or head_type.startswith(("application/vnd.openxml", _ODF_PREFIX)):
+        return _zip_members(path) or head_type
+    return head_type
+
+
+def _zip_members(source: bytes | str | os.PathLike[str]) -> str | None:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
             names = set(archive.namelist())
             if "mimetype" in names:
-                declared = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                with archive.open("mimetype") as member:  # bounded: never inflate a whole member here
+                    declared = member.read(100).decode("ascii", "replace").strip()
                 if declared.startswith(_ODF_PREFIX):
                     return declared
             if "[Content_Types].xml" in names:

@@ -26,7 +26,7 @@ from intake.fsutil import atomic_write, create_private, fsync_dir, partial_path
 from intake.hashing import Digests, DigestingReader, digest_bytes
 from intake.ledger.entries import Draft, new_id
 from intake.ledger.log import Ledger
-from intake.media import HEAD_SIZE, sniff
+from intake.media import HEAD_SIZE, sniff, sniff_path
 from intake.seal import seal, seal_stream
 from keys.keystore import Keyring
 
@@ -71,7 +71,7 @@ def collect_sources(paths: Iterable[Path], vault_root: Path | None = None) -> Co
         _refuse_inside_vault(path, vault_root)
         _expand(path, collected)
     if not collected.sources:
-        raise IntakeError("nothing to add: the folders given hold no regular files")
+        raise IntakeError("nothing to do: the folders given hold no regular files")
     return collected
 
 
@@ -101,6 +101,9 @@ def _expand(path: Path, collected: Collected) -> None:
 
 
 def _walk(top: Path) -> Iterator[Source | Path]:
+    # Names are recorded under the folder's own name, so `..` or `/` given on the
+    # command line can never turn into a name that climbs out of an output folder.
+    base = Path(top.resolve().name)
     for folder, subfolders, files in os.walk(top, onerror=_raise_walk_error):
         subfolders.sort()
         # os.walk lists links to folders among the subfolders and does not follow them.
@@ -111,7 +114,7 @@ def _walk(top: Path) -> Iterator[Source | Path]:
             if stat.S_ISLNK(info.st_mode):
                 yield path
                 continue
-            yield _regular(path, path.relative_to(top.parent), info)
+            yield _regular(path, base / path.relative_to(top), info)
 
 
 def _raise_walk_error(error: OSError) -> None:
@@ -165,6 +168,7 @@ def _seal_original(source: Source, blob: Path, keyring: Keyring, progress: Progr
             os.fsync(target.fileno())
         os.rename(partial, blob)
         fsync_dir(blob.parent)
+        media_type = sniff_path(source.path, media_type)
     except OSError as error:
         partial.unlink(missing_ok=True)
         raise IntakeError(f"cannot take in {source.path} ({error.strerror or error}); nothing was recorded for it") from error
@@ -248,5 +252,5 @@ def _write_sealed(blobs: Path, data: bytes, keyring: Keyring, written: list[Path
     try:
         atomic_write(blob, seal(data, keyring.seal_recipients()))
     except OSError as error:
-        raise IntakeError(f"cannot write to the vault ({error.strerror}); nothing was recorded for it") from error
+        raise IntakeError(f"cannot write to the vault ({error.strerror}); the clean copy was not recorded") from error
     return blob.name

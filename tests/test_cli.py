@@ -255,3 +255,29 @@ def test_hostile_names_in_errors_and_notes_are_escaped(cli, vault_dir: Path, tmp
     added = subprocess.run([sys.executable, "-m", "intake", "--vault", str(vault_dir), "add", str(folder),
                             "--note", odd_note], capture_output=True, env=env, timeout=120)
     assert added.returncode == 0, added.stderr
+
+
+def test_sanitize_of_parent_folder_stays_inside_output(cli, tmp_path: Path) -> None:
+    work = tmp_path / "deep" / "inner"
+    work.mkdir(parents=True)
+    from test_clean import planted_jpeg
+    (tmp_path / "deep" / "photo.jpg").write_bytes(planted_jpeg())
+    out = work / "out"
+    result = subprocess.run([sys.executable, "-m", "intake", "sanitize", "..", "-o", "out"], cwd=work,
+                            capture_output=True, text=True, env=cli_env(tmp_path), timeout=120)
+    assert result.returncode in (0, 1), result.stderr
+    assert (out / "deep" / "photo.jpg").is_file()
+    assert not (tmp_path / "photo.jpg").exists() and not (work / "photo.jpg").exists()
+
+
+def test_zip_with_bomb_mimetype_is_sniffed_in_bounded_memory(cli, tmp_path: Path) -> None:
+    import zipfile
+    bomb = tmp_path / "bomb.odt"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", b"application/vnd.oasis.opendocument.text" + b"\0" * (300 << 20))
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+    result = subprocess.run([sys.executable, "-m", "intake", "inspect", str(bomb)], capture_output=True, text=True,
+                            env=cli_env(tmp_path), preexec_fn=limit, timeout=120)
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr

@@ -19,7 +19,7 @@ import pytest
 from defusedxml.ElementTree import fromstring
 
 import exiftool_judge
-from intake.formats import ooxml
+from intake.formats import ooxml, zippkg
 from intake.formats.base import Category, Finding, Refused
 from intake.media import sniff
 
@@ -786,7 +786,7 @@ def test_unsupported_compression_is_refused() -> None:
 def test_too_many_members_are_refused() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for index in range(ooxml.MAX_MEMBERS + 1):
+        for index in range(zippkg.MAX_MEMBERS + 1):
             archive.writestr(f"f{index}", b"")
     assert "more than" in refused(buffer.getvalue())
 

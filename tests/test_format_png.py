@@ -327,12 +327,14 @@ def test_standard_profile_is_kept_without_its_date(tmp_path: Path) -> None:
     profile = standard_icc()
     data = planted_png(icc=profile)
     findings = png.inspect(data)
-    assert any(f.field == "ICC profile date" and f.category is Category.TIME for f in findings)
+    assert any(f.field == "ICC profile creation date" and f.category is Category.TIME for f in findings)
     clean = png.sanitize(data)
     assert png.inspect(clean) == []
     kept = Image.open(io.BytesIO(clean)).info["icc_profile"]
-    assert kept[24:36] == bytes(12) and kept[84:100] == bytes(16)
-    assert kept[:24] + kept[36:84] + kept[100:] == profile[:24] + profile[36:84] + profile[100:]
+    # The date, the profile ID and every other header field that is not about colour are zeroed.
+    assert kept[24:36] == bytes(12) and kept[84:100] == bytes(16) and kept[4:8] == kept[80:84] == bytes(4)
+    assert kept[:4] + kept[8:24] + kept[36:40] + kept[64:80] + kept[128:] == \
+        profile[:4] + profile[8:24] + profile[36:40] + profile[64:80] + profile[128:]
     assert pixels(clean) == pixels(data)
     # exiftool lists a profile's header fields (DeviceModel, ProfileCreator...) under ICC
     # groups; they are the same in every copy of the standard profile.

@@ -416,25 +416,32 @@ def test_unreferenced_bytes_are_reported_and_dropped() -> None:
     _assert_clean_copy_single(original, tiff.sanitize(original))
 
 
-def test_standard_icc_profile_is_kept() -> None:
+def test_standard_icc_profile_is_kept_neutralised() -> None:
     profile = _icc("sRGB IEC61966-2.1")
     original = _single(extra=[_entry("<", 34675, 7, profile)])
-    assert tiff.inspect(original) == []
+    # The colour engine the header names is not about colour: zeroed, like any date or device field.
+    assert tiff.inspect(original) == [Finding(Category.OTHER, "ICC preferred colour engine", "none",
+                                              "ICC profile (IFD0)")]
     clean = tiff.sanitize(original)
+    assert tiff.inspect(clean) == []
     with Image.open(io.BytesIO(clean)) as image:
-        assert image.info.get("icc_profile") == profile
+        assert image.info.get("icc_profile") == profile[:4] + bytes(4) + profile[8:]
 
 
-@pytest.mark.parametrize("profile", [
-    _icc("PLANTED-SCANNER-PROFILE"),
-    _icc("sRGB IEC61966-2.1", {b"dmdd": b"desc" + bytes(4) + struct.pack(">I", 19) + b"PLANTED-MODEL-77d0\0"}),
-    _icc("sRGB IEC61966-2.1", {b"calt": b"dtim" + bytes(16)}),  # a calibration date: not a stock profile
-    b"PLANTED-NOT-A-PROFILE",
+@pytest.mark.parametrize("profile,expected", [
+    (_icc("PLANTED-SCANNER-PROFILE"), (Category.DEVICE, "ICC colour profile", "PLANTED-SCANNER-PROFILE")),
+    (_icc("sRGB IEC61966-2.1", {b"dmdd": b"desc" + bytes(4) + struct.pack(">I", 19) + b"PLANTED-MODEL-77d0\0"}),
+     (Category.DEVICE, "ICC device model text", "PLANTED-MODEL-77d0")),
+    # a calibration date: not a stock profile
+    (_icc("sRGB IEC61966-2.1", {b"calt": b"dtim" + bytes(16)}), (Category.DEVICE, "ICC colour profile",
+                                                                  "sRGB IEC61966-2.1")),
+    (b"PLANTED-NOT-A-PROFILE", (Category.HIDDEN, "ICC colour profile", "unreadable profile, 21 bytes")),
 ])
-def test_other_icc_profiles_are_removed(profile: bytes) -> None:
+def test_other_icc_profiles_are_removed(profile: bytes, expected: tuple[Category, str, str]) -> None:
     original = _single(extra=[_entry("<", 34675, 7, profile)])
-    [finding] = tiff.inspect(original)
-    assert finding.category == Category.DEVICE and finding.field.startswith("ICC")
+    findings = tiff.inspect(original)
+    assert Finding(*expected, "ICC profile (IFD0)") in findings
+    assert all(f.field.startswith("ICC") and f.where == "ICC profile (IFD0)" for f in findings)
     clean = tiff.sanitize(original)
     assert profile not in clean and b"PLANTED" not in clean
     _assert_clean_copy_single(original, clean)

@@ -244,8 +244,8 @@ def test_entries_opened_by_audit_equal_what_was_appended(unlocked: Unlocked) -> 
     received = Draft("received", "itm_a", outputs=({"sha256": "00" * 32, "size": 3},), note="n\u00f8te")
     first = append(unlocked, [received])
     rest = append(unlocked, [
-        Draft("sanitized", "itm_b", inputs=({"item": "itm_a"},), outputs=({"sha256": "11" * 32},),
-              parents=(first[0].id,)),
+        Draft("sanitized", "itm_b", inputs=({"item": "itm_a", "sha256": "00" * 32},),
+              outputs=({"sha256": "11" * 32},), parents=(first[0].id,)),
         Draft("exported", "itm_b", parents=(first[0].id,), note=None),
         Draft("verified", "itm_a"),
     ])
@@ -306,3 +306,13 @@ def test_commitment_binds_the_entry(salt: bytes, note: str, other: str) -> None:
         return SignedEntry(_entry(text), bytes(64), salt).commitment()
 
     assert (commit(note) == commit(other)) == (note == other)
+
+
+def test_clean_copy_must_derive_from_what_its_parent_received(unlocked: Unlocked) -> None:
+    first = append(unlocked, [Draft("received", "itm_a", outputs=({"sha256": "00" * 32},))])
+    append(unlocked, [Draft("sanitized", "itm_b", inputs=({"item": "itm_a", "sha256": "ff" * 32},),
+                            parents=(first[0].id,))])
+    vault = unlocked.vault
+    with vault.ledger() as ledger:
+        report = audit(ledger.store, vault.config.origin, vault.verifier, unlocked.keyring)
+    assert not report.ok and "entry 1" in report.failure and "derive" in report.failure

@@ -72,6 +72,23 @@ class FormatModule(Protocol):
     content: Callable[[bytes], list[bytes]]
 
 
+def shorten(text: str, limit: int = 200) -> str:
+    """A finding's value on one line, at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def nonzero_outside(data: bytes, spans: list[tuple[int, int]], start: int = 0) -> int:
+    """How many non-zero bytes of data[start:] no (start, end) span covers: room to hide something."""
+    hidden, position = 0, start
+    for span_start, span_end in sorted(spans) + [(len(data), len(data))]:
+        if span_start > position:
+            gap = data[position:span_start]
+            hidden += len(gap) - gap.count(0)
+        position = max(position, span_end)
+    return hidden
+
+
 def gps_decimal(degrees: float, minutes: float, seconds: float, reference: str) -> float:
     value = degrees + minutes / 60 + seconds / 3600
     return -value if reference.upper() in ("S", "W") else value

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from intake.formats.base import Category, Finding, Refused, View
+from intake.formats import icc
+from intake.formats.base import Category, Finding, Refused, View, shorten
 from intake.formats.metadata import iptc_findings, xmp_findings
-from intake.formats.png import TAIL_WHERE, icc_findings, iptc_block, or_generic, shorten
+from intake.formats.png import TAIL_WHERE, iptc_block, or_generic
 
 NAME = "GIF"
 MEDIA_TYPES = ("image/gif",)
@@ -184,7 +185,7 @@ def _application_findings(ident: bytes, parts: list[bytes], raw: bytes, where: s
         # itself; read the raw extension, not the de-blocked payload.
         return or_generic(xmp_findings(raw[14:], "XMP (GIF application extension)"), "XMP packet", where)
     if ident == b"ICCRGBG1012":
-        return icc_findings(payload, where)
+        return icc.dropped_findings(payload, where)
     if ident in (b"MGKIPTC0000", b"MGK8BIM0000"):
         return or_generic(iptc_findings(iptc_block(payload), f"IPTC ({where})"), "IPTC block", where)
     return [Finding(Category.HIDDEN, "application data", f"{len(payload)} bytes", where)]

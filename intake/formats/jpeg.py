@@ -20,6 +20,7 @@ import functools
 import struct
 from dataclasses import dataclass
 
+from intake.formats import icc
 from intake.formats.base import Category, Finding, Refused, View
 from intake.formats.metadata import ExifReader, Tiff, TiffEntry, iptc_findings, xmp_findings
 
@@ -335,7 +336,7 @@ def _plan(jpeg: Jpeg) -> _Plan:
     return _Plan(
         jfif=jfif.payload[:12] + b"\0\0" if jfif else None,  # thumbnail size 0x0, no thumbnail
         exif=_kept_exif(header),
-        icc=_kept_icc(header),
+        icc=_icc_review(header)[0],
         adobe=adobe.payload[:12] if adobe else None,
         body=tuple(segment for segment in jpeg.segments if segment.marker in DECODING),
     )
@@ -457,60 +458,19 @@ def _head_segments(data: bytes) -> list[Segment]:
 # the pixels are unchanged and the original stays sealed in the vault.
 #
 # Keeping recognised wide-gamut profiles is built and tested: they are
-# rebuilt with a fresh description, their colour tags only and a header with
-# every date, vendor and device field zeroed. It is off because exiftool
-# still lists the (empty) ICC header fields DeviceModel and ProfileCreator,
-# which tests/exiftool_judge.py counts as identifying. To turn it on, set
-# ICC_KEPT = ICC_WIDE_GAMUT and let the judge ignore empty ICC header fields.
+# rebuilt (intake.formats.icc.rebuild) with a fresh description, their colour
+# tags only and a header with every date, vendor and device field zeroed. It
+# is off because exiftool still lists the (empty) ICC header fields
+# DeviceModel and ProfileCreator, which tests/exiftool_judge.py counts as
+# identifying. To turn it on, set ICC_KEPT = ICC_WIDE_GAMUT and let the judge
+# ignore empty ICC header fields.
 
 ICC_PREFIX = b"ICC_PROFILE\0"
 _ICC_CHUNK = MAX_PAYLOAD - len(ICC_PREFIX) - 2
-ICC_WIDE_GAMUT = frozenset({
-    "Display P3", "Adobe RGB (1998)", "ProPhoto RGB", "ROMM-RGB", "Generic Gray Gamma 2.2 Profile", "Dot Gain 20%",
-    "U.S. Web Coated (SWOP) v2", "Coated FOGRA39 (ISO 12647-2:2004)", "Japan Color 2001 Coated",
-})
+# Normalised descriptions (intake.formats.icc.normalise) of the standard profiles that are not sRGB.
+ICC_WIDE_GAMUT = icc.STANDARD_DESCRIPTIONS - icc.SRGB_DESCRIPTIONS
 ICC_KEPT: frozenset[str] = frozenset()
-_ICC_SRGB = frozenset({
-    "sRGB IEC61966-2.1", "sRGB IEC61966-2-1 black scaled", "sRGB IEC61966-2-1 no black scaling", "sRGB2014",
-    "sRGB v4 ICC preference perceptual intent beta", "sRGB built-in", "sRGB", "GIMP built-in sRGB",
-})
-# Tags that only hold numbers describing colour, and the number types they use.
-_ICC_COLOUR_TAGS = frozenset({
-    b"wtpt", b"bkpt", b"rXYZ", b"gXYZ", b"bXYZ", b"rTRC", b"gTRC", b"bTRC", b"kTRC", b"chad", b"chrm", b"lumi",
-    b"meas", b"tech", b"view", b"A2B0", b"A2B1", b"A2B2", b"B2A0", b"B2A1", b"B2A2", b"gamt", b"pre0", b"pre1",
-    b"pre2", b"cicp",
-})
-_ICC_NUMBER_TYPES = frozenset({
-    b"XYZ ", b"curv", b"para", b"sf32", b"mft1", b"mft2", b"mAB ", b"mBA ", b"view", b"meas", b"sig ", b"chrm",
-    b"cicp",
-})
-# Header fields that say nothing about colour: (start, end, category, field); None = not reported.
-_ICC_HEADER: tuple[tuple[int, int, Category | None, str], ...] = (
-    (4, 8, Category.SOFTWARE, "ICC preferred colour engine"),
-    (24, 36, Category.TIME, "ICC profile creation date"),
-    (40, 44, Category.SOFTWARE, "ICC platform"),
-    (48, 52, Category.DEVICE, "ICC device manufacturer"),
-    (52, 56, Category.DEVICE, "ICC device model"),
-    (56, 64, Category.DEVICE, "ICC device attributes"),
-    (80, 84, Category.SOFTWARE, "ICC profile creator"),
-    (84, 100, None, "ICC profile ID"),  # a checksum of the rest
-    (100, 128, Category.HIDDEN, "ICC reserved header bytes"),
-)
-_ICC_TEXT_FIELDS = {
-    b"desc": (Category.DEVICE, "ICC profile description"),
-    b"cprt": (Category.PERSON, "ICC profile copyright"),
-    b"dmnd": (Category.DEVICE, "ICC device manufacturer text"),
-    b"dmdd": (Category.DEVICE, "ICC device model text"),
-}
 _ICC_WHERE = "ICC profile (APP2)"
-
-
-@dataclass(frozen=True)
-class _IccTag:
-    signature: bytes
-    offset: int
-    size: int
-    type: bytes
 
 
 def _icc_chunks(profile: bytes | None) -> list[bytes]:
@@ -537,154 +497,17 @@ def _icc_joined(segments: list[Segment]) -> bytes:
     return b"".join(c[2:] for c in sorted(chunks, key=lambda c: c[:1]))
 
 
-def _kept_icc(header: tuple[Segment, ...]) -> bytes | None:
-    profile = _icc_assemble([s for s in header if _kind(s) == "icc"])
-    tags = _icc_tags(profile) if profile else None
-    if profile is None or tags is None or _icc_description(profile, tags) not in ICC_KEPT:
-        return None
-    return _icc_rebuild(profile, tags, _icc_description(profile, tags))
-
-
-def _icc_tags(profile: bytes) -> list[_IccTag] | None:
-    """The tag table, every entry inside the profile; None when the profile is malformed."""
-    if len(profile) < 132 or profile[36:40] != b"acsp" or int.from_bytes(profile[:4], "big") > len(profile):
-        return None
-    size = int.from_bytes(profile[:4], "big")
-    count = int.from_bytes(profile[128:132], "big")
-    table_end = 132 + 12 * count
-    if table_end > size:
-        return None
-    tags = []
-    for start in range(132, table_end, 12):
-        signature, offset, length = struct.unpack(">4sII", profile[start:start + 12])
-        if offset < table_end or length < 8 or offset + length > size:
-            return None
-        tags.append(_IccTag(signature, offset, length, profile[offset:offset + 4]))
-    return tags
-
-
-def _icc_description(profile: bytes, tags: list[_IccTag]) -> str:
-    texts = next((_icc_texts(profile, tag) for tag in tags if tag.signature == b"desc"), [])
-    return texts[0] if texts else ""
-
-
-def _icc_texts(profile: bytes, tag: _IccTag) -> list[str]:
-    data = profile[tag.offset:tag.offset + tag.size]
-    if tag.type == b"text":
-        texts = [_c_string(data[8:], "latin-1")]
-    elif tag.type == b"desc":
-        texts = _desc_texts(data)
-    elif tag.type == b"mluc":
-        texts = _mluc_texts(data)
-    else:
-        return []
-    return [text for text in dict.fromkeys(texts) if text]
-
-
-def _desc_texts(data: bytes) -> list[str]:
-    """ICC v2 textDescription: ASCII, then Unicode, then a Macintosh ScriptCode string."""
-    length = int.from_bytes(data[8:12], "big")
-    texts = [_c_string(data[12:12 + length], "latin-1")]
-    unicode_at = 12 + length
-    if unicode_at + 8 <= len(data):
-        characters = int.from_bytes(data[unicode_at + 4:unicode_at + 8], "big")
-        texts.append(_c_string(data[unicode_at + 8:unicode_at + 8 + 2 * characters], "utf-16-be"))
-        script_at = unicode_at + 8 + 2 * characters
-        if script_at + 3 <= len(data):
-            texts.append(_c_string(data[script_at + 3:script_at + 3 + data[script_at + 2]], "latin-1"))
-    return texts
-
-
-def _mluc_texts(data: bytes) -> list[str]:
-    """ICC v4 multiLocalizedUnicode: records of (language, country, length, offset)."""
-    count, record = int.from_bytes(data[8:12], "big"), int.from_bytes(data[12:16], "big")
-    if record < 12:
-        return []
-    texts = []
-    for start in range(16, min(16 + count * record, len(data) - 11), record):
-        length, offset = struct.unpack(">II", data[start + 4:start + 12])
-        texts.append(_c_string(data[offset:offset + length], "utf-16-be"))
-    return texts
-
-
-def _c_string(raw: bytes, encoding: str) -> str:
-    return raw.decode(encoding, "replace").split("\0", 1)[0].strip()
-
-
-def _icc_rebuild(profile: bytes, tags: list[_IccTag], description: str) -> bytes:
-    """The profile with a neutral header, a fresh description and its colour tags only."""
-    header = bytearray(profile[:128])
-    for start, end, _, _ in _ICC_HEADER:
-        header[start:end] = bytes(end - start)
-    entries = [(b"desc", (-1, 0), _icc_description_tag(description, profile[8]))]
-    entries += [(t.signature, (t.offset, t.size), profile[t.offset:t.offset + t.size]) for t in tags
-                if t.signature in _ICC_COLOUR_TAGS and t.type in _ICC_NUMBER_TYPES]
-    table_end = 132 + 12 * len(entries)
-    body, placed, table = bytearray(), {}, bytearray(len(entries).to_bytes(4, "big"))
-    for signature, source, data in entries:
-        if source not in placed:  # tags that shared their data keep sharing it
-            body += bytes(-len(body) % 4)
-            placed[source] = table_end + len(body)
-            body += data
-        table += struct.pack(">4sII", signature, placed[source], len(data))
-    body += bytes(-len(body) % 4)
-    header[0:4] = (128 + len(table) + len(body)).to_bytes(4, "big")
-    return bytes(header + table + body)
-
-
-def _icc_description_tag(text: str, major_version: int) -> bytes:
-    if major_version >= 4:
-        encoded = text.encode("utf-16-be")
-        return b"mluc" + struct.pack(">IIIIII", 0, 1, 12, 0x656E5553, len(encoded), 28) + encoded
-    encoded = text.encode("ascii") + b"\0"
-    return b"desc" + struct.pack(">II", 0, len(encoded)) + encoded + bytes(4 + 4 + 2 + 1 + 67)
-
-
-def _icc_findings(profile: bytes | None, size: int) -> list[Finding]:
-    tags = _icc_tags(profile) if profile else None
-    if profile is None or tags is None:
-        return [Finding(Category.HIDDEN, "ICC colour profile", f"unreadable profile, {size} bytes", _ICC_WHERE)]
-    description = _icc_description(profile, tags)
-    kept = description in ICC_KEPT
-    # A published profile's texts and header are its vendor's: not about anyone (but a date may be "now").
-    standard = description in ICC_WIDE_GAMUT or description in _ICC_SRGB
-    findings = _icc_header_findings(profile, standard)
-    if not kept:
-        category = Category.OTHER if standard else Category.DEVICE
-        findings.append(Finding(category, "ICC colour profile", description or "no description", _ICC_WHERE))
-    for tag in tags:
-        texts = [t for t in _icc_texts(profile, tag) if t != description]
-        category, field = _ICC_TEXT_FIELDS.get(tag.signature, (Category.OTHER, f"ICC {_four_cc(tag.signature)} text"))
-        category = Category.OTHER if standard else category
-        findings += [Finding(category, field, text, _ICC_WHERE) for text in texts]
-        if kept and not texts and tag.signature != b"desc" and not (
-                tag.signature in _ICC_COLOUR_TAGS and tag.type in _ICC_NUMBER_TYPES):
-            findings.append(Finding(Category.OTHER, "ICC tag", _four_cc(tag.signature), _ICC_WHERE))
-    return findings
-
-
-def _icc_header_findings(profile: bytes, standard: bool) -> list[Finding]:
-    findings = []
-    for start, end, category, field in _ICC_HEADER:
-        raw = profile[start:end]
-        if category is not None and any(raw):
-            category = Category.OTHER if standard and category != Category.TIME else category
-            findings.append(Finding(category, field, _icc_header_value(start, raw), _ICC_WHERE))
-    return findings
-
-
-def _icc_header_value(start: int, raw: bytes) -> str:
-    if start == 24:
-        year, month, day, hour, minute, second = struct.unpack(">6H", raw)
-        return f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d}"
-    if len(raw) == 4:
-        return _four_cc(raw)
-    return raw.hex()
-
-
-def _four_cc(raw: bytes) -> str:
-    text = raw.decode("latin-1")
-    return text.strip() if text.isascii() and text.isprintable() else raw.hex()
+def _icc_review(header: tuple[Segment, ...]) -> tuple[bytes | None, list[Finding]]:
+    """(The rebuilt profile to keep, or None; findings) for the profile decoders read: the one before the first scan."""
+    segments = [s for s in header if _kind(s) == "icc"]
+    if not segments:
+        return None, []
+    profile = _icc_assemble(segments)
+    if profile is None:
+        return None, [icc.unreadable(len(_icc_joined(segments)), _ICC_WHERE)]
+    if icc.normalise(icc.description(profile)) in ICC_KEPT:
+        return icc.rebuild(profile, _ICC_WHERE)
+    return None, icc.dropped_findings(profile, _ICC_WHERE)
 
 
 # --- findings: everything that is not kept ---------------------------------
@@ -701,11 +524,8 @@ def _segment_findings(jpeg: Jpeg, reader: ExifReader) -> list[Finding]:
             findings += _kept_header_findings(segment)
         else:
             findings += _single_findings(segment, kind, reader)
-    early_icc = [s for s in header if _kind(s) == "icc"]
     late_icc = [s for s in jpeg.segments[len(header):] if _kind(s) == "icc"]
-    if early_icc:
-        findings += _icc_findings(_icc_assemble(early_icc), len(_icc_joined(early_icc)))
-    findings += [_other_finding(s) for s in late_icc]
+    findings += _icc_review(header)[1] + [_other_finding(s) for s in late_icc]
     return findings + _extended_xmp_findings(jpeg.segments) + _photoshop_findings(jpeg.segments, reader)
 
 

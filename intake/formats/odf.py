@@ -30,10 +30,10 @@ import re
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, Refused, View
-from intake.formats.ooxml import (DROP, KEEP, Recorder, XmlDoc, binary_strings, clean_image, guarded, image_content,
-                                  member_views, note_kept_values, parse_xml, read_zip, removed_part, rewrite,
-                                  serialize_xml, short, unique, write_zip)
+from intake.formats.base import Category, Finding, Refused
+from intake.formats.zippkg import (DROP, KEEP, Recorder, XmlDoc, binary_strings, clean_image, cleaning_verbs, guarded,
+                                   image_content, local_name, note_kept_values, package_views, parse_xml, read_files,
+                                   removed_part, rewrite, serialize_xml, short, unique, write_zip)
 
 NAME = "OpenDocument"
 MEDIA_TYPES = tuple(f"application/vnd.oasis.opendocument.{kind}" for kind in (
@@ -98,9 +98,8 @@ class _Package:
 
 
 def _load(data: bytes) -> _Package:
-    members, findings = read_zip(data)
-    files = {member.name: member.data for member in members if not member.name.endswith("/")}
-    order = [member.name for member in members if not member.name.endswith("/")]  # folder entries carry nothing
+    files, findings = read_files(data)
+    order = list(files)
     media_type = files.get(_MIMETYPE, b"").decode("ascii", "replace")
     if media_type not in MEDIA_TYPES:
         raise Refused("not an OpenDocument text, spreadsheet, presentation, drawing or formula")
@@ -151,7 +150,8 @@ class _PartCleaner:
             self._annotation(element)
             return DROP
         if tag in _STRAY_META:
-            self._find(Category.PERSON if tag == _DC + "creator" else Category.TIME, local(tag), element.text or "")
+            category = Category.PERSON if tag == _DC + "creator" else Category.TIME
+            self._find(category, local_name(tag), element.text or "")
             return DROP
         if tag == _OFFICE + "binary-data":
             raise Refused(f"{self.where}: inline picture data cannot be cleaned")
@@ -193,7 +193,7 @@ class _PartCleaner:
             return  # a place inside the document (a slide, a bookmark)
         path = _member_path(href)
         if not path or ":" in path.split("/")[0] or path.startswith(("/", "..")):
-            raise Refused(f"{self.where}: a link to a file outside the document ({local(element.tag)}) "
+            raise Refused(f"{self.where}: a link to a file outside the document ({local_name(element.tag)}) "
                           "cannot be cleaned")
         self.references.add(path)
 
@@ -203,10 +203,6 @@ class _PartCleaner:
 
 def _member_path(href: str) -> str:
     return posixpath.normpath(href[2:] if href.startswith("./") else href) if href else ""
-
-
-def local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
 
 
 def _region_texts(element: Element) -> list[str]:
@@ -417,20 +413,8 @@ def _inline_text(element: Element) -> str:
 
 # --- entry points --------------------------------------------------------------------
 
-@guarded
-def inspect(data: bytes) -> list[Finding]:
-    return _clean(data)[1]
-
-
-@guarded
-def sanitize(data: bytes) -> bytes:
-    return _clean(data)[0]
-
-
-@guarded
-def views(data: bytes) -> list[View]:
-    members, _ = read_zip(data)
-    return [View("file", data)] + member_views(members)
+inspect, sanitize = cleaning_verbs(_clean)
+views = package_views
 
 
 @guarded

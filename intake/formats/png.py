@@ -12,8 +12,9 @@ data that does not inflate to exactly the size the header declares (extra
 data could hide a payload) or that would inflate past MAX_PIXEL_BYTES all
 raise Refused.
 
-Some helpers here (ICC profile and EXIF review) are shared with the GIF and
-WebP modules, which carry the same blocks in other containers.
+Some helpers here (EXIF review, text helpers) are shared with the GIF and
+WebP modules, which carry the same blocks in other containers; ICC profiles
+are judged by intake.formats.icc for every format.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from intake.formats.base import Category, Finding, Refused, View
+from intake.formats import icc
+from intake.formats.base import Category, Finding, Refused, View, shorten
 from intake.formats.metadata import exif_findings, iptc_findings, xmp_findings
 
 NAME = "PNG"
@@ -428,7 +430,7 @@ def _raw_profile_findings(kind: str, text: bytes, where: str) -> list[Finding]:
     if lowered in ("iptc", "8bim"):
         return or_generic(iptc_findings(iptc_block(decoded), f"IPTC ({inner})"), label, where)
     if lowered in ("icc", "icm"):
-        return icc_findings(decoded, f"ICC profile ({inner})")
+        return icc.dropped_findings(decoded, f"ICC profile ({inner})")
     return [Finding(Category.HIDDEN, label, f"{len(decoded)} bytes", where)]
 
 
@@ -444,8 +446,8 @@ def _review_iccp(chunk: Chunk) -> Decision:
     views = [View(where, profile)]
     if not standard_icc_name(name):
         findings = [Finding(Category.OTHER, "ICC profile name", shorten(name) or "(empty)", where)]
-        return Decision(None, findings + icc_findings(profile, where), views)
-    kept, findings = icc_review(profile, where)
+        return Decision(None, findings + icc.dropped_findings(profile, where), views)
+    kept, findings = icc.review(profile, where)
     if kept is None:
         return Decision(None, findings, views)
     if kept == profile:
@@ -509,11 +511,6 @@ def content(data: bytes) -> list[bytes]:
 
 # ---------------------------------------------------------------- shared helpers (GIF, WebP)
 
-def shorten(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def or_generic(findings: list[Finding], label: str, where: str) -> list[Finding]:
     """A removed block is always reported, even when nothing in it could be read."""
     return findings or [Finding(Category.OTHER, label, "present (no readable fields)", where)]
@@ -567,98 +564,13 @@ def _orientation(tiff: bytes) -> int | None:
     return None
 
 
-# ICC profiles: a standard colour space (sRGB, Display P3, Adobe RGB...) is
-# the same bytes in millions of files and says how to show the colours, so it
-# is kept, except for its creation date (generators such as LittleCMS stamp
-# the time the profile, and so the image, was written). Anything else (a
-# calibrated monitor, a scanner, a named printer) can point to a device or a
-# person and is dropped: the pixels stay the same, colours fall back to sRGB.
-STANDARD_ICC_DESCRIPTIONS = frozenset({
-    "srgb", "srgb iec61966-2.1", "srgb iec61966-2-1", "srgb iec61966-2-1 black scaled",
-    "srgb iec61966-2-1 no black scaling", "srgb built-in", "srgb2014", "srgb v4 icc preference perceptual intent beta",
-    "c2", "display p3", "dci-p3", "dci(p3) rgb", "p3 d65", "adobe rgb (1998)", "prophoto rgb", "romm-rgb",
-    "rec. 2020", "rec.2020", "itu-r bt.2020", "rec. itu-r bt.2020-1", "rec. 709", "rec. itu-r bt.709-5",
-    "apple rgb", "colormatch rgb", "generic rgb profile", "generic gray profile", "generic gray gamma 2.2 profile",
-    "gray gamma 2.2", "dot gain 20%", "ecirgb v2", "linear srgb",
-})
+# ICC profiles: a standard colour space (sRGB, Display P3, Adobe RGB...) says how to
+# show the colours and is kept, neutralised (see intake.formats.icc). In an iCCP
+# chunk the profile's name must be a generic one too: anything else (a calibrated
+# monitor, a scanner, a named printer) can point to a device or a person.
 STANDARD_ICC_NAMES = frozenset({"icc profile", "icc", "photoshop icc profile", "embedded profile", "default"})
 
 
-def _normal(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
 def standard_icc_name(name: str) -> bool:
-    return _normal(name) in STANDARD_ICC_NAMES or _normal(name) in STANDARD_ICC_DESCRIPTIONS
-
-
-@dataclass(frozen=True)
-class IccInfo:
-    description: str | None
-    copyright: str | None
-    manufacturer: str | None
-    model: str | None
-    date: str | None
-
-
-def icc_info(profile: bytes) -> IccInfo | None:
-    """The text a profile carries, or None when it is not a well-formed ICC profile."""
-    if len(profile) < 132 or profile[36:40] != b"acsp" or int.from_bytes(profile[:4], "big") != len(profile):
-        return None
-    count = int.from_bytes(profile[128:132], "big")
-    if count > 256 or 132 + 12 * count > len(profile):
-        return None
-    tags: dict[bytes, bytes] = {}
-    for entry in range(132, 132 + 12 * count, 12):
-        signature, offset, size = struct.unpack(">4sII", profile[entry:entry + 12])
-        if offset + size > len(profile):
-            return None
-        tags.setdefault(signature, profile[offset:offset + size])
-    text = {sig: _icc_text(tags[sig]) if sig in tags else None for sig in (b"desc", b"cprt", b"dmnd", b"dmdd")}
-    return IccInfo(text[b"desc"], text[b"cprt"], text[b"dmnd"], text[b"dmdd"], _icc_date(profile[24:36]))
-
-
-def _icc_text(tag: bytes) -> str | None:
-    kind = tag[:4]
-    if kind == b"desc" and len(tag) >= 12:
-        count = int.from_bytes(tag[8:12], "big")
-        return tag[12:12 + count].split(b"\0", 1)[0].decode("latin-1")
-    if kind == b"text":
-        return tag[8:].split(b"\0", 1)[0].decode("latin-1")
-    if kind == b"mluc" and len(tag) >= 28:
-        length, offset = struct.unpack(">II", tag[20:28])
-        return tag[offset:offset + length].decode("utf-16-be", "replace").rstrip("\0")
-    return None
-
-
-def _icc_date(field_bytes: bytes) -> str | None:
-    if not any(field_bytes):
-        return None
-    year, month, day, hour, minute, second = struct.unpack(">6H", field_bytes)
-    return f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d}"
-
-
-def icc_review(profile: bytes, where: str) -> tuple[bytes | None, list[Finding]]:
-    """(profile to keep, or None to drop it; findings for what is removed)."""
-    info = icc_info(profile)
-    if info is None or len(profile) > MAX_ICC_BYTES or _normal(info.description or "") not in STANDARD_ICC_DESCRIPTIONS:
-        return None, icc_findings(profile, where)
-    if info.date is None:
-        return profile, []
-    # Zero the date and the profile ID (an MD5 that covers the date; zero means "not computed").
-    kept = profile[:24] + bytes(12) + profile[36:84] + bytes(16) + profile[100:]
-    return kept, [Finding(Category.TIME, "ICC profile date", info.date, where)]
-
-
-def icc_findings(profile: bytes, where: str) -> list[Finding]:
-    info = icc_info(profile)
-    if info is None:
-        return [Finding(Category.HIDDEN, "ICC profile", f"unreadable colour profile, {len(profile)} bytes", where)]
-    findings = [Finding(Category.DEVICE, "ICC profile description", shorten(info.description or "") or "(none)", where)]
-    for label, value, category in (("ICC profile copyright", info.copyright, Category.PERSON),
-                                   ("ICC device manufacturer", info.manufacturer, Category.DEVICE),
-                                   ("ICC device model", info.model, Category.DEVICE),
-                                   ("ICC profile date", info.date, Category.TIME)):
-        if value and value.strip():
-            findings.append(Finding(category, label, shorten(value), where))
-    return findings
+    key = icc.normalise(name)
+    return key in STANDARD_ICC_NAMES or key in icc.STANDARD_DESCRIPTIONS

@@ -16,7 +16,8 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from intake.formats.base import Category, Finding, Refused, View
+from intake.formats import icc
+from intake.formats.base import Category, Finding, Refused, View, nonzero_outside
 from intake.formats.metadata import exif_findings, iptc_findings, xmp_findings
 
 NAME = "TIFF"
@@ -470,70 +471,6 @@ def _harmless_app(marker: int, segment: bytes) -> bool:
     return (marker == 0xE0 and segment.startswith(b"JFIF\0")) or (marker == 0xEE and segment.startswith(b"Adobe"))
 
 
-# --- ICC profile policy ------------------------------------------------------------------------
-
-# Profiles published for a colour space, identical in every file that embeds them.
-_STANDARD_ICC = frozenset({
-    "sRGB IEC61966-2.1", "sRGB IEC61966-2-1 black scaled", "sRGB IEC61966-2-1 no black scaling", "sRGB",
-    "sRGB v4 ICC preference perceptual intent beta", "sRGB2014", "Adobe RGB (1998)", "Display P3", "DCI-P3 D65",
-    "ProPhoto RGB", "ROMM-RGB", "Generic Gray Gamma 2.2 Profile", "Gray Gamma 2.2", "Dot Gain 20%",
-    "ITU-R BT.2020", "ITU-R BT.709", "U.S. Web Coated (SWOP) v2", "Coated FOGRA39 (ISO 12647-2:2004)",
-})
-_STANDARD_DEVICE_TEXT = frozenset({"IEC http://www.iec.ch", "IEC 61966-2.1 Default RGB colour space - sRGB"})
-# Colorimetric tags only: no calibration date/target, no private or 'meta' dictionary tags.
-_ICC_TAGS = frozenset({
-    "desc", "cprt", "wtpt", "bkpt", "rXYZ", "gXYZ", "bXYZ", "rTRC", "gTRC", "bTRC", "kTRC", "chad", "chrm",
-    "lumi", "meas", "tech", "view", "vued", "gamt", "A2B0", "A2B1", "A2B2", "B2A0", "B2A1", "B2A2", "cicp",
-    "dmnd", "dmdd", "rig0",
-})
-
-
-def _icc_texts(profile: bytes) -> dict[str, str] | None:
-    """Tag signature -> text of the profile's text tags; None if it is not a plain colorimetric profile."""
-    if len(profile) < 132 or profile[36:40] != b"acsp":
-        return None
-    size = struct.unpack_from(">I", profile)[0]
-    if not size <= len(profile) <= size + 3 or profile[size:].strip(b"\0"):  # writers may pad to even length
-        return None
-    (count,) = struct.unpack_from(">I", profile, 128)
-    if count > 64 or 132 + 12 * count > len(profile):
-        return None
-    texts: dict[str, str] = {}
-    for index in range(count):
-        signature, offset, size = struct.unpack_from(">4sII", profile, 132 + 12 * index)
-        name = signature.decode("latin-1")
-        if name not in _ICC_TAGS or offset + size > len(profile):
-            return None
-        if name in ("desc", "cprt", "dmnd", "dmdd"):
-            texts[name] = _icc_text(profile[offset:offset + size])
-    return texts
-
-
-def _icc_text(tag: bytes) -> str:
-    kind = tag[:4]
-    if kind == b"desc" and len(tag) >= 12:
-        (length,) = struct.unpack_from(">I", tag, 8)
-        return tag[12:12 + length].split(b"\0", 1)[0].decode("latin-1")
-    if kind == b"text":
-        return tag[8:].split(b"\0", 1)[0].decode("latin-1")
-    if kind == b"mluc" and len(tag) >= 28:
-        length, offset = struct.unpack_from(">II", tag, 20)
-        return tag[offset:offset + length].decode("utf-16-be", "replace")
-    return ""
-
-
-def _standard_icc(profile: bytes) -> bool:
-    texts = _icc_texts(profile)
-    if texts is None or texts.get("desc") not in _STANDARD_ICC:
-        return False
-    return all(texts[name] in _STANDARD_DEVICE_TEXT for name in ("dmnd", "dmdd") if name in texts)
-
-
-def _icc_description(profile: bytes) -> str:
-    texts = _icc_texts(profile) or {}
-    return texts.get("desc") or f"{len(profile)} bytes"
-
-
 # --- findings ----------------------------------------------------------------------------------
 
 
@@ -556,9 +493,12 @@ def _directory_findings(tiff: _Tiff, ifd: _Ifd, dropped: bool) -> list[Finding]:
         findings.append(Finding(Category.HIDDEN, "reduced-resolution preview image", size, ifd.label))
     for tag in sorted(ifd.entries):
         entry = ifd.entries[tag]
-        if tag in _KEPT and (dropped or _keeps(tiff, ifd, entry)):
+        if tag == _ICC and not dropped:
+            findings.extend(_icc_findings(ifd, entry))
+        elif tag in _KEPT and (dropped or _keeps(tiff, ifd, entry)):
             continue  # structure: of a kept image, or part of the removed preview reported above
-        findings.extend(_tag_findings(tiff, ifd, entry))
+        else:
+            findings.extend(_tag_findings(tiff, ifd, entry))
     return findings
 
 
@@ -569,15 +509,17 @@ def _keeps(tiff: _Tiff, ifd: _Ifd, entry: _Entry) -> bool:
     if entry.tag == 347:  # JPEGTables mean something only to a JPEG-compressed image
         return _int(ifd, tiff.order, 259, 1) == _JPEG
     if entry.tag == _ICC:
-        return _standard_icc(bytes(entry.raw or b""))
+        return icc.is_standard(bytes(entry.raw or b""))
     return True
+
+
+def _icc_findings(ifd: _Ifd, entry: _Entry) -> list[Finding]:
+    """A standard profile is kept with its non-colour header fields zeroed (see _emit_image); any other goes."""
+    return icc.review(bytes(entry.raw or b""), f"ICC profile ({ifd.label})")[1]
 
 
 def _tag_findings(tiff: _Tiff, ifd: _Ifd, entry: _Entry) -> list[Finding]:
     raw = bytes(entry.raw) if entry.raw is not None else b""
-    if entry.tag == _ICC:
-        return [Finding(Category.DEVICE, "ICC colour profile (not a standard profile)", _icc_description(raw),
-                        ifd.label)]
     if entry.tag == _XMP:
         return xmp_findings(raw, f"XMP ({ifd.label})")
     if entry.tag == _IPTC:
@@ -684,14 +626,7 @@ def _emit_tree(out: bytearray, order: str, ifd: _Ifd) -> int:
 def _unreferenced_findings(tiff: _Tiff) -> list[Finding]:
     """Bytes that no directory, value, strip or tile points to (left-overs of edits, appended data)."""
     spans = [(0, 8)] + [span for ifd in tiff.chain for span in _all_spans(tiff, ifd)]
-    hidden, position = 0, 0
-    for start, end in sorted(spans):
-        if start > position:
-            gap = tiff.data[position:start]
-            hidden += len(gap) - gap.count(0)
-        position = max(position, end)
-    tail = tiff.data[position:]
-    hidden += len(tail) - tail.count(0)
+    hidden = nonzero_outside(tiff.data, spans)
     if not hidden:
         return []
     return [Finding(Category.HIDDEN, "unreferenced data", f"{hidden} non-zero bytes",
@@ -764,7 +699,8 @@ def _emit_image(out: bytearray, tiff: _Tiff, ifd: _Ifd, source: memoryview) -> t
                (counts_tag, _LONG, count, struct.pack(f"{tiff.order}{count}I", *(n for _, n in chunks)))]
     for tag, entry in ifd.entries.items():
         if tag not in (offsets_tag, counts_tag) and entry.raw is not None and _keeps(tiff, ifd, entry):
-            entries.append((tag, entry.type, entry.count, bytes(entry.raw)))
+            value = bytes(entry.raw)
+            entries.append((tag, entry.type, entry.count, icc.neutralised(value) if tag == _ICC else value))
     return _emit_ifd(out, tiff.order, entries)
 
 

@@ -210,12 +210,26 @@ def _check_entries(
             raise AuditFailure(f"entry {stored.idx}: its id repeats or a parent is not an earlier entry")
         seen.add(entry.id)
         opened.append(entry)
+    _check_derivations(opened)
     report.checked.append(f"{len(opened)} entries opened: commitment, signature, sequence and links hold")
     return opened
 
 
+def _check_derivations(entries: list[CustodyEntry]) -> None:
+    """A clean copy must name, as its input, exactly the file its parent received."""
+    by_id = {entry.id: entry for entry in entries}
+    for entry in entries:
+        if entry.action != "sanitized":
+            continue
+        parent = by_id.get(entry.parents[0]) if len(entry.parents) == 1 else None
+        source = entry.inputs[0] if len(entry.inputs) == 1 else {}
+        received = parent.outputs[0] if parent is not None and parent.outputs else {}
+        if parent is None or parent.item != source.get("item") or received.get("sha256") != source.get("sha256"):
+            raise AuditFailure(f"entry {entry.seq}: its clean copy does not derive from the file its parent received")
+
+
 def _check_blobs(entries: list[CustodyEntry], blobs: Path, keyring: Keyring, report: AuditReport) -> None:
-    """Every sealed original is still there and still the file that was received."""
+    """Every sealed file an entry names is still there and still the file it recorded."""
     count = 0
     for entry in entries:
         for output in entry.outputs:
@@ -223,12 +237,13 @@ def _check_blobs(entries: list[CustodyEntry], blobs: Path, keyring: Keyring, rep
                 _check_blob(entry, output, blobs / str(output["blob"]), keyring)
                 count += 1
     how = "open and match their recorded hashes" if keyring.can_open_sealed else "are present (sealed to the editors)"
-    report.checked.append(f"{count} sealed originals {how}")
+    report.checked.append(f"{count} sealed files (originals, clean copies, findings reports) {how}")
 
 
 def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Keyring) -> None:
+    what = f"the sealed {output.get('role', 'original')} of item {output.get('item', entry.item)}"
     if not path.is_file() or "/" in str(output["blob"]):
-        raise AuditFailure(f"entry {entry.seq}: the sealed original of item {entry.item} is missing")
+        raise AuditFailure(f"entry {entry.seq}: {what} is missing")
     if not keyring.can_open_sealed:
         return
     sink = DigestingWriter()
@@ -236,9 +251,9 @@ def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Keyring)
         with open(path, "rb") as sealed:
             unseal_stream(sealed, sink, [keyring.secret.age_identity])
     except (SealError, OSError) as error:
-        raise AuditFailure(f"entry {entry.seq}: the sealed original of item {entry.item} does not open") from error
+        raise AuditFailure(f"entry {entry.seq}: {what} does not open") from error
     if sink.digests() != Digests.from_dict(output):
-        raise AuditFailure(f"entry {entry.seq}: the sealed original of item {entry.item} was replaced")
+        raise AuditFailure(f"entry {entry.seq}: {what} was replaced")
 
 
 def _open_entry(stored: StoredEntry, keyring: Keyring) -> CustodyEntry:
