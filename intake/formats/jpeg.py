@@ -16,7 +16,6 @@ loop advances, and anything outside the standard grammar is refused.
 from __future__ import annotations
 
 import re
-import functools
 import struct
 from dataclasses import dataclass
 
@@ -91,13 +90,36 @@ def build(segments: list[Segment] | tuple[Segment, ...], trailer: bytes = b"") -
 
 # --- parsing ---------------------------------------------------------------
 
-@functools.lru_cache(maxsize=2)
-def parse(data: bytes) -> Jpeg:
-    """The segments of a JPEG, checked against the standard's grammar; Refused otherwise.
+class _RecentParses:
+    """The last two parses, found by object identity.
 
-    Cached for the last two files: cleaning one file asks for the parse of the
-    original and of the clean copy several times each (inspect, sanitize,
-    content, views). The result is immutable, so sharing it is safe."""
+    Cleaning one file asks for the parse of the original and of the clean copy
+    several times each (inspect, sanitize, content, residue). Keying a cache by
+    value would hash megabytes each time; identity costs nothing, and the kept
+    reference means an identity cannot be reused while it is remembered. The
+    results are immutable, so sharing them is safe."""
+
+    def __init__(self) -> None:
+        self._recent: list[tuple[bytes, Jpeg]] = []
+
+    def get(self, data: bytes) -> Jpeg:
+        for known, jpeg in self._recent:
+            if known is data:
+                return jpeg
+        jpeg = _parse(data)
+        self._recent = [(data, jpeg)] + self._recent[:1]
+        return jpeg
+
+
+_RECENT = _RecentParses()
+
+
+def parse(data: bytes) -> Jpeg:
+    """The segments of a JPEG, checked against the standard's grammar; Refused otherwise."""
+    return _RECENT.get(data)
+
+
+def _parse(data: bytes) -> Jpeg:
     if not data.startswith(b"\xff\xd8"):
         raise Refused("not a JPEG file: no start-of-image marker")
     grammar = _Grammar()
