@@ -323,15 +323,13 @@ def test_the_pipeline_accepts_the_clean_copy(cleaned: tuple[str, bytes, bytes]) 
 @pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice is not installed")
 def test_libreoffice_reads_the_same_text(tmp_path: Path) -> None:
     office = shutil.which("soffice") or shutil.which("libreoffice")
-    texts = []
-    for label, data in (("original", build("text")), ("clean", odf.sanitize(build("text")))):
-        folder = tmp_path / label
-        folder.mkdir()
-        (folder / "doc.odt").write_bytes(data)
-        subprocess.run([office, "--headless", "--convert-to", "txt:Text", "--outdir", str(folder),
-                        str(folder / "doc.odt")], capture_output=True, timeout=120, check=True)
-        texts.append((folder / "doc.txt").read_text())
-    assert "unloaded" in texts[1] and "PLANTED-ODF-DELETED-TEXT" not in texts[1]
+    # The hand-built fixture is too minimal for LibreOffice to load; the clean
+    # copy must load, and read as the document's final text.
+    (tmp_path / "doc.odt").write_bytes(odf.sanitize(build("text")))
+    subprocess.run([office, "--headless", "--convert-to", "txt:Text", "--outdir", str(tmp_path),
+                    str(tmp_path / "doc.odt")], capture_output=True, timeout=120, check=True)
+    text = (tmp_path / "doc.txt").read_text()
+    assert "unloaded" in text and "PLANTED-ODF-DELETED-TEXT" not in text
 
 
 # --- pictures -----------------------------------------------------------------------------
