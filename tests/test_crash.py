@@ -35,6 +35,17 @@ def inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # Kill after the child reported k items, or after a delay while it is busy
 # sealing or committing; together these land at many different moments.
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Cleanable files, so kills also land while clean copies are sealed and recorded."""
+    from test_clean import planted_jpeg
+
+    folder = tmp_path_factory.mktemp("photos")
+    for i in range(10):
+        (folder / f"crate-{i:02}.jpg").write_bytes(planted_jpeg((1200 + 40 * i, 900)))
+    return folder
+
+
 TRIALS = [("items", 0), ("items", 1), ("items", 5), ("items", 11), ("delay", 0.0), ("delay", 0.05),
           ("partial", 1 << 20), ("partial", 60 << 20)]
 
@@ -90,3 +101,22 @@ def _wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
             pass
         time.sleep(0.002)
     pytest.fail("the child never reached the moment to kill it")
+
+
+@pytest.mark.parametrize("after_lines", [1, 4, 9])
+def test_sigkill_while_cleaning(tmp_path: Path, template_vault, photos: Path, after_lines: int) -> None:
+    vault = tmp_path / "vault"
+    shutil.copytree(template_vault[0], vault)
+    env = cli_env(tmp_path)
+    child = subprocess.Popen([sys.executable, "-u", "-m", "intake", "--vault", str(vault), "add", str(photos)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    assert child.stdout is not None
+    lines = [child.stdout.readline() for _ in range(after_lines)]
+    child.send_signal(signal.SIGKILL)
+    rest, _ = child.communicate(timeout=30)
+    assert child.returncode == -signal.SIGKILL, "the child finished before it could be killed"
+    printed = [line.split()[0] for line in lines + rest.splitlines() if line.strip().startswith("itm_")]
+    verified = run(vault, env, "ledger", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    recorded = {entry["item"] for entry in json.loads(run(vault, env, "ledger", "show", "--json").stdout)["entries"]}
+    assert set(printed) <= recorded
