@@ -17,6 +17,7 @@ the clean copy must be empty. That is how intake.clean checks the work.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -87,6 +88,17 @@ def nonzero_outside(data: bytes, spans: list[tuple[int, int]], start: int = 0) -
             hidden += len(gap) - gap.count(0)
         position = max(position, span_end)
     return hidden
+
+
+CategoryRules = tuple[tuple[re.Pattern[str], Category], ...]
+
+
+def categorise(name: str, rules: CategoryRules, default: Category = Category.OTHER) -> Category:
+    """The category of the first rule whose pattern is found in a field's name."""
+    for pattern, category in rules:
+        if pattern.search(name):
+            return category
+    return default
 
 
 def gps_decimal(degrees: float, minutes: float, seconds: float, reference: str) -> float:

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ElementTree
 import exifread
 from defusedxml import ElementTree as SafeElementTree
 
-from intake.formats.base import Category, Finding, format_coordinates, gps_decimal
+from intake.formats.base import Category, Finding, categorise, format_coordinates, gps_decimal
 
 # Structural EXIF entries: pointers and layout, not information about anyone.
 _EXIF_STRUCTURAL = re.compile(r"(Offset|Pointer|GPSInfo|ExifOffset|InteroperabilityOffset)$")
@@ -33,10 +33,7 @@ _EXIF_RULES: tuple[tuple[re.Pattern[str], Category], ...] = (
 
 
 def _exif_category(name: str) -> Category:
-    for pattern, category in _EXIF_RULES:
-        if pattern.search(name):
-            return category
-    return Category.OTHER
+    return categorise(name, _EXIF_RULES)
 
 
 def exif_findings(data: bytes, where: str) -> list[Finding]:
@@ -94,10 +91,7 @@ _XMP_RULES: tuple[tuple[re.Pattern[str], Category], ...] = (
 
 
 def _xmp_category(name: str) -> Category:
-    for pattern, category in _XMP_RULES:
-        if pattern.search(name):
-            return category
-    return Category.OTHER
+    return categorise(name, _XMP_RULES)
 
 
 def _local(tag: str) -> str:

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream, String
 
-from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.base import Category, Finding, Refused, View, categorise
 from intake.formats.metadata import xmp_findings
 
 NAME = "PDF"
@@ -492,10 +492,7 @@ def _hex(value: Any) -> str:
 def _key_category(key: str) -> Category:
     if key in _INFO_CATEGORY:
         return _INFO_CATEGORY[key]
-    for pattern, category in _CUSTOM_RULES:
-        if pattern.search(key):
-            return category
-    return Category.OTHER
+    return categorise(key, _CUSTOM_RULES)
 
 
 def _info_entries(info: Any, where: str, survey: _Survey) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from intake.formats import icc
-from intake.formats.base import Category, Finding, Refused, View, shorten
+from intake.formats.base import Category, Finding, Refused, View, categorise, shorten
 from intake.formats.metadata import exif_findings, iptc_findings, xmp_findings
 
 NAME = "PNG"
@@ -389,10 +389,7 @@ _KEYWORD_RULES: tuple[tuple[re.Pattern[str], Category], ...] = (
 
 
 def keyword_category(keyword: str) -> Category:
-    for pattern, category in _KEYWORD_RULES:
-        if pattern.search(keyword):
-            return category
-    return Category.OTHER
+    return categorise(keyword, _KEYWORD_RULES)
 
 
 def _text_findings(keyword: str, body: bytes, where: str, kind: bytes) -> list[Finding]:

@@ -49,7 +49,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.base import Category, Finding, Refused, View, categorise
 from intake.media import HEAD_SIZE, sniff
 
 # --- guarded entry points ---------------------------------------------------
@@ -556,10 +556,8 @@ _BOOLEAN = re.compile(r"^(true|false)$", re.I)
 
 
 def value_category(name: str, element: str = "") -> Category:
-    for pattern, category in _VALUE_CATEGORIES:
-        if pattern.search(name):
-            return category
-    return Category.PERSON if element in _PERSON_ELEMENTS and name in ("name", "displayName") else Category.OTHER
+    person_name = element in _PERSON_ELEMENTS and name in ("name", "displayName")
+    return categorise(name, _VALUE_CATEGORIES, Category.PERSON if person_name else Category.OTHER)
 
 
 def xml_values(root: Element, where: str) -> list[Finding]:
