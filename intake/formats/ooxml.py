@@ -334,6 +334,7 @@ _NOTED: dict[str, tuple[Category, str, Callable[[Element], str]]] = {
     _XR + "revisionPtr": (Category.OTHER, "document revision id",
                           lambda e: " ".join(f"{local_name(k)}={v}" for k, v in e.items())),
     _X15AC + "absPath": (Category.PERSON, "folder the file was saved in", lambda e: e.get("url", "")),
+    _S + "securityDescriptor": (Category.PERSON, "securityDescriptor", lambda e: e.text or ""),
 }
 # Identifier elements removed outright: random ids that persist across editing
 # sessions and copies, so they link files to each other. Counted, not listed.
@@ -348,6 +349,8 @@ _CHANGE_ATTRIBUTES = {_W + "author": (Category.PERSON, "tracked change author"),
                       _W + "date": (Category.TIME, "tracked change date"),
                       "{http://schemas.microsoft.com/office/word/2023/wordml/word16du}dateUtc":
                           (Category.TIME, "tracked change date")}
+# Custom views of a workbook, and each sheet's settings for them.
+_CUSTOM_VIEWS = frozenset({_S + "customWorkbookViews", _S + "customSheetViews"})
 _LINKED_SETTINGS = frozenset({_W + "attachedTemplate", _W + "saveThroughXslt"})
 # Session and revision identifiers: counted, not listed one by one.
 _ID_LABELS = {_W14 + "paraId": "paragraph ids (w14:paraId/textId)",
@@ -355,6 +358,8 @@ _ID_LABELS = {_W14 + "paraId": "paragraph ids (w14:paraId/textId)",
               _WP14 + "anchorId": "drawing ids (wp14:anchorId/editId)",
               _WP14 + "editId": "drawing ids (wp14:anchorId/editId)"}
 _PERSON_ATTRIBUTES = {(_S + "fileSharing", "userName"): Category.PERSON,
+                      # "Allow users to edit ranges": who may, as Windows account ids (SDDL)
+                      (_S + "protectedRange", "securityDescriptor"): Category.PERSON,
                       (_S + "pivotCacheDefinition", "refreshedBy"): Category.PERSON,
                       (_S + "pivotCacheDefinition", "refreshedDate"): Category.TIME,
                       (_S + "pivotCacheDefinition", "refreshedDateIso"): Category.TIME}
@@ -391,6 +396,9 @@ class _PartCleaner:
             return DROP
         if self._last_edit_position(element):
             return DROP
+        if tag in _CUSTOM_VIEWS:
+            self._custom_views(element)
+            return DROP
         return DROP if self._attributes(element) else KEEP
 
     def _tracked(self, element: Element, deleted: bool) -> None:
@@ -403,6 +411,17 @@ class _PartCleaner:
             if text.strip():
                 moved = element.tag == _W + "moveFrom"
                 self._find(Category.HIDDEN, "moved text, old place" if moved else "deleted text (tracked change)", text)
+
+    def _custom_views(self, element: Element) -> None:
+        """Excel names a shared workbook's personal views after their user ("Jane Doe - Personal
+        View"). Custom views are view settings, not content: they go, the sheets' ones with them."""
+        if element.tag != _S + "customWorkbookViews":
+            self.record.count("custom sheet views", len(element) or 1)
+            return
+        for view in element:
+            personal = view.get("personalView") in ("1", "true")
+            self._find(Category.PERSON if personal else Category.OTHER,
+                       "personal view (user name)" if personal else "custom view", view.get("name", ""))
 
     def _note(self, element: Element) -> None:
         if element.tag in _LINKED_SETTINGS:

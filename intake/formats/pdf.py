@@ -272,15 +272,45 @@ def _decoded(stream: Stream, budget: _Budget) -> bytes:
 
 
 def _codec_bytes(stream: Stream, filters: list[str], budget: _Budget) -> bytes:
-    """The JPEG or JPEG 2000 file inside an image stream; a Flate layer before it is
-    inflated here (qpdf does not decode a chain that ends in an image codec)."""
+    """The JPEG or JPEG 2000 file inside an image stream. qpdf does not decode a chain
+    that ends in an image codec, so the generic filters before it (a Flate layer, or
+    the ASCII85 layer reportlab puts on every JPEG) are undone here."""
     raw = stream.read_raw_bytes()
     layers = filters[:-1]
-    if not all(name in _FLATE for name in layers):
+    if not all(name in _EXPANSION for name in layers):
         raise Refused("an image has an unusual filter chain and cannot be checked")
-    data = b"".join(_inflate(raw, len(layers))) if layers else raw
+    if not layers:
+        data = raw
+    elif all(name in _FLATE for name in layers):
+        data = b"".join(_inflate(raw, len(layers)))
+    else:
+        data = _decode_layers(stream, raw, layers)
     budget.spend(len(data))
     return data
+
+
+def _decode_layers(stream: Stream, raw: bytes, layers: list[str]) -> bytes:
+    """Generic filters only, decoded by qpdf on a scratch copy of the stream (size checked first)."""
+    _check_size(raw, layers)
+    parameters = stream.get("/DecodeParms")
+    if isinstance(parameters, Array):
+        if len(parameters) != len(layers) + 1:
+            raise Refused("an image has a malformed /DecodeParms entry")
+        prefix = [parameters[index] for index in range(len(layers))]
+        if any(not (_is_dict(item) or item is None) for item in prefix):
+            raise Refused("an image has a malformed /DecodeParms entry")
+        parameters = Array(prefix) if any(_is_dict(item) for item in prefix) else None
+    else:
+        parameters = None  # a single dictionary belongs to the image codec
+    scratch = pikepdf.new()
+    copy = Stream(scratch, b"")
+    copy.write(raw, filter=Array([Name(name) for name in layers]), decode_parms=parameters)
+    if parameters is not None:
+        _check_predictors(copy)
+    try:
+        return copy.read_bytes()
+    except (pikepdf.PdfError, pikepdf.DataDecodingError):
+        raise Refused("an image stream in the PDF is damaged: its data cannot be decoded") from None
 
 
 def _jpeg_module() -> Any:
@@ -690,6 +720,18 @@ def _rule_signature(node: _Node, survey: _Survey) -> None:
             survey.found(category, label, _text(node.get(key)), node.label)
 
 
+def _rule_layer_users(node: _Node, survey: _Survey) -> None:
+    """A layer's usage dictionary may name the people it is meant for (/Usage /User /Name)."""
+    if node.via != "/Usage":
+        return
+    user = node.get("/User")
+    if _is_dict(user):
+        names = user.get("/Name")
+        value = ", ".join(_text(item) for item in list(names)[:20]) if isinstance(names, Array) else _text(names)
+        survey.found(Category.PERSON, "layer intended for (/Usage /User)", value, node.label)
+        survey.drop(node.obj, "/User")
+
+
 def _rule_thread(node: _Node, survey: _Survey) -> None:
     info = node.get("/I")
     is_thread = node.name("/Type") == "/Thread" or isinstance(node.get("/F"), Dictionary)
@@ -759,6 +801,11 @@ def _rule_xobject(node: _Node, survey: _Survey) -> None:
     for key in node.values:
         if "." in key or ":" in key:
             _private_entry(node.obj, key, node.label, survey)
+    reference = node.get("/Ref")  # a reference XObject: the path of the PDF it stands for
+    if node.name("/Subtype") == "/Form" and _is_dict(reference):
+        survey.found(Category.HIDDEN, "link to an outside PDF (reference XObject)", _file_name(reference.get("/F")),
+                     node.label)
+        survey.drop(node.obj, "/Ref")
 
 
 def _rule_jpeg(node: _Node, survey: _Survey) -> None:
@@ -878,7 +925,7 @@ def _rule_catalog(node: _Node, survey: _Survey) -> None:
 _RULES: tuple[Callable[[_Node, _Survey], None], ...] = (
     _rule_catalog, _rule_page, _rule_metadata, _rule_private_data, _rule_info_keys, _rule_action_holders,
     _rule_active_action, _rule_additional_actions, _rule_files, _rule_annotation, _rule_signature,
-    _rule_thread, _rule_xobject, _rule_jpeg, _rule_jpeg2000,
+    _rule_thread, _rule_layer_users, _rule_xobject, _rule_jpeg, _rule_jpeg2000,
 )
 
 
