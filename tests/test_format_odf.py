@@ -326,8 +326,9 @@ def test_libreoffice_reads_the_same_text(tmp_path: Path) -> None:
     # The hand-built fixture is too minimal for LibreOffice to load; the clean
     # copy must load, and read as the document's final text.
     (tmp_path / "doc.odt").write_bytes(odf.sanitize(build("text")))
-    subprocess.run([office, "--headless", "--convert-to", "txt:Text", "--outdir", str(tmp_path),
-                    str(tmp_path / "doc.odt")], capture_output=True, timeout=120, check=True)
+    subprocess.run([office, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to",
+                    "txt:Text", "--outdir", str(tmp_path), str(tmp_path / "doc.odt")],
+                   capture_output=True, timeout=120, check=True)
     text = (tmp_path / "doc.txt").read_text()
     assert "unloaded" in text and "PLANTED-ODF-DELETED-TEXT" not in text
 

@@ -625,8 +625,10 @@ def test_libreoffice_reads_the_same_text(tmp_path: Path) -> None:
         folder = tmp_path / label
         folder.mkdir()
         (folder / "doc.docx").write_bytes(data)
-        subprocess.run([office, "--headless", "--convert-to", "txt:Text", "--outdir", str(folder),
-                        str(folder / "doc.docx")], capture_output=True, timeout=120, check=True)
+        # A profile of its own: another LibreOffice running on the machine must not interfere.
+        subprocess.run([office, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to",
+                        "txt:Text", "--outdir", str(folder), str(folder / "doc.docx")],
+                       capture_output=True, timeout=120, check=True)
         texts.append((folder / "doc.txt").read_text())
     assert "PLANTED-DELETED-TEXT" not in texts[1]
     assert "unloaded" in texts[1] and "Cell kept" in texts[1]
