@@ -16,7 +16,8 @@ from intake.display import printable
 from intake.errors import IntakeError
 
 DESCRIPTION = """\
-Take in documents and photos as sealed evidence, keep a signed append-only
+Take in documents and photos as sealed evidence, remove identifying metadata
+without changing their content (or refuse them), keep a signed append-only
 custody ledger, and prove it has not been altered.
 
 Passphrases are read from the terminal, from --passphrase-file FILE, or from
