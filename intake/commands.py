@@ -10,19 +10,20 @@ import json
 import multiprocessing
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
 
 from intake import passphrase
 from intake.errors import CheckFailed, IntakeError
-from intake.ledger.audit import AuditReport, audit, audit_against
-from intake.ledger.entries import CustodyEntry
-from intake.display import printable, recordable
 from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_bytes, inspect_bytes
+from intake.display import printable, recordable
 from intake.formats import supported_media_types
 from intake.formats.base import Refused
 from intake.fsutil import atomic_write, fsync_dir
+from intake.ledger.audit import AuditReport, audit, audit_against
+from intake.ledger.entries import CustodyEntry
 from intake.pipeline import NotCleaned, Sanitized, Source, collect_sources, receive, sanitize_received
 from intake.vault import Vault, check_passphrase, create_vault
 from keys.identity import IdentityError, PublicIdentity
@@ -252,7 +253,7 @@ def sanitize(args: argparse.Namespace) -> int:
     return 1 if any(r["status"] != "cleaned" for r in results) else 0
 
 
-def _map_files(work, sources: list[Source], targets: list[Path]) -> list[dict]:
+def _map_files(work: Callable[[Source, Path], dict], sources: list[Source], targets: list[Path]) -> list[dict]:
     """Files are independent: clean them on every core, results in input order."""
     workers = min(len(sources), os.cpu_count() or 1)
     if workers < 2:

@@ -140,12 +140,12 @@ class Vault:
                 print("intake: waiting for another intake command on this vault...", file=sys.stderr)
                 fcntl.flock(fd, mode)
             if exclusive:
-                self._remove_partial_blobs()
+                self._remove_partial_files()
             yield
         finally:
             os.close(fd)
 
-    def _remove_partial_blobs(self) -> None:
+    def _remove_partial_files(self) -> None:
         """Files a killed command left half-written: sealed bytes, never referenced."""
         for folder in (self.blobs, self.root / "keys"):
             for partial in folder.glob(".partial-*"):
