@@ -58,9 +58,10 @@ class DigestingReader(io.RawIOBase):
 
 
 class DigestingWriter(io.RawIOBase):
-    """A write-only sink that keeps only the digests of what it was given."""
+    """A write-only sink that keeps the digests of what it was given, and passes it on to `target` if any."""
 
-    def __init__(self) -> None:
+    def __init__(self, target: BinaryIO | None = None) -> None:
+        self._target = target
         self._sha256 = hashlib.sha256()
         self._sha512 = hashlib.sha512()
         self._size = 0
@@ -72,6 +73,8 @@ class DigestingWriter(io.RawIOBase):
         self._sha256.update(data)
         self._sha512.update(data)
         self._size += len(data)
+        if self._target is not None:
+            self._target.write(data)
         return len(data)
 
     def digests(self) -> Digests:

@@ -155,3 +155,22 @@ def _zip_members(source: bytes | str | os.PathLike[str]) -> str | None:
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError):
         return None
     return None
+
+
+_EXTENSIONS = {
+    "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp", "image/tiff": ".tif",
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+    _ODF_PREFIX + "text": ".odt", _ODF_PREFIX + "spreadsheet": ".ods", _ODF_PREFIX + "presentation": ".odp",
+    _ODF_PREFIX + "graphics": ".odg", _ODF_PREFIX + "formula": ".odf",
+    _ODF_PREFIX + "text-template": ".ott", _ODF_PREFIX + "spreadsheet-template": ".ots",
+    _ODF_PREFIX + "presentation-template": ".otp", _ODF_PREFIX + "graphics-template": ".otg",
+    _ODF_PREFIX + "formula-template": ".otf",
+}
+
+
+def extension_for(media_type: str) -> str:
+    """A fixed table, not the system's mime.types: bundles must not differ between machines."""
+    return _EXTENSIONS.get(media_type, ".bin")

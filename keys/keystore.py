@@ -50,6 +50,7 @@ class SealingPolicy:
     seal_to_self: bool
     recipients: tuple[PublicIdentity, ...] = field(default=())
     exported: tuple[str, ...] = field(default=())
+    openpgp: str | None = None  # fingerprint of a linked GPG key that also signs exports
 
     def with_recipient(self, text: str) -> "SealingPolicy":
         identity = PublicIdentity.from_text(text)
@@ -84,7 +85,7 @@ class Keyring:
 
 
 def save_policy(path: Path, policy: SealingPolicy, secret: SecretIdentity) -> None:
-    body = {"v": 1, "seal_to_self": policy.seal_to_self, "recipients": list(policy.exported)}
+    body = {"v": 1, "seal_to_self": policy.seal_to_self, "recipients": list(policy.exported), "openpgp": policy.openpgp}
     signature = secret.sign(_POLICY_DOMAIN + canonical_json(body))
     document = {"policy": body, "signature": base64.b64encode(signature).decode("ascii")}
     atomic_write(path, seal(canonical_json(document), [str(secret.age_identity.to_public())]))
@@ -99,7 +100,10 @@ def load_policy(path: Path, secret: SecretIdentity) -> SealingPolicy:
         raise CheckFailed("the vault's sealing policy is unreadable; the vault is damaged") from error
     if not secret.public().verify(_POLICY_DOMAIN + canonical_json(body), signature):
         raise CheckFailed("the vault's sealing policy was altered (its signature does not verify)")
-    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]))
+    openpgp = body.get("openpgp")
+    if openpgp is not None and not (isinstance(openpgp, str) and openpgp.isalnum()):
+        raise CheckFailed("the vault's linked OpenPGP key is damaged")
+    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]), openpgp=openpgp)
     try:
         for text in body["recipients"]:
             policy = policy.with_recipient(text)

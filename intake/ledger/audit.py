@@ -34,7 +34,11 @@ class AuditFailure(Exception):
 class AuditReport:
     checked: list[str] = field(default_factory=list)
     failure: str | None = None
-    entries: list[CustodyEntry] = field(default_factory=list)
+    signed: list[SignedEntry] = field(default_factory=list)
+
+    @property
+    def entries(self) -> list[CustodyEntry]:
+        return [signed.entry for signed in self.signed]
 
     @property
     def ok(self) -> bool:
@@ -70,7 +74,7 @@ def audit(
         checkpoints = _check_checkpoints(store.checkpoints(), roots, origin, verifier, report)
         _check_consistency(checkpoints, hashes, report)
         if keyring is not None:
-            report.entries = _check_entries(entries, roots, keyring, report)
+            report.signed = _check_entries(entries, roots, keyring, report)
             if blobs is not None:
                 _check_blobs(report.entries, blobs, keyring, report)
     except AuditFailure as failure:
@@ -195,22 +199,23 @@ def audit_against(
 
 def _check_entries(
     entries: list[StoredEntry], roots: list[bytes], keyring: Keyring, report: AuditReport
-) -> list[CustodyEntry]:
+) -> list[SignedEntry]:
     if not keyring.can_open_sealed:
         report.checked.append("entries are sealed to the editors only (write-only vault): contents not opened here")
         return []
-    opened: list[CustodyEntry] = []
+    opened: list[SignedEntry] = []
     seen: set[str] = set()
     for stored in entries:
-        entry = _open_entry(stored, keyring)
+        signed = _open_entry(stored, keyring)
+        entry = signed.entry
         prev = roots[stored.idx - 1] if stored.idx else merkle.EMPTY_ROOT
         if entry.seq != stored.idx or entry.prev != prev.hex():
             raise AuditFailure(f"entry {stored.idx}: its link to the entries before it is broken")
         if entry.id in seen or any(parent not in seen for parent in entry.parents):
             raise AuditFailure(f"entry {stored.idx}: its id repeats or a parent is not an earlier entry")
         seen.add(entry.id)
-        opened.append(entry)
-    _check_derivations(opened)
+        opened.append(signed)
+    _check_derivations([signed.entry for signed in opened])
     report.checked.append(f"{len(opened)} entries opened: commitment, signature, sequence and links hold")
     return opened
 
@@ -219,7 +224,7 @@ def _check_derivations(entries: list[CustodyEntry]) -> None:
     """A clean copy must name, as its input, exactly the file its parent received."""
     by_id = {entry.id: entry for entry in entries}
     for entry in entries:
-        if entry.action != "sanitized":
+        if entry.action != "sanitized" and not (entry.action == "transferred" and entry.parents):
             continue
         parent = by_id.get(entry.parents[0]) if len(entry.parents) == 1 else None
         source = entry.inputs[0] if len(entry.inputs) == 1 else {}
@@ -256,15 +261,15 @@ def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Keyring)
         raise AuditFailure(f"entry {entry.seq}: {what} was replaced")
 
 
-def _open_entry(stored: StoredEntry, keyring: Keyring) -> CustodyEntry:
+def _open_entry(stored: StoredEntry, keyring: Keyring) -> SignedEntry:
     try:
         signed = SignedEntry.from_bytes(unseal(stored.sealed, [keyring.secret.age_identity]))
     except (SealError, EntryError) as error:
         raise AuditFailure(f"entry {stored.idx}: it does not open as a custody entry") from error
     if signed.commitment() != stored.commitment:
         raise AuditFailure(f"entry {stored.idx}: its content does not match its commitment")
-    if not keyring.public.verify(signed.entry.signed_bytes(), signed.signature):
+    if not signed.verify(keyring.public):
         raise AuditFailure(f"entry {stored.idx}: its signature does not verify")
     if signed.entry.actor != keyring.public.fingerprint_hex:
         raise AuditFailure(f"entry {stored.idx}: it names another custodian")
-    return signed.entry
+    return signed

@@ -1,9 +1,11 @@
-"""Custody entries: the schema, their signatures and their commitments.
+"""Custody entries: the schema, their commitments and their signatures.
 
-One entry per action. An entry is canonical JSON signed by the custodian's
-Ed25519 key; the signed entry is sealed with age. The ledger's Merkle leaf is
-a salted commitment to the signed entry plus the hash of the sealed bytes, so
-the tree (public) says nothing about the content, yet pins every stored byte.
+One entry per action. An entry is committed to field by field
+(intake.ledger.commitment), the commitment is signed by the custodian's
+Ed25519 key, and the signed entry is sealed with age. The ledger's Merkle leaf
+is the commitment plus the hash of the sealed bytes, so the tree (public) says
+nothing about the content, yet pins every stored byte; and a bundle can show
+some fields of an entry and prove them without showing the rest.
 docs/ledger.md describes every field.
 """
 
@@ -17,11 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intake.canonical import canonical_json
+from intake.ledger.commitment import Field, commit_fields, flatten
+from keys.identity import PublicIdentity, SecretIdentity
 
 ACTIONS = frozenset({"received", "sanitized", "signed", "transferred", "exported", "verified", "note"})
-ENTRY_DOMAIN = b"intake-entry/v1\n"
-COMMIT_DOMAIN = b"intake-commit/v1\n"
-SCHEMA_VERSION = 1
+ENTRY_DOMAIN = b"intake-entry/v2\n"
+SCHEMA_VERSION = 2
+DAY = ("day",)  # committed beside the fields, so a bundle can show the day without the time
 
 
 class EntryError(ValueError):
@@ -42,6 +46,7 @@ class Draft:
     outputs: tuple[dict[str, Any], ...] = ()
     parents: tuple[str, ...] = ()
     note: str | None = None
+    entry_id: str | None = None  # chosen ahead when a later draft of the same append names it as parent
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -93,8 +98,12 @@ class CustodyEntry:
                "parents": tuple(data["parents"])}
         )
 
-    def signed_bytes(self) -> bytes:
-        return ENTRY_DOMAIN + canonical_json(self.to_dict())
+    def fields(self) -> list[Field]:
+        return [*flatten(self.to_dict()), Field(DAY, self.time[:10])]
+
+
+def signing_message(commitment: bytes) -> bytes:
+    return ENTRY_DOMAIN + commitment
 
 
 @dataclass(frozen=True)
@@ -103,9 +112,17 @@ class SignedEntry:
     signature: bytes
     salt: bytes
 
+    @classmethod
+    def sign(cls, entry: CustodyEntry, secret: SecretIdentity) -> "SignedEntry":
+        salt = secrets.token_bytes(32)
+        return cls(entry, secret.sign(signing_message(commit_fields(entry.fields(), salt))), salt)
+
     def commitment(self) -> bytes:
         """A hiding commitment: without the salt, guessing the entry confirms nothing."""
-        return hashlib.sha256(COMMIT_DOMAIN + self.salt + self.entry.signed_bytes() + self.signature).digest()
+        return commit_fields(self.entry.fields(), self.salt)
+
+    def verify(self, signer: PublicIdentity) -> bool:
+        return signer.verify(signing_message(self.commitment()), self.signature)
 
     def to_bytes(self) -> bytes:
         return canonical_json({

@@ -7,7 +7,6 @@ a tampered row is pinned to the first checkpoint it breaks.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -38,21 +37,28 @@ class Ledger:
     verifier: Verifier
 
     def append(self, draft: Draft, keyring: Keyring) -> CustodyEntry:
+        return self.append_all([draft], keyring)[0]
+
+    def append_all(self, drafts: list[Draft], keyring: Keyring) -> list[CustodyEntry]:
+        """Several entries in one transaction: all are recorded, or none."""
+        appended = []
         with self.store.transaction():
             hashes = leaf_hashes(self.store.entries())
-            entry = self._complete(draft, keyring, seq=len(hashes), prev=merkle.root(hashes))
-            signed = SignedEntry(entry, keyring.secret.sign(entry.signed_bytes()), secrets.token_bytes(32))
-            sealed = seal(signed.to_bytes(), keyring.seal_recipients())
-            stored = StoredEntry(entry.seq, signed.commitment(), sealed)
-            hashes.append(merkle.leaf_hash(leaf_data(stored.commitment, stored.sealed)))
-            checkpoint = Checkpoint(self.origin, len(hashes), merkle.root(hashes))
-            note = sign(checkpoint.to_text(), [Signer(self.origin, keyring.secret.signing_key)])
-            self.store.insert(stored, StoredCheckpoint(checkpoint.size, note))
-        return entry
+            for draft in drafts:
+                entry = self._complete(draft, keyring, seq=len(hashes), prev=merkle.root(hashes))
+                signed = SignedEntry.sign(entry, keyring.secret)
+                sealed = seal(signed.to_bytes(), keyring.seal_recipients())
+                stored = StoredEntry(entry.seq, signed.commitment(), sealed)
+                hashes.append(merkle.leaf_hash(leaf_data(stored.commitment, stored.sealed)))
+                checkpoint = Checkpoint(self.origin, len(hashes), merkle.root(hashes))
+                note = sign(checkpoint.to_text(), [Signer(self.origin, keyring.secret.signing_key)])
+                self.store.insert(stored, StoredCheckpoint(checkpoint.size, note))
+                appended.append(entry)
+        return appended
 
     def _complete(self, draft: Draft, keyring: Keyring, seq: int, prev: bytes) -> CustodyEntry:
         return CustodyEntry(
-            id=new_id("ent_"),
+            id=draft.entry_id or new_id("ent_"),
             seq=seq,
             prev=prev.hex(),
             action=draft.action,
