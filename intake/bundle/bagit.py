@@ -1,0 +1,665 @@
+"""BagIt 1.0 (RFC 8493): writing a bag, and validating one that may be hostile.
+
+A bag written here is checkable by any BagIt validator and by `sha256sum -c`
+on its manifests: `data/` holds the payload; beside it sit bagit.txt,
+bag-info.txt, payload manifests for sha256 and sha512, the caller's tag
+files, and tag manifests for sha256 and sha512 that list every tag file but
+themselves. Output is deterministic: the same input gives the same bytes, and
+nothing records a tool version, host, user or time unless the caller's `info`
+says so.
+
+The validator is stricter than RFC 8493, because intake's own bags always
+carry both algorithms, a Payload-Oxum and complete tag manifests: anything
+less from a bag that claims to be ours is a sign of tampering. See
+docs/formats.md, "Bundles: BagIt layer".
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import shutil
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from intake.bundle.bagpath import fold, parents, path_problem, shown
+from intake.bundle.bagsource import BagSource
+from intake.errors import CheckFailed, IntakeError
+from intake.fsutil import fsync_dir
+from intake.hashing import Digests, DigestingWriter, digest_stream
+
+__all__ = ["ALGORITHMS", "BagCheck", "BagFile", "BagSource", "BagSummary", "manifest_entries",
+           "validate_bag", "write_bag"]
+
+ALGORITHMS = ("sha256", "sha512")
+BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+PAYLOAD = "data/"
+SIGNATURE_SUFFIX = ".asc"
+FILE_MODE = 0o644
+FOLDER_MODE = 0o755
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+_UNIX = 3  # zip "made by" system: the 0644 / 0755 modes below are Unix modes
+_RESERVED = re.compile(r"^(bagit\.txt|bag-info\.txt|fetch\.txt|(tag)?manifest-.*)$")
+_MANIFEST_NAME = re.compile(r"^(tag)?manifest-(.+)\.txt$")
+_HEX_LENGTH = {"sha256": 64, "sha512": 128}
+
+
+# --- records ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BagFile:
+    """One file to put in a bag.
+
+    `source` is the content, or a callable that writes it to the stream it is
+    given (called once; the bytes are hashed as they pass). `size`, if given,
+    is checked against what was written; a zip needs it for a file over 2 GiB.
+    """
+
+    path: str
+    source: bytes | Callable[[BinaryIO], None]
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class BagSummary:
+    path: Path
+    payload_count: int
+    payload_bytes: int
+    payload: dict[str, Digests]   # by path, e.g. "data/x.jpg"
+    tags: dict[str, Digests]      # every other file written, manifests included
+
+
+@dataclass(frozen=True)
+class BagCheck:
+    ok: bool
+    what: str                 # what was checked, as a sentence
+    reason: str | None = None  # why it failed, naming the file
+
+
+# --- writing ------------------------------------------------------------------
+
+
+def write_bag(target: Path, payload: Sequence[BagFile], tags: Sequence[BagFile],
+              info: Sequence[tuple[str, str]], as_zip: bool = False,
+              sign: Callable[[bytes], bytes] | None = None) -> BagSummary:
+    """Write a bag at `target` (a folder, or a zip if `as_zip`), all or nothing.
+
+    `sign`, if given, is called with each tag manifest's bytes and returns a
+    detached signature, written beside it as `tagmanifest-ALG.txt.asc`.
+    """
+    target = Path(target)
+    _check_files(payload, tags)
+    _check_info(info)
+    _check_target(target)
+    try:
+        sink: _Sink = _ZipSink(target) if as_zip else _FolderSink(target)
+    except OSError as error:
+        raise _cannot_write(target, error) from None
+    try:
+        summary = _write_contents(sink, payload, tags, info, sign)
+        sink.commit()
+    except OSError as error:
+        sink.discard()
+        raise _cannot_write(target, error) from None
+    except BaseException:
+        sink.discard()
+        raise
+    return summary
+
+
+def _cannot_write(target: Path, error: OSError) -> IntakeError:
+    return IntakeError(f"cannot write the bag {shown(str(target))} ({error.strerror or type(error).__name__}); "
+                       "nothing was left behind")
+
+
+def _write_contents(sink: _Sink, payload: Sequence[BagFile], tags: Sequence[BagFile],
+                    info: Sequence[tuple[str, str]], sign: Callable[[bytes], bytes] | None) -> BagSummary:
+    sink.payload_folder(empty=not payload)
+    payload_digests = {file.path: sink.write(file) for file in sorted(payload, key=_by_path)}
+    tag_digests = {file.path: sink.write(file) for file in sorted(tags, key=_by_path)}
+    payload_bytes = sum(digests.size for digests in payload_digests.values())
+    oxum = f"{payload_bytes}.{len(payload_digests)}"
+    tag_digests["bagit.txt"] = sink.write(BagFile("bagit.txt", BAGIT_TXT))
+    tag_digests["bag-info.txt"] = sink.write(BagFile("bag-info.txt", _bag_info(info, oxum)))
+    for algorithm in ALGORITHMS:
+        name = f"manifest-{algorithm}.txt"
+        tag_digests[name] = sink.write(BagFile(name, _manifest(payload_digests, algorithm)))
+    listed = dict(tag_digests)  # tag manifests list every tag file except tag manifests
+    for algorithm in ALGORITHMS:
+        name = f"tagmanifest-{algorithm}.txt"
+        text = _manifest(listed, algorithm)
+        tag_digests[name] = sink.write(BagFile(name, text))
+        if sign is not None:
+            tag_digests[name + SIGNATURE_SUFFIX] = sink.write(BagFile(name + SIGNATURE_SUFFIX, sign(text)))
+    return BagSummary(sink.target, len(payload_digests), payload_bytes, payload_digests, tag_digests)
+
+
+def _by_path(file: BagFile) -> str:
+    return file.path
+
+
+def _bag_info(info: Sequence[tuple[str, str]], oxum: str) -> bytes:
+    lines = [f"{label}: {value}\n" for label, value in info] + [f"Payload-Oxum: {oxum}\n"]
+    return "".join(lines).encode("utf-8")
+
+
+def _manifest(digests: dict[str, Digests], algorithm: str) -> bytes:
+    # Two spaces, as sha256sum writes them: `sha256sum -c manifest-sha256.txt` works in the bag.
+    lines = [f"{getattr(digests[path], algorithm)}  {encode_path(path)}\n" for path in sorted(digests)]
+    return "".join(lines).encode("utf-8")
+
+
+def encode_path(path: str) -> str:
+    """RFC 8493 section 2.1.3: CR, LF and % (and only those) are percent-encoded."""
+    return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+_ENCODED = re.compile(r"%(0[Dd]|0[Aa]|25)")
+_DECODED = {"0d": "\r", "0a": "\n", "25": "%"}
+
+
+def decode_path(path: str) -> str:
+    return _ENCODED.sub(lambda match: _DECODED[match.group(1).lower()], path)
+
+
+# --- what the caller may ask for ----------------------------------------------
+
+
+def _check_files(payload: Sequence[BagFile], tags: Sequence[BagFile]) -> None:
+    for file in payload:
+        _check_path(file.path)
+        if not file.path.startswith(PAYLOAD):
+            raise IntakeError(f"payload file {shown(file.path)} must be under data/")
+    for file in tags:
+        _check_path(file.path)
+        # Folded: on a case-insensitive disk, DATA/x lands in the payload and BagIt.TXT replaces bagit.txt.
+        if fold(file.path.split("/", 1)[0]) == "data":
+            raise IntakeError(f"tag file {shown(file.path)} must not be under data/")
+        if "/" not in file.path and _RESERVED.match(fold(file.path)):
+            raise IntakeError(f"tag file {shown(file.path)} has a name the bag itself uses")
+    for file in (*payload, *tags):
+        if file.size is not None and file.size < 0:
+            raise IntakeError(f"{shown(file.path)} is given a negative size")
+    _check_unique([file.path for file in (*payload, *tags)])
+
+
+def _check_path(path: str) -> None:
+    problem = path_problem(path)
+    if problem is None and any(part != part.strip(" \t") for part in path.split("/")):
+        # BagIt readers strip the whitespace around a manifest's path.
+        problem = "has a part that starts or ends with a space or tab"
+    if problem is None and path.startswith("~"):
+        problem = "starts with ~"  # some readers take it for a home folder
+    if problem:
+        raise IntakeError(f"bag path {shown(path)} {problem}")
+
+
+def _check_unique(paths: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for path in paths:
+        other = seen.get(fold(path))
+        if other is not None:
+            detail = "" if other == path else f" and {shown(other)} (the same name once case is ignored)"
+            raise IntakeError(f"bag path {shown(path)}{detail} is given twice")
+        seen[fold(path)] = path
+    folders = {parent for path in paths for parent in parents(fold(path))}
+    for path in paths:
+        if fold(path) in folders:
+            raise IntakeError(f"bag path {shown(path)} is both a file and a folder")
+
+
+def _check_info(info: Sequence[tuple[str, str]]) -> None:
+    for label, value in info:
+        if (not label or ":" in label or label != label.strip() or _has_control(label)
+                or label.lower() == "payload-oxum"):
+            raise IntakeError(f"bag-info label {shown(label)} is not allowed")
+        if value != value.strip() or _has_control(value):
+            raise IntakeError(f"bag-info value for {shown(label)} has a line break, control "
+                              "character or surrounding space")
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(char) < 0x20 or ord(char) == 0x7F for char in text)
+
+
+def _check_target(target: Path) -> None:
+    if os.path.lexists(target):
+        raise IntakeError(f"{shown(str(target))} already exists; choose a new name")
+    if not target.parent.is_dir():
+        raise IntakeError(f"the folder {shown(str(target.parent))} does not exist")
+
+
+# --- where the bytes go -------------------------------------------------------
+
+
+class _HashingWriter(io.RawIOBase):
+    """Passes what it is given to `out`, keeping its digests: a payload is read once."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._digests = DigestingWriter()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        self._out.write(data)
+        return self._digests.write(data)
+
+    def digests(self) -> Digests:
+        return self._digests.digests()
+
+
+def _emit(file: BagFile, out: BinaryIO) -> Digests:
+    writer = _HashingWriter(out)
+    if isinstance(file.source, (bytes, bytearray, memoryview)):
+        writer.write(file.source)
+    else:
+        file.source(writer)
+    digests = writer.digests()
+    if file.size is not None and digests.size != file.size:
+        raise IntakeError(f"{shown(file.path)} gave {digests.size} bytes instead of the {file.size} announced")
+    return digests
+
+
+def _staging_name(target: Path) -> Path:
+    return target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
+
+
+class _Sink(Protocol):
+    """Where a bag is built: nothing is visible at `target` before `commit`; `discard` leaves nothing."""
+
+    target: Path
+
+    def payload_folder(self, empty: bool) -> None: ...
+
+    def write(self, file: BagFile) -> Digests: ...
+
+    def commit(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
+class _FolderSink:
+    """Builds the bag in a sibling staging folder, renamed into place once complete."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self._staging = _staging_name(target)
+        self._folders = [self._staging]
+        self._committed = False
+        _make_folder(self._staging)
+
+    def payload_folder(self, empty: bool) -> None:
+        self._folder_for(PAYLOAD)  # RFC 8493: data/ exists even when empty
+
+    def write(self, file: BagFile) -> Digests:
+        folder = self._folder_for(file.path)
+        name = file.path.rsplit("/", 1)[-1]
+        fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)  # not narrowed by the umask: this is public output
+            digests = _emit(file, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return digests
+
+    def _folder_for(self, path: str) -> Path:
+        folder = self._staging
+        for part in path.split("/")[:-1]:
+            folder = folder / part
+            if not folder.is_dir():
+                _make_folder(folder)
+                self._folders.append(folder)
+        return folder
+
+    def commit(self) -> None:
+        for folder in reversed(self._folders):  # children were made after their parents
+            fsync_dir(folder)
+        if os.path.lexists(self.target):
+            raise IntakeError(f"{shown(str(self.target))} appeared while the bag was written; nothing was changed")
+        os.rename(self._staging, self.target)
+        self._committed = True
+        fsync_dir(self.target.parent)
+
+    def discard(self) -> None:
+        if not self._committed:
+            shutil.rmtree(self._staging, ignore_errors=True)
+
+
+def _make_folder(path: Path) -> None:
+    os.mkdir(path, FOLDER_MODE)
+    os.chmod(path, FOLDER_MODE)
+
+
+class _ZipSink:
+    """Writes the zip to a sibling partial file, renamed into place once complete.
+
+    RFC 8493 section 4: one top-level folder, named like the zip without
+    `.zip`. Every entry has the same fixed date and modes and no extra field
+    or comment; the central directory lists members in name order.
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        name = target.name[:-4] if target.name.lower().endswith(".zip") else target.name
+        if path_problem(name) or not name.strip():
+            raise IntakeError(f"{shown(target.name)} cannot name the bag's folder inside the zip")
+        self._top = name
+        self._partial = _staging_name(target)
+        fd = os.open(self._partial, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+        self._handle = os.fdopen(fd, "w+b")
+        os.fchmod(fd, FILE_MODE)
+        self._archive = zipfile.ZipFile(self._handle, "w", zipfile.ZIP_DEFLATED)
+        self._committed = False
+
+    def _info(self, path: str, mode: int) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(f"{self._top}/{path}", date_time=FIXED_DATE)
+        info.create_system = _UNIX
+        info.external_attr = mode << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        return info
+
+    def payload_folder(self, empty: bool) -> None:
+        if empty:  # otherwise the payload's own entries imply data/
+            info = self._info(PAYLOAD, 0o040000 | FOLDER_MODE)
+            info.external_attr |= 0x10  # MS-DOS directory flag
+            self._archive.writestr(info, b"")
+
+    def write(self, file: BagFile) -> Digests:
+        info = self._info(file.path, 0o100000 | FILE_MODE)
+        if file.size is not None:
+            info.file_size = file.size  # lets the zip library choose zip64 up front for a big file
+        elif isinstance(file.source, (bytes, bytearray, memoryview)):
+            info.file_size = len(file.source)
+        member = self._archive.open(info, "w")
+        try:
+            digests = _emit(file, member)
+        except BaseException:
+            _close_quietly(member)
+            raise
+        try:
+            member.close()
+        except RuntimeError:  # the zip library: over 2 GiB without zip64
+            raise IntakeError(f"{shown(file.path)} is over 2 GiB: a zip needs its size in advance") from None
+        return digests
+
+    def commit(self) -> None:
+        self._archive.filelist.sort(key=lambda info: info.filename)
+        self._archive.close()
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        if os.path.lexists(self.target):
+            raise IntakeError(f"{shown(str(self.target))} appeared while the bag was written; nothing was changed")
+        os.rename(self._partial, self.target)
+        self._committed = True
+        fsync_dir(self.target.parent)
+
+    def discard(self) -> None:
+        if self._committed:
+            return
+        _close_quietly(self._archive)
+        _close_quietly(self._handle)
+        self._partial.unlink(missing_ok=True)
+
+
+def _close_quietly(closable: zipfile.ZipFile | BinaryIO) -> None:
+    try:
+        closable.close()
+    except (OSError, ValueError, RuntimeError, zipfile.BadZipFile):
+        pass  # the file is being discarded: its last bytes do not matter
+
+
+# --- validating ---------------------------------------------------------------
+
+BAGIT_TXT_LIMIT = 4096
+BAG_INFO_LIMIT = 1 << 20
+MANIFEST_LIMIT = 64 << 20
+_REASONS_SHOWN = 3
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_ELEMENT = re.compile(r"^([^:\s](?:[^:]*[^:\s])?):(?:[ \t](.*))?$")
+_MANIFEST_LINE = re.compile(r"^([0-9A-Fa-f]+)[ \t]+(.+)$")
+_BLANKS = " \t"
+_OXUM = re.compile(r"^([0-9]{1,20})\.([0-9]{1,20})$")
+
+
+def validate_bag(source: BagSource) -> list[BagCheck]:
+    """Every check on the bag, in order; a failure does not stop the checks that follow."""
+    bag = _Bag(source)
+    checks = [_check_bagit_txt(bag)]
+    info_check, oxum = _check_bag_info(bag)
+    checks.append(info_check)
+    payload_entries: list[dict[str, str]] = []
+    for algorithm in ALGORITHMS:
+        found, entries = _check_manifest(bag, f"manifest-{algorithm}.txt", algorithm, payload=True)
+        checks += found
+        payload_entries.append(entries)
+    checks.append(_check_oxum(bag, oxum))
+    tag_entries: list[dict[str, str]] = []
+    for algorithm in ALGORITHMS:
+        found, entries = _check_manifest(bag, f"tagmanifest-{algorithm}.txt", algorithm, payload=False)
+        checks += found
+        tag_entries.append(entries)
+    checks += _check_other_manifests(bag)
+    checks.append(_check_tag_coverage(bag, tag_entries))
+    return checks
+
+
+def manifest_entries(source: BagSource, name: str) -> dict[str, str]:
+    """A manifest's hashes by decoded path; CheckFailed unless it is present and well-formed."""
+    match = _MANIFEST_NAME.match(name)
+    if not match or match.group(2) not in _HEX_LENGTH:
+        raise IntakeError(f"{shown(name)} is not a manifest intake reads")
+    entries, problems = _parse_manifest(_Bag(source), name, match.group(2), payload=not match.group(1))
+    if entries is None or problems:
+        raise CheckFailed(problems[0] if problems else f"{shown(name)} is missing")
+    return entries
+
+
+class _Bag:
+    """The bag's file list, and each file's digests computed at most once."""
+
+    def __init__(self, source: BagSource) -> None:
+        self.source = source
+        self.files = source.files()
+        self.present = frozenset(self.files)
+        self.payload = [path for path in self.files if path.startswith(PAYLOAD)]
+        self.tags = [path for path in self.files if not path.startswith(PAYLOAD)]
+        self._digests: dict[str, Digests | str] = {}
+
+    def digests(self, path: str) -> Digests | str:
+        """The file's digests, or why its bytes could not be read (a damaged zip member)."""
+        if path not in self._digests:
+            try:
+                with self.source.stream(path) as stream:
+                    self._digests[path] = digest_stream(stream)
+            except CheckFailed as error:
+                self._digests[path] = str(error)
+        return self._digests[path]
+
+    def text(self, name: str, limit: int) -> str:
+        """A tag file as UTF-8 text; CheckFailed if it is missing, too big, or not UTF-8."""
+        if name not in self.present:
+            raise CheckFailed(f"{name} is missing")
+        data = self.source.read(name, limit)
+        if data.startswith(b"\xef\xbb\xbf"):
+            raise CheckFailed(f"{name} starts with a byte-order mark")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CheckFailed(f"{name} is not UTF-8") from None
+
+
+def _lines(text: str) -> list[str]:
+    """RFC 8493 allows LF, CR or CRLF line ends; the last line ends too."""
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _elements(text: str, name: str) -> list[tuple[str, str]]:
+    """`Label: value` lines, with continuation lines (starting with a space or tab) joined."""
+    elements: list[tuple[str, str]] = []
+    for number, line in enumerate(_lines(text), 1):
+        if line[:1] in (" ", "\t") and elements:
+            label, value = elements[-1]
+            elements[-1] = (label, (value + " " + line.strip(_BLANKS)).strip(_BLANKS))
+            continue
+        match = _ELEMENT.match(line)
+        if not match:
+            raise CheckFailed(f"{name} line {number} is not `Label: value`")
+        elements.append((match.group(1), match.group(2) or ""))
+    return elements
+
+
+def _check_bagit_txt(bag: _Bag) -> BagCheck:
+    what = "bagit.txt declares BagIt 1.0 with UTF-8 tag files"
+    try:
+        elements = _elements(bag.text("bagit.txt", BAGIT_TXT_LIMIT), "bagit.txt")
+    except CheckFailed as error:
+        return BagCheck(False, what, str(error))
+    labels = [label for label, _ in elements]
+    if labels != ["BagIt-Version", "Tag-File-Character-Encoding"]:
+        return BagCheck(False, what, "bagit.txt must hold BagIt-Version and Tag-File-Character-Encoding, "
+                                     "in that order, and nothing else")
+    version, encoding = elements[0][1], elements[1][1]
+    if version != "1.0":
+        return BagCheck(False, what, f"bagit.txt declares BagIt version {shown(version)}, not 1.0")
+    if encoding.upper() != "UTF-8":
+        return BagCheck(False, what, f"bagit.txt declares the encoding {shown(encoding)}, not UTF-8")
+    return BagCheck(True, what)
+
+
+def _check_bag_info(bag: _Bag) -> tuple[BagCheck, tuple[int, int] | None]:
+    """The check, and Payload-Oxum as (bytes, files) if bag-info.txt gives one well-formed."""
+    what = "bag-info.txt is well-formed and gives a Payload-Oxum"
+    try:
+        elements = _elements(bag.text("bag-info.txt", BAG_INFO_LIMIT), "bag-info.txt")
+    except CheckFailed as error:
+        return BagCheck(False, what, str(error)), None
+    oxums = [value for label, value in elements if label.lower() == "payload-oxum"]
+    if len(oxums) != 1:
+        return BagCheck(False, what, f"bag-info.txt gives {len(oxums)} Payload-Oxum elements, not one"), None
+    match = _OXUM.match(oxums[0])
+    if not match:
+        return BagCheck(False, what, f"bag-info.txt has a malformed Payload-Oxum: {shown(oxums[0])}"), None
+    return BagCheck(True, what), (int(match.group(1)), int(match.group(2)))
+
+
+def _parse_manifest(bag: _Bag, name: str, algorithm: str, payload: bool
+                    ) -> tuple[dict[str, str] | None, list[str]]:
+    """Entries by decoded path (None if the manifest is unreadable), and the problems found."""
+    try:
+        lines = _lines(bag.text(name, MANIFEST_LIMIT))
+    except CheckFailed as error:
+        return None, [str(error)]
+    entries: dict[str, str] = {}
+    problems: list[str] = []
+    for number, line in enumerate(lines, 1):
+        problem = _entry_problem(line, algorithm, payload, entries)
+        if problem:
+            problems.append(f"{name} line {number}: {problem}")
+    return entries, problems
+
+
+def _entry_problem(line: str, algorithm: str, payload: bool, entries: dict[str, str]) -> str | None:
+    """Why a manifest line is not a good entry; a good one is added to `entries`."""
+    match = _MANIFEST_LINE.match(line)
+    if not match:
+        return "not `checksum path`"
+    checksum, path = match.group(1).lower(), decode_path(match.group(2))
+    if len(checksum) != _HEX_LENGTH[algorithm]:
+        return f"not a {algorithm} checksum"
+    problem = path_problem(path)
+    if problem:
+        return f"the path {shown(path)} {problem}"
+    if payload != path.startswith(PAYLOAD):
+        return f"{shown(path)} is {'not ' if payload else ''}under data/"
+    if path in entries:
+        return f"{shown(path)} is listed twice"
+    entries[path] = checksum
+    return None
+
+
+def _check_manifest(bag: _Bag, name: str, algorithm: str, payload: bool
+                    ) -> tuple[list[BagCheck], dict[str, str]]:
+    """Well-formed, every listed file present and matching, and (payload) every file listed."""
+    entries, problems = _parse_manifest(bag, name, algorithm, payload)
+    if entries is None:
+        return [BagCheck(False, f"{name} is present and readable", problems[0])], {}
+    kind = "payload" if payload else "tag"
+    checks = [_outcome(f"{name} is well-formed ({len(entries)} entries)", problems)]
+    mismatches = []
+    for path, expected in sorted(entries.items()):
+        if path not in bag.present:
+            mismatches.append(f"{shown(path)}: listed in {name} but missing")
+            continue
+        digests = bag.digests(path)
+        if isinstance(digests, str):
+            mismatches.append(digests)
+        elif getattr(digests, algorithm) != expected:
+            mismatches.append(f"{shown(path)}: {algorithm} differs from {name}")
+    checks.append(_outcome(f"{len(entries)} {kind} files match {name}", mismatches))
+    if payload:
+        unlisted = [f"{shown(path)}: not listed in {name}" for path in bag.payload if path not in entries]
+        checks.append(_outcome(f"every payload file is listed in {name}", unlisted))
+    return checks, entries
+
+
+def _check_oxum(bag: _Bag, oxum: tuple[int, int] | None) -> BagCheck:
+    sizes = [bag.digests(path) for path in bag.payload]
+    unreadable = [digests for digests in sizes if isinstance(digests, str)]
+    total = sum(digests.size for digests in sizes if isinstance(digests, Digests))
+    what = f"Payload-Oxum matches the payload ({len(bag.payload)} files, {total} bytes)"
+    if oxum is None:
+        return BagCheck(False, what, "bag-info.txt gives no usable Payload-Oxum")
+    if unreadable:
+        return _outcome(what, unreadable)
+    if oxum != (total, len(bag.payload)):
+        return BagCheck(False, what, f"Payload-Oxum says {oxum[1]} files, {oxum[0]} bytes; "
+                                     f"the payload has {len(bag.payload)} files, {total} bytes")
+    return BagCheck(True, what)
+
+
+def _check_other_manifests(bag: _Bag) -> list[BagCheck]:
+    """Manifests for other algorithms would go unchecked: failing closed, as intake never writes them."""
+    others = [path for path in bag.tags
+              if (match := _MANIFEST_NAME.match(path)) and match.group(2) not in ALGORITHMS]
+    if not others:
+        return []
+    return [_outcome("no manifests for algorithms other than sha256 and sha512",
+                     [f"{shown(path)}: intake checks sha256 and sha512 manifests only" for path in others])]
+
+
+def _check_tag_coverage(bag: _Bag, tag_entries: list[dict[str, str]]) -> BagCheck:
+    """Every tag file is listed in every tag manifest: intake lists them all, so one missing is tampering.
+
+    The exceptions are the tag manifests themselves and their detached
+    signatures, which cannot be listed in what they sign.
+    """
+    exempt = {f"tagmanifest-{algorithm}.txt{suffix}" for algorithm in ALGORITHMS for suffix in ("", SIGNATURE_SUFFIX)}
+    listable = [path for path in bag.tags if path not in exempt]
+    uncovered = [path for path in listable if not all(path in entries for entries in tag_entries)]
+    what = f"all {len(listable)} tag files are listed in every tag manifest"
+    if uncovered:
+        return BagCheck(False, f"{len(uncovered)} tag files not covered by a tag manifest",
+                        _joined([shown(path) for path in uncovered]))
+    return BagCheck(True, what)
+
+
+def _outcome(what: str, problems: list[str]) -> BagCheck:
+    return BagCheck(not problems, what, _joined(problems) if problems else None)
+
+
+def _joined(problems: list[str]) -> str:
+    shown_problems = "; ".join(problems[:_REASONS_SHOWN])
+    more = len(problems) - _REASONS_SHOWN
+    return shown_problems + (f"; and {more} more" if more > 0 else "")
