@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from intake import __version__, commands
+from intake import __version__, bundle_commands, commands
 from intake.display import printable
 from intake.errors import IntakeError
 
@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sanitize(sub)
     _add_add(sub)
     _add_ledger(sub)
+    _add_export(sub)
+    _add_verify(sub)
+    _add_submit(sub)
+    _add_receive(sub)
     return parser
 
 
@@ -89,6 +93,11 @@ def _add_keys(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(handler=commands.keys_add_recipient)
     listing = _command(actions, "list", "this vault's identity and the recipients it seals to")
     listing.set_defaults(handler=commands.keys_list)
+    gpg = _command(actions, "use-gpg", "link an existing GPG key: exports also carry OpenPGP signatures",
+                   "Link a GPG secret key (from $GNUPGHOME or ~/.gnupg) by its full fingerprint. Bundles "
+                   "exported afterwards also carry X.asc detached signatures and the OpenPGP public key.")
+    gpg.add_argument("fingerprint", metavar="FINGERPRINT", help="the key's full 40-hex fingerprint (spaces allowed)")
+    gpg.set_defaults(handler=bundle_commands.keys_use_gpg)
 
 
 def _add_inspect(sub: argparse._SubParsersAction) -> None:
@@ -139,10 +148,65 @@ def _add_ledger(sub: argparse._SubParsersAction) -> None:
     checkpoint.set_defaults(handler=commands.ledger_checkpoint)
 
 
+def _add_item_choice(p: argparse.ArgumentParser) -> None:
+    p.add_argument("items", nargs="*", metavar="ITEM", help="item ids (from `intake ledger show`)")
+    p.add_argument("--all", action="store_true", help="every item")
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "export", "write a public bundle (BagIt) of clean copies with signed provenance",
+                 "Write a BagIt 1.0 bag: data/ holds the clean copies only (never an original); provenance/ "
+                 "holds a signed statement per item, tlog-proofs of every custody entry, the signed checkpoint "
+                 "and the custodian's public keys; VERIFY.txt tells how to check it with standard tools. "
+                 "Custody times are shown to the day and notes are left out unless asked. An ITEM may be a "
+                 "clean copy's id or its original's.")
+    _add_item_choice(p)
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="the bundle folder (or .zip with --zip)")
+    p.add_argument("--zip", action="store_true", help="write one zip file instead of a folder")
+    p.add_argument("--with-notes", action="store_true", help="also publish the notes of custody entries")
+    p.add_argument("--time-precision", choices=("day", "second"), default="day",
+                   help="how precisely custody times are published (default: day)")
+    p.set_defaults(handler=bundle_commands.export)
+
+
+def _add_verify(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "verify", "check a bundle offline: files, signatures, proofs (no vault needed)",
+                 "Check a bundle (folder or zip) without a vault or network: BagIt manifests, every statement "
+                 "against its file, every signature, every tlog-proof against the signed checkpoint. Exit 0 only "
+                 "when everything holds, 1 otherwise (each failure named).")
+    p.add_argument("bundle", type=Path, metavar="BUNDLE")
+    p.add_argument("--json", action="store_true", help="machine-readable report (docs/cli.md)")
+    p.add_argument("--trust", type=Path, metavar="KEYFILE",
+                   help="the custodian's public identity file: require that this key signed")
+    p.set_defaults(handler=bundle_commands.verify)
+
+
+def _add_submit(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "submit", "seal items, with their custody proofs, into one file for an editor",
+                 "Pack the chosen items (sealed originals, findings reports, clean copies, custody entries, "
+                 "proofs, the latest checkpoint) into one file sealed with age to the editor: nothing in it, "
+                 "not even the list of items, is readable without the editor's key. A write-only field vault "
+                 "submits --all, still sealed.")
+    _add_item_choice(p)
+    p.add_argument("--to", type=Path, required=True, metavar="EDITOR_FILE", help="the editor's public identity file")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    p.add_argument("--gpg-recipient", metavar="FPR", help="also wrap the file for this GPG key (full fingerprint)")
+    p.set_defaults(handler=bundle_commands.submit_command)
+
+
+def _add_receive(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "receive", "import a field contact's submission into this (editor's) vault",
+                 "Open a submission, check every signature, proof and the sender's checkpoint (it must extend "
+                 "what the sender showed before), then import the items with `transferred` entries. A repeated "
+                 "or forged submission is refused and nothing is written.")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.set_defaults(handler=bundle_commands.receive)
+
+
 def _quiet_libraries() -> None:
     """exifread and qpdf log their complaints about hostile files; the user
     gets our one-line verdict instead."""
-    for name in ("exifread", "pikepdf", "pikepdf._core"):
+    for name in ("exifread", "pikepdf", "pikepdf._core", "gnupg"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 

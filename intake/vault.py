@@ -21,7 +21,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from intake.canonical import canonical_json
@@ -154,6 +154,11 @@ class Vault:
     def save_policy(self, keyring: Keyring, policy: SealingPolicy) -> Keyring:
         save_policy(self.policy_path, policy, keyring.secret)
         return Keyring(keyring.secret, policy)
+
+    def link_gpg(self, keyring: Keyring, fingerprint: str) -> Keyring:
+        """Record the GPG key that also signs exports; re-read the policy first (call under the lock)."""
+        current = Keyring(keyring.secret, self.unlock_policy(keyring.secret))
+        return self.save_policy(current, replace(current.policy, openpgp=fingerprint))
 
     def check_saved_checkpoint(self, note: str) -> None:
         read_checkpoint(note, self.config.origin, self.verifier)

@@ -39,7 +39,7 @@ __all__ = ["ALGORITHMS", "BagCheck", "BagFile", "BagSource", "BagSummary", "mani
 ALGORITHMS = ("sha256", "sha512")
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 PAYLOAD = "data/"
-SIGNATURE_SUFFIX = ".asc"
+SIGNATURE_SUFFIXES = (".sig", ".asc")  # raw Ed25519, OpenPGP armored
 FILE_MODE = 0o644
 FOLDER_MODE = 0o755
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
@@ -87,11 +87,13 @@ class BagCheck:
 
 def write_bag(target: Path, payload: Sequence[BagFile], tags: Sequence[BagFile],
               info: Sequence[tuple[str, str]], as_zip: bool = False,
-              sign: Callable[[bytes], bytes] | None = None) -> BagSummary:
+              sign: Callable[[bytes], list[tuple[str, bytes]]] | None = None) -> BagSummary:
     """Write a bag at `target` (a folder, or a zip if `as_zip`), all or nothing.
 
-    `sign`, if given, is called with each tag manifest's bytes and returns a
-    detached signature, written beside it as `tagmanifest-ALG.txt.asc`.
+    `sign`, if given, is called with each tag manifest's bytes and returns
+    detached signatures as (suffix, bytes), suffix `.sig` or `.asc`, each
+    written beside it as `tagmanifest-ALG.txt.SUFFIX` (unlisted: a manifest
+    cannot list the signature made over it).
     """
     target = Path(target)
     _check_files(payload, tags)
@@ -119,7 +121,8 @@ def _cannot_write(target: Path, error: OSError) -> IntakeError:
 
 
 def _write_contents(sink: _Sink, payload: Sequence[BagFile], tags: Sequence[BagFile],
-                    info: Sequence[tuple[str, str]], sign: Callable[[bytes], bytes] | None) -> BagSummary:
+                    info: Sequence[tuple[str, str]],
+                    sign: Callable[[bytes], list[tuple[str, bytes]]] | None) -> BagSummary:
     sink.payload_folder(empty=not payload)
     payload_digests = {file.path: sink.write(file) for file in sorted(payload, key=_by_path)}
     tag_digests = {file.path: sink.write(file) for file in sorted(tags, key=_by_path)}
@@ -135,8 +138,10 @@ def _write_contents(sink: _Sink, payload: Sequence[BagFile], tags: Sequence[BagF
         name = f"tagmanifest-{algorithm}.txt"
         text = _manifest(listed, algorithm)
         tag_digests[name] = sink.write(BagFile(name, text))
-        if sign is not None:
-            tag_digests[name + SIGNATURE_SUFFIX] = sink.write(BagFile(name + SIGNATURE_SUFFIX, sign(text)))
+        for suffix, signature in sign(text) if sign is not None else []:
+            if suffix not in SIGNATURE_SUFFIXES:
+                raise ValueError(f"a tag manifest signature is named {suffix!r}")
+            tag_digests[name + suffix] = sink.write(BagFile(name + suffix, signature))
     return BagSummary(sink.target, len(payload_digests), payload_bytes, payload_digests, tag_digests)
 
 
@@ -645,7 +650,7 @@ def _check_tag_coverage(bag: _Bag, tag_entries: list[dict[str, str]]) -> BagChec
     The exceptions are the tag manifests themselves and their detached
     signatures, which cannot be listed in what they sign.
     """
-    exempt = {f"tagmanifest-{algorithm}.txt{suffix}" for algorithm in ALGORITHMS for suffix in ("", SIGNATURE_SUFFIX)}
+    exempt = {f"tagmanifest-{algorithm}.txt{suffix}" for algorithm in ALGORITHMS for suffix in ("", *SIGNATURE_SUFFIXES)}
     listable = [path for path in bag.tags if path not in exempt]
     uncovered = [path for path in listable if not all(path in entries for entries in tag_entries)]
     what = f"all {len(listable)} tag files are listed in every tag manifest"

@@ -227,7 +227,8 @@ def _check_derivations(entries: list[CustodyEntry]) -> None:
         if entry.action != "sanitized" and not (entry.action == "transferred" and entry.parents):
             continue
         parent = by_id.get(entry.parents[0]) if len(entry.parents) == 1 else None
-        source = entry.inputs[0] if len(entry.inputs) == 1 else {}
+        inputs = 1 if entry.action == "sanitized" else 2  # a transfer adds the sender's record
+        source = entry.inputs[0] if len(entry.inputs) == inputs else {}
         received = parent.outputs[0] if parent is not None and parent.outputs else {}
         if parent is None or parent.item != source.get("item") or received.get("sha256") != source.get("sha256"):
             raise AuditFailure(f"entry {entry.seq}: its clean copy does not derive from the file its parent received")

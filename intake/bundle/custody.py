@@ -1,0 +1,119 @@
+"""The custody of items in an unlocked vault: which clean copies exist, and their trails.
+
+A clean copy is an item some entry produced with the role "clean copy": a
+`sanitized` entry (cleaned here) or a `transferred` one (received from a field
+contact). Its trail is that entry and every entry it derives from, in ledger
+order. Export and submission both start here, after a full audit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from intake.errors import CheckFailed, IntakeError
+from intake.ledger.audit import audit
+from intake.ledger.entries import CustodyEntry, SignedEntry
+from intake.ledger.log import Ledger
+from intake.vault import Vault
+from keys.keystore import Keyring
+
+CLEAN_COPY = "clean copy"
+
+
+@dataclass(frozen=True)
+class OpenedEntry:
+    signed: SignedEntry
+    sealed_sha256: bytes
+
+    @property
+    def entry(self) -> CustodyEntry:
+        return self.signed.entry
+
+
+@dataclass(frozen=True)
+class CleanItem:
+    opened: OpenedEntry          # the entry that produced the clean copy
+    trail: tuple[OpenedEntry, ...]  # ancestors first, this entry last
+
+    @property
+    def output(self) -> dict[str, Any]:
+        return self.opened.entry.outputs[0]
+
+    @property
+    def item(self) -> str:
+        return self.opened.entry.item
+
+    @property
+    def original_item(self) -> str:
+        return str(self.opened.entry.inputs[0]["item"])
+
+    @property
+    def name(self) -> str:
+        return str(self.output.get("name", ""))
+
+    @property
+    def media_type(self) -> str:
+        return str(self.output["media_type"])
+
+    @property
+    def day(self) -> str:
+        return self.opened.entry.time[:10]
+
+
+@dataclass(frozen=True)
+class Custody:
+    entries: tuple[OpenedEntry, ...]
+    checkpoint: str | None
+
+    @classmethod
+    def open(cls, vault: Vault, keyring: Keyring, ledger: Ledger) -> "Custody":
+        """Audit the ledger (entries, not blobs) and open every entry."""
+        if not keyring.can_open_sealed:
+            raise IntakeError("this is a write-only field vault: it cannot open its own entries")
+        report = audit(ledger.store, vault.config.origin, vault.verifier, keyring)
+        if not report.ok:
+            raise CheckFailed(f"ledger verification failed: {report.failure}")
+        sealed = [hashlib.sha256(row.sealed).digest() for row in ledger.store.entries()]
+        return cls(tuple(OpenedEntry(s, h) for s, h in zip(report.signed, sealed)), ledger.latest_checkpoint())
+
+    def clean_items(self) -> list[CleanItem]:
+        by_id = {opened.entry.id: opened for opened in self.entries}
+        return [
+            CleanItem(opened, self._trail(opened, by_id))
+            for opened in self.entries
+            if opened.entry.outputs and opened.entry.outputs[0].get("role") == CLEAN_COPY
+        ]
+
+    def resolve(self, items: Sequence[str] | None) -> list[CleanItem]:
+        """The clean copies asked for, by their item id or their original's; None: all."""
+        clean = self.clean_items()
+        if items is None:
+            if not clean:
+                raise IntakeError("the vault holds no clean copy yet: nothing can leave it")
+            return clean
+        chosen: list[CleanItem] = []
+        for wanted in dict.fromkeys(items):
+            match = [c for c in clean if wanted in (c.item, c.original_item)]
+            if not match:
+                raise IntakeError(self._why_missing(wanted))
+            chosen += [c for c in match if c not in chosen]
+        return chosen
+
+    def _why_missing(self, wanted: str) -> str:
+        if any(opened.entry.item == wanted for opened in self.entries):
+            return f"item {wanted} has no clean copy (it could not be cleaned), so it cannot leave the vault"
+        return f"no item {wanted} in this vault (see `intake ledger show`)"
+
+    @staticmethod
+    def _trail(opened: OpenedEntry, by_id: dict[str, OpenedEntry]) -> tuple[OpenedEntry, ...]:
+        found: dict[str, OpenedEntry] = {}
+        pending = [opened]
+        while pending:
+            current = pending.pop()
+            if current.entry.id not in found:
+                found[current.entry.id] = current
+                pending += [by_id[parent] for parent in current.entry.parents if parent in by_id]
+        return tuple(sorted(found.values(), key=lambda o: o.entry.seq))

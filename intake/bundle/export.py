@@ -1,0 +1,172 @@
+"""Export: a public BagIt bundle of clean copies with signed provenance.
+
+    BUNDLE/
+      bagit.txt, bag-info.txt, manifest-sha{256,512}.txt, tagmanifest-sha{256,512}.txt
+      data/<item>.<ext>                    the clean copies; never an original
+      provenance/<item>.json               statement (canonical JSON)
+      provenance/<item>.json.sig           Ed25519 signature of that file (raw 64 bytes)
+      provenance/<item>.json.asc           OpenPGP signature, when a GPG key is linked
+      provenance/proofs/<entry>.tlog-proof C2SP tlog-proof of each custody entry
+      provenance/checkpoint.txt            the signed checkpoint the proofs lead to
+      provenance/custodian.pub|.pem|.asc   the custodian's public keys
+      VERIFY.txt                           how to check all of it with standard tools
+      tagmanifest-sha256.txt.sig|.asc      signatures over the tag manifest
+
+Nothing leaves the vault but clean copies whose hashes the ledger recorded;
+each is re-hashed as it is unsealed, and a mismatch aborts the whole export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from intake.bundle.bagit import BagFile, write_bag
+from intake.bundle.custody import CleanItem, Custody
+from intake.bundle.recipe import verify_recipe
+from intake.bundle.statement import (
+    CHECKPOINT_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, PEM_FILE, TIME_PRECISIONS, DisclosureOptions,
+    build_statement, proof_file, statement_file,
+)
+from intake.errors import CheckFailed, IntakeError
+from intake.hashing import Digests, DigestingWriter
+from intake.ledger.log import Ledger
+from intake.ledger.proof import TlogProof
+from intake.media import extension_for
+from intake.seal import SealError, unseal_stream
+from intake.vault import Vault
+from keys.keystore import Keyring
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    with_notes: bool = False
+    time_precision: str = "day"
+    as_zip: bool = False
+
+    def __post_init__(self) -> None:
+        if self.time_precision not in TIME_PRECISIONS:
+            raise IntakeError(f"time precision is one of {', '.join(TIME_PRECISIONS)}")
+
+
+@dataclass(frozen=True)
+class ExportableItem:
+    item: str
+    original_item: str
+    name: str
+    media_type: str
+    day: str
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    target: Path
+    items: tuple[str, ...]
+
+
+def exportable_items(vault: Vault, keyring: Keyring) -> list[ExportableItem]:
+    with vault.locked(exclusive=False), vault.ledger() as ledger:
+        custody = Custody.open(vault, keyring, ledger)
+    return [ExportableItem(c.item, c.original_item, c.name, c.media_type, c.day) for c in custody.clean_items()]
+
+
+def export_bundle(
+    vault: Vault, keyring: Keyring, items: Sequence[str] | None, target: Path,
+    options: ExportOptions = ExportOptions(), progress: Progress | None = None,
+) -> ExportResult:
+    if target.exists() or target.is_symlink():
+        raise IntakeError(f"{target} already exists; choose another -o OUT")
+    with vault.locked(exclusive=False), vault.ledger() as ledger:
+        custody = Custody.open(vault, keyring, ledger)
+        chosen = custody.resolve(items)
+        payload, tags = _bundle_files(vault, keyring, ledger, custody, chosen, options, progress)
+    signer = _TagmanifestSigner(keyring)
+    write_bag(target, payload, tags, [("External-Description", "Clean copies with signed provenance; see VERIFY.txt")],
+              as_zip=options.as_zip, sign=signer)
+    return ExportResult(target, tuple(c.item for c in chosen))
+
+
+def _bundle_files(
+    vault: Vault, keyring: Keyring, ledger: Ledger, custody: Custody, chosen: list[CleanItem],
+    options: ExportOptions, progress: Progress | None,
+) -> tuple[list[BagFile], list[BagFile]]:
+    assert custody.checkpoint is not None  # a clean copy implies entries, and every entry a checkpoint
+    size = len(custody.entries)
+    disclosure = DisclosureOptions(options.with_notes, options.time_precision)
+    fingerprint = keyring.public.fingerprint_hex
+    payload, tags = [], []
+    proofs: dict[str, BagFile] = {}
+    total = sum(int(c.output["size"]) for c in chosen)
+    done = [0]
+    for clean in chosen:
+        data_file = f"data/{clean.item}{extension_for(clean.media_type)}"
+        payload.append(BagFile(data_file, _unsealer(vault, keyring, clean, progress, done, total)))
+        statement = build_statement(clean, data_file, vault.config.origin, size, fingerprint, disclosure)
+        tags += _signed(statement_file(clean.item), statement, keyring)
+        for step in clean.trail:
+            proof = TlogProof(step.entry.seq, tuple(ledger.inclusion_proof(step.entry.seq, size)), custody.checkpoint,
+                              extra=step.signed.commitment() + step.sealed_sha256)
+            proofs[step.entry.id] = BagFile(proof_file(step.entry.id), proof.to_text().encode("utf-8"))
+    tags += list(proofs.values())
+    tags += _identity_files(keyring)
+    tags.append(BagFile(CHECKPOINT_FILE, custody.checkpoint.encode("utf-8")))
+    tags.append(BagFile("VERIFY.txt", verify_recipe(keyring.public, [c.item for c in chosen]).encode("utf-8")))
+    return payload, tags
+
+
+def _unsealer(
+    vault: Vault, keyring: Keyring, clean: CleanItem, progress: Progress | None, done: list[int], total: int
+) -> Callable[[BinaryIO], None]:
+    def write(out: BinaryIO) -> None:
+        sink = DigestingWriter(out)
+        try:
+            with open(vault.blobs / str(clean.output["blob"]), "rb") as sealed:
+                unseal_stream(sealed, sink, [keyring.secret.age_identity])
+        except (OSError, SealError) as error:
+            raise CheckFailed(f"the sealed clean copy of {clean.item} is missing or does not open; nothing was exported") from error
+        if sink.digests() != Digests.from_dict(clean.output):
+            raise CheckFailed(f"the sealed clean copy of {clean.item} does not match its ledger entry; nothing was exported")
+        done[0] += int(clean.output["size"])
+        if progress:
+            progress(done[0], total)
+    return write
+
+
+def _signed(path: str, data: bytes, keyring: Keyring) -> list[BagFile]:
+    files = [BagFile(path, data), BagFile(f"{path}.sig", keyring.secret.sign(data))]
+    if keyring.policy.openpgp:
+        from keys.openpgp import sign_detached
+
+        files.append(BagFile(f"{path}.asc", sign_detached(data, keyring.policy.openpgp).encode("ascii")))
+    return files
+
+
+def _identity_files(keyring: Keyring) -> list[BagFile]:
+    pem = keyring.secret.signing_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    files = [BagFile(IDENTITY_FILE, keyring.secret.export_public().encode("utf-8")), BagFile(PEM_FILE, pem)]
+    if keyring.policy.openpgp:
+        from keys.openpgp import export_public_key
+
+        files.append(BagFile(OPENPGP_KEY_FILE, export_public_key(keyring.policy.openpgp).encode("ascii")))
+    return files
+
+
+@dataclass(frozen=True)
+class _TagmanifestSigner:
+    """Signs the tag manifest last: it covers every other tag file, so one signature covers the bag."""
+
+    keyring: Keyring
+
+    def __call__(self, data: bytes) -> list[tuple[str, bytes]]:
+        signatures = [(".sig", self.keyring.secret.sign(data))]
+        if self.keyring.policy.openpgp:
+            from keys.openpgp import sign_detached
+
+            signatures.append((".asc", sign_detached(data, self.keyring.policy.openpgp).encode("ascii")))
+        return signatures

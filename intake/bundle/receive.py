@@ -1,0 +1,398 @@
+"""Receiving a submission into an editor's vault: check everything, then import.
+
+Order matters: the manifest (sender, checkpoint, leaves, entries, proofs) is
+checked in full before any blob is read; blobs are re-sealed into the vault
+under new names and checked against the entries as they stream; only when
+every blob is in are the `transferred` entries appended, in one transaction.
+Any failure removes what was written: the vault is as before.
+
+The sender's checkpoint is kept inside the editor's own (sealed, signed)
+`transferred` entries, so a later submission from the same sender must extend
+it: a sender who rewrote history is caught, and no separate file can be rolled
+back.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import secrets
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyrage
+
+from intake.bundle.custody import Custody
+from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
+from intake.canonical import canonical_json
+from intake.errors import CheckFailed, IntakeError
+from intake.fsutil import create_private, fsync_dir, partial_path
+from intake.hashing import Digests, DigestingReader
+from intake.ledger import merkle
+from intake.ledger.checkpoint import Checkpoint, CheckpointError
+from intake.ledger.entries import CustodyEntry, Draft, EntryError, SignedEntry, new_id
+from intake.ledger.note import NoteError, Verifier, open_note
+from intake.ledger.proof import ProofError, TlogProof
+from intake.seal import SealError, seal_stream, unseal, unseal_stream
+from intake.streams import piped
+from intake.vault import Vault
+from keys.identity import IdentityError, PublicIdentity
+from keys.keystore import Keyring
+
+SENDER_RECORD = "sender record"
+Progress = Callable[[int, int], None]
+
+
+class SubmissionRefused(CheckFailed):
+    """The submission does not hold what it claims; nothing was imported."""
+
+
+@dataclass(frozen=True)
+class ReceiveResult:
+    sender: PublicIdentity
+    new_sender: bool
+    originals: tuple[str, ...]
+    clean_copies: tuple[str, ...]
+    skipped: int
+
+
+@dataclass(frozen=True)
+class _KnownSender:
+    checkpoint: Checkpoint
+    imported: dict[str, str]  # the sender's entry id -> our transferred entry id
+
+
+@dataclass
+class _History:
+    senders: dict[str, _KnownSender] = field(default_factory=dict)
+    submissions: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _Manifest:
+    id: str
+    sender: PublicIdentity
+    origin: str
+    checkpoint: str
+    leaves: tuple[bytes, ...]
+    entries: tuple[SignedEntry, ...]  # new ones only, in ledger order
+    blobs: dict[str, Digests]         # sender blob name -> what it must hash to (new entries' files)
+    declared: frozenset[str]          # every file the submission carries, old entries' too
+    blobs_sealed: bool
+    skipped: int
+
+
+def receive_submission(vault: Vault, keyring: Keyring, source: Path, progress: Progress | None = None) -> ReceiveResult:
+    if not keyring.can_open_sealed:
+        raise IntakeError("a write-only field vault cannot receive submissions: it cannot open them")
+    head = _head(source)
+    with vault.locked(), vault.ledger() as ledger:
+        history = _history(Custody.open(vault, keyring, ledger))
+        if head.startswith(AGE_HEADER):
+            return _receive_age(source, vault, keyring, ledger, history, progress)
+        from keys.openpgp import decrypt_file, looks_like_openpgp
+
+        if not looks_like_openpgp(head):
+            raise IntakeError(f"{source} is not an intake submission (neither age nor OpenPGP)")
+        unwrapped = partial_path(vault.root / "submission")
+        try:
+            decrypt_file(source, unwrapped)  # what comes out is still sealed with age to this vault
+            return _receive_age(unwrapped, vault, keyring, ledger, history, progress)
+        finally:
+            unwrapped.unlink(missing_ok=True)
+
+
+def _head(source: Path) -> bytes:
+    try:
+        with open(source, "rb") as stream:
+            return stream.read(64)
+    except OSError as error:
+        raise IntakeError(f"cannot read {source} ({error.strerror})") from error
+
+
+def _history(custody: Custody) -> _History:
+    history = _History()
+    for opened in custody.entries:
+        entry = opened.entry
+        for record in entry.inputs:
+            if record.get("role") != SENDER_RECORD:
+                continue
+            history.submissions.add(str(record["submission"]))
+            checkpoint = Checkpoint.from_text(record["checkpoint"].split("\n\n", 1)[0] + "\n")
+            known = history.senders.get(record["sender"])
+            imported = dict(known.imported) if known else {}
+            imported[str(record["entry"])] = entry.id
+            if known is None or checkpoint.size >= known.checkpoint.size:
+                known = _KnownSender(checkpoint, imported)
+            history.senders[record["sender"]] = _KnownSender(known.checkpoint, imported)
+    return history
+
+
+def _receive_age(
+    source: Path, vault: Vault, keyring: Keyring, ledger: Any, history: _History, progress: Progress | None
+) -> ReceiveResult:
+    written: list[Path] = []
+
+    def produce(out: BinaryIO) -> None:
+        with open(source, "rb") as sealed:
+            unseal_stream(sealed, out, [keyring.secret.age_identity])
+
+    try:
+        manifest, renamed = piped(produce, lambda reader: _import_stream(reader, vault, keyring, history, written, progress))
+        drafts = _drafts(manifest, renamed, history)
+        ledger.append_all(drafts, keyring)
+    except SealError as error:
+        _remove(written)
+        raise IntakeError(f"{source} does not open with this vault's key: it was sealed to someone else, or is damaged") from error
+    except (tarfile.TarError, EOFError, OSError) as error:
+        _remove(written)
+        if isinstance(error, OSError) and error.errno is not None:
+            raise IntakeError(f"cannot import into the vault ({error.strerror}); nothing was imported") from error
+        # pyrage reports a truncated or corrupted age stream as an OSError without errno
+        raise SubmissionRefused(f"{source} is truncated or damaged; nothing was imported") from error
+    except BaseException:
+        _remove(written)
+        raise
+    originals = tuple(e.entry.item for e in manifest.entries if e.entry.action == "received")
+    clean = tuple(e.entry.item for e in manifest.entries if e.entry.action == "sanitized")
+    new_sender = manifest.sender.fingerprint_hex not in history.senders
+    return ReceiveResult(manifest.sender, new_sender, originals, clean, manifest.skipped)
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+    if paths:
+        fsync_dir(paths[0].parent)
+
+
+def _import_stream(
+    reader: BinaryIO, vault: Vault, keyring: Keyring, history: _History, written: list[Path], progress: Progress | None
+) -> tuple[_Manifest, dict[str, str]]:
+    with tarfile.open(fileobj=reader, mode="r|") as tar:
+        first = tar.next()
+        if first is None or first.name != MANIFEST or not first.isfile() or first.size > MANIFEST_LIMIT:
+            raise SubmissionRefused("not an intake submission: it does not start with its manifest")
+        manifest = _check_manifest(_read_member(tar, first), keyring, history)
+        renamed: dict[str, str] = {}
+        while (member := tar.next()) is not None:
+            sender_name = member.name.removeprefix("blobs/")
+            if not member.isfile() or member.name == sender_name or sender_name not in manifest.declared \
+                    or sender_name in renamed:
+                raise SubmissionRefused(f"the submission holds an unexpected member {member.name!r}")
+            if sender_name not in manifest.blobs:
+                continue  # a file of an entry received before: the stream skips it
+            stream = tar.extractfile(member)
+            assert stream is not None
+            renamed[sender_name] = _import_blob(stream, manifest, sender_name, vault, keyring, written)
+            if progress:
+                progress(len(renamed), len(manifest.blobs))
+    missing = sorted(set(manifest.blobs) - set(renamed))
+    if missing:
+        raise SubmissionRefused(f"the submission lacks {len(missing)} of the files its entries name")
+    return manifest, renamed
+
+
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    stream = tar.extractfile(member)
+    assert stream is not None
+    return stream.read()
+
+
+def _import_blob(
+    stream: BinaryIO, manifest: _Manifest, sender_name: str, vault: Vault, keyring: Keyring, written: list[Path]
+) -> str:
+    blob = vault.blobs / f"{secrets.token_hex(16)}.age"
+    partial = partial_path(blob)
+    written.append(partial)
+    with os.fdopen(create_private(partial), "wb") as target:
+        if manifest.blobs_sealed:
+            reader = piped(
+                lambda out: unseal_stream(stream, out, [keyring.secret.age_identity]),
+                lambda plain: _seal_digesting(plain, target, keyring),
+            )
+        else:
+            reader = _seal_digesting(stream, target, keyring)
+        target.flush()
+        os.fsync(target.fileno())
+    if reader != manifest.blobs[sender_name]:
+        raise SubmissionRefused("a file in the submission does not match the hashes its entry recorded")
+    os.rename(partial, blob)
+    written.append(blob)
+    return blob.name
+
+
+def _seal_digesting(plain: BinaryIO, target: BinaryIO, keyring: Keyring) -> Digests:
+    reader = DigestingReader(plain)
+    seal_stream(reader, target, keyring.seal_recipients())
+    return reader.digests()
+
+
+# --- the manifest ----------------------------------------------------------------
+
+
+def _check_manifest(data: bytes, keyring: Keyring, history: _History) -> _Manifest:
+    try:
+        document = json.loads(data)
+        if document.get("type") != SUBMISSION_TYPE:
+            raise ValueError("type")
+        sender = PublicIdentity.from_text(document["sender"])
+        origin, note = str(document["origin"]), str(document["checkpoint"])
+        leaves = tuple(_hex(leaf, 64) for leaf in document["leaves"])
+        records = list(document["entries"])
+        blob_names = set(document["blobs"])
+        blobs_sealed = bool(document["blobs_sealed"])
+        submission_id = str(document["id"])
+    except (ValueError, KeyError, TypeError, AttributeError, IdentityError) as error:
+        raise SubmissionRefused("the submission's manifest is malformed") from error
+    if sender.fingerprint == keyring.public.fingerprint:
+        raise SubmissionRefused("this submission comes from this vault itself")
+    if submission_id in history.submissions:
+        raise SubmissionRefused("this submission was already received")
+    verifier = Verifier(origin, sender.signing_key)
+    checkpoint = _sender_checkpoint(note, verifier, leaves)
+    _check_extends(history.senders.get(sender.fingerprint_hex), checkpoint, leaves)
+    roots = merkle.prefix_roots([merkle.leaf_hash(leaf) for leaf in leaves])
+    opened = [_open_record(r, keyring, sender, verifier, note, leaves, roots) for r in records]
+    if len({s.entry.seq for s in opened}) != len(opened):
+        raise SubmissionRefused("the submission lists an entry twice")
+    known = history.senders.get(sender.fingerprint_hex)
+    fresh = [s for s in sorted(opened, key=lambda s: s.entry.seq) if not known or s.entry.id not in known.imported]
+    if not fresh:
+        raise SubmissionRefused("everything in this submission was already received")
+    blobs = _expected_blobs(fresh, opened, known)
+    if not set(blobs) <= blob_names:
+        raise SubmissionRefused("the submission does not carry every file its entries name")
+    return _Manifest(submission_id, sender, origin, note, leaves, tuple(fresh), blobs, frozenset(blob_names),
+                     blobs_sealed, len(opened) - len(fresh))
+
+
+def _hex(value: Any, size: int) -> bytes:
+    raw = bytes.fromhex(value) if isinstance(value, str) and len(value) == 2 * size else b""
+    if len(raw) != size:
+        raise ValueError("hex")
+    return raw
+
+
+def _sender_checkpoint(note: str, verifier: Verifier, leaves: tuple[bytes, ...]) -> Checkpoint:
+    try:
+        checkpoint = Checkpoint.from_text(open_note(note, [verifier]))
+    except (NoteError, CheckpointError) as error:
+        raise SubmissionRefused("the sender's checkpoint is not signed by the sender's key") from error
+    if checkpoint.origin != verifier.name:
+        raise SubmissionRefused("the sender's checkpoint belongs to another ledger")
+    if checkpoint.size != len(leaves) or merkle.root([merkle.leaf_hash(leaf) for leaf in leaves]) != checkpoint.root:
+        raise SubmissionRefused("the sender's ledger does not match the sender's signed checkpoint")
+    return checkpoint
+
+
+def _check_extends(known: _KnownSender | None, checkpoint: Checkpoint, leaves: tuple[bytes, ...]) -> None:
+    if known is None:
+        return
+    old = known.checkpoint
+    if old.origin != checkpoint.origin:
+        raise SubmissionRefused("this sender's key now signs another ledger than before: history was replaced")
+    if old.size > checkpoint.size:
+        raise SubmissionRefused(
+            f"the sender's ledger holds {checkpoint.size} entries but an earlier submission showed {old.size}: "
+            "it was rolled back, or this is an old submission")
+    if merkle.root([merkle.leaf_hash(leaf) for leaf in leaves[: old.size]]) != old.root:
+        raise SubmissionRefused(
+            f"the sender's ledger forked: its first {old.size} entries differ from an earlier submission's "
+            "(history was rewritten)")
+
+
+def _open_record(
+    record: Any, keyring: Keyring, sender: PublicIdentity, verifier: Verifier, note: str,
+    leaves: tuple[bytes, ...], roots: list[bytes],
+) -> SignedEntry:
+    try:
+        seq = record["seq"]
+        if type(seq) is not int or not 0 <= seq < len(leaves):
+            raise ValueError("seq")
+        proof = TlogProof.from_text(record["proof"])
+        if "signed" in record:
+            signed, sealed_sha256 = SignedEntry.from_bytes(canonical_json(record["signed"])), leaves[seq][32:]
+        else:
+            sealed = base64.b64decode(record["sealed"], validate=True)
+            signed, sealed_sha256 = SignedEntry.from_bytes(unseal(sealed, [keyring.secret.age_identity])), hashlib.sha256(sealed).digest()
+    except SealError as error:
+        raise SubmissionRefused("an entry in the submission is not sealed to this vault") from error
+    except (KeyError, TypeError, ValueError, binascii.Error, ProofError, EntryError) as error:
+        raise SubmissionRefused("an entry in the submission is malformed") from error
+    entry = signed.entry
+    where = f"the sender's entry {seq}"
+    if signed.commitment() + sealed_sha256 != leaves[seq]:
+        raise SubmissionRefused(f"{where} does not match the sender's ledger: it was altered")
+    if not signed.verify(sender) or entry.actor != sender.fingerprint_hex:
+        raise SubmissionRefused(f"{where}: its signature does not verify (bad signature or another signer)")
+    prev = roots[seq - 1] if seq else merkle.EMPTY_ROOT
+    if entry.seq != seq or entry.prev != prev.hex():
+        raise SubmissionRefused(f"{where}: its link to the entries before it is broken")
+    if proof.index != seq or proof.checkpoint != note:
+        raise SubmissionRefused(f"{where}: its proof is for another entry or checkpoint")
+    try:
+        proof.verify(leaves[seq], verifier)
+    except ProofError as error:
+        raise SubmissionRefused(f"{where}: {error}") from error
+    if entry.action not in ("received", "sanitized"):
+        raise SubmissionRefused(f"{where} is a {entry.action!r} entry; only what a vault took in can be submitted")
+    return signed
+
+
+def _expected_blobs(
+    fresh: list[SignedEntry], opened: list[SignedEntry], known: _KnownSender | None
+) -> dict[str, Digests]:
+    by_id = {s.entry.id: s.entry for s in opened}
+    blobs: dict[str, Digests] = {}
+    for signed in fresh:
+        entry = signed.entry
+        if entry.action == "sanitized":
+            _check_derivation(entry, by_id, known)
+        for output in entry.outputs:
+            try:
+                blobs[str(output["blob"])] = Digests.from_dict(output)
+            except (KeyError, TypeError, ValueError) as error:
+                raise SubmissionRefused(f"the sender's entry {entry.seq} names a file without valid hashes") from error
+    return blobs
+
+
+def _check_derivation(entry: CustodyEntry, by_id: dict[str, CustodyEntry], known: _KnownSender | None) -> None:
+    parent = by_id.get(entry.parents[0]) if len(entry.parents) == 1 else None
+    source = entry.inputs[0] if entry.inputs else {}
+    if parent is None:
+        if known is not None and len(entry.parents) == 1 and entry.parents[0] in known.imported:
+            return
+        raise SubmissionRefused(f"the sender's entry {entry.seq} is a clean copy whose original is not in the submission")
+    received = parent.outputs[0] if parent.outputs else {}
+    if parent.item != source.get("item") or received.get("sha256") != source.get("sha256"):
+        raise SubmissionRefused(f"the sender's entry {entry.seq}: the clean copy does not derive from the file its original records")
+
+
+# --- the editor's entries ------------------------------------------------------------
+
+
+def _drafts(manifest: _Manifest, renamed: dict[str, str], history: _History) -> list[Draft]:
+    known = history.senders.get(manifest.sender.fingerprint_hex)
+    ours: dict[str, str] = dict(known.imported) if known else {}
+    drafts = []
+    for signed in manifest.entries:
+        entry = signed.entry
+        ours[entry.id] = new_id("ent_")
+        record = {
+            "role": SENDER_RECORD, "sender": manifest.sender.fingerprint_hex, "origin": manifest.origin,
+            "entry": entry.id, "seq": entry.seq, "leaf": manifest.leaves[entry.seq].hex(),
+            "checkpoint": manifest.checkpoint, "submission": manifest.id,
+        }
+        outputs = tuple({**output, "blob": renamed[str(output["blob"])]} for output in entry.outputs)
+        inputs = (*entry.inputs, record) if entry.action == "sanitized" else (record,)
+        parents = tuple(ours[p] for p in entry.parents)
+        drafts.append(Draft("transferred", entry.item, inputs=inputs, outputs=outputs, parents=parents,
+                            entry_id=ours[entry.id]))
+    return drafts

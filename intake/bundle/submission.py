@@ -1,0 +1,225 @@
+"""Sealed submissions, field → editor: pack chosen items, seal to the editor, import them.
+
+A submission is one age file sealed to the editor (optionally wrapped again in
+OpenPGP). Inside is a tar stream:
+
+    submission.json     sender identity, the sender's latest checkpoint, every leaf of
+                        the sender's ledger, the chosen entries, a tlog-proof for each
+    blobs/<name>        each file an entry names: plain bytes (the sender could open
+                        them) or still sealed (a write-only field vault sealed them to
+                        the editor and cannot open them itself)
+
+Nothing is readable without the editor's key, not even the list of items.
+`receive_submission` checks everything before it writes anything, then imports
+the items with `transferred` entries in one ledger transaction. docs/bundles.md
+describes the format and every check.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import secrets
+import tarfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyrage
+
+from intake.bundle.custody import Custody, OpenedEntry
+from intake.canonical import canonical_json
+from intake.errors import CheckFailed, IntakeError
+from intake.fsutil import create_private, fsync_dir, partial_path
+from intake.ledger import merkle
+from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry, new_id
+from intake.ledger.log import Ledger
+from intake.ledger.proof import ProofError, TlogProof
+from intake.seal import SealError, seal_stream, unseal, unseal_stream
+from intake.streams import piped
+from intake.vault import Vault
+from keys.identity import IdentityError, PublicIdentity
+from keys.keystore import Keyring
+
+SUBMISSION_TYPE = "intake-submission/v1"
+MANIFEST = "submission.json"
+AGE_HEADER = b"age-encryption.org/v1\n"
+MANIFEST_LIMIT = 64 << 20
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    target: Path
+    items: tuple[str, ...]
+    entries: int
+
+
+@dataclass(frozen=True)
+class _Packed:
+    seq: int
+    signed: SignedEntry | None     # None: sealed to the editor, the sender cannot open it
+    sealed: bytes
+    blobs: tuple[str, ...]
+
+
+# --- submit -------------------------------------------------------------------
+
+
+def submit(
+    vault: Vault, keyring: Keyring, items: Sequence[str] | None, editor: PublicIdentity, target: Path,
+    gpg_recipient: str | None = None, progress: Progress | None = None,
+) -> SubmitResult:
+    if target.exists() or target.is_symlink():
+        raise IntakeError(f"{target} already exists; choose another -o FILE")
+    if editor.fingerprint == keyring.public.fingerprint:
+        raise IntakeError("that is this vault's own identity; --to takes the editor's public identity")
+    with vault.locked(exclusive=False), vault.ledger() as ledger:
+        packed = _choose(vault, keyring, ledger, items, editor)
+        manifest = _manifest(vault, keyring, ledger, packed)
+        _write_sealed(target, manifest, packed, vault, keyring, editor, gpg_recipient, progress)
+    chosen = sorted({s.signed.entry.item for s in packed if s.signed is not None})
+    return SubmitResult(target, tuple(chosen), len(packed))
+
+
+def _choose(
+    vault: Vault, keyring: Keyring, ledger: Ledger, items: Sequence[str] | None, editor: PublicIdentity
+) -> list[_Packed]:
+    rows = ledger.store.entries()
+    if not keyring.can_open_sealed:
+        if items is not None:
+            raise IntakeError("a write-only field vault cannot open its entries to pick items: use --all")
+        if all(r.fingerprint != editor.fingerprint for r in keyring.policy.recipients):
+            raise IntakeError("that editor is not a recipient of this field vault: they could not open what it took in")
+        names = tuple(sorted(p.name for p in vault.blobs.glob("*.age")))
+        return [_Packed(row.idx, None, row.sealed, names if row.idx == 0 else ()) for row in rows]
+    custody = Custody.open(vault, keyring, ledger)
+    chosen = _entries_for(custody, items)
+    return [
+        _Packed(o.entry.seq, o.signed, rows[o.entry.seq].sealed,
+                tuple(str(out["blob"]) for out in o.entry.outputs if "blob" in out))
+        for o in chosen
+    ]
+
+
+def _entries_for(custody: Custody, items: Sequence[str] | None) -> list[OpenedEntry]:
+    local = [o for o in custody.entries if o.entry.action in ("received", "sanitized")]
+    if items is None:
+        if not local:
+            raise IntakeError("the vault holds nothing it took in itself: nothing to submit")
+        return local
+    wanted = set(items)
+    known = {o.entry.item for o in local}
+    for item in items:
+        if item not in known:
+            raise IntakeError(f"no item {item} taken in by this vault (see `intake ledger show`)")
+    originals = {o.entry.item for o in local if o.entry.item in wanted and o.entry.action == "received"}
+    originals |= {str(o.entry.inputs[0]["item"]) for o in local if o.entry.item in wanted and o.entry.action == "sanitized"}
+    return [o for o in local if o.entry.item in originals or (o.entry.inputs and o.entry.inputs[0].get("item") in originals)]
+
+
+def _manifest(vault: Vault, keyring: Keyring, ledger: Ledger, packed: list[_Packed]) -> bytes:
+    rows = ledger.store.entries()
+    leaves = [row.commitment + hashlib.sha256(row.sealed).digest() for row in rows]
+    checkpoint = ledger.latest_checkpoint()
+    if checkpoint is None or not packed:
+        raise IntakeError("the ledger is empty: there is nothing to submit")
+    entries = []
+    for one in packed:
+        proof = TlogProof(one.seq, tuple(ledger.inclusion_proof(one.seq, len(rows))), checkpoint, extra=leaves[one.seq])
+        record: dict[str, Any] = {"seq": one.seq, "proof": proof.to_text()}
+        if one.signed is not None:
+            record["signed"] = json.loads(one.signed.to_bytes())
+        else:
+            record["sealed"] = base64.b64encode(one.sealed).decode("ascii")
+        entries.append(record)
+    return canonical_json({
+        "type": SUBMISSION_TYPE,
+        "id": new_id("sub_"),
+        "sender": keyring.secret.export_public(),
+        "origin": vault.config.origin,
+        "checkpoint": checkpoint,
+        "leaves": [leaf.hex() for leaf in leaves],
+        "entries": entries,
+        "blobs": sorted({name for one in packed for name in one.blobs}),
+        "blobs_sealed": not keyring.can_open_sealed,
+    })
+
+
+def _write_sealed(
+    target: Path, manifest: bytes, packed: list[_Packed], vault: Vault, keyring: Keyring, editor: PublicIdentity,
+    gpg_recipient: str | None, progress: Progress | None,
+) -> None:
+    names = json.loads(manifest)["blobs"]
+    total = sum((vault.blobs / name).stat().st_size for name in names)
+
+    def produce(out: BinaryIO) -> None:
+        with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            _add_member(tar, MANIFEST, io.BytesIO(manifest), len(manifest))
+            done = 0
+            for name in names:
+                _add_blob(tar, vault.blobs / name, keyring)
+                done += (vault.blobs / name).stat().st_size
+                if progress:
+                    progress(done, total)
+
+    partial = partial_path(target)
+    try:
+        with os.fdopen(create_private(partial), "wb") as sealed:
+            piped(produce, lambda reader: seal_stream(reader, sealed, [editor.age_recipient]))
+            sealed.flush()
+            os.fsync(sealed.fileno())
+        if gpg_recipient:
+            from keys.openpgp import encrypt_file
+
+            wrapped = partial_path(target)
+            try:
+                encrypt_file(partial, wrapped, gpg_recipient)
+            finally:
+                partial.unlink(missing_ok=True)
+            partial = wrapped
+        os.rename(partial, target)
+        fsync_dir(target.parent)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _add_member(tar: tarfile.TarFile, name: str, source: BinaryIO, size: int) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = size, 0o600, 0
+    tar.addfile(info, source)
+
+
+def _add_blob(tar: tarfile.TarFile, blob: Path, keyring: Keyring) -> None:
+    """Plain bytes if this vault can open its blobs, else the sealed blob as it is."""
+    name = f"blobs/{blob.name}"
+    if not keyring.can_open_sealed:
+        with open(blob, "rb") as sealed:
+            _add_member(tar, name, sealed, os.fstat(sealed.fileno()).st_size)
+        return
+    # tar needs each member's size first: one pass to learn it, one to copy.
+    counter = _Counter()
+    with open(blob, "rb") as sealed:
+        unseal_stream(sealed, counter, [keyring.secret.age_identity])
+
+    def produce(out: BinaryIO) -> None:
+        with open(blob, "rb") as sealed:
+            unseal_stream(sealed, out, [keyring.secret.age_identity])
+
+    piped(produce, lambda reader: _add_member(tar, name, reader, counter.size))
+
+
+class _Counter(io.RawIOBase):
+    size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        self.size += len(data)
+        return len(data)

@@ -1,0 +1,314 @@
+"""Offline verification of a public bundle: no vault, no network, no trust in the bundle.
+
+Every check is reported, passed or failed, with the file it concerns. The
+bundle holds its own custodian key; `trust` pins it. Without a pin, the report
+says whose key signed (fingerprint words) and the reader must compare it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from intake.bundle.bagit import BagSource, validate_bag
+from intake.bundle.statement import (
+    CHECKPOINT_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, ORIGINAL_HASH, PROVENANCE, parse_statement, proof_file,
+    statement_file,
+)
+from intake.bundle.custody import CLEAN_COPY
+from intake.errors import IntakeError
+from intake.hashing import Digests, DigestingWriter
+from intake.ledger.checkpoint import Checkpoint, CheckpointError
+from intake.ledger.disclosure import HIDDEN, Disclosure, DisclosureError
+from intake.ledger.note import NoteError, Verifier, open_note
+from intake.ledger.proof import ProofError, TlogProof
+from keys.identity import IdentityError, PublicIdentity
+
+Progress = Callable[[int, int], None]
+TAGMANIFEST = "tagmanifest-sha256.txt"
+_SMALL = 1 << 20
+_STATEMENT_LIMIT = 64 << 20
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    what: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    day: str
+    action: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class ItemTimeline:
+    item: str
+    file: str
+    events: tuple[TimelineEvent, ...]
+
+
+@dataclass
+class VerifyReport:
+    checks: list[Check] = field(default_factory=list)
+    items: list[ItemTimeline] = field(default_factory=list)
+    custodian: PublicIdentity | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(check.ok for check in self.checks)
+
+    def passed(self, what: str) -> None:
+        self.checks.append(Check(True, what))
+
+    def failed(self, what: str, reason: str) -> None:
+        self.checks.append(Check(False, what, reason))
+
+
+class _Stop(Exception):
+    """A check failed that later checks depend on."""
+
+
+def verify_bundle(path: Path, trust: PublicIdentity | None = None, progress: Progress | None = None) -> VerifyReport:
+    report = VerifyReport()
+    with BagSource.open(path) as bag:
+        report.checks += [Check(c.ok, c.what, c.reason) for c in validate_bag(bag)]
+        try:
+            custodian = _custodian(bag, trust, report)
+            verifier, checkpoint = _checkpoint(bag, custodian, report)
+        except _Stop:
+            return report
+        _signature(bag, TAGMANIFEST, custodian, report)
+        statements = sorted(p for p in bag.files() if _is_statement(p))
+        if not statements:
+            report.failed("provenance statements", "the bundle holds no provenance statement")
+        described: set[str] = set()
+        for index, name in enumerate(statements):
+            _statement(bag, name, custodian, verifier, checkpoint, report, described)
+            if progress:
+                progress(index + 1, len(statements))
+        for orphan in sorted(p for p in bag.files() if p.startswith("data/") and p not in described):
+            report.failed(orphan, "no provenance statement describes this file")
+        _openpgp(bag, report)
+    return report
+
+
+def _is_statement(path: str) -> bool:
+    parent, _, name = path.rpartition("/")
+    return parent == PROVENANCE and name.startswith("itm_") and name.endswith(".json")
+
+
+def _custodian(bag: BagSource, trust: PublicIdentity | None, report: VerifyReport) -> PublicIdentity:
+    what = f"the custodian's identity ({IDENTITY_FILE})"
+    try:
+        custodian = PublicIdentity.from_text(_read_text(bag, IDENTITY_FILE))
+    except (IdentityError, _Unreadable) as error:
+        report.failed(what, str(error))
+        raise _Stop from error
+    report.custodian = custodian
+    report.passed(f"{what} is self-signed: {custodian.name}, words: {custodian.words}")
+    if trust is not None:
+        if trust.fingerprint != custodian.fingerprint:
+            report.failed("the custodian is the trusted key", f"the bundle is signed by {custodian.words}, not by the trusted {trust.words}")
+            raise _Stop
+        report.passed(f"the custodian is the trusted key {trust.name}")
+    return custodian
+
+
+def _checkpoint(bag: BagSource, custodian: PublicIdentity, report: VerifyReport) -> tuple[Verifier, str]:
+    what = f"the ledger checkpoint ({CHECKPOINT_FILE}) is signed by the custodian"
+    try:
+        note = _read_text(bag, CHECKPOINT_FILE)
+        origin = note.split("\n", 1)[0]
+        verifier = Verifier(origin, custodian.signing_key)
+        checkpoint = Checkpoint.from_text(open_note(note, [verifier]))
+    except (_Unreadable, NoteError, CheckpointError, ValueError) as error:
+        report.failed(what, f"{error}")
+        raise _Stop from error
+    report.passed(f"{what} (ledger {checkpoint.origin}, {checkpoint.size} entries)")
+    return verifier, note
+
+
+def _signature(bag: BagSource, name: str, custodian: PublicIdentity, report: VerifyReport) -> bool:
+    what = f"{name} is signed by the custodian (Ed25519, {name}.sig)"
+    try:
+        ok = custodian.verify(bag.read(name, _STATEMENT_LIMIT), bag.read(f"{name}.sig", _SMALL))
+    except (IntakeError, KeyError, OSError) as error:
+        report.failed(what, f"{name} or its signature is missing or unreadable")
+        return False
+    if not ok:
+        report.failed(what, f"the signature does not verify: {name} was altered or signed by another key")
+        return False
+    report.passed(what)
+    return True
+
+
+def _statement(
+    bag: BagSource, name: str, custodian: PublicIdentity, verifier: Verifier, checkpoint: str,
+    report: VerifyReport, described: set[str],
+) -> None:
+    if not _signature(bag, name, custodian, report):
+        return
+    try:
+        statement = parse_statement(bag.read(name, _STATEMENT_LIMIT))
+        item, data_file = str(statement["item"]), str(statement["file"])
+        steps = statement["custody"]
+    except (ValueError, KeyError, TypeError) as error:
+        report.failed(name, "it is not a valid provenance statement")
+        return
+    if name != statement_file(item) or statement.get("custodian", {}).get("fingerprint") != custodian.fingerprint_hex:
+        report.failed(name, "it names another item or custodian than its place in the bundle")
+        return
+    described.add(data_file)
+    _file_matches(bag, statement, report)
+    disclosures = [_step(bag, item, i, step, custodian, verifier, checkpoint, report) for i, step in enumerate(steps)]
+    if all(d is not None for d in disclosures):
+        _trail(statement, [d for d in disclosures if d is not None], report)
+        report.items.append(ItemTimeline(item, data_file, tuple(
+            TimelineEvent(str(d.value("day")), str(d.value("action")), str(d.value("actor"))) for d in disclosures if d
+        )))
+
+
+def _file_matches(bag: BagSource, statement: dict[str, Any], report: VerifyReport) -> None:
+    data_file = str(statement["file"])
+    what = f"{data_file} matches its statement (SHA-256, SHA-512, size)"
+    if not data_file.startswith("data/") or data_file not in bag.files():
+        report.failed(what, f"{data_file} is missing from the bundle")
+        return
+    sink = DigestingWriter()
+    with bag.stream(data_file) as stream:
+        while chunk := stream.read(1 << 20):
+            sink.write(chunk)
+    try:
+        expected = Digests.from_dict(statement)
+    except (KeyError, TypeError, ValueError):
+        report.failed(what, "the statement has no valid hashes")
+        return
+    if sink.digests() != expected:
+        report.failed(what, f"{data_file} differs from the file the custodian signed for: it was swapped or altered")
+        return
+    report.passed(what)
+
+
+def _step(
+    bag: BagSource, item: str, index: int, step: Any, custodian: PublicIdentity, verifier: Verifier,
+    checkpoint: str, report: VerifyReport,
+) -> Disclosure | None:
+    what = f"{item}: custody step {index + 1}"
+    try:
+        entry_id = str(step["entry"])
+        disclosure = Disclosure.from_dict(step["disclosure"])
+    except (KeyError, TypeError, DisclosureError) as error:
+        report.failed(what, f"its disclosure is malformed ({error})")
+        return None
+    what = f"{item}: custody step {index + 1} ({disclosure.value('action')}, {disclosure.value('day')}, {entry_id})"
+    if disclosure.value("id") != entry_id or disclosure.value("actor") != custodian.fingerprint_hex:
+        report.failed(what, "the entry names another id or custodian")
+        return None
+    if not disclosure.verify(custodian):
+        report.failed(what, "the custodian's signature over the entry does not verify: a shown field was altered")
+        return None
+    try:
+        proof = TlogProof.from_text(_read_text(bag, proof_file(entry_id)))
+        if proof.checkpoint != checkpoint:
+            raise ProofError("it leads to another checkpoint than the bundle's")
+        if proof.index != disclosure.value("seq") or (proof.extra is not None and proof.extra != disclosure.leaf()):
+            raise ProofError("it proves another entry (index or leaf differ): it was taken from elsewhere")
+        proof.verify(disclosure.leaf(), verifier)
+    except (_Unreadable, ProofError) as error:
+        report.failed(what, f"{proof_file(entry_id)}: {error}")
+        return None
+    report.passed(f"{what}: signed, and in the checkpoint (tlog-proof)")
+    return disclosure
+
+
+def _trail(statement: dict[str, Any], steps: list[Disclosure], report: VerifyReport) -> None:
+    item = str(statement["item"])
+    what = f"{item}: the custody trail leads from original {statement.get('original', {}).get('item')} to this file"
+    problem = _trail_problem(statement, steps)
+    if problem:
+        report.failed(what, problem)
+    else:
+        report.passed(what)
+
+
+def _trail_problem(statement: dict[str, Any], steps: list[Disclosure]) -> str | None:
+    if not steps:
+        return "the statement lists no custody step"
+    seen: set[str] = set()
+    for step in steps:
+        parents = [v for f, _ in step.shown if f.path[:1] == ("parents",) for v in [f.value] if isinstance(v, str)]
+        if any(parent not in seen for parent in parents):
+            return f"step {step.value('id')} derives from an entry not earlier in the trail"
+        seen.add(str(step.value("id")))
+    last = steps[-1]
+    if last.value("outputs", 0, "role") != CLEAN_COPY or last.value("item") != statement["item"]:
+        return "the last step does not produce this clean copy"
+    for key in ("sha256", "sha512", "size"):
+        if last.value("outputs", 0, key) != statement.get(key):
+            return f"the last step recorded another {key} than the statement"
+    original = statement.get("original", {})
+    if last.value("inputs", 0, "item") != original.get("item"):
+        return "the clean copy was not made from the original the statement names"
+    first = next((s for s in steps if s.value("id") == original.get("entry")), None)
+    digest = dict(first.hidden).get(ORIGINAL_HASH) if first is not None else None
+    if first is None or first.value("item") != original.get("item") or digest is None \
+            or digest.hex() != original.get("sha256_commitment"):
+        return "the commitment to the original is not the one its custody entry holds"
+    return None
+
+
+def _openpgp(bag: BagSource, report: VerifyReport) -> None:
+    signatures = sorted(p for p in bag.files() if p.endswith(".asc") and p != OPENPGP_KEY_FILE)
+    if not signatures:
+        return
+    from keys import openpgp
+
+    if OPENPGP_KEY_FILE not in bag.files():
+        report.failed("OpenPGP signatures", f"{len(signatures)} .asc files but no {OPENPGP_KEY_FILE}")
+        return
+    if not openpgp.gpg_available():
+        report.passed(f"{len(signatures)} OpenPGP signatures not checked (gpg is not installed); "
+                      "the Ed25519 signatures cover the same files")
+        return
+    public_key = _read_text(bag, OPENPGP_KEY_FILE)
+    for name in signatures:
+        signed = name[: -len(".asc")]
+        verdict = openpgp.verify_detached(bag.read(signed, _STATEMENT_LIMIT), _read_text(bag, name), public_key)
+        if verdict.valid:
+            report.passed(f"{name} is a valid OpenPGP signature of {signed} by {verdict.fingerprint}")
+        else:
+            report.failed(f"{name} (OpenPGP signature of {signed})", verdict.reason)
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _read_text(bag: BagSource, name: str) -> str:
+    try:
+        return bag.read(name, _SMALL).decode("utf-8")
+    except (IntakeError, KeyError, OSError, UnicodeDecodeError) as error:
+        raise _Unreadable(f"{name} is missing or unreadable") from error
+
+
+def report_to_dict(report: VerifyReport) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "custodian": None if report.custodian is None else {
+            "name": report.custodian.name, "fingerprint": report.custodian.fingerprint_hex,
+            "words": report.custodian.words,
+        },
+        "checks": [{"ok": c.ok, "what": c.what, "reason": c.reason} for c in report.checks],
+        "items": [
+            {"item": t.item, "file": t.file, "events": [{"day": e.day, "action": e.action, "actor": e.actor} for e in t.events]}
+            for t in report.items
+        ],
+    }
+
+

@@ -1,0 +1,122 @@
+"""The bundle commands (export, verify, submit, receive, keys use-gpg), in terms of intake.bundle."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from intake.bundle.export import ExportOptions, export_bundle
+from intake.bundle.receive import receive_submission
+from intake.bundle.submission import submit
+from intake.bundle.verify import VerifyReport, report_to_dict, verify_bundle
+from intake.commands import _describe, _open, _read_identity_file, _unlock
+from intake.display import printable
+from intake.errors import CheckFailed, IntakeError
+from keys.identity import PublicIdentity
+
+
+def _items(args: argparse.Namespace) -> list[str] | None:
+    if args.all and args.items:
+        raise IntakeError("give ITEM ids or --all, not both")
+    if not args.all and not args.items:
+        raise IntakeError("name the items to include (ids from `intake ledger show`), or give --all")
+    return None if args.all else list(args.items)
+
+
+def _percent(label: str) -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        sys.stderr.write(f"\r  {label}  {percent:3d}%" + ("\n" if done >= total else ""))
+        sys.stderr.flush()
+
+    return show
+
+
+def export(args: argparse.Namespace) -> int:
+    items = _items(args)
+    options = ExportOptions(args.with_notes, args.time_precision, args.zip)
+    vault = _open(args)
+    keyring = _unlock(args, vault)
+    result = export_bundle(vault, keyring, items, args.output, options, _percent("exporting"))
+    print(f"exported {len(result.items)} clean cop{'y' if len(result.items) == 1 else 'ies'} to {result.target}")
+    for item in result.items:
+        print(f"  {item}")
+    print(f"check it with: intake verify {result.target}")
+    return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    trust = PublicIdentity.from_text(_read_identity_file(args.trust)) if args.trust else None
+    report = verify_bundle(args.bundle, trust)
+    if args.json:
+        json.dump(report_to_dict(report), sys.stdout, ensure_ascii=True, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_report(report, trusted=trust is not None)
+    if not report.ok:
+        failed = sum(not check.ok for check in report.checks)
+        raise CheckFailed(f"the bundle did not verify: {failed} check(s) failed (listed above with `FAIL`)")
+    return 0
+
+
+def _print_report(report: VerifyReport, trusted: bool) -> None:
+    for check in report.checks:
+        line = f"ok    {check.what}" if check.ok else f"FAIL  {check.what}: {check.reason}"
+        print(printable(line))
+    for timeline in report.items:
+        print(f"custody of {timeline.item} ({timeline.file})")
+        for event in timeline.events:
+            print(f"  {event.day}  {event.action:<11}  by {event.actor[:16]}")
+    if report.ok:
+        print("bundle verified")
+        if not trusted and report.custodian is not None:
+            print(f"signed by the key with words: {report.custodian.words}")
+            print("compare them with the custodian's, or pin the key with --trust KEYFILE")
+
+
+def submit_command(args: argparse.Namespace) -> int:
+    items = _items(args)
+    editor = PublicIdentity.from_text(_read_identity_file(args.to))
+    vault = _open(args)
+    keyring = _unlock(args, vault)
+    print("\n".join(_describe(editor, "sealed to editor")))
+    result = submit(vault, keyring, items, editor, args.output, args.gpg_recipient, _percent("sealing"))
+    what = f"{len(result.items)} item(s)" if result.items else "everything this vault took in (sealed; not readable here)"
+    print(f"wrote submission {result.target}: {what}, {result.entries} custody entries")
+    print("only the editor's key opens it; hand it over by any channel")
+    return 0
+
+
+def receive(args: argparse.Namespace) -> int:
+    vault = _open(args)
+    keyring = _unlock(args, vault)
+    result = receive_submission(vault, keyring, args.file, _percent("importing"))
+    label = "new sender (compare these words with the field contact's)" if result.new_sender else "known sender"
+    print("\n".join(_describe(result.sender, label)))
+    print(f"received {len(result.originals)} original(s) and {len(result.clean_copies)} clean cop"
+          f"{'y' if len(result.clean_copies) == 1 else 'ies'}; every signature, proof and the sender's checkpoint hold")
+    for item in result.clean_copies:
+        print(f"  {item}  clean copy, exportable")
+    if result.skipped:
+        print(f"  ({result.skipped} entries were already received earlier and were skipped)")
+    return 0
+
+
+def keys_use_gpg(args: argparse.Namespace) -> int:
+    from keys.openpgp import find_key
+
+    key = find_key(args.fingerprint, secret=True)
+    vault = _open(args)
+    keyring = _unlock(args, vault)
+    with vault.locked():
+        keyring = vault.link_gpg(keyring, key.fingerprint)
+    uid = printable(key.user_ids[0]) if key.user_ids else "(no user id)"
+    print(f"linked OpenPGP key {key.fingerprint} {uid}")
+    print("exports now also carry OpenPGP detached signatures (.asc) and this public key")
+    return 0
+

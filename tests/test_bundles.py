@@ -1,0 +1,406 @@
+"""Field → editor → public bundle → verification, with real vaults, age, SQLite and files.
+
+Three roles: a field contact (normal or write-only vault) submits sealed items
+to an editor; the editor receives them and exports a BagIt bundle; a stranger
+verifies it offline. Then every tampering the issue names is tried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import bagit
+import pyrage
+import pytest
+
+from conftest import PASSPHRASE, cli_env
+from intake.bundle.export import ExportOptions, export_bundle, exportable_items
+from intake.bundle.receive import SubmissionRefused, receive_submission
+from intake.bundle.submission import submit
+from intake.bundle.verify import verify_bundle
+from intake.demo import _sample_files
+from intake.errors import CheckFailed, IntakeError
+from intake.pipeline import collect_sources, receive, sanitize_received
+from intake.vault import Vault, create_vault
+from keys.identity import PublicIdentity
+from keys.keystore import Keyring
+
+SECRETS = (b"SN-4471-0093", b"DemoPhone", b"Col. Example", b"ministry build", b"crate-0412", b"supply-letter",
+           b"field-notes", b"LOT 7", b"from source K")
+
+
+def take_in(vault: Vault, keyring: Keyring, paths: list[Path], note: str | None = None) -> None:
+    with vault.locked(), vault.ledger() as ledger:
+        for source in collect_sources(paths, vault.root).sources:
+            received = receive(source, ledger, keyring, vault.blobs, note)
+            sanitize_received(source, received, ledger, keyring, vault.blobs)
+
+
+def copy_vault(template: tuple[Path, Keyring], target: Path) -> tuple[Vault, Keyring]:
+    shutil.copytree(template[0], target)
+    return Vault.open(target), template[1]
+
+
+def ledger_size(vault: Vault) -> int:
+    with vault.ledger() as ledger:
+        return ledger.size()
+
+
+def state(vault: Vault) -> tuple[int, list[str]]:
+    return ledger_size(vault), sorted(p.name for p in vault.blobs.iterdir())
+
+
+@pytest.fixture(scope="session")
+def editor_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Keyring]:
+    root = tmp_path_factory.mktemp("editor") / "vault"
+    return root, create_vault(root, "editor-1", PASSPHRASE).unlock(PASSPHRASE)
+
+
+@pytest.fixture(scope="session")
+def write_only_template(tmp_path_factory: pytest.TempPathFactory, editor_template) -> tuple[Path, Keyring]:
+    root = tmp_path_factory.mktemp("wo") / "vault"
+    editor_text = editor_template[1].secret.export_public()
+    return root, create_vault(root, "field-w", PASSPHRASE, write_only=True, recipients=(editor_text,)).unlock(PASSPHRASE)
+
+
+@pytest.fixture(scope="module")
+def journey(tmp_path_factory: pytest.TempPathFactory, template_vault, editor_template) -> dict:
+    """The whole path once: field vault takes in samples, submits, editor receives and exports."""
+    base = tmp_path_factory.mktemp("journey")
+    field, field_keys = copy_vault(template_vault, base / "field")
+    editor, editor_keys = copy_vault(editor_template, base / "editor")
+    samples = _sample_files(base / "inbox")
+    take_in(field, field_keys, samples, note="from source K")
+    submission = base / "to-editor.age"
+    submit(field, field_keys, None, editor_keys.public, submission)
+    received = receive_submission(editor, editor_keys, submission)
+    bundle = base / "bundle"
+    export_bundle(editor, editor_keys, None, bundle)
+    return {"base": base, "field": (field, field_keys), "editor": (editor, editor_keys), "samples": samples,
+            "submission": submission, "received": received, "bundle": bundle}
+
+
+@pytest.fixture
+def bundle(journey: dict, tmp_path: Path) -> Path:
+    copy = tmp_path / "bundle"
+    shutil.copytree(journey["bundle"], copy)
+    return copy
+
+
+def failures(path: Path, **kwargs) -> list[str]:
+    report = verify_bundle(path, **kwargs)
+    return [f"{c.what}: {c.reason}" for c in report.checks if not c.ok]
+
+
+# --- the round trip ------------------------------------------------------------------
+
+
+def test_round_trip_verifies_and_holds_only_clean_copies(journey: dict) -> None:
+    received = journey["received"]
+    assert len(received.originals) == 3 and len(received.clean_copies) == 2  # the .txt cannot be cleaned
+    bundle = journey["bundle"]
+    report = verify_bundle(bundle)
+    assert report.ok, failures(bundle)
+    data = sorted(p.name for p in (bundle / "data").iterdir())
+    assert data == sorted(f"{item}{ext}" for item, ext in zip(
+        sorted(received.clean_copies), [".jpg" if f.endswith(".jpg") else ".pdf" for f in data]))
+    assert {t.item for t in report.items} == set(received.clean_copies)
+    for timeline in report.items:
+        assert [e.action for e in timeline.events] == ["transferred", "transferred"]
+
+
+def test_bundle_holds_no_original_and_none_of_its_metadata(journey: dict) -> None:
+    original_hashes = [hashlib.sha256(p.read_bytes()).hexdigest().encode() for p in journey["samples"]]
+    for path in journey["bundle"].rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            for secret in (*SECRETS, *original_hashes):
+                assert secret not in content, (path, secret)
+    for sample in journey["samples"]:
+        assert all(sample.read_bytes() != p.read_bytes() for p in (journey["bundle"] / "data").iterdir())
+
+
+def test_bag_is_accepted_by_bagit_python(journey: dict) -> None:
+    bagit.Bag(str(journey["bundle"])).validate()
+    info = (journey["bundle"] / "bag-info.txt").read_text()
+    assert "intake/" not in info and "Bagging-Date" not in info and "Software" not in info
+
+
+def test_submission_reveals_nothing_without_the_editors_key(journey: dict) -> None:
+    sealed = journey["submission"].read_bytes()
+    assert sealed.startswith(b"age-encryption.org/v1\n")
+    for secret in (*SECRETS, b"itm_", b"ent_", b"received"):
+        assert secret not in sealed
+    field_keys = journey["field"][1]
+    with pytest.raises(pyrage.DecryptError):
+        pyrage.decrypt(sealed, [field_keys.secret.age_identity])
+
+
+def test_statement_shows_the_day_not_the_time_and_no_notes(journey: dict) -> None:
+    statement = next((journey["bundle"] / "provenance").glob("itm_*.json")).read_text()
+    document = json.loads(statement)
+    assert document["disclosed"] == {"time": "day", "notes": False}
+    shown_paths = [step[0] for c in document["custody"] for step in c["disclosure"]["shown"]]
+    assert ["day"] in shown_paths and ["time"] not in shown_paths and ["note"] not in shown_paths
+    assert "T0" not in statement.split('"day"')[1][:40]
+
+
+def test_export_with_notes_and_seconds_shows_them(journey: dict, tmp_path: Path) -> None:
+    field, keys = journey["field"]
+    target = tmp_path / "b"
+    export_bundle(field, keys, None, target, ExportOptions(with_notes=True, time_precision="second"))
+    assert verify_bundle(target).ok, failures(target)
+    text = "".join(p.read_text() for p in (target / "provenance").glob("itm_*.json"))
+    assert "from source K" in text and '["time"],"20' in text
+
+
+def test_zip_bundle_verifies(journey: dict, tmp_path: Path) -> None:
+    editor, keys = journey["editor"]
+    target = tmp_path / "bundle.zip"
+    export_bundle(editor, keys, None, target, ExportOptions(as_zip=True))
+    assert target.read_bytes()[:2] == b"PK"
+    assert verify_bundle(target).ok, failures(target)
+
+
+def test_items_are_chosen_by_clean_or_original_id(journey: dict, tmp_path: Path) -> None:
+    editor, keys = journey["editor"]
+    listed = exportable_items(editor, keys)
+    assert len(listed) == 2
+    export_bundle(editor, keys, [listed[0].original_item], tmp_path / "one")
+    assert [p.stem for p in (tmp_path / "one" / "data").iterdir()] == [listed[0].item]
+    with pytest.raises(IntakeError, match="no clean copy"):
+        export_bundle(editor, keys, [journey["received"].originals[-1]], tmp_path / "none")
+    with pytest.raises(IntakeError, match="no item"):
+        export_bundle(editor, keys, ["itm_doesnotexist"], tmp_path / "none")
+    assert not (tmp_path / "none").exists()
+
+
+def test_trust_pins_the_custodian(journey: dict) -> None:
+    editor_keys, field_keys = journey["editor"][1], journey["field"][1]
+    assert verify_bundle(journey["bundle"], trust=editor_keys.public).ok
+    assert any("trusted" in f for f in failures(journey["bundle"], trust=field_keys.public))
+
+
+# --- tampering with a bundle -------------------------------------------------------------
+
+
+def _rewrite_manifests(bundle: Path) -> None:
+    """What a careful attacker does after swapping a file: recompute every BagIt manifest."""
+    for algorithm in ("sha256", "sha512"):
+        lines = [f"{hashlib.new(algorithm, p.read_bytes()).hexdigest()}  {p.relative_to(bundle).as_posix()}"
+                 for p in sorted((bundle / "data").rglob("*")) if p.is_file()]
+        (bundle / f"manifest-{algorithm}.txt").write_text("\n".join(lines) + "\n")
+    for algorithm in ("sha256", "sha512"):
+        tags = [p for p in sorted(bundle.rglob("*")) if p.is_file() and not p.relative_to(bundle).as_posix().startswith(
+            ("data/", "tagmanifest-"))]
+        lines = [f"{hashlib.new(algorithm, p.read_bytes()).hexdigest()}  {p.relative_to(bundle).as_posix()}" for p in tags]
+        (bundle / f"tagmanifest-{algorithm}.txt").write_text("\n".join(lines) + "\n")
+
+
+def test_swapped_file_with_rewritten_manifests_is_caught_and_named(bundle: Path) -> None:
+    victim = next((bundle / "data").glob("*.jpg"))
+    victim.write_bytes(victim.read_bytes()[:-2] + b"\x00\xd9")
+    _rewrite_manifests(bundle)
+    found = failures(bundle)
+    assert any(victim.name in f and "swapped" in f for f in found), found
+    assert any("tagmanifest-sha256.txt" in f for f in found), found
+
+
+def test_removed_file_is_caught_and_named(bundle: Path) -> None:
+    victim = next((bundle / "data").glob("*.pdf"))
+    victim.unlink()
+    assert any(victim.name in f for f in failures(bundle))
+
+
+def test_edited_statement_is_caught(bundle: Path) -> None:
+    statement = next((bundle / "provenance").glob("itm_*.json"))
+    statement.write_text(statement.read_text().replace('"removed":{', '"removed":{"x":0,', 1))
+    assert any(statement.name in f and "signature" in f for f in failures(bundle))
+
+
+def test_edited_checkpoint_is_caught(bundle: Path) -> None:
+    checkpoint = bundle / "provenance" / "checkpoint.txt"
+    lines = checkpoint.read_text().split("\n")
+    lines[1] = str(int(lines[1]) + 1)
+    checkpoint.write_text("\n".join(lines))
+    assert any("checkpoint" in f for f in failures(bundle))
+
+
+def test_proof_swapped_within_the_bundle_is_caught(bundle: Path) -> None:
+    proofs = sorted((bundle / "provenance" / "proofs").iterdir())
+    proofs[0].write_bytes(proofs[1].read_bytes())
+    assert any(proofs[0].stem in f and "another entry" in f for f in failures(bundle))
+
+
+def test_proof_replayed_from_another_bundle_is_caught(journey: dict, bundle: Path, tmp_path: Path) -> None:
+    editor, keys = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "later")
+    take_in(editor, keys, _sample_files(tmp_path / "more"))
+    later = tmp_path / "later-bundle"
+    export_bundle(editor, keys, None, later)
+    replaced = next((bundle / "provenance" / "proofs").iterdir())
+    replaced.write_bytes((later / "provenance" / "proofs" / replaced.name).read_bytes())
+    assert any(replaced.stem in f and "another checkpoint" in f for f in failures(bundle))
+
+
+def test_a_file_added_to_data_is_caught(bundle: Path) -> None:
+    (bundle / "data" / "extra.jpg").write_bytes(b"\xff\xd8\xff\xd9")
+    assert any("data/extra.jpg" in f for f in failures(bundle))
+
+
+def test_verification_in_a_strangers_empty_home(journey: dict, tmp_path: Path) -> None:
+    home = tmp_path / "stranger"
+    home.mkdir()
+    env = cli_env(home, passphrase=None)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "intake", *map(str, a)], capture_output=True,  # noqa: E731
+                                    text=True, env=env, cwd=home, timeout=120)
+    good = run("verify", journey["bundle"])
+    assert good.returncode == 0, good.stderr
+    assert "bundle verified" in good.stdout and "FAIL" not in good.stdout
+    assert list(home.iterdir()) == []  # no vault, no cache, nothing written
+    as_json = json.loads(run("verify", journey["bundle"], "--json").stdout)
+    assert as_json["ok"] is True and all(c["ok"] for c in as_json["checks"])
+    trust = tmp_path / "editor.pub"
+    trust.write_text(journey["editor"][1].secret.export_public())
+    assert run("verify", journey["bundle"], "--trust", trust).returncode == 0
+    other = tmp_path / "field.pub"
+    other.write_text(journey["field"][1].secret.export_public())
+    pinned_wrong = run("verify", journey["bundle"], "--trust", other)
+    assert pinned_wrong.returncode == 1 and pinned_wrong.stderr.count("\n") == 1
+
+
+# --- receiving -----------------------------------------------------------------------------
+
+
+def test_second_receive_of_the_same_submission_is_refused(journey: dict) -> None:
+    editor, keys = journey["editor"]
+    before = state(editor)
+    with pytest.raises(SubmissionRefused, match="already received"):
+        receive_submission(editor, keys, journey["submission"])
+    assert state(editor) == before
+
+
+def _editor_copy(journey: dict, tmp_path: Path, name: str = "editor2") -> tuple[Vault, Keyring]:
+    return copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / name)
+
+
+def test_a_forked_sender_ledger_is_refused(journey: dict, template_vault, tmp_path: Path) -> None:
+    editor, editor_keys = _editor_copy(journey, tmp_path)
+    fork, keys = copy_vault(template_vault, tmp_path / "fork")  # same key, history started over
+    take_in(fork, keys, _sample_files(tmp_path / "other"))
+    take_in(fork, keys, [tmp_path / "other" / "field-notes.txt"])
+    submission = tmp_path / "fork.age"
+    submit(fork, keys, None, editor_keys.public, submission)
+    before = state(editor)
+    with pytest.raises(SubmissionRefused, match="forked|rolled back"):
+        receive_submission(editor, editor_keys, submission)
+    assert state(editor) == before
+
+
+def test_a_later_consistent_submission_is_accepted(journey: dict, tmp_path: Path) -> None:
+    field, keys = copy_vault((journey["field"][0].root, journey["field"][1]), tmp_path / "field")
+    editor, editor_keys = _editor_copy(journey, tmp_path)
+    take_in(field, keys, [_sample_files(tmp_path / "new")[1]])
+    submission = tmp_path / "second.age"
+    submit(field, keys, None, editor_keys.public, submission)
+    result = receive_submission(editor, editor_keys, submission)
+    assert len(result.originals) == 1 and len(result.clean_copies) == 1 and result.skipped == 5
+    assert not result.new_sender
+
+
+def _reseal(journey: dict, target: Path, change) -> Path:
+    """Open a submission with the editor's key, let `change` edit its manifest, seal it again."""
+    editor_keys = journey["editor"][1]
+    plain = pyrage.decrypt(journey["submission"].read_bytes(), [editor_keys.secret.age_identity])
+    out = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(plain)) as source, tarfile.open(fileobj=out, mode="w") as tar:
+        for member in source.getmembers():
+            data = source.extractfile(member).read()
+            if member.name == "submission.json":
+                manifest = json.loads(data)
+                change(manifest)
+                data = json.dumps(manifest).encode()
+                member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+    target.write_bytes(pyrage.encrypt(out.getvalue(), [pyrage.x25519.Recipient.from_str(editor_keys.public.age_recipient)]))
+    return target
+
+
+@pytest.mark.parametrize("attack, reason", [
+    ("signature", "signature"), ("entry", "altered"), ("leaves", "does not match"), ("proof", "proof|another"),
+    ("checkpoint", "checkpoint"),
+])
+def test_a_forged_submission_is_refused(journey: dict, tmp_path: Path, attack: str, reason: str) -> None:
+    def change(manifest: dict) -> None:
+        manifest["id"] = "sub_bbbbbbbbbbbbbbbb"
+        entry = manifest["entries"][0]
+        if attack == "signature":
+            entry["signed"]["signature"] = entry["signed"]["signature"][:-4] + "AAA="
+        elif attack == "entry":
+            entry["signed"]["entry"]["outputs"][0]["name"] = "other.jpg"
+        elif attack == "leaves":
+            manifest["leaves"][0] = "00" * 64
+        elif attack == "proof":
+            entry["proof"] = manifest["entries"][1]["proof"]
+        else:
+            manifest["checkpoint"] = manifest["checkpoint"].replace("\n\n", "\nextra\n\n", 1)
+
+    editor, keys = _editor_copy(journey, tmp_path)
+    forged = _reseal(journey, tmp_path / "forged.age", change)
+    before = state(editor)
+    with pytest.raises(SubmissionRefused, match=reason):
+        receive_submission(editor, keys, forged)
+    assert state(editor) == before
+
+
+@pytest.mark.parametrize("damage", ["truncated", "foreign", "other key", "empty"])
+def test_damaged_or_foreign_submissions_are_refused(journey: dict, tmp_path: Path, damage: str) -> None:
+    editor, keys = _editor_copy(journey, tmp_path)
+    sealed = journey["submission"].read_bytes()
+    target = tmp_path / "bad.age"
+    if damage == "truncated":
+        target.write_bytes(sealed[: len(sealed) * 2 // 3])
+    elif damage == "foreign":
+        target.write_bytes(b"%PDF-1.7 not a submission")
+    elif damage == "other key":
+        plain = pyrage.decrypt(sealed, [keys.secret.age_identity])
+        target.write_bytes(pyrage.encrypt(plain, [pyrage.x25519.Identity.generate().to_public()]))
+    else:
+        target.write_bytes(b"")
+    before = state(editor)
+    with pytest.raises(IntakeError):
+        receive_submission(editor, keys, target)
+    assert state(editor) == before
+    assert not list(editor.root.glob(".partial-*")) and not list(editor.blobs.glob(".partial-*"))
+
+
+# --- a write-only field vault ----------------------------------------------------------------
+
+
+def test_write_only_field_vault_submits_what_it_cannot_open(
+    journey: dict, write_only_template, tmp_path: Path
+) -> None:
+    field, keys = copy_vault(write_only_template, tmp_path / "field")
+    editor, editor_keys = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")
+    take_in(field, keys, _sample_files(tmp_path / "inbox"))
+    with pytest.raises(IntakeError, match="write-only"):
+        export_bundle(field, keys, None, tmp_path / "nope")
+    with pytest.raises(IntakeError, match="--all"):
+        submit(field, keys, ["itm_x"], editor_keys.public, tmp_path / "nope.age")
+    stranger = journey["field"][1].public
+    with pytest.raises(IntakeError, match="not a recipient"):
+        submit(field, keys, None, stranger, tmp_path / "nope.age")
+    submission = tmp_path / "wo.age"
+    submit(field, keys, None, editor_keys.public, submission)
+    result = receive_submission(editor, editor_keys, submission)
+    assert len(result.originals) == 3 and len(result.clean_copies) == 2
+    bundle = tmp_path / "bundle"
+    export_bundle(editor, editor_keys, list(result.clean_copies), bundle)
+    assert verify_bundle(bundle).ok, failures(bundle)
+    assert not (tmp_path / "nope").exists() and not (tmp_path / "nope.age").exists()
