@@ -416,8 +416,9 @@ def test_missing_payload_oxum_fails(bag: Path) -> None:
 
 
 def test_unlisted_tag_file_fails_but_tag_manifest_signatures_are_allowed(tmp_path: Path) -> None:
-    bag = write_sample(tmp_path / "bundle", sign=lambda text: b"signature over " + hashlib.sha256(text).digest())
-    assert (bag / "tagmanifest-sha256.txt.asc").is_file()
+    bag = write_sample(tmp_path / "bundle", sign=lambda text: [
+        (".sig", hashlib.sha256(text).digest()), (".asc", b"signature over " + hashlib.sha256(text).digest())])
+    assert (bag / "tagmanifest-sha256.txt.asc").is_file() and (bag / "tagmanifest-sha512.txt.sig").is_file()
     assert all(check.ok for check in checks_of(bag))
     (bag / "provenance/planted.json").write_bytes(b"{}")
     (bag / "extra.asc").write_bytes(b"")
