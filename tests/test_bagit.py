@@ -9,9 +9,11 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
+import shutil
 import socket
 import stat
 import struct
+import subprocess
 import time
 import tracemalloc
 import warnings
@@ -107,6 +109,16 @@ def test_folder_bag_layout_modes_and_manifests(tmp_path: Path) -> None:
     assert (bag / "bag-info.txt").read_text() == (
         "Source-Organization: Example Desk\nExternal-Description: Test bundle\nPayload-Oxum: "
         f"{sum(len(data) for data in PAYLOAD.values())}.3\n")
+
+
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="needs coreutils sha256sum")
+def test_manifests_check_with_sha256sum(tmp_path: Path) -> None:
+    bag = write_sample(tmp_path / "bundle")
+    for manifest in ("manifest-sha256.txt", "tagmanifest-sha256.txt"):
+        result = subprocess.run(["sha256sum", "--strict", "-c", manifest], cwd=bag, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+    (bag / "data/photo.jpg").write_bytes(b"forged")
+    assert subprocess.run(["sha256sum", "-c", "manifest-sha256.txt"], cwd=bag, capture_output=True).returncode == 1
 
 
 def test_summary_gives_payload_digests(tmp_path: Path) -> None:
