@@ -17,7 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from intake.pipeline import Received, receive, source_for
+from intake.bundle.export import export_bundle
+from intake.bundle.receive import receive_submission
+from intake.bundle.submission import submit
+from intake.demo import _sample_files
+from intake.pipeline import Received, collect_sources, receive, sanitize_received, source_for
 from intake.vault import Vault, create_vault
 from keys.keystore import Keyring
 
@@ -91,3 +95,48 @@ def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+# --- two roles, for bundles: a field vault that took in samples, an editor who received them ---
+
+
+def take_in(vault: Vault, keyring: Keyring, paths: list[Path], note: str | None = None) -> None:
+    with vault.locked(), vault.ledger() as ledger:
+        for source in collect_sources(paths, vault.root).sources:
+            received = receive(source, ledger, keyring, vault.blobs, note)
+            sanitize_received(source, received, ledger, keyring, vault.blobs)
+
+
+def copy_vault(template: tuple[Path, Keyring], target: Path) -> tuple[Vault, Keyring]:
+    shutil.copytree(template[0], target)
+    return Vault.open(target), template[1]
+
+
+@pytest.fixture(scope="session")
+def editor_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Keyring]:
+    root = tmp_path_factory.mktemp("editor") / "vault"
+    return root, create_vault(root, "editor-1", PASSPHRASE).unlock(PASSPHRASE)
+
+
+@pytest.fixture(scope="session")
+def write_only_template(tmp_path_factory: pytest.TempPathFactory, editor_template) -> tuple[Path, Keyring]:
+    root = tmp_path_factory.mktemp("wo") / "vault"
+    editor_text = editor_template[1].secret.export_public()
+    return root, create_vault(root, "field-w", PASSPHRASE, write_only=True, recipients=(editor_text,)).unlock(PASSPHRASE)
+
+
+@pytest.fixture(scope="module")
+def journey(tmp_path_factory: pytest.TempPathFactory, template_vault, editor_template) -> dict:
+    """The whole path once: field vault takes in samples, submits, editor receives and exports."""
+    base = tmp_path_factory.mktemp("journey")
+    field, field_keys = copy_vault(template_vault, base / "field")
+    editor, editor_keys = copy_vault(editor_template, base / "editor")
+    samples = _sample_files(base / "inbox")
+    take_in(field, field_keys, samples, note="from source K")
+    submission = base / "to-editor.age"
+    submit(field, field_keys, None, editor_keys.public, submission)
+    received = receive_submission(editor, editor_keys, submission)
+    bundle = base / "bundle"
+    export_bundle(editor, editor_keys, None, bundle)
+    return {"base": base, "field": (field, field_keys), "editor": (editor, editor_keys), "samples": samples,
+            "submission": submission, "received": received, "bundle": bundle}

@@ -20,32 +20,18 @@ import bagit
 import pyrage
 import pytest
 
-from conftest import PASSPHRASE, cli_env
+from conftest import cli_env, copy_vault, take_in
 from intake.bundle.export import ExportOptions, export_bundle, exportable_items
 from intake.bundle.receive import SubmissionRefused, receive_submission
 from intake.bundle.submission import submit
 from intake.bundle.verify import verify_bundle
 from intake.demo import _sample_files
-from intake.errors import CheckFailed, IntakeError
-from intake.pipeline import collect_sources, receive, sanitize_received
-from intake.vault import Vault, create_vault
-from keys.identity import PublicIdentity
+from intake.errors import IntakeError
+from intake.vault import Vault
 from keys.keystore import Keyring
 
 SECRETS = (b"SN-4471-0093", b"DemoPhone", b"Col. Example", b"ministry build", b"crate-0412", b"supply-letter",
            b"field-notes", b"LOT 7", b"from source K")
-
-
-def take_in(vault: Vault, keyring: Keyring, paths: list[Path], note: str | None = None) -> None:
-    with vault.locked(), vault.ledger() as ledger:
-        for source in collect_sources(paths, vault.root).sources:
-            received = receive(source, ledger, keyring, vault.blobs, note)
-            sanitize_received(source, received, ledger, keyring, vault.blobs)
-
-
-def copy_vault(template: tuple[Path, Keyring], target: Path) -> tuple[Vault, Keyring]:
-    shutil.copytree(template[0], target)
-    return Vault.open(target), template[1]
 
 
 def ledger_size(vault: Vault) -> int:
@@ -55,36 +41,6 @@ def ledger_size(vault: Vault) -> int:
 
 def state(vault: Vault) -> tuple[int, list[str]]:
     return ledger_size(vault), sorted(p.name for p in vault.blobs.iterdir())
-
-
-@pytest.fixture(scope="session")
-def editor_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Keyring]:
-    root = tmp_path_factory.mktemp("editor") / "vault"
-    return root, create_vault(root, "editor-1", PASSPHRASE).unlock(PASSPHRASE)
-
-
-@pytest.fixture(scope="session")
-def write_only_template(tmp_path_factory: pytest.TempPathFactory, editor_template) -> tuple[Path, Keyring]:
-    root = tmp_path_factory.mktemp("wo") / "vault"
-    editor_text = editor_template[1].secret.export_public()
-    return root, create_vault(root, "field-w", PASSPHRASE, write_only=True, recipients=(editor_text,)).unlock(PASSPHRASE)
-
-
-@pytest.fixture(scope="module")
-def journey(tmp_path_factory: pytest.TempPathFactory, template_vault, editor_template) -> dict:
-    """The whole path once: field vault takes in samples, submits, editor receives and exports."""
-    base = tmp_path_factory.mktemp("journey")
-    field, field_keys = copy_vault(template_vault, base / "field")
-    editor, editor_keys = copy_vault(editor_template, base / "editor")
-    samples = _sample_files(base / "inbox")
-    take_in(field, field_keys, samples, note="from source K")
-    submission = base / "to-editor.age"
-    submit(field, field_keys, None, editor_keys.public, submission)
-    received = receive_submission(editor, editor_keys, submission)
-    bundle = base / "bundle"
-    export_bundle(editor, editor_keys, None, bundle)
-    return {"base": base, "field": (field, field_keys), "editor": (editor, editor_keys), "samples": samples,
-            "submission": submission, "received": received, "bundle": bundle}
 
 
 @pytest.fixture

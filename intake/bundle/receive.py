@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import pyrage
-
 from intake.bundle.custody import Custody
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.canonical import canonical_json

@@ -22,27 +22,23 @@ import hashlib
 import io
 import json
 import os
-import secrets
 import tarfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import pyrage
-
 from intake.bundle.custody import Custody, OpenedEntry
 from intake.canonical import canonical_json
-from intake.errors import CheckFailed, IntakeError
+from intake.errors import IntakeError
 from intake.fsutil import create_private, fsync_dir, partial_path
-from intake.ledger import merkle
-from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry, new_id
+from intake.ledger.entries import SignedEntry, new_id
 from intake.ledger.log import Ledger
-from intake.ledger.proof import ProofError, TlogProof
-from intake.seal import SealError, seal_stream, unseal, unseal_stream
+from intake.ledger.proof import TlogProof
+from intake.seal import seal_stream, unseal_stream
 from intake.streams import piped
 from intake.vault import Vault
-from keys.identity import IdentityError, PublicIdentity
+from keys.identity import PublicIdentity
 from keys.keystore import Keyring
 
 SUBMISSION_TYPE = "intake-submission/v1"

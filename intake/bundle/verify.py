@@ -21,7 +21,7 @@ from intake.bundle.custody import CLEAN_COPY
 from intake.errors import IntakeError
 from intake.hashing import Digests, DigestingWriter
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.disclosure import HIDDEN, Disclosure, DisclosureError
+from intake.ledger.disclosure import Disclosure, DisclosureError
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.proof import ProofError, TlogProof
 from keys.identity import IdentityError, PublicIdentity
@@ -138,7 +138,7 @@ def _signature(bag: BagSource, name: str, custodian: PublicIdentity, report: Ver
     what = f"{name} is signed by the custodian (Ed25519, {name}.sig)"
     try:
         ok = custodian.verify(bag.read(name, _STATEMENT_LIMIT), bag.read(f"{name}.sig", _SMALL))
-    except (IntakeError, KeyError, OSError) as error:
+    except (IntakeError, KeyError, OSError):
         report.failed(what, f"{name} or its signature is missing or unreadable")
         return False
     if not ok:
@@ -158,7 +158,7 @@ def _statement(
         statement = parse_statement(bag.read(name, _STATEMENT_LIMIT))
         item, data_file = str(statement["item"]), str(statement["file"])
         steps = statement["custody"]
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError):
         report.failed(name, "it is not a valid provenance statement")
         return
     if name != statement_file(item) or statement.get("custodian", {}).get("fingerprint") != custodian.fingerprint_hex:
