@@ -360,3 +360,57 @@ def test_write_only_field_vault_submits_what_it_cannot_open(
     export_bundle(editor, editor_keys, list(result.clean_copies), bundle)
     assert verify_bundle(bundle).ok, failures(bundle)
     assert not (tmp_path / "nope").exists() and not (tmp_path / "nope.age").exists()
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_cli_round_trip_and_one_line_errors(journey: dict, tmp_path: Path, cli) -> None:
+    editor = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")[0]
+    field = copy_vault((journey["field"][0].root, journey["field"][1]), tmp_path / "field")[0]
+    editor_pub = tmp_path / "editor.pub"
+    assert cli("--vault", editor.root, "keys", "export", "-o", editor_pub).returncode == 0
+    sub = cli("--vault", field.root, "submit", "--all", "--to", editor_pub, "-o", tmp_path / "s.age")
+    assert sub.returncode == 0, sub.stderr
+    again = cli("--vault", editor.root, "receive", tmp_path / "s.age")
+    assert again.returncode == 1 and again.stderr.count("\n") == 1 and "already received" in again.stderr
+    out = cli("--vault", editor.root, "export", "--all", "-o", tmp_path / "out", "--zip")
+    assert out.returncode == 0, out.stderr
+    verified = cli("verify", tmp_path / "out")
+    assert verified.returncode == 0 and "bundle verified" in verified.stdout
+    cases = [
+        (("--vault", editor.root, "export", "-o", tmp_path / "x"), 2, "--all"),
+        (("--vault", editor.root, "export", "--all", "-o", tmp_path / "out"), 2, "already exists"),
+        (("verify", tmp_path / "missing"), 2, "missing"),
+        (("verify", editor_pub), 2, ""),
+        (("--vault", editor.root, "receive", editor_pub), 2, "not an intake submission"),
+        (("--vault", field.root, "submit", "itm_nope", "--to", editor_pub, "-o", tmp_path / "t.age"), 2, "no item"),
+    ]
+    for args, code, words in cases:
+        result = cli(*args)
+        assert result.returncode == code, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and words in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x").exists() and not (tmp_path / "t.age").exists()
+
+
+def test_cli_verify_of_a_tampered_bundle_names_the_failure(bundle: Path, cli) -> None:
+    victim = next((bundle / "data").glob("*.jpg"))
+    victim.write_bytes(b"\xff\xd8\xff\xd9")
+    result = cli("verify", bundle)
+    assert result.returncode == 1
+    assert f"FAIL  data/{victim.name}" in result.stdout
+    assert result.stderr.startswith("intake: error: the bundle did not verify") and result.stderr.count("\n") == 1
+
+
+def test_hostile_zip_bundle_is_refused_without_writing(tmp_path: Path, cli) -> None:
+    import zipfile
+
+    hostile = tmp_path / "evil.zip"
+    with zipfile.ZipFile(hostile, "w") as archive:
+        archive.writestr("bag/bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+        archive.writestr("../../escape.txt", "x")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    result = cli("verify", hostile)
+    assert result.returncode in (1, 2) and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
