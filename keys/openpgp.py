@@ -89,9 +89,8 @@ def find_key(fingerprint: str, secret: bool) -> GpgKey:
     secret=True: for signing with it (its secret part must be here).
     secret=False: for encrypting to it.
     """
-    gpg = _gpg()
     wanted = normalize_fingerprint(fingerprint)
-    key = _usable_key(gpg, wanted, secret)
+    key = _usable_key(_gpg(), wanted, secret)
     if secret and not key.can_sign:
         raise OpenPGPError(f"OpenPGP key {wanted} cannot sign here: no valid signing key or subkey "
                            "with its secret part in your GnuPG keyring")
@@ -102,8 +101,9 @@ def find_key(fingerprint: str, secret: bool) -> GpgKey:
 
 def export_public_key(fingerprint: str) -> str:
     """ASCII-armored, minimal: only the latest self-signatures, no third-party certifications."""
+    wanted = normalize_fingerprint(fingerprint)
     gpg = _gpg()
-    key = _usable_key(gpg, normalize_fingerprint(fingerprint), secret=False)
+    key = _usable_key(gpg, wanted, secret=False)
     armored = gpg.export_keys(key.fingerprint, armor=True, minimal=True)
     if not armored.startswith(_PUBLIC_KEY_ARMOR):
         raise OpenPGPError(f"gpg could not export the public key {key.fingerprint}")
@@ -294,12 +294,22 @@ def _import_single_public_key(gpg: gnupg.GPG, public_key: str) -> _Signer | PgpV
 
 
 def _expiries(record: dict) -> dict[str, int]:
-    primary = int(record["expires"]) if record["expires"] else None
-    expiries = {record["fingerprint"]: primary} | {
-        fingerprint: int(record["subkey_info"][keyid]["expires"] or 0) or None
+    """A subkey stops being valid at its own expiry or its primary's, whichever comes first."""
+    primary = _timestamp(record["expires"])
+    own = [(record["fingerprint"], primary)] + [
+        (fingerprint, _timestamp(record["subkey_info"][keyid]["expires"]))
         for keyid, _, fingerprint, _ in record["subkeys"]
-    }
-    return {fpr: min(t for t in (own, primary) if t) for fpr, own in expiries.items() if own or primary}
+    ]
+    expiries = {}
+    for fingerprint, expiry in own:
+        limits = [t for t in (expiry, primary) if t is not None]
+        if limits:
+            expiries[fingerprint] = min(limits)
+    return expiries
+
+
+def _timestamp(field: str) -> int | None:
+    return int(field) if field else None
 
 
 def _verdict(result: gnupg.Verify, signer: _Signer) -> PgpVerdict:

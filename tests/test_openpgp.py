@@ -216,6 +216,15 @@ def test_primary_key_without_its_secret_cannot_sign(user_keyring: Keyring) -> No
         find_key(user_keyring.stub_signer, secret=True)
 
 
+def test_missing_gpg_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert not gpg_available()
+    with pytest.raises(OpenPGPError, match="gpg is not installed"):
+        find_key("AB" * 20, secret=False)
+    with pytest.raises(OpenPGPError, match="gpg is not installed"):
+        verify_detached(b"x", "-----BEGIN PGP SIGNATURE-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----")
+
+
 def test_gnupghome_is_honoured(fresh_home: Path, keyring: Keyring, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GNUPGHOME", str(fresh_home))
     with pytest.raises(OpenPGPError, match="no OpenPGP key"):
