@@ -122,8 +122,29 @@ def main() -> int:
     _run("--vault", vault, "add", str(files[2]), "--note", "second copy")
     _roll_back(forged, vault)
     _run("--vault", str(forged), "ledger", "verify", "--against", str(saved))
+    _bundle_demo(base, vault)
     _say(f"Everything above lives in {base} (delete it when done).")
     return 0
+
+
+def _bundle_demo(base: Path, field: str) -> None:
+    editor = str(base / "editor-vault")
+    _say("An editor has a vault of their own; the field contact seals a submission to the editor's key.")
+    _run("--vault", editor, "init", "--name", "desk")
+    _run("--vault", editor, "keys", "export", "-o", str(base / "editor.pub"))
+    _run("--vault", field, "submit", "--all", "--to", str(base / "editor.pub"), "-o", str(base / "submission.age"))
+    _say("The editor receives it: every signature, proof and the sender's checkpoint are checked first.")
+    _run("--vault", editor, "receive", str(base / "submission.age"))
+    _say("The editor publishes a bundle (BagIt): clean copies only, signed provenance, proofs, VERIFY.txt.")
+    _run("--vault", editor, "export", "--all", "-o", str(base / "bundle"))
+    _say("Anyone verifies it offline, without a vault...")
+    _run("verify", str(base / "bundle"))
+    _say("...and a photo swapped in a copy of it is caught and named.")
+    tampered = base / "tampered-bundle"
+    shutil.copytree(base / "bundle", tampered)
+    photo = next((tampered / "data").glob("*.jpg"))
+    photo.write_bytes(photo.read_bytes()[:-2] + b"\0\xd9")
+    _run("verify", str(tampered))
 
 
 def _flip_one_byte(ledger: Path) -> None:
