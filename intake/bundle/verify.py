@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intake.bundle.bagit import BagSource, validate_bag
+from intake.bundle.bagit import BagCheck, BagSource, validate_bag
 from intake.bundle.statement import (
     CHECKPOINT_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, ORIGINAL_HASH, PROVENANCE, parse_statement, proof_file,
     statement_file,
@@ -32,11 +32,7 @@ _SMALL = 1 << 20
 _STATEMENT_LIMIT = 64 << 20
 
 
-@dataclass(frozen=True)
-class Check:
-    ok: bool
-    what: str
-    reason: str | None = None
+Check = BagCheck  # one line of the report: ok, what was checked, why it failed
 
 
 @dataclass(frozen=True)
@@ -77,7 +73,7 @@ class _Stop(Exception):
 def verify_bundle(path: Path, trust: PublicIdentity | None = None, progress: Progress | None = None) -> VerifyReport:
     report = VerifyReport()
     with BagSource.open(path) as bag:
-        report.checks += [Check(c.ok, c.what, c.reason) for c in validate_bag(bag)]
+        report.checks += validate_bag(bag)
         try:
             custodian = _custodian(bag, trust, report)
             verifier, checkpoint = _checkpoint(bag, custodian, report)
