@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -353,3 +354,16 @@ def ledger_checkpoint(args: argparse.Namespace) -> int:
         raise IntakeError("the ledger is empty: there is no checkpoint yet (add a file first)")
     sys.stdout.write(note)
     return 0
+
+
+def tui(args: argparse.Namespace) -> int:
+    """The Textual app. Only an explicit --passphrase-file unlocks without asking: the app is
+    for people at a keyboard, and a leftover INTAKE_PASSPHRASE should not skip the question."""
+    from tui.app import create_app  # Textual loads only when the app is wanted
+
+    given = passphrase.supplied(args.passphrase_file) if args.passphrase_file is not None else None
+    app = create_app(vault_root(args), passphrase_source=(lambda: given) if given is not None else None)
+    app.run()
+    if app.unexpected is not None and args.debug:
+        traceback.print_exception(app.unexpected)
+    return app.return_code or 0
