@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from intake.clean import MAX_CLEAN_BYTES, Inspection, inspect_bytes
 from intake.errors import IntakeError
+from intake.formats.base import SEVERITY
 from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, receive, sanitize_received
 from intake.vault import Vault
 from keys.keystore import Keyring
@@ -44,8 +45,11 @@ def inspect_source(source: Source) -> Inspection:
 
 
 def removed_summary(removed: dict[str, int]) -> str:
-    """`5 location, 1 person` (worst first, as counted), or `nothing`; never the values."""
-    return ", ".join(f"{count} {category}" for category, count in removed.items()) or "nothing"
+    """`5 location, 1 person`, worst first (a ledger entry stores the counts in key order),
+    or `nothing`; never the values."""
+    order = [category.value for category in SEVERITY]
+    ranked = sorted(removed.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order))
+    return ", ".join(f"{count} {category}" for category, count in ranked) or "nothing"
 
 
 def take_in(

@@ -38,6 +38,8 @@ def test_inspect_source_of_a_vanished_file_is_a_plain_error(make_file) -> None:
 def test_removed_summary_keeps_the_order_and_never_values() -> None:
     assert removed_summary({"location": 5, "device": 2}) == "5 location, 2 device"
     assert removed_summary({}) == "nothing"
+    # As stored in an entry: keys sorted by name; shown worst first all the same.
+    assert removed_summary({"device": 2, "location": 5, "time": 1}) == "5 location, 2 device, 1 time"
 
 
 def test_take_in_records_each_file_and_its_clean_copy(unlocked, make_file) -> None:

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from tui.app import IntakeApp, create_app
@@ -42,7 +43,8 @@ async def settle(pilot: Pilot, until: Callable[[], bool] | None = None, timeout:
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         await pilot.pause(0.05)
-        running = [w for w in app.workers if w.is_running]
+        # Only the screens' own workers: the directory tree keeps a loader running.
+        running = [w for w in app.workers if w.is_running and isinstance(w.node, Screen)]
         if not running and (until is None or until()):
             await pilot.pause()
             return

@@ -26,7 +26,7 @@ def entry_detail(entry: CustodyEntry) -> Text:
     text = Text()
 
     def field(key: str, value: object, style: str = "") -> None:
-        text.append(f"{key:<10}", style="bold")
+        text.append(f"{key:<9} ", style="bold")
         text.append(f"{printable(str(value))}\n", style=style)
 
     field("entry", f"{entry.id}  (seq {entry.seq})")
@@ -40,8 +40,8 @@ def entry_detail(entry: CustodyEntry) -> Text:
         field("from", f"{source.get('item', '')}  {source.get('media_type', '')}")
         field("  sha256", source.get("sha256", ""), "dim")
     for output in entry.outputs:
-        role = output.get("role", "original")
-        field(str(role), f"{output.get('name', '')}  {output.get('media_type', '')}  {output.get('size', '')} bytes")
+        role = {"clean copy": "clean", "findings report": "report"}.get(str(output.get("role")), "original")
+        field(role, f"{output.get('name', '')}  {output.get('media_type', '')}  {output.get('size', '')} bytes")
         if "removed" in output:
             field("  removed", removed_summary(dict(output["removed"])))
         field("  sha256", output.get("sha256", ""), "dim")
