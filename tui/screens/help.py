@@ -33,7 +33,8 @@ def help_text() -> str:
               ("Questions", ConfirmScreen)]
     lines = []
     for title, owner in groups:
-        own = [b for b in _bindings(owner) if owner is IntakeApp or b not in _bindings(Section)]
+        shared = [] if owner in (IntakeApp, Section) else _bindings(Section)
+        own = [b for b in _bindings(owner) if b not in shared]
         if not own:
             continue
         lines.append(title)
