@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verify(sub)
     _add_submit(sub)
     _add_receive(sub)
+    _add_tui(sub)
     return parser
 
 
@@ -203,6 +204,17 @@ def _add_receive(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=bundle_commands.receive)
 
 
+def _add_tui(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "tui", "open the terminal app on the vault (also: `intake` alone, on a terminal)",
+                 "The terminal app: unlock (or create) the vault, then Intake, Ledger, Verify, Export and Keys. "
+                 "It asks for the passphrase itself; --passphrase-file unlocks without asking.")
+    p.set_defaults(handler=commands.tui)
+
+
+def _on_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def _quiet_libraries() -> None:
     """exifread and qpdf log their complaints about hostile files; the user
     gets our one-line verdict instead."""
@@ -215,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None and _on_terminal():
+        args.handler = commands.tui
     if getattr(args, "handler", None) is None:
         parser.print_usage(sys.stderr)
         sys.stderr.write("intake: error: a command is needed (see `intake --help`)\n")

@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,16 +18,19 @@ import platformdirs
 
 from intake import passphrase
 from intake.errors import CheckFailed, IntakeError
-from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_bytes, inspect_bytes
+from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_bytes
 from intake.display import printable, recordable
 from intake.formats import supported_media_types
 from intake.formats.base import Refused
 from intake.fsutil import atomic_write, fsync_dir
-from intake.ledger.audit import AuditReport, audit, audit_against
+from intake.custody import EntryRow, read_entries, verify_ledger
+from intake.ledger.audit import AuditReport
 from intake.ledger.entries import CustodyEntry
-from intake.pipeline import NotCleaned, Sanitized, Source, collect_sources, receive, sanitize_received
+from intake.pipeline import NotCleaned, Received, Sanitized, Source, collect_sources
+from intake.recipients import add_recipient, check_not_self, grouped_hex, read_identity_file
+from intake.takein import inspect_source, removed_summary, take_in
 from intake.vault import Vault, check_passphrase, create_vault
-from keys.identity import IdentityError, PublicIdentity
+from keys.identity import PublicIdentity
 from keys.keystore import Keyring
 
 ENV_VAULT = "INTAKE_VAULT"
@@ -48,27 +52,17 @@ def _unlock(args: argparse.Namespace, vault: Vault) -> Keyring:
     return vault.unlock(passphrase.obtain(args.passphrase_file))
 
 
-def _read_identity_file(path: Path) -> str:
-    try:
-        text = path.read_text(encoding="utf-8")
-        PublicIdentity.from_text(text)
-    except (OSError, UnicodeDecodeError) as error:
-        raise IntakeError(f"cannot read the identity file {path}") from error
-    except IdentityError as error:
-        raise IntakeError(f"{path}: {error}") from error
-    return text
-
-
 def init(args: argparse.Namespace) -> int:
     root = vault_root(args)
-    recipients = tuple(_read_identity_file(path) for path in args.recipient)
-    for text in recipients:
-        print("\n".join(_describe(PublicIdentity.from_text(text), "recipient")))
+    files = [read_identity_file(path) for path in args.recipient]
+    recipients = tuple(file.text for file in files)
+    for file in files:
+        print("\n".join(_describe(file.identity, "recipient")))
     secret = check_passphrase(passphrase.obtain(args.passphrase_file, "New vault passphrase: ", confirm=True))
     vault = create_vault(root, args.name, secret, args.write_only, recipients)
     public = vault.public_keys()
     print(f"created vault {root}")
-    print(f"fingerprint  {_grouped(public.fingerprint_hex)}")
+    print(f"fingerprint  {grouped_hex(public.fingerprint_hex)}")
     print(f"words        {public.words}")
     if args.write_only:
         print(f"write-only: sealed to {len(recipients)} editor(s); this device cannot open what it takes in")
@@ -76,14 +70,10 @@ def init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _grouped(hex_text: str) -> str:
-    return " ".join(hex_text[i:i + 4] for i in range(0, len(hex_text), 4))
-
-
 def _describe(identity: PublicIdentity, label: str) -> list[str]:
     return [
         f"{label}  {identity.name}",
-        f"  fingerprint  {_grouped(identity.fingerprint_hex)}",
+        f"  fingerprint  {grouped_hex(identity.fingerprint_hex)}",
         f"  words        {identity.words}",
     ]
 
@@ -120,20 +110,16 @@ def keys_export(args: argparse.Namespace) -> int:
 
 
 def keys_add_recipient(args: argparse.Namespace) -> int:
-    text = _read_identity_file(args.file)
-    identity = PublicIdentity.from_text(text)
+    recipient = read_identity_file(args.file)
+    identity = recipient.identity
     vault = _open(args)
     keyring = _unlock(args, vault)
-    if identity.fingerprint == keyring.public.fingerprint:
-        raise IntakeError("that is this vault's own identity")
+    check_not_self(keyring, identity)
     print("\n".join(_describe(identity, "recipient")))
     _confirm_words(args.yes)
-    with vault.locked():
-        keyring = _unlock_again(vault, keyring)
-        if any(r.fingerprint == identity.fingerprint for r in keyring.policy.recipients):
-            print(f"{printable(identity.name)} is already a recipient; nothing changed")
-            return 0
-        vault.save_policy(keyring, keyring.policy.with_recipient(text))
+    if not add_recipient(vault, keyring, recipient).added:
+        print(f"{printable(identity.name)} is already a recipient; nothing changed")
+        return 0
     print(f"added recipient {printable(identity.name)}: everything sealed from now on also opens with their key")
     return 0
 
@@ -147,11 +133,6 @@ def _confirm_words(assume_yes: bool) -> None:
     answer = input("Do these words match the ones the editor read to you? [y/N] ")
     if answer.strip().lower() not in ("y", "yes"):
         raise IntakeError("not added: the fingerprint was not confirmed")
-
-
-def _unlock_again(vault: Vault, keyring: Keyring) -> Keyring:
-    """Re-read the policy under the lock, so a concurrent change is not lost."""
-    return Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
 
 
 def keys_list(args: argparse.Namespace) -> int:
@@ -174,21 +155,19 @@ def add(args: argparse.Namespace) -> int:
     keyring = _unlock(args, vault)
     progress = _progress_printer() if sys.stderr.isatty() else None
     note = recordable(args.note) if args.note is not None else None
-    with vault.locked(), vault.ledger() as ledger:
-        keyring = _unlock_again(vault, keyring)
-        for source in collected.sources:
-            received = receive(source, ledger, keyring, vault.blobs, note, progress)
-            print(f"{received.item}  {received.media_type}  {printable(received.name)}", flush=True)
-            outcome = sanitize_received(source, received, ledger, keyring, vault.blobs)
-            print(f"  {_describe_outcome(outcome)}", flush=True)
+
+    def show_received(received: Received) -> None:
+        print(f"{received.item}  {received.media_type}  {printable(received.name)}", flush=True)
+
+    for result in take_in(vault, keyring, collected.sources, note, progress, show_received):
+        print(f"  {_describe_outcome(result.outcome)}", flush=True)
     return 0
 
 
 def _describe_outcome(outcome: Sanitized | NotCleaned) -> str:
     if isinstance(outcome, NotCleaned):
         return f"no clean copy: {outcome.reason}. It is sealed as received but cannot be exported."
-    removed = ", ".join(f"{count} {category}" for category, count in outcome.removed.items()) or "nothing"
-    return f"{outcome.item}  clean copy (removed: {removed})"
+    return f"{outcome.item}  clean copy (removed: {removed_summary(outcome.removed)})"
 
 
 def _read_for_cleaning(source: Source) -> bytes | None:
@@ -209,13 +188,7 @@ def _collect_reporting_links(paths: list[Path]) -> list[Source]:
 
 def inspect(args: argparse.Namespace) -> int:
     sources = _collect_reporting_links(args.paths)
-    results = []
-    for source in sources:
-        data = _read_for_cleaning(source)
-        if data is None:
-            results.append((source, Inspection("unknown", [], False, f"over {MAX_CLEAN_BYTES >> 20} MiB: not inspected")))
-        else:
-            results.append((source, inspect_bytes(data)))
+    results = [(source, inspect_source(source)) for source in sources]
     if args.json:
         _dump({"files": [{"path": s.name, **i.to_dict()} for s, i in results]})
     else:
@@ -246,8 +219,8 @@ def sanitize(args: argparse.Namespace) -> int:
     else:
         for result in results:
             if result["status"] == "cleaned":
-                removed = ", ".join(f"{n} {c}" for c, n in result["removed"].items()) or "nothing"
-                print(f"cleaned  {printable(result['path'])} -> {printable(result['output'])}  (removed: {removed})")
+                print(f"cleaned  {printable(result['path'])} -> {printable(result['output'])}"
+                      f"  (removed: {removed_summary(result['removed'])})")
             else:
                 print(f"refused  {printable(result['path'])}: {printable(result['reason'])}")
     return 1 if any(r["status"] != "cleaned" for r in results) else 0
@@ -328,12 +301,8 @@ def _progress_printer():
 
 
 def _audit(args: argparse.Namespace, vault: Vault, keyring: Keyring | None) -> AuditReport:
-    blobs = vault.blobs if keyring is not None else None
-    with vault.locked(exclusive=False), vault.ledger() as ledger:
-        if getattr(args, "against", None) is not None:
-            saved = _read_text(args.against)
-            return audit_against(ledger.store, vault.config.origin, vault.verifier, saved, keyring, blobs)
-        return audit(ledger.store, vault.config.origin, vault.verifier, keyring, blobs)
+    against = _read_text(args.against) if getattr(args, "against", None) is not None else None
+    return verify_ledger(vault, keyring, against)
 
 
 def _read_text(path: Path) -> str:
@@ -348,7 +317,7 @@ def ledger_verify(args: argparse.Namespace) -> int:
     secret = passphrase.optional(args.passphrase_file, "Passphrase to also open every entry (Enter to skip): ")
     keyring = vault.unlock(secret) if secret is not None else None
     report = _audit(args, vault, keyring)
-    print(f"ledger of {_grouped(vault.public_keys().fingerprint_hex)}")
+    print(f"ledger of {grouped_hex(vault.public_keys().fingerprint_hex)}")
     for line in report.checked:
         print(f"ok    {line}")
     if keyring is None:
@@ -361,28 +330,20 @@ def ledger_verify(args: argparse.Namespace) -> int:
 
 def ledger_show(args: argparse.Namespace) -> int:
     vault = _open(args)
-    keyring = _unlock(args, vault)
-    if not keyring.can_open_sealed:
-        raise IntakeError("this is a write-only field vault: its entries are sealed to the editors and cannot be shown here")
-    report = _audit(args, vault, keyring)
-    if not report.ok:
-        raise CheckFailed(f"ledger verification failed: {report.failure}")
+    entries = read_entries(vault, _unlock(args, vault))
     if args.json:
-        _dump({"entries": [e.to_dict() for e in report.entries]})
+        _dump({"entries": [e.to_dict() for e in entries]})
     else:
-        _print_entries(report.entries)
+        _print_entries(entries)
     return 0
 
 
 def _print_entries(entries: list[CustodyEntry]) -> None:
     if not entries:
         print("the ledger is empty")
-    for entry in entries:
-        subject = entry.outputs[0] if entry.outputs else {}
-        name = printable(str(subject.get("name", "")))
-        digest = str(subject.get("sha256", ""))[:16]
-        note = f"  note: {printable(entry.note)}" if entry.note else ""
-        print(f"{entry.seq:>5}  {entry.time}  {entry.action:<11} {entry.item}  {digest}  {name}{note}")
+    for row in map(EntryRow.of, entries):
+        note = f"  note: {printable(row.note)}" if row.note else ""
+        print(f"{row.seq:>5}  {row.time}  {row.action:<11} {row.item}  {row.sha256[:16]}  {printable(row.name)}{note}")
 
 
 def ledger_checkpoint(args: argparse.Namespace) -> int:
@@ -393,3 +354,16 @@ def ledger_checkpoint(args: argparse.Namespace) -> int:
         raise IntakeError("the ledger is empty: there is no checkpoint yet (add a file first)")
     sys.stdout.write(note)
     return 0
+
+
+def tui(args: argparse.Namespace) -> int:
+    """The Textual app. Only an explicit --passphrase-file unlocks without asking: the app is
+    for people at a keyboard, and a leftover INTAKE_PASSPHRASE should not skip the question."""
+    from tui.app import create_app  # Textual loads only when the app is wanted
+
+    given = passphrase.supplied(args.passphrase_file) if args.passphrase_file is not None else None
+    app = create_app(vault_root(args), passphrase_source=(lambda: given) if given is not None else None)
+    app.run()
+    if app.unexpected is not None and args.debug:
+        traceback.print_exception(app.unexpected)
+    return app.return_code or 0

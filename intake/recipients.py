@@ -1,0 +1,58 @@
+"""The editors a vault seals to: reading their identity files and adding them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from intake.errors import IntakeError
+from intake.vault import Vault
+from keys.identity import IdentityError, PublicIdentity
+from keys.keystore import Keyring
+
+
+@dataclass(frozen=True)
+class RecipientFile:
+    text: str  # exactly as exported; the policy keeps it so the self-signature stays checkable
+    identity: PublicIdentity
+
+
+@dataclass(frozen=True)
+class RecipientAdded:
+    keyring: Keyring  # with the policy as now saved
+    added: bool  # False when the identity already was a recipient
+
+
+def read_identity_file(path: Path) -> RecipientFile:
+    """An exported public identity, its self-signature checked."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        identity = PublicIdentity.from_text(text)
+    except (OSError, UnicodeDecodeError) as error:
+        raise IntakeError(f"cannot read the identity file {path}") from error
+    except IdentityError as error:
+        raise IntakeError(f"{path}: {error}") from error
+    return RecipientFile(text, identity)
+
+
+def check_not_self(keyring: Keyring, identity: PublicIdentity) -> None:
+    if identity.fingerprint == keyring.public.fingerprint:
+        raise IntakeError("that is this vault's own identity")
+
+
+def add_recipient(vault: Vault, keyring: Keyring, recipient: RecipientFile) -> RecipientAdded:
+    """Seal everything from now on also to this identity (after its words were confirmed).
+
+    The policy is read again under the exclusive lock, so a concurrent change is not lost.
+    """
+    check_not_self(keyring, recipient.identity)
+    with vault.locked():
+        keyring = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
+        if any(r.fingerprint == recipient.identity.fingerprint for r in keyring.policy.recipients):
+            return RecipientAdded(keyring, False)
+        return RecipientAdded(vault.save_policy(keyring, keyring.policy.with_recipient(recipient.text)), True)
+
+
+def grouped_hex(hex_text: str) -> str:
+    """A fingerprint in groups of four, as people read it: `b794 cff3 1533 ...`."""
+    return " ".join(hex_text[i:i + 4] for i in range(0, len(hex_text), 4))

@@ -1,0 +1,72 @@
+"""Taking files into a vault, one at a time, as `intake add` and the TUI do.
+
+    sources ──inspect_source──▶ findings (nothing written)
+    sources ──take_in──▶ per file: receive (seal + `received`) ──▶ clean (`sanitized`)
+
+`take_in` is a generator so a caller can stop between files: every file it
+has yielded is fully recorded, and nothing of the next one is written yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from intake.clean import MAX_CLEAN_BYTES, Inspection, inspect_bytes
+from intake.errors import IntakeError
+from intake.formats.base import SEVERITY
+from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, receive, sanitize_received
+from intake.vault import Vault
+from keys.keystore import Keyring
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """One file taken in: its `received` record, and its clean copy or why there is none."""
+
+    source: Source
+    received: Received
+    outcome: Sanitized | NotCleaned
+
+    @property
+    def cleaned(self) -> bool:
+        return isinstance(self.outcome, Sanitized)
+
+
+def inspect_source(source: Source) -> Inspection:
+    """What `inspect` reports for one file: findings worst first, or why there are none."""
+    if source.size > MAX_CLEAN_BYTES:
+        return Inspection("unknown", [], False, f"over {MAX_CLEAN_BYTES >> 20} MiB: not inspected")
+    try:
+        data = source.path.read_bytes()
+    except OSError as error:
+        raise IntakeError(f"cannot read {source.path} ({error.strerror})") from error
+    return inspect_bytes(data)
+
+
+def removed_summary(removed: dict[str, int]) -> str:
+    """`5 location, 1 person`, worst first (a ledger entry stores the counts in key order),
+    or `nothing`; never the values."""
+    order = [category.value for category in SEVERITY]
+    ranked = sorted(removed.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order))
+    return ", ".join(f"{count} {category}" for category, count in ranked) or "nothing"
+
+
+def take_in(
+    vault: Vault, keyring: Keyring, sources: Iterable[Source], note: str | None = None,
+    progress: Progress | None = None, on_received: Callable[[Received], None] | None = None,
+) -> Iterator[IntakeResult]:
+    """Receive and clean each file under the vault's exclusive lock.
+
+    The sealing policy is read again under the lock, so a recipient added by
+    another command meanwhile is not lost. Stopping the iteration (close())
+    between files releases the lock; files already yielded stay recorded.
+    """
+    with vault.locked(), vault.ledger() as ledger:
+        keyring = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
+        for source in sources:
+            received = receive(source, ledger, keyring, vault.blobs, note, progress)
+            if on_received is not None:
+                on_received(received)
+            outcome = sanitize_received(source, received, ledger, keyring, vault.blobs)
+            yield IntakeResult(source, received, outcome)

@@ -1,0 +1,128 @@
+"""The Ledger screen (entries, detail, verify) and the Keys screen (identity, adding a recipient)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from textual.widgets import DataTable, Input
+
+from intake import samples
+from intake.pipeline import collect_sources
+from intake.takein import take_in
+from intake.vault import Vault
+from keys.identity import SecretIdentity
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.keys import KeysScreen
+from tui.screens.ledger import LedgerScreen
+from tuikit import SIZE, app_on, copy_vault, notifications, run, settle, text_of, type_into, unlock
+
+
+def filled_vault(tmp_path: Path, template_vault) -> Path:
+    vault = copy_vault(template_vault[0], tmp_path / "vault")
+    samples.write_samples(tmp_path / "inbox")
+    sources = collect_sources([tmp_path / "inbox"]).sources[:2]
+    list(take_in(Vault.open(vault), template_vault[1], sources, "by the river"))
+    return vault
+
+
+def test_ledger_shows_entries_and_verifies(tmp_path: Path, template_vault) -> None:
+    app = app_on(filled_vault(tmp_path, template_vault))
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.press("l")
+            await settle(pilot)
+            assert isinstance(app.screen, LedgerScreen)
+            table = app.screen.query_one("#entries", DataTable)
+            assert table.row_count == 4
+            assert [table.get_row_at(i)[2] for i in range(4)] == ["received", "sanitized", "received", "sanitized"]
+            assert table.get_row_at(0)[4] == template_vault[1].public.fingerprint_hex[:8]
+            detail = text_of(app, "#detail")
+            assert "inbox/crate-0412.jpg" in detail and "note      by the river" in detail
+            await pilot.press("down")
+            detail = text_of(app, "#detail")
+            assert "  removed 5 location, 2 device" in detail, detail
+            await pilot.press("c")
+            await settle(pilot)
+            checks = text_of(app, "#ledger-checks")
+            assert "4 entries opened" in checks and "6 sealed files" in checks
+            assert checks.rstrip().endswith("ledger verified") and "FAIL" not in checks
+
+    run(flow)
+
+
+def test_ledger_names_an_altered_entry(tmp_path: Path, template_vault) -> None:
+    vault = filled_vault(tmp_path, template_vault)
+    with sqlite3.connect(vault / "ledger.sqlite") as db:
+        (sealed,) = db.execute("SELECT sealed FROM entries WHERE idx = 1").fetchone()
+        changed = bytearray(sealed)
+        changed[len(changed) // 2] ^= 1
+        db.execute("UPDATE entries SET sealed = ? WHERE idx = 1", (bytes(changed),))
+    app = app_on(vault)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.press("l")
+            await settle(pilot)
+            assert app.screen.query_one("#entries", DataTable).row_count == 0
+            assert notifications(app)[-1].startswith("ledger verification failed: entry 1")
+            await pilot.press("c")
+            await settle(pilot)
+            checks = text_of(app, "#ledger-checks")
+            assert "FAIL" in checks and "entry 1" in checks and "ledger verification FAILED" in checks
+
+    run(flow)
+
+
+def test_keys_shows_words_and_adds_a_confirmed_recipient(tmp_path: Path, template_vault) -> None:
+    vault = copy_vault(template_vault[0], tmp_path / "vault")
+    editor = SecretIdentity.generate("editor-1")
+    identity_file = tmp_path / "editor.pub"
+    identity_file.write_text(editor.export_public(), encoding="utf-8")
+    app = app_on(vault)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.press("k")
+            assert isinstance(app.screen, KeysScreen)
+            shown = text_of(app, "#identity")
+            assert template_vault[1].public.words in shown and "no other recipients" in shown
+            # First the words are shown for confirmation; saying no adds nothing.
+            await type_into(pilot, "#recipient-file", str(identity_file))
+            assert isinstance(app.screen, ConfirmScreen)
+            assert editor.public().words in text_of(app, "#confirm-details")
+            await pilot.press("n")
+            await settle(pilot)
+            assert Vault.open(vault).unlock_policy(template_vault[1].secret).recipients == ()
+            await type_into(pilot, "#recipient-file", str(identity_file))
+            await pilot.press("y")
+            await settle(pilot)
+            assert "Added recipient editor-1" in notifications(app)[-1]
+            assert editor.public().words in text_of(app, "#identity")
+            assert app.session.keyring.policy.recipients == (editor.public(),)
+
+    run(flow)
+    assert Vault.open(vault).unlock_policy(template_vault[1].secret).recipients == (editor.public(),)
+
+
+def test_keys_refuses_a_forged_identity_file(tmp_path: Path, template_vault) -> None:
+    vault = copy_vault(template_vault[0], tmp_path / "vault")
+    forged = tmp_path / "forged.pub"
+    forged.write_text(SecretIdentity.generate("editor-1").export_public().replace("editor-1", "editor-2"),
+                      encoding="utf-8")
+    app = app_on(vault)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.press("k")
+            await type_into(pilot, "#recipient-file", str(forged))
+            assert isinstance(app.screen, KeysScreen)
+            assert "self-signature does not verify" in notifications(app)[-1]
+            assert app.screen.query_one("#recipient-file", Input).value == str(forged)
+
+    run(flow)

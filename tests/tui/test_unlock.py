@@ -1,0 +1,122 @@
+"""Opening the app: the passphrase prompt, right and wrong; creating a vault; quitting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input
+
+from intake.vault import Vault
+from tui.screens.create import CreateScreen
+from tui.screens.home import HomeScreen
+from tui.screens.unlock import UnlockScreen
+from tuikit import PASSPHRASE, SIZE, app_on, copy_vault, notifications, run, settle, text_of, unlock
+
+
+def test_right_passphrase_opens_the_sections(tmp_path: Path, template_vault) -> None:
+    app = app_on(copy_vault(template_vault[0], tmp_path / "vault"))
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            assert isinstance(app.screen, UnlockScreen)
+            field = app.screen.query_one("#passphrase", Input)
+            assert field.password and field.has_focus
+            await unlock(pilot)
+            assert isinstance(app.screen, HomeScreen)
+            assert app.session.keyring.public == template_vault[1].public
+            nav = text_of(app, "#nav")
+            for section in ("Intake", "Ledger", "Verify", "Export", "Keys"):
+                assert section in nav
+            assert template_vault[1].public.words in text_of(app, "#home .muted")
+            await pilot.press("ctrl+q")
+        assert app.return_code == 0
+
+    run(flow)
+
+
+def test_wrong_passphrase_is_refused_in_plain_words(tmp_path: Path, template_vault) -> None:
+    app = app_on(copy_vault(template_vault[0], tmp_path / "vault"))
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press(*"not the passphrase", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, UnlockScreen) and app.session is None
+            assert notifications(app) == ["wrong passphrase for this vault (nothing was changed)"]
+            field = app.screen.query_one("#passphrase", Input)
+            assert field.value == "" and not field.disabled and field.has_focus
+            # A second try with the right one still works.
+            await unlock(pilot)
+            assert isinstance(app.screen, HomeScreen)
+
+    run(flow)
+
+
+def test_section_keys_do_nothing_before_unlocking(tmp_path: Path, template_vault) -> None:
+    app = app_on(copy_vault(template_vault[0], tmp_path / "vault"))
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.screen.query_one("#passphrase").blur()
+            await pilot.press("i", "l", "k")
+            assert isinstance(app.screen, UnlockScreen)
+
+    run(flow)
+
+
+def test_passphrase_source_unlocks_without_asking(tmp_path: Path, template_vault) -> None:
+    app = app_on(copy_vault(template_vault[0], tmp_path / "vault"), passphrase_source=lambda: PASSPHRASE)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, lambda: app.session is not None)
+            assert isinstance(app.screen, HomeScreen)
+
+    run(flow)
+
+
+def test_no_vault_offers_to_create_one(tmp_path: Path) -> None:
+    root = tmp_path / "new-vault"
+    app = app_on(root)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, CreateScreen)
+            screen = app.screen
+            screen.query_one("#name", Input).value = "kestrel"
+            screen.query_one("#passphrase", Input).value = "correct horse battery"
+            screen.query_one("#repeat", Input).value = "correct horse battery!"
+            await pilot.click("#create-button")
+            await pilot.pause()
+            assert notifications(app) == ["the two passphrases differ; nothing was created"]
+            assert not root.exists()
+            await pilot.pause(0.3)  # a button ignores clicks while it still shows the last one
+            screen.query_one("#passphrase", Input).value = "correct horse battery"
+            screen.query_one("#repeat", Input).value = "correct horse battery"
+            await pilot.click("#create-button")
+            await settle(pilot, lambda: app.session is not None)
+            assert isinstance(app.screen, HomeScreen)
+
+    run(flow)
+    assert Vault.open(root).unlock("correct horse battery").public.name == "kestrel"
+
+
+def test_write_only_needs_an_editor(tmp_path: Path) -> None:
+    app = app_on(tmp_path / "field")
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            screen.query_one("#passphrase", Input).value = "correct horse battery"
+            screen.query_one("#repeat", Input).value = "correct horse battery"
+            screen.query_one("#write-only").value = True
+            await pilot.click("#create-button")
+            await pilot.pause()
+            assert notifications(app) == ["a write-only vault needs an editor's public identity file"]
+
+    run(flow)
+    assert not (tmp_path / "field").exists()

@@ -1,0 +1,208 @@
+"""Export: choose items and options, then write a public bundle, or seal a submission to an editor.
+
+Only clean copies leave the vault; which items qualify, and how a bundle is
+built, is intake.bundle's business.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioButton, RadioSet, Select, SelectionList, Static
+
+from intake.display import printable
+from intake.errors import IntakeError
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.section import Section
+from tui.widgets.fields import Field
+from tui.widgets.nav import NavBar
+from tui.widgets.progress import ProgressPanel, Progressed
+
+NOT_BUILT = "exporting is not available in this version of intake"
+
+
+class ExportScreen(Section):
+    SECTION = "export"
+    BINDINGS = [
+        Binding("b", "export", "Export bundle"),
+        Binding("s", "submit", "Submit to editor"),
+        Binding("escape", "back", "Back / Cancel"),
+    ]
+
+    class Listed(Message):
+        def __init__(self, items: list | None, error: BaseException | None = None) -> None:
+            super().__init__()
+            self.items = items
+            self.error = error
+
+    class Done(Message):
+        def __init__(self, text: str | None, error: BaseException | None = None) -> None:
+            super().__init__()
+            self.text = text
+            self.error = error
+
+    def compose(self) -> ComposeResult:
+        today = self.app.clock().strftime("%Y-%m-%d")
+        recipients = self.session.keyring.policy.recipients
+        yield Header()
+        yield NavBar(self.SECTION)
+        with Horizontal(id="export-body"):
+            with Vertical(id="export-items"):
+                yield Static("Items (clean copies); space ticks, none ticked means all", classes="label")
+                yield SelectionList[str](id="items")
+            with Vertical(id="export-options"):
+                yield Checkbox("with notes", id="with-notes")
+                with RadioSet(id="precision"):
+                    yield RadioButton("times to the day", value=True, id="day")
+                    yield RadioButton("times to the second", id="second")
+                yield Checkbox("as one .zip file", id="zip")
+                yield Static("Bundle goes to", classes="label")
+                yield Field(value=str(Path.cwd() / f"bundle-{today}"), id="target")
+                yield Static("Submit to editor", classes="label")
+                yield Select([(printable(r.name), i) for i, r in enumerate(recipients)], id="editor",
+                             prompt="no recipients: add one under Keys" if not recipients else "choose an editor")
+                yield Field(value=str(Path.cwd() / f"submission-{today}.age"), id="submission-target")
+                yield Field(placeholder="editor's GPG key (optional)", id="gpg")
+        yield ProgressPanel(id="progress")
+        with Horizontal(classes="buttons"):
+            yield Button("Export bundle (b)", id="export", variant="warning", compact=True)
+            yield Button("Submit (s)", id="submit", variant="warning", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#items", SelectionList).focus()
+        self.list_items()
+
+    @work(thread=True, exclusive=True, group="export")
+    def list_items(self) -> None:
+        try:
+            try:
+                from intake.bundle.export import exportable_items
+            except ImportError:
+                raise IntakeError(NOT_BUILT) from None
+            items = exportable_items(self.session.vault, self.session.keyring)
+        except Exception as error:
+            self.post_message(self.Listed(None, error))
+            return
+        self.post_message(self.Listed(list(items)))
+
+    @on(Listed)
+    def listed(self, event: Listed) -> None:
+        if event.items is None:
+            self.app.show_error(event.error)
+            return
+        choices = self.query_one("#items", SelectionList)
+        choices.clear_options()
+        for item in event.items:
+            choices.add_option((f"{printable(item.name)}  {item.media_type}  {item.day}  {item.item}", item.item))
+        if not event.items:
+            self.app.notify("Nothing can be exported yet: only clean copies leave the vault.", severity="warning")
+
+    def _chosen(self) -> list[str] | None:
+        selected = list(self.query_one("#items", SelectionList).selected)
+        return selected or None
+
+    def action_export(self) -> None:
+        if self.busy:
+            return
+        target = Path(self.query_one("#target", Input).value.strip()).expanduser()
+        chosen = self._chosen()
+        with_notes = self.query_one("#with-notes", Checkbox).value
+        precision = "second" if self.query_one("#second", RadioButton).value else "day"
+        as_zip = self.query_one("#zip", Checkbox).value
+        what = f"{len(chosen)} item(s)" if chosen else "every exportable item"
+        details = (f"{what} to {target}\nnotes: {'included' if with_notes else 'left out'}; "
+                   f"times to the {precision}{'; one .zip file' if as_zip else ''}\n\n"
+                   "A bundle is public: only clean copies go in, never the originals.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.query_one(ProgressPanel).start("exporting…", 1)
+                self.export(chosen, target, with_notes, precision, as_zip)
+
+        self.app.push_screen(ConfirmScreen("Export a public bundle?", details, yes="Export"), answered)
+
+    @on(Button.Pressed, "#export")
+    def export_pressed(self) -> None:
+        self.action_export()
+
+    @work(thread=True, exclusive=True, group="export")
+    def export(self, chosen: list[str] | None, target: Path, with_notes: bool, precision: str, as_zip: bool) -> None:
+        try:
+            try:
+                from intake.bundle.export import ExportOptions, export_bundle
+            except ImportError:
+                raise IntakeError(NOT_BUILT) from None
+            options = ExportOptions(with_notes=with_notes, time_precision=precision, as_zip=as_zip)
+            result = export_bundle(self.session.vault, self.session.keyring, chosen, target, options,
+                                   self._progress)
+        except Exception as error:
+            self.post_message(self.Done(None, error))
+            return
+        self.post_message(self.Done(f"Bundle of {len(result.items)} item(s) written to {result.target}"))
+
+    def _progress(self, done: int, total: int) -> None:
+        self.post_message(Progressed(f"{done} of {total}", done, total, done))
+
+    def action_submit(self) -> None:
+        if self.busy:
+            return
+        recipients = self.session.keyring.policy.recipients
+        choice = self.query_one("#editor", Select).value
+        if not isinstance(choice, int):
+            self.app.notify("Choose the editor to submit to (add one under Keys first).", severity="warning")
+            return
+        editor = recipients[choice]
+        target = Path(self.query_one("#submission-target", Input).value.strip()).expanduser()
+        gpg = self.query_one("#gpg", Input).value.strip() or None
+        chosen = self._chosen()
+        details = (f"{len(chosen) if chosen else 'every exportable'} item(s), sealed to {printable(editor.name)} "
+                   f"({editor.words}), to {target}")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.query_one(ProgressPanel).start("sealing the submission…", 1)
+                self.submit(chosen, editor, target, gpg)
+
+        self.app.push_screen(ConfirmScreen("Seal a submission for this editor?", details, yes="Submit"), answered)
+
+    @on(Button.Pressed, "#submit")
+    def submit_pressed(self) -> None:
+        self.action_submit()
+
+    @work(thread=True, exclusive=True, group="export")
+    def submit(self, chosen: list[str] | None, editor, target: Path, gpg: str | None) -> None:
+        try:
+            try:
+                from intake.bundle.submission import submit
+            except ImportError:
+                raise IntakeError("submitting is not available in this version of intake") from None
+            result = submit(self.session.vault, self.session.keyring, chosen, editor, target, gpg, self._progress)
+        except Exception as error:
+            self.post_message(self.Done(None, error))
+            return
+        self.post_message(self.Done(f"Submission of {len(result.items)} item(s) written to {result.target}"))
+
+    @on(Progressed)
+    def progressed(self, event: Progressed) -> None:
+        panel = self.query_one(ProgressPanel)
+        panel.advance(event)
+
+    @on(Button.Pressed, "#cancel")
+    def cancel_pressed(self) -> None:
+        self.cancel_work()
+
+    @on(Done)
+    def done(self, event: Done) -> None:
+        panel = self.query_one(ProgressPanel)
+        if event.text is None:
+            panel.finish("not done")
+            self.app.show_error(event.error)
+            return
+        panel.finish(printable(event.text))
+        self.app.notify(printable(event.text), timeout=12)

@@ -1,0 +1,58 @@
+"""Every key binding of the app, read from the screens themselves so the list stays true."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def _bindings(owner: type) -> list[Binding]:
+    return [b for b in getattr(owner, "BINDINGS", []) if isinstance(b, Binding) and b.description]
+
+
+def _describe_keys(keys: str) -> str:
+    names = {"question_mark": "?", "escape": "Esc", "ctrl+q": "Ctrl+Q", "f1": "F1", "enter": "Enter"}
+    return " / ".join(names.get(key.strip(), key.strip()) for key in keys.split(","))
+
+
+def help_text() -> str:
+    from tui.app import IntakeApp
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.export import ExportScreen
+    from tui.screens.intake import IntakeScreen
+    from tui.screens.keys import KeysScreen
+    from tui.screens.ledger import LedgerScreen
+    from tui.screens.section import Section
+    from tui.screens.verify import VerifyScreen
+
+    groups = [("Everywhere", IntakeApp), ("In every section", Section), ("Intake", IntakeScreen),
+              ("Ledger", LedgerScreen), ("Verify", VerifyScreen), ("Export", ExportScreen), ("Keys", KeysScreen),
+              ("Questions", ConfirmScreen)]
+    lines = []
+    for title, owner in groups:
+        shared = [] if owner in (IntakeApp, Section) else _bindings(Section)
+        own = [b for b in _bindings(owner) if b not in shared]
+        if not own:
+            continue
+        lines.append(title)
+        lines.extend(f"  {_describe_keys(b.key):<16} {b.description}" for b in own)
+        lines.append("")
+    lines.append("Tab / Shift+Tab move between fields and buttons; Enter presses a button or opens a file.")
+    return "\n".join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,f1,q", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog modal", id="help"):
+            yield Static("Keys", classes="title")
+            with VerticalScroll():
+                yield Static(help_text(), markup=False, id="help-text")
+            yield Static("Esc closes this list.", classes="muted")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
