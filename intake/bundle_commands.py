@@ -11,9 +11,10 @@ from intake.bundle.export import ExportOptions, export_bundle
 from intake.bundle.receive import receive_submission
 from intake.bundle.submission import submit
 from intake.bundle.verify import VerifyReport, report_to_dict, verify_bundle
-from intake.commands import _describe, _open, _read_identity_file, _unlock
+from intake.commands import _describe, _open, _unlock
 from intake.display import printable
 from intake.errors import CheckFailed, IntakeError
+from intake.recipients import read_identity_file
 from keys.identity import PublicIdentity
 
 
@@ -51,7 +52,7 @@ def export(args: argparse.Namespace) -> int:
 
 
 def verify(args: argparse.Namespace) -> int:
-    trust = PublicIdentity.from_text(_read_identity_file(args.trust)) if args.trust else None
+    trust = read_identity_file(args.trust).identity if args.trust else None
     report = verify_bundle(args.bundle, trust)
     if args.json:
         json.dump(report_to_dict(report), sys.stdout, ensure_ascii=True, indent=2)
@@ -81,7 +82,7 @@ def _print_report(report: VerifyReport, trusted: bool) -> None:
 
 def submit_command(args: argparse.Namespace) -> int:
     items = _items(args)
-    editor = PublicIdentity.from_text(_read_identity_file(args.to))
+    editor = read_identity_file(args.to).identity
     vault = _open(args)
     keyring = _unlock(args, vault)
     print("\n".join(_describe(editor, "sealed to editor")))

@@ -44,7 +44,7 @@ async def verify_on_screen(pilot, bundle: Path) -> str:
 def test_export_writes_a_bundle_after_confirmation(tmp_path: Path, template_vault) -> None:
     pytest.importorskip("intake.bundle.export")
     app = app_on(filled_vault(tmp_path, template_vault))
-    target = tmp_path / "out" / "bundle"
+    target = tmp_path / "bundle"
 
     async def flow() -> None:
         async with app.run_test(size=SIZE) as pilot:
