@@ -85,13 +85,15 @@ class LedgerScreen(Section):
     def compose(self) -> ComposeResult:
         yield Header()
         yield NavBar(self.SECTION)
-        with Horizontal(id="ledger-body"):
-            with Vertical(id="ledger-left"):
-                yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
-                yield Static("opening every entry…", id="ledger-status", classes="muted")
-            with VerticalScroll(id="ledger-right"):
+        with Vertical(id="ledger-top"):
+            yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
+            yield Static("opening every entry…", id="ledger-status", classes="muted")
+        with Horizontal(id="ledger-bottom"):
+            with VerticalScroll(id="ledger-detail"):
                 yield Static("", id="detail")
-                yield Checklist("", id="ledger-checks")
+            with VerticalScroll(id="ledger-verify"):
+                yield Checklist("Press c to verify the ledger: every checkpoint, entry and sealed file.",
+                                id="ledger-checks")
         with Horizontal(classes="buttons"):
             yield Button("Verify the ledger (c)", id="check", variant="primary", compact=True)
             yield Button("Reload (r)", id="reload", compact=True)
@@ -180,7 +182,6 @@ class LedgerScreen(Section):
         report = event.report
         verdict = "ledger verified" if report.ok else "ledger verification FAILED"
         checks.show(audit_lines(report), verdict)
-        checks.scroll_visible()
         if report.ok:
             self.app.notify("Ledger verified: every check passed.")
         else:
