@@ -9,6 +9,7 @@ from textual.widgets import Input
 from intake.vault import Vault
 from tui.screens.create import CreateScreen
 from tui.screens.home import HomeScreen
+from tui.screens.ledger import LedgerScreen
 from tui.screens.unlock import UnlockScreen
 from tuikit import PASSPHRASE, SIZE, app_on, copy_vault, notifications, run, settle, text_of, unlock
 
@@ -28,6 +29,12 @@ def test_right_passphrase_opens_the_sections(tmp_path: Path, template_vault) -> 
             for section in ("Intake", "Ledger", "Verify", "Export", "Keys"):
                 assert section in nav
             assert template_vault[1].public.words in text_of(app, "#home .muted")
+            # The menu works with arrows and Enter, as the letter keys do; Esc comes back.
+            await pilot.press("down", "enter")
+            assert isinstance(app.screen, LedgerScreen)
+            await settle(pilot)
+            await pilot.press("escape")
+            assert isinstance(app.screen, HomeScreen)
             await pilot.press("ctrl+q")
         assert app.return_code == 0
 

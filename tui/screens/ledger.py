@@ -103,11 +103,13 @@ class LedgerScreen(Section):
         table = self.query_one("#entries", DataTable)
         table.add_columns("seq", "time", "action", "item", "custodian")
         table.focus()
+        self.begin()
         self.load()
 
     def action_reload(self) -> None:
         if not self.busy:
             self.query_one("#ledger-status", Static).update("opening every entry…")
+            self.begin()
             self.load()
 
     @on(Button.Pressed, "#reload")
@@ -125,6 +127,7 @@ class LedgerScreen(Section):
 
     @on(Loaded)
     def loaded(self, event: Loaded) -> None:
+        self.end()
         status = self.query_one("#ledger-status", Static)
         if event.entries is None:
             status.update("The entries cannot be shown. Press c to see which check fails.")
@@ -157,6 +160,7 @@ class LedgerScreen(Section):
         if self.busy:
             return
         self.query_one("#ledger-checks", Checklist).update("verifying every checkpoint, entry and sealed file…")
+        self.begin()
         self.check()
 
     @on(Button.Pressed, "#check")
@@ -174,6 +178,7 @@ class LedgerScreen(Section):
 
     @on(Checked)
     def checked(self, event: Checked) -> None:
+        self.end()
         checks = self.query_one("#ledger-checks", Checklist)
         if event.report is None:
             checks.update("")
