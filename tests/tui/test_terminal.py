@@ -78,3 +78,21 @@ def test_bare_intake_without_a_terminal_still_prints_usage(cli) -> None:
 def test_intake_tui_is_in_the_help(cli) -> None:
     result = cli("--help")
     assert result.returncode == 0 and "tui" in result.stdout
+
+
+def test_passphrase_file_unlocks_without_asking_and_the_environment_does_not(tmp_path: Path, template_vault) -> None:
+    vault = copy_vault(template_vault[0], tmp_path / "vault")
+    secret = tmp_path / "passphrase.txt"
+    secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    by_file = Terminal([sys.executable, "-m", "intake", "--vault", str(vault), "--passphrase-file", str(secret),
+                        "tui"], cli_env(home, passphrase=None), tmp_path)
+    by_file.wait_for("unlocked at")
+    by_file.type("\x11")
+    assert by_file.exit_code() == 0
+    by_environment = Terminal([sys.executable, "-m", "intake", "--vault", str(vault), "tui"],
+                              cli_env(home, passphrase=PASSPHRASE), tmp_path)
+    by_environment.wait_for("Unlock the vault")
+    by_environment.type("\x11")
+    assert by_environment.exit_code() == 0

@@ -127,3 +127,36 @@ def test_write_only_needs_an_editor(tmp_path: Path) -> None:
 
     run(flow)
     assert not (tmp_path / "field").exists()
+
+
+def test_field_vault_with_a_confirmed_editor(tmp_path: Path) -> None:
+    from keys.identity import SecretIdentity
+    from tui.screens.confirm import ConfirmScreen
+
+    editor = SecretIdentity.generate("editor-1")
+    identity_file = tmp_path / "editor.pub"
+    identity_file.write_text(editor.export_public(), encoding="utf-8")
+    root = tmp_path / "field"
+    app = app_on(root)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            screen.query_one("#name", Input).value = "field-7"
+            screen.query_one("#passphrase", Input).value = "correct horse battery"
+            screen.query_one("#repeat", Input).value = "correct horse battery"
+            screen.query_one("#write-only").value = True
+            screen.query_one("#recipient", Input).focus()
+            screen.query_one("#recipient", Input).value = str(identity_file)
+            await pilot.press("enter")
+            assert isinstance(app.screen, ConfirmScreen)
+            assert editor.public().words in text_of(app, "#confirm-details")
+            await pilot.press("y")
+            await settle(pilot, lambda: app.session is not None)
+            assert isinstance(app.screen, HomeScreen)
+            assert "write-only" in text_of(app, "#home .title")
+
+    run(flow)
+    keyring = Vault.open(root).unlock("correct horse battery")
+    assert not keyring.can_open_sealed and keyring.policy.recipients == (editor.public(),)
