@@ -215,7 +215,7 @@ def _on_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries() -> None:
     """exifread and qpdf log their complaints about hostile files; the user
     gets our one-line verdict instead."""
     for name in ("exifread", "pikepdf", "pikepdf._core", "gnupg"):
@@ -224,7 +224,7 @@ def _quiet_libraries() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
-    _quiet_libraries()
+    quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None and _on_terminal():

@@ -1,24 +1,28 @@
-"""A scripted walk through intake on a throwaway vault (until the TUI exists).
+"""The demo, on a throwaway vault: the terminal app, or (--script) a walk through the CLI.
 
-Run with `./dev demo`. Everything happens in a fresh temporary folder whose
-path is printed at the end; no real vault is touched.
+`./dev demo` opens the app on a new vault with two sample files already
+taken in and the others (photos with a GPS fix and a serial number, a PDF
+with an author and an old revision, a DOCX with tracked changes, a text
+file) waiting in the folder the Intake screen opens on. `./dev demo --script`
+runs the command-line walk instead. Everything happens in a fresh temporary
+folder whose path is printed; no real vault is touched.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import shlex
 import shutil
 import sqlite3
-import struct
 import sys
 import tempfile
 from pathlib import Path
 
-import pikepdf
-
-from intake.cli import main as intake
+from intake import samples
+from intake.cli import main as intake, quiet_libraries
+from intake.pipeline import source_for
+from intake.takein import take_in
+from intake.vault import create_vault
 
 DEMO_PASSPHRASE = "demo passphrase, throwaway"
 
@@ -37,59 +41,41 @@ def _say(text: str) -> None:
     print(f"\n# {text}", flush=True)
 
 
-# A 16x16 baseline JPEG; the demo adds an EXIF block with a GPS fix and a serial number.
-_TINY_JPEG = base64.b64decode(
-    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1x"
-    "eXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAAR"
-    "CAAQABADASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEG"
-    "E1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWG"
-    "h4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEB"
-    "AQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYk"
-    "NOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0"
-    "tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwChRRRXOQf/2Q=="
-)
-
-
-def _exif_block() -> bytes:
-    """EXIF (big-endian TIFF) with Make, a body serial number and a GPS fix, as phones write them."""
-    make, serial = b"DemoPhone\0", b"SN-4471-0093\0"
-    rational = lambda n, d=1: struct.pack(">II", n, d)  # noqa: E731
-    # IFD0 at 8: Make, ExifIFD pointer, GPS pointer; then the Exif IFD and the GPS IFD.
-    ifd0_at, exif_at, gps_at, data_at = 8, 8 + 2 + 3 * 12 + 4, 0, 0
-    gps_at = exif_at + 2 + 12 + 4
-    data_at = gps_at + 2 + 4 * 12 + 4
-    make_at, serial_at = data_at, data_at + len(make)
-    lat_at = serial_at + len(serial)
-    lon_at = lat_at + 24
-    ifd0 = struct.pack(">H", 3) + struct.pack(">HHII", 0x010F, 2, len(make), make_at) + \
-        struct.pack(">HHII", 0x8769, 4, 1, exif_at) + struct.pack(">HHII", 0x8825, 4, 1, gps_at) + b"\0\0\0\0"
-    exif = struct.pack(">H", 1) + struct.pack(">HHII", 0xA431, 2, len(serial), serial_at) + b"\0\0\0\0"
-    gps = struct.pack(">H", 4) + struct.pack(">HHI4s", 1, 2, 2, b"N\0\0\0") + \
-        struct.pack(">HHII", 2, 5, 3, lat_at) + struct.pack(">HHI4s", 3, 2, 2, b"E\0\0\0") + \
-        struct.pack(">HHII", 4, 5, 3, lon_at) + b"\0\0\0\0"
-    values = make + serial + rational(46) + rational(38) + rational(744, 100) + \
-        rational(32) + rational(37) + rational(84, 100)
-    tiff = b"MM\0*" + struct.pack(">I", ifd0_at) + ifd0 + exif + gps + values
-    return b"Exif\0\0" + tiff
-
-
 def _sample_files(folder: Path) -> list[Path]:
     folder.mkdir()
     letter = folder / "supply-letter.pdf"
-    pdf = pikepdf.new()
-    pdf.add_blank_page()
-    pdf.docinfo["/Author"] = "Col. Example"
-    pdf.docinfo["/Producer"] = "Office Suite 11 (ministry build)"
-    pdf.save(letter)
+    letter.write_bytes(samples.letter())
     photo = folder / "crate-0412.jpg"
-    app1 = _exif_block()
-    photo.write_bytes(_TINY_JPEG[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + _TINY_JPEG[2:])
+    photo.write_bytes(samples.photo())
     notes = folder / "field-notes.txt"
     notes.write_text("Crates marked LOT 7, unloaded at night.\n", encoding="utf-8")
     return [letter, photo, notes]
 
 
-def main() -> int:
+def app_demo() -> int:
+    """The terminal app on a throwaway vault: two files already taken in, the rest waiting."""
+    from tui.app import create_app
+
+    os.umask(0o077)
+    quiet_libraries()
+    base = Path(tempfile.mkdtemp(prefix="intake-demo-"))
+    received = base / "received"
+    files = samples.write_samples(received)
+    print(f"intake demo: preparing a throwaway vault in {base} ...", flush=True)
+    vault = create_vault(base / "vault", "kestrel", DEMO_PASSPHRASE)
+    keyring = vault.unlock(DEMO_PASSPHRASE)
+    first = [source_for(path) for path in files[:2]]
+    for _ in take_in(vault, keyring, first, "handed over at the river crossing"):
+        pass
+    app = create_app(vault.root, start_dir=received,
+                     hint=f"Demo vault: the passphrase is  {DEMO_PASSPHRASE}")
+    app.run()
+    print(f"intake demo: everything lives in {base} (delete it when done)")
+    return app.return_code or 0
+
+
+def script_demo() -> int:
+    """The command-line walk: inspect, init, add, ledger show/verify, tampering caught."""
     base = Path(tempfile.mkdtemp(prefix="intake-demo-"))
     os.environ["INTAKE_PASSPHRASE"] = DEMO_PASSPHRASE
     os.environ.pop("INTAKE_VAULT", None)
@@ -163,6 +149,19 @@ def _roll_back(forged: Path, vault: str) -> None:
         for idx in (last, last - 1):
             db.execute("DELETE FROM entries WHERE idx = ?", (idx,))
             db.execute("DELETE FROM checkpoints WHERE size = ?", (idx + 1,))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args not in ([], ["--script"]):
+        print("usage: ./dev demo [--script]", file=sys.stderr)
+        return 2
+    if args == ["--script"]:
+        return script_demo()
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("intake demo: no terminal for the app, so here is the command-line walk instead", flush=True)
+        return script_demo()
+    return app_demo()
 
 
 if __name__ == "__main__":

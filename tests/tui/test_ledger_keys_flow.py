@@ -126,3 +126,23 @@ def test_keys_refuses_a_forged_identity_file(tmp_path: Path, template_vault) -> 
             assert app.screen.query_one("#recipient-file", Input).value == str(forged)
 
     run(flow)
+
+
+def test_linking_a_gpg_key_without_the_bridge_says_so(tmp_path: Path, template_vault) -> None:
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("keys.openpgp") is not None and hasattr(Vault, "link_gpg"):
+        pytest.skip("the OpenPGP bridge is built; its own tests cover linking")
+    app = app_on(copy_vault(template_vault[0], tmp_path / "vault"))
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.press("k", "g")
+            await pilot.press(*"0123456789ABCDEF0123456789ABCDEF01234567", "enter")
+            await settle(pilot)
+            assert notifications(app)[-1] == "linking a GPG key is not available in this version of intake"
+
+    run(flow)

@@ -9,6 +9,7 @@ from textual.widgets import Input
 from intake.vault import Vault
 from tui.screens.create import CreateScreen
 from tui.screens.home import HomeScreen
+from tui.screens.ledger import LedgerScreen
 from tui.screens.unlock import UnlockScreen
 from tuikit import PASSPHRASE, SIZE, app_on, copy_vault, notifications, run, settle, text_of, unlock
 
@@ -28,6 +29,12 @@ def test_right_passphrase_opens_the_sections(tmp_path: Path, template_vault) -> 
             for section in ("Intake", "Ledger", "Verify", "Export", "Keys"):
                 assert section in nav
             assert template_vault[1].public.words in text_of(app, "#home .muted")
+            # The menu works with arrows and Enter, as the letter keys do; Esc comes back.
+            await pilot.press("down", "enter")
+            assert isinstance(app.screen, LedgerScreen)
+            await settle(pilot)
+            await pilot.press("escape")
+            assert isinstance(app.screen, HomeScreen)
             await pilot.press("ctrl+q")
         assert app.return_code == 0
 
@@ -120,3 +127,36 @@ def test_write_only_needs_an_editor(tmp_path: Path) -> None:
 
     run(flow)
     assert not (tmp_path / "field").exists()
+
+
+def test_field_vault_with_a_confirmed_editor(tmp_path: Path) -> None:
+    from keys.identity import SecretIdentity
+    from tui.screens.confirm import ConfirmScreen
+
+    editor = SecretIdentity.generate("editor-1")
+    identity_file = tmp_path / "editor.pub"
+    identity_file.write_text(editor.export_public(), encoding="utf-8")
+    root = tmp_path / "field"
+    app = app_on(root)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            screen.query_one("#name", Input).value = "field-7"
+            screen.query_one("#passphrase", Input).value = "correct horse battery"
+            screen.query_one("#repeat", Input).value = "correct horse battery"
+            screen.query_one("#write-only").value = True
+            screen.query_one("#recipient", Input).focus()
+            screen.query_one("#recipient", Input).value = str(identity_file)
+            await pilot.press("enter")
+            assert isinstance(app.screen, ConfirmScreen)
+            assert editor.public().words in text_of(app, "#confirm-details")
+            await pilot.press("y")
+            await settle(pilot, lambda: app.session is not None)
+            assert isinstance(app.screen, HomeScreen)
+            assert "write-only" in text_of(app, "#home .title")
+
+    run(flow)
+    keyring = Vault.open(root).unlock("correct horse battery")
+    assert not keyring.can_open_sealed and keyring.policy.recipients == (editor.public(),)

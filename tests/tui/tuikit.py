@@ -45,7 +45,8 @@ async def settle(pilot: Pilot, until: Callable[[], bool] | None = None, timeout:
         await pilot.pause(0.05)
         # Only the screens' own workers: the directory tree keeps a loader running.
         running = [w for w in app.workers if w.is_running and isinstance(w.node, Screen)]
-        if not running and (until is None or until()):
+        pending = any(getattr(screen, "pending", 0) for screen in app.screen_stack)
+        if not running and not pending and (until is None or until()):
             await pilot.pause()
             return
     raise AssertionError("the app did not settle in time")

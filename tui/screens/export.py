@@ -76,6 +76,7 @@ class ExportScreen(Section):
 
     def on_mount(self) -> None:
         self.query_one("#items", SelectionList).focus()
+        self.begin()
         self.list_items()
 
     @work(thread=True, exclusive=True, group="export")
@@ -93,6 +94,7 @@ class ExportScreen(Section):
 
     @on(Listed)
     def listed(self, event: Listed) -> None:
+        self.end()
         if event.items is None:
             self.app.show_error(event.error)
             return
@@ -123,6 +125,7 @@ class ExportScreen(Section):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.query_one(ProgressPanel).start("exporting…", 1)
+                self.begin()
                 self.export(chosen, target, with_notes, precision, as_zip)
 
         self.app.push_screen(ConfirmScreen("Export a public bundle?", details, yes="Export"), answered)
@@ -167,6 +170,7 @@ class ExportScreen(Section):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.query_one(ProgressPanel).start("sealing the submission…", 1)
+                self.begin()
                 self.submit(chosen, editor, target, gpg)
 
         self.app.push_screen(ConfirmScreen("Seal a submission for this editor?", details, yes="Submit"), answered)
@@ -199,6 +203,7 @@ class ExportScreen(Section):
 
     @on(Done)
     def done(self, event: Done) -> None:
+        self.end()
         panel = self.query_one(ProgressPanel)
         if event.text is None:
             panel.finish("not done")

@@ -40,4 +40,4 @@ class HomeScreen(Screen):
 
     @on(OptionList.OptionSelected, "#menu")
     def choose(self, event: OptionList.OptionSelected) -> None:
-        self.app.run_action(f"section('{event.option.id}')")
+        self.app.action_section(str(event.option.id))

@@ -140,6 +140,7 @@ class IntakeScreen(Section):
         self.sources, self.inspected = [], 0
         self.query_one("#take", Button).disabled = True
         self.query_one(Report).clear()
+        self.begin()
         self.inspect(list(self.paths), self.session.vault.root)
 
     @work(thread=True, exclusive=True, group="intake")
@@ -207,6 +208,7 @@ class IntakeScreen(Section):
         self.query_one(Report).clear()
         self.query_one("#selection", Static).update("Taking in… result per file:")
         self.query_one(ProgressPanel).start("taking in…", len(self.sources))
+        self.begin()
         self.take(list(self.sources), recordable(note) if note else None)
 
     @work(thread=True, exclusive=True, group="intake")
@@ -259,6 +261,7 @@ class IntakeScreen(Section):
 
     @on(Finished)
     def finished(self, event: Finished) -> None:
+        self.end()
         panel = self.query_one(ProgressPanel)
         if event.error is not None:
             self.app.show_error(event.error)

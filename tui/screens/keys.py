@@ -119,6 +119,7 @@ class KeysScreen(Section):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                self.begin()
                 self.add(recipient)
             else:
                 self.app.notify("Not added: the words were not confirmed.", severity="warning")
@@ -142,6 +143,7 @@ class KeysScreen(Section):
 
     @on(Added)
     def added(self, event: Added) -> None:
+        self.end()
         if event.session is None:
             self.app.show_error(event.error)
             return
@@ -160,6 +162,7 @@ class KeysScreen(Section):
     def link_pressed(self) -> None:
         fingerprint = self.query_one("#gpg-fingerprint", Input).value.strip().replace(" ", "")
         if fingerprint and not self.busy:
+            self.begin()
             self.link(fingerprint)
 
     @work(thread=True, exclusive=True, group="keys")
@@ -181,6 +184,7 @@ class KeysScreen(Section):
 
     @on(Linked)
     def linked(self, event: Linked) -> None:
+        self.end()
         if event.text is None:
             self.app.show_error(event.error)
             return

@@ -85,13 +85,15 @@ class LedgerScreen(Section):
     def compose(self) -> ComposeResult:
         yield Header()
         yield NavBar(self.SECTION)
-        with Horizontal(id="ledger-body"):
-            with Vertical(id="ledger-left"):
-                yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
-                yield Static("opening every entry…", id="ledger-status", classes="muted")
-            with VerticalScroll(id="ledger-right"):
+        with Vertical(id="ledger-top"):
+            yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
+            yield Static("opening every entry…", id="ledger-status", classes="muted")
+        with Horizontal(id="ledger-bottom"):
+            with VerticalScroll(id="ledger-detail"):
                 yield Static("", id="detail")
-                yield Checklist("", id="ledger-checks")
+            with VerticalScroll(id="ledger-verify"):
+                yield Checklist("Press c to verify the ledger: every checkpoint, entry and sealed file.",
+                                id="ledger-checks")
         with Horizontal(classes="buttons"):
             yield Button("Verify the ledger (c)", id="check", variant="primary", compact=True)
             yield Button("Reload (r)", id="reload", compact=True)
@@ -101,11 +103,13 @@ class LedgerScreen(Section):
         table = self.query_one("#entries", DataTable)
         table.add_columns("seq", "time", "action", "item", "custodian")
         table.focus()
+        self.begin()
         self.load()
 
     def action_reload(self) -> None:
         if not self.busy:
             self.query_one("#ledger-status", Static).update("opening every entry…")
+            self.begin()
             self.load()
 
     @on(Button.Pressed, "#reload")
@@ -123,6 +127,7 @@ class LedgerScreen(Section):
 
     @on(Loaded)
     def loaded(self, event: Loaded) -> None:
+        self.end()
         status = self.query_one("#ledger-status", Static)
         if event.entries is None:
             status.update("The entries cannot be shown. Press c to see which check fails.")
@@ -155,6 +160,7 @@ class LedgerScreen(Section):
         if self.busy:
             return
         self.query_one("#ledger-checks", Checklist).update("verifying every checkpoint, entry and sealed file…")
+        self.begin()
         self.check()
 
     @on(Button.Pressed, "#check")
@@ -172,6 +178,7 @@ class LedgerScreen(Section):
 
     @on(Checked)
     def checked(self, event: Checked) -> None:
+        self.end()
         checks = self.query_one("#ledger-checks", Checklist)
         if event.report is None:
             checks.update("")
@@ -180,7 +187,6 @@ class LedgerScreen(Section):
         report = event.report
         verdict = "ledger verified" if report.ok else "ledger verification FAILED"
         checks.show(audit_lines(report), verdict)
-        checks.scroll_visible()
         if report.ok:
             self.app.notify("Ledger verified: every check passed.")
         else:

@@ -10,8 +10,22 @@ from tui.app import Session
 
 
 class Section(Screen):
+    """`begin()` before starting work, `end()` when its last message arrives: a cancelled
+    thread worker keeps running until its current file is done, and until then the
+    screen stays busy (no second run, no leaving the screen)."""
+
     SECTION = ""
     BINDINGS = [Binding("escape", "back", "Back / Cancel")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending = 0
+
+    def begin(self) -> None:
+        self.pending += 1
+
+    def end(self) -> None:
+        self.pending = max(0, self.pending - 1)
 
     @property
     def session(self) -> Session:
@@ -23,7 +37,7 @@ class Section(Screen):
 
     @property
     def busy(self) -> bool:
-        return bool(self.running())
+        return self.pending > 0 or bool(self.running())
 
     def action_back(self) -> None:
         if self.busy:

@@ -87,6 +87,7 @@ class VerifyScreen(Section):
         self.query_one("#checks", Checklist).update("")
         self.query_one("#timeline", Static).update("")
         self.query_one(ProgressPanel).start("verifying…", 1)
+        self.begin()
         self.verify(Path(path).expanduser(), Path(trust).expanduser() if trust else None)
 
     @work(thread=True, exclusive=True, group="verify")
@@ -117,6 +118,7 @@ class VerifyScreen(Section):
 
     @on(Verified)
     def verified(self, event: Verified) -> None:
+        self.end()
         panel = self.query_one(ProgressPanel)
         if event.report is None:
             panel.finish("not verified")

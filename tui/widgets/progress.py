@@ -42,7 +42,7 @@ class ProgressPanel(Vertical):
         self.query_one("#progress-label", Static).update(what)
         self.query_one("#file-bar", ProgressBar).update(total=None, progress=0)
         self.query_one("#all-bar", ProgressBar).update(total=max(total, 1), progress=0)
-        self.query_one("#cancel", Button).disabled = False
+        self.query_one("#cancel", Button).display = True
 
     def advance(self, event: Progressed) -> None:
         self.query_one("#progress-label", Static).update(printable(event.step))
@@ -52,11 +52,11 @@ class ProgressPanel(Vertical):
 
     def cancelling(self) -> None:
         self.query_one("#progress-label", Static).update("stopping after the current file…")
-        self.query_one("#cancel", Button).disabled = True
+        self.query_one("#cancel", Button).display = False
 
     def finish(self, text: str, complete: bool = True) -> None:
         self.query_one("#progress-label", Static).update(text)
-        self.query_one("#cancel", Button).disabled = True
+        self.query_one("#cancel", Button).display = False
         if complete:
             for bar in self.query(ProgressBar):
                 bar.update(total=bar.total or 1, progress=bar.total or 1)
