@@ -432,3 +432,18 @@ def test_the_verify_txt_recipe_works_with_standard_tools(journey: dict) -> None:
     for statement in (bundle / "provenance").glob("itm_*.json"):
         document = json.loads(statement.read_text())
         assert hashlib.sha256((bundle / document["file"]).read_bytes()).hexdigest() == document["sha256"]
+
+
+@pytest.mark.parametrize("change", [
+    {"custodian": 7}, {"original": []}, {"custody": [1]}, {"custody": "x"}, {"file": None},
+])
+def test_a_signed_statement_of_the_wrong_shape_fails_a_check_not_the_verifier(
+    journey: dict, bundle: Path, change: dict,
+) -> None:
+    """Even a statement the custodian really signed may be hostile (a rogue custodian): named, no crash."""
+    keys = journey["editor"][1]
+    statement = next((bundle / "provenance").glob("itm_*.json"))
+    document = {**json.loads(statement.read_text()), **change}
+    statement.write_bytes(json.dumps(document).encode())
+    (bundle / f"{statement.relative_to(bundle)}.sig").write_bytes(keys.secret.sign(statement.read_bytes()))
+    assert any(statement.name in f and "not a valid provenance statement" in f for f in failures(bundle))

@@ -318,3 +318,14 @@ def test_clean_copy_must_derive_from_what_its_parent_received(unlocked: Unlocked
     with vault.ledger() as ledger:
         report = audit(ledger.store, vault.config.origin, vault.verifier, unlocked.keyring)
     assert not report.ok and "entry 1" in report.failure and "derive" in report.failure
+
+
+@pytest.mark.parametrize("change", [
+    {"inputs": ["not an object"]}, {"outputs": {}}, {"parents": [1]}, {"seq": "0"}, {"time": 0}, {"note": 5},
+])
+def test_an_entry_of_the_wrong_shape_is_refused(change: dict) -> None:
+    """Entries arrive in other people's submissions: a wrong type is a malformed entry, not a crash later."""
+    from intake.ledger.entries import EntryError
+
+    with pytest.raises(EntryError, match="wrong type"):
+        CustodyEntry.from_dict({**_entry().to_dict(), **change})

@@ -35,6 +35,7 @@ from intake.hashing import Digests, DigestingReader
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.entries import CustodyEntry, Draft, EntryError, SignedEntry, new_id
+from intake.ledger.log import Ledger
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.proof import ProofError, TlogProof
 from intake.seal import SealError, seal_stream, unseal, unseal_stream
@@ -115,25 +116,25 @@ def _head(source: Path) -> bytes:
 
 
 def _history(custody: Custody) -> _History:
+    """What this vault already received, from the sender records of its own entries."""
     history = _History()
+    imported: dict[str, dict[str, str]] = {}
     for opened in custody.entries:
-        entry = opened.entry
-        for record in entry.inputs:
+        for record in opened.entry.inputs:
             if record.get("role") != SENDER_RECORD:
                 continue
+            sender = str(record["sender"])
             history.submissions.add(str(record["submission"]))
+            imported.setdefault(sender, {})[str(record["entry"])] = opened.entry.id
             checkpoint = Checkpoint.from_text(record["checkpoint"].split("\n\n", 1)[0] + "\n")
-            known = history.senders.get(record["sender"])
-            imported = dict(known.imported) if known else {}
-            imported[str(record["entry"])] = entry.id
+            known = history.senders.get(sender)
             if known is None or checkpoint.size >= known.checkpoint.size:
-                known = _KnownSender(checkpoint, imported)
-            history.senders[record["sender"]] = _KnownSender(known.checkpoint, imported)
+                history.senders[sender] = _KnownSender(checkpoint, imported[sender])
     return history
 
 
 def _receive_age(
-    source: Path, vault: Vault, keyring: Keyring, ledger: Any, history: _History, progress: Progress | None
+    source: Path, vault: Vault, keyring: Keyring, ledger: Ledger, history: _History, progress: Progress | None
 ) -> ReceiveResult:
     written: list[Path] = []
 
@@ -254,9 +255,9 @@ def _check_manifest(data: bytes, keyring: Keyring, history: _History) -> _Manife
     if submission_id in history.submissions:
         raise SubmissionRefused("this submission was already received")
     verifier = Verifier(origin, sender.signing_key)
-    checkpoint = _sender_checkpoint(note, verifier, leaves)
-    _check_extends(history.senders.get(sender.fingerprint_hex), checkpoint, leaves)
     roots = merkle.prefix_roots([merkle.leaf_hash(leaf) for leaf in leaves])
+    checkpoint = _sender_checkpoint(note, verifier, roots)
+    _check_extends(history.senders.get(sender.fingerprint_hex), checkpoint, roots)
     opened = [_open_record(r, keyring, sender, verifier, note, leaves, roots) for r in records]
     if len({s.entry.seq for s in opened}) != len(opened):
         raise SubmissionRefused("the submission lists an entry twice")
@@ -278,19 +279,19 @@ def _hex(value: Any, size: int) -> bytes:
     return raw
 
 
-def _sender_checkpoint(note: str, verifier: Verifier, leaves: tuple[bytes, ...]) -> Checkpoint:
+def _sender_checkpoint(note: str, verifier: Verifier, roots: list[bytes]) -> Checkpoint:
     try:
         checkpoint = Checkpoint.from_text(open_note(note, [verifier]))
     except (NoteError, CheckpointError) as error:
         raise SubmissionRefused("the sender's checkpoint is not signed by the sender's key") from error
     if checkpoint.origin != verifier.name:
         raise SubmissionRefused("the sender's checkpoint belongs to another ledger")
-    if checkpoint.size != len(leaves) or merkle.root([merkle.leaf_hash(leaf) for leaf in leaves]) != checkpoint.root:
+    if checkpoint.size != len(roots) or checkpoint.size == 0 or roots[-1] != checkpoint.root:
         raise SubmissionRefused("the sender's ledger does not match the sender's signed checkpoint")
     return checkpoint
 
 
-def _check_extends(known: _KnownSender | None, checkpoint: Checkpoint, leaves: tuple[bytes, ...]) -> None:
+def _check_extends(known: _KnownSender | None, checkpoint: Checkpoint, roots: list[bytes]) -> None:
     if known is None:
         return
     old = known.checkpoint
@@ -300,7 +301,7 @@ def _check_extends(known: _KnownSender | None, checkpoint: Checkpoint, leaves: t
         raise SubmissionRefused(
             f"the sender's ledger holds {checkpoint.size} entries but an earlier submission showed {old.size}: "
             "it was rolled back, or this is an old submission")
-    if merkle.root([merkle.leaf_hash(leaf) for leaf in leaves[: old.size]]) != old.root:
+    if old.size and roots[old.size - 1] != old.root:
         raise SubmissionRefused(
             f"the sender's ledger forked: its first {old.size} entries differ from an earlier submission's "
             "(history was rewritten)")

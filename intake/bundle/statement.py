@@ -113,8 +113,15 @@ def _original_commitment(clean: CleanItem, disclosures: list[tuple[CustodyEntry,
     return {}
 
 
+_STATEMENT_SHAPE = {"item": str, "file": str, "custody": list, "original": dict, "custodian": dict, "log": dict}
+
+
 def parse_statement(data: bytes) -> dict[str, Any]:
+    """The statement, its keys of the expected kinds (a hostile one must fail a check, not crash it)."""
     document = json.loads(data)
     if not isinstance(document, dict) or document.get("type") != STATEMENT_TYPE:
         raise ValueError("not an intake provenance statement")
+    if any(not isinstance(document.get(key), kind) for key, kind in _STATEMENT_SHAPE.items()) \
+            or not all(isinstance(step, dict) for step in document["custody"]):
+        raise ValueError("a provenance statement with missing or malformed keys")
     return document

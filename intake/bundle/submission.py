@@ -60,7 +60,9 @@ class _Packed:
     seq: int
     signed: SignedEntry | None     # None: sealed to the editor, the sender cannot open it
     sealed: bytes
-    blobs: tuple[str, ...]
+
+
+Blobs = dict[str, int | None]  # blob name -> plain size as recorded, or None: carried still sealed
 
 
 # --- submit -------------------------------------------------------------------
@@ -75,31 +77,28 @@ def submit(
     if editor.fingerprint == keyring.public.fingerprint:
         raise IntakeError("that is this vault's own identity; --to takes the editor's public identity")
     with vault.locked(exclusive=False), vault.ledger() as ledger:
-        packed = _choose(vault, keyring, ledger, items, editor)
-        manifest = _manifest(vault, keyring, ledger, packed)
-        _write_sealed(target, manifest, packed, vault, keyring, editor, gpg_recipient, progress)
+        packed, blobs = _choose(vault, keyring, ledger, items, editor)
+        manifest = _manifest(vault, keyring, ledger, packed, blobs)
+        _write_sealed(target, manifest, blobs, vault, keyring, editor, gpg_recipient, progress)
     chosen = sorted({s.signed.entry.item for s in packed if s.signed is not None})
     return SubmitResult(target, tuple(chosen), len(packed))
 
 
 def _choose(
     vault: Vault, keyring: Keyring, ledger: Ledger, items: Sequence[str] | None, editor: PublicIdentity
-) -> list[_Packed]:
+) -> tuple[list[_Packed], Blobs]:
     rows = ledger.store.entries()
     if not keyring.can_open_sealed:
         if items is not None:
             raise IntakeError("a write-only field vault cannot open its entries to pick items: use --all")
         if all(r.fingerprint != editor.fingerprint for r in keyring.policy.recipients):
             raise IntakeError("that editor is not a recipient of this field vault: they could not open what it took in")
-        names = tuple(sorted(p.name for p in vault.blobs.glob("*.age")))
-        return [_Packed(row.idx, None, row.sealed, names if row.idx == 0 else ()) for row in rows]
-    custody = Custody.open(vault, keyring, ledger)
-    chosen = _entries_for(custody, items)
-    return [
-        _Packed(o.entry.seq, o.signed, rows[o.entry.seq].sealed,
-                tuple(str(out["blob"]) for out in o.entry.outputs if "blob" in out))
-        for o in chosen
-    ]
+        # Its entries are sealed to the editors, so which blob is whose is unknown here: all of them go.
+        sealed: Blobs = {p.name: None for p in sorted(vault.blobs.glob("*.age"))}
+        return [_Packed(row.idx, None, row.sealed) for row in rows], sealed
+    chosen = _entries_for(Custody.open(vault, keyring, ledger), items)
+    blobs: Blobs = {str(out["blob"]): int(out["size"]) for o in chosen for out in o.entry.outputs if "blob" in out}
+    return [_Packed(o.entry.seq, o.signed, rows[o.entry.seq].sealed) for o in chosen], blobs
 
 
 def _entries_for(custody: Custody, items: Sequence[str] | None) -> list[OpenedEntry]:
@@ -118,7 +117,7 @@ def _entries_for(custody: Custody, items: Sequence[str] | None) -> list[OpenedEn
     return [o for o in local if o.entry.item in originals or (o.entry.inputs and o.entry.inputs[0].get("item") in originals)]
 
 
-def _manifest(vault: Vault, keyring: Keyring, ledger: Ledger, packed: list[_Packed]) -> bytes:
+def _manifest(vault: Vault, keyring: Keyring, ledger: Ledger, packed: list[_Packed], blobs: Blobs) -> bytes:
     rows = ledger.store.entries()
     leaves = [row.commitment + hashlib.sha256(row.sealed).digest() for row in rows]
     checkpoint = ledger.latest_checkpoint()
@@ -141,24 +140,23 @@ def _manifest(vault: Vault, keyring: Keyring, ledger: Ledger, packed: list[_Pack
         "checkpoint": checkpoint,
         "leaves": [leaf.hex() for leaf in leaves],
         "entries": entries,
-        "blobs": sorted({name for one in packed for name in one.blobs}),
+        "blobs": sorted(blobs),
         "blobs_sealed": not keyring.can_open_sealed,
     })
 
 
 def _write_sealed(
-    target: Path, manifest: bytes, packed: list[_Packed], vault: Vault, keyring: Keyring, editor: PublicIdentity,
+    target: Path, manifest: bytes, blobs: Blobs, vault: Vault, keyring: Keyring, editor: PublicIdentity,
     gpg_recipient: str | None, progress: Progress | None,
 ) -> None:
-    names = json.loads(manifest)["blobs"]
-    total = sum((vault.blobs / name).stat().st_size for name in names)
+    total = sum((vault.blobs / name).stat().st_size for name in blobs)
 
     def produce(out: BinaryIO) -> None:
         with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
             _add_member(tar, MANIFEST, io.BytesIO(manifest), len(manifest))
             done = 0
-            for name in names:
-                _add_blob(tar, vault.blobs / name, keyring)
+            for name, size in sorted(blobs.items()):
+                _add_blob(tar, vault.blobs / name, size, keyring)
                 done += (vault.blobs / name).stat().st_size
                 if progress:
                     progress(done, total)
@@ -191,31 +189,16 @@ def _add_member(tar: tarfile.TarFile, name: str, source: BinaryIO, size: int) ->
     tar.addfile(info, source)
 
 
-def _add_blob(tar: tarfile.TarFile, blob: Path, keyring: Keyring) -> None:
-    """Plain bytes if this vault can open its blobs, else the sealed blob as it is."""
+def _add_blob(tar: tarfile.TarFile, blob: Path, plain_size: int | None, keyring: Keyring) -> None:
+    """Plain bytes (tar needs the size first: the entry recorded it), or the sealed blob as it is."""
     name = f"blobs/{blob.name}"
-    if not keyring.can_open_sealed:
+    if plain_size is None:
         with open(blob, "rb") as sealed:
             _add_member(tar, name, sealed, os.fstat(sealed.fileno()).st_size)
         return
-    # tar needs each member's size first: one pass to learn it, one to copy.
-    counter = _Counter()
-    with open(blob, "rb") as sealed:
-        unseal_stream(sealed, counter, [keyring.secret.age_identity])
 
     def produce(out: BinaryIO) -> None:
         with open(blob, "rb") as sealed:
             unseal_stream(sealed, out, [keyring.secret.age_identity])
 
-    piped(produce, lambda reader: _add_member(tar, name, reader, counter.size))
-
-
-class _Counter(io.RawIOBase):
-    size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        self.size += len(data)
-        return len(data)
+    piped(produce, lambda reader: _add_member(tar, name, reader, plain_size))

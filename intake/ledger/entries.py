@@ -93,6 +93,8 @@ class CustodyEntry:
             raise EntryError("an entry has missing or unknown fields")
         if data["v"] != SCHEMA_VERSION or data["action"] not in ACTIONS:
             raise EntryError("an entry has an unknown version or action")
+        if not _well_typed(data):
+            raise EntryError("an entry has a field of the wrong type")
         return cls(
             **{**data, "inputs": tuple(data["inputs"]), "outputs": tuple(data["outputs"]),
                "parents": tuple(data["parents"])}
@@ -100,6 +102,18 @@ class CustodyEntry:
 
     def fields(self) -> list[Field]:
         return [*flatten(self.to_dict()), Field(DAY, self.time[:10])]
+
+
+def _well_typed(data: dict[str, Any]) -> bool:
+    """Entries also arrive from other people's vaults (submissions): a wrong type must not crash a check."""
+    texts = ("id", "prev", "action", "item", "actor", "time", "tool")
+    return (
+        all(isinstance(data[key], str) for key in texts)
+        and type(data["seq"]) is int
+        and all(isinstance(data[key], list) and all(isinstance(r, dict) for r in data[key]) for key in ("inputs", "outputs"))
+        and isinstance(data["parents"], list) and all(isinstance(p, str) for p in data["parents"])
+        and (data["note"] is None or isinstance(data["note"], str))
+    )
 
 
 def signing_message(commitment: bytes) -> bytes:
