@@ -146,8 +146,9 @@ class Vault:
             os.close(fd)
 
     def _remove_partial_files(self) -> None:
-        """Files a killed command left half-written: sealed bytes, never referenced."""
-        for folder in (self.blobs, self.root / "keys"):
+        """Files a killed command left half-written: sealed bytes, never referenced (in the root: a
+        received submission unwrapped from OpenPGP, still sealed with age)."""
+        for folder in (self.root, self.blobs, self.root / "keys"):
             for partial in folder.glob(".partial-*"):
                 partial.unlink(missing_ok=True)
 
