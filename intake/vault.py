@@ -19,9 +19,9 @@ import os
 import secrets
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from intake.canonical import canonical_json
@@ -63,10 +63,18 @@ class VaultConfig:
             raise IntakeError("vault.json is not an intake vault description (damaged or another format)") from error
 
 
+def say_waiting() -> None:
+    print("intake: waiting for another intake command on this vault...", file=sys.stderr)
+
+
 @dataclass(frozen=True)
 class Vault:
+    """`on_wait` is called once when another command holds the lock: the command line prints
+    a line, the app shows a notice (a line on stderr would garble its screen)."""
+
     root: Path
     config: VaultConfig
+    on_wait: Callable[[], None] = field(default=say_waiting, compare=False, repr=False)
 
     @property
     def config_path(self) -> Path:
@@ -93,7 +101,7 @@ class Vault:
         return Verifier(self.config.origin, self.config.signing_key)
 
     @classmethod
-    def open(cls, root: Path) -> "Vault":
+    def open(cls, root: Path, on_wait: Callable[[], None] = say_waiting) -> "Vault":
         config_path = root / "vault.json"
         if not root.is_dir() or not config_path.is_file():
             raise IntakeError(f"no vault at {root}: create one with `intake init`, or pass --vault DIR")
@@ -101,7 +109,7 @@ class Vault:
             config = VaultConfig.from_bytes(config_path.read_bytes())
         except OSError as error:
             raise IntakeError(f"cannot read the vault at {root} ({error.strerror})") from error
-        return cls(root, config)
+        return cls(root, config, on_wait)
 
     def unlock(self, passphrase: str) -> Keyring:
         secret = load_identity(self.identity_path, passphrase)
@@ -137,7 +145,7 @@ class Vault:
             try:
                 fcntl.flock(fd, mode | fcntl.LOCK_NB)
             except BlockingIOError:
-                print("intake: waiting for another intake command on this vault...", file=sys.stderr)
+                self.on_wait()
                 fcntl.flock(fd, mode)
             if exclusive:
                 self._remove_partial_files()

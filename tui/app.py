@@ -11,7 +11,7 @@ take time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -82,8 +82,13 @@ class IntakeApp(App[int]):
     def unlocked(self, session: Session) -> None:
         from tui.screens.home import HomeScreen
 
-        self.session = session
+        # the library's "waiting for another command" line would garble the screen: a notice instead
+        self.session = Session(replace(session.vault, on_wait=self.waiting_for_lock), session.keyring)
         self.switch_screen(HomeScreen())
+
+    def waiting_for_lock(self) -> None:
+        """Called from a worker thread; notify() only posts a message, which is thread-safe."""
+        self.notify("Waiting for another intake command on this vault to finish…", timeout=8)
 
     def show_error(self, error: BaseException) -> None:
         self.notify(explain(error), title="Not done", severity="error", timeout=12)

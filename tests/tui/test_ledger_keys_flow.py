@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
 import sqlite3
 from pathlib import Path
 
@@ -49,6 +52,33 @@ def test_ledger_shows_entries_and_verifies(tmp_path: Path, template_vault) -> No
             checks = text_of(app, "#ledger-checks")
             assert "4 entries opened" in checks and "6 sealed files" in checks
             assert checks.rstrip().endswith("ledger verified") and "FAIL" not in checks
+
+    run(flow)
+
+
+
+def test_a_held_lock_is_a_notice_and_the_work_waits(tmp_path: Path, template_vault) -> None:
+    """Another command holding the vault: the app says so on screen (stderr would garble it)
+    and the ledger opens once the other command lets go."""
+    vault = filled_vault(tmp_path, template_vault)
+    app = app_on(vault)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            holder = os.open(vault / "lock", os.O_RDWR)
+            fcntl.flock(holder, fcntl.LOCK_EX)
+            try:
+                await pilot.press("l")
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 30
+                while not any("Waiting for another intake command" in n for n in notifications(app)):
+                    assert loop.time() < deadline, notifications(app)
+                    await pilot.pause(0.05)
+                assert app.screen.query_one("#entries", DataTable).row_count == 0
+            finally:
+                os.close(holder)
+            await settle(pilot, lambda: app.screen.query_one("#entries", DataTable).row_count == 4)
 
     run(flow)
 
