@@ -1,0 +1,325 @@
+"""`intake export`, `verify`, `submit` and `receive` against the standard tools a user would otherwise chain.
+
+    .venv/bin/python bench/bench_bundles.py [--photos 20] [--big 3] [--big-mb 64] [--runs 3] [--gpg]
+
+Builds throwaway vaults with the real CLI: a field vault that takes in
+generated files with `intake add` (camera-sized JPEGs made with Pillow, plus
+a few large PNGs of random pixels, so every file has a clean copy that can
+leave the vault) and an editor vault. Then, side by side in each run:
+
+- `intake export --all` (folder, then --zip)  vs  `cp -r` of the same clean
+  copies + `sha256sum` over them (+ `zip -r`, or Python's zipfile with
+  deflate when zip is missing);
+- `intake verify BUNDLE` (folder, then zip)  vs  `sha256sum -c` of the bag's
+  manifest (+ `gpg --verify` of every .asc, when the bundle holds any; after
+  `unzip` for the zip);
+- `intake submit --all`  vs  `tar c FILES | age -r RECIPIENT > out`;
+- `intake receive` (into a fresh copy of the empty editor vault each run)
+  vs  `age -d -i KEY out | tar x` into an empty folder.
+
+Each command runs in its own wrapper process so its peak RSS is its own (for
+a shell pipeline: the largest process in it). The passphrase goes through
+INTAKE_PASSPHRASE, never argv. --gpg links a throwaway GPG key (in its own
+GNUPGHOME) to the field vault, so bundles carry OpenPGP signatures and both
+sides of verify check them. A row whose baseline tool is missing is skipped
+with a note. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+from PIL.ExifTags import IFD
+from PIL.PngImagePlugin import PngInfo
+
+WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "assert r.returncode == 0, r.returncode\n"
+    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+PASSPHRASE = "benchmark passphrase"
+Sample = tuple[float, float]  # seconds, peak RSS in MiB
+
+
+def measure(command: list[str], env: dict[str, str]) -> Sample:
+    out = subprocess.run([sys.executable, "-c", WRAPPER, *command], capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise SystemExit(f"bench: {shlex.join(command)[:200]} failed: {out.stderr.strip()[-400:]}")
+    seconds, kib = out.stdout.split()
+    return float(seconds), int(kib) / 1024
+
+
+def shell(script: str) -> list[str]:
+    return ["sh", "-c", f"set -e; {script}"]
+
+
+def q(path: Path | str) -> str:
+    return shlex.quote(str(path))
+
+
+# --- the throwaway vaults ----------------------------------------------------------
+
+
+def make_photos(folder: Path, count: int) -> None:
+    """Noise-like 4000x3000 pictures with EXIF, so the JPEGs are camera-sized (several MB each)."""
+    base = Image.effect_noise((4000, 3000), 64).convert("RGB")
+    for i in range(count):
+        exif = base.getexif()
+        exif[0x010F], exif[0x0110], exif[0x013B] = "BenchMake", "BenchModel", f"Photographer {i}"
+        exif.get_ifd(IFD.GPSInfo).update({1: "N", 2: (46.0, 38.0, float(i)), 3: "E", 4: (32.0, 37.0, 0.84)})
+        out = io.BytesIO()
+        base.save(out, "JPEG", quality=90, exif=exif.tobytes())
+        (folder / f"photo-{i:03}.jpg").write_bytes(out.getvalue())
+
+
+def make_big_pngs(folder: Path, count: int, size_mb: int) -> None:
+    """Random pixels, stored uncompressed: large files that intake can still clean (an Author text chunk goes)."""
+    width = 4096
+    height = max(1, (size_mb << 20) // (width * 3))
+    for i in range(count):
+        info = PngInfo()
+        info.add_text("Author", f"Bench Author {i}")
+        image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+        image.save(folder / f"scan-{i:02}.png", compress_level=0, pnginfo=info)
+
+
+def run_cli(intake: str, vault: Path, *args: str, env: dict[str, str]) -> str:
+    result = subprocess.run([intake, "--vault", str(vault), *args], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"bench: intake {args[0]} failed: {result.stderr.strip()[-400:]}")
+    return result.stdout
+
+
+def link_gpg_key(work: Path, intake: str, field: Path, env: dict[str, str]) -> None:
+    """A throwaway key without a passphrase, in its own GNUPGHOME, so export signs without asking."""
+    home = work / "gnupg"
+    home.mkdir(mode=0o700)
+    env["GNUPGHOME"] = str(home)
+    subprocess.run(["gpg", "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key",
+                    "bench <bench@example.invalid>", "ed25519", "sign", "never"], env=env, check=True, capture_output=True)
+    listing = subprocess.run(["gpg", "--batch", "--with-colons", "--list-secret-keys"], env=env, check=True,
+                             capture_output=True, text=True).stdout
+    fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+    run_cli(intake, field, "keys", "use-gpg", fingerprint, env=env)
+
+
+@dataclass(frozen=True)
+class Setup:
+    field: Path           # the sender's vault, holding every generated file and its clean copy
+    editor: Path          # an empty editor vault, copied fresh for each receive
+    editor_public: Path   # its exported public identity (`submit --to`)
+    originals: Path       # the generated files
+    clean: Path           # the clean copies, exactly as they are in a bundle's data/
+    bundle: Path          # a folder bundle, for verify
+    bundle_zip: Path      # a zip bundle, for verify
+    submission: Path      # a submission sealed to the editor, for receive
+    age_key: Path         # the baseline's age identity
+    age_recipient: str
+    age_tar: Path         # the baseline's tar | age file, for the receive baseline
+
+
+def build(work: Path, args: argparse.Namespace, intake: str, env: dict[str, str]) -> Setup:
+    originals = work / "originals"
+    originals.mkdir()
+    make_photos(originals, args.photos)
+    make_big_pngs(originals, args.big, args.big_mb)
+    field, editor = work / "field", work / "editor"
+    run_cli(intake, field, "init", "--name", "field", env=env)
+    run_cli(intake, editor, "init", "--name", "editor", env=env)
+    editor_public = work / "editor.pub"
+    run_cli(intake, editor, "keys", "export", "-o", str(editor_public), env=env)
+    if args.gpg:
+        link_gpg_key(work, intake, field, env)
+    run_cli(intake, field, "add", str(originals), env=env)
+    bundle, bundle_zip, submission = work / "bundle", work / "bundle.zip", work / "submission.age"
+    run_cli(intake, field, "export", "--all", "-o", str(bundle), env=env)
+    run_cli(intake, field, "export", "--all", "--zip", "-o", str(bundle_zip), env=env)
+    run_cli(intake, field, "submit", "--all", "--to", str(editor_public), "-o", str(submission), env=env)
+    clean = work / "clean"
+    shutil.copytree(bundle / "data", clean)
+    age_key = work / "age-key.txt"
+    subprocess.run(["age-keygen", "-o", str(age_key)], check=True, capture_output=True)
+    recipient = subprocess.run(["age-keygen", "-y", str(age_key)], check=True, capture_output=True, text=True).stdout.strip()
+    age_tar = work / "baseline.tar.age"
+    subprocess.run(shell(f"tar cf - -C {q(work)} originals clean | age -r {q(recipient)} > {q(age_tar)}"), check=True)
+    return Setup(field, editor, editor_public, originals, clean, bundle, bundle_zip, submission, age_key, recipient, age_tar)
+
+
+# --- the comparisons -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    label: str
+    intake: Callable[[int], list[str]]     # the command for run i
+    baseline: Callable[[int], list[str]] | None  # None: intake alone, for reference
+    baseline_label: str
+    needs: tuple[str, ...] = ()            # tools the baseline needs
+    unlocks: bool = True                   # intake pays the fixed Argon2id unlock first
+    prepare: Callable[[int], None] | None = None  # untimed, before run i
+
+
+def comparisons(s: Setup, work: Path, intake: str) -> list[Comparison]:
+    zipper = ("zip -qr {out}.zip {out}" if shutil.which("zip") else
+              f"{q(sys.executable)} -c 'import shutil, sys; shutil.make_archive(sys.argv[1], \"zip\", root_dir=\".\", base_dir=sys.argv[1])' {{out}}")
+    unzipper = ("unzip -q {zip} -d {out}" if shutil.which("unzip") else f"{q(sys.executable)} -m zipfile -e {{zip}} {{out}}")
+    gpg_check = gpg_verify_script(s.bundle)
+
+    def copy_and_hash(i: int, zipped: bool) -> list[str]:
+        out = f"cp-{i}"
+        script = (f"cd {q(work)}; mkdir {out}; cp -r {q(s.clean)} {out}/data; "
+                  f"(cd {out} && sha256sum data/* > manifest-sha256.txt)")
+        return shell(script + ("; " + zipper.format(out=out) if zipped else ""))
+
+    def fresh_editor(i: int) -> None:
+        shutil.copytree(s.editor, work / f"editor-{i}")
+
+    field = [intake, "--vault", str(s.field)]
+    return [
+        Comparison("unlock alone (keys list)", lambda i: [*field, "keys", "list"], None, "–"),
+        Comparison("export --all -o DIR", lambda i: [*field, "export", "--all", "-o", str(work / f"export-{i}")],
+                   lambda i: copy_and_hash(i, zipped=False), "cp -r + sha256sum", ("cp", "sha256sum")),
+        Comparison("export --all --zip -o ZIP", lambda i: [*field, "export", "--all", "--zip", "-o", str(work / f"export-{i}.zip")],
+                   lambda i: copy_and_hash(i, zipped=True), "cp -r + sha256sum + " + ("zip -r" if shutil.which("zip") else "Python zipfile (deflate)"),
+                   ("cp", "sha256sum")),
+        Comparison("verify DIR", lambda i: [intake, "verify", str(s.bundle)],
+                   lambda i: shell(f"cd {q(s.bundle)}; sha256sum -c --quiet manifest-sha256.txt{gpg_check}"),
+                   "sha256sum -c" + (" + gpg --verify" if gpg_check else ""), ("sha256sum",) + (("gpg",) if gpg_check else ()),
+                   unlocks=False),
+        Comparison("verify DIR (baseline checks both manifests)", lambda i: [intake, "verify", str(s.bundle)],
+                   lambda i: shell(f"cd {q(s.bundle)}; sha256sum -c --quiet manifest-sha256.txt; "
+                                   f"sha512sum -c --quiet manifest-sha512.txt{gpg_check}"),
+                   "sha256sum -c + sha512sum -c" + (" + gpg --verify" if gpg_check else ""),
+                   ("sha256sum", "sha512sum") + (("gpg",) if gpg_check else ()), unlocks=False),
+        Comparison("verify ZIP", lambda i: [intake, "verify", str(s.bundle_zip)],
+                   lambda i: shell(unzipper.format(zip=q(s.bundle_zip), out=q(work / f"unzip-{i}")) +
+                                   f"; cd {q(work / f'unzip-{i}')}/*; sha256sum -c --quiet manifest-sha256.txt{gpg_check}"),
+                   ("unzip" if shutil.which("unzip") else "Python zipfile -e") + " + sha256sum -c" + (" + gpg --verify" if gpg_check else ""),
+                   ("sha256sum",) + (("gpg",) if gpg_check else ()), unlocks=False),
+        Comparison("submit --all --to EDITOR -o FILE",
+                   lambda i: [*field, "submit", "--all", "--to", str(s.editor_public), "-o", str(work / f"submit-{i}.age")],
+                   lambda i: shell(f"tar cf - -C {q(work)} originals clean | age -r {q(s.age_recipient)} > {q(work / f'tar-{i}.age')}"),
+                   "tar c \\| age -r", ("tar", "age")),
+        Comparison("receive FILE (fresh editor vault)",
+                   lambda i: [intake, "--vault", str(work / f"editor-{i}"), "receive", str(s.submission)],
+                   lambda i: shell(f"mkdir {q(work / f'untar-{i}')}; age -d -i {q(s.age_key)} {q(s.age_tar)} | "
+                                   f"tar xf - -C {q(work / f'untar-{i}')}"),
+                   "age -d \\| tar x", ("tar", "age"), prepare=fresh_editor),
+    ]
+
+
+def gpg_verify_script(bundle: Path) -> str:
+    """`gpg --verify` of every .asc in a throwaway GNUPGHOME holding only the bundle's key; empty without .asc."""
+    signatures = sorted(p.relative_to(bundle) for p in bundle.rglob("*.asc") if p.name != "custodian.asc")
+    if not signatures:
+        return ""
+    checks = "; ".join(f"gpg --batch -q --verify {q(p)} {q(p.with_suffix(''))} 2>/dev/null" for p in signatures)
+    return (f"; export GNUPGHOME=$(mktemp -d); gpg --batch -q --import provenance/custodian.asc 2>/dev/null; {checks}; "
+            "gpgconf --kill gpg-agent; rm -rf \"$GNUPGHOME\"")
+
+
+def remove_outputs(work: Path, run: int) -> None:
+    """Untimed: each run writes into fresh names, and the big outputs go before the next command."""
+    for path in work.iterdir():
+        if path.name.split(".")[0].endswith(f"-{run}"):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+# --- main ------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=20, help="4000x3000 noise JPEGs (about 8 MiB each)")
+    parser.add_argument("--big", type=int, default=3, help="large PNGs of random pixels")
+    parser.add_argument("--big-mb", type=int, default=64, help="size of each large PNG in MiB")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--gpg", action="store_true", help="link a throwaway GPG key, so bundles carry .asc signatures")
+    args = parser.parse_args()
+    for tool in ("age-keygen", "age", "tar", "sh") + (("gpg",) if args.gpg else ()):
+        if shutil.which(tool) is None:
+            print(f"bench: {tool} is missing, the set-up needs it (apt-get install age tar gnupg)", file=sys.stderr)
+            return 2
+    intake = str(Path(sys.executable).with_name("intake"))
+    work = Path(tempfile.mkdtemp(prefix="intake-bench-"))
+    env = {**os.environ, "INTAKE_PASSPHRASE": PASSPHRASE, "LC_ALL": "C"}
+    try:
+        setup = build(work, args, intake, env)
+        rows = [compare(c, args.runs, work, env) for c in comparisons(setup, work, intake)]
+        report(args, setup, rows)
+    finally:
+        if args.gpg:
+            subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True)
+        shutil.rmtree(work)
+    return 0
+
+
+@dataclass(frozen=True)
+class Row:
+    comparison: Comparison
+    intake: Sample
+    baseline: Sample | None
+    missing: tuple[str, ...]
+
+
+def compare(c: Comparison, runs: int, work: Path, env: dict[str, str]) -> Row:
+    missing = tuple(t for t in c.needs if shutil.which(t) is None)
+    ours, theirs = [], []
+    for i in range(runs):
+        if c.prepare:
+            c.prepare(i)
+        ours.append(measure(c.intake(i), env))
+        if c.baseline is not None and not missing:
+            theirs.append(measure(c.baseline(i), env))
+        remove_outputs(work, i)
+    return Row(c, median(ours), median(theirs) if theirs else None, missing)
+
+
+def median(samples: list[Sample]) -> Sample:
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+
+
+def mib(path: Path) -> float:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / (1 << 20)
+
+
+def report(args: argparse.Namespace, s: Setup, rows: list[Row]) -> None:
+    clean_count = len(list(s.clean.iterdir()))
+    print(f"{args.photos} JPEGs of 4000x3000 and {args.big} PNGs of {args.big_mb} MiB of random pixels: "
+          f"originals {mib(s.originals):.0f} MiB, clean copies {mib(s.clean):.0f} MiB ({clean_count} files), "
+          f"submission {mib(s.submission):.0f} MiB; median of {args.runs} runs"
+          f"{'; bundles carry OpenPGP signatures' if args.gpg else ''}\n")
+    unlock = rows[0].intake[0]
+    print("| intake | s | peak MiB | baseline | s | peak MiB | time intake/baseline | same, intake minus unlock |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows[1:] + rows[:1]:
+        ours = f"{row.intake[0]:.2f} | {row.intake[1]:.0f}"
+        if row.baseline is None:
+            skipped = f"skipped: {', '.join(row.missing)} missing" if row.missing else "–"
+            print(f"| {row.comparison.label} | {ours} | {skipped} | – | – | – | – |")
+            continue
+        theirs = f"{row.baseline[0]:.2f} | {row.baseline[1]:.0f}"
+        ratio = row.intake[0] / row.baseline[0]
+        net = f"{(row.intake[0] - unlock) / row.baseline[0]:.2f}" if row.comparison.unlocks else "– (no unlock)"
+        print(f"| {row.comparison.label} | {ours} | {row.comparison.baseline_label} | {theirs} | **{ratio:.2f}** | {net} |")
+    for row in rows:
+        if row.missing:
+            print(f"\nnote: {row.comparison.label}: baseline skipped, {', '.join(row.missing)} not installed")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
