@@ -8,14 +8,15 @@ import sys
 from collections.abc import Callable
 
 from intake.bundle.export import ExportOptions, export_bundle
-from intake.bundle.receive import receive_submission
+from intake.bundle.receive import check_submission, receive_submission
 from intake.bundle.submission import submit
 from intake.bundle.verify import VerifyReport, report_to_dict, verify_bundle
 from intake.commands import _describe, _open, _unlock
 from intake.display import printable
 from intake.errors import CheckFailed, IntakeError
-from intake.recipients import read_identity_file
-from keys.identity import PublicIdentity
+from intake.recipients import link_gpg_key, read_identity_file
+from intake.vault import Vault
+from keys.keystore import Keyring
 
 
 def _items(args: argparse.Namespace) -> list[str] | None:
@@ -65,7 +66,7 @@ def verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_report(report: VerifyReport, trusted: bool) -> None:
+def _print_report(report: VerifyReport, trusted: bool, kind: str = "bundle") -> None:
     for check in report.checks:
         line = f"ok    {check.what}" if check.ok else f"FAIL  {check.what}: {check.reason}"
         print(printable(line))
@@ -74,10 +75,11 @@ def _print_report(report: VerifyReport, trusted: bool) -> None:
         for event in timeline.events:
             print(f"  {event.day}  {event.action:<11}  by {event.actor[:16]}")
     if report.ok:
-        print("bundle verified")
+        print(f"{kind} verified")
         if not trusted and report.custodian is not None:
             print(f"signed by the key with words: {report.custodian.words}")
-            print("compare them with the custodian's, or pin the key with --trust KEYFILE")
+            who = "custodian" if kind == "bundle" else "field contact"
+            print(f"compare them with the {who}'s, or pin the key with --trust KEYFILE")
 
 
 def submit_command(args: argparse.Namespace) -> int:
@@ -94,8 +96,12 @@ def submit_command(args: argparse.Namespace) -> int:
 
 
 def receive(args: argparse.Namespace) -> int:
+    if args.trust and not args.check:
+        raise IntakeError("--trust goes with --check; `receive` itself prints the sender's words to compare")
     vault = _open(args)
     keyring = _unlock(args, vault)
+    if args.check:
+        return _check_only(vault, keyring, args)
     result = receive_submission(vault, keyring, args.file, _percent("importing"))
     label = "new sender (compare these words with the field contact's)" if result.new_sender else "known sender"
     print("\n".join(_describe(result.sender, label)))
@@ -108,16 +114,22 @@ def receive(args: argparse.Namespace) -> int:
     return 0
 
 
-def keys_use_gpg(args: argparse.Namespace) -> int:
-    from keys.openpgp import find_key
+def _check_only(vault: Vault, keyring: Keyring, args: argparse.Namespace) -> int:
+    trust = read_identity_file(args.trust).identity if args.trust else None
+    report = check_submission(vault, keyring, args.file, trust, _percent("checking"))
+    _print_report(report, trusted=trust is not None, kind="submission")
+    if not report.ok:
+        raise CheckFailed("the submission did not pass its checks (see `FAIL` above); nothing was imported")
+    print("nothing was imported: run `intake receive FILE` to import it")
+    return 0
 
-    key = find_key(args.fingerprint, secret=True)
+
+def keys_use_gpg(args: argparse.Namespace) -> int:
     vault = _open(args)
     keyring = _unlock(args, vault)
-    with vault.locked():
-        keyring = vault.link_gpg(keyring, key.fingerprint)
-    uid = printable(key.user_ids[0]) if key.user_ids else "(no user id)"
-    print(f"linked OpenPGP key {key.fingerprint} {uid}")
+    linked = link_gpg_key(vault, keyring, args.fingerprint)
+    uid = printable(linked.user_id) if linked.user_id else "(no user id)"
+    print(f"linked OpenPGP key {linked.fingerprint} {uid}")
     print("exports now also carry OpenPGP detached signatures (.asc) and this public key")
     return 0
 

@@ -199,8 +199,13 @@ def _add_receive(sub: argparse._SubParsersAction) -> None:
     p = _command(sub, "receive", "import a field contact's submission into this (editor's) vault",
                  "Open a submission, check every signature, proof and the sender's checkpoint (it must extend "
                  "what the sender showed before), then import the items with `transferred` entries. A repeated "
-                 "or forged submission is refused and nothing is written.")
+                 "or forged submission is refused and nothing is written. With --check, run every check "
+                 "and print it, and import nothing.")
     p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--check", action="store_true",
+                   help="only check: list every check with ok or FAIL and each new item's history; write nothing")
+    p.add_argument("--trust", type=Path, metavar="KEYFILE",
+                   help="with --check: the field contact's public identity file; fail if another key sent it")
     p.set_defaults(handler=bundle_commands.receive)
 
 

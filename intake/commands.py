@@ -23,7 +23,7 @@ from intake.display import printable, recordable
 from intake.formats import supported_media_types
 from intake.formats.base import Refused
 from intake.fsutil import atomic_write, fsync_dir
-from intake.custody import EntryRow, read_entries, verify_ledger
+from intake.ledger_view import EntryRow, read_entries, verify_ledger
 from intake.ledger.audit import AuditReport
 from intake.ledger.entries import CustodyEntry
 from intake.pipeline import NotCleaned, Received, Sanitized, Source, collect_sources

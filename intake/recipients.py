@@ -1,4 +1,5 @@
-"""The editors a vault seals to: reading their identity files and adding them."""
+"""The keys a vault works with besides its own: the editors it seals to (reading their identity
+files, adding them) and the GPG key that co-signs its exports."""
 
 from __future__ import annotations
 
@@ -51,6 +52,23 @@ def add_recipient(vault: Vault, keyring: Keyring, recipient: RecipientFile) -> R
         if any(r.fingerprint == recipient.identity.fingerprint for r in keyring.policy.recipients):
             return RecipientAdded(keyring, False)
         return RecipientAdded(vault.save_policy(keyring, keyring.policy.with_recipient(recipient.text)), True)
+
+
+@dataclass(frozen=True)
+class GpgLinked:
+    keyring: Keyring  # with the policy as now saved
+    fingerprint: str
+    user_id: str | None
+
+
+def link_gpg_key(vault: Vault, keyring: Keyring, fingerprint: str) -> GpgLinked:
+    """Exports from now on also carry OpenPGP signatures by this GPG secret key (full fingerprint)."""
+    from keys.openpgp import find_key  # only when asked: python-gnupg looks for gpg
+
+    key = find_key(fingerprint, secret=True)
+    with vault.locked():
+        keyring = vault.link_gpg(keyring, key.fingerprint)
+    return GpgLinked(keyring, key.fingerprint, key.user_ids[0] if key.user_ids else None)
 
 
 def grouped_hex(hex_text: str) -> str:

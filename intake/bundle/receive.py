@@ -21,17 +21,19 @@ import json
 import os
 import secrets
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from intake.bundle.custody import Custody
+from intake.bundle.verify import ItemTimeline, TimelineEvent, VerifyReport
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.canonical import canonical_json
 from intake.errors import CheckFailed, IntakeError
 from intake.fsutil import create_private, fsync_dir, partial_path
-from intake.hashing import Digests, DigestingReader
+from intake.hashing import Digests, DigestingReader, digest_stream
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.entries import CustodyEntry, Draft, EntryError, SignedEntry, new_id
@@ -46,6 +48,7 @@ from keys.keystore import Keyring
 
 SENDER_RECORD = "sender record"
 Progress = Callable[[int, int], None]
+Passed = Callable[[str], None]  # one check that held, for the report of check_submission
 
 
 class SubmissionRefused(CheckFailed):
@@ -88,23 +91,72 @@ class _Manifest:
 
 
 def receive_submission(vault: Vault, keyring: Keyring, source: Path, progress: Progress | None = None) -> ReceiveResult:
-    if not keyring.can_open_sealed:
-        raise IntakeError("a write-only field vault cannot receive submissions: it cannot open them")
-    head = _head(source)
+    _require_editor(keyring)
     with vault.locked(), vault.ledger() as ledger:
         history = _history(Custody.open(vault, keyring, ledger))
-        if head.startswith(AGE_HEADER):
-            return _receive_age(source, vault, keyring, ledger, history, progress)
-        from keys.openpgp import decrypt_file, looks_like_openpgp
+        with _age_file(source, vault) as sealed:
+            return _receive_age(sealed, source, vault, keyring, ledger, history, progress)
 
-        if not looks_like_openpgp(head):
-            raise IntakeError(f"{source} is not an intake submission (neither age nor OpenPGP)")
-        unwrapped = partial_path(vault.root / "submission")
-        try:
-            decrypt_file(source, unwrapped)  # what comes out is still sealed with age to this vault
-            return _receive_age(unwrapped, vault, keyring, ledger, history, progress)
-        finally:
-            unwrapped.unlink(missing_ok=True)
+
+def check_submission(
+    vault: Vault, keyring: Keyring, source: Path, trust: PublicIdentity | None = None, progress: Progress | None = None
+) -> VerifyReport:
+    """Every check `receive` makes, against this vault's history, writing nothing: what an editor
+    runs before deciding to import. A refusal is the report's failed line; an unreadable file or
+    one sealed to someone else is an IntakeError, as for `receive`."""
+    _require_editor(keyring)
+    report = VerifyReport()
+    with vault.locked(exclusive=False), vault.ledger() as ledger:
+        history = _history(Custody.open(vault, keyring, ledger))
+        with _age_file(source, vault) as sealed:
+            try:
+                manifest, _ = _read_age(sealed, source, keyring, history, _checking(keyring), progress, report.passed)
+            except SubmissionRefused as error:
+                report.failed("the submission holds what it claims", str(error))
+                return report
+    report.custodian = manifest.sender
+    if trust is not None and trust.fingerprint != manifest.sender.fingerprint:
+        report.failed("sent by the expected sender", "it was sent by another key than the one you gave")
+    report.items = _timelines(manifest)
+    return report
+
+
+def looks_like_submission(path: Path) -> bool:
+    """A file that starts as age or as an OpenPGP message: what `receive` takes. A bundle is a
+    folder or a zip, so the two are told apart by content, not by name."""
+    from keys.openpgp import looks_like_openpgp
+
+    try:
+        head = _head(path) if path.is_file() else b""
+    except IntakeError:
+        return False
+    return head.startswith(AGE_HEADER) or looks_like_openpgp(head)
+
+
+def _require_editor(keyring: Keyring) -> None:
+    if not keyring.can_open_sealed:
+        raise IntakeError("a write-only field vault cannot receive submissions: it cannot open them")
+
+
+@contextmanager
+def _age_file(source: Path, vault: Vault) -> Iterator[Path]:
+    """The age file itself, or the one inside its OpenPGP wrapping: unwrapped into the vault
+    (still sealed with age to it) and removed afterwards; a kill leaves a partial file that the
+    next exclusive lock removes."""
+    head = _head(source)
+    if head.startswith(AGE_HEADER):
+        yield source
+        return
+    from keys.openpgp import decrypt_file, looks_like_openpgp
+
+    if not looks_like_openpgp(head):
+        raise IntakeError(f"{source} is not an intake submission (neither age nor OpenPGP)")
+    unwrapped = partial_path(vault.root / "submission")
+    try:
+        decrypt_file(source, unwrapped)
+        yield unwrapped
+    finally:
+        unwrapped.unlink(missing_ok=True)
 
 
 def _head(source: Path) -> bytes:
@@ -134,27 +186,14 @@ def _history(custody: Custody) -> _History:
 
 
 def _receive_age(
-    source: Path, vault: Vault, keyring: Keyring, ledger: Ledger, history: _History, progress: Progress | None
+    sealed: Path, source: Path, vault: Vault, keyring: Keyring, ledger: Ledger, history: _History,
+    progress: Progress | None,
 ) -> ReceiveResult:
     written: list[Path] = []
-
-    def produce(out: BinaryIO) -> None:
-        with open(source, "rb") as sealed:
-            unseal_stream(sealed, out, [keyring.secret.age_identity])
-
+    store = _importing(vault, keyring, written)
     try:
-        manifest, renamed = piped(produce, lambda reader: _import_stream(reader, vault, keyring, history, written, progress))
-        drafts = _drafts(manifest, renamed, history)
-        ledger.append_all(drafts, keyring)
-    except SealError as error:
-        _remove(written)
-        raise IntakeError(f"{source} does not open with this vault's key: it was sealed to someone else, or is damaged") from error
-    except (tarfile.TarError, EOFError, OSError) as error:
-        _remove(written)
-        if isinstance(error, OSError) and error.errno is not None:
-            raise IntakeError(f"cannot import into the vault ({error.strerror}); nothing was imported") from error
-        # pyrage reports a truncated or corrupted age stream as an OSError without errno
-        raise SubmissionRefused(f"{source} is truncated or damaged; nothing was imported") from error
+        manifest, renamed = _read_age(sealed, source, keyring, history, store, progress, lambda _: None)
+        ledger.append_all(_drafts(manifest, renamed, history), keyring)
     except BaseException:
         _remove(written)
         raise
@@ -171,14 +210,34 @@ def _remove(paths: list[Path]) -> None:
         fsync_dir(paths[0].parent)
 
 
-def _import_stream(
-    reader: BinaryIO, vault: Vault, keyring: Keyring, history: _History, written: list[Path], progress: Progress | None
+def _read_age(
+    sealed: Path, source: Path, keyring: Keyring, history: _History, store: "Store", progress: Progress | None,
+    passed: Passed,
+) -> tuple[_Manifest, dict[str, str]]:
+    def produce(out: BinaryIO) -> None:
+        with open(sealed, "rb") as stream:
+            unseal_stream(stream, out, [keyring.secret.age_identity])
+
+    try:
+        return piped(produce, lambda reader: _read_stream(reader, keyring, history, store, progress, passed))
+    except SealError as error:
+        raise IntakeError(f"{source} does not open with this vault's key: it was sealed to someone else, or is damaged") from error
+    except (tarfile.TarError, EOFError, OSError) as error:
+        if isinstance(error, OSError) and error.errno is not None:
+            raise IntakeError(f"cannot import into the vault ({error.strerror}); nothing was imported") from error
+        # pyrage reports a truncated or corrupted age stream as an OSError without errno
+        raise SubmissionRefused(f"{source} is truncated or damaged; nothing was imported") from error
+
+
+def _read_stream(
+    reader: BinaryIO, keyring: Keyring, history: _History, store: "Store", progress: Progress | None, passed: Passed
 ) -> tuple[_Manifest, dict[str, str]]:
     with tarfile.open(fileobj=reader, mode="r|") as tar:
         first = tar.next()
         if first is None or first.name != MANIFEST or not first.isfile() or first.size > MANIFEST_LIMIT:
             raise SubmissionRefused("not an intake submission: it does not start with its manifest")
-        manifest = _check_manifest(_read_member(tar, first), keyring, history)
+        passed("it opens with this vault's key and starts with its manifest")
+        manifest = _check_manifest(_read_member(tar, first), keyring, history, passed)
         renamed: dict[str, str] = {}
         while (member := tar.next()) is not None:
             sender_name = member.name.removeprefix("blobs/")
@@ -189,12 +248,13 @@ def _import_stream(
                 continue  # a file of an entry received before: the stream skips it
             stream = tar.extractfile(member)
             assert stream is not None
-            renamed[sender_name] = _import_blob(stream, manifest, sender_name, vault, keyring, written)
+            renamed[sender_name] = store(stream, manifest, sender_name)
             if progress:
                 progress(len(renamed), len(manifest.blobs))
     missing = sorted(set(manifest.blobs) - set(renamed))
     if missing:
         raise SubmissionRefused(f"the submission lacks {len(missing)} of the files its entries name")
+    passed(f"{len(renamed)} file(s) match the hashes their entries recorded")
     return manifest, renamed
 
 
@@ -204,27 +264,47 @@ def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     return stream.read()
 
 
-def _import_blob(
-    stream: BinaryIO, manifest: _Manifest, sender_name: str, vault: Vault, keyring: Keyring, written: list[Path]
-) -> str:
-    blob = vault.blobs / f"{secrets.token_hex(16)}.age"
-    partial = partial_path(blob)
-    written.append(partial)
-    with os.fdopen(create_private(partial), "wb") as target:
-        if manifest.blobs_sealed:
-            reader = piped(
-                lambda out: unseal_stream(stream, out, [keyring.secret.age_identity]),
-                lambda plain: _seal_digesting(plain, target, keyring),
-            )
-        else:
-            reader = _seal_digesting(stream, target, keyring)
-        target.flush()
-        os.fsync(target.fileno())
-    if reader != manifest.blobs[sender_name]:
+# a file's stream in the submission -> its name in this vault ("" when only checked)
+Store = Callable[[BinaryIO, _Manifest, str], str]
+
+
+def _importing(vault: Vault, keyring: Keyring, written: list[Path]) -> Store:
+    def store(stream: BinaryIO, manifest: _Manifest, sender_name: str) -> str:
+        blob = vault.blobs / f"{secrets.token_hex(16)}.age"
+        partial = partial_path(blob)
+        written.append(partial)
+        with os.fdopen(create_private(partial), "wb") as target:
+            digests = _plain_digests(stream, manifest, keyring, lambda plain: _seal_digesting(plain, target, keyring))
+            target.flush()
+            os.fsync(target.fileno())
+        _require_match(digests, manifest, sender_name)
+        os.rename(partial, blob)
+        written.append(blob)
+        return blob.name
+
+    return store
+
+
+def _checking(keyring: Keyring) -> Store:
+    def store(stream: BinaryIO, manifest: _Manifest, sender_name: str) -> str:
+        _require_match(_plain_digests(stream, manifest, keyring, digest_stream), manifest, sender_name)
+        return ""
+
+    return store
+
+
+def _plain_digests(
+    stream: BinaryIO, manifest: _Manifest, keyring: Keyring, consume: Callable[[BinaryIO], Digests]
+) -> Digests:
+    """A write-only sender's files are still sealed to us: unsealed as they stream, never whole."""
+    if manifest.blobs_sealed:
+        return piped(lambda out: unseal_stream(stream, out, [keyring.secret.age_identity]), consume)
+    return consume(stream)
+
+
+def _require_match(digests: Digests, manifest: _Manifest, sender_name: str) -> None:
+    if digests != manifest.blobs[sender_name]:
         raise SubmissionRefused("a file in the submission does not match the hashes its entry recorded")
-    os.rename(partial, blob)
-    written.append(blob)
-    return blob.name
 
 
 def _seal_digesting(plain: BinaryIO, target: BinaryIO, keyring: Keyring) -> Digests:
@@ -236,7 +316,7 @@ def _seal_digesting(plain: BinaryIO, target: BinaryIO, keyring: Keyring) -> Dige
 # --- the manifest ----------------------------------------------------------------
 
 
-def _check_manifest(data: bytes, keyring: Keyring, history: _History) -> _Manifest:
+def _check_manifest(data: bytes, keyring: Keyring, history: _History, passed: Passed) -> _Manifest:
     try:
         document = json.loads(data)
         if document.get("type") != SUBMISSION_TYPE:
@@ -257,17 +337,24 @@ def _check_manifest(data: bytes, keyring: Keyring, history: _History) -> _Manife
     verifier = Verifier(origin, sender.signing_key)
     roots = merkle.prefix_roots([merkle.leaf_hash(leaf) for leaf in leaves])
     checkpoint = _sender_checkpoint(note, verifier, roots)
-    _check_extends(history.senders.get(sender.fingerprint_hex), checkpoint, roots)
+    passed(f"the sender's checkpoint is signed by the sender's key and matches their {checkpoint.size}-entry ledger")
+    known = history.senders.get(sender.fingerprint_hex)
+    _check_extends(known, checkpoint, roots)
+    if known is not None:
+        passed(f"it extends what this sender showed before ({known.checkpoint.size} entries): no fork, no rollback")
     opened = [_open_record(r, keyring, sender, verifier, note, leaves, roots) for r in records]
     if len({s.entry.seq for s in opened}) != len(opened):
         raise SubmissionRefused("the submission lists an entry twice")
-    known = history.senders.get(sender.fingerprint_hex)
+    passed(f"{len(opened)} entries: each signed by the sender, in the sender's ledger, with a valid proof")
     fresh = [s for s in sorted(opened, key=lambda s: s.entry.seq) if not known or s.entry.id not in known.imported]
     if not fresh:
         raise SubmissionRefused("everything in this submission was already received")
+    passed(f"not received before ({len(fresh)} new entries, {len(opened) - len(fresh)} already received)")
     blobs = _expected_blobs(fresh, opened, known)
     if not set(blobs) <= blob_names:
         raise SubmissionRefused("the submission does not carry every file its entries name")
+    if any(s.entry.action == "sanitized" for s in fresh):
+        passed("every clean copy derives from the original its entry names")
     return _Manifest(submission_id, sender, origin, note, leaves, tuple(fresh), blobs, frozenset(blob_names),
                      blobs_sealed, len(opened) - len(fresh))
 
@@ -395,3 +482,20 @@ def _drafts(manifest: _Manifest, renamed: dict[str, str], history: _History) -> 
         drafts.append(Draft("transferred", entry.item, inputs=inputs, outputs=outputs, parents=parents,
                             entry_id=ours[entry.id]))
     return drafts
+
+
+# --- what check_submission shows --------------------------------------------------------
+
+
+def _timelines(manifest: _Manifest) -> list[ItemTimeline]:
+    """Each new item's history as the sender recorded it: an original's receipt; a clean copy's
+    receipt of its original, then its cleaning."""
+    by_id = {signed.entry.id: signed.entry for signed in manifest.entries}
+    timelines = []
+    for signed in manifest.entries:
+        entry = signed.entry
+        chain = [by_id[p] for p in entry.parents if p in by_id] + [entry]
+        events = tuple(TimelineEvent(e.time[:10], e.action, e.actor) for e in chain)
+        name = str(entry.outputs[0].get("name", "")) if entry.outputs else ""
+        timelines.append(ItemTimeline(entry.item, name, events))
+    return timelines

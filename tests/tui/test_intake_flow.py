@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from intake import samples
-from intake.custody import read_entries, verify_ledger
+from intake.ledger_view import read_entries, verify_ledger
 from intake.vault import Vault
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.intake import IntakeScreen
@@ -91,7 +91,12 @@ def test_cancel_stops_between_files_and_leaves_a_whole_ledger(tmp_path: Path, te
             await type_into(pilot, "#path", str(inbox))
             await settle(pilot)
             app.screen.query_one("#tree").focus()
-            await pilot.press("t", "y", "escape")  # cancel: the worker stops after its current file
+            await pilot.press("t", "y")
+            for _ in range(500):  # the answer reaches the screen a moment after the question closes
+                if getattr(app.screen, "busy", False):
+                    break
+                await pilot.pause(0.01)
+            await pilot.press("escape")  # cancel: the worker stops after its current file
             assert isinstance(app.screen, IntakeScreen)
             await settle(pilot)
             assert "The rest were not touched." in notifications(app)[-1]

@@ -8,6 +8,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable, Input
 
 from intake import samples
@@ -158,21 +159,34 @@ def test_keys_refuses_a_forged_identity_file(tmp_path: Path, template_vault) -> 
     run(flow)
 
 
-def test_linking_a_gpg_key_without_the_bridge_says_so(tmp_path: Path, template_vault) -> None:
-    import importlib.util
+def test_linking_a_gpg_key_updates_the_session_and_the_policy(
+    tmp_path: Path, template_vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real gpg in a throwaway home: an unknown fingerprint is refused in plain words; a key
+    with its secret part is linked, shown, and used by this session's next export."""
+    from test_openpgp import discard_home, make_home, new_key
 
-    import pytest
+    home = make_home()
+    try:
+        fingerprint = new_key(home, "Desk <desk@example.invalid>")
+        monkeypatch.setenv("GNUPGHOME", str(home))
+        vault = copy_vault(template_vault[0], tmp_path / "vault")
+        app = app_on(vault)
 
-    if importlib.util.find_spec("keys.openpgp") is not None and hasattr(Vault, "link_gpg"):
-        pytest.skip("the OpenPGP bridge is built; its own tests cover linking")
-    app = app_on(copy_vault(template_vault[0], tmp_path / "vault"))
+        async def flow() -> None:
+            async with app.run_test(size=SIZE) as pilot:
+                await unlock(pilot)
+                await pilot.press("k", "g")
+                await pilot.press(*"0123456789ABCDEF0123456789ABCDEF01234567", "enter")
+                await settle(pilot)
+                assert "0123456789ABCDEF" in notifications(app)[-1] and app.session.keyring.policy.openpgp is None
+                await type_into(pilot, "#gpg-fingerprint", fingerprint.lower())
+                await settle(pilot)
+                assert notifications(app)[-1].startswith(f"Linked GPG key {fingerprint}")
+                assert app.session.keyring.policy.openpgp == fingerprint
+                assert fingerprint[:4] in text_of(app, "#identity")
 
-    async def flow() -> None:
-        async with app.run_test(size=SIZE) as pilot:
-            await unlock(pilot)
-            await pilot.press("k", "g")
-            await pilot.press(*"0123456789ABCDEF0123456789ABCDEF01234567", "enter")
-            await settle(pilot)
-            assert notifications(app)[-1] == "linking a GPG key is not available in this version of intake"
-
-    run(flow)
+        run(flow)
+        assert Vault.open(vault).unlock_policy(template_vault[1].secret).openpgp == fingerprint
+    finally:
+        discard_home(home)

@@ -118,3 +118,25 @@ def test_ledger_screen_empty(stage: Path, snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(unlocked_app(), terminal_size=(100, 30), run_before=before)
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)], ids=["100x30", "80x24"])
+def test_export_screen(stage: Path, snap_compare, size: tuple[int, int]) -> None:
+    """Empty vault: the layout of items, options and submit (items have random ids, so none here)."""
+    async def before(pilot) -> None:
+        await opened(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(unlocked_app(), terminal_size=size, run_before=before)
+
+
+def test_verify_screen(stage: Path, snap_compare) -> None:
+    async def before(pilot) -> None:
+        await opened(pilot)
+        await pilot.press("v")
+        await pilot.pause()
+
+    assert snap_compare(unlocked_app(), terminal_size=(100, 30), run_before=before)

@@ -1,23 +1,19 @@
-"""Verify and Export screens. They call intake.bundle (built on another branch): the flows
-are tested when it is present; without it, the screens must say so in plain words."""
+"""Verify and Export screens: bundles exported and verified, submissions checked and received."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-import pytest
 from textual.widgets import Input, SelectionList
 
 from intake import samples
 from intake.pipeline import collect_sources
 from intake.takein import take_in
 from intake.vault import Vault
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.export import ExportScreen
 from tui.screens.verify import VerifyScreen
 from tuikit import SIZE, app_on, copy_vault, notifications, run, settle, text_of, type_into, unlock
-
-HAVE_BUNDLES = importlib.util.find_spec("intake.bundle") is not None
 
 
 def filled_vault(tmp_path: Path, template_vault) -> Path:
@@ -42,7 +38,6 @@ async def verify_on_screen(pilot, bundle: Path) -> str:
 
 
 def test_export_writes_a_bundle_after_confirmation(tmp_path: Path, template_vault) -> None:
-    pytest.importorskip("intake.bundle.export")
     app = app_on(filled_vault(tmp_path, template_vault))
     target = tmp_path / "bundle"
 
@@ -64,8 +59,6 @@ def test_export_writes_a_bundle_after_confirmation(tmp_path: Path, template_vaul
 
 
 def test_verifying_a_good_and_a_tampered_bundle(tmp_path: Path, template_vault) -> None:
-    pytest.importorskip("intake.bundle.verify")
-    pytest.importorskip("intake.bundle.export")
     vault = filled_vault(tmp_path, template_vault)
     bundle = export_with_library(vault, template_vault[1], tmp_path / "bundle")
     app = app_on(vault)
@@ -88,19 +81,49 @@ def test_verifying_a_good_and_a_tampered_bundle(tmp_path: Path, template_vault) 
     run(flow)
 
 
-@pytest.mark.skipif(HAVE_BUNDLES, reason="bundles are built: the flows above run instead")
-def test_without_bundles_the_screens_say_so(tmp_path: Path, template_vault) -> None:
-    app = app_on(copy_vault(template_vault[0], tmp_path / "vault"))
+def test_an_editor_checks_a_submission_then_receives_it(tmp_path: Path, journey: dict, editor_template) -> None:
+    editor_root = copy_vault(editor_template[0], tmp_path / "editor")
+    submission = journey["submission"]
+    app = app_on(editor_root)
 
     async def flow() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await unlock(pilot)
-            await pilot.press("e")
+            checks = await verify_on_screen(pilot, submission)
+            assert "FAIL" not in checks and "submission verified; nothing is imported yet" in checks
+            assert journey["field"][1].public.words in text_of(app, "#signer")
+            assert "received" in text_of(app, "#timeline") and "sanitized" in text_of(app, "#timeline")
+            assert ledger_size(editor_root) == 0
+            await pilot.press("r")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("y")
             await settle(pilot)
-            assert notifications(app)[-1] == "exporting is not available in this version of intake"
-            await pilot.press("escape", "v")
-            await type_into(pilot, "#bundle", str(tmp_path / "bundle"))
-            await settle(pilot)
-            assert notifications(app)[-1] == "verifying bundles is not available in this version of intake"
+            clean = journey["received"].clean_copies
+            assert notifications(app)[-1].startswith(f"Received {len(journey['received'].originals)} original(s)")
+            assert all(item in text_of(app, "#checks") for item in clean)
+            assert ledger_size(editor_root) == ledger_size(journey["editor"][0].root)
+            await pilot.press("escape")
+            again = await verify_on_screen(pilot, submission)
+            assert "FAIL" in again and "already received" in again
+            await pilot.press("r")
+            assert not isinstance(app.screen, ConfirmScreen)  # a failed check cannot be received
 
     run(flow)
+
+
+def test_a_write_only_vault_cannot_check_a_submission(tmp_path: Path, journey: dict, write_only_template) -> None:
+    app = app_on(copy_vault(write_only_template[0], tmp_path / "field"))
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await verify_on_screen(pilot, journey["submission"])
+            assert "write-only field vault cannot receive submissions" in notifications(app)[-1]
+            assert text_of(app, "#checks") == ""
+
+    run(flow)
+
+
+def ledger_size(root: Path) -> int:
+    with Vault.open(root).ledger() as ledger:
+        return ledger.size()

@@ -15,15 +15,19 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioButton, RadioSet, Select, SelectionList, Static
 
+from intake.bundle.export import ExportOptions, export_bundle, exportable_items
+from intake.bundle.submission import submit
 from intake.display import printable
-from intake.errors import IntakeError
+from keys.identity import PublicIdentity
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.section import Section
 from tui.widgets.fields import Field
 from tui.widgets.nav import NavBar
 from tui.widgets.progress import ProgressPanel, Progressed
 
-NOT_BUILT = "exporting is not available in this version of intake"
+def absolute(typed: str) -> Path:
+    """Where a typed path points, named in full in the question and the result."""
+    return Path.cwd() / Path(typed.strip()).expanduser()
 
 
 class ExportScreen(Section):
@@ -62,11 +66,11 @@ class ExportScreen(Section):
                     yield RadioButton("times to the second", id="second")
                 yield Checkbox("as one .zip file", id="zip")
                 yield Static("Bundle goes to", classes="label")
-                yield Field(value=str(Path.cwd() / f"bundle-{today}"), id="target")
+                yield Field(value=f"bundle-{today}", id="target")
                 yield Static("Submit to editor", classes="label")
                 yield Select([(printable(r.name), i) for i, r in enumerate(recipients)], id="editor",
                              prompt="no recipients: add one under Keys" if not recipients else "choose an editor")
-                yield Field(value=str(Path.cwd() / f"submission-{today}.age"), id="submission-target")
+                yield Field(value=f"submission-{today}.age", id="submission-target")
                 yield Field(placeholder="editor's GPG key (optional)", id="gpg")
         yield ProgressPanel(id="progress")
         with Horizontal(classes="buttons"):
@@ -82,10 +86,6 @@ class ExportScreen(Section):
     @work(thread=True, exclusive=True, group="export")
     def list_items(self) -> None:
         try:
-            try:
-                from intake.bundle.export import exportable_items
-            except ImportError:
-                raise IntakeError(NOT_BUILT) from None
             items = exportable_items(self.session.vault, self.session.keyring)
         except Exception as error:
             self.post_message(self.Listed(None, error))
@@ -112,7 +112,7 @@ class ExportScreen(Section):
     def action_export(self) -> None:
         if self.busy:
             return
-        target = Path(self.query_one("#target", Input).value.strip()).expanduser()
+        target = absolute(self.query_one("#target", Input).value)
         chosen = self._chosen()
         with_notes = self.query_one("#with-notes", Checkbox).value
         precision = "second" if self.query_one("#second", RadioButton).value else "day"
@@ -137,10 +137,6 @@ class ExportScreen(Section):
     @work(thread=True, exclusive=True, group="export")
     def export(self, chosen: list[str] | None, target: Path, with_notes: bool, precision: str, as_zip: bool) -> None:
         try:
-            try:
-                from intake.bundle.export import ExportOptions, export_bundle
-            except ImportError:
-                raise IntakeError(NOT_BUILT) from None
             options = ExportOptions(with_notes=with_notes, time_precision=precision, as_zip=as_zip)
             result = export_bundle(self.session.vault, self.session.keyring, chosen, target, options,
                                    self._progress)
@@ -161,7 +157,7 @@ class ExportScreen(Section):
             self.app.notify("Choose the editor to submit to (add one under Keys first).", severity="warning")
             return
         editor = recipients[choice]
-        target = Path(self.query_one("#submission-target", Input).value.strip()).expanduser()
+        target = absolute(self.query_one("#submission-target", Input).value)
         gpg = self.query_one("#gpg", Input).value.strip() or None
         chosen = self._chosen()
         details = (f"{len(chosen) if chosen else 'every exportable'} item(s), sealed to {printable(editor.name)} "
@@ -171,7 +167,7 @@ class ExportScreen(Section):
             if yes:
                 self.query_one(ProgressPanel).start("sealing the submission…", 1)
                 self.begin()
-                self.submit(chosen, editor, target, gpg)
+                self.seal_submission(chosen, editor, target, gpg)
 
         self.app.push_screen(ConfirmScreen("Seal a submission for this editor?", details, yes="Submit"), answered)
 
@@ -180,12 +176,8 @@ class ExportScreen(Section):
         self.action_submit()
 
     @work(thread=True, exclusive=True, group="export")
-    def submit(self, chosen: list[str] | None, editor, target: Path, gpg: str | None) -> None:
+    def seal_submission(self, chosen: list[str] | None, editor: PublicIdentity, target: Path, gpg: str | None) -> None:
         try:
-            try:
-                from intake.bundle.submission import submit
-            except ImportError:
-                raise IntakeError("submitting is not available in this version of intake") from None
             result = submit(self.session.vault, self.session.keyring, chosen, editor, target, gpg, self._progress)
         except Exception as error:
             self.post_message(self.Done(None, error))

@@ -14,7 +14,9 @@ from textual.widgets import Button, Footer, Header, Input, Static
 
 from intake.display import printable
 from intake.errors import IntakeError
-from intake.recipients import RecipientFile, add_recipient, check_not_self, grouped_hex, read_identity_file
+from intake.recipients import (
+    RecipientFile, add_recipient, check_not_self, grouped_hex, link_gpg_key, read_identity_file,
+)
 from keys.identity import PublicIdentity
 from keys.keystore import Keyring
 from tui.app import Session
@@ -42,7 +44,9 @@ def keyring_text(keyring: Keyring, origin: str) -> Text:
     text.append(f"  ledger       {origin}\n", style="dim")
     mode = ("normal: seals to itself and its recipients" if keyring.can_open_sealed
             else "write-only: seals to its recipients only; cannot open what it takes in")
-    text.append(f"  vault mode   {mode}\n\n")
+    text.append(f"  vault mode   {mode}\n")
+    gpg = grouped_hex(keyring.policy.openpgp) if keyring.policy.openpgp else "none linked (exports carry no .asc)"
+    text.append(f"  GPG key      {gpg}\n\n")
     for recipient in keyring.policy.recipients:
         text.append_text(identity_text("recipient", recipient))
     if not keyring.policy.recipients:
@@ -67,8 +71,9 @@ class KeysScreen(Section):
             self.error = error
 
     class Linked(Message):
-        def __init__(self, text: str | None, error: BaseException | None = None) -> None:
+        def __init__(self, session: Session | None, text: str | None, error: BaseException | None = None) -> None:
             super().__init__()
+            self.session = session
             self.text = text
             self.error = error
 
@@ -167,26 +172,22 @@ class KeysScreen(Section):
 
     @work(thread=True, exclusive=True, group="keys")
     def link(self, fingerprint: str) -> None:
+        session = self.session
         try:
-            try:
-                from keys.openpgp import find_key
-            except ImportError:
-                raise IntakeError("linking a GPG key is not available in this version of intake") from None
-            vault = self.session.vault
-            if not hasattr(vault, "link_gpg"):
-                raise IntakeError("linking a GPG key is not available in this version of intake")
-            key = find_key(fingerprint, secret=True)
-            vault.link_gpg(self.session.keyring, fingerprint)
+            linked = link_gpg_key(session.vault, session.keyring, fingerprint)
         except Exception as error:
-            self.post_message(self.Linked(None, error))
+            self.post_message(self.Linked(None, None, error))
             return
-        self.post_message(self.Linked(f"Linked GPG key {printable(str(getattr(key, 'fingerprint', fingerprint)))}."))
+        self.post_message(self.Linked(Session(session.vault, linked.keyring), f"Linked GPG key {linked.fingerprint}: "
+                                      "exports now also carry OpenPGP signatures by it."))
 
     @on(Linked)
     def linked(self, event: Linked) -> None:
         self.end()
-        if event.text is None:
+        if event.session is None:
             self.app.show_error(event.error)
             return
+        self.app.session = event.session
+        self.refresh_identity()
         self.query_one("#gpg-fingerprint", Input).value = ""
         self.app.notify(event.text)

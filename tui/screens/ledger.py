@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
-from intake.custody import EntryRow, read_entries, verify_ledger
+from intake.ledger_view import EntryRow, read_entries, verify_ledger
 from intake.display import printable
 from intake.ledger.audit import AuditReport
 from intake.ledger.entries import CustodyEntry

@@ -1,10 +1,13 @@
-"""Verify: open a bundle (or a submission), then every check with pass/fail and each item's history.
+"""Verify: open a bundle or a submission, then every check with pass/fail and each item's history.
 
-The checks are intake.bundle.verify's; this screen only lists them.
+A bundle (folder or .zip) is checked by intake.bundle.verify, offline and without the vault; a
+submission (an age or OpenPGP file) by intake.bundle.receive against this vault's history,
+writing nothing, after which an editor may receive it. This screen only lists the checks.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
@@ -14,21 +17,36 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Static
+from textual.worker import get_current_worker
 
+from intake.bundle.receive import ReceiveResult, check_submission, looks_like_submission, receive_submission
+from intake.bundle.verify import ItemTimeline, VerifyReport, verify_bundle
 from intake.display import printable
 from intake.errors import IntakeError
 from intake.recipients import grouped_hex, read_identity_file
+from tui.app import Session
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.section import Section
 from tui.widgets.checklist import Checklist, Line
 from tui.widgets.fields import Field
 from tui.widgets.nav import NavBar
 from tui.widgets.progress import ProgressPanel, Progressed
 
-NOT_BUILT = "verifying bundles is not available in this version of intake"
+
+class Stopped(IntakeError):
+    """Esc while checking: nothing was written, so stopping anywhere is safe."""
 
 
-def timeline_text(items: list) -> Text:
-    """Each item (an ItemTimeline): its file, then its custody events, oldest first."""
+@dataclass(frozen=True)
+class Checked:
+    path: Path
+    submission: bool
+    trusted: bool
+    report: VerifyReport
+
+
+def timeline_text(items: list[ItemTimeline]) -> Text:
+    """Each item: its file, then its custody events, oldest first."""
     text = Text()
     for item in items:
         text.append(f"{item.item}", style="bold")
@@ -38,40 +56,89 @@ def timeline_text(items: list) -> Text:
     return text
 
 
+def verdict_of(checked: Checked) -> str:
+    kind = "submission" if checked.submission else "bundle"
+    if not checked.report.ok:
+        return f"{kind} NOT verified: do not rely on it"
+    if checked.submission:
+        return "submission verified; nothing is imported yet (r receives it into this vault)"
+    return "bundle verified"
+
+
+def signer_text(checked: Checked) -> Text:
+    """Whose key signed: without a pinned key, the words are the only link to a person."""
+    signer = checked.report.custodian
+    if signer is None or not checked.report.ok:
+        return Text()
+    who = "field contact" if checked.submission else "custodian"
+    text = Text(f"signed by the key with words: {signer.words}\n", style="bold")
+    if checked.trusted:
+        text.append(f"the {who}'s key you gave\n\n", style="green")
+    else:
+        text.append(f"compare them with the {who}'s, or give their .pub file above\n\n", style="yellow")
+    return text
+
+
 class VerifyScreen(Section):
     SECTION = "verify"
     BINDINGS = [
-        Binding("o", "focus_path", "Open a bundle"),
+        Binding("o", "focus_path", "Open"),
+        Binding("r", "receive", "Receive", show=False),
         Binding("escape", "back", "Back / Cancel"),
     ]
 
     class Verified(Message):
-        def __init__(self, report: object | None, error: BaseException | None = None) -> None:
+        def __init__(self, checked: Checked | None, error: BaseException | None = None) -> None:
             super().__init__()
-            self.report = report
+            self.checked = checked
             self.error = error
+
+    class Received(Message):
+        def __init__(self, result: ReceiveResult | None, error: BaseException | None = None) -> None:
+            super().__init__()
+            self.result = result
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checked: Checked | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield NavBar(self.SECTION)
-        yield Static("Bundle folder, .zip or submission to check (needs no vault and no network)", classes="label")
+        yield Static("Bundle (folder or .zip) or submission (.age) to check; checking writes nothing",
+                     classes="label")
         with Horizontal(classes="row"):
-            yield Field(placeholder="path to the bundle", id="bundle")
+            yield Field(placeholder="path to the bundle or submission", id="bundle")
             yield Button("Verify", id="verify", variant="primary", compact=True)
-        yield Static("Expected signer's public identity file (optional; without it the bundle's own key is used)",
+            yield Button("Receive (r)", id="receive", variant="warning", compact=True)
+        yield Static("Expected signer's public identity file (optional; else compare the words shown)",
                      classes="label")
         yield Field(placeholder="path to their .pub file", id="trust")
         yield ProgressPanel(id="progress")
         with VerticalScroll(id="verify-result"):
+            yield Static("", id="signer")
             yield Checklist("", id="checks")
             yield Static("", id="timeline")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#receive", Button).display = False
         self.action_focus_path()
 
     def action_focus_path(self) -> None:
         self.query_one("#bundle", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "receive":
+            return self._receivable()
+        return True
+
+    def _receivable(self) -> bool:
+        checked = self.checked
+        return checked is not None and checked.submission and checked.report.ok and not self.busy
+
+    # --- checking ---------------------------------------------------------------------
 
     @on(Input.Submitted, "#bundle")
     @on(Input.Submitted, "#trust")
@@ -84,29 +151,29 @@ class VerifyScreen(Section):
             return
         if self.busy:
             return
-        self.query_one("#checks", Checklist).update("")
-        self.query_one("#timeline", Static).update("")
-        self.query_one(ProgressPanel).start("verifying…", 1)
+        self._show(None)
+        self.query_one(ProgressPanel).start("checking…", 1)
         self.begin()
         self.verify(Path(path).expanduser(), Path(trust).expanduser() if trust else None)
 
     @work(thread=True, exclusive=True, group="verify")
-    def verify(self, bundle: Path, trust_file: Path | None) -> None:
+    def verify(self, path: Path, trust_file: Path | None) -> None:
+        session = self.session
         try:
-            try:
-                from intake.bundle.verify import verify_bundle
-            except ImportError:
-                raise IntakeError(NOT_BUILT) from None
             trust = read_identity_file(trust_file).identity if trust_file is not None else None
-
-            def progress(done: int, total: int) -> None:
-                self.post_message(Progressed(f"checking {done} of {total}", done, total))
-
-            report = verify_bundle(bundle, trust, progress)
+            if looks_like_submission(path):
+                report = check_submission(session.vault, session.keyring, path, trust, self._progress)
+            else:
+                report = verify_bundle(path, trust, self._progress)
         except Exception as error:
             self.post_message(self.Verified(None, error))
             return
-        self.post_message(self.Verified(report))
+        self.post_message(self.Verified(Checked(path, looks_like_submission(path), trust is not None, report)))
+
+    def _progress(self, done: int, total: int) -> None:
+        if get_current_worker().is_cancelled:
+            raise Stopped("stopped: nothing was checked to the end, and nothing was written")
+        self.post_message(Progressed(f"checking {done} of {total}", done, total, done))
 
     @on(Progressed)
     def progressed(self, event: Progressed) -> None:
@@ -120,14 +187,77 @@ class VerifyScreen(Section):
     def verified(self, event: Verified) -> None:
         self.end()
         panel = self.query_one(ProgressPanel)
-        if event.report is None:
-            panel.finish("not verified")
+        if event.checked is None:
+            panel.finish("not verified", complete=False)
             self.app.show_error(event.error)
             return
-        report = event.report
-        lines = [Line(check.ok, check.what, check.reason) for check in report.checks]
-        verdict = "bundle verified" if report.ok else "bundle NOT verified: do not rely on it"
-        self.query_one("#checks", Checklist).show(lines, verdict + "\n")
-        self.query_one("#timeline", Static).update(timeline_text(list(report.items)))
+        self._show(event.checked)
+        self.query_one("#verify-result").focus()  # keys (r, o, Esc) work, and the result scrolls
+        verdict = verdict_of(event.checked)
         panel.finish(verdict)
-        self.app.notify(verdict, severity="information" if report.ok else "error")
+        self.app.notify(verdict, severity="information" if event.checked.report.ok else "error")
+
+    def _show(self, checked: Checked | None) -> None:
+        self.checked = checked
+        checks = self.query_one("#checks", Checklist)
+        if checked is None:
+            checks.update("")
+            self.query_one("#signer", Static).update("")
+            self.query_one("#timeline", Static).update("")
+        else:
+            report = checked.report
+            checks.show([Line(c.ok, c.what, c.reason) for c in report.checks], verdict_of(checked) + "\n")
+            self.query_one("#signer", Static).update(signer_text(checked))
+            self.query_one("#timeline", Static).update(timeline_text(list(report.items)))
+        self.query_one("#receive", Button).display = self._receivable()
+        self.refresh_bindings()
+
+    # --- receiving a checked submission ---------------------------------------------------
+
+    @on(Button.Pressed, "#receive")
+    def action_receive(self) -> None:
+        checked = self.checked
+        if checked is None or not self._receivable():
+            return
+        sender = checked.report.custodian
+        words = sender.words if sender is not None else ""
+        details = (f"{printable(str(checked.path))}\nsent by the key with words: {words}\n\n"
+                   "Its items are re-sealed into this vault and recorded in `transferred` entries. "
+                   "Receive it only if these words are the field contact's.")
+
+        def answered(yes: bool | None) -> None:
+            if yes and not self.busy:
+                self.query_one(ProgressPanel).start("receiving…", 1)
+                self.begin()
+                self.receive(checked.path)
+
+        self.app.push_screen(ConfirmScreen("Receive this submission into the vault?", details, yes="Receive"),
+                             answered)
+
+    @work(thread=True, exclusive=True, group="verify")
+    def receive(self, path: Path) -> None:
+        session: Session = self.session
+        try:
+            result = receive_submission(session.vault, session.keyring, path, self._progress)
+        except Exception as error:
+            self.post_message(self.Received(None, error))
+            return
+        self.post_message(self.Received(result))
+
+    @on(Received)
+    def received(self, event: Received) -> None:
+        self.end()
+        panel = self.query_one(ProgressPanel)
+        if event.result is None:
+            panel.finish("not received; the vault is as it was", complete=False)
+            self.app.show_error(event.error)
+            self._show(self.checked)
+            return
+        result = event.result
+        self._show(None)
+        text = (f"Received {len(result.originals)} original(s) and {len(result.clean_copies)} clean cop"
+                f"{'y' if len(result.clean_copies) == 1 else 'ies'}; the clean copies can be exported.")
+        panel.finish(text)
+        self.query_one("#checks", Checklist).update(text + "\n" + "\n".join(f"  {item}  clean copy"
+                                                                           for item in result.clean_copies))
+        self.app.notify(text)

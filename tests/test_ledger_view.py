@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from intake import samples
-from intake.custody import EntryRow, read_entries, verify_ledger
 from intake.errors import CheckFailed, IntakeError
+from intake.ledger_view import EntryRow, read_entries, verify_ledger
 from intake.vault import create_vault
 from keys.identity import SecretIdentity
 from conftest import PASSPHRASE
