@@ -84,6 +84,7 @@ class IntakeApp(App[int]):
 
         # the library's "waiting for another command" line would garble the screen: a notice instead
         self.session = Session(replace(session.vault, on_wait=self.waiting_for_lock), session.keyring)
+        self.clear_notifications()  # a "wrong passphrase" from a try before is no longer news
         self.switch_screen(HomeScreen())
 
     def waiting_for_lock(self) -> None:

@@ -9,6 +9,7 @@ from textual.widgets import Input, SelectionList
 from intake import samples
 from intake.pipeline import collect_sources
 from intake.takein import take_in
+from intake.bundle.verify import verify_bundle
 from intake.vault import Vault
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.export import ExportScreen
@@ -50,12 +51,15 @@ def test_export_writes_a_bundle_after_confirmation(tmp_path: Path, template_vaul
             assert app.screen.query_one("#items", SelectionList).option_count == 4  # the clean copies
             await type_into(pilot, "#target", str(target), submit=False)
             app.screen.query_one("#items").focus()
-            await pilot.press("b", "y")
+            await pilot.press("space", "b")  # the first item is highlighted: Space ticks it at once
+            assert "1 item(s) to " in str(app.screen.query_one("#confirm-details").render())
+            await pilot.press("y")
             await settle(pilot)
-            assert notifications(app)[-1].startswith("Bundle of 4 item(s) written to")
+            assert notifications(app)[-1].startswith("Bundle of 1 item(s) written to")
 
     run(flow)
-    assert target.exists()
+    report = verify_bundle(target)
+    assert report.ok and len(report.items) == 1
 
 
 def test_verifying_a_good_and_a_tampered_bundle(tmp_path: Path, template_vault) -> None:
@@ -102,6 +106,11 @@ def test_an_editor_checks_a_submission_then_receives_it(tmp_path: Path, journey:
             assert notifications(app)[-1].startswith(f"Received {len(journey['received'].originals)} original(s)")
             assert all(item in text_of(app, "#checks") for item in clean)
             assert ledger_size(editor_root) == ledger_size(journey["editor"][0].root)
+            await pilot.press("l")
+            await settle(pilot)
+            sender = journey["field"][1].public.fingerprint_hex
+            assert f"sender    {sender[:4]} {sender[4:8]}" in text_of(app, "#detail")
+            assert "their seq 0 in sub_" in text_of(app, "#detail")
             await pilot.press("escape")
             again = await verify_on_screen(pilot, submission)
             assert "FAIL" in again and "already received" in again

@@ -102,7 +102,9 @@ class ExportScreen(Section):
         choices.clear_options()
         for item in event.items:
             choices.add_option((f"{printable(item.name)}  {item.media_type}  {item.day}  {item.item}", item.item))
-        if not event.items:
+        if event.items:
+            choices.highlighted = 0  # Space ticks at once, without an arrow key first
+        else:
             self.app.notify("Nothing can be exported yet: only clean copies leave the vault.", severity="warning")
 
     def _chosen(self) -> list[str] | None:
@@ -160,7 +162,8 @@ class ExportScreen(Section):
         target = absolute(self.query_one("#submission-target", Input).value)
         gpg = self.query_one("#gpg", Input).value.strip() or None
         chosen = self._chosen()
-        details = (f"{len(chosen) if chosen else 'every exportable'} item(s), sealed to {printable(editor.name)} "
+        what = f"{len(chosen)} item(s)" if chosen else "every item this vault took in"
+        details = (f"{what}, sealed to {printable(editor.name)} "
                    f"({editor.words}), to {target}")
 
         def answered(yes: bool | None) -> None:

@@ -10,10 +10,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
-from intake.ledger_view import EntryRow, read_entries, verify_ledger
+from intake.bundle.receive import SENDER_RECORD
 from intake.display import printable
 from intake.ledger.audit import AuditReport
 from intake.ledger.entries import CustodyEntry
+from intake.ledger_view import EntryRow, read_entries, verify_ledger
 from intake.recipients import grouped_hex
 from intake.takein import removed_summary
 from tui.screens.section import Section
@@ -37,6 +38,10 @@ def entry_detail(entry: CustodyEntry) -> Text:
     for parent in entry.parents:
         field("parent", parent)
     for source in entry.inputs:
+        if source.get("role") == SENDER_RECORD:  # a `transferred` entry: who sent it, and their entry
+            field("sender", grouped_hex(str(source.get("sender", ""))), "dim")
+            field("  entry", f"their seq {source.get('seq', '')} in {source.get('submission', '')}")
+            continue
         field("from", f"{source.get('item', '')}  {source.get('media_type', '')}")
         field("  sha256", source.get("sha256", ""), "dim")
     for output in entry.outputs:

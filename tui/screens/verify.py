@@ -83,7 +83,7 @@ class VerifyScreen(Section):
     SECTION = "verify"
     BINDINGS = [
         Binding("o", "focus_path", "Open"),
-        Binding("r", "receive", "Receive", show=False),
+        Binding("r", "receive", "Receive"),
         Binding("escape", "back", "Back / Cancel"),
     ]
 
