@@ -141,14 +141,11 @@ class ExportScreen(Section):
         try:
             options = ExportOptions(with_notes=with_notes, time_precision=precision, as_zip=as_zip)
             result = export_bundle(self.session.vault, self.session.keyring, chosen, target, options,
-                                   self._progress)
+                                   self.stoppable_progress("exporting"))
         except Exception as error:
             self.post_message(self.Done(None, error))
             return
         self.post_message(self.Done(f"Bundle of {len(result.items)} item(s) written to {result.target}"))
-
-    def _progress(self, done: int, total: int) -> None:
-        self.post_message(Progressed(f"{done} of {total}", done, total, done))
 
     def action_submit(self) -> None:
         if self.busy:
@@ -181,7 +178,8 @@ class ExportScreen(Section):
     @work(thread=True, exclusive=True, group="export")
     def seal_submission(self, chosen: list[str] | None, editor: PublicIdentity, target: Path, gpg: str | None) -> None:
         try:
-            result = submit(self.session.vault, self.session.keyring, chosen, editor, target, gpg, self._progress)
+            result = submit(self.session.vault, self.session.keyring, chosen, editor, target, gpg,
+                            self.stoppable_progress("sealing"))
         except Exception as error:
             self.post_message(self.Done(None, error))
             return

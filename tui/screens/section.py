@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
+from intake.errors import IntakeError
 from tui.app import Session
+from tui.widgets.progress import Progressed
+
+
+class Stopped(IntakeError):
+    """Esc during work that is all or nothing (export, submit, receive, checking)."""
+
+    def __init__(self) -> None:
+        super().__init__("stopped: nothing was written, and the vault is as it was")
 
 
 class Section(Screen):
@@ -45,11 +56,25 @@ class Section(Screen):
         else:
             self.app.pop_screen()
 
+    def stoppable_progress(self, step: str) -> Callable[[int, int], None]:
+        """A progress callback for a library call that is all or nothing: once Esc cancelled the
+        worker, the next call raises Stopped and the library removes what it had written. Call
+        it in the worker; the callback may run on the library's own threads."""
+        worker = get_current_worker()
+
+        def progress(done: int, total: int) -> None:
+            if worker.is_cancelled:
+                raise Stopped()
+            percent = 100 * done // total if total else 100
+            self.post_message(Progressed(f"{step}: {percent}%", done, total, done))
+
+        return progress
+
     def cancel_work(self) -> None:
         """Workers stop at their next safe point (between files), never halfway through one."""
         for worker in self.running():
             worker.cancel()
-        self.app.notify("Stopping after the current step; what is done stays recorded.")
+        self.app.notify("Stopping at the next safe point…")
 
 
 def section_screen(name: str) -> Section:

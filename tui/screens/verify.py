@@ -17,12 +17,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Static
-from textual.worker import get_current_worker
 
 from intake.bundle.receive import ReceiveResult, check_submission, looks_like_submission, receive_submission
 from intake.bundle.verify import ItemTimeline, VerifyReport, verify_bundle
 from intake.display import printable
-from intake.errors import IntakeError
 from intake.recipients import grouped_hex, read_identity_file
 from tui.app import Session
 from tui.screens.confirm import ConfirmScreen
@@ -31,10 +29,6 @@ from tui.widgets.checklist import Checklist, Line
 from tui.widgets.fields import Field
 from tui.widgets.nav import NavBar
 from tui.widgets.progress import ProgressPanel, Progressed
-
-
-class Stopped(IntakeError):
-    """Esc while checking: nothing was written, so stopping anywhere is safe."""
 
 
 @dataclass(frozen=True)
@@ -159,21 +153,17 @@ class VerifyScreen(Section):
     @work(thread=True, exclusive=True, group="verify")
     def verify(self, path: Path, trust_file: Path | None) -> None:
         session = self.session
+        progress = self.stoppable_progress("checking")
         try:
             trust = read_identity_file(trust_file).identity if trust_file is not None else None
             if looks_like_submission(path):
-                report = check_submission(session.vault, session.keyring, path, trust, self._progress)
+                report = check_submission(session.vault, session.keyring, path, trust, progress)
             else:
-                report = verify_bundle(path, trust, self._progress)
+                report = verify_bundle(path, trust, progress)
         except Exception as error:
             self.post_message(self.Verified(None, error))
             return
         self.post_message(self.Verified(Checked(path, looks_like_submission(path), trust is not None, report)))
-
-    def _progress(self, done: int, total: int) -> None:
-        if get_current_worker().is_cancelled:
-            raise Stopped("stopped: nothing was checked to the end, and nothing was written")
-        self.post_message(Progressed(f"checking {done} of {total}", done, total, done))
 
     @on(Progressed)
     def progressed(self, event: Progressed) -> None:
@@ -238,7 +228,7 @@ class VerifyScreen(Section):
     def receive(self, path: Path) -> None:
         session: Session = self.session
         try:
-            result = receive_submission(session.vault, session.keyring, path, self._progress)
+            result = receive_submission(session.vault, session.keyring, path, self.stoppable_progress("receiving"))
         except Exception as error:
             self.post_message(self.Received(None, error))
             return
