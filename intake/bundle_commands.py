@@ -73,7 +73,7 @@ def _print_report(report: VerifyReport, trusted: bool, kind: str = "bundle") -> 
     for timeline in report.items:
         print(f"custody of {timeline.item} ({timeline.file})")
         for event in timeline.events:
-            print(f"  {event.day}  {event.action:<11}  by {event.actor[:16]}")
+            print(f"  {event.day}  {event.action:<11}  {event.of:<10}  by {event.actor[:16]}")
     if report.ok:
         print(f"{kind} verified")
         if not trusted and report.custodian is not None:

@@ -69,7 +69,8 @@ def test_round_trip_verifies_and_holds_only_clean_copies(journey: dict) -> None:
         sorted(received.clean_copies), [".jpg" if f.endswith(".jpg") else ".pdf" for f in data]))
     assert {t.item for t in report.items} == set(received.clean_copies)
     for timeline in report.items:
-        assert [e.action for e in timeline.events] == ["transferred", "transferred"]
+        assert [(e.action, e.of) for e in timeline.events] == [("transferred", "original"),
+                                                                ("transferred", "clean copy")]
 
 
 def test_bundle_holds_no_original_and_none_of_its_metadata(journey: dict) -> None:

@@ -54,8 +54,11 @@ def test_a_good_submission_passes_and_nothing_is_written(journey: dict, editor_t
     received = journey["received"]
     by_item = {timeline.item: timeline for timeline in report.items}
     assert set(by_item) == set(received.originals) | set(received.clean_copies)
+    for item in received.originals:
+        assert [(e.action, e.of) for e in by_item[item].events] == [("received", "original")]
     for item in received.clean_copies:
-        assert [event.action for event in by_item[item].events] == ["received", "sanitized"]
+        assert [(e.action, e.of) for e in by_item[item].events] == [("received", "original"),
+                                                                     ("sanitized", "clean copy")]
         assert {event.actor for event in by_item[item].events} == {journey["field"][1].public.fingerprint_hex}
     # checking did not count as receiving
     result = receive_submission(editor, keys, journey["submission"])

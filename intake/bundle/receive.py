@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from intake.bundle.custody import Custody
+from intake.bundle.custody import CLEAN_COPY, Custody
 from intake.bundle.verify import ItemTimeline, TimelineEvent, VerifyReport
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.canonical import canonical_json
@@ -494,8 +494,10 @@ def _timelines(manifest: _Manifest) -> list[ItemTimeline]:
     timelines = []
     for signed in manifest.entries:
         entry = signed.entry
-        chain = [by_id[p] for p in entry.parents if p in by_id] + [entry]
-        events = tuple(TimelineEvent(e.time[:10], e.action, e.actor) for e in chain)
+        parents = [by_id[p] for p in entry.parents if p in by_id]
+        own = CLEAN_COPY if entry.action == "sanitized" else "original"
+        events = tuple(TimelineEvent(e.time[:10], e.action, e.actor, "original") for e in parents) + (
+            TimelineEvent(entry.time[:10], entry.action, entry.actor, own),)
         name = str(entry.outputs[0].get("name", "")) if entry.outputs else ""
         timelines.append(ItemTimeline(entry.item, name, events))
     return timelines

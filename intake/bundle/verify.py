@@ -40,6 +40,11 @@ class TimelineEvent:
     day: str
     action: str
     actor: str
+    of: str = CLEAN_COPY  # what the step concerned: "original", or this "clean copy"
+
+
+def event_subject(step_item: object, item: str) -> str:
+    return CLEAN_COPY if step_item == item else "original"
 
 
 @dataclass(frozen=True)
@@ -166,7 +171,8 @@ def _statement(
     if all(d is not None for d in disclosures):
         _trail(statement, [d for d in disclosures if d is not None], report)
         report.items.append(ItemTimeline(item, data_file, tuple(
-            TimelineEvent(str(d.value("day")), str(d.value("action")), str(d.value("actor"))) for d in disclosures if d
+            TimelineEvent(str(d.value("day")), str(d.value("action")), str(d.value("actor")),
+                          event_subject(d.value("item"), item)) for d in disclosures if d
         )))
 
 
@@ -302,7 +308,8 @@ def report_to_dict(report: VerifyReport) -> dict[str, Any]:
         },
         "checks": [{"ok": c.ok, "what": c.what, "reason": c.reason} for c in report.checks],
         "items": [
-            {"item": t.item, "file": t.file, "events": [{"day": e.day, "action": e.action, "actor": e.actor} for e in t.events]}
+            {"item": t.item, "file": t.file, "events": [{"day": e.day, "action": e.action, "of": e.of, "actor": e.actor}
+                                                       for e in t.events]}
             for t in report.items
         ],
     }

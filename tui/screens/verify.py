@@ -46,7 +46,8 @@ def timeline_text(items: list[ItemTimeline]) -> Text:
         text.append(f"{item.item}", style="bold")
         text.append(f"  {printable(item.file)}\n")
         for event in item.events:
-            text.append(f"  {event.day}  {printable(event.action):<12} by {grouped_hex(event.actor)[:19]}\n")
+            text.append(f"  {event.day}  {printable(event.action):<12} {event.of:<10}  "
+                        f"by {grouped_hex(event.actor)[:19]}\n")
     return text
 
 
