@@ -157,14 +157,15 @@ class VerifyScreen(Section):
         progress = self.stoppable_progress("checking")
         try:
             trust = read_identity_file(trust_file).identity if trust_file is not None else None
-            if looks_like_submission(path):
+            submission = looks_like_submission(path)
+            if submission:
                 report = check_submission(session.vault, session.keyring, path, trust, progress)
             else:
                 report = verify_bundle(path, trust, progress)
         except Exception as error:
             self.post_message(self.Verified(None, error))
             return
-        self.post_message(self.Verified(Checked(path, looks_like_submission(path), trust is not None, report)))
+        self.post_message(self.Verified(Checked(path, submission, trust is not None, report)))
 
     @on(Progressed)
     def progressed(self, event: Progressed) -> None:
