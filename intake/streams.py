@@ -7,6 +7,7 @@ be chained without holding a file in memory or writing plaintext to disk.
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from collections.abc import Callable
@@ -44,3 +45,31 @@ def piped(produce: Callable[[BinaryIO], None], consume: Callable[[BinaryIO], T])
     if consumer_error is not None:
         raise consumer_error
     return result
+
+
+class KeepingReader(io.RawIOBase):
+    """A read-only stream that keeps a copy of what passes through it, up to `limit` bytes: for
+    a file that must also be looked at whole once it has streamed by. Past the limit it keeps
+    nothing more and says so (`overflowed`), and the stream itself goes on."""
+
+    def __init__(self, source: BinaryIO, limit: int) -> None:
+        self._source = source
+        self._kept = bytearray()
+        self._limit = limit
+        self.overflowed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        chunk = self._source.read(len(buffer))
+        buffer[:len(chunk)] = chunk
+        if not self.overflowed:
+            if len(self._kept) + len(chunk) > self._limit:
+                self.overflowed, self._kept = True, bytearray()
+            else:
+                self._kept += chunk
+        return len(chunk)
+
+    def kept(self) -> bytes:
+        return bytes(self._kept)

@@ -14,7 +14,7 @@ import pyrage
 import pytest
 
 from conftest import copy_vault, take_in
-from intake.bundle.receive import check_submission, receive_submission
+from intake.bundle.receive import SubmissionRefused, check_submission, receive_submission
 from intake.bundle.submission import submit
 from intake.demo import _sample_files
 from intake.errors import IntakeError
@@ -148,3 +148,33 @@ def test_cli_check_prints_every_check_and_writes_nothing(
     misuse = cli("--vault", editor.root, "receive", "--trust", swapped, swapped)
     assert misuse.returncode == 2 and "--trust goes with --check" in misuse.stderr
     assert state(editor) == before
+
+
+@pytest.mark.parametrize("sender", ["normal", "write-only"])
+def test_a_clean_copy_that_is_not_clean_is_refused(
+    sender: str, template_vault, write_only_template, editor_template, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A field tool that signs a 'clean copy' which still carries the GPS fix (old, broken or
+    altered): its signature and hashes hold, and only inspecting the file again catches it."""
+    import intake.pipeline
+    from intake.clean import Cleaned
+    from intake.media import sniff_bytes
+
+    editor, editor_keys = fresh_editor(editor_template, tmp_path)
+    field, keys = copy_vault(write_only_template if sender == "write-only" else template_vault, tmp_path / "field")
+    with monkeypatch.context() as rogue:
+        rogue.setattr(intake.pipeline, "clean_bytes", lambda data: Cleaned(sniff_bytes(data), [], data))
+        take_in(field, keys, [_sample_files(tmp_path / "inbox")[1]])  # the photo with a GPS fix
+    submission = tmp_path / "rogue.age"
+    submit(field, keys, None, editor_keys.public, submission)
+    before = state(editor)
+    report = check_submission(editor, editor_keys, submission)
+    assert failed(report) == ["the submission holds what it claims: a clean copy in the submission still carries "
+                              "identifying metadata (device, location): the sender's tool did not clean it; "
+                              "nothing was imported"]
+    assert any("entries: each signed by the sender" in c.what and c.ok for c in report.checks)
+    with pytest.raises(SubmissionRefused, match="still carries identifying metadata"):
+        receive_submission(editor, editor_keys, submission)
+    assert state(editor) == before
+    assert not list(editor.blobs.glob(".partial-*"))

@@ -31,6 +31,7 @@ from intake.bundle.custody import CLEAN_COPY, Custody
 from intake.bundle.verify import ItemTimeline, TimelineEvent, VerifyReport
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.canonical import canonical_json
+from intake.clean import MAX_CLEAN_BYTES, inspect_bytes
 from intake.errors import CheckFailed, IntakeError
 from intake.fsutil import create_private, fsync_dir, partial_path
 from intake.hashing import Digests, DigestingReader, digest_stream
@@ -41,7 +42,7 @@ from intake.ledger.log import Ledger
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.proof import ProofError, TlogProof
 from intake.seal import SealError, seal_stream, unseal, unseal_stream
-from intake.streams import piped
+from intake.streams import KeepingReader, piped
 from intake.vault import Vault
 from keys.identity import IdentityError, PublicIdentity
 from keys.keystore import Keyring
@@ -85,6 +86,7 @@ class _Manifest:
     leaves: tuple[bytes, ...]
     entries: tuple[SignedEntry, ...]  # new ones only, in ledger order
     blobs: dict[str, Digests]         # sender blob name -> what it must hash to (new entries' files)
+    clean_copies: frozenset[str]      # those of them that are clean copies: inspected again on arrival
     declared: frozenset[str]          # every file the submission carries, old entries' too
     blobs_sealed: bool
     skipped: int
@@ -274,10 +276,9 @@ def _importing(vault: Vault, keyring: Keyring, written: list[Path]) -> Store:
         partial = partial_path(blob)
         written.append(partial)
         with os.fdopen(create_private(partial), "wb") as target:
-            digests = _plain_digests(stream, manifest, keyring, lambda plain: _seal_digesting(plain, target, keyring))
+            _require_sound(stream, manifest, sender_name, keyring, lambda plain: _seal_digesting(plain, target, keyring))
             target.flush()
             os.fsync(target.fileno())
-        _require_match(digests, manifest, sender_name)
         os.rename(partial, blob)
         written.append(blob)
         return blob.name
@@ -287,24 +288,51 @@ def _importing(vault: Vault, keyring: Keyring, written: list[Path]) -> Store:
 
 def _checking(keyring: Keyring) -> Store:
     def store(stream: BinaryIO, manifest: _Manifest, sender_name: str) -> str:
-        _require_match(_plain_digests(stream, manifest, keyring, digest_stream), manifest, sender_name)
+        _require_sound(stream, manifest, sender_name, keyring, digest_stream)
         return ""
 
     return store
 
 
-def _plain_digests(
-    stream: BinaryIO, manifest: _Manifest, keyring: Keyring, consume: Callable[[BinaryIO], Digests]
-) -> Digests:
-    """A write-only sender's files are still sealed to us: unsealed as they stream, never whole."""
+def _require_sound(
+    stream: BinaryIO, manifest: _Manifest, sender_name: str, keyring: Keyring, consume: Callable[[BinaryIO], Digests]
+) -> None:
+    """The file must hash to what its entry recorded; a clean copy must also be clean. A write-only
+    sender's files are still sealed to us: unsealed as they stream, never whole on disk."""
+    inspect_again = sender_name in manifest.clean_copies
+    kept: list[KeepingReader] = []
+
+    def take(plain: BinaryIO) -> Digests:
+        if inspect_again:
+            kept.append(KeepingReader(plain, MAX_CLEAN_BYTES))
+            return consume(kept[0])
+        return consume(plain)
+
     if manifest.blobs_sealed:
-        return piped(lambda out: unseal_stream(stream, out, [keyring.secret.age_identity]), consume)
-    return consume(stream)
-
-
-def _require_match(digests: Digests, manifest: _Manifest, sender_name: str) -> None:
+        digests = piped(lambda out: unseal_stream(stream, out, [keyring.secret.age_identity]), take)
+    else:
+        digests = take(stream)
     if digests != manifest.blobs[sender_name]:
         raise SubmissionRefused("a file in the submission does not match the hashes its entry recorded")
+    if kept:
+        _require_clean(kept[0])
+
+
+def _require_clean(kept: KeepingReader) -> None:
+    """The sender's signature says who cleaned a clean copy, not that it is clean: a field tool that
+    is old, broken or altered could send a photo with its GPS fix, and an editor would publish it.
+    So it is inspected again here, as it was when it was made (docs/threat-model.md)."""
+    if kept.overflowed:
+        raise SubmissionRefused(f"a clean copy in the submission is over {MAX_CLEAN_BYTES >> 20} MiB, "
+                                "more than intake ever cleans: it is not one")
+    inspection = inspect_bytes(kept.kept())
+    if not inspection.supported or inspection.problem is not None:
+        raise SubmissionRefused("a clean copy in the submission is not a file intake can inspect: it cannot be "
+                                "shown to be clean")
+    if inspection.findings:
+        kinds = ", ".join(sorted({finding.category.value for finding in inspection.findings}))
+        raise SubmissionRefused(f"a clean copy in the submission still carries identifying metadata ({kinds}): "
+                                "the sender's tool did not clean it; nothing was imported")
 
 
 def _seal_digesting(plain: BinaryIO, target: BinaryIO, keyring: Keyring) -> Digests:
@@ -355,7 +383,8 @@ def _check_manifest(data: bytes, keyring: Keyring, history: _History, passed: Pa
         raise SubmissionRefused("the submission does not carry every file its entries name")
     if any(s.entry.action == "sanitized" for s in fresh):
         passed("every clean copy derives from the original its entry names")
-    return _Manifest(submission_id, sender, origin, note, leaves, tuple(fresh), blobs, frozenset(blob_names),
+    clean = frozenset(str(o["blob"]) for s in fresh for o in s.entry.outputs if o.get("role") == CLEAN_COPY)
+    return _Manifest(submission_id, sender, origin, note, leaves, tuple(fresh), blobs, clean, frozenset(blob_names),
                      blobs_sealed, len(opened) - len(fresh))
 
 
