@@ -28,7 +28,6 @@ with a note. Prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shlex
 import shutil
@@ -41,8 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
-from PIL.ExifTags import IFD
 from PIL.PngImagePlugin import PngInfo
+
+from bench_sanitize import make_photos  # the same camera-sized JPEGs with EXIF and GPS
 
 WRAPPER = (
     "import resource, subprocess, sys, time\n"
@@ -71,18 +71,6 @@ def q(path: Path | str) -> str:
 
 
 # --- the throwaway vaults ----------------------------------------------------------
-
-
-def make_photos(folder: Path, count: int) -> None:
-    """Noise-like 4000x3000 pictures with EXIF, so the JPEGs are camera-sized (several MB each)."""
-    base = Image.effect_noise((4000, 3000), 64).convert("RGB")
-    for i in range(count):
-        exif = base.getexif()
-        exif[0x010F], exif[0x0110], exif[0x013B] = "BenchMake", "BenchModel", f"Photographer {i}"
-        exif.get_ifd(IFD.GPSInfo).update({1: "N", 2: (46.0, 38.0, float(i)), 3: "E", 4: (32.0, 37.0, 0.84)})
-        out = io.BytesIO()
-        base.save(out, "JPEG", quality=90, exif=exif.tobytes())
-        (folder / f"photo-{i:03}.jpg").write_bytes(out.getvalue())
 
 
 def make_big_pngs(folder: Path, count: int, size_mb: int) -> None:
