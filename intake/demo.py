@@ -119,10 +119,15 @@ def _bundle_demo(base: Path, field: str) -> None:
     _run("--vault", editor, "init", "--name", "desk")
     _run("--vault", editor, "keys", "export", "-o", str(base / "editor.pub"))
     _run("--vault", field, "submit", "--all", "--to", str(base / "editor.pub"), "-o", str(base / "submission.age"))
-    _say("The editor receives it: every signature, proof and the sender's checkpoint are checked first.")
+    _say("The editor checks it first (signatures, proofs, the sender's checkpoint, each clean copy inspected"
+         " again), writing nothing...")
+    _run("--vault", editor, "receive", "--check", str(base / "submission.age"))
+    _say("...then receives it.")
     _run("--vault", editor, "receive", str(base / "submission.age"))
-    _say("The editor publishes a bundle (BagIt): clean copies only, signed provenance, proofs, VERIFY.txt.")
+    _say("The editor publishes a bundle (BagIt): clean copies only, signed provenance, proofs, VERIFY.txt;"
+         " the export is recorded in the editor's ledger.")
     _run("--vault", editor, "export", "--all", "-o", str(base / "bundle"))
+    _run("--vault", editor, "ledger", "show")
     _say("Anyone verifies it offline, without a vault...")
     _run("verify", str(base / "bundle"))
     _say("...and a photo swapped in a copy of it is caught and named.")

@@ -20,12 +20,16 @@ class EntryRow:
     action: str
     item: str
     sha256: str  # of the first output: the original, or the clean copy of a `sanitized` entry
-    name: str
+    name: str    # an `exported` entry: the clean copy's hash, and the bundle instead of a name
     note: str | None
     actor: str
 
     @classmethod
     def of(cls, entry: CustodyEntry) -> "EntryRow":
+        if entry.action == "exported":  # what left: the clean copy; where to: the bundle
+            copy, bundle = entry.inputs[0] if entry.inputs else {}, entry.outputs[0] if entry.outputs else {}
+            return cls(entry.seq, entry.time, entry.action, entry.item, str(copy.get("sha256", "")),
+                       f"to the bundle {str(bundle.get('tagmanifest_sha256', ''))[:16]}", entry.note, entry.actor)
         subject = entry.outputs[0] if entry.outputs else {}
         return cls(entry.seq, entry.time, entry.action, entry.item, str(subject.get("sha256", "")),
                    str(subject.get("name", "")), entry.note, entry.actor)

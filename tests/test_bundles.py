@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import bagit
@@ -379,6 +380,9 @@ def test_cli_round_trip_and_one_line_errors(journey: dict, tmp_path: Path, cli) 
     assert out.returncode == 0, out.stderr
     verified = cli("verify", tmp_path / "out")
     assert verified.returncode == 0 and "bundle verified" in verified.stdout
+    shown = cli("--vault", editor.root, "ledger", "show").stdout
+    tagmanifest = hashlib.sha256(zipfile.ZipFile(tmp_path / "out").read("out/tagmanifest-sha256.txt")).hexdigest()
+    assert shown.count(f"to the bundle {tagmanifest[:16]}") == 2  # one `exported` row per clean copy
     cases = [
         (("--vault", editor.root, "export", "-o", tmp_path / "x"), 2, "--all"),
         (("--vault", editor.root, "export", "--all", "-o", tmp_path / "out"), 2, "already exists"),
@@ -448,3 +452,63 @@ def test_a_signed_statement_of_the_wrong_shape_fails_a_check_not_the_verifier(
     statement.write_bytes(json.dumps(document).encode())
     (bundle / f"{statement.relative_to(bundle)}.sig").write_bytes(keys.secret.sign(statement.read_bytes()))
     assert any(statement.name in f and "not a valid provenance statement" in f for f in failures(bundle))
+
+
+# --- the custodian's record of an export ---------------------------------------------------------
+
+
+def _opened_entries(vault: Vault, keys: Keyring) -> list:
+    from intake.ledger_view import read_entries
+
+    return read_entries(vault, keys)
+
+
+def test_an_export_is_recorded_after_the_bag_is_complete(journey: dict) -> None:
+    editor, keys = journey["editor"]
+    bundle = journey["bundle"]
+    entries = _opened_entries(editor, keys)
+    by_id = {e.id: e for e in entries}
+    tagmanifest = hashlib.sha256((bundle / "tagmanifest-sha256.txt").read_bytes()).hexdigest()
+    # other tests export from the same editor too: this bundle's records are those naming it
+    exported = [e for e in entries if e.action == "exported" and e.outputs[0]["tagmanifest_sha256"] == tagmanifest]
+    assert sorted(e.item for e in exported) == sorted(journey["received"].clean_copies)
+    checkpoint_size = int((bundle / "provenance" / "checkpoint.txt").read_text().splitlines()[1])
+    for entry in exported:
+        parent = by_id[entry.parents[0]]
+        assert parent.action == "transferred" and parent.outputs[0]["role"] == "clean copy"
+        assert entry.inputs[0]["sha256"] == parent.outputs[0]["sha256"]
+        assert entry.outputs[0] == {"role": "public bundle", "tagmanifest_sha256": tagmanifest,
+                                    "checkpoint_size": checkpoint_size, "time_precision": "day", "with_notes": False}
+        assert entry.seq >= checkpoint_size  # after everything the bundle proves
+    # the record stays in the vault: the bundle's trails do not include it
+    assert not any(e.id.encode() in p.read_bytes() for e in exported for p in bundle.rglob("*") if p.is_file())
+
+
+def test_an_export_that_cannot_be_recorded_leaves_no_bundle(journey: dict, tmp_path: Path) -> None:
+    import sqlite3
+
+    editor, keys = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")
+    with sqlite3.connect(editor.ledger_path) as db:  # a ledger that refuses new rows, as a full disk would
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON entries BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    before = ledger_size(editor)
+    for as_zip in (False, True):
+        target = tmp_path / ("out.zip" if as_zip else "out")
+        with pytest.raises(IntakeError, match="the ledger could not be written"):
+            export_bundle(editor, keys, None, target, ExportOptions(as_zip=as_zip))
+        assert not target.exists() and ledger_size(editor) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["editor"]
+
+
+def test_a_forged_export_record_fails_the_audit(journey: dict, tmp_path: Path) -> None:
+    from intake.ledger.entries import Draft
+    from intake.ledger_view import verify_ledger
+
+    editor, keys = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")
+    original = journey["received"].originals[0]
+    received = next(e for e in _opened_entries(editor, keys) if e.item == original)
+    with editor.locked(), editor.ledger() as ledger:  # "exports" an original, as if it were clean
+        ledger.append_all([Draft("exported", original, inputs=({"item": original, **{
+            k: received.outputs[0][k] for k in ("media_type", "sha256", "sha512", "size")}},),
+            outputs=({"role": "public bundle"},), parents=(received.id,))], keys)
+    report = verify_ledger(editor, keys)
+    assert not report.ok and "not the clean copy its parent produced" in report.failure

@@ -23,7 +23,7 @@ from intake.ledger import merkle
 from intake.ledger.audit import audit, audit_against
 from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.commitment import COMMIT_DOMAIN
-from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, leaf_data, signing_message
+from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, leaf_data, new_id, signing_message
 from intake.ledger.log import TOOL, leaf_hashes
 from intake.ledger.note import NoteError, Signer, Verifier, open_note
 from intake.seal import unseal
@@ -245,10 +245,12 @@ def test_entries_opened_by_audit_equal_what_was_received(
 def test_entries_opened_by_audit_equal_what_was_appended(unlocked: Unlocked) -> None:
     received = Draft("received", "itm_a", outputs=({"sha256": "00" * 32, "size": 3},), note="n\u00f8te")
     first = append(unlocked, [received])
+    cleaned = new_id("ent_")  # named ahead: the export in the same append derives from it
     rest = append(unlocked, [
         Draft("sanitized", "itm_b", inputs=({"item": "itm_a", "sha256": "00" * 32},),
-              outputs=({"sha256": "11" * 32},), parents=(first[0].id,)),
-        Draft("exported", "itm_b", parents=(first[0].id,), note=None),
+              outputs=({"role": "clean copy", "sha256": "11" * 32},), parents=(first[0].id,), entry_id=cleaned),
+        Draft("exported", "itm_b", inputs=({"item": "itm_b", "sha256": "11" * 32},),
+              outputs=({"role": "public bundle"},), parents=(cleaned,), note=None),
         Draft("verified", "itm_a"),
     ])
     vault = unlocked.vault

@@ -14,10 +14,12 @@
 
 Nothing leaves the vault but clean copies whose hashes the ledger recorded;
 each is re-hashed as it is unsealed, and a mismatch aborts the whole export.
+Once the bag is in place, one `exported` entry per clean copy records it.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,7 @@ from intake.bundle.statement import (
 )
 from intake.errors import CheckFailed, IntakeError
 from intake.hashing import Digests, DigestingWriter
+from intake.ledger.entries import Draft
 from intake.ledger.log import Ledger
 from intake.ledger.proof import TlogProof
 from intake.media import extension_for
@@ -42,6 +45,8 @@ from intake.vault import Vault
 from keys.keystore import Keyring
 
 Progress = Callable[[int, int], None]
+PUBLIC_BUNDLE = "public bundle"  # the role of an `exported` entry's output
+TAGMANIFEST = "tagmanifest-sha256.txt"
 
 
 @dataclass(frozen=True)
@@ -82,14 +87,47 @@ def export_bundle(
 ) -> ExportResult:
     if target.exists() or target.is_symlink():
         raise IntakeError(f"{target} already exists; choose another -o OUT")
-    with vault.locked(exclusive=False), vault.ledger() as ledger:
+    with vault.locked(), vault.ledger() as ledger:  # exclusive: the export is recorded
         custody = Custody.open(vault, keyring, ledger)
         chosen = custody.resolve(items)
         payload, tags = _bundle_files(vault, keyring, ledger, custody, chosen, options, progress)
-    signer = _TagmanifestSigner(keyring)
-    write_bag(target, payload, tags, [("External-Description", "Clean copies with signed provenance; see VERIFY.txt")],
-              as_zip=options.as_zip, sign=signer)
+        summary = write_bag(target, payload, tags,
+                            [("External-Description", "Clean copies with signed provenance; see VERIFY.txt")],
+                            as_zip=options.as_zip, sign=_TagmanifestSigner(keyring))
+        try:
+            ledger.append_all(_exported(chosen, summary.tags[TAGMANIFEST].sha256, len(custody.entries), options),
+                              keyring)
+        except BaseException:
+            _remove_bag(target)
+            raise
     return ExportResult(target, tuple(c.item for c in chosen))
+
+
+def _exported(chosen: list[CleanItem], tagmanifest_sha256: str, proved_size: int, options: ExportOptions) -> list[Draft]:
+    """One `exported` entry per clean copy, appended after the bag is complete. The bag cannot hold
+    them (its checkpoint is signed before they exist); they are the custodian's own record of what
+    went public, in which bundle (its signed tag manifest's hash) and with what disclosed."""
+    bundle = {
+        "role": PUBLIC_BUNDLE, "tagmanifest_sha256": tagmanifest_sha256, "checkpoint_size": proved_size,
+        "time_precision": options.time_precision, "with_notes": options.with_notes,
+    }
+    return [
+        Draft("exported", clean.item, inputs=({"item": clean.item, **_copy_of(clean.output)},), outputs=(bundle,),
+              parents=(clean.opened.entry.id,))
+        for clean in chosen
+    ]
+
+
+def _copy_of(output: dict[str, object]) -> dict[str, object]:
+    return {key: output[key] for key in ("media_type", "sha256", "sha512", "size")}
+
+
+def _remove_bag(target: Path) -> None:
+    """The bag was renamed into place whole; without its record it must not stay."""
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    else:
+        target.unlink(missing_ok=True)
 
 
 def _bundle_files(

@@ -224,6 +224,9 @@ def _check_derivations(entries: list[CustodyEntry]) -> None:
     """A clean copy must name, as its input, exactly the file its parent received."""
     by_id = {entry.id: entry for entry in entries}
     for entry in entries:
+        if entry.action == "exported":
+            _check_export(entry, by_id)
+            continue
         if entry.action != "sanitized" and not (entry.action == "transferred" and entry.parents):
             continue
         parent = by_id.get(entry.parents[0]) if len(entry.parents) == 1 else None
@@ -232,6 +235,16 @@ def _check_derivations(entries: list[CustodyEntry]) -> None:
         received = parent.outputs[0] if parent is not None and parent.outputs else {}
         if parent is None or parent.item != source.get("item") or received.get("sha256") != source.get("sha256"):
             raise AuditFailure(f"entry {entry.seq}: its clean copy does not derive from the file its parent received")
+
+
+def _check_export(entry: CustodyEntry, by_id: dict[str, CustodyEntry]) -> None:
+    """An export must name, as its input, exactly the clean copy its parent produced."""
+    parent = by_id.get(entry.parents[0]) if len(entry.parents) == 1 else None
+    produced = parent.outputs[0] if parent is not None and parent.outputs else {}
+    source = entry.inputs[0] if len(entry.inputs) == 1 else {}
+    if parent is None or produced.get("role") != "clean copy" or parent.item != entry.item \
+            or source.get("item") != entry.item or source.get("sha256") != produced.get("sha256"):
+        raise AuditFailure(f"entry {entry.seq}: it exports a file that is not the clean copy its parent produced")
 
 
 def _check_blobs(entries: list[CustodyEntry], blobs: Path, keyring: Keyring, report: AuditReport) -> None:

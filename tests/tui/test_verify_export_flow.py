@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input, SelectionList
+from textual.widgets import DataTable, Input, SelectionList
 
 from intake import samples
 from intake.pipeline import collect_sources
@@ -56,6 +56,13 @@ def test_export_writes_a_bundle_after_confirmation(tmp_path: Path, template_vaul
             await pilot.press("y")
             await settle(pilot)
             assert notifications(app)[-1].startswith("Bundle of 1 item(s) written to")
+            await pilot.press("l")  # the export is recorded in the ledger
+            await settle(pilot)
+            table = app.screen.query_one("#entries", DataTable)
+            assert table.get_row_at(table.row_count - 1)[2] == "exported"
+            table.move_cursor(row=table.row_count - 1)
+            await pilot.pause()
+            assert "tag manifest sha256 " in text_of(app, "#detail")
 
     run(flow)
     report = verify_bundle(target)
@@ -105,7 +112,7 @@ def test_an_editor_checks_a_submission_then_receives_it(tmp_path: Path, journey:
             clean = journey["received"].clean_copies
             assert notifications(app)[-1].startswith(f"Received {len(journey['received'].originals)} original(s)")
             assert all(item in text_of(app, "#checks") for item in clean)
-            assert ledger_size(editor_root) == ledger_size(journey["editor"][0].root)
+            assert ledger_size(editor_root) == ledger_size(journey["field"][0].root)  # one per sender entry
             await pilot.press("l")
             await settle(pilot)
             sender = journey["field"][1].public.fingerprint_hex

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
+from intake.bundle.export import PUBLIC_BUNDLE
 from intake.bundle.receive import SENDER_RECORD
 from intake.display import printable
 from intake.ledger.audit import AuditReport
@@ -45,6 +46,11 @@ def entry_detail(entry: CustodyEntry) -> Text:
         field("from", f"{source.get('item', '')}  {source.get('media_type', '')}")
         field("  sha256", source.get("sha256", ""), "dim")
     for output in entry.outputs:
+        if output.get("role") == PUBLIC_BUNDLE:
+            field("bundle", f"tag manifest sha256 {output.get('tagmanifest_sha256', '')}")
+            field("  shows", f"times to the {output.get('time_precision', '')}, "
+                             f"notes {'shown' if output.get('with_notes') else 'left out'}")
+            continue
         role = {"clean copy": "clean", "findings report": "report"}.get(str(output.get("role")), "original")
         field(role, f"{output.get('name', '')}  {output.get('media_type', '')}  {output.get('size', '')} bytes")
         if "removed" in output:
