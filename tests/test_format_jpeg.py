@@ -23,6 +23,7 @@ from PIL import Image, ImageCms
 from intake.formats import jpeg
 from intake.formats.base import Category, Finding, Refused
 from intake.media import sniff
+from planted import encodings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import exiftool_judge  # noqa: E402
@@ -261,10 +262,6 @@ def pixels(data: bytes) -> bytes:
         image = Image.open(io.BytesIO(data))
         image.load()
     return image.mode.encode() + repr(image.size).encode() + image.tobytes()
-
-
-def encodings(value: str) -> list[bytes]:
-    return [value.encode(), value.encode("utf-16-le"), value.encode("utf-16-be")]
 
 
 def reachable(data: bytes) -> list[bytes]:

@@ -8,18 +8,20 @@ place LibreOffice keeps metadata.
 from __future__ import annotations
 
 import base64
-import importlib
 import io
 import shutil
 import subprocess
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 import exiftool_judge
-from intake.formats import odf
-from intake.formats.base import Category, Finding, Refused
+import planted
+from intake.formats import odf, png
+from intake.formats.base import Category, Refused
+from planted import encodings, has
 from intake.media import sniff
 
 DATE_2023 = (2023, 9, 1, 12, 0, 0)
@@ -212,20 +214,7 @@ def build(kind: str, **changes: str | bytes) -> bytes:
 
 # --- checks -------------------------------------------------------------------------------
 
-def encodings(value: str) -> list[bytes]:
-    return [value.encode("utf-8"), value.encode("utf-16-le"), value.encode("utf-16-be")]
-
-
-def assert_absent(data: bytes, planted: list[str]) -> None:
-    haystacks = [("file", data)] + [(view.where, view.data) for view in odf.views(data)]
-    for value in planted:
-        for where, haystack in haystacks:
-            for encoded in encodings(value):
-                assert encoded not in haystack, f"{value!r} left in {where}"
-
-
-def has(findings: list[Finding], category: Category, text: str) -> bool:
-    return any(f.category == category and (text in f.value or text in f.field) for f in findings)
+assert_absent = partial(planted.assert_absent, odf)
 
 
 @pytest.fixture(scope="module", params=sorted(KINDS))
@@ -335,13 +324,6 @@ def test_libreoffice_reads_the_same_text(tmp_path: Path) -> None:
 
 # --- pictures -----------------------------------------------------------------------------
 
-def image_module(name: str):  # noqa: ANN201
-    try:
-        return importlib.import_module(f"intake.formats.{name}")
-    except ImportError:
-        return None
-
-
 def planted_png(text: str) -> bytes:
     from PIL import Image, PngImagePlugin
     info = PngImagePlugin.PngInfo()
@@ -363,9 +345,7 @@ def test_unused_picture_is_dropped_without_a_cleaner() -> None:
     assert any(f.where == "Pictures/unused.png" and "not used" in f.field for f in odf.inspect(original))
 
 
-@pytest.mark.skipif(image_module("png") is None, reason="intake.formats.png is not available yet")
 def test_pictures_are_cleaned_by_their_module() -> None:
-    png = image_module("png")
     photo = planted_png("PLANTED-ODF-PNG-AUTHOR")
     original = build("text", **{"content.xml": PICTURE_CONTENT, "Pictures/photo.png": photo})
     clean = odf.sanitize(original)

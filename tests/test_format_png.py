@@ -22,6 +22,7 @@ from PIL import Image, ImageCms, ImageSequence, PngImagePlugin
 import exiftool_judge as exiftool
 from intake.formats import png
 from intake.formats.base import Category, Finding, Refused
+from planted import encodings
 
 ARTIST = "PLANTED-ARTIST-7f3a"
 SERIAL = "SN-PLANTED-99812"
@@ -163,10 +164,6 @@ def raw_profile(kind: str, data: bytes) -> str:
     hexed = data.hex()
     lines = "\n".join(hexed[i:i + 72] for i in range(0, len(hexed), 72))
     return f"\n{kind}\n{len(data):8d}\n{lines}\n"
-
-
-def encodings(value: str) -> list[bytes]:
-    return [value.encode("utf-8"), value.encode("utf-16-le"), value.encode("utf-16-be")]
 
 
 def assert_nothing_planted(data: bytes, views: list, planted: tuple[str, ...] = PLANTED) -> None:

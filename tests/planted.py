@@ -1,0 +1,26 @@
+"""Checks the format tests share: is a planted value still anywhere a reader could reach?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import ModuleType
+
+from intake.formats.base import Category, Finding
+
+
+def encodings(value: str) -> list[bytes]:
+    """The ways a metadata value is stored in the formats we clean."""
+    return [value.encode("utf-8"), value.encode("utf-16-le"), value.encode("utf-16-be")]
+
+
+def assert_absent(module: ModuleType, data: bytes, planted: Iterable[str]) -> None:
+    """No planted value in the file's bytes or in any view the format module decompresses."""
+    haystacks = [("file", data)] + [(view.where, view.data) for view in module.views(data)]
+    for value in planted:
+        for where, haystack in haystacks:
+            for encoded in encodings(value):
+                assert encoded not in haystack, f"{value!r} left in {where}"
+
+
+def has(findings: list[Finding], category: Category, text: str) -> bool:
+    return any(f.category == category and (text in f.value or text in f.field) for f in findings)
