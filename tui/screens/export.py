@@ -23,7 +23,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.section import Section
 from tui.widgets.fields import Field
 from tui.widgets.nav import NavBar
-from tui.widgets.progress import ProgressPanel, Progressed
+from tui.widgets.progress import ProgressPanel
 
 def absolute(typed: str) -> Path:
     """Where a typed path points, named in full in the question and the result."""
@@ -32,6 +32,7 @@ def absolute(typed: str) -> Path:
 
 class ExportScreen(Section):
     SECTION = "export"
+    STOPPING = "stopping: nothing will be written…"
     BINDINGS = [
         Binding("b", "export", "Export bundle"),
         Binding("s", "submit", "Submit to editor"),
@@ -184,15 +185,6 @@ class ExportScreen(Section):
             self.post_message(self.Done(None, error))
             return
         self.post_message(self.Done(f"Submission of {len(result.items)} item(s) written to {result.target}"))
-
-    @on(Progressed)
-    def progressed(self, event: Progressed) -> None:
-        panel = self.query_one(ProgressPanel)
-        panel.advance(event)
-
-    @on(Button.Pressed, "#cancel")
-    def cancel_pressed(self) -> None:
-        self.cancel_work()
 
     @on(Done)
     def done(self, event: Done) -> None:

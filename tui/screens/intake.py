@@ -34,6 +34,7 @@ NOTHING_CHOSEN = ("Choose files or folders: move in the tree and press a (or Ent
 
 class IntakeScreen(Section):
     SECTION = "intake"
+    STOPPING = "stopping after the current file…"
     BINDINGS = [
         Binding("a", "add_highlighted", "Add to selection"),
         Binding("t", "take_in", "Take in"),
@@ -246,18 +247,6 @@ class IntakeScreen(Section):
                                                          event.done))
 
     # --- progress and the end of either step ----------------------------------------
-
-    @on(Progressed)
-    def progressed(self, event: Progressed) -> None:
-        self.query_one(ProgressPanel).advance(event)
-
-    @on(Button.Pressed, "#cancel")
-    def cancel_pressed(self) -> None:
-        self.cancel_work()
-
-    def cancel_work(self) -> None:
-        super().cancel_work()
-        self.query_one(ProgressPanel).cancelling()
 
     @on(Finished)
     def finished(self, event: Finished) -> None:

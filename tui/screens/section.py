@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import on
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Button
 from textual.worker import Worker, get_current_worker
 
 from intake.errors import IntakeError
 from tui.app import Session
-from tui.widgets.progress import Progressed
+from tui.widgets.progress import ProgressPanel, Progressed
 
 
 class Stopped(IntakeError):
@@ -26,6 +28,7 @@ class Section(Screen):
     screen stays busy (no second run, no leaving the screen)."""
 
     SECTION = ""
+    STOPPING = "stopping…"  # what Esc during work does, in the progress panel
     BINDINGS = [Binding("escape", "back", "Back / Cancel")]
 
     def __init__(self) -> None:
@@ -70,10 +73,20 @@ class Section(Screen):
 
         return progress
 
+    @on(Progressed)
+    def progressed(self, event: Progressed) -> None:
+        self.query_one(ProgressPanel).advance(event)
+
+    @on(Button.Pressed, "#cancel")
+    def cancel_pressed(self) -> None:
+        self.cancel_work()
+
     def cancel_work(self) -> None:
-        """Workers stop at their next safe point (between files), never halfway through one."""
+        """Workers stop at their next safe point, never halfway through a file."""
         for worker in self.running():
             worker.cancel()
+        for panel in self.query(ProgressPanel):
+            panel.cancelling(self.STOPPING)
         self.app.notify("Stopping at the next safe point…")
 
 

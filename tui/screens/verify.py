@@ -28,7 +28,7 @@ from tui.screens.section import Section
 from tui.widgets.checklist import Checklist, Line
 from tui.widgets.fields import Field
 from tui.widgets.nav import NavBar
-from tui.widgets.progress import ProgressPanel, Progressed
+from tui.widgets.progress import ProgressPanel
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ def signer_text(checked: Checked) -> Text:
 
 class VerifyScreen(Section):
     SECTION = "verify"
+    STOPPING = "stopping: nothing will be written…"
     BINDINGS = [
         Binding("o", "focus_path", "Open"),
         Binding("r", "receive", "Receive"),
@@ -166,14 +167,6 @@ class VerifyScreen(Section):
             self.post_message(self.Verified(None, error))
             return
         self.post_message(self.Verified(Checked(path, submission, trust is not None, report)))
-
-    @on(Progressed)
-    def progressed(self, event: Progressed) -> None:
-        self.query_one(ProgressPanel).advance(event)
-
-    @on(Button.Pressed, "#cancel")
-    def cancel_pressed(self) -> None:
-        self.cancel_work()
 
     @on(Verified)
     def verified(self, event: Verified) -> None:

@@ -50,8 +50,8 @@ class ProgressPanel(Vertical):
         if event.files_done is not None:
             self.query_one("#all-bar", ProgressBar).update(progress=event.files_done)
 
-    def cancelling(self) -> None:
-        self.query_one("#progress-label", Static).update("stopping after the current file…")
+    def cancelling(self, text: str) -> None:
+        self.query_one("#progress-label", Static).update(text)
         self.query_one("#cancel", Button).display = False
 
     def finish(self, text: str, complete: bool = True) -> None:
