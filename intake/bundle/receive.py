@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from intake.bundle.custody import CLEAN_COPY, Custody
-from intake.bundle.verify import ItemTimeline, TimelineEvent, VerifyReport
+from intake.bundle.verify import ORIGINAL, ItemTimeline, TimelineEvent, VerifyReport
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.canonical import canonical_json
 from intake.clean import MAX_CLEAN_BYTES, inspect_bytes
@@ -524,8 +524,8 @@ def _timelines(manifest: _Manifest) -> list[ItemTimeline]:
     for signed in manifest.entries:
         entry = signed.entry
         parents = [by_id[p] for p in entry.parents if p in by_id]
-        own = CLEAN_COPY if entry.action == "sanitized" else "original"
-        events = tuple(TimelineEvent(e.time[:10], e.action, e.actor, "original") for e in parents) + (
+        own = CLEAN_COPY if entry.action == "sanitized" else ORIGINAL
+        events = tuple(TimelineEvent(e.time[:10], e.action, e.actor, ORIGINAL) for e in parents) + (
             TimelineEvent(entry.time[:10], entry.action, entry.actor, own),)
         name = str(entry.outputs[0].get("name", "")) if entry.outputs else ""
         timelines.append(ItemTimeline(entry.item, name, events))

@@ -40,11 +40,14 @@ class TimelineEvent:
     day: str
     action: str
     actor: str
-    of: str = CLEAN_COPY  # what the step concerned: "original", or this "clean copy"
+    of: str  # what the step concerned: "original", or this "clean copy"
+
+
+ORIGINAL = "original"
 
 
 def event_subject(step_item: object, item: str) -> str:
-    return CLEAN_COPY if step_item == item else "original"
+    return CLEAN_COPY if step_item == item else ORIGINAL
 
 
 @dataclass(frozen=True)
