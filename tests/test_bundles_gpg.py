@@ -55,12 +55,12 @@ def test_export_with_a_linked_key_verifies_with_gpg_alone(
     finally:
         discard_home(stranger)
 
-    report = verify_bundle(bundle)
+    report = verify_bundle(bundle, allow_unpinned=True)
     assert report.ok
     assert sum("valid OpenPGP signature" in c.what for c in report.checks) == len(signatures)
     statement = next((bundle / "provenance").glob("itm_*.json"))
     statement.write_bytes(statement.read_bytes().replace(b'"size":', b'"size": ', 1))
-    failed = [c for c in verify_bundle(bundle).checks if not c.ok]
+    failed = [c for c in verify_bundle(bundle, allow_unpinned=True).checks if not c.ok]
     assert any(statement.name in c.what and "OpenPGP" in c.what for c in failed)
 
 
