@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 
+from intake.bundle.consistency import read_old_checkpoint
 from intake.bundle.export import ExportOptions, export_bundle
 from intake.bundle.receive import check_submission, receive_submission
 from intake.bundle.submission import submit
@@ -55,7 +56,8 @@ def export(args: argparse.Namespace) -> int:
 
 def verify(args: argparse.Namespace) -> int:
     pin = parse_pin(args.trust) if args.trust is not None else None
-    report = verify_bundle(args.bundle, pin, allow_unpinned=args.allow_unpinned)
+    since = read_old_checkpoint(args.since) if args.since is not None else None
+    report = verify_bundle(args.bundle, pin, allow_unpinned=args.allow_unpinned, since=since)
     if args.json:
         json.dump(report_to_dict(report), sys.stdout, ensure_ascii=True, indent=2)
         sys.stdout.write("\n")

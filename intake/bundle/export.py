@@ -8,6 +8,7 @@
       provenance/<item>.json.asc           OpenPGP signature, when a GPG key is linked
       provenance/proofs/<entry>.tlog-proof C2SP tlog-proof of each custody entry
       provenance/checkpoint.txt            the signed checkpoint the proofs lead to
+      provenance/consistency/<size>.txt    proofs that this ledger extends each earlier export's
       provenance/custodian.pub|.pem|.asc   the custodian's public keys
       VERIFY.txt                           how to check all of it with standard tools
       tagmanifest-sha256.txt.sig|.asc      signatures over the tag manifest
@@ -28,6 +29,7 @@ from typing import BinaryIO
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from intake.bundle.bagit import BagFile, write_bag
+from intake.bundle.consistency import ConsistencyProof, consistency_file, earlier_sizes
 from intake.bundle.custody import CleanItem, Custody
 from intake.bundle.recipe import verify_recipe
 from intake.bundle.statement import (
@@ -152,10 +154,22 @@ def _bundle_files(
                               extra=step.signed.commitment() + step.sealed_sha256)
             proofs[step.entry.id] = BagFile(proof_file(step.entry.id), proof.to_text().encode("utf-8"))
     tags += list(proofs.values())
+    tags += _consistency_files(ledger, custody, size)
     tags += _identity_files(keyring)
     tags.append(BagFile(CHECKPOINT_FILE, custody.checkpoint.encode("utf-8")))
     tags.append(BagFile("VERIFY.txt", verify_recipe(keyring.public, [c.item for c in chosen]).encode("utf-8")))
     return payload, tags
+
+
+def _consistency_files(ledger: Ledger, custody: Custody, size: int) -> list[BagFile]:
+    """From every size an earlier export published: a reader holding that bundle can tell a fork."""
+    published = [int(str(o.entry.outputs[0].get("checkpoint_size", 0))) for o in custody.entries
+                 if o.entry.action == "exported" and o.entry.outputs]
+    return [
+        BagFile(consistency_file(old), ConsistencyProof(old, tuple(ledger.consistency_proof(old, size)))
+                .to_text().encode("ascii"))
+        for old in earlier_sizes(published, size)
+    ]
 
 
 def _unsealer(

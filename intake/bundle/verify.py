@@ -19,6 +19,7 @@ from intake.bundle.statement import (
     CHECKPOINT_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, ORIGINAL_HASH, PROVENANCE, parse_statement, proof_file,
     statement_file,
 )
+from intake.bundle.consistency import check_since, consistency_file
 from intake.bundle.custody import CLEAN_COPY
 from intake.errors import IntakeError
 from intake.hashing import Digests, DigestingWriter
@@ -87,9 +88,10 @@ class _Stop(Exception):
 
 def verify_bundle(
     path: Path, trust: Pin | PublicIdentity | None = None, progress: Progress | None = None,
-    allow_unpinned: bool = False,
+    allow_unpinned: bool = False, since: str | None = None,
 ) -> VerifyReport:
-    """Every check of the bundle. Without `trust` the report fails unless `allow_unpinned`."""
+    """Every check of the bundle. Without `trust` the report fails unless `allow_unpinned`;
+    `since` is an older checkpoint note of the same ledger, which this one must extend."""
     pin = Pin.of(trust) if isinstance(trust, PublicIdentity) else trust
     report = VerifyReport()
     with BagSource.open(path) as bag:
@@ -100,6 +102,8 @@ def verify_bundle(
         except _Stop:
             return report
         _signature(bag, TAGMANIFEST, custodian, report)
+        if since is not None:
+            _since(bag, since, verifier, checkpoint, report)
         statements = sorted(p for p in bag.files() if _is_statement(p))
         if not statements:
             report.failed("provenance statements", "the bundle holds no provenance statement")
@@ -163,6 +167,18 @@ def _checkpoint(bag: BagSource, custodian: PublicIdentity, report: VerifyReport)
         raise _Stop from error
     report.passed(f"{what} (ledger {checkpoint.origin}, {checkpoint.size} entries)")
     return verifier, note
+
+
+def _since(bag: BagSource, old_note: str, verifier: Verifier, note: str, report: VerifyReport) -> None:
+    def proof_from(old_size: int) -> str | None:
+        try:
+            return _read_text(bag, consistency_file(old_size))
+        except _Unreadable:
+            return None
+
+    new = Checkpoint.from_text(open_note(note, [verifier]))
+    result = check_since(old_note, new, verifier, proof_from)
+    report.checks.append(Check(result.ok, result.what, result.reason))
 
 
 def _signature(bag: BagSource, name: str, custodian: PublicIdentity, report: VerifyReport) -> bool:
