@@ -537,3 +537,16 @@ def test_a_forged_export_record_fails_the_audit(journey: dict, tmp_path: Path) -
             outputs=({"role": "public bundle"},), parents=(received.id,))], keys)
     report = verify_ledger(editor, keys)
     assert not report.ok and "not the clean copy its parent produced" in report.failure
+
+
+def test_the_bundle_does_not_repeat_sequence_numbers_or_the_log_size(journey: dict) -> None:
+    from intake.ledger.disclosure import HIDDEN, Disclosure
+
+    statements = sorted((journey["bundle"] / "provenance").glob("itm_*.json"))
+    assert statements
+    for path in statements:
+        statement = json.loads(path.read_text())
+        assert set(statement["log"]) == {"origin", "checkpoint"}
+        for step in statement["custody"]:
+            disclosure = Disclosure.from_dict(step["disclosure"])
+            assert disclosure.value("seq") is HIDDEN and disclosure.value("id") == step["entry"]

@@ -147,7 +147,7 @@ def _bundle_files(
     for clean in chosen:
         data_file = f"data/{clean.item}{extension_for(clean.media_type)}"
         payload.append(BagFile(data_file, _unsealer(vault, keyring, clean, progress, done, total)))
-        statement = build_statement(clean, data_file, vault.config.origin, size, fingerprint, disclosure)
+        statement = build_statement(clean, data_file, vault.config.origin, fingerprint, disclosure)
         tags += _signed(statement_file(clean.item), statement, keyring)
         for step in clean.trail:
             proof = TlogProof(step.entry.seq, tuple(ledger.inclusion_proof(step.entry.seq, size)), custody.checkpoint,
