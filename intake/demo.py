@@ -158,6 +158,7 @@ def _roll_back(forged: Path, vault: str) -> None:
         for idx in (last, last - 1):
             db.execute("DELETE FROM entries WHERE idx = ?", (idx,))
             db.execute("DELETE FROM checkpoints WHERE size = ?", (idx + 1,))
+            db.execute("DELETE FROM tree WHERE ((idx + 1) << level) > ?", (idx,))  # its stored hashes too
 
 
 def main(argv: list[str] | None = None) -> int:
