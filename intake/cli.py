@@ -27,7 +27,12 @@ Exit codes: 0 success, 1 a check failed, 2 usage error or unusable input.
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """Usage errors as the single line the command-line contract promises."""
+    """Usage errors as the single line the command-line contract promises, and no abbreviated
+    options: `--w` must not silently mean `--with-notes` and publish the notes."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"intake: error: {message} (see `{self.prog} --help`)\n")
