@@ -138,8 +138,8 @@ keyring is left alone.""", (
 
 def _script_step() -> RecipeStep:
     return RecipeStep("The statements, custody steps, proofs and checkpoint", f"""\
-{SCRIPT_FILE} (python3 and its standard library only; about 400
-readable lines) checks what the stock tools cannot: each statement's data
+{SCRIPT_FILE} (python3 and its standard library only, one file
+meant to be read) checks what the stock tools cannot: each statement's data
 file (SHA-256, SHA-512, size); each custody step's salted field digests,
 commitment and signature; each C2SP tlog-proof (RFC 9162 inclusion of the
 leaf commitment || sealed_sha256) up to provenance/checkpoint.txt; that
