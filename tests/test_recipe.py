@@ -15,6 +15,7 @@ import json
 import random
 import shutil
 import subprocess
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from conftest import PASSPHRASE, take_in
 from intake.bundle import verify_provenance as script
-from intake.bundle.export import export_bundle
+from intake.bundle.export import ExportOptions, export_bundle
 from intake.bundle.recipe import SCRIPT_FILE, recipe_commands
 from intake.bundle.statement import CONTENTS_FILE
 from intake.bundle.verify import verify_bundle
@@ -195,6 +196,11 @@ def _remove_list_signature(bundle: Path) -> str:
     return f"{CONTENTS_FILE}.sig"
 
 
+def _add_list_signature_without_openpgp_key(bundle: Path) -> str:
+    (bundle / f"{CONTENTS_FILE}.asc").write_text("-----BEGIN PGP SIGNATURE-----\n")
+    return f"{CONTENTS_FILE}.asc"
+
+
 def _swap_data_file(bundle: Path) -> str:
     victim = next((bundle / "data").glob("*.jpg"))
     victim.write_bytes(victim.read_bytes()[:-2] + b"\x00\xd9")
@@ -204,6 +210,7 @@ def _swap_data_file(bundle: Path) -> str:
 @pytest.mark.parametrize(("tamper", "failing_step"), [
     (_add_to_data, "Step 2."), (_add_at_root, "Step 2."), (_add_to_provenance, "Step 2."),
     (_remove_statement_signature, "Step 2."), (_remove_list_signature, "Step 1."), (_swap_data_file, "Step 2."),
+    (_add_list_signature_without_openpgp_key, "Step 2."),
 ])
 def test_added_removed_or_swapped_files_fail_the_recipe_the_script_and_intake_verify(
     journey: dict, bundle: Path, tmp_path: Path, tamper, failing_step: str,
@@ -347,3 +354,13 @@ def test_bagit_utils_and_bagit_python_accept_the_bundle_and_reject_a_tampered_on
     assert not bagit_utils.Bag(bundle).validate().valid
     with pytest.raises(bagit.BagValidationError):
         bagit.Bag(str(bundle)).validate()
+
+
+def test_a_zip_bundle_unzipped_passes_every_step(journey: dict, tmp_path: Path) -> None:
+    editor, keys = journey["editor"]
+    export_bundle(editor, keys, None, tmp_path / "bundle.zip", ExportOptions(as_zip=True))
+    with zipfile.ZipFile(tmp_path / "bundle.zip") as archive:
+        archive.extractall(tmp_path / "unzipped")
+    runs = run_recipe(tmp_path / "unzipped" / "bundle", tmp_path / "home")
+    assert not failed_steps(runs), [(r.title, r.output) for r in runs if r.returncode]
+    assert f"{keys.public.fingerprint_hex}  -" in runs[0].output

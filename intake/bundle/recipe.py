@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from intake.bundle.fileset import TAG_MANIFESTS
 from intake.bundle.statement import CONTENTS_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, PEM_FILE
 
 SCRIPT_FILE = "verify_provenance.py"
 COMMAND_PREFIX = "    $ "
-TAG_MANIFESTS = ("tagmanifest-sha256.txt", "tagmanifest-sha512.txt")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ changed. provenance/ holds, for each file, a statement signed by the
 custodian who kept it, and proofs that every custody step is recorded in the
 custodian's append-only ledger.
 
-Run the commands below in bash, in this folder, offline. Each prints what it
+Run the commands below in bash, in this folder (unzip a .zip bundle
+first and go into its one folder), offline. Each prints what it
 found; a failing check prints FAIL or an error and exits non-zero. Read each
 command before you run it: whoever handed you this bundle could have changed
 this file too. With the intake tool, `intake verify BUNDLE --trust
@@ -64,8 +65,9 @@ the salted commitment in each statement's "original", that the custodian
 holds one specific original they can reveal later to whoever needs it.
 """
 
-_FIND_UNLISTED = " ".join(f"! -path ./{name}" for name in (
-    CONTENTS_FILE, f"{CONTENTS_FILE}.sig", f"{CONTENTS_FILE}.asc", *TAG_MANIFESTS))
+def _unlisted(openpgp: bool) -> list[str]:
+    """The files the signed list cannot name: itself, its signatures and the tag manifests (they list it)."""
+    return [CONTENTS_FILE, f"{CONTENTS_FILE}.sig", *([f"{CONTENTS_FILE}.asc"] if openpgp else []), *TAG_MANIFESTS]
 
 
 def _key_step(openpgp: bool) -> RecipeStep:
@@ -96,21 +98,23 @@ by the next command, with the OpenPGP fingerprint the desk published."""
     return RecipeStep("Whose key signed this bundle: compare its fingerprint", prose, tuple(commands))
 
 
-def _signed_list_steps() -> list[RecipeStep]:
+def _signed_list_steps(openpgp: bool) -> list[RecipeStep]:
     verify = f"openssl pkeyutl -verify -pubin -inkey {PEM_FILE} -rawin"
+    unlisted = _unlisted(openpgp)
+    find_unlisted = " ".join(f"! -path ./{name}" for name in unlisted)
     return [
         RecipeStep("One signature covers every file", f"""\
 {CONTENTS_FILE} lists the SHA-256 of every file of the bundle except
-itself, its signatures and the two BagIt tag manifests (which list it).
+itself, its signature{"s" if openpgp else ""} and the two BagIt tag manifests (which list it).
 Prints "Signature Verified Successfully".""",
                    (f"{verify} -in {CONTENTS_FILE} -sigfile {CONTENTS_FILE}.sig",)),
         RecipeStep("Every file is the one listed, and nothing was added", f"""\
 The first command checks every listed file; the second that the folder
-holds exactly those files and the five named here: it prints any file added
-(<) or missing (>). Any BagIt validator (for example `bagit.py --validate .`)
+holds exactly those files and the {len(unlisted)} named here: it prints any file
+added (<) or missing (>). Any BagIt validator (for example `bagit.py --validate .`)
 also accepts the bag.""", (
             f"sha256sum --strict --quiet -c {CONTENTS_FILE} && echo 'every listed file matches'",
-            f"diff <(find . \\( -type f -o -type l \\) {_FIND_UNLISTED} | cut -c3- | LC_ALL=C sort) "
+            f"diff <(find . \\( -type f -o -type l \\) {find_unlisted} | cut -c3- | LC_ALL=C sort) "
             f"<(cut -c67- {CONTENTS_FILE} | LC_ALL=C sort) && echo 'no file added, none missing'",
         )),
         RecipeStep("Every signature in the bundle", """\
@@ -150,7 +154,7 @@ fingerprint the desk published, and it also fails on any other key:
 
 
 def recipe_steps(openpgp: bool) -> list[RecipeStep]:
-    steps = [_key_step(openpgp), *_signed_list_steps()]
+    steps = [_key_step(openpgp), *_signed_list_steps(openpgp)]
     if openpgp:
         steps.append(_openpgp_step())
     return [*steps, _script_step()]
