@@ -364,3 +364,20 @@ def test_a_zip_bundle_unzipped_passes_every_step(journey: dict, tmp_path: Path) 
     runs = run_recipe(tmp_path / "unzipped" / "bundle", tmp_path / "home")
     assert not failed_steps(runs), [(r.title, r.output) for r in runs if r.returncode]
     assert f"{keys.public.fingerprint_hex}  -" in runs[0].output
+
+
+@pytest.mark.parametrize("change", [
+    {"custodian": 7}, {"original": []}, {"custody": [1]}, {"custody": [{"entry": "x", "disclosure": {"shown": 5}}]},
+    {"file": None}, {"file": "../outside"}, {"size": 1.5},
+])
+def test_the_script_fails_a_hostile_signed_statement_without_crashing(
+    journey: dict, bundle: Path, tmp_path: Path, change: dict,
+) -> None:
+    """A rogue custodian may sign anything: the script reports a failed check, never a traceback."""
+    statement = next((bundle / "provenance").glob("itm_*.json"))
+    document = {**json.loads(statement.read_text()), **change}
+    statement.write_bytes(json.dumps(document).encode())
+    _resign(bundle, journey["editor"][1], statement)
+    result = run_script(bundle, tmp_path / "home")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.rstrip().endswith("check(s) failed")

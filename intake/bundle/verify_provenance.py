@@ -192,11 +192,14 @@ class Report:
         return ok
 
     def attempt(self, what: str, check: Any, *args: Any) -> Any:
-        """Run `check(*args)`; a Failed it raises is reported as this check failing."""
+        """Run `check(*args)`; what it raises is reported as this check failing (a hostile file fails, no crash)."""
         try:
             result = check(*args)
         except Failed as error:
             self.check(what, False, str(error))
+            return None
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError) as error:
+            self.check(what, False, f"a file is malformed or unreadable ({type(error).__name__})")
             return None
         self.check(what, True)
         return result if result is not None else True
