@@ -7,16 +7,18 @@ import json
 import sys
 from collections.abc import Callable
 
+from intake.bundle.consistency import read_old_checkpoint
 from intake.bundle.export import ExportOptions, export_bundle
 from intake.bundle.receive import check_submission, receive_submission
 from intake.bundle.submission import submit
-from intake.bundle.verify import VerifyReport, report_to_dict, verify_bundle
+from intake.bundle.verify import Check, VerifyReport, report_to_dict, verify_bundle
 from intake.commands import _describe, _open, _unlock
 from intake.display import printable
 from intake.errors import CheckFailed, IntakeError
 from intake.recipients import link_gpg_key, read_identity_file
 from intake.vault import Vault
 from keys.keystore import Keyring
+from keys.pinning import parse_pin
 
 
 def _items(args: argparse.Namespace) -> list[str] | None:
@@ -53,33 +55,46 @@ def export(args: argparse.Namespace) -> int:
 
 
 def verify(args: argparse.Namespace) -> int:
-    trust = read_identity_file(args.trust).identity if args.trust else None
-    report = verify_bundle(args.bundle, trust)
+    pin = parse_pin(args.trust) if args.trust is not None else None
+    since = read_old_checkpoint(args.since) if args.since is not None else None
+    report = verify_bundle(args.bundle, pin, allow_unpinned=args.allow_unpinned, since=since)
     if args.json:
         json.dump(report_to_dict(report), sys.stdout, ensure_ascii=True, indent=2)
         sys.stdout.write("\n")
     else:
-        _print_report(report, trusted=trust is not None)
+        _print_report(report, trusted=pin is not None)
     if not report.ok:
+        if report.signer is not None and not report.signer.ok and all(check.ok for check in report.checks):
+            raise CheckFailed("every check holds, but the signer is NOT pinned: compare the words above with the "
+                              "custodian's, published elsewhere, and give them with --trust")
         failed = sum(not check.ok for check in report.checks)
         raise CheckFailed(f"the bundle did not verify: {failed} check(s) failed (listed above with `FAIL`)")
     return 0
 
 
+def _print_line(check: Check) -> None:
+    print(printable(f"ok    {check.what}" if check.ok else f"FAIL  {check.what}: {check.reason}"))
+
+
 def _print_report(report: VerifyReport, trusted: bool, kind: str = "bundle") -> None:
     for check in report.checks:
-        line = f"ok    {check.what}" if check.ok else f"FAIL  {check.what}: {check.reason}"
-        print(printable(line))
+        _print_line(check)
     for timeline in report.items:
         print(f"custody of {timeline.item} ({timeline.file})")
         for event in timeline.events:
             print(f"  {event.day}  {event.action:<11}  {event.of:<10}  by {event.actor[:16]}")
-    if report.ok:
-        print(f"{kind} verified")
-        if not trusted and report.custodian is not None:
-            print(f"signed by the key with words: {report.custodian.words}")
-            who = "custodian" if kind == "bundle" else "field contact"
-            print(f"compare them with the {who}'s, or pin the key with --trust KEYFILE")
+    if report.signer is not None:
+        print()
+        _print_line(report.signer)
+    if not report.ok:
+        return
+    if kind == "bundle":
+        print("bundle verified" if report.pinned else "bundle checks hold, but the signer is NOT pinned")
+        return
+    print("submission verified")
+    if not trusted and report.custodian is not None:
+        print(f"signed by the key with words: {report.custodian.words}")
+        print("compare them with the field contact's, or pin the key with --trust")
 
 
 def submit_command(args: argparse.Namespace) -> int:
@@ -115,9 +130,9 @@ def receive(args: argparse.Namespace) -> int:
 
 
 def _check_only(vault: Vault, keyring: Keyring, args: argparse.Namespace) -> int:
-    trust = read_identity_file(args.trust).identity if args.trust else None
-    report = check_submission(vault, keyring, args.file, trust, _percent("checking"))
-    _print_report(report, trusted=trust is not None, kind="submission")
+    pin = parse_pin(args.trust) if args.trust else None
+    report = check_submission(vault, keyring, args.file, pin, _percent("checking"))
+    _print_report(report, trusted=pin is not None, kind="submission")
     if not report.ok:
         raise CheckFailed("the submission did not pass its checks (see `FAIL` above); nothing was imported")
     print("nothing was imported: run `intake receive FILE` to import it")

@@ -27,7 +27,12 @@ Exit codes: 0 success, 1 a check failed, 2 usage error or unusable input.
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """Usage errors as the single line the command-line contract promises."""
+    """Usage errors as the single line the command-line contract promises, and no abbreviated
+    options: `--w` must not silently mean `--with-notes` and publish the notes."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"intake: error: {message} (see `{self.prog} --help`)\n")
@@ -173,12 +178,21 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 def _add_verify(sub: argparse._SubParsersAction) -> None:
     p = _command(sub, "verify", "check a bundle offline: files, signatures, proofs (no vault needed)",
                  "Check a bundle (folder or zip) without a vault or network: BagIt manifests, every statement "
-                 "against its file, every signature, every tlog-proof against the signed checkpoint. Exit 0 only "
-                 "when everything holds, 1 otherwise (each failure named).")
+                 "against its file, every signature, every tlog-proof against the signed checkpoint. The key in "
+                 "the bundle proves nothing about who signed (anyone can re-sign with a key of their own), so "
+                 "give the custodian's fingerprint as published elsewhere with --trust. Exit 0 only when "
+                 "everything holds and the signer is pinned (or --allow-unpinned), 1 otherwise (each failure "
+                 "named).")
     p.add_argument("bundle", type=Path, metavar="BUNDLE")
     p.add_argument("--json", action="store_true", help="machine-readable report (docs/cli.md)")
-    p.add_argument("--trust", type=Path, metavar="KEYFILE",
-                   help="the custodian's public identity file: require that this key signed")
+    p.add_argument("--trust", metavar="KEY",
+                   help="the expected signer, as published outside the bundle: their .pub file, their hex "
+                        "fingerprint, or their 12 fingerprint words (quoted)")
+    p.add_argument("--allow-unpinned", action="store_true",
+                   help="accept a signer not pinned with --trust (the report says so); proves only that *a* key signed")
+    p.add_argument("--since", type=Path, metavar="OLD",
+                   help="an older bundle of the same ledger, or a checkpoint saved with `intake ledger checkpoint`: "
+                        "prove this bundle's ledger extends it (a fork or a rollback fails)")
     p.set_defaults(handler=bundle_commands.verify)
 
 
@@ -204,8 +218,9 @@ def _add_receive(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--check", action="store_true",
                    help="only check: list every check with ok or FAIL and each new item's history; write nothing")
-    p.add_argument("--trust", type=Path, metavar="KEYFILE",
-                   help="with --check: the field contact's public identity file; fail if another key sent it")
+    p.add_argument("--trust", metavar="KEY",
+                   help="with --check: the field contact's .pub file, hex fingerprint or 12 words; "
+                        "fail if another key sent it")
     p.set_defaults(handler=bundle_commands.receive)
 
 

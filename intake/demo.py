@@ -128,14 +128,18 @@ def _bundle_demo(base: Path, field: str) -> None:
          " the export is recorded in the editor's ledger.")
     _run("--vault", editor, "export", "--all", "-o", str(base / "bundle"))
     _run("--vault", editor, "ledger", "show")
-    _say("Anyone verifies it offline, without a vault...")
+    _say("Anyone verifies it offline, without a vault. The key inside the bundle proves nothing about who"
+         " signed, so without a pin the result says so, last...")
     _run("verify", str(base / "bundle"))
-    _say("...and a photo swapped in a copy of it is caught and named.")
+    _say("...and with the desk's key, as published elsewhere (here its .pub file; the words or the hex also do),"
+         " it verifies.")
+    _run("verify", str(base / "bundle"), "--trust", str(base / "editor.pub"))
+    _say("A photo swapped in a copy of it is caught and named.")
     tampered = base / "tampered-bundle"
     shutil.copytree(base / "bundle", tampered)
     photo = next((tampered / "data").glob("*.jpg"))
     photo.write_bytes(photo.read_bytes()[:-2] + b"\0\xd9")
-    _run("verify", str(tampered))
+    _run("verify", str(tampered), "--trust", str(base / "editor.pub"))
 
 
 def _flip_one_byte(ledger: Path) -> None:
@@ -154,6 +158,7 @@ def _roll_back(forged: Path, vault: str) -> None:
         for idx in (last, last - 1):
             db.execute("DELETE FROM entries WHERE idx = ?", (idx,))
             db.execute("DELETE FROM checkpoints WHERE size = ?", (idx + 1,))
+            db.execute("DELETE FROM tree WHERE ((idx + 1) << level) > ?", (idx,))  # its stored hashes too
 
 
 def main(argv: list[str] | None = None) -> int:

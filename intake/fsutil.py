@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
+
+from intake.errors import IntakeError
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -48,3 +51,18 @@ def atomic_write(path: Path, data: bytes, sync_dir: bool = True) -> None:
 def make_private_dir(path: Path) -> None:
     path.mkdir(mode=PRIVATE_DIR, parents=False, exist_ok=False)
     os.chmod(path, PRIVATE_DIR)
+
+
+def read_regular_file(path: Path, limit: int, what: str) -> bytes:
+    """A small input file, read whole: a FIFO, device or folder would hang or never end, so it is refused."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as error:
+        raise IntakeError(f"cannot read {what} {path} ({error.strerror})") from error
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise IntakeError(f"{path} is not a regular file; give {what} as a file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise IntakeError(f"{path} is too large to be {what} (over {limit} bytes)")
+    return data

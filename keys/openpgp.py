@@ -99,11 +99,17 @@ def find_key(fingerprint: str, secret: bool) -> GpgKey:
     return key
 
 
+# A public bundle shows the key it carries: only the primary user id goes (gpg needs one to
+# import the key), not every name and address the owner ever attached to it.
+_PUBLISHED_USER_IDS = ("--export-filter", "keep-uid=primary -t")
+
+
 def export_public_key(fingerprint: str) -> str:
-    """ASCII-armored, minimal: only the latest self-signatures, no third-party certifications."""
+    """ASCII-armored, minimal: only the latest self-signatures and the primary user id, no
+    third-party certifications."""
     wanted = normalize_fingerprint(fingerprint)
-    gpg = _gpg()
-    key = _usable_key(gpg, wanted, secret=False)
+    key = _usable_key(_gpg(), wanted, secret=False)
+    gpg = _gpg(extra_options=_PUBLISHED_USER_IDS)
     armored = gpg.export_keys(key.fingerprint, armor=True, minimal=True)
     if not armored.startswith(_PUBLIC_KEY_ARMOR):
         raise OpenPGPError(f"gpg could not export the public key {key.fingerprint}")
@@ -227,12 +233,12 @@ def _packet_header(head: bytes) -> tuple[int, int] | None:
     return (first >> 2) & 0x0F, 1 + length_octets
 
 
-def _gpg(home: str | None = None) -> gnupg.GPG:
+def _gpg(home: str | None = None, extra_options: tuple[str, ...] = ()) -> gnupg.GPG:
     # home=None leaves the choice to gpg, which honours $GNUPGHOME.
     if not gpg_available():
         raise OpenPGPError("gpg is not installed (or not on PATH); install GnuPG to use OpenPGP keys")
     try:
-        gpg = gnupg.GPG(gnupghome=home, options=list(_OFFLINE))
+        gpg = gnupg.GPG(gnupghome=home, options=[*_OFFLINE, *extra_options])
     except (OSError, ValueError) as error:
         raise OpenPGPError("gpg does not run; check your GnuPG installation") from error
     gpg.encoding = "utf-8"

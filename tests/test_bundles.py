@@ -52,7 +52,7 @@ def bundle(journey: dict, tmp_path: Path) -> Path:
 
 
 def failures(path: Path, **kwargs) -> list[str]:
-    report = verify_bundle(path, **kwargs)
+    report = verify_bundle(path, **({"allow_unpinned": True} | kwargs))
     return [f"{c.what}: {c.reason}" for c in report.checks if not c.ok]
 
 
@@ -63,7 +63,7 @@ def test_round_trip_verifies_and_holds_only_clean_copies(journey: dict) -> None:
     received = journey["received"]
     assert len(received.originals) == 3 and len(received.clean_copies) == 2  # the .txt cannot be cleaned
     bundle = journey["bundle"]
-    report = verify_bundle(bundle)
+    report = verify_bundle(bundle, allow_unpinned=True)
     assert report.ok, failures(bundle)
     data = sorted(p.name for p in (bundle / "data").iterdir())
     assert data == sorted(f"{item}{ext}" for item, ext in zip(
@@ -114,7 +114,7 @@ def test_export_with_notes_and_seconds_shows_them(journey: dict, tmp_path: Path)
     field, keys = journey["field"]
     target = tmp_path / "b"
     export_bundle(field, keys, None, target, ExportOptions(with_notes=True, time_precision="second"))
-    assert verify_bundle(target).ok, failures(target)
+    assert verify_bundle(target, allow_unpinned=True).ok, failures(target)
     text = "".join(p.read_text() for p in (target / "provenance").glob("itm_*.json"))
     assert "from source K" in text and '["time"],"20' in text
 
@@ -124,7 +124,7 @@ def test_zip_bundle_verifies(journey: dict, tmp_path: Path) -> None:
     target = tmp_path / "bundle.zip"
     export_bundle(editor, keys, None, target, ExportOptions(as_zip=True))
     assert target.read_bytes()[:2] == b"PK"
-    assert verify_bundle(target).ok, failures(target)
+    assert verify_bundle(target, allow_unpinned=True).ok, failures(target)
 
 
 def test_items_are_chosen_by_clean_or_original_id(journey: dict, tmp_path: Path) -> None:
@@ -143,7 +143,7 @@ def test_items_are_chosen_by_clean_or_original_id(journey: dict, tmp_path: Path)
 def test_trust_pins_the_custodian(journey: dict) -> None:
     editor_keys, field_keys = journey["editor"][1], journey["field"][1]
     assert verify_bundle(journey["bundle"], trust=editor_keys.public).ok
-    assert any("trusted" in f for f in failures(journey["bundle"], trust=field_keys.public))
+    assert any("pinned signer" in f for f in failures(journey["bundle"], trust=field_keys.public))
 
 
 # --- tampering with a bundle -------------------------------------------------------------
@@ -218,19 +218,44 @@ def test_verification_in_a_strangers_empty_home(journey: dict, tmp_path: Path) -
     env = cli_env(home, passphrase=None)
     run = lambda *a: subprocess.run([sys.executable, "-m", "intake", *map(str, a)], capture_output=True,  # noqa: E731
                                     text=True, env=env, cwd=home, timeout=120)
-    good = run("verify", journey["bundle"])
-    assert good.returncode == 0, good.stderr
-    assert "bundle verified" in good.stdout and "FAIL" not in good.stdout
+    editor = journey["editor"][1].public
+    pinned = run("verify", journey["bundle"], "--trust", editor.words)
+    assert pinned.returncode == 0, pinned.stderr
+    assert pinned.stdout.rstrip().endswith("bundle verified") and "FAIL" not in pinned.stdout
     assert list(home.iterdir()) == []  # no vault, no cache, nothing written
-    as_json = json.loads(run("verify", journey["bundle"], "--json").stdout)
-    assert as_json["ok"] is True and all(c["ok"] for c in as_json["checks"])
+    as_json = json.loads(run("verify", journey["bundle"], "--json", "--trust", editor.fingerprint_hex).stdout)
+    assert as_json["ok"] is True and as_json["pinned"] is True and all(c["ok"] for c in as_json["checks"])
     trust = tmp_path / "editor.pub"
     trust.write_text(journey["editor"][1].secret.export_public())
     assert run("verify", journey["bundle"], "--trust", trust).returncode == 0
+    grouped = " ".join(editor.fingerprint_hex[i:i + 4] for i in range(0, 64, 4)).upper()
+    assert run("verify", journey["bundle"], "--trust", grouped).returncode == 0
     other = tmp_path / "field.pub"
     other.write_text(journey["field"][1].secret.export_public())
-    pinned_wrong = run("verify", journey["bundle"], "--trust", other)
-    assert pinned_wrong.returncode == 1 and pinned_wrong.stderr.count("\n") == 1
+    for wrong in (other, journey["field"][1].public.words):
+        pinned_wrong = run("verify", journey["bundle"], "--trust", wrong)
+        assert pinned_wrong.returncode == 1 and pinned_wrong.stderr.count("\n") == 1
+
+
+def test_an_unpinned_signer_fails_last_and_plainly_unless_accepted(journey: dict, cli) -> None:
+    editor = journey["editor"][1].public
+    unpinned = cli("verify", journey["bundle"])
+    assert unpinned.returncode == 1 and unpinned.stderr.count("\n") == 1 and "NOT pinned" in unpinned.stderr
+    last = unpinned.stdout.rstrip().splitlines()[-1]
+    assert last.startswith("FAIL  the signer is pinned: the signer is NOT pinned") and editor.words in last
+    assert unpinned.stdout.count("FAIL") == 1
+    as_json = json.loads(cli("verify", journey["bundle"], "--json").stdout)
+    assert as_json["ok"] is False and as_json["pinned"] is False and as_json["signer"]["ok"] is False
+    accepted = cli("verify", journey["bundle"], "--allow-unpinned")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "NOT pinned (accepted with --allow-unpinned)" in accepted.stdout
+    assert accepted.stdout.rstrip().endswith("bundle checks hold, but the signer is NOT pinned")
+
+
+@pytest.mark.parametrize("given", ["twelve words is not enough here", "abcd", "0" * 63])
+def test_a_malformed_pin_is_a_usage_error(journey: dict, cli, given: str) -> None:
+    result = cli("verify", journey["bundle"], "--trust", given)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
 # --- receiving -----------------------------------------------------------------------------
@@ -360,7 +385,7 @@ def test_write_only_field_vault_submits_what_it_cannot_open(
     assert len(result.originals) == 3 and len(result.clean_copies) == 2
     bundle = tmp_path / "bundle"
     export_bundle(editor, editor_keys, list(result.clean_copies), bundle)
-    assert verify_bundle(bundle).ok, failures(bundle)
+    assert verify_bundle(bundle, allow_unpinned=True).ok, failures(bundle)
     assert not (tmp_path / "nope").exists() and not (tmp_path / "nope.age").exists()
 
 
@@ -378,7 +403,7 @@ def test_cli_round_trip_and_one_line_errors(journey: dict, tmp_path: Path, cli) 
     assert again.returncode == 1 and again.stderr.count("\n") == 1 and "already received" in again.stderr
     out = cli("--vault", editor.root, "export", "--all", "-o", tmp_path / "out", "--zip")
     assert out.returncode == 0, out.stderr
-    verified = cli("verify", tmp_path / "out")
+    verified = cli("verify", tmp_path / "out", "--trust", editor_pub)
     assert verified.returncode == 0 and "bundle verified" in verified.stdout
     shown = cli("--vault", editor.root, "ledger", "show").stdout
     tagmanifest = hashlib.sha256(zipfile.ZipFile(tmp_path / "out").read("out/tagmanifest-sha256.txt")).hexdigest()
@@ -494,3 +519,16 @@ def test_a_forged_export_record_fails_the_audit(journey: dict, tmp_path: Path) -
             outputs=({"role": "public bundle"},), parents=(received.id,))], keys)
     report = verify_ledger(editor, keys)
     assert not report.ok and "not the clean copy its parent produced" in report.failure
+
+
+def test_the_bundle_does_not_repeat_sequence_numbers_or_the_log_size(journey: dict) -> None:
+    from intake.ledger.disclosure import HIDDEN, Disclosure
+
+    statements = sorted((journey["bundle"] / "provenance").glob("itm_*.json"))
+    assert statements
+    for path in statements:
+        statement = json.loads(path.read_text())
+        assert set(statement["log"]) == {"origin", "checkpoint"}
+        for step in statement["custody"]:
+            disclosure = Disclosure.from_dict(step["disclosure"])
+            assert disclosure.value("seq") is HIDDEN and disclosure.value("id") == step["entry"]

@@ -281,3 +281,14 @@ def test_zip_with_bomb_mimetype_is_sniffed_in_bounded_memory(cli, tmp_path: Path
                             env=cli_env(tmp_path), preexec_fn=limit, timeout=120)
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["export", "--all", "--w", "-o", "out"],
+    ["verify", "bundle", "--allow"],
+    ["inspect", "x.jpg", "--js"],
+])
+def test_abbreviated_options_are_refused(cli, args: list[str]) -> None:
+    result = cli(*args)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "unrecognized arguments" in result.stderr

@@ -332,8 +332,9 @@ def test_all_checkpoints_deleted(built: Built, vault: Path) -> None:
 def test_consistent_truncation_needs_a_saved_checkpoint(built: Built, vault: Path, dropped: int) -> None:
     kept = N - dropped
     execute(vault, ("DELETE FROM entries WHERE idx >= ?", (kept,)),
-            ("DELETE FROM checkpoints WHERE size > ?", (kept,)))
-    # Not detectable locally: what is left is a genuine, signed, shorter ledger.
+            ("DELETE FROM checkpoints WHERE size > ?", (kept,)),
+            ("DELETE FROM tree WHERE ((idx + 1) << level) > ?", (kept,)))
+    # Not detectable locally: what is left is a genuine, signed, shorter ledger (and its stored tree).
     assert_intact(vault, built.keyring, kept)
     failure = against(vault, built.notes[N])
     assert failure is not None
@@ -407,7 +408,8 @@ def test_whole_fork_swapped_in_needs_a_saved_checkpoint(built: Built, vault: Pat
     """Entry and checkpoint replaced together by a genuine alternative history."""
     _, commitment, sealed = built.fork_entries[N - 1]
     execute(vault, ("UPDATE entries SET commitment = ?, sealed = ? WHERE idx = ?", (commitment, sealed, N - 1)),
-            ("UPDATE checkpoints SET note = ? WHERE size = ?", (built.fork_notes[N], N)))
+            ("UPDATE checkpoints SET note = ? WHERE size = ?", (built.fork_notes[N], N)),
+            "DROP TABLE tree")  # the stored hashes would betray it; an older vault has none
     assert_intact(vault, built.keyring, N)
     failure = against(vault, built.notes[N])
     assert failure is not None and "history was rewritten" in failure
@@ -691,11 +693,13 @@ def test_cli_verify_against_saved_checkpoint_after_more_adds(
 
 
 def _truncate(built: Built, vault: Path, tmp_path: Path) -> None:
-    execute(vault, "DELETE FROM entries WHERE idx >= 3", "DELETE FROM checkpoints WHERE size > 3")
+    execute(vault, "DELETE FROM entries WHERE idx >= 3", "DELETE FROM checkpoints WHERE size > 3",
+            "DELETE FROM tree WHERE ((idx + 1) << level) > 3")
 
 
 def _truncate_last(built: Built, vault: Path, tmp_path: Path) -> None:
-    execute(vault, ("DELETE FROM entries WHERE idx = ?", (N - 1,)), ("DELETE FROM checkpoints WHERE size = ?", (N,)))
+    execute(vault, ("DELETE FROM entries WHERE idx = ?", (N - 1,)), ("DELETE FROM checkpoints WHERE size = ?", (N,)),
+            ("DELETE FROM tree WHERE ((idx + 1) << level) > ?", (N - 1,)))
 
 
 def _rewrite_last(built: Built, vault: Path, tmp_path: Path) -> None:

@@ -257,6 +257,22 @@ def test_export_is_one_minimal_armored_public_key(user_keyring: Keyring, fresh_h
     assert gpg(fresh_home, "--list-secret-keys", "--with-colons").stdout == b""
 
 
+def test_export_publishes_only_the_primary_user_id(monkeypatch: pytest.MonkeyPatch, fresh_home: Path) -> None:
+    home = make_home()
+    try:
+        key = new_key(home, "Desk <desk@example.invalid>")
+        gpg(home, "--passphrase", "", "--quick-add-uid", key, "Real Person <real.person@example.invalid>")
+        gpg(home, "--quick-set-primary-uid", key, "Desk <desk@example.invalid>")
+        monkeypatch.setenv("GNUPGHOME", str(home))
+        exported = export_public_key(key)
+    finally:
+        discard_home(home)
+    gpg(fresh_home, "--import", input=exported.encode())
+    listing = gpg(fresh_home, "--with-colons", "--list-keys").stdout.decode()
+    assert [line.split(":")[9] for line in listing.splitlines() if line.startswith("uid:")] == ["Desk <desk@example.invalid>"]
+    assert b"real.person" not in gpg(fresh_home, "--export").stdout
+
+
 def test_export_refuses_an_expired_key(user_keyring: Keyring) -> None:
     with pytest.raises(OpenPGPError, match="has expired"):
         export_public_key(user_keyring.expired)

@@ -8,6 +8,7 @@
       provenance/<item>.json.asc           OpenPGP signature, when a GPG key is linked
       provenance/proofs/<entry>.tlog-proof C2SP tlog-proof of each custody entry
       provenance/checkpoint.txt            the signed checkpoint the proofs lead to
+      provenance/consistency/<size>.txt    proofs that this ledger extends each earlier export's
       provenance/custodian.pub|.pem|.asc   the custodian's public keys
       provenance/contents.sha256           SHA-256 of every other file but the tag manifests (sha256sum format)
       provenance/contents.sha256.sig|.asc  its Ed25519 / OpenPGP signature: one signature covers the bag
@@ -30,6 +31,7 @@ from typing import BinaryIO
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from intake.bundle.bagit import BagFile, SignedList, write_bag
+from intake.bundle.consistency import ConsistencyProof, consistency_file, earlier_sizes
 from intake.bundle.custody import CleanItem, Custody
 from intake.bundle.recipe import SCRIPT_FILE, verify_recipe, verify_script
 from intake.bundle.statement import (
@@ -147,18 +149,30 @@ def _bundle_files(
     for clean in chosen:
         data_file = f"data/{clean.item}{extension_for(clean.media_type)}"
         payload.append(BagFile(data_file, _unsealer(vault, keyring, clean, progress, done, total)))
-        statement = build_statement(clean, data_file, vault.config.origin, size, fingerprint, disclosure)
+        statement = build_statement(clean, data_file, vault.config.origin, fingerprint, disclosure)
         tags += _signed(statement_file(clean.item), statement, keyring)
         for step in clean.trail:
             proof = TlogProof(step.entry.seq, tuple(ledger.inclusion_proof(step.entry.seq, size)), custody.checkpoint,
                               extra=step.signed.commitment() + step.sealed_sha256)
             proofs[step.entry.id] = BagFile(proof_file(step.entry.id), proof.to_text().encode("utf-8"))
     tags += list(proofs.values())
+    tags += _consistency_files(ledger, custody, size)
     tags += _identity_files(keyring)
     tags.append(BagFile(CHECKPOINT_FILE, custody.checkpoint.encode("utf-8")))
     tags.append(BagFile("VERIFY.txt", verify_recipe(len(chosen), openpgp=bool(keyring.policy.openpgp)).encode("utf-8")))
     tags.append(BagFile(SCRIPT_FILE, verify_script()))
     return payload, tags
+
+
+def _consistency_files(ledger: Ledger, custody: Custody, size: int) -> list[BagFile]:
+    """From every size an earlier export published: a reader holding that bundle can tell a fork."""
+    published = [int(str(o.entry.outputs[0].get("checkpoint_size", 0))) for o in custody.entries
+                 if o.entry.action == "exported" and o.entry.outputs]
+    return [
+        BagFile(consistency_file(old), ConsistencyProof(old, tuple(ledger.consistency_proof(old, size)))
+                .to_text().encode("ascii"))
+        for old in earlier_sizes(published, size)
+    ]
 
 
 def _unsealer(

@@ -44,6 +44,7 @@ from intake.ledger.proof import ProofError, TlogProof
 from intake.seal import SealError, seal_stream, unseal, unseal_stream
 from intake.streams import KeepingReader, piped
 from intake.vault import Vault
+from keys.pinning import Pin
 from keys.identity import IdentityError, PublicIdentity
 from keys.keystore import Keyring
 
@@ -101,7 +102,8 @@ def receive_submission(vault: Vault, keyring: Keyring, source: Path, progress: P
 
 
 def check_submission(
-    vault: Vault, keyring: Keyring, source: Path, trust: PublicIdentity | None = None, progress: Progress | None = None
+    vault: Vault, keyring: Keyring, source: Path, trust: Pin | PublicIdentity | None = None,
+    progress: Progress | None = None,
 ) -> VerifyReport:
     """Every check `receive` makes, against this vault's history, writing nothing: what an editor
     runs before deciding to import. A refusal is the report's failed line; an unreadable file or
@@ -117,7 +119,8 @@ def check_submission(
                 report.failed("the submission holds what it claims", str(error))
                 return report
     report.custodian = manifest.sender
-    if trust is not None and trust.fingerprint != manifest.sender.fingerprint:
+    pin = Pin.of(trust) if isinstance(trust, PublicIdentity) else trust
+    if pin is not None and not pin.matches(manifest.sender):
         report.failed("sent by the expected sender", "it was sent by another key than the one you gave")
     report.items = _timelines(manifest)
     return report

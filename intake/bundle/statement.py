@@ -32,7 +32,7 @@ OPENPGP_KEY_FILE = f"{PROVENANCE}/custodian.asc"
 TIME_PRECISIONS = ("day", "second")
 ORIGINAL_HASH = ("outputs", 0, "sha256")
 
-_ALWAYS_SHOWN = {("v",), ("id",), ("seq",), ("action",), ("item",), ("actor",), ("day",), ("inputs",), ("outputs",),
+_ALWAYS_SHOWN = {("v",), ("id",), ("action",), ("item",), ("actor",), ("day",), ("inputs",), ("outputs",),
                  ("parents",)}
 _SHOWN_OF_ANY_OBJECT = {"role", "item", "media_type"}
 _SHOWN_OF_CLEAN_COPY = {"sha256", "sha512", "size", "removed"}
@@ -48,7 +48,9 @@ def public_fields(entry: CustodyEntry, options: DisclosureOptions) -> Callable[[
     """Which fields of an entry a public bundle shows; everything else stays a digest.
 
     Hidden always: file names, blob names, the original's hashes and size,
-    the sender of a transfer, the tool version and the tree root before.
+    the sender of a transfer, the tool version, the tree root before, and the
+    sequence number (the tlog-proof's index already places the entry; nothing
+    more about intake order is published than the proofs need).
     """
     def show(path: Path) -> bool:
         if path in _ALWAYS_SHOWN or path[0] == "parents":
@@ -75,7 +77,7 @@ def statement_file(item: str) -> str:
 
 
 def build_statement(
-    clean: CleanItem, data_file: str, origin: str, tree_size: int, fingerprint: str, options: DisclosureOptions
+    clean: CleanItem, data_file: str, origin: str, fingerprint: str, options: DisclosureOptions
 ) -> bytes:
     disclosures = [
         (step.entry, disclose(step.signed, step.sealed_sha256, public_fields(step.entry, options)))
@@ -97,7 +99,7 @@ def build_statement(
             {"entry": entry.id, "proof": proof_file(entry.id), "disclosure": disclosure.to_dict()}
             for entry, disclosure in disclosures
         ],
-        "log": {"origin": origin, "size": tree_size, "checkpoint": CHECKPOINT_FILE},
+        "log": {"origin": origin, "checkpoint": CHECKPOINT_FILE},
         "custodian": {"fingerprint": fingerprint, "identity": IDENTITY_FILE},
         "disclosed": {"time": options.time_precision, "notes": options.with_notes},
     }

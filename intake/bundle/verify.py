@@ -1,8 +1,10 @@
 """Offline verification of a public bundle: no vault, no network, no trust in the bundle.
 
 Every check is reported, passed or failed, with the file it concerns. The
-bundle holds its own custodian key; `trust` pins it. Without a pin, the report
-says whose key signed (fingerprint words) and the reader must compare it.
+bundle holds its own custodian key, which proves nothing about who signed: an
+impostor can re-sign everything with a key of their own. `trust` pins the
+signer from outside the bundle; without a pin the report fails, last and
+plainly, unless the caller accepts an unpinned signer (and the report says so).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from intake.bundle.statement import (
     CHECKPOINT_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, ORIGINAL_HASH, PROVENANCE, parse_statement, proof_file,
     statement_file,
 )
+from intake.bundle.consistency import check_since, consistency_file
 from intake.bundle.custody import CLEAN_COPY
 from intake.bundle.fileset import file_set_checks, signature_check
 from intake.errors import IntakeError
@@ -25,7 +28,9 @@ from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.disclosure import Disclosure, DisclosureError
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.proof import ProofError, TlogProof
+from intake.recipients import grouped_hex
 from keys.identity import IdentityError, PublicIdentity
+from keys.pinning import Pin
 
 Progress = Callable[[int, int], None]
 _SMALL = 1 << 20
@@ -62,10 +67,13 @@ class VerifyReport:
     checks: list[Check] = field(default_factory=list)
     items: list[ItemTimeline] = field(default_factory=list)
     custodian: PublicIdentity | None = None
+    signer: Check | None = None  # whether the signer is pinned from outside; reported last
+    pinned: bool = False
 
     @property
     def ok(self) -> bool:
-        return bool(self.checks) and all(check.ok for check in self.checks)
+        signer_ok = self.signer is None or self.signer.ok
+        return bool(self.checks) and all(check.ok for check in self.checks) and signer_ok
 
     def passed(self, what: str) -> None:
         self.checks.append(Check(True, what))
@@ -78,16 +86,24 @@ class _Stop(Exception):
     """A check failed that later checks depend on."""
 
 
-def verify_bundle(path: Path, trust: PublicIdentity | None = None, progress: Progress | None = None) -> VerifyReport:
+def verify_bundle(
+    path: Path, trust: Pin | PublicIdentity | None = None, progress: Progress | None = None,
+    allow_unpinned: bool = False, since: str | None = None,
+) -> VerifyReport:
+    """Every check of the bundle. Without `trust` the report fails unless `allow_unpinned`;
+    `since` is an older checkpoint note of the same ledger, which this one must extend."""
+    pin = Pin.of(trust) if isinstance(trust, PublicIdentity) else trust
     report = VerifyReport()
     with BagSource.open(path) as bag:
         report.checks += validate_bag(bag)
         try:
-            custodian = _custodian(bag, trust, report)
+            custodian = _custodian(bag, pin, report)
             verifier, checkpoint = _checkpoint(bag, custodian, report)
         except _Stop:
             return report
         report.checks += file_set_checks(bag, custodian, checked_elsewhere=_is_statement)
+        if since is not None:
+            _since(bag, since, verifier, checkpoint, report)
         statements = sorted(p for p in bag.files() if _is_statement(p))
         if not statements:
             report.failed("provenance statements", "the bundle holds no provenance statement")
@@ -99,7 +115,22 @@ def verify_bundle(path: Path, trust: PublicIdentity | None = None, progress: Pro
         for orphan in sorted(p for p in bag.files() if p.startswith("data/") and p not in described):
             report.failed(orphan, "no provenance statement describes this file")
         _openpgp(bag, report)
+    report.signer, report.pinned = signer_pin_check(custodian, pin, allow_unpinned), pin is not None
     return report
+
+
+def signer_pin_check(signer: PublicIdentity, pin: Pin | None, allow_unpinned: bool) -> Check:
+    """The last word of a report: is the key that signed the one the reader expects?"""
+    if pin is not None:
+        return Check(True, f"the signer is pinned: the {pin.source} you gave matches {signer.name}'s key")
+    compare = (f"compare its fingerprint with the one the desk published OUTSIDE this bundle: "
+               f"words {signer.words}; hex {grouped_hex(signer.fingerprint_hex)}")
+    if allow_unpinned:
+        return Check(True, f"the signer is NOT pinned (accepted with --allow-unpinned): this shows only that "
+                           f"the key named {signer.name!r} signed; anyone can make a key with that name; {compare}")
+    return Check(False, "the signer is pinned",
+                 f"the signer is NOT pinned: anyone can re-sign a bundle with a key of their own under the name "
+                 f"{signer.name!r}; {compare}; then run again with --trust WORDS|FINGERPRINT|KEYFILE")
 
 
 def _is_statement(path: str) -> bool:
@@ -107,7 +138,7 @@ def _is_statement(path: str) -> bool:
     return parent == PROVENANCE and name.startswith("itm_") and name.endswith(".json")
 
 
-def _custodian(bag: BagSource, trust: PublicIdentity | None, report: VerifyReport) -> PublicIdentity:
+def _custodian(bag: BagSource, pin: Pin | None, report: VerifyReport) -> PublicIdentity:
     what = f"the custodian's identity ({IDENTITY_FILE})"
     try:
         custodian = PublicIdentity.from_text(_read_text(bag, IDENTITY_FILE))
@@ -116,11 +147,11 @@ def _custodian(bag: BagSource, trust: PublicIdentity | None, report: VerifyRepor
         raise _Stop from error
     report.custodian = custodian
     report.passed(f"{what} is self-signed: {custodian.name}, words: {custodian.words}")
-    if trust is not None:
-        if trust.fingerprint != custodian.fingerprint:
-            report.failed("the custodian is the trusted key", f"the bundle is signed by {custodian.words}, not by the trusted {trust.words}")
-            raise _Stop
-        report.passed(f"the custodian is the trusted key {trust.name}")
+    if pin is not None and not pin.matches(custodian):
+        report.failed("the custodian is the pinned signer",
+                      f"the bundle is signed by the key with words {custodian.words}, not by the one you gave "
+                      f"({pin.source}): it is not the custodian's bundle, or was re-signed by someone else")
+        raise _Stop
     return custodian
 
 
@@ -136,6 +167,18 @@ def _checkpoint(bag: BagSource, custodian: PublicIdentity, report: VerifyReport)
         raise _Stop from error
     report.passed(f"{what} (ledger {checkpoint.origin}, {checkpoint.size} entries)")
     return verifier, note
+
+
+def _since(bag: BagSource, old_note: str, verifier: Verifier, note: str, report: VerifyReport) -> None:
+    def proof_from(old_size: int) -> str | None:
+        try:
+            return _read_text(bag, consistency_file(old_size))
+        except _Unreadable:
+            return None
+
+    new = Checkpoint.from_text(open_note(note, [verifier]))
+    result = check_since(old_note, new, verifier, proof_from)
+    report.checks.append(Check(result.ok, result.what, result.reason))
 
 
 def _signature(bag: BagSource, name: str, custodian: PublicIdentity, report: VerifyReport) -> bool:
@@ -214,8 +257,8 @@ def _step(
         proof = TlogProof.from_text(_read_text(bag, proof_file(entry_id)))
         if proof.checkpoint != checkpoint:
             raise ProofError("it leads to another checkpoint than the bundle's")
-        if proof.index != disclosure.value("seq") or (proof.extra is not None and proof.extra != disclosure.leaf()):
-            raise ProofError("it proves another entry (index or leaf differ): it was taken from elsewhere")
+        if proof.extra is not None and proof.extra != disclosure.leaf():
+            raise ProofError("it proves another entry (its leaf differs): it was taken from elsewhere")
         proof.verify(disclosure.leaf(), verifier)
     except (_Unreadable, ProofError) as error:
         report.failed(what, f"{proof_file(entry_id)}: {error}")
@@ -297,6 +340,10 @@ def _read_text(bag: BagSource, name: str) -> str:
 def report_to_dict(report: VerifyReport) -> dict[str, Any]:
     return {
         "ok": report.ok,
+        "pinned": report.pinned,
+        "signer": None if report.signer is None else {
+            "ok": report.signer.ok, "what": report.signer.what, "reason": report.signer.reason,
+        },
         "custodian": None if report.custodian is None else {
             "name": report.custodian.name, "fingerprint": report.custodian.fingerprint_hex,
             "words": report.custodian.words,

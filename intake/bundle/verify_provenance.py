@@ -409,7 +409,10 @@ def inclusion_root(index: int, size: int, leaf: bytes, path: list[bytes]) -> byt
 
 
 def check_proof(text: str, checkpoint: str, tree: tuple[int, bytes], seq: Any, leaf: bytes) -> None:
-    """A c2sp.org/tlog-proof@v1: [extra LEAF], index N, the path, a blank line, the checkpoint."""
+    """A c2sp.org/tlog-proof@v1: [extra LEAF], index N, the path, a blank line, the checkpoint.
+
+    The index places the entry in the log (a disclosure no longer shows its seq); the leaf must be there.
+    """
     head, _, embedded = text.partition("\n\n")
     lines = head.split("\n")
     if lines[0] != "c2sp.org/tlog-proof@v1":
@@ -419,9 +422,12 @@ def check_proof(text: str, checkpoint: str, tree: tuple[int, bytes], seq: Any, l
     if len(lines) > 1 and lines[1].startswith("extra "):
         if unbase64(lines.pop(1)[len("extra "):]) != leaf:
             raise Failed("its extra line is another leaf: it proves another entry")
-    if len(lines) < 2 or lines[1] != f"index {seq}":
+    if len(lines) < 2 or not lines[1].startswith("index ") or not lines[1][len("index "):].isdigit():
+        raise Failed("its index line is missing or malformed")
+    index = int(lines[1][len("index "):])
+    if seq is not None and seq != index:  # bundles that still show the entry's seq
         raise Failed(f"it proves another index than the entry's seq {seq}")
-    if inclusion_root(int(seq), tree[0], leaf, [unbase64(h, 32) for h in lines[2:]]) != tree[1]:
+    if inclusion_root(index, tree[0], leaf, [unbase64(h, 32) for h in lines[2:]]) != tree[1]:
         raise Failed("its path does not lead from this entry to the checkpoint's root")
 
 

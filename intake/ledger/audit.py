@@ -17,6 +17,7 @@ from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry
 from intake.ledger.log import leaf_hashes
+from intake.ledger.stored_tree import all_rows
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
 from intake.seal import SealError, unseal, unseal_stream
@@ -73,6 +74,7 @@ def audit(
         roots = merkle.prefix_roots(hashes)
         checkpoints = _check_checkpoints(store.checkpoints(), roots, origin, verifier, report)
         _check_consistency(checkpoints, hashes, report)
+        _check_stored_tree(store, hashes, report)
         if keyring is not None:
             report.signed = _check_entries(entries, roots, keyring, report)
             if blobs is not None:
@@ -153,6 +155,20 @@ def _check_consistency(checkpoints: list[Checkpoint], hashes: list[bytes], repor
         if not merkle.verify_consistency(older.size, newer.size, older.root, newer.root, proof):
             raise AuditFailure(f"checkpoint {newer.size}: it is not an append-only extension of checkpoint {older.size}")
     report.checked.append("each checkpoint is an append-only extension of the one before (consistency proofs)")
+
+
+def _check_stored_tree(store: LedgerStore, hashes: list[bytes], report: AuditReport) -> None:
+    """The stored subtree hashes serve every proof a bundle carries: they must be the entries' own."""
+    if not store.has_tree() or (hashes and store.tree_count() == 0):
+        report.checked.append("no stored Merkle hashes yet (an older vault: they are built at the next append)")
+        return
+    stored = store.tree_rows()
+    expected = all_rows(hashes)
+    if stored != expected:
+        row = next((i for i, (s, e) in enumerate(zip(stored, expected)) if s != e), min(len(stored), len(expected)))
+        raise AuditFailure(f"the stored Merkle hashes do not match the entries (from row {row} of the tree table, "
+                           "by level and index): the tree table was altered")
+    report.checked.append(f"the {len(stored)} stored Merkle hashes match the entries")
 
 
 def _proof_pairs(checkpoints: list[Checkpoint]) -> list[tuple[Checkpoint, Checkpoint]]:

@@ -16,6 +16,7 @@ from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, leaf_data, new_id
 from intake.ledger.note import Signer, Verifier, sign
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
+from intake.ledger.stored_tree import StoredTree, all_rows
 from intake.seal import seal
 from keys.keystore import Keyring
 
@@ -40,21 +41,39 @@ class Ledger:
         return self.append_all([draft], keyring)[0]
 
     def append_all(self, drafts: list[Draft], keyring: Keyring) -> list[CustodyEntry]:
-        """Several entries in one transaction: all are recorded, or none."""
+        """Several entries in one transaction: all are recorded, or none. Reads O(log n) stored
+        hashes per entry, never the whole ledger (but once, to build the tree of an older vault)."""
         appended = []
         with self.store.transaction():
-            hashes = leaf_hashes(self.store.entries())
+            size = self.store.count()
+            tree = self._tree_for_append(size)
             for draft in drafts:
-                entry = self._complete(draft, keyring, seq=len(hashes), prev=merkle.root(hashes))
+                entry = self._complete(draft, keyring, seq=size, prev=tree.root(size))
                 signed = SignedEntry.sign(entry, keyring.secret)
                 sealed = seal(signed.to_bytes(), keyring.seal_recipients())
                 stored = StoredEntry(entry.seq, signed.commitment(), sealed)
-                hashes.append(merkle.leaf_hash(leaf_data(stored.commitment, stored.sealed)))
-                checkpoint = Checkpoint(self.origin, len(hashes), merkle.root(hashes))
+                tree.append(size, merkle.leaf_hash(leaf_data(stored.commitment, stored.sealed)))
+                size += 1
+                checkpoint = Checkpoint(self.origin, size, tree.root(size))
                 note = sign(checkpoint.to_text(), [Signer(self.origin, keyring.secret.signing_key)])
                 self.store.insert(stored, StoredCheckpoint(checkpoint.size, note))
                 appended.append(entry)
         return appended
+
+    def _tree_for_append(self, size: int) -> StoredTree:
+        tree = StoredTree(self.store)
+        if not tree.is_complete(size):  # a vault from before stored hashes: build them, once
+            if self.store.has_tree():
+                self.store.clear_tree()
+            self.store.insert_tree(all_rows(leaf_hashes(self.store.entries())))
+        return tree
+
+    def _subtree_source(self, size: int) -> merkle.SubtreeHash:
+        tree = StoredTree(self.store)
+        if tree.is_complete(self.store.count()):
+            return tree.subtree
+        hashes = leaf_hashes(self.store.entries())[:size]  # not built yet (read-only use of an older vault)
+        return lambda lo, hi: merkle.root(hashes[lo:hi])
 
     def _complete(self, draft: Draft, keyring: Keyring, seq: int, prev: bytes) -> CustodyEntry:
         return CustodyEntry(
@@ -80,9 +99,9 @@ class Ledger:
         return self.store.count()
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
-        hashes = leaf_hashes(self.store.entries())
-        return merkle.inclusion_proof(index, hashes[: len(hashes) if size is None else size])
+        size = self.store.count() if size is None else size
+        return merkle.inclusion_proof_from(index, size, self._subtree_source(size))
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
-        hashes = leaf_hashes(self.store.entries())
-        return merkle.consistency_proof(old_size, hashes[: len(hashes) if new_size is None else new_size])
+        size = self.store.count() if new_size is None else new_size
+        return merkle.consistency_proof_from(old_size, size, self._subtree_source(size))

@@ -27,7 +27,7 @@ the log's own data, so bad arguments there are programming errors and raise.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
@@ -37,6 +37,12 @@ __all__ = [
     "prefix_roots",
     "inclusion_proof",
     "consistency_proof",
+    "SubtreeHash",
+    "inclusion_proof_from",
+    "consistency_proof_from",
+    "root_from",
+    "perfect_blocks",
+    "fold",
     "verify_inclusion",
     "verify_consistency",
 ]
@@ -148,6 +154,13 @@ def _fold(stack: Sequence[bytes]) -> bytes:
     return node
 
 
+def fold(hashes: Sequence[bytes]) -> bytes:
+    """MTH of a range given as its perfect subtrees' hashes, largest first (see perfect_blocks)."""
+    if not hashes:
+        raise ValueError("no subtree hashes to fold")
+    return _fold(hashes)
+
+
 def _subtree_root(leaves: Sequence[bytes], lo: int, hi: int) -> bytes:
     """MTH(D[lo:hi]) without copying the slice, in hi - lo - 1 node hashes."""
     if lo == hi:
@@ -197,12 +210,28 @@ def inclusion_proof(index: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
     if not 0 <= index < len(leaf_hashes):
         raise ValueError(f"index {index} is outside a tree of {len(leaf_hashes)} leaves")
     _require_leaf_hashes(leaf_hashes)
+    return inclusion_proof_from(index, len(leaf_hashes), _over(leaf_hashes))
+
+
+SubtreeHash = Callable[[int, int], bytes]
+"""MTH(D[lo:hi]) for the ranges proofs ask for: computed from leaves, or read from stored hashes."""
+
+
+def _over(leaves: Sequence[bytes]) -> SubtreeHash:
+    return lambda lo, hi: _subtree_root(leaves, lo, hi)
+
+
+def inclusion_proof_from(index: int, size: int, subtree: SubtreeHash) -> list[bytes]:
+    """PATH(m, D[size]) from any source of subtree hashes (a log with stored hashes reads O(log² n))."""
+    _require_int(index, "index")
+    if not 0 <= index < size:
+        raise ValueError(f"index {index} is outside a tree of {size} leaves")
     proof: list[bytes] = []
-    _path(index, leaf_hashes, 0, len(leaf_hashes), proof)
+    _path(index, subtree, 0, size, proof)
     return proof
 
 
-def _path(m: int, leaves: Sequence[bytes], lo: int, hi: int, out: list[bytes]) -> None:
+def _path(m: int, subtree: SubtreeHash, lo: int, hi: int, out: list[bytes]) -> None:
     """Append PATH(m, D[lo:hi]) to out.
 
     Recursing first and appending afterwards yields the bottom-up order the
@@ -213,11 +242,11 @@ def _path(m: int, leaves: Sequence[bytes], lo: int, hi: int, out: list[bytes]) -
         return
     k = _split(n)
     if m < k:
-        _path(m, leaves, lo, lo + k, out)
-        out.append(_subtree_root(leaves, lo + k, hi))
+        _path(m, subtree, lo, lo + k, out)
+        out.append(subtree(lo + k, hi))
     else:
-        _path(m - k, leaves, lo + k, hi, out)
-        out.append(_subtree_root(leaves, lo, lo + k))
+        _path(m - k, subtree, lo + k, hi, out)
+        out.append(subtree(lo, lo + k))
 
 
 def consistency_proof(old_size: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
@@ -231,12 +260,38 @@ def consistency_proof(old_size: int, leaf_hashes: Sequence[bytes]) -> list[bytes
     if not 0 < old_size <= len(leaf_hashes):
         raise ValueError(f"old_size {old_size} is not in 1..{len(leaf_hashes)}")
     _require_leaf_hashes(leaf_hashes)
+    return consistency_proof_from(old_size, len(leaf_hashes), _over(leaf_hashes))
+
+
+def consistency_proof_from(old_size: int, size: int, subtree: SubtreeHash) -> list[bytes]:
+    """PROOF(m, D[size]) from any source of subtree hashes; 0 < m <= size."""
+    _require_int(old_size, "old_size")
+    if not 0 < old_size <= size:
+        raise ValueError(f"old_size {old_size} is not in 1..{size}")
     proof: list[bytes] = []
-    _subproof(old_size, leaf_hashes, 0, len(leaf_hashes), True, proof)
+    _subproof(old_size, subtree, 0, size, True, proof)
     return proof
 
 
-def _subproof(m: int, leaves: Sequence[bytes], lo: int, hi: int, old_root_known: bool, out: list[bytes]) -> None:
+def root_from(size: int, subtree: SubtreeHash) -> bytes:
+    return subtree(0, size) if size else EMPTY_ROOT
+
+
+def perfect_blocks(lo: int, hi: int) -> list[tuple[int, int]]:
+    """MTH(D[lo:hi]) as perfect subtrees (level, index), largest first, for a range whose start is
+    aligned as every range of the RFC's recursion is. The right-to-left fold of their hashes is the
+    range's hash, so a log that stores every perfect subtree reads at most log2(n) hashes."""
+    blocks = []
+    while lo < hi:
+        level = (hi - lo).bit_length() - 1
+        if lo % (1 << level):
+            raise ValueError(f"range [{lo}, {hi}) is not aligned to perfect subtrees")
+        blocks.append((level, lo >> level))
+        lo += 1 << level
+    return blocks
+
+
+def _subproof(m: int, subtree: SubtreeHash, lo: int, hi: int, old_root_known: bool, out: list[bytes]) -> None:
     """Append SUBPROOF(m, D[lo:hi], b) to out, with b = old_root_known.
 
     b stays true while D[0:m] is the whole old tree, whose root the verifier
@@ -246,15 +301,15 @@ def _subproof(m: int, leaves: Sequence[bytes], lo: int, hi: int, old_root_known:
     n = hi - lo
     if m == n:
         if not old_root_known:
-            out.append(_subtree_root(leaves, lo, hi))
+            out.append(subtree(lo, hi))
         return
     k = _split(n)
     if m <= k:
-        _subproof(m, leaves, lo, lo + k, old_root_known, out)
-        out.append(_subtree_root(leaves, lo + k, hi))
+        _subproof(m, subtree, lo, lo + k, old_root_known, out)
+        out.append(subtree(lo + k, hi))
     else:
-        _subproof(m - k, leaves, lo + k, hi, False, out)
-        out.append(_subtree_root(leaves, lo, lo + k))
+        _subproof(m - k, subtree, lo + k, hi, False, out)
+        out.append(subtree(lo, lo + k))
 
 
 # --- verification ------------------------------------------------------------

@@ -1,9 +1,12 @@
-"""SQLite storage of the ledger: two tables, nothing in the clear.
+"""SQLite storage of the ledger: three tables, nothing in the clear.
 
-entries(idx, commitment, sealed) and checkpoints(size, note). Every value is
-either random-looking (commitment, age ciphertext) or public by design (a
-signed checkpoint). Appends are single transactions: a crash leaves the
-ledger as it was before the append or after it, never between.
+entries(idx, commitment, sealed), checkpoints(size, note) and tree(level,
+idx, hash), the hash of every perfect Merkle subtree (intake/ledger/stored_tree.py).
+Every value is either random-looking (commitment, age ciphertext, hashes of
+them) or public by design (a signed checkpoint). Appends are single
+transactions: a crash leaves the ledger as it was before the append or after
+it, never between. Vaults made before the tree table get it at their next
+append.
 """
 
 from __future__ import annotations
@@ -18,10 +21,14 @@ from pathlib import Path
 from intake.errors import CheckFailed, IntakeError
 from intake.fsutil import PRIVATE_FILE
 
+_TREE_TABLE = ("CREATE TABLE IF NOT EXISTS tree (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
+               "PRIMARY KEY (level, idx)) WITHOUT ROWID")
 _SCHEMA = (
     "CREATE TABLE entries (idx INTEGER PRIMARY KEY, commitment BLOB NOT NULL, sealed BLOB NOT NULL)",
     "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL)",
+    _TREE_TABLE,
 )
+TreeRow = tuple[int, int, bytes]  # level, index at that level, hash
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,39 @@ class LedgerStore:
         ]
 
     def count(self) -> int:
-        return int(self._query("SELECT count(*) FROM entries")[0][0])
+        """The ledger's size, from the last index (one b-tree lookup; count(*) would read every row).
+        A gap left by a deleted row is the audit's to find."""
+        (last,) = self._query("SELECT max(idx) FROM entries")[0]
+        return 0 if last is None else _as_int(last, "the last entry row") + 1
+
+    def has_tree(self) -> bool:
+        return bool(self._query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tree'")[0][0])
+
+    def tree_count(self) -> int:
+        return int(self._query("SELECT count(*) FROM tree")[0][0]) if self.has_tree() else 0
+
+    def tree_hashes(self, positions: list[tuple[int, int]]) -> list[bytes]:
+        """The stored hashes at (level, index); a missing or mistyped one is damage, named."""
+        found = []
+        for level, index in positions:
+            rows = self._query("SELECT hash, typeof(hash) = 'blob' FROM tree WHERE level = ? AND idx = ?", (level, index))
+            if not rows:
+                raise CheckFailed(f"the ledger's stored tree lacks the hash at level {level}, index {index}: it was altered")
+            found.append(_as_bytes(rows[0][0], rows[0][1], f"tree row ({level}, {index})"))
+        return found
+
+    def tree_rows(self) -> list[TreeRow]:
+        rows = self._query("SELECT level, idx, hash, typeof(hash) = 'blob' FROM tree ORDER BY level, idx")
+        return [(_as_int(level, "a tree row"), _as_int(index, "a tree row"), _as_bytes(value, typed, "a tree row"))
+                for level, index, value, typed in rows]
+
+    def clear_tree(self) -> None:
+        self._db.execute("DELETE FROM tree")
+
+    def insert_tree(self, rows: list[TreeRow]) -> None:
+        """Within a transaction: creates the table on a vault made before it existed."""
+        self._db.execute(_TREE_TABLE)
+        self._db.executemany("INSERT INTO tree (level, idx, hash) VALUES (?, ?, ?)", rows)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -104,9 +143,9 @@ class LedgerStore:
             "INSERT INTO checkpoints (size, note) VALUES (?, ?)", (checkpoint.size, checkpoint.note)
         )
 
-    def _query(self, sql: str) -> list[tuple]:
+    def _query(self, sql: str, parameters: tuple = ()) -> list[tuple]:
         try:
-            return self._db.execute(sql).fetchall()
+            return self._db.execute(sql, parameters).fetchall()
         except sqlite3.Error as error:
             raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
 

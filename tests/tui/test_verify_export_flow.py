@@ -30,9 +30,10 @@ def export_with_library(vault: Path, keyring, target: Path) -> Path:
     return export_bundle(Vault.open(vault), keyring, None, target, ExportOptions()).target
 
 
-async def verify_on_screen(pilot, bundle: Path) -> str:
+async def verify_on_screen(pilot, bundle: Path, trust: str = "") -> str:
     await pilot.press("v")
     assert isinstance(pilot.app.screen, VerifyScreen)
+    pilot.app.screen.query_one("#trust", Input).value = trust
     await type_into(pilot, "#bundle", str(bundle))
     await settle(pilot)
     return text_of(pilot.app, "#checks")
@@ -65,20 +66,28 @@ def test_export_writes_a_bundle_after_confirmation(tmp_path: Path, template_vaul
             assert "tag manifest sha256 " in text_of(app, "#detail")
 
     run(flow)
-    report = verify_bundle(target)
+    report = verify_bundle(target, allow_unpinned=True)
     assert report.ok and len(report.items) == 1
 
 
 def test_verifying_a_good_and_a_tampered_bundle(tmp_path: Path, template_vault) -> None:
     vault = filled_vault(tmp_path, template_vault)
     bundle = export_with_library(vault, template_vault[1], tmp_path / "bundle")
+    words = template_vault[1].public.words
     app = app_on(vault)
 
     async def flow() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await unlock(pilot)
-            good = await verify_on_screen(pilot, bundle)
+            unpinned = await verify_on_screen(pilot, bundle)
+            assert unpinned.count("FAIL") == 1 and "the signer is NOT pinned" in unpinned
+            assert "bundle verified" not in unpinned
+            assert words in text_of(app, "#signer") and "NOT pinned" in text_of(app, "#signer")
+            app.screen.query_one("#bundle", Input).value = ""
+            await pilot.press("escape")
+            good = await verify_on_screen(pilot, bundle, trust=words)
             assert " ok " in good and "FAIL" not in good and "bundle verified" in good
+            assert "the signer is pinned: the words you gave" in good
             assert "itm_" in text_of(app, "#timeline")
             payload = next(p for p in sorted((bundle / "data").rglob("*")) if p.is_file())
             data = bytearray(payload.read_bytes())
@@ -86,7 +95,7 @@ def test_verifying_a_good_and_a_tampered_bundle(tmp_path: Path, template_vault) 
             payload.write_bytes(bytes(data))
             app.screen.query_one("#bundle", Input).value = ""
             await pilot.press("escape")
-            bad = await verify_on_screen(pilot, bundle)
+            bad = await verify_on_screen(pilot, bundle, trust=words)
             assert "FAIL" in bad and "NOT verified" in bad
 
     run(flow)

@@ -21,7 +21,8 @@ from textual.widgets import Button, Footer, Header, Input, Static
 from intake.bundle.receive import ReceiveResult, check_submission, looks_like_submission, receive_submission
 from intake.bundle.verify import ItemTimeline, VerifyReport, verify_bundle
 from intake.display import printable
-from intake.recipients import grouped_hex, read_identity_file
+from intake.recipients import grouped_hex
+from keys.pinning import parse_pin
 from tui.app import Session
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.section import Section
@@ -53,24 +54,37 @@ def timeline_text(items: list[ItemTimeline]) -> Text:
 
 def verdict_of(checked: Checked) -> str:
     kind = "submission" if checked.submission else "bundle"
-    if not checked.report.ok:
+    report = checked.report
+    if not report.ok and unpinned_only(report):
+        return ("every check holds, but the signer is NOT pinned: compare the words below with the custodian's, "
+                "published outside the bundle, and enter them above")
+    if not report.ok:
         return f"{kind} NOT verified: do not rely on it"
     if checked.submission:
         return "submission verified; nothing is imported yet (r receives it into this vault)"
     return "bundle verified"
 
 
+def unpinned_only(report: VerifyReport) -> bool:
+    """Every check holds and only the pin is missing: the one failure a reader can resolve by comparing."""
+    return report.signer is not None and not report.signer.ok and all(check.ok for check in report.checks)
+
+
 def signer_text(checked: Checked) -> Text:
     """Whose key signed: without a pinned key, the words are the only link to a person."""
     signer = checked.report.custodian
-    if signer is None or not checked.report.ok:
+    if signer is None or not (checked.report.ok or unpinned_only(checked.report)):
         return Text()
     who = "field contact" if checked.submission else "custodian"
     text = Text(f"signed by the key with words: {signer.words}\n", style="bold")
     if checked.trusted:
         text.append(f"the {who}'s key you gave\n\n", style="green")
+    elif checked.submission:
+        text.append(f"compare them with the {who}'s, or give their key above\n\n", style="yellow")
     else:
-        text.append(f"compare them with the {who}'s, or give their .pub file above\n\n", style="yellow")
+        text.append("NOT pinned: anyone can sign with a key of their own under the custodian's name. Compare these "
+                    "words with the ones the desk published elsewhere, then enter them (or the .pub file) above\n\n",
+                    style="bold red")
     return text
 
 
@@ -108,9 +122,9 @@ class VerifyScreen(Section):
             yield Field(placeholder="path to the bundle or submission", id="bundle")
             yield Button("Verify", id="verify", variant="primary", compact=True)
             yield Button("Receive (r)", id="receive", variant="warning", compact=True)
-        yield Static("Expected signer's public identity file (optional; else compare the words shown)",
+        yield Static("Expected signer, as published elsewhere: their .pub file, fingerprint or 12 words",
                      classes="label")
-        yield Field(placeholder="path to their .pub file", id="trust")
+        yield Field(placeholder="their .pub file, hex fingerprint or words", id="trust")
         yield ProgressPanel(id="progress")
         with VerticalScroll(id="verify-result"):
             yield Static("", id="signer")
@@ -150,23 +164,23 @@ class VerifyScreen(Section):
         self._show(None)
         self.query_one(ProgressPanel).start("checking…", 1)
         self.begin()
-        self.verify(Path(path).expanduser(), Path(trust).expanduser() if trust else None)
+        self.verify(Path(path).expanduser(), trust or None)
 
     @work(thread=True, exclusive=True, group="verify")
-    def verify(self, path: Path, trust_file: Path | None) -> None:
+    def verify(self, path: Path, trust: str | None) -> None:
         session = self.session
         progress = self.stoppable_progress("checking")
         try:
-            trust = read_identity_file(trust_file).identity if trust_file is not None else None
+            pin = parse_pin(trust) if trust is not None else None
             submission = looks_like_submission(path)
             if submission:
-                report = check_submission(session.vault, session.keyring, path, trust, progress)
+                report = check_submission(session.vault, session.keyring, path, pin, progress)
             else:
-                report = verify_bundle(path, trust, progress)
+                report = verify_bundle(path, pin, progress)
         except Exception as error:
             self.post_message(self.Verified(None, error))
             return
-        self.post_message(self.Verified(Checked(path, submission, trust is not None, report)))
+        self.post_message(self.Verified(Checked(path, submission, pin is not None, report)))
 
     @on(Verified)
     def verified(self, event: Verified) -> None:
@@ -191,7 +205,8 @@ class VerifyScreen(Section):
             self.query_one("#timeline", Static).update("")
         else:
             report = checked.report
-            checks.show([Line(c.ok, c.what, c.reason) for c in report.checks], verdict_of(checked) + "\n")
+            lines = [*report.checks, *([report.signer] if report.signer is not None else [])]
+            checks.show([Line(c.ok, c.what, c.reason) for c in lines], verdict_of(checked) + "\n")
             self.query_one("#signer", Static).update(signer_text(checked))
             self.query_one("#timeline", Static).update(timeline_text(list(report.items)))
         self.query_one("#receive", Button).display = self._receivable()

@@ -1,0 +1,60 @@
+"""The ledger's Merkle tree as stored hashes: the hash of every perfect subtree.
+
+RFC 9162 logs and C2SP tlog-tiles keep these rather than recomputing the tree:
+leaf n completes one perfect subtree per trailing one bit of n, so an append
+writes on average two hashes, and any root, inclusion proof or consistency
+proof reads at most log2(n) hashes per range it needs. Without them every
+append and every proof would re-read every entry (O(n)).
+
+Row (level, index) is MTH(D[index·2^level : (index+1)·2^level]).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from intake.ledger import merkle
+from intake.ledger.store import LedgerStore, TreeRow
+
+
+def stored_count(size: int) -> int:
+    """Perfect subtrees in a tree of `size` leaves: size at level 0, size//2 at level 1, …"""
+    return 2 * size - bin(size).count("1")
+
+
+def all_rows(leaf_hashes: list[bytes]) -> list[TreeRow]:
+    """Every stored hash of a tree, computed from its leaves (to build the table once, or audit it)."""
+    rows: list[TreeRow] = []
+    level, nodes = 0, leaf_hashes
+    while nodes:
+        rows += [(level, index, value) for index, value in enumerate(nodes)]
+        nodes = [merkle.node_hash(nodes[i], nodes[i + 1]) for i in range(0, len(nodes) - 1, 2)]
+        level += 1
+    return rows
+
+
+@dataclass(frozen=True)
+class StoredTree:
+    store: LedgerStore
+
+    def is_complete(self, size: int) -> bool:
+        return self.store.tree_count() == stored_count(size)
+
+    def subtree(self, lo: int, hi: int) -> bytes:
+        if lo == hi:
+            return merkle.EMPTY_ROOT
+        hashes = self.store.tree_hashes(merkle.perfect_blocks(lo, hi))
+        return merkle.fold(hashes)
+
+    def root(self, size: int) -> bytes:
+        return merkle.root_from(size, self.subtree)
+
+    def append(self, size: int, leaf: bytes) -> None:
+        """Store leaf number `size` and every perfect subtree it completes (within a transaction)."""
+        rows: list[TreeRow] = [(0, size, leaf)]
+        node, level, index = leaf, 0, size
+        while index & 1:
+            (left,) = self.store.tree_hashes([(level, index - 1)])
+            node, level, index = merkle.node_hash(left, node), level + 1, index >> 1
+            rows.append((level, index, node))
+        self.store.insert_tree(rows)
