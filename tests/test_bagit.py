@@ -26,8 +26,8 @@ from typing import BinaryIO
 import bagit
 import pytest
 
-from intake.bundle.bagit import (BAGIT_TXT, BagCheck, BagFile, BagSource, manifest_entries, validate_bag,
-                                 write_bag)
+from intake.bundle.bagit import (BAGIT_TXT, BagCheck, BagFile, BagSource, SignedList, manifest_entries,
+                                 signed_list_entries, validate_bag, write_bag)
 from intake.bundle.bagsource import MAX_ENTRIES
 from intake.errors import CheckFailed, IntakeError
 
@@ -427,16 +427,32 @@ def test_missing_payload_oxum_fails(bag: Path) -> None:
     assert "bag-info.txt gives 0 Payload-Oxum elements" in reasons(bag)
 
 
-def test_unlisted_tag_file_fails_but_tag_manifest_signatures_are_allowed(tmp_path: Path) -> None:
-    bag = write_sample(tmp_path / "bundle", sign=lambda text: [
+def test_a_signed_list_covers_every_file_and_every_tag_file_is_listed(tmp_path: Path) -> None:
+    """RFC 8493 lets tag manifests list every tag file but each other: the list and its signatures included."""
+    signed = SignedList("provenance/contents.sha256", lambda text: [
         (".sig", hashlib.sha256(text).digest()), (".asc", b"signature over " + hashlib.sha256(text).digest())])
-    assert (bag / "tagmanifest-sha256.txt.asc").is_file() and (bag / "tagmanifest-sha512.txt.sig").is_file()
+    bag = write_sample(tmp_path / "bundle", signed_list=signed)
+    listed = dict(reversed(line.split("  ", 1)) for line in (bag / "provenance/contents.sha256").read_text().splitlines())
+    every_file = {p.relative_to(bag).as_posix() for p in bag.rglob("*") if p.is_file()}
+    assert set(listed) == every_file - {"tagmanifest-sha256.txt", "tagmanifest-sha512.txt", *signed.names()}
+    assert all(hashlib.sha256((bag / path).read_bytes()).hexdigest() == digest for path, digest in listed.items())
+    assert (bag / "provenance/contents.sha256.sig").read_bytes() == hashlib.sha256(
+        (bag / "provenance/contents.sha256").read_bytes()).digest()
+    tag_listed = {line.split("  ", 1)[1] for line in (bag / "tagmanifest-sha512.txt").read_text().splitlines()}
+    assert tag_listed == {p for p in every_file if not p.startswith(("data/", "tagmanifest-"))}
+    assert all(check.ok for check in checks_of(bag))
+    assert signed_list_entries(BagSource.open(bag), "provenance/contents.sha256") == listed
+
+
+def test_unlisted_tag_file_fails_and_tag_manifest_signatures_are_not_exempt(tmp_path: Path) -> None:
+    bag = write_sample(tmp_path / "bundle")
     assert all(check.ok for check in checks_of(bag))
     (bag / "provenance/planted.json").write_bytes(b"{}")
     (bag / "extra.asc").write_bytes(b"")
+    (bag / "tagmanifest-sha256.txt.sig").write_bytes(b"")
     [failed] = failures(bag)
-    assert failed.what == "2 tag files not covered by a tag manifest"
-    assert failed.reason == "extra.asc; provenance/planted.json"
+    assert failed.what == "3 tag files not covered by a tag manifest"
+    assert failed.reason == "extra.asc; provenance/planted.json; tagmanifest-sha256.txt.sig"
 
 
 @pytest.mark.parametrize(("content", "message"), [

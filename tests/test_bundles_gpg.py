@@ -18,6 +18,7 @@ from intake.bundle.submission import submit
 from intake.bundle.verify import verify_bundle
 from keys.openpgp import looks_like_openpgp
 from test_openpgp import add_subkey, discard_home, gpg, make_home, new_key
+from test_recipe import failed_steps, run_recipe
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def test_export_with_a_linked_key_verifies_with_gpg_alone(
     export_bundle(editor, keys, None, bundle)
     signatures = sorted(bundle.rglob("*.asc"))
     signatures.remove(bundle / "provenance" / "custodian.asc")
-    assert {p.name for p in signatures} >= {"tagmanifest-sha256.txt.asc", "tagmanifest-sha512.txt.asc"}
+    assert {p.name for p in signatures} >= {"contents.sha256.asc"}
     assert len([p for p in signatures if p.name.startswith("itm_")]) == 2
 
     stranger = make_home()
@@ -58,10 +59,24 @@ def test_export_with_a_linked_key_verifies_with_gpg_alone(
     report = verify_bundle(bundle, allow_unpinned=True)
     assert report.ok
     assert sum("valid OpenPGP signature" in c.what for c in report.checks) == len(signatures)
+    stranger = make_home()  # short: the throwaway GnuPG home the recipe makes holds gpg-agent's socket
+    runs = run_recipe(bundle, stranger)
+    try:
+        assert not failed_steps(runs), [(r.title, r.output) for r in runs if r.returncode]
+        assert any(fingerprint in run.output.replace(" ", "") for run in runs if run.title.startswith("Step 0."))
+        assert any("every .asc verifies" in run.output for run in runs)
+        (bundle / "provenance/contents.sha256.asc").unlink()
+        assert any("OpenPGP" in title for title in failed_steps(run_recipe(bundle, stranger)))
+    finally:
+        for gpg_home in (stranger / "tmp").iterdir():
+            discard_home(gpg_home)
+        discard_home(stranger)
+    failed = [f"{c.what}: {c.reason}" for c in verify_bundle(bundle, allow_unpinned=True).checks if not c.ok]
+    assert any("contents.sha256.asc" in f for f in failed), failed
     statement = next((bundle / "provenance").glob("itm_*.json"))
     statement.write_bytes(statement.read_bytes().replace(b'"size":', b'"size": ', 1))
-    failed = [c for c in verify_bundle(bundle, allow_unpinned=True).checks if not c.ok]
-    assert any(statement.name in c.what and "OpenPGP" in c.what for c in failed)
+    failed_checks = [c for c in verify_bundle(bundle, allow_unpinned=True).checks if not c.ok]
+    assert any(statement.name in c.what and "OpenPGP" in c.what for c in failed_checks)
 
 
 def test_submission_wrapped_for_a_gpg_desk(

@@ -3,8 +3,9 @@
 A bag written here is checkable by any BagIt validator and by `sha256sum -c`
 on its manifests: `data/` holds the payload; beside it sit bagit.txt,
 bag-info.txt, payload manifests for sha256 and sha512, the caller's tag
-files, and tag manifests for sha256 and sha512 that list every tag file but
-themselves. Output is deterministic: the same input gives the same bytes, and
+files, optionally a signed list of every file (see SignedList), and tag
+manifests for sha256 and sha512 that list every tag file but themselves, so
+every file of the bag is covered by a manifest, as RFC 8493 validators expect. Output is deterministic: the same input gives the same bytes, and
 nothing records a tool version, host, user or time unless the caller's `info`
 says so.
 
@@ -33,8 +34,8 @@ from intake.errors import CheckFailed, IntakeError
 from intake.fsutil import fsync_dir
 from intake.hashing import Digests, DigestingWriter, digest_stream
 
-__all__ = ["ALGORITHMS", "BagCheck", "BagFile", "BagSource", "BagSummary", "manifest_entries",
-           "validate_bag", "write_bag"]
+__all__ = ["ALGORITHMS", "BagCheck", "BagFile", "BagSource", "BagSummary", "SignedList", "manifest_entries",
+           "signed_list_entries", "validate_bag", "write_bag"]
 
 ALGORITHMS = ("sha256", "sha512")
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
@@ -67,6 +68,25 @@ class BagFile:
 
 
 @dataclass(frozen=True)
+class SignedList:
+    """A tag file at `path` listing the SHA-256 of every other file, as `sha256sum` writes it.
+
+    It is written after the payload manifests and before the tag manifests, so
+    it covers the payload, bagit.txt, bag-info.txt, the payload manifests and
+    every tag file, and the tag manifests cover it and its signatures. It cannot
+    list the tag manifests (they list it) nor itself and its signatures. `sign`
+    is called with its bytes and returns detached signatures as (suffix, bytes),
+    suffix `.sig` or `.asc`, written beside it as `PATH.SUFFIX`.
+    """
+
+    path: str
+    sign: Callable[[bytes], list[tuple[str, bytes]]]
+
+    def names(self, suffixes: Sequence[str] = SIGNATURE_SUFFIXES) -> list[str]:
+        return [self.path, *(self.path + suffix for suffix in suffixes)]
+
+
+@dataclass(frozen=True)
 class BagSummary:
     path: Path
     payload_count: int
@@ -87,16 +107,13 @@ class BagCheck:
 
 def write_bag(target: Path, payload: Sequence[BagFile], tags: Sequence[BagFile],
               info: Sequence[tuple[str, str]], as_zip: bool = False,
-              sign: Callable[[bytes], list[tuple[str, bytes]]] | None = None) -> BagSummary:
+              signed_list: SignedList | None = None) -> BagSummary:
     """Write a bag at `target` (a folder, or a zip if `as_zip`), all or nothing.
 
-    `sign`, if given, is called with each tag manifest's bytes and returns
-    detached signatures as (suffix, bytes), suffix `.sig` or `.asc`, each
-    written beside it as `tagmanifest-ALG.txt.SUFFIX` (unlisted: a manifest
-    cannot list the signature made over it).
+    `signed_list`, if given, adds the signed list of every file (SignedList).
     """
     target = Path(target)
-    _check_files(payload, tags)
+    _check_files(payload, [*tags, *(BagFile(name, b"") for name in (signed_list.names() if signed_list else []))])
     _check_info(info)
     _check_target(target)
     try:
@@ -104,7 +121,7 @@ def write_bag(target: Path, payload: Sequence[BagFile], tags: Sequence[BagFile],
     except OSError as error:
         raise _cannot_write(target, error) from None
     try:
-        summary = _write_contents(sink, payload, tags, info, sign)
+        summary = _write_contents(sink, payload, tags, info, signed_list)
         sink.commit()
     except OSError as error:
         sink.discard()
@@ -121,8 +138,7 @@ def _cannot_write(target: Path, error: OSError) -> IntakeError:
 
 
 def _write_contents(sink: _Sink, payload: Sequence[BagFile], tags: Sequence[BagFile],
-                    info: Sequence[tuple[str, str]],
-                    sign: Callable[[bytes], list[tuple[str, bytes]]] | None) -> BagSummary:
+                    info: Sequence[tuple[str, str]], signed_list: SignedList | None) -> BagSummary:
     sink.payload_folder(empty=not payload)
     payload_digests = {file.path: sink.write(file) for file in sorted(payload, key=_by_path)}
     tag_digests = {file.path: sink.write(file) for file in sorted(tags, key=_by_path)}
@@ -133,16 +149,23 @@ def _write_contents(sink: _Sink, payload: Sequence[BagFile], tags: Sequence[BagF
     for algorithm in ALGORITHMS:
         name = f"manifest-{algorithm}.txt"
         tag_digests[name] = sink.write(BagFile(name, _manifest(payload_digests, algorithm)))
+    if signed_list is not None:
+        tag_digests.update(_write_signed_list(sink, signed_list, {**payload_digests, **tag_digests}))
     listed = dict(tag_digests)  # tag manifests list every tag file except tag manifests
     for algorithm in ALGORITHMS:
         name = f"tagmanifest-{algorithm}.txt"
-        text = _manifest(listed, algorithm)
-        tag_digests[name] = sink.write(BagFile(name, text))
-        for suffix, signature in sign(text) if sign is not None else []:
-            if suffix not in SIGNATURE_SUFFIXES:
-                raise ValueError(f"a tag manifest signature is named {suffix!r}")
-            tag_digests[name + suffix] = sink.write(BagFile(name + suffix, signature))
+        tag_digests[name] = sink.write(BagFile(name, _manifest(listed, algorithm)))
     return BagSummary(sink.target, len(payload_digests), payload_bytes, payload_digests, tag_digests)
+
+
+def _write_signed_list(sink: _Sink, signed_list: SignedList, covered: dict[str, Digests]) -> dict[str, Digests]:
+    text = _manifest(covered, "sha256")
+    written = {signed_list.path: sink.write(BagFile(signed_list.path, text))}
+    for suffix, signature in signed_list.sign(text):
+        if suffix not in SIGNATURE_SUFFIXES:
+            raise ValueError(f"a signature of the signed list is named {suffix!r}")
+        written[signed_list.path + suffix] = sink.write(BagFile(signed_list.path + suffix, signature))
+    return written
 
 
 def _by_path(file: BagFile) -> str:
@@ -468,6 +491,14 @@ def manifest_entries(source: BagSource, name: str) -> dict[str, str]:
     return entries
 
 
+def signed_list_entries(source: BagSource, name: str) -> dict[str, str]:
+    """A SignedList's SHA-256 by decoded path (payload and tag files alike); CheckFailed unless well-formed."""
+    entries, problems = _parse_manifest(_Bag(source), name, "sha256", payload=None)
+    if entries is None or problems:
+        raise CheckFailed(problems[0] if problems else f"{shown(name)} is missing")
+    return entries
+
+
 class _Bag:
     """The bag's file list, and each file's digests computed at most once."""
 
@@ -559,7 +590,7 @@ def _check_bag_info(bag: _Bag) -> tuple[BagCheck, tuple[int, int] | None]:
     return BagCheck(True, what), (int(match.group(1)), int(match.group(2)))
 
 
-def _parse_manifest(bag: _Bag, name: str, algorithm: str, payload: bool
+def _parse_manifest(bag: _Bag, name: str, algorithm: str, payload: bool | None
                     ) -> tuple[dict[str, str] | None, list[str]]:
     """Entries by decoded path (None if the manifest is unreadable), and the problems found."""
     try:
@@ -575,8 +606,8 @@ def _parse_manifest(bag: _Bag, name: str, algorithm: str, payload: bool
     return entries, problems
 
 
-def _entry_problem(line: str, algorithm: str, payload: bool, entries: dict[str, str]) -> str | None:
-    """Why a manifest line is not a good entry; a good one is added to `entries`."""
+def _entry_problem(line: str, algorithm: str, payload: bool | None, entries: dict[str, str]) -> str | None:
+    """Why a manifest line is not a good entry; a good one is added to `entries`. `payload` None: any file."""
     match = _MANIFEST_LINE.match(line)
     if not match:
         return "not `checksum path`"
@@ -586,7 +617,7 @@ def _entry_problem(line: str, algorithm: str, payload: bool, entries: dict[str, 
     problem = path_problem(path)
     if problem:
         return f"the path {shown(path)} {problem}"
-    if payload != path.startswith(PAYLOAD):
+    if payload is not None and payload != path.startswith(PAYLOAD):
         return f"{shown(path)} is {'not ' if payload else ''}under data/"
     if path in entries:
         return f"{shown(path)} is listed twice"
@@ -647,10 +678,10 @@ def _check_other_manifests(bag: _Bag) -> list[BagCheck]:
 def _check_tag_coverage(bag: _Bag, tag_entries: list[dict[str, str]]) -> BagCheck:
     """Every tag file is listed in every tag manifest: intake lists them all, so one missing is tampering.
 
-    The exceptions are the tag manifests themselves and their detached
-    signatures, which cannot be listed in what they sign.
+    The only exceptions are the tag manifests themselves (RFC 8493: they
+    cannot list each other).
     """
-    exempt = {f"tagmanifest-{algorithm}.txt{suffix}" for algorithm in ALGORITHMS for suffix in ("", *SIGNATURE_SUFFIXES)}
+    exempt = {f"tagmanifest-{algorithm}.txt" for algorithm in ALGORITHMS}
     listable = [path for path in bag.tags if path not in exempt]
     uncovered = [path for path in listable if not all(path in entries for entries in tag_entries)]
     what = f"all {len(listable)} tag files are listed in every tag manifest"

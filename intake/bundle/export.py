@@ -10,8 +10,10 @@
       provenance/checkpoint.txt            the signed checkpoint the proofs lead to
       provenance/consistency/<size>.txt    proofs that this ledger extends each earlier export's
       provenance/custodian.pub|.pem|.asc   the custodian's public keys
+      provenance/contents.sha256           SHA-256 of every other file but the tag manifests (sha256sum format)
+      provenance/contents.sha256.sig|.asc  its Ed25519 / OpenPGP signature: one signature covers the bag
       VERIFY.txt                           how to check all of it with standard tools
-      tagmanifest-sha256.txt.sig|.asc      signatures over the tag manifest
+      verify_provenance.py                 a python3-only script that runs every provenance check
 
 Nothing leaves the vault but clean copies whose hashes the ledger recorded;
 each is re-hashed as it is unsealed, and a mismatch aborts the whole export.
@@ -28,12 +30,12 @@ from typing import BinaryIO
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from intake.bundle.bagit import BagFile, write_bag
+from intake.bundle.bagit import BagFile, SignedList, write_bag
 from intake.bundle.consistency import ConsistencyProof, consistency_file, earlier_sizes
 from intake.bundle.custody import CleanItem, Custody
-from intake.bundle.recipe import verify_recipe
+from intake.bundle.recipe import SCRIPT_FILE, verify_recipe, verify_script
 from intake.bundle.statement import (
-    CHECKPOINT_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, PEM_FILE, TIME_PRECISIONS, DisclosureOptions,
+    CHECKPOINT_FILE, CONTENTS_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, PEM_FILE, TIME_PRECISIONS, DisclosureOptions,
     build_statement, proof_file, statement_file,
 )
 from intake.errors import CheckFailed, IntakeError
@@ -95,7 +97,7 @@ def export_bundle(
         payload, tags = _bundle_files(vault, keyring, ledger, custody, chosen, options, progress)
         summary = write_bag(target, payload, tags,
                             [("External-Description", "Clean copies with signed provenance; see VERIFY.txt")],
-                            as_zip=options.as_zip, sign=_TagmanifestSigner(keyring))
+                            as_zip=options.as_zip, signed_list=SignedList(CONTENTS_FILE, _Signer(keyring)))
         try:
             ledger.append_all(_exported(chosen, summary.tags[TAGMANIFEST].sha256, len(custody.entries), options),
                               keyring)
@@ -157,7 +159,8 @@ def _bundle_files(
     tags += _consistency_files(ledger, custody, size)
     tags += _identity_files(keyring)
     tags.append(BagFile(CHECKPOINT_FILE, custody.checkpoint.encode("utf-8")))
-    tags.append(BagFile("VERIFY.txt", verify_recipe(keyring.public, [c.item for c in chosen]).encode("utf-8")))
+    tags.append(BagFile("VERIFY.txt", verify_recipe(len(chosen), openpgp=bool(keyring.policy.openpgp)).encode("utf-8")))
+    tags.append(BagFile(SCRIPT_FILE, verify_script()))
     return payload, tags
 
 
@@ -191,12 +194,7 @@ def _unsealer(
 
 
 def _signed(path: str, data: bytes, keyring: Keyring) -> list[BagFile]:
-    files = [BagFile(path, data), BagFile(f"{path}.sig", keyring.secret.sign(data))]
-    if keyring.policy.openpgp:
-        from keys.openpgp import sign_detached
-
-        files.append(BagFile(f"{path}.asc", sign_detached(data, keyring.policy.openpgp).encode("ascii")))
-    return files
+    return [BagFile(path, data)] + [BagFile(path + suffix, signature) for suffix, signature in _Signer(keyring)(data)]
 
 
 def _identity_files(keyring: Keyring) -> list[BagFile]:
@@ -210,8 +208,8 @@ def _identity_files(keyring: Keyring) -> list[BagFile]:
 
 
 @dataclass(frozen=True)
-class _TagmanifestSigner:
-    """Signs the tag manifest last: it covers every other tag file, so one signature covers the bag."""
+class _Signer:
+    """The detached signatures of one file: Ed25519 always, OpenPGP when a GPG key is linked."""
 
     keyring: Keyring
 

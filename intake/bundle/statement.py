@@ -25,6 +25,7 @@ from intake.ledger.entries import CustodyEntry
 STATEMENT_TYPE = "intake-provenance/v1"
 PROVENANCE = "provenance"
 CHECKPOINT_FILE = f"{PROVENANCE}/checkpoint.txt"
+CONTENTS_FILE = f"{PROVENANCE}/contents.sha256"  # the signed list of every file (bagit.SignedList)
 IDENTITY_FILE = f"{PROVENANCE}/custodian.pub"
 PEM_FILE = f"{PROVENANCE}/custodian.pem"
 OPENPGP_KEY_FILE = f"{PROVENANCE}/custodian.asc"

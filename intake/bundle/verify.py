@@ -21,6 +21,7 @@ from intake.bundle.statement import (
 )
 from intake.bundle.consistency import check_since, consistency_file
 from intake.bundle.custody import CLEAN_COPY
+from intake.bundle.fileset import file_set_checks, signature_check
 from intake.errors import IntakeError
 from intake.hashing import Digests, DigestingWriter
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
@@ -32,7 +33,6 @@ from keys.identity import IdentityError, PublicIdentity
 from keys.pinning import Pin
 
 Progress = Callable[[int, int], None]
-TAGMANIFEST = "tagmanifest-sha256.txt"
 _SMALL = 1 << 20
 _STATEMENT_LIMIT = 64 << 20
 
@@ -101,7 +101,7 @@ def verify_bundle(
             verifier, checkpoint = _checkpoint(bag, custodian, report)
         except _Stop:
             return report
-        _signature(bag, TAGMANIFEST, custodian, report)
+        report.checks += file_set_checks(bag, custodian, checked_elsewhere=_is_statement)
         if since is not None:
             _since(bag, since, verifier, checkpoint, report)
         statements = sorted(p for p in bag.files() if _is_statement(p))
@@ -182,17 +182,9 @@ def _since(bag: BagSource, old_note: str, verifier: Verifier, note: str, report:
 
 
 def _signature(bag: BagSource, name: str, custodian: PublicIdentity, report: VerifyReport) -> bool:
-    what = f"{name} is signed by the custodian (Ed25519, {name}.sig)"
-    try:
-        ok = custodian.verify(bag.read(name, _STATEMENT_LIMIT), bag.read(f"{name}.sig", _SMALL))
-    except (IntakeError, KeyError, OSError):
-        report.failed(what, f"{name} or its signature is missing or unreadable")
-        return False
-    if not ok:
-        report.failed(what, f"the signature does not verify: {name} was altered or signed by another key")
-        return False
-    report.passed(what)
-    return True
+    check = signature_check(bag, name, custodian)
+    report.checks.append(check)
+    return check.ok
 
 
 def _statement(
