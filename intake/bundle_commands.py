@@ -17,6 +17,8 @@ from intake.display import printable
 from intake.errors import CheckFailed, IntakeError
 from intake.recipients import link_gpg_key, read_identity_file
 from intake.vault import Vault
+from intake.witness.desk import ExportWitnessing
+from intake.witness.policy import WitnessPolicy
 from keys.keystore import Keyring
 from keys.pinning import parse_pin
 
@@ -50,14 +52,23 @@ def export(args: argparse.Namespace) -> int:
     print(f"exported {len(result.items)} clean cop{'y' if len(result.items) == 1 else 'ies'} to {result.target}")
     for item in result.items:
         print(f"  {item}")
+    if result.witnessing is not None:
+        _print_witnessing(result.witnessing)
     print(f"check it with: intake verify {result.target}")
     return 0
+
+
+def _print_witnessing(witnessing: ExportWitnessing) -> None:
+    for outcome in witnessing.outcomes:
+        print(printable(f"  witness {outcome.name}: {outcome.result}" + (f": {outcome.reason}" if outcome.reason else "")))
+    print(witnessing.summary())
 
 
 def verify(args: argparse.Namespace) -> int:
     pin = parse_pin(args.trust) if args.trust is not None else None
     since = read_old_checkpoint(args.since) if args.since is not None else None
-    report = verify_bundle(args.bundle, pin, allow_unpinned=args.allow_unpinned, since=since)
+    witnesses = WitnessPolicy.read(args.witnesses) if args.witnesses is not None else None
+    report = verify_bundle(args.bundle, pin, allow_unpinned=args.allow_unpinned, since=since, witnesses=witnesses)
     if args.json:
         json.dump(report_to_dict(report), sys.stdout, ensure_ascii=True, indent=2)
         sys.stdout.write("\n")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from intake import __version__, bundle_commands, commands
+from intake import __version__, bundle_commands, commands, witness_commands
 from intake.display import printable
 from intake.errors import IntakeError
 
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verify(sub)
     _add_submit(sub)
     _add_receive(sub)
+    _add_witness(sub)
     _add_tui(sub)
     return parser
 
@@ -152,6 +153,8 @@ def _add_ledger(sub: argparse._SubParsersAction) -> None:
     verify.set_defaults(handler=commands.ledger_verify)
     checkpoint = _command(actions, "checkpoint", "print the latest signed checkpoint (C2SP tlog-checkpoint)")
     checkpoint.set_defaults(handler=commands.ledger_checkpoint)
+    vkey = _command(actions, "vkey", "print the ledger's verifier key, for witnesses (`intake witness trust-log`)")
+    vkey.set_defaults(handler=witness_commands.ledger_vkey)
 
 
 def _add_item_choice(p: argparse.ArgumentParser) -> None:
@@ -190,6 +193,9 @@ def _add_verify(sub: argparse._SubParsersAction) -> None:
                         "fingerprint, or their 12 fingerprint words (quoted)")
     p.add_argument("--allow-unpinned", action="store_true",
                    help="accept a signer not pinned with --trust (the report says so); proves only that *a* key signed")
+    p.add_argument("--witnesses", type=Path, metavar="FILE",
+                   help="your witness policy: cosignature/v1 keys (one per line) and `quorum K`; the bundle's "
+                        "checkpoint must carry enough valid cosignatures from them")
     p.add_argument("--since", type=Path, metavar="OLD",
                    help="an older bundle of the same ledger, or a checkpoint saved with `intake ledger checkpoint`: "
                         "prove this bundle's ledger extends it (a fork or a rollback fails)")
@@ -222,6 +228,42 @@ def _add_receive(sub: argparse._SubParsersAction) -> None:
                    help="with --check: the field contact's .pub file, hex fingerprint or 12 words; "
                         "fail if another key sent it")
     p.set_defaults(handler=bundle_commands.receive)
+
+
+def _add_witness(sub: argparse._SubParsersAction) -> None:
+    witness = _command(sub, "witness", "run a witness, or choose the witnesses that cosign this desk's exports",
+                       "A witness (C2SP tlog-witness) cosigns a ledger's checkpoint only if it extends the one it "
+                       "cosigned before, so two forks of one ledger cannot both be witnessed. init, trust-log and "
+                       "serve run a witness (no vault); add, list, remove and quorum configure this desk's.")
+    actions = witness.add_subparsers(dest="witness_command", metavar="ACTION", required=True, parser_class=OneLineParser)
+    init = _command(actions, "init", "create a witness: a key and an empty state in DIR")
+    init.add_argument("--state", type=Path, required=True, metavar="DIR")
+    init.add_argument("--name", default="witness", help="the witness's key name, e.g. witness.example.org/w1")
+    init.set_defaults(handler=witness_commands.witness_init)
+    trust = _command(actions, "trust-log", "cosign a desk's ledger from now on (its `intake ledger vkey`)")
+    trust.add_argument("--state", type=Path, required=True, metavar="DIR")
+    trust.add_argument("vkey", metavar="VKEY")
+    trust.set_defaults(handler=witness_commands.witness_trust_log)
+    serve = _command(actions, "serve", "answer add-checkpoint requests over HTTP until SIGINT or SIGTERM",
+                     "Serve POST /add-checkpoint (c2sp.org/tlog-witness) on HOST:PORT, one log line per request "
+                     "on stderr, without the client's address.")
+    serve.add_argument("--state", type=Path, required=True, metavar="DIR")
+    serve.add_argument("--listen", required=True, metavar="HOST:PORT")
+    serve.set_defaults(handler=witness_commands.witness_serve)
+    add = _command(actions, "add", "send this desk's exported checkpoints to a witness")
+    add.add_argument("name", metavar="NAME", help="a local name for the witness")
+    add.add_argument("vkey", metavar="VKEY", help="the witness's key (from `intake witness init`)")
+    add.add_argument("url", metavar="URL", help="its submission prefix, e.g. http://witness.example:8080")
+    add.set_defaults(handler=witness_commands.witness_add)
+    listing = _command(actions, "list", "this desk's witnesses and quorum")
+    listing.add_argument("--json", action="store_true", help="machine-readable output (docs/cli.md)")
+    listing.set_defaults(handler=witness_commands.witness_list)
+    remove = _command(actions, "remove", "stop sending checkpoints to a witness")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(handler=witness_commands.witness_remove)
+    quorum = _command(actions, "quorum", "how many cosignatures an export needs to count as witnessed")
+    quorum.add_argument("quorum", type=int, metavar="K")
+    quorum.set_defaults(handler=witness_commands.witness_quorum)
 
 
 def _add_tui(sub: argparse._SubParsersAction) -> None:

@@ -23,6 +23,7 @@ from intake.errors import CheckFailed, IntakeError, WrongPassphrase
 from intake.fsutil import atomic_write
 from intake.seal import SealError, seal, unseal
 from keys.passphrase_box import lock_secret, unlock_secret
+from intake.witness.client import ConfiguredWitness
 from keys.identity import IdentityError, PublicIdentity, SecretIdentity
 
 _POLICY_DOMAIN = b"intake-sealing-policy/v1\n"
@@ -51,6 +52,8 @@ class SealingPolicy:
     recipients: tuple[PublicIdentity, ...] = field(default=())
     exported: tuple[str, ...] = field(default=())
     openpgp: str | None = None  # fingerprint of a linked GPG key that also signs exports
+    witnesses: tuple[ConfiguredWitness, ...] = field(default=())  # asked to cosign every export's checkpoint
+    witness_quorum: int | None = None  # cosignatures a bundle needs to count as witnessed; None: all
 
     def with_recipient(self, text: str) -> "SealingPolicy":
         identity = PublicIdentity.from_text(text)
@@ -86,6 +89,9 @@ class Keyring:
 
 def save_policy(path: Path, policy: SealingPolicy, secret: SecretIdentity) -> None:
     body = {"v": 1, "seal_to_self": policy.seal_to_self, "recipients": list(policy.exported), "openpgp": policy.openpgp}
+    if policy.witnesses or policy.witness_quorum is not None:  # older vaults' policies stay byte-identical
+        body["witnesses"] = [w.to_dict() for w in policy.witnesses]
+        body["witness_quorum"] = policy.witness_quorum
     signature = secret.sign(_POLICY_DOMAIN + canonical_json(body))
     document = {"policy": body, "signature": base64.b64encode(signature).decode("ascii")}
     atomic_write(path, seal(canonical_json(document), [str(secret.age_identity.to_public())]))
@@ -103,10 +109,22 @@ def load_policy(path: Path, secret: SecretIdentity) -> SealingPolicy:
     openpgp = body.get("openpgp")
     if openpgp is not None and not (isinstance(openpgp, str) and openpgp.isalnum()):
         raise CheckFailed("the vault's linked OpenPGP key is damaged")
-    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]), openpgp=openpgp)
+    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]), openpgp=openpgp, **_witnesses(body))
     try:
         for text in body["recipients"]:
             policy = policy.with_recipient(text)
     except IdentityError as error:
         raise CheckFailed("a recipient in the sealing policy is damaged") from error
     return policy
+
+
+def _witnesses(body: dict) -> dict:
+    """The desk's witnesses; a policy written before witnesses existed has none."""
+    try:
+        witnesses = tuple(ConfiguredWitness.from_dict(w) for w in body.get("witnesses", []))
+        quorum = body.get("witness_quorum")
+        if quorum is not None and (type(quorum) is not int or quorum < 1):
+            raise ValueError("quorum")
+    except (IntakeError, KeyError, TypeError, ValueError) as error:
+        raise CheckFailed("the witnesses in the sealing policy are damaged") from error
+    return {"witnesses": witnesses, "witness_quorum": quorum}

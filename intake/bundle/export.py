@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,11 +41,14 @@ from intake.bundle.statement import (
 from intake.errors import CheckFailed, IntakeError
 from intake.hashing import Digests, DigestingWriter
 from intake.ledger.entries import Draft
-from intake.ledger.log import Ledger
+from intake.ledger import merkle
+from intake.ledger.log import Ledger, leaf_hashes
 from intake.ledger.proof import TlogProof
 from intake.media import extension_for
 from intake.seal import SealError, unseal_stream
 from intake.vault import Vault
+from intake.witness.client import witness_checkpoint
+from intake.witness.desk import ExportWitnessing, required
 from keys.keystore import Keyring
 
 Progress = Callable[[int, int], None]
@@ -77,6 +80,7 @@ class ExportableItem:
 class ExportResult:
     target: Path
     items: tuple[str, ...]
+    witnessing: ExportWitnessing | None = None  # None: the desk configured no witnesses
 
 
 def exportable_items(vault: Vault, keyring: Keyring) -> list[ExportableItem]:
@@ -94,6 +98,7 @@ def export_bundle(
     with vault.locked(), vault.ledger() as ledger:  # exclusive: the export is recorded
         custody = Custody.open(vault, keyring, ledger)
         chosen = custody.resolve(items)
+        custody, witnessing = _witnessed(ledger, custody, keyring)
         payload, tags = _bundle_files(vault, keyring, ledger, custody, chosen, options, progress)
         summary = write_bag(target, payload, tags,
                             [("External-Description", "Clean copies with signed provenance; see VERIFY.txt")],
@@ -104,7 +109,22 @@ def export_bundle(
         except BaseException:
             _remove_bag(target)
             raise
-    return ExportResult(target, tuple(c.item for c in chosen))
+    return ExportResult(target, tuple(c.item for c in chosen), witnessing)
+
+
+def _witnessed(ledger: Ledger, custody: Custody, keyring: Keyring) -> tuple[Custody, ExportWitnessing | None]:
+    """The checkpoint with the cosignatures of the desk's witnesses, before anything quotes it: the
+    bundle's checkpoint.txt and every tlog-proof carry this same note. Witnesses hold the size of
+    the last export they saw, and get a consistency proof from it."""
+    witnesses = keyring.policy.witnesses
+    if not witnesses:
+        return custody, None
+    assert custody.checkpoint is not None
+    size = len(custody.entries)
+    hashes = leaf_hashes(ledger.store.entries())[:size]  # read here: witnesses are asked from other threads
+    witnessed = witness_checkpoint(custody.checkpoint, witnesses, lambda old: merkle.consistency_proof(old, hashes),
+                                   believed_size=max(earlier_sizes(_published_sizes(custody), size), default=0))
+    return replace(custody, checkpoint=witnessed.note), ExportWitnessing(witnessed.outcomes, required(keyring.policy))
 
 
 def _exported(chosen: list[CleanItem], tagmanifest_sha256: str, proved_size: int, options: ExportOptions) -> list[Draft]:
@@ -166,13 +186,17 @@ def _bundle_files(
 
 def _consistency_files(ledger: Ledger, custody: Custody, size: int) -> list[BagFile]:
     """From every size an earlier export published: a reader holding that bundle can tell a fork."""
-    published = [int(str(o.entry.outputs[0].get("checkpoint_size", 0))) for o in custody.entries
-                 if o.entry.action == "exported" and o.entry.outputs]
+    published = _published_sizes(custody)
     return [
         BagFile(consistency_file(old), ConsistencyProof(old, tuple(ledger.consistency_proof(old, size)))
                 .to_text().encode("ascii"))
         for old in earlier_sizes(published, size)
     ]
+
+
+def _published_sizes(custody: Custody) -> list[int]:
+    return [int(str(o.entry.outputs[0].get("checkpoint_size", 0))) for o in custody.entries
+            if o.entry.action == "exported" and o.entry.outputs]
 
 
 def _unsealer(

@@ -26,9 +26,10 @@ from intake.errors import IntakeError
 from intake.hashing import Digests, DigestingWriter
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.disclosure import Disclosure, DisclosureError
-from intake.ledger.note import NoteError, Verifier, open_note
+from intake.ledger.note import NoteError, Verifier, open_note, signature_lines
 from intake.ledger.proof import ProofError, TlogProof
 from intake.recipients import grouped_hex
+from intake.witness.policy import WitnessPolicy
 from keys.identity import IdentityError, PublicIdentity
 from keys.pinning import Pin
 
@@ -88,10 +89,11 @@ class _Stop(Exception):
 
 def verify_bundle(
     path: Path, trust: Pin | PublicIdentity | None = None, progress: Progress | None = None,
-    allow_unpinned: bool = False, since: str | None = None,
+    allow_unpinned: bool = False, since: str | None = None, witnesses: WitnessPolicy | None = None,
 ) -> VerifyReport:
     """Every check of the bundle. Without `trust` the report fails unless `allow_unpinned`;
-    `since` is an older checkpoint note of the same ledger, which this one must extend."""
+    `since` is an older checkpoint note of the same ledger, which this one must extend;
+    `witnesses` is the verifier's policy of whose cosignatures the checkpoint needs."""
     pin = Pin.of(trust) if isinstance(trust, PublicIdentity) else trust
     report = VerifyReport()
     with BagSource.open(path) as bag:
@@ -101,6 +103,7 @@ def verify_bundle(
             verifier, checkpoint = _checkpoint(bag, custodian, report)
         except _Stop:
             return report
+        report.checks.append(witness_check(checkpoint, verifier, witnesses))
         report.checks += file_set_checks(bag, custodian, checked_elsewhere=_is_statement)
         if since is not None:
             _since(bag, since, verifier, checkpoint, report)
@@ -131,6 +134,22 @@ def signer_pin_check(signer: PublicIdentity, pin: Pin | None, allow_unpinned: bo
     return Check(False, "the signer is pinned",
                  f"the signer is NOT pinned: anyone can re-sign a bundle with a key of their own under the name "
                  f"{signer.name!r}; {compare}; then run again with --trust WORDS|FINGERPRINT|KEYFILE")
+
+
+def witness_check(note: str, custodian: Verifier, policy: WitnessPolicy | None) -> Check:
+    """Did enough of the verifier's witnesses cosign this checkpoint? Without a policy, only a count:
+    a bundle can carry cosignatures from keys its custodian made up."""
+    what = f"the checkpoint is cosigned by witnesses ({CHECKPOINT_FILE})"
+    if policy is None:
+        _, lines = signature_lines(note)
+        others = sum((line.name, line.key_id) != (custodian.name, custodian.key_id) for line in lines)
+        return Check(True, f"{what}: {others} cosignature line(s) present, NOT checked (give --witnesses FILE)")
+    result = policy.check(note)
+    counted = f"{len(result.cosigned)} of {len(policy.witnesses)}, quorum {policy.quorum}"
+    if not result.ok:
+        return Check(False, what, f"only {counted}: no valid cosignature from {', '.join(result.missing)}; "
+                                  "the witnesses did not see this checkpoint, or refused it (a fork or a rollback)")
+    return Check(True, f"{what}: {counted} ({', '.join(result.cosigned)})")
 
 
 def _is_statement(path: str) -> bool:

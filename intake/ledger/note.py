@@ -28,10 +28,14 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 __all__ = [
     "NoteError",
     "Signer",
+    "SignatureLine",
     "Verifier",
+    "b64decode_canonical",
     "key_id",
     "open_note",
     "sign",
+    "signature_lines",
+    "valid_key_name",
 ]
 
 # Signature type identifier for Ed25519 assigned by the signed-note spec.
@@ -235,10 +239,30 @@ def sign(text: str, signers: Sequence[Signer]) -> str:
 
 
 @dataclass(frozen=True)
-class _SignatureLine:
+class SignatureLine:
     name: str
     key_id: bytes
     signature: bytes
+
+
+def signature_lines(note: str) -> tuple[str, list[SignatureLine]]:
+    """The note's text and its parsed signature lines, none of them verified.
+
+    For signature types this module does not verify itself (witness
+    cosignatures): the caller picks the lines by name and key ID.
+    """
+    text, lines = _split_note(note)
+    return text, [_parse_line(line) for line in lines]
+
+
+def valid_key_name(name: object) -> bool:
+    """A key name as signed notes allow it: non-empty, no spaces, no '+'."""
+    return _is_valid_name(name)
+
+
+def b64decode_canonical(data: str) -> bytes | None:
+    """Standard padded base64, only in its canonical form; None otherwise."""
+    return _b64decode_canonical(data)
 
 
 def _split_note(note: str) -> tuple[str, list[str]]:
@@ -260,7 +284,7 @@ def _split_note(note: str) -> tuple[str, list[str]]:
     return text, lines
 
 
-def _parse_line(line: str) -> _SignatureLine:
+def _parse_line(line: str) -> SignatureLine:
     if not line.startswith(_SIG_PREFIX):
         raise NoteError("malformed note: bad signature line")
     name, _, encoded = line[len(_SIG_PREFIX) :].partition(" ")
@@ -268,7 +292,7 @@ def _parse_line(line: str) -> _SignatureLine:
     # At least one signature byte must follow the key ID (as in Go).
     if not _is_valid_name(name) or raw is None or len(raw) <= _KEY_ID_SIZE:
         raise NoteError("malformed note: bad signature line")
-    return _SignatureLine(name, raw[:_KEY_ID_SIZE], raw[_KEY_ID_SIZE:])
+    return SignatureLine(name, raw[:_KEY_ID_SIZE], raw[_KEY_ID_SIZE:])
 
 
 def _index_verifiers(
@@ -284,7 +308,7 @@ def _index_verifiers(
 
 
 def _check_known(
-    sig: _SignatureLine, candidates: set[Verifier], message: bytes
+    sig: SignatureLine, candidates: set[Verifier], message: bytes
 ) -> None:
     """Verify a signature whose (name, key ID) matches a trusted key."""
     if len(candidates) > 1:
@@ -303,8 +327,7 @@ def open_note(note: str, verifiers: Sequence[Verifier]) -> str:
     signature from a known key must verify (stricter than Go, which skips
     repeated lines by the same key), and at least one must be present.
     """
-    text, lines = _split_note(note)
-    signatures = [_parse_line(line) for line in lines]
+    text, signatures = signature_lines(note)
     index = _index_verifiers(verifiers)
     message = text.encode("utf-8")
     verified = 0

@@ -146,7 +146,8 @@ class ExportScreen(Section):
         except Exception as error:
             self.post_message(self.Done(None, error))
             return
-        self.post_message(self.Done(f"Bundle of {len(result.items)} item(s) written to {result.target}"))
+        witnessed = f"; {result.witnessing.summary()}" if result.witnessing else ""
+        self.post_message(self.Done(f"Bundle of {len(result.items)} item(s) written to {result.target}{witnessed}"))
 
     def action_submit(self) -> None:
         if self.busy:
