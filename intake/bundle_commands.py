@@ -16,6 +16,8 @@ from intake.commands import _describe, _open, _unlock
 from intake.display import printable
 from intake.errors import CheckFailed, IntakeError
 from intake.recipients import link_gpg_key, read_identity_file
+from intake.timestamp.authorities import read_verifier_roots
+from intake.tsa_commands import print_export_timestamps
 from intake.vault import Vault
 from keys.keystore import Keyring
 from keys.pinning import parse_pin
@@ -50,6 +52,7 @@ def export(args: argparse.Namespace) -> int:
     print(f"exported {len(result.items)} clean cop{'y' if len(result.items) == 1 else 'ies'} to {result.target}")
     for item in result.items:
         print(f"  {item}")
+    print_export_timestamps(result.timestamps)
     print(f"check it with: intake verify {result.target}")
     return 0
 
@@ -57,7 +60,8 @@ def export(args: argparse.Namespace) -> int:
 def verify(args: argparse.Namespace) -> int:
     pin = parse_pin(args.trust) if args.trust is not None else None
     since = read_old_checkpoint(args.since) if args.since is not None else None
-    report = verify_bundle(args.bundle, pin, allow_unpinned=args.allow_unpinned, since=since)
+    report = verify_bundle(args.bundle, pin, allow_unpinned=args.allow_unpinned, since=since,
+                           tsa_roots=read_verifier_roots(args.tsa_ca))
     if args.json:
         json.dump(report_to_dict(report), sys.stdout, ensure_ascii=True, indent=2)
         sys.stdout.write("\n")

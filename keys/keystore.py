@@ -44,6 +44,14 @@ def load_identity(path: Path, passphrase: str) -> SecretIdentity:
 
 
 @dataclass(frozen=True)
+class TimestampAuthority:
+    """An RFC 3161 TSA the desk asks at every export, and the CA certificate (PEM) its tokens must chain to."""
+
+    url: str
+    ca_pem: str
+
+
+@dataclass(frozen=True)
 class SealingPolicy:
     """Whom the vault seals to. A write-only field vault leaves itself out."""
 
@@ -51,6 +59,7 @@ class SealingPolicy:
     recipients: tuple[PublicIdentity, ...] = field(default=())
     exported: tuple[str, ...] = field(default=())
     openpgp: str | None = None  # fingerprint of a linked GPG key that also signs exports
+    timestamp_authorities: tuple[TimestampAuthority, ...] = field(default=())
 
     def with_recipient(self, text: str) -> "SealingPolicy":
         identity = PublicIdentity.from_text(text)
@@ -86,6 +95,8 @@ class Keyring:
 
 def save_policy(path: Path, policy: SealingPolicy, secret: SecretIdentity) -> None:
     body = {"v": 1, "seal_to_self": policy.seal_to_self, "recipients": list(policy.exported), "openpgp": policy.openpgp}
+    if policy.timestamp_authorities:  # absent otherwise, so a policy without them stays as it was
+        body["tsa"] = [{"url": tsa.url, "ca": tsa.ca_pem} for tsa in policy.timestamp_authorities]
     signature = secret.sign(_POLICY_DOMAIN + canonical_json(body))
     document = {"policy": body, "signature": base64.b64encode(signature).decode("ascii")}
     atomic_write(path, seal(canonical_json(document), [str(secret.age_identity.to_public())]))
@@ -103,10 +114,18 @@ def load_policy(path: Path, secret: SecretIdentity) -> SealingPolicy:
     openpgp = body.get("openpgp")
     if openpgp is not None and not (isinstance(openpgp, str) and openpgp.isalnum()):
         raise CheckFailed("the vault's linked OpenPGP key is damaged")
-    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]), openpgp=openpgp)
+    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]), openpgp=openpgp,
+                           timestamp_authorities=_timestamp_authorities(body.get("tsa", [])))
     try:
         for text in body["recipients"]:
             policy = policy.with_recipient(text)
     except IdentityError as error:
         raise CheckFailed("a recipient in the sealing policy is damaged") from error
     return policy
+
+
+def _timestamp_authorities(listed: object) -> tuple[TimestampAuthority, ...]:
+    try:
+        return tuple(TimestampAuthority(str(tsa["url"]), str(tsa["ca"])) for tsa in listed)  # type: ignore[attr-defined]
+    except (KeyError, TypeError) as error:
+        raise CheckFailed("a time-stamping authority in the sealing policy is damaged") from error

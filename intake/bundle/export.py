@@ -43,6 +43,7 @@ from intake.ledger.log import Ledger
 from intake.ledger.proof import TlogProof
 from intake.media import extension_for
 from intake.seal import SealError, unseal_stream
+from intake.timestamp.stamps import CheckpointStamps, StampOutcome, stamp_checkpoint
 from intake.vault import Vault
 from keys.keystore import Keyring
 
@@ -75,6 +76,7 @@ class ExportableItem:
 class ExportResult:
     target: Path
     items: tuple[str, ...]
+    timestamps: tuple[StampOutcome, ...] = ()  # one per configured TSA: a token, or why there is none
 
 
 def exportable_items(vault: Vault, keyring: Keyring) -> list[ExportableItem]:
@@ -92,7 +94,7 @@ def export_bundle(
     with vault.locked(), vault.ledger() as ledger:  # exclusive: the export is recorded
         custody = Custody.open(vault, keyring, ledger)
         chosen = custody.resolve(items)
-        payload, tags = _bundle_files(vault, keyring, ledger, custody, chosen, options, progress)
+        payload, tags, stamps = _bundle_files(vault, keyring, ledger, custody, chosen, options, progress)
         summary = write_bag(target, payload, tags,
                             [("External-Description", "Clean copies with signed provenance; see VERIFY.txt")],
                             as_zip=options.as_zip, sign=_TagmanifestSigner(keyring))
@@ -102,7 +104,7 @@ def export_bundle(
         except BaseException:
             _remove_bag(target)
             raise
-    return ExportResult(target, tuple(c.item for c in chosen))
+    return ExportResult(target, tuple(c.item for c in chosen), stamps.outcomes)
 
 
 def _exported(chosen: list[CleanItem], tagmanifest_sha256: str, proved_size: int, options: ExportOptions) -> list[Draft]:
@@ -135,7 +137,7 @@ def _remove_bag(target: Path) -> None:
 def _bundle_files(
     vault: Vault, keyring: Keyring, ledger: Ledger, custody: Custody, chosen: list[CleanItem],
     options: ExportOptions, progress: Progress | None,
-) -> tuple[list[BagFile], list[BagFile]]:
+) -> tuple[list[BagFile], list[BagFile], CheckpointStamps]:
     assert custody.checkpoint is not None  # a clean copy implies entries, and every entry a checkpoint
     size = len(custody.entries)
     disclosure = DisclosureOptions(options.with_notes, options.time_precision)
@@ -157,8 +159,18 @@ def _bundle_files(
     tags += _consistency_files(ledger, custody, size)
     tags += _identity_files(keyring)
     tags.append(BagFile(CHECKPOINT_FILE, custody.checkpoint.encode("utf-8")))
-    tags.append(BagFile("VERIFY.txt", verify_recipe(keyring.public, [c.item for c in chosen]).encode("utf-8")))
-    return payload, tags
+    stamps = _timestamped(tags, keyring)
+    tags += stamps.files
+    tags.append(BagFile("VERIFY.txt", verify_recipe(keyring.public, [c.item for c in chosen], stamps.tokens)
+                        .encode("utf-8")))
+    return payload, tags, stamps
+
+
+def _timestamped(tags: list[BagFile], keyring: Keyring) -> CheckpointStamps:
+    """Time-stamps the checkpoint exactly as it goes into the bag, once nothing more is added to it."""
+    checkpoint = next(t.source for t in tags if t.path == CHECKPOINT_FILE)
+    assert isinstance(checkpoint, bytes)
+    return stamp_checkpoint(checkpoint, keyring.policy.timestamp_authorities)
 
 
 def _consistency_files(ledger: Ledger, custody: Custody, size: int) -> list[BagFile]:

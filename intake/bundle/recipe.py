@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from intake.timestamp.stamps import timestamp_recipe
 from keys.identity import PublicIdentity
 
 _RECIPE = """\
@@ -86,6 +87,7 @@ Files: {files}
 """
 
 
-def verify_recipe(custodian: PublicIdentity, items: list[str]) -> str:
+def verify_recipe(custodian: PublicIdentity, items: list[str], timestamps: int = 0) -> str:
     fingerprint = " ".join(custodian.fingerprint_hex[i:i + 4] for i in range(0, 64, 4))
-    return _RECIPE.format(fingerprint=fingerprint, words=custodian.words, files=len(items))
+    return _RECIPE.format(fingerprint=fingerprint, words=custodian.words, files=len(items)) \
+        + timestamp_recipe(timestamps)
