@@ -69,7 +69,7 @@ def check_timestamp(response: bytes, data: bytes, roots: Sequence[x509.Certifica
     try:
         builder.build().verify_message(parsed, data)
     except (VerificationError, ValueError) as error:
-        raise TimeStampError(f"the time stamp does not hold: {_reason(error)}") from error
+        raise TimeStampError(f"it does not hold: {_reason(error)}") from error
     certificates = _signer_first(parsed)
     return TimeStamp(response, parsed.tst_info.gen_time, certificates[0].subject.rfc4514_string(), certificates)
 
@@ -121,7 +121,7 @@ def _distinct(certificates: Sequence[x509.Certificate]) -> list[x509.Certificate
 _PLAIN_REASONS = {
     "certificate verify error": "its signing certificate does not chain to the TSA CA certificate, or is not "
                                 "a time-stamping certificate (critical timeStamping EKU)",
-    "Mismatch between messages": "it was made for other data than this",
+    "Mismatch between messages": "it was made for other data (not this checkpoint)",
     "Nonce mismatch": "its nonce is not the one sent (a replayed or misrouted answer)",
 }
 

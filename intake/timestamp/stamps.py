@@ -94,7 +94,7 @@ class TimestampResult:
 
     def check(self) -> BagCheck:
         if not self.ok:
-            return BagCheck(False, f"{self.file}: the time stamp of {CHECKPOINT_FILE}", self.reason)
+            return BagCheck(False, f"{self.file}: a time stamp of {CHECKPOINT_FILE}", self.reason)
         if self.pinned:
             return BagCheck(True, f"{self.file}: the checkpoint existed by {self.gen_time} (TSA {self.tsa}; "
                                   f"chains to the TSA CA you gave)")
@@ -131,9 +131,8 @@ def _check_token(bag: BagSource, name: str, checkpoint: bytes,
 
 
 def _failure(error: Exception, pinned: bool) -> str:
-    against = "the TSA CA you gave" if pinned else "the CA in the bundle"
-    return (f"{error}: it does not cover this {CHECKPOINT_FILE}, or it was not signed by a TSA "
-            f"certificate that chains to {against}")
+    against = "the TSA CA you gave" if pinned else "the CA in the bundle (no --tsa-ca was given)"
+    return f"{error} (checked against {against})"
 
 
 def _bundled_cas(bag: BagSource, token: str) -> list[x509.Certificate]:
