@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,7 +73,8 @@ def make_authority(name: str, eku_critical: bool = True) -> Authority:
 
 class LocalTsa:
     """`mode`: "stamp" answers properly; "garbage" answers noise; "huge" answers 8 MiB;
-    "refuse" answers a rejection (status 2)."""
+    "refuse" answers a rejection (status 2); "drip" sends a proper answer a byte at a time;
+    "silent" reads the request and never answers."""
 
     def __init__(self, authority: Authority, mode: str = "stamp") -> None:
         self.authority = authority
@@ -100,15 +102,27 @@ def serve(tsa: LocalTsa) -> Iterator[str]:
             if self.headers.get("Content-Type") != "application/timestamp-query":
                 self.send_error(415)
                 return
+            if tsa.mode == "silent":
+                time.sleep(2)
+                return
             answer = tsa.answer(body)
             self.send_response(200)
             self.send_header("Content-Type", "application/timestamp-reply")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             try:
-                self.wfile.write(answer)
+                self._send(answer)
             except (BrokenPipeError, ConnectionResetError):
-                pass  # the client stopped reading a body too large to be a time stamp
+                pass  # the client stopped reading an answer too large or too slow to be a time stamp
+
+        def _send(self, answer: bytes) -> None:
+            if tsa.mode != "drip":
+                self.wfile.write(answer)
+                return
+            for index in range(len(answer)):
+                self.wfile.write(answer[index:index + 1])
+                self.wfile.flush()
+                time.sleep(0.05)
 
         def log_message(self, *args: object) -> None:
             pass

@@ -4,9 +4,10 @@ behind a throwaway CA), real vaults, real bundles, real openssl."""
 
 from __future__ import annotations
 
-import json
+import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from intake.bundle.export import ExportResult, export_bundle
 from intake.bundle.verify import VerifyReport, verify_bundle
 from intake.demo import _sample_files
 from intake.timestamp.authorities import add_tsa
+from intake.timestamp.rfc3161 import TimeStampError, request_timestamp
 from intake.timestamp.stamps import chain_file, token_file
 from intake.vault import Vault
 from keys.keystore import Keyring
@@ -186,3 +188,15 @@ def test_a_tsa_certificate_without_the_critical_eku_is_not_trusted(desk, tmp_pat
     with serve(LocalTsa(lax)) as url:
         result = export_with(desk, [(url, lax)], tmp_path / "bundle")
     assert result.timestamps[0].token_file is None and "critical timeStamping EKU" in (result.timestamps[0].problem or "")
+
+
+@pytest.mark.parametrize("mode, says", [
+    ("silent", "could not be reached (timed out)"),
+    ("drip", "did not finish its answer in time"),
+])
+def test_a_tsa_that_stalls_is_given_up_on_in_bounded_time(alpha: Authority, mode: str, says: str) -> None:
+    with serve(LocalTsa(alpha, mode)) as url:
+        started = time.monotonic()
+        with pytest.raises(TimeStampError, match=re.escape(says)):
+            request_timestamp(url, [alpha.ca], b"a checkpoint\n", timeout=1.0)
+        assert time.monotonic() - started < 3.5

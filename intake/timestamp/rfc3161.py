@@ -9,11 +9,13 @@ caller, never to one taken from the token or the bundle.
 from __future__ import annotations
 
 import re
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -27,6 +29,7 @@ from intake.errors import CheckFailed, IntakeError
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
 MAX_REPLY = 256 << 10  # a token with a long chain is a few KiB; more is not a time stamp
+_CHUNK = 16 << 10
 TIMEOUT_SECONDS = 10.0
 
 
@@ -149,16 +152,28 @@ def _post(url: str, body: bytes, timeout: float) -> bytes:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
     request = urllib.request.Request(url, data=body, method="POST",
                                      headers={"Content-Type": QUERY_TYPE, "Accept": REPLY_TYPE})
+    deadline = time.monotonic() + timeout
     try:
         with opener.open(request, timeout=timeout) as reply:
-            data = reply.read(MAX_REPLY + 1)
+            data = _read_until(reply, deadline)
     except urllib.error.HTTPError as error:
         raise TimeStampError(f"the TSA answered HTTP {error.code}") from error
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise TimeStampError(f"the TSA could not be reached ({_reason(getattr(error, 'reason', error))})") from error
-    if len(data) > MAX_REPLY:
-        raise TimeStampError(f"the TSA's answer is larger than {MAX_REPLY // 1024} KiB; it is not a time stamp")
     return data
+
+
+def _read_until(reply: BinaryIO, deadline: float) -> bytes:
+    """The whole answer, bounded in size and in total time: the socket timeout alone would let a
+    TSA that sends one byte at a time hold the export (and the vault lock) for hours."""
+    data = bytearray()
+    while chunk := reply.read1(_CHUNK):  # returns after each packet, so the deadline is checked
+        data += chunk
+        if len(data) > MAX_REPLY:
+            raise TimeStampError(f"the TSA's answer is larger than {MAX_REPLY // 1024} KiB; it is not a time stamp")
+        if time.monotonic() > deadline:
+            raise TimeStampError("the TSA did not finish its answer in time")
+    return bytes(data)
 
 
 def certificate_pem(certificates: Sequence[x509.Certificate]) -> bytes:
