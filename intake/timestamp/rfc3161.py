@@ -77,11 +77,6 @@ def check_timestamp(response: bytes, data: bytes, roots: Sequence[x509.Certifica
     return TimeStamp(response, parsed.tst_info.gen_time, certificates[0].subject.rfc4514_string(), certificates)
 
 
-def token_certificates(response: bytes) -> tuple[x509.Certificate, ...]:
-    """The certificates a token carries, signer first; not checked, only read."""
-    return _signer_first(_parse(response))
-
-
 _STATUS = {0: "granted", 1: "granted with modifications", 2: "rejection", 3: "waiting", 4: "revocation warning",
            5: "revocation notification"}
 
