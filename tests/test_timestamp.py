@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import bagit
 import pytest
 
 from conftest import copy_vault, take_in
@@ -88,6 +89,8 @@ def test_an_export_carries_a_token_that_intake_and_openssl_accept(stamped, alpha
     [stamp] = report.timestamps
     assert stamp.ok and stamp.pinned and stamp.gen_time == outcome.gen_time and "Alpha Time Stamping" in stamp.tsa
     assert any(c.what.startswith(f"{stamp.file}: the checkpoint existed by {stamp.gen_time}") for c in report.checks)
+
+    bagit.Bag(str(bundle)).validate()  # the tokens are tag files a second BagIt implementation covers too
 
     ca_file = alpha.ca_pem(tmp_path / "alpha-ca.pem")
     checked = openssl_ts_verify(bundle, 1, ca_file)

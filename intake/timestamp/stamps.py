@@ -74,7 +74,7 @@ def stamp_checkpoint(checkpoint: bytes, authorities: Sequence[TimestampAuthority
         except (TimeStampError, ValueError) as error:
             outcomes.append(StampOutcome(tsa.url, None, None, None, str(error)))
             continue
-        number = len(files) // 2 + 1
+        number = sum(o.token_file is not None for o in outcomes) + 1
         files += [BagFile(token_file(number), stamp.response),
                   BagFile(chain_file(number), certificate_pem(list(stamp.certificates[1:]) + [ca]))]
         outcomes.append(StampOutcome(tsa.url, token_file(number), utc_text(stamp.gen_time), stamp.tsa, None))
