@@ -16,6 +16,8 @@ from intake.commands import _describe, _open, _unlock
 from intake.display import printable
 from intake.errors import CheckFailed, IntakeError
 from intake.recipients import link_gpg_key, read_identity_file
+from intake.timestamp.authorities import read_verifier_roots
+from intake.tsa_commands import print_export_timestamps
 from intake.vault import Vault
 from intake.witness.desk import ExportWitnessing
 from intake.witness.policy import WitnessPolicy
@@ -54,6 +56,7 @@ def export(args: argparse.Namespace) -> int:
         print(f"  {item}")
     if result.witnessing is not None:
         _print_witnessing(result.witnessing)
+    print_export_timestamps(result.timestamps)
     print(f"check it with: intake verify {result.target}")
     return 0
 
@@ -68,7 +71,8 @@ def verify(args: argparse.Namespace) -> int:
     pin = parse_pin(args.trust) if args.trust is not None else None
     since = read_old_checkpoint(args.since) if args.since is not None else None
     witnesses = WitnessPolicy.read(args.witnesses) if args.witnesses is not None else None
-    report = verify_bundle(args.bundle, pin, allow_unpinned=args.allow_unpinned, since=since, witnesses=witnesses)
+    report = verify_bundle(args.bundle, pin, allow_unpinned=args.allow_unpinned, since=since, witnesses=witnesses,
+                           tsa_roots=read_verifier_roots(args.tsa_ca))
     if args.json:
         json.dump(report_to_dict(report), sys.stdout, ensure_ascii=True, indent=2)
         sys.stdout.write("\n")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from intake import __version__, bundle_commands, commands, witness_commands
+from intake import __version__, bundle_commands, commands, tsa_commands, witness_commands
 from intake.display import printable
 from intake.errors import IntakeError
 
@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ledger(sub)
     _add_export(sub)
     _add_verify(sub)
+    _add_tsa(sub)
     _add_submit(sub)
     _add_receive(sub)
     _add_witness(sub)
@@ -199,7 +200,27 @@ def _add_verify(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--since", type=Path, metavar="OLD",
                    help="an older bundle of the same ledger, or a checkpoint saved with `intake ledger checkpoint`: "
                         "prove this bundle's ledger extends it (a fork or a rollback fails)")
+    p.add_argument("--tsa-ca", type=Path, action="append", default=[], metavar="CERTFILE",
+                   help="a time-stamping authority's CA certificate (PEM), got from the TSA itself: every time "
+                        "stamp must chain to one given; repeatable")
     p.set_defaults(handler=bundle_commands.verify)
+
+
+def _add_tsa(sub: argparse._SubParsersAction) -> None:
+    tsa = _command(sub, "tsa", "the time-stamping authorities (RFC 3161) that exports ask for trusted time")
+    actions = tsa.add_subparsers(dest="tsa_command", metavar="ACTION", required=True, parser_class=OneLineParser)
+    add = _command(actions, "add", "time-stamp every exported checkpoint with this TSA",
+                   "Every export from now on sends the SHA-256 of its checkpoint to URL and puts the signed "
+                   "time stamp in the bundle. CERTFILE is the TSA's CA certificate (PEM), from the TSA itself; "
+                   "its tokens must chain to it. The TSA learns the hash and this machine's address.")
+    add.add_argument("url", metavar="URL", help="the TSA's http:// or https:// address")
+    add.add_argument("certfile", type=Path, metavar="CERTFILE", help="the TSA's CA certificate (PEM)")
+    add.set_defaults(handler=tsa_commands.tsa_add)
+    listing = _command(actions, "list", "the TSAs exports ask, and the CA each must chain to")
+    listing.set_defaults(handler=tsa_commands.tsa_list)
+    remove = _command(actions, "remove", "stop asking this TSA")
+    remove.add_argument("url", metavar="URL")
+    remove.set_defaults(handler=tsa_commands.tsa_remove)
 
 
 def _add_submit(sub: argparse._SubParsersAction) -> None:

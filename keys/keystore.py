@@ -45,6 +45,14 @@ def load_identity(path: Path, passphrase: str) -> SecretIdentity:
 
 
 @dataclass(frozen=True)
+class TimestampAuthority:
+    """An RFC 3161 TSA the desk asks at every export, and the CA certificate (PEM) its tokens must chain to."""
+
+    url: str
+    ca_pem: str
+
+
+@dataclass(frozen=True)
 class SealingPolicy:
     """Whom the vault seals to. A write-only field vault leaves itself out."""
 
@@ -54,6 +62,7 @@ class SealingPolicy:
     openpgp: str | None = None  # fingerprint of a linked GPG key that also signs exports
     witnesses: tuple[ConfiguredWitness, ...] = field(default=())  # asked to cosign every export's checkpoint
     witness_quorum: int | None = None  # cosignatures a bundle needs to count as witnessed; None: all
+    timestamp_authorities: tuple[TimestampAuthority, ...] = field(default=())
 
     def with_recipient(self, text: str) -> "SealingPolicy":
         identity = PublicIdentity.from_text(text)
@@ -92,6 +101,8 @@ def save_policy(path: Path, policy: SealingPolicy, secret: SecretIdentity) -> No
     if policy.witnesses or policy.witness_quorum is not None:  # older vaults' policies stay byte-identical
         body["witnesses"] = [w.to_dict() for w in policy.witnesses]
         body["witness_quorum"] = policy.witness_quorum
+    if policy.timestamp_authorities:  # absent otherwise, so a policy without them stays as it was
+        body["tsa"] = [{"url": tsa.url, "ca": tsa.ca_pem} for tsa in policy.timestamp_authorities]
     signature = secret.sign(_POLICY_DOMAIN + canonical_json(body))
     document = {"policy": body, "signature": base64.b64encode(signature).decode("ascii")}
     atomic_write(path, seal(canonical_json(document), [str(secret.age_identity.to_public())]))
@@ -109,7 +120,8 @@ def load_policy(path: Path, secret: SecretIdentity) -> SealingPolicy:
     openpgp = body.get("openpgp")
     if openpgp is not None and not (isinstance(openpgp, str) and openpgp.isalnum()):
         raise CheckFailed("the vault's linked OpenPGP key is damaged")
-    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]), openpgp=openpgp, **_witnesses(body))
+    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]), openpgp=openpgp, **_witnesses(body),
+                           timestamp_authorities=_timestamp_authorities(body.get("tsa", [])))
     try:
         for text in body["recipients"]:
             policy = policy.with_recipient(text)
@@ -128,3 +140,10 @@ def _witnesses(body: dict) -> dict:
     except (IntakeError, KeyError, TypeError, ValueError) as error:
         raise CheckFailed("the witnesses in the sealing policy are damaged") from error
     return {"witnesses": witnesses, "witness_quorum": quorum}
+
+
+def _timestamp_authorities(listed: object) -> tuple[TimestampAuthority, ...]:
+    try:
+        return tuple(TimestampAuthority(str(tsa["url"]), str(tsa["ca"])) for tsa in listed)  # type: ignore[attr-defined]
+    except (KeyError, TypeError) as error:
+        raise CheckFailed("a time-stamping authority in the sealing policy is damaged") from error

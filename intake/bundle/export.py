@@ -46,6 +46,7 @@ from intake.ledger.log import Ledger, leaf_hashes
 from intake.ledger.proof import TlogProof
 from intake.media import extension_for
 from intake.seal import SealError, unseal_stream
+from intake.timestamp.stamps import CheckpointStamps, StampOutcome, stamp_checkpoint, timestamp_steps
 from intake.vault import Vault
 from intake.witness.client import witness_checkpoint
 from intake.witness.desk import ExportWitnessing, required
@@ -81,6 +82,7 @@ class ExportResult:
     target: Path
     items: tuple[str, ...]
     witnessing: ExportWitnessing | None = None  # None: the desk configured no witnesses
+    timestamps: tuple[StampOutcome, ...] = ()  # one per configured TSA: a token, or why there is none
 
 
 def exportable_items(vault: Vault, keyring: Keyring) -> list[ExportableItem]:
@@ -99,7 +101,7 @@ def export_bundle(
         custody = Custody.open(vault, keyring, ledger)
         chosen = custody.resolve(items)
         custody, witnessing = _witnessed(ledger, custody, keyring)
-        payload, tags = _bundle_files(vault, keyring, ledger, custody, chosen, options, progress)
+        payload, tags, stamps = _bundle_files(vault, keyring, ledger, custody, chosen, options, progress)
         summary = write_bag(target, payload, tags,
                             [("External-Description", "Clean copies with signed provenance; see VERIFY.txt")],
                             as_zip=options.as_zip, signed_list=SignedList(CONTENTS_FILE, _Signer(keyring)))
@@ -109,7 +111,7 @@ def export_bundle(
         except BaseException:
             _remove_bag(target)
             raise
-    return ExportResult(target, tuple(c.item for c in chosen), witnessing)
+    return ExportResult(target, tuple(c.item for c in chosen), witnessing, stamps.outcomes)
 
 
 def _witnessed(ledger: Ledger, custody: Custody, keyring: Keyring) -> tuple[Custody, ExportWitnessing | None]:
@@ -157,7 +159,7 @@ def _remove_bag(target: Path) -> None:
 def _bundle_files(
     vault: Vault, keyring: Keyring, ledger: Ledger, custody: Custody, chosen: list[CleanItem],
     options: ExportOptions, progress: Progress | None,
-) -> tuple[list[BagFile], list[BagFile]]:
+) -> tuple[list[BagFile], list[BagFile], CheckpointStamps]:
     assert custody.checkpoint is not None  # a clean copy implies entries, and every entry a checkpoint
     size = len(custody.entries)
     disclosure = DisclosureOptions(options.with_notes, options.time_precision)
@@ -179,9 +181,19 @@ def _bundle_files(
     tags += _consistency_files(ledger, custody, size)
     tags += _identity_files(keyring)
     tags.append(BagFile(CHECKPOINT_FILE, custody.checkpoint.encode("utf-8")))
-    tags.append(BagFile("VERIFY.txt", verify_recipe(len(chosen), openpgp=bool(keyring.policy.openpgp)).encode("utf-8")))
+    stamps = _timestamped(tags, keyring)
+    tags += stamps.files
+    recipe = verify_recipe(len(chosen), openpgp=bool(keyring.policy.openpgp), extra_steps=timestamp_steps(stamps.tokens))
+    tags.append(BagFile("VERIFY.txt", recipe.encode("utf-8")))
     tags.append(BagFile(SCRIPT_FILE, verify_script()))
-    return payload, tags
+    return payload, tags, stamps
+
+
+def _timestamped(tags: list[BagFile], keyring: Keyring) -> CheckpointStamps:
+    """Time-stamps the checkpoint exactly as it goes into the bag, once nothing more is added to it."""
+    checkpoint = next(t.source for t in tags if t.path == CHECKPOINT_FILE)
+    assert isinstance(checkpoint, bytes)
+    return stamp_checkpoint(checkpoint, keyring.policy.timestamp_authorities)
 
 
 def _consistency_files(ledger: Ledger, custody: Custody, size: int) -> list[BagFile]:

@@ -9,10 +9,12 @@ plainly, unless the caller accepts an unpinned signer (and the report says so).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
 
 from intake.bundle.bagit import BagCheck, BagSource, validate_bag
 from intake.bundle.statement import (
@@ -30,6 +32,7 @@ from intake.ledger.note import NoteError, Verifier, open_note, signature_lines
 from intake.ledger.proof import ProofError, TlogProof
 from intake.recipients import grouped_hex
 from intake.witness.policy import WitnessPolicy
+from intake.timestamp.stamps import TimestampResult, check_bundle_timestamps
 from keys.identity import IdentityError, PublicIdentity
 from keys.pinning import Pin
 
@@ -70,6 +73,7 @@ class VerifyReport:
     custodian: PublicIdentity | None = None
     signer: Check | None = None  # whether the signer is pinned from outside; reported last
     pinned: bool = False
+    timestamps: list[TimestampResult] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -90,10 +94,13 @@ class _Stop(Exception):
 def verify_bundle(
     path: Path, trust: Pin | PublicIdentity | None = None, progress: Progress | None = None,
     allow_unpinned: bool = False, since: str | None = None, witnesses: WitnessPolicy | None = None,
+    tsa_roots: Sequence[x509.Certificate] | None = None,
 ) -> VerifyReport:
     """Every check of the bundle. Without `trust` the report fails unless `allow_unpinned`;
     `since` is an older checkpoint note of the same ledger, which this one must extend;
-    `witnesses` is the verifier's policy of whose cosignatures the checkpoint needs."""
+    `witnesses` is the verifier's policy of whose cosignatures the checkpoint needs;
+    `tsa_roots` are the TSA CA certificates the reader got from the TSAs: every time stamp must
+    chain to one (without them, time stamps are checked against the bundle and reported unpinned)."""
     pin = Pin.of(trust) if isinstance(trust, PublicIdentity) else trust
     report = VerifyReport()
     with BagSource.open(path) as bag:
@@ -118,8 +125,14 @@ def verify_bundle(
         for orphan in sorted(p for p in bag.files() if p.startswith("data/") and p not in described):
             report.failed(orphan, "no provenance statement describes this file")
         _openpgp(bag, report)
+        _timestamps(bag, tsa_roots, report)
     report.signer, report.pinned = signer_pin_check(custodian, pin, allow_unpinned), pin is not None
     return report
+
+
+def _timestamps(bag: BagSource, roots: Sequence[x509.Certificate] | None, report: VerifyReport) -> None:
+    report.timestamps = check_bundle_timestamps(bag, roots)
+    report.checks += [result.check() for result in report.timestamps]
 
 
 def signer_pin_check(signer: PublicIdentity, pin: Pin | None, allow_unpinned: bool) -> Check:
@@ -368,6 +381,7 @@ def report_to_dict(report: VerifyReport) -> dict[str, Any]:
             "words": report.custodian.words,
         },
         "checks": [{"ok": c.ok, "what": c.what, "reason": c.reason} for c in report.checks],
+        "timestamps": [asdict(t) for t in report.timestamps],
         "items": [
             {"item": t.item, "file": t.file, "events": [{"day": e.day, "action": e.action, "of": e.of, "actor": e.actor}
                                                        for e in t.events]}
