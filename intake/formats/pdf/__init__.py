@@ -27,7 +27,9 @@ import pikepdf
 
 from intake.formats.base import Finding, Refused, View
 from intake.formats.pdf.decoding import Budget, check_all_streams, guarded, open_pdf
+from intake.formats.pdf import leftovers
 from intake.formats.pdf.findings import survey_document
+from intake.formats.pdf.rebuild import rebuild
 from intake.formats.pdf.revisions import file_findings, revision_ends
 from intake.formats.pdf.views import content, views
 
@@ -52,9 +54,10 @@ def inspect(data: bytes) -> list[Finding]:
 def sanitize(data: bytes) -> bytes:
     with open_pdf(data) as pdf:
         survey_document(pdf, Budget()).apply()
+        rebuild(pdf)
         check_all_streams(pdf)
         clean = save_rewritten(pdf)
-    verify_single_revision(clean)
+    verify_clean(clean)
     return clean
 
 
@@ -72,9 +75,12 @@ def save_rewritten(pdf: pikepdf.Pdf) -> bytes:
     return buffer.getvalue()
 
 
-def verify_single_revision(clean: bytes) -> None:
-    """The rewrite must be a single revision with nothing left to report."""
-    if len(revision_ends(clean)) != 1 or inspect(clean):
-        raise Refused("cleaning the PDF left identifying data behind; refused")
-
-
+def verify_clean(clean: bytes) -> None:
+    """The rewrite, opened once more: a single revision, nothing `inspect` would report,
+    and nothing the leftover check does not allow."""
+    if len(revision_ends(clean)) != 1 or file_findings(clean, []):
+        raise Refused("cleaning the PDF left an earlier revision behind; refused")
+    with open_pdf(clean) as pdf:
+        if survey_document(pdf, Budget()).findings:
+            raise Refused("cleaning the PDF left identifying data behind; refused")
+        leftovers.check(pdf)

@@ -4,6 +4,7 @@ and the text kept outside the pages)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pikepdf
@@ -12,13 +13,15 @@ from pikepdf import Array, Name, Stream, String
 from intake.formats.base import Refused, View
 from intake.formats.pdf.decoding import Budget, decoded, guarded, is_dict, open_pdf
 from intake.formats.pdf.images import image_digest, jpeg_views
-from intake.formats.pdf.values import MAX_NODES, REMOVED_ANNOTATIONS, action_type, as_text
+from intake.formats.pdf.roles import KEPT_ANNOTATIONS
+from intake.formats.pdf.values import MAX_NODES, action_type, as_text
 from intake.formats.pdf.walk import inherited_value, xobjects_of
 
 
 MAX_FORM_DEPTH = 32
 # Bookmarks, form fields and annotations per page listed by `content`.
 MAX_LISTED_TEXTS = 100_000
+
 
 @guarded
 def views(data: bytes) -> list[View]:
@@ -62,7 +65,7 @@ def strings_view(pdf: pikepdf.Pdf, budget: Budget) -> bytes:
 def content(data: bytes) -> list[bytes]:
     """Page count, each page's content streams, the form XObjects (their streams) and
     images (a digest of their data) the pages draw, in drawing-name order; then the
-    text kept outside the pages: comments, link targets, bookmarks, form values."""
+    text kept outside the pages (see `texts_outside_pages`)."""
     budget = Budget()
     with open_pdf(data) as pdf:
         pages = list(pdf.pages)
@@ -71,10 +74,31 @@ def content(data: bytes) -> list[bytes]:
         for page in pages:
             found.append(page_streams(page.obj, budget))
             found.extend(drawn_objects(inherited_value(page.obj, "/Resources"), drawn, budget, 0))
-            found.extend(annotation_text(page.obj))
-        found.extend(outline_text(pdf.Root))
-        found.extend(form_text(pdf.Root))
+        found.extend(label + bytes(text) + b"\x00" + as_text(text).encode("utf-8")
+                     for label, text in texts_outside_pages(pdf))
     return found
+
+
+Text = tuple[bytes, String]
+
+
+def texts_outside_pages(pdf: pikepdf.Pdf) -> list[Text]:
+    """The strings a reader sees outside the page streams, which cleaning keeps: comment
+    text, link targets, button captions, bookmarks, form field names and values, page
+    label prefixes and layer names (each labelled, so a move between them shows)."""
+    found: list[Text] = []
+    for page in pdf.pages:
+        found.extend(annotation_texts(page.obj))
+    root = pdf.Root
+    found.extend(outline_texts(root))
+    found.extend(form_texts(root))
+    found.extend(page_label_texts(root))
+    found.extend(layer_texts(root))
+    return found
+
+
+def kept_strings(pdf: pikepdf.Pdf) -> set[bytes]:
+    return {bytes(text) for _, text in texts_outside_pages(pdf)}
 
 
 def first_visit(obj: Any, seen: set[tuple[int, int]]) -> bool:
@@ -87,56 +111,90 @@ def first_visit(obj: Any, seen: set[tuple[int, int]]) -> bool:
     return True
 
 
-def kept_string(label: bytes, value: Any) -> list[bytes]:
-    """A kept string as stored and as text, so the orchestrator knows it is content."""
-    if not isinstance(value, String):
-        return []
-    return [label + bytes(value) + b"\x00" + as_text(value).encode("utf-8")]
+def strings_in(label: bytes, value: Any) -> list[Text]:
+    """A string, or the strings of an array (a list box's choices, its selected values)."""
+    if isinstance(value, String):
+        return [(label, value)]
+    if isinstance(value, Array):
+        return [(label, item) for item in list(value)[:MAX_LISTED_TEXTS] if isinstance(item, String)]
+    return []
 
 
-def annotation_text(page: Any) -> list[bytes]:
+def link_texts(holder: Any) -> list[Text]:
+    action = holder.get("/A")
+    return strings_in(b"link: ", action.get("/URI")) if action_type(action) == "/URI" else []
+
+
+def annotation_texts(page: Any) -> list[Text]:
     annotations = page.get("/Annots")
-    found: list[bytes] = []
+    found: list[Text] = []
     for annotation in list(annotations)[:MAX_LISTED_TEXTS] if isinstance(annotations, Array) else []:
         subtype = str(annotation.get("/Subtype")) if is_dict(annotation) else ""
-        if not subtype or subtype in REMOVED_ANNOTATIONS or subtype == "/Popup":
+        if subtype not in KEPT_ANNOTATIONS and subtype != "/Widget" or subtype == "/Popup":
             continue  # removed, or showing another annotation's text
-        found.extend(kept_string(b"annotation: ", annotation.get("/Contents")))
-        action = annotation.get("/A")
-        if action_type(action) == "/URI":
-            found.extend(kept_string(b"link: ", action.get("/URI")))
+        found.extend(strings_in(b"annotation: ", annotation.get("/Contents")))
+        found.extend(link_texts(annotation))
+        look = annotation.get("/MK")
+        for key in ("/CA", "/RC", "/AC"):
+            found.extend(strings_in(b"caption: ", look.get(key) if is_dict(look) else None))
     return found
 
 
-def outline_text(root: Any) -> list[bytes]:
-    outlines = root.get("/Outlines")
-    stack, seen, found = [outlines.get("/First")] if is_dict(outlines) else [], set(), []
+def linked_items(first: Any, *next_keys: str) -> Iterator[Any]:
+    """Bookmarks (or form fields) from the first, each once, at most MAX_LISTED_TEXTS."""
+    stack, seen = list(first) if isinstance(first, Array) else [first], set()
     for _ in range(MAX_LISTED_TEXTS):
         if not stack:
-            break
+            return
         item = stack.pop()
         if not is_dict(item) or not first_visit(item, seen):
             continue
-        found.extend(kept_string(b"bookmark: ", item.get("/Title")))
-        stack.extend((item.get("/Next"), item.get("/First")))
+        yield item
+        for key in next_keys:
+            following = item.get(key)
+            stack.extend(following if isinstance(following, Array) else [following])
+
+
+def outline_texts(root: Any) -> list[Text]:
+    outlines = root.get("/Outlines")
+    found: list[Text] = []
+    for item in linked_items(outlines.get("/First") if is_dict(outlines) else None, "/Next", "/First"):
+        found.extend(strings_in(b"bookmark: ", item.get("/Title")))
+        found.extend(link_texts(item))
     return found
 
 
-def form_text(root: Any) -> list[bytes]:
+def form_texts(root: Any) -> list[Text]:
     form = root.get("/AcroForm")
-    fields = form.get("/Fields") if is_dict(form) else None
-    stack, seen, found = list(fields) if isinstance(fields, Array) else [], set(), []
-    for _ in range(MAX_LISTED_TEXTS):
-        if not stack:
-            break
-        field_ = stack.pop()
-        if not is_dict(field_) or not first_visit(field_, seen):
-            continue
-        found.extend(kept_string(b"field: ", field_.get("/T")))
+    found: list[Text] = []
+    for field_ in linked_items(form.get("/Fields") if is_dict(form) else None, "/Kids"):
+        found.extend(strings_in(b"field: ", field_.get("/T")))
+        found.extend(strings_in(b"field tip: ", field_.get("/TU")))
         if field_.get("/FT") != Name.Sig:  # a signature is removed, not kept
-            found.extend(kept_string(b"value: ", field_.get("/V")))
-        kids = field_.get("/Kids")
-        stack.extend(kids if isinstance(kids, Array) else ())
+            found.extend(strings_in(b"value: ", field_.get("/V")))
+            found.extend(strings_in(b"default value: ", field_.get("/DV")))
+        choices = field_.get("/Opt")
+        for choice in list(choices)[:MAX_LISTED_TEXTS] if isinstance(choices, Array) else []:
+            found.extend(strings_in(b"choice: ", choice))
+    return found
+
+
+def page_label_texts(root: Any) -> list[Text]:
+    labels = root.get("/PageLabels")
+    found: list[Text] = []
+    for node in linked_items(labels, "/Kids"):
+        numbers = node.get("/Nums")
+        for entry in list(numbers)[:MAX_LISTED_TEXTS] if isinstance(numbers, Array) else []:
+            found.extend(strings_in(b"page label: ", entry.get("/P") if is_dict(entry) else None))
+    return found
+
+
+def layer_texts(root: Any) -> list[Text]:
+    properties = root.get("/OCProperties")
+    layers = properties.get("/OCGs") if is_dict(properties) else None
+    found: list[Text] = []
+    for layer in list(layers)[:MAX_LISTED_TEXTS] if isinstance(layers, Array) else []:
+        found.extend(strings_in(b"layer: ", layer.get("/Name") if is_dict(layer) else None))
     return found
 
 

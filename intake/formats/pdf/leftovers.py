@@ -1,0 +1,193 @@
+"""The independent leftover check: after cleaning, every string and every name in the
+output (outside stream data: page content, images, fonts) is compared with what may
+remain. It does not ask `inspect` or the rebuild what they removed; it looks at
+what is there.
+
+May remain:
+
+- names: keys some role keeps (roles.listed_keys), names writers choose for
+  resources and appearance states (referenced from content streams), standard
+  value names (NAME_VOCABULARY), and free names where PDF wants one (font and
+  CMap names, glyph names, spot colour names, appearance states, icon names);
+- strings: what a reader sees outside the pages, as `content` lists it (and so
+  proves unchanged: comment text, links, bookmarks, form fields, page labels,
+  layer names), the trailer /ID, indexed colour tables, CID font registries of
+  the published Adobe collections, language tags, and default appearance
+  strings made only of text operators, numbers and font resource names.
+
+Anything else fails the file: it is refused, never written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pikepdf
+from pikepdf import Array, Name, String
+
+from intake.formats.base import Refused
+from intake.formats.pdf.decoding import is_dict
+from intake.formats.pdf.roles import FONT_ORDERINGS, FONT_REGISTRIES, LANGUAGE, KEPT_ANNOTATIONS, listed_keys
+from intake.formats.pdf.values import MAX_NODES
+from intake.formats.pdf.views import kept_strings
+
+# Standard value names of ISO 32000-2 that the kept roles use.
+NAME_VOCABULARY = frozenset("/" + word for word in """
+    Catalog Pages Page Font FontDescriptor XObject Image Form Annot Action Outlines ExtGState Pattern Group Mask
+    OCG OCMD Encoding CMap Border Halftone PageLabel Transparency Luminosity Alpha
+    Type0 Type1 MMType1 Type3 TrueType CIDFontType0 CIDFontType2 CIDFontType0C Type1C OpenType Widget
+    ASCIIHexDecode ASCII85Decode LZWDecode FlateDecode RunLengthDecode CCITTFaxDecode JBIG2Decode DCTDecode
+    JPXDecode AHx A85 LZW Fl RL CCF DCT
+    DeviceGray DeviceRGB DeviceCMYK CalGray CalRGB Lab ICCBased Indexed Separation DeviceN NChannel G RGB CMYK I
+    All None AbsoluteColorimetric RelativeColorimetric Saturation Perceptual
+    Normal Compatible Multiply Screen Overlay Darken Lighten ColorDodge ColorBurn HardLight SoftLight Difference
+    Exclusion Hue Color PDF Text ImageB ImageC ImageI
+    StandardEncoding MacRomanEncoding WinAnsiEncoding PDFDocEncoding MacExpertEncoding Identity-H Identity-V
+    Identity Default
+    XYZ Fit FitH FitV FitR FitB FitBH FitBV
+    SinglePage OneColumn TwoColumnLeft TwoColumnRight TwoPageLeft TwoPageRight
+    UseNone UseOutlines UseThumbs FullScreen UseOC UseAttachments
+    L2R R2L MediaBox CropBox BleedBox TrimBox ArtBox AppDefault Simplex DuplexFlipShortEdge DuplexFlipLongEdge
+    GoTo URI Named SetOCGState NextPage PrevPage FirstPage LastPage ON OFF Toggle Unchanged
+    View Design Print Export AllOn AnyOn AnyOff AllOff AllPages VisiblePages
+    S D B U N O P T R C A W Off Yes On Btn Tx Ch Sig
+    Square Circle Diamond OpenArrow ClosedArrow Butt ROpenArrow RClosedArrow Slash
+    FreeTextCallout FreeTextTypeWriter LineArrow LineDimension PolygonCloud PolyLineDimension PolygonDimension
+    Inline Top
+    UltraCondensed ExtraCondensed Condensed SemiCondensed SemiExpanded Expanded ExtraExpanded UltraExpanded
+    SimpleDot InvertedSimpleDot DoubleDot InvertedDoubleDot CosineDot Double InvertedDouble Line LineX LineY
+    Round Ellipse EllipseA InvertedEllipseA EllipseB EllipseC InvertedEllipseC Cross Rhomboid
+    r a
+""".split()) | KEPT_ANNOTATIONS
+# PDF versions, as /Version gives them (/1.7).
+_VERSION = re.compile(r"/\d\.\d")
+# Keys whose value is a name the writer chose (a font's name, a checkbox state...).
+FREE_NAME_KEYS = frozenset({"/BaseFont", "/FontName", "/CMapName", "/UseCMap", "/Encoding", "/AS", "/V", "/DV",
+                            "/Name", "/Differences"})
+# Dictionaries whose keys the writer chose: resource names, appearance states, colorants.
+WRITER_MAPS = frozenset({"/ExtGState", "/ColorSpace", "/Pattern", "/Shading", "/XObject", "/Font", "/Properties",
+                         "/CharProcs", "/Colorants", "/FD"})
+APPEARANCE_STATES = frozenset({"/N", "/R", "/D"})
+# Default appearance strings: "/Helv 12 Tf 0 g" (font, size, colour).
+_DA_OPERATORS = frozenset({b"Tf", b"g", b"rg", b"k", b"G", b"RG", b"K", b"Tz", b"TL", b"Tc", b"Tw", b"Ts"})
+_DA_NUMBER = re.compile(rb"[+-]?(\d+\.?\d*|\.\d+)")
+_COLOUR_TABLES = ("/Indexed", "/I")
+_SPOT_COLOURS = ("/Separation", "/DeviceN")
+
+
+@dataclass(frozen=True)
+class Place:
+    """How the walk reached a value: the key of its holder, and the key above that."""
+
+    key: str
+    above: str = ""
+    number: str = "the trailer"
+
+
+class Leftover(Refused):
+    """Something the clean PDF may not hold was found in it."""
+
+
+def check(pdf: pikepdf.Pdf) -> None:
+    """Refuse unless every string and name of the (clean) PDF may remain."""
+    Check(kept_strings(pdf), listed_keys() | {"/ID"}).run(pdf.trailer)
+
+
+@dataclass
+class Check:
+    kept: set[bytes]
+    keys: frozenset[str]
+    pending_appearances: list[bytes] = field(default_factory=list)
+
+    def run(self, trailer: Any) -> None:
+        stack: list[tuple[Any, Place]] = [(trailer, Place("trailer"))]
+        seen: set[tuple[int, int]] = set()
+        resource_names: set[bytes] = set()
+        visited = 0
+        while stack:
+            obj, place = stack.pop()
+            visited += 1
+            if visited > MAX_NODES:
+                raise Refused("the PDF has too many objects to check")
+            if getattr(obj, "is_indirect", False):
+                if obj.objgen in seen:
+                    continue
+                seen.add(obj.objgen)
+                place = Place(place.key, place.above, f"object {obj.objgen[0]}")
+            if isinstance(obj, Array):
+                stack.extend(self.array_items(obj, place))
+            elif is_dict(obj):
+                stack.extend(self.entries(obj, place, resource_names))
+        self.default_appearances_checked(resource_names)
+
+    def entries(self, obj: Any, place: Place, resource_names: set[bytes]) -> list[tuple[Any, Place]]:
+        writer_named = place.key in WRITER_MAPS or (place.key in APPEARANCE_STATES and place.above == "/AP")
+        children = []
+        for key in obj.keys():
+            if not writer_named and key not in self.keys:
+                raise Leftover(f"an entry the clean PDF may not hold remains ({place.number}); refused")
+            if place.key == "/Font" and writer_named:
+                resource_names.add(key[1:].encode("utf-8", "replace"))
+            value = obj.get(key)
+            child = Place(key, place.key, place.number)
+            if isinstance(value, (Array, pikepdf.Dictionary, pikepdf.Stream)):
+                children.append((value, child))
+            else:
+                self.value(value, child, obj)
+        return children
+
+    def array_items(self, array: Any, place: Place) -> list[tuple[Any, Place]]:
+        family = str(array[0]) if len(array) and isinstance(array[0], Name) else ""
+        children = []
+        for index in range(len(array)):
+            item = array[index]
+            if isinstance(item, Array):
+                spot_names = family == "/DeviceN" and index == 1
+                children.append((item, Place("/Differences" if spot_names else place.key, place.above, place.number)))
+            elif is_dict(item):
+                children.append((item, Place(place.key, place.above, place.number)))
+            elif isinstance(item, String):
+                if not (family in _COLOUR_TABLES and index == 3) and not self.string_allowed(item, place, None):
+                    raise Leftover(f"a string the clean PDF may not hold remains ({place.number}); refused")
+            elif isinstance(item, Name) and not (family in _SPOT_COLOURS and index == 1):
+                self.name(item, place)
+        return children
+
+    def value(self, value: Any, place: Place, holder: Any) -> None:
+        if isinstance(value, String) and not self.string_allowed(value, place, holder):
+            raise Leftover(f"a string the clean PDF may not hold remains ({place.number}, {place.key}); refused")
+        if isinstance(value, Name):
+            self.name(value, place)
+
+    def string_allowed(self, value: Any, place: Place, holder: Any) -> bool:
+        raw = bytes(value)
+        if raw in self.kept or (place.key == "/ID" and place.above == "trailer"):
+            return True
+        if place.key == "/Registry":
+            return raw in FONT_REGISTRIES
+        if place.key == "/Ordering":
+            return raw in FONT_ORDERINGS
+        if place.key == "/Lang":
+            return LANGUAGE.accepts(raw)
+        if place.key == "/DA":
+            self.pending_appearances.append(raw)
+            return True
+        return False
+
+    def name(self, value: Any, place: Place) -> None:
+        text = str(value)
+        if text in NAME_VOCABULARY or place.key in FREE_NAME_KEYS or _VERSION.fullmatch(text):
+            return
+        raise Leftover(f"a name the clean PDF may not hold remains ({place.number}, {place.key}); refused")
+
+    def default_appearances_checked(self, resource_names: set[bytes]) -> None:
+        """A default appearance string holds operators, numbers and font resource names only."""
+        for raw in self.pending_appearances:
+            for token in raw.split():
+                if token in _DA_OPERATORS or _DA_NUMBER.fullmatch(token):
+                    continue
+                if token.startswith(b"/") and token[1:] in resource_names:
+                    continue
+                raise Leftover("a default appearance string holds more than text settings; refused")
