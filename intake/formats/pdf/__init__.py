@@ -25,15 +25,15 @@ import io
 
 import pikepdf
 
-from intake.formats.base import Finding, Refused, View
+from intake.formats.base import Finding, Refused
 from intake.formats.pdf.decoding import Budget, check_all_streams, guarded, open_pdf
 from intake.formats.pdf import leftovers
 from intake.formats.pdf.findings import survey_document
 from intake.formats.pdf.rebuild import rebuild
 from intake.formats.pdf.revisions import file_findings, revision_ends
-from intake.formats.pdf.views import content, views
+from intake.formats.pdf.views import content, residue, views
 
-__all__ = ["MEDIA_TYPES", "NAME", "content", "inspect", "sanitize", "views"]
+__all__ = ["MEDIA_TYPES", "NAME", "content", "inspect", "residue", "sanitize", "views"]
 
 
 NAME = "PDF"

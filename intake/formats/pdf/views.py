@@ -10,6 +10,7 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Name, Stream, String
 
+from intake.formats import icc
 from intake.formats.base import Refused, View
 from intake.formats.pdf.decoding import Budget, decoded, guarded, is_dict, open_pdf
 from intake.formats.pdf.images import image_digest, jpeg_views
@@ -25,16 +26,34 @@ MAX_LISTED_TEXTS = 100_000
 
 @guarded
 def views(data: bytes) -> list[View]:
+    return _reachable(data, standard_profiles=True)
+
+
+@guarded
+def residue(data: bytes) -> list[View]:
+    """The views without published standard ICC profiles: their texts ("sRGB
+    IEC61966-2.1") are the same in millions of files and name only the publisher, so
+    a value removed elsewhere that is also found there is not a leftover."""
+    return _reachable(data, standard_profiles=False)
+
+
+def _reachable(data: bytes, standard_profiles: bool) -> list[View]:
     budget = Budget()
     found = [View("the file", data)]
     with open_pdf(data) as pdf:
         for obj in pdf.objects:
             if isinstance(obj, Stream):
                 number, generation = obj.objgen
-                found.append(View(f"stream {number} {generation} R, decompressed", decoded(obj, budget)))
+                stream = decoded(obj, budget)
+                if standard_profiles or not is_standard_profile(stream):
+                    found.append(View(f"stream {number} {generation} R, decompressed", stream))
                 found.extend(jpeg_views(obj, budget))
         found.append(View("every text string and name in the PDF", strings_view(pdf, budget)))
     return found
+
+
+def is_standard_profile(data: bytes) -> bool:
+    return data[36:40] == b"acsp" and icc.is_standard(data)
 
 
 def strings_view(pdf: pikepdf.Pdf, budget: Budget) -> bytes:
