@@ -25,12 +25,13 @@ import io
 
 import pikepdf
 
-from intake.formats.base import Finding, Refused
+from intake.formats.base import Category, Finding, Refused
 from intake.formats.pdf.decoding import Budget, check_all_streams, guarded, open_pdf
 from intake.formats.pdf import leftovers
 from intake.formats.pdf.findings import survey_document
 from intake.formats.pdf.rebuild import rebuild
 from intake.formats.pdf.revisions import file_findings, revision_ends
+from intake.formats.pdf.values import counted
 from intake.formats.pdf.views import content, residue, views
 
 __all__ = ["MEDIA_TYPES", "NAME", "content", "inspect", "residue", "sanitize", "views"]
@@ -46,8 +47,17 @@ MEDIA_TYPES = ("application/pdf",)
 @guarded
 def inspect(data: bytes) -> list[Finding]:
     with open_pdf(data) as pdf:
-        findings = survey_document(pdf, Budget()).findings
+        findings = survey_document(pdf, Budget()).findings + outside_the_allow_list(pdf)
     return findings + file_findings(data, findings)
+
+
+def outside_the_allow_list(pdf: pikepdf.Pdf) -> list[Finding]:
+    """What no role keeps, counted (the rebuild drops it; the rules above name what they know)."""
+    count = leftovers.count(pdf)
+    if not count:
+        return []
+    return [Finding(Category.HIDDEN, "entries no role keeps", f"{counted(count, 'value')} outside "
+                    "the allow-list", "PDF objects")]
 
 
 @guarded

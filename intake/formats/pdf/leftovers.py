@@ -90,18 +90,44 @@ class Leftover(Refused):
     """Something the clean PDF may not hold was found in it."""
 
 
+class _Stop(Exception):
+    """The first problem is enough: the file is refused."""
+
+
 def check(pdf: pikepdf.Pdf) -> None:
     """Refuse unless every string and name of the (clean) PDF may remain."""
-    Check(kept_strings(pdf), listed_keys() | {"/ID"}).run(pdf.trailer)
+    problems = Check(kept_strings(pdf), listed_keys() | {"/ID"}, first_only=True).run(pdf.trailer)
+    if problems:
+        raise Leftover(f"{problems[0]} in the clean PDF; refused")
+
+
+def count(pdf: pikepdf.Pdf) -> int:
+    """How many strings, names and keys of a PDF the check would not allow (for `inspect`)."""
+    return len(Check(kept_strings(pdf), listed_keys() | {"/ID"}).run(pdf.trailer))
 
 
 @dataclass
 class Check:
     kept: set[bytes]
     keys: frozenset[str]
+    first_only: bool = False
     pending_appearances: list[bytes] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
-    def run(self, trailer: Any) -> None:
+    def found(self, problem: str) -> None:
+        self.problems.append(problem)
+        if self.first_only:
+            raise _Stop
+
+    def run(self, trailer: Any) -> list[str]:
+        """What may not remain, in plain words (never the values)."""
+        try:
+            self.walk(trailer)
+        except _Stop:
+            pass
+        return self.problems
+
+    def walk(self, trailer: Any) -> None:
         stack: list[tuple[Any, Place]] = [(trailer, Place("trailer"))]
         seen: set[tuple[int, int]] = set()
         resource_names: set[bytes] = set()
@@ -127,7 +153,7 @@ class Check:
         children = []
         for key in obj.keys():
             if not writer_named and key not in self.keys:
-                raise Leftover(f"an entry the clean PDF may not hold remains ({place.number}); refused")
+                self.found(f"an entry no role keeps ({place.number})")
             if place.key == "/Font" and writer_named:
                 resource_names.add(key[1:].encode("utf-8", "replace"))
             value = obj.get(key)
@@ -135,7 +161,7 @@ class Check:
             if isinstance(value, (Array, pikepdf.Dictionary, pikepdf.Stream)):
                 children.append((value, child))
             else:
-                self.value(value, child, obj)
+                self.value(value, child)
         return children
 
     def array_items(self, array: Any, place: Place) -> list[tuple[Any, Place]]:
@@ -149,19 +175,19 @@ class Check:
             elif is_dict(item):
                 children.append((item, Place(place.key, place.above, place.number)))
             elif isinstance(item, String):
-                if not (family in _COLOUR_TABLES and index == 3) and not self.string_allowed(item, place, None):
-                    raise Leftover(f"a string the clean PDF may not hold remains ({place.number}); refused")
+                if not (family in _COLOUR_TABLES and index == 3) and not self.string_allowed(item, place):
+                    self.found(f"a string no role keeps ({self.where(place)})")
             elif isinstance(item, Name) and not (family in _SPOT_COLOURS and index == 1):
                 self.name(item, place)
         return children
 
-    def value(self, value: Any, place: Place, holder: Any) -> None:
-        if isinstance(value, String) and not self.string_allowed(value, place, holder):
-            raise Leftover(f"a string the clean PDF may not hold remains ({place.number}, {place.key}); refused")
+    def value(self, value: Any, place: Place) -> None:
+        if isinstance(value, String) and not self.string_allowed(value, place):
+            self.found(f"a string no role keeps ({self.where(place)})")
         if isinstance(value, Name):
             self.name(value, place)
 
-    def string_allowed(self, value: Any, place: Place, holder: Any) -> bool:
+    def string_allowed(self, value: Any, place: Place) -> bool:
         raw = bytes(value)
         if raw in self.kept or (place.key == "/ID" and place.above == "trailer"):
             return True
@@ -180,7 +206,11 @@ class Check:
         text = str(value)
         if text in NAME_VOCABULARY or place.key in FREE_NAME_KEYS or _VERSION.fullmatch(text):
             return
-        raise Leftover(f"a name the clean PDF may not hold remains ({place.number}, {place.key}); refused")
+        self.found(f"a name no role keeps ({self.where(place)})")
+
+    def where(self, place: Place) -> str:
+        """The object and, when it is a listed one, the key: a private key's name is the writer's."""
+        return f"{place.number}, {place.key}" if place.key in self.keys else place.number
 
     def default_appearances_checked(self, resource_names: set[bytes]) -> None:
         """A default appearance string holds operators, numbers and font resource names only."""
@@ -190,4 +220,5 @@ class Check:
                     continue
                 if token.startswith(b"/") and token[1:] in resource_names:
                     continue
-                raise Leftover("a default appearance string holds more than text settings; refused")
+                self.found("a default appearance string holds more than text settings")
+                break
