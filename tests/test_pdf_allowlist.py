@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -176,7 +177,7 @@ PLANTINGS: dict[str, Callable[[pikepdf.Pdf, pikepdf.Dictionary], None]] = {
 def saved(pdf: pikepdf.Pdf) -> bytes:
     buffer = io.BytesIO()
     pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable, compress_streams=False,
-             deterministic_id=True)
+             deterministic_id=True, fix_metadata_version=False)
     return buffer.getvalue()
 
 
@@ -347,6 +348,67 @@ def test_the_standard_srgb_profile_does_not_cause_a_refusal() -> None:
     assert kept == icc_profile()
 
 
+# --- planted anywhere -------------------------------------------------------------------------------
+
+PRIVATE_KEYS = ("/Author", "/NM", "/M", "/Subj", "/Private", "/PTEX.FileName", "/X-Owner", "/Info", "/Creator",
+                "/Comment", "/Data", "/Path", "/I", "/PieceInfo", "/Metadata", "/AF", "/StructParent")
+
+
+def rich_document() -> tuple[pikepdf.Pdf, list[pikepdf.Object]]:
+    """One object of each role a planted value could hide in."""
+    pdf, page = base_pdf()
+    font = page.Resources.Font.F1
+    font.FontDescriptor = pdf.make_indirect(Dictionary(Type=Name.FontDescriptor, FontName=Name.Helvetica, Flags=32,
+                                                       FontBBox=[0, 0, 1000, 1000], ItalicAngle=0, Ascent=718,
+                                                       Descent=-207, CapHeight=718, StemV=88))
+    image = Stream(pdf, bytes(48), Type=Name.XObject, Subtype=Name.Image, Width=4, Height=4, BitsPerComponent=8,
+                   ColorSpace=Name.DeviceRGB)
+    form = appearance(pdf)
+    page.Resources.XObject = Dictionary(Im1=image, Fm1=form)
+    page.Contents = Stream(pdf, PAGE_CONTENT + b"q 20 0 0 20 72 300 cm /Im1 Do Q q /Fm1 Do Q\n")
+    square = pdf.make_indirect(Dictionary(Subtype=Name.Square, Rect=[40, 40, 60, 60], AP=Dictionary(N=form)))
+    link = pdf.make_indirect(Dictionary(Subtype=Name.Link, Rect=[0, 0, 9, 9],
+                                        A=Dictionary(S=Name.URI, URI=String("https://example.org/"))))
+    field = pdf.make_indirect(Dictionary(Subtype=Name.Widget, FT=Name.Tx, T=String("f"), Rect=[0, 0, 5, 5], P=page))
+    page.Annots = Array([square, link, field])
+    layer = pdf.make_indirect(Dictionary(Type=Name.OCG, Name=String("Layer")))
+    pdf.Root.OCProperties = Dictionary(OCGs=Array([layer]), D=Dictionary(ON=Array([layer])))
+    pdf.Root.AcroForm = Dictionary(Fields=Array([field]))
+    item = pdf.make_indirect(Dictionary(Title=String("Part one"), Dest=Array([page, Name.Fit])))
+    pdf.Root.Outlines = pdf.make_indirect(Dictionary(First=item, Last=item, Count=1))
+    item.Parent = pdf.Root.Outlines
+    targets = [pdf.Root, pdf.Root.Pages, page, page.Resources, font, font.FontDescriptor, image, form, square, link,
+               link.A, field, layer, pdf.Root.OCProperties, pdf.Root.AcroForm, item, pdf.Root.Outlines,
+               page.Resources.ExtGState.GS1]
+    return pdf, targets
+
+
+def planted_value(pdf: pikepdf.Pdf, rng: random.Random, value: str) -> pikepdf.Object:
+    shapes = [lambda: String(value), lambda: Array([1, Array([String(value)])]),
+              lambda: Dictionary({rng.choice(PRIVATE_KEYS): String(value)}),
+              lambda: Stream(pdf, zlib.compress(value.encode("utf-16-be")), Filter=Name.FlateDecode),
+              lambda: pdf.make_indirect(Dictionary(Kids=Array([Dictionary(T=String(value))])))]
+    return rng.choice(shapes)()
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_values_planted_at_random_are_refused_or_gone(seed: int) -> None:
+    rng = random.Random(seed)
+    pdf, targets = rich_document()
+    for value in PLANTED:
+        target = rng.choice(targets)
+        target[Name(rng.choice(PRIVATE_KEYS))] = planted_value(pdf, rng, value)
+    data = saved(pdf)
+    try:
+        result = clean.clean_bytes(data)
+    except Refused:
+        return
+    haystacks = [result.data] + [view.data for view in pdf_format.views(result.data)]
+    for value in PLANTED:
+        assert not any(encoded in haystack for haystack in haystacks for encoded in encodings(value)), value
+    assert pdf_format.inspect(result.data) == []
+
+
 # --- the leftover check, on its own ---------------------------------------------------------------
 
 
@@ -402,3 +464,17 @@ def test_a_name_the_rebuild_keeps_is_still_refused_by_the_check(clean_base: byte
         data = saved(pdf)
     with pytest.raises(Refused):
         pdf_format.sanitize(data)
+
+
+def test_a_copy_cleaned_by_a_deny_list_does_not_inspect_clean(clean_base: bytes) -> None:
+    """An annotation without /Type and of an unlisted subtype kept its author: `inspect`
+    (which `receive` runs on every clean copy) now reports it."""
+    def add_unknown_annotation(pdf: pikepdf.Pdf) -> None:
+        pdf.pages[0].obj.Annots = Array([pdf.make_indirect(Dictionary(
+            Subtype=Name("/Scribble"), Rect=[0, 0, 10, 10], T=String(PERSON)))])
+
+    with edited(clean_base, add_unknown_annotation) as pdf:
+        data = saved(pdf)
+    assert "entries no role keeps" in [f.field for f in pdf_format.inspect(data)]
+    assert pdf_format.inspect(clean_base) == []
+    assert clean.inspect_bytes(data).findings

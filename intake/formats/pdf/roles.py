@@ -262,6 +262,8 @@ _ANNOTATION_KEYS: dict[str, Kind] = {
     **keys("/Popup", "/Parent", "/IRT", "/P", kind=REFERENCE),
 }
 ANNOTATION = role("annotation", _ANNOTATION_KEYS)
+# A pop-up shows its parent's text: it keeps its place and state, no text of its own.
+POPUP = role("pop-up", {**keys("/Type", "/Subtype", "/Rect", "/F", "/Open"), **keys("/Parent", "/P", kind=REFERENCE)})
 FIELD = role("form field", {
     **_ANNOTATION_KEYS, **keys("/FT", "/Ff", "/MaxLen", "/TI", "/I"),
     **keys("/T", "/TU", kind=TEXT), **keys("/V", "/DV", kind=TEXTS), "/Opt": ArrayOf(TEXTS),
@@ -280,6 +282,8 @@ def _annotation(value: Any) -> Kind | None:
     subtype = _name(value, "/Subtype")
     if subtype == "/Widget":
         return FIELD
+    if subtype == "/Popup":
+        return POPUP
     return ANNOTATION if subtype in KEPT_ANNOTATIONS else None
 
 

@@ -156,6 +156,8 @@ def annotation_texts(page: Any) -> list[Text]:
         look = annotation.get("/MK")
         for key in ("/CA", "/RC", "/AC"):
             found.extend(strings_in(b"caption: ", look.get(key) if is_dict(look) else None))
+        if subtype == "/Widget":  # also when the form does not list it
+            found.extend(field_texts(annotation))
     return found
 
 
@@ -187,14 +189,18 @@ def form_texts(root: Any) -> list[Text]:
     form = root.get("/AcroForm")
     found: list[Text] = []
     for field_ in linked_items(form.get("/Fields") if is_dict(form) else None, "/Kids"):
-        found.extend(strings_in(b"field: ", field_.get("/T")))
-        found.extend(strings_in(b"field tip: ", field_.get("/TU")))
-        if field_.get("/FT") != Name.Sig:  # a signature is removed, not kept
-            found.extend(strings_in(b"value: ", field_.get("/V")))
-            found.extend(strings_in(b"default value: ", field_.get("/DV")))
-        choices = field_.get("/Opt")
-        for choice in list(choices)[:MAX_LISTED_TEXTS] if isinstance(choices, Array) else []:
-            found.extend(strings_in(b"choice: ", choice))
+        found.extend(field_texts(field_))
+    return found
+
+
+def field_texts(field_: Any) -> list[Text]:
+    found = strings_in(b"field: ", field_.get("/T")) + strings_in(b"field tip: ", field_.get("/TU"))
+    if field_.get("/FT") != Name.Sig:  # a signature is removed, not kept
+        found.extend(strings_in(b"value: ", field_.get("/V")))
+        found.extend(strings_in(b"default value: ", field_.get("/DV")))
+    choices = field_.get("/Opt")
+    for choice in list(choices)[:MAX_LISTED_TEXTS] if isinstance(choices, Array) else []:
+        found.extend(strings_in(b"choice: ", choice))
     return found
 
 
