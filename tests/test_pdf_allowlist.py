@@ -435,6 +435,12 @@ LEFTOVERS = {
         Name.AcroForm, Dictionary(Fields=Array(), DA=String("/JaneDissident 12 Tf 0 g"))),
     "unknown font registry": lambda pdf: pdf.pages[0].obj.Resources.Font.F1.__setitem__(
         Name.CIDSystemInfo, Dictionary(Registry=String(PERSON), Ordering=String("Identity"), Supplement=0)),
+    "private key in a font held by an array": lambda pdf: pdf.pages[0].obj.Resources.ExtGState.GS1.__setitem__(
+        Name.Font, Array([Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica, Owner=1), 12])),
+    "private key under a resource named like a map": lambda pdf: pdf.pages[0].obj.Resources.__setitem__(
+        Name.XObject, Dictionary(Font=Stream(pdf, b"", Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, 1, 1],
+                                             Owner=1))),
+    "language that is not a tag": lambda pdf: pdf.Root.__setitem__(Name.Lang, String("Jane Q. Dissident")),
 }
 
 

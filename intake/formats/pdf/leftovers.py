@@ -84,6 +84,7 @@ class Place:
     key: str
     above: str = ""
     number: str = "the trailer"
+    chosen: bool = False  # the key is a name the writer chose (a resource's), not a PDF key
 
 
 class Leftover(Refused):
@@ -141,7 +142,7 @@ class Check:
                 if obj.objgen in seen:
                     continue
                 seen.add(obj.objgen)
-                place = Place(place.key, place.above, f"object {obj.objgen[0]}")
+                place = Place(place.key, place.above, f"object {obj.objgen[0]}", place.chosen)
             if isinstance(obj, Array):
                 stack.extend(self.array_items(obj, place))
             elif is_dict(obj):
@@ -149,7 +150,8 @@ class Check:
         self.default_appearances_checked(resource_names)
 
     def entries(self, obj: Any, place: Place, resource_names: set[bytes]) -> list[tuple[Any, Place]]:
-        writer_named = place.key in WRITER_MAPS or (place.key in APPEARANCE_STATES and place.above == "/AP")
+        writer_named = not place.chosen and isinstance(obj, pikepdf.Dictionary) and (
+            place.key in WRITER_MAPS or (place.key in APPEARANCE_STATES and place.above == "/AP"))
         children = []
         for key in obj.keys():
             if not writer_named and key not in self.keys:
@@ -157,7 +159,7 @@ class Check:
             if place.key == "/Font" and writer_named:
                 resource_names.add(key[1:].encode("utf-8", "replace"))
             value = obj.get(key)
-            child = Place(key, place.key, place.number)
+            child = Place(key, place.key, place.number, chosen=writer_named)
             if isinstance(value, (Array, pikepdf.Dictionary, pikepdf.Stream)):
                 children.append((value, child))
             else:
@@ -172,8 +174,8 @@ class Check:
             if isinstance(item, Array):
                 spot_names = family == "/DeviceN" and index == 1
                 children.append((item, Place("/Differences" if spot_names else place.key, place.above, place.number)))
-            elif is_dict(item):
-                children.append((item, Place(place.key, place.above, place.number)))
+            elif is_dict(item):  # a dictionary in an array is nobody's map
+                children.append((item, Place("[item]", place.key, place.number)))
             elif isinstance(item, String):
                 if not (family in _COLOUR_TABLES and index == 3) and not self.string_allowed(item, place):
                     self.found(f"a string no role keeps ({self.where(place)})")

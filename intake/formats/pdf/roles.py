@@ -30,7 +30,8 @@ REFERENCE = Reference()
 DESTINATION = Destination()
 TEXTS = AnyOf((TEXT, ArrayOf(TEXT)))
 
-_LANGUAGE_TAG = re.compile(rb"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8}){0,4}")
+# BCP 47 as PDF writers use it: a two- or three-letter language, then region or script ("en-US").
+_LANGUAGE_TAG = re.compile(rb"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}")
 LANGUAGE = Pattern(lambda raw: bool(_LANGUAGE_TAG.fullmatch(raw)))
 # Character collections of CID fonts: Adobe's published ones, and Identity.
 FONT_REGISTRIES = frozenset({b"Adobe"})
