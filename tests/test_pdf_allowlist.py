@@ -348,6 +348,106 @@ def test_the_standard_srgb_profile_does_not_cause_a_refusal() -> None:
     assert kept == icc_profile()
 
 
+# --- what rendering needs stays -----------------------------------------------------------------------
+
+RICH_CONTENT = (b"BT /F1 12 Tf 72 720 Td (" + TEXT.encode() + b") Tj ET\n"
+                b"BT /F2 12 Tf 72 700 Td <0001000200030004> Tj ET\n"
+                b"/CS1 cs 0.5 scn 72 600 50 50 re f /CS2 cs 200 scn 130 600 50 50 re f\n"
+                b"/CS3 cs 0.2 0.7 scn 190 600 50 50 re f /Pattern cs /P1 scn 250 600 50 50 re f\n"
+                b"/Pattern cs /P2 scn 310 600 50 50 re f /GS1 gs /OC /L1 BDC 72 500 100 50 re f EMC\n"
+                b"q 40 0 0 40 400 600 cm /Im1 Do Q\n")
+
+
+def rich_rendering_pdf() -> bytes:
+    """Most of what real files use to draw, with values a reader sees and none that identify."""
+    pdf, page = base_pdf()
+    tint = Dictionary(FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[0, 1, 0, 0], N=1)
+    to_unicode = Stream(pdf, b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Adobe-Identity-UCS "
+                             b"def 1 begincodespacerange <0000> <FFFF> endcodespacerange endcmap end end")
+    cid_font = Dictionary(Type=Name.Font, Subtype=Name.CIDFontType2, BaseFont=Name("/ABCDEF+DejaVuSans"),
+                          CIDSystemInfo=Dictionary(Registry=String("Adobe"), Ordering=String("Identity"), Supplement=0),
+                          DW=1000, W=Array([1, Array([500, 600])]), CIDToGIDMap=Name.Identity)
+    composite = Dictionary(Type=Name.Font, Subtype=Name.Type0, BaseFont=Name("/ABCDEF+DejaVuSans"),
+                           Encoding=Name("/Identity-H"), DescendantFonts=Array([cid_font]), ToUnicode=to_unicode)
+    page.Resources.Font.F2 = pdf.make_indirect(composite)
+    shading = Dictionary(ShadingType=2, ColorSpace=Name.DeviceRGB, Coords=[0, 0, 50, 0], Extend=[True, True],
+                         Function=Dictionary(FunctionType=2, Domain=[0, 1], C0=[1, 0, 0], C1=[0, 0, 1], N=1))
+    tile = Stream(pdf, b"0 0 5 5 re f", Type=Name.Pattern, PatternType=1, PaintType=1, TilingType=1,
+                  BBox=[0, 0, 10, 10], XStep=10, YStep=10, Resources=Dictionary())
+    page.Resources.ColorSpace = Dictionary(
+        CS1=Array([Name.Separation, Name("/PANTONE#20185#20C"), Name.DeviceCMYK, tint]),
+        CS2=Array([Name.Indexed, Name.DeviceRGB, 255, String(bytes(range(256)) * 3)]),
+        CS3=Array([Name.DeviceN, Array([Name.Cyan, Name("/Spot#20One")]), Name.DeviceCMYK,
+                   Dictionary(FunctionType=2, Domain=[0, 1, 0, 1], C0=[0, 0, 0, 0], C1=[1, 0, 0, 0], N=1),
+                   Dictionary(Subtype=Name.DeviceN, Colorants=Dictionary(
+                       Spot=Array([Name.Separation, Name("/Spot#20One"), Name.DeviceCMYK, tint])))]))
+    page.Resources.Pattern = Dictionary(P1=Dictionary(Type=Name.Pattern, PatternType=2, Shading=shading), P2=tile)
+    mask = Stream(pdf, b"0.5 g 0 0 10 10 re f", Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, 10, 10],
+                  Group=Dictionary(S=Name.Transparency, CS=Name.DeviceGray))
+    page.Resources.ExtGState.GS1 = Dictionary(Type=Name.ExtGState, CA=0.5, ca=0.5, BM=Name.Multiply,
+                                              SMask=Dictionary(Type=Name.Mask, S=Name.Luminosity, G=mask))
+    smask = Stream(pdf, bytes(range(16)), Type=Name.XObject, Subtype=Name.Image, Width=4, Height=4,
+                   BitsPerComponent=8, ColorSpace=Name.DeviceGray)
+    page.Resources.XObject = Dictionary(Im1=Stream(pdf, bytes(range(48)), Type=Name.XObject, Subtype=Name.Image,
+                                                   Width=4, Height=4, BitsPerComponent=8, Interpolate=True,
+                                                   ColorSpace=Name.DeviceRGB, SMask=smask))
+    layer = pdf.make_indirect(Dictionary(Type=Name.OCG, Name=String("Annotations layer"), Intent=Name.View))
+    page.Resources.Properties = Dictionary(L1=layer)
+    pdf.Root.OCProperties = Dictionary(OCGs=Array([layer]), D=Dictionary(
+        ON=Array([layer]), Order=Array([String("Group label"), layer]), BaseState=Name.ON))
+    page.Contents = Stream(pdf, PAGE_CONTENT + RICH_CONTENT)
+    on = appearance(pdf)
+    checkbox = pdf.make_indirect(Dictionary(
+        Type=Name.Annot, Subtype=Name.Widget, FT=Name.Btn, T=String("agree"), V=Name.Yes, AS=Name.Yes,
+        Rect=[72, 400, 92, 420], F=4, P=page, DA=String("/ZaDb 0 Tf 0 g"),
+        MK=Dictionary(BC=[0], CA=String("4")), AP=Dictionary(N=Dictionary(Yes=on, Off=appearance(pdf)))))
+    free_text = pdf.make_indirect(Dictionary(Subtype=Name.FreeText, Rect=[100, 400, 200, 430],
+                                             Contents=String("Reviewed"), DA=String("/Helv 10 Tf 0 g"),
+                                             AP=Dictionary(N=appearance(pdf)), F=4))
+    ink = pdf.make_indirect(Dictionary(Subtype=Name.Ink, Rect=[300, 400, 350, 450], InkList=[[300, 400, 350, 450]],
+                                       C=[1, 0, 0], BS=Dictionary(W=2), AP=Dictionary(N=appearance(pdf))))
+    link = pdf.make_indirect(Dictionary(Subtype=Name.Link, Rect=[72, 715, 300, 730], Border=[0, 0, 0],
+                                        Dest=Name("/chapter1")))
+    page.Annots = Array([checkbox, free_text, ink, link])
+    zadb = Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.ZapfDingbats)
+    helv = Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica)
+    pdf.Root.AcroForm = Dictionary(Fields=Array([checkbox]), DA=String("/Helv 0 Tf 0 g"),
+                                   DR=Dictionary(Font=Dictionary(ZaDb=zadb, Helv=helv)))
+    pdf.Root.Dests = Dictionary(chapter1=Array([page, Name.FitH, 720]))
+    pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.r, P=String("Annex "))]))
+    item = pdf.make_indirect(Dictionary(Title=String("Chapter one"), Dest=Name("/chapter1")))
+    pdf.Root.Outlines = pdf.make_indirect(Dictionary(Type=Name.Outlines, First=item, Last=item, Count=1))
+    item.Parent = pdf.Root.Outlines
+    pdf.Root.Lang = String("en-GB")
+    pdf.Root.PageMode = Name.UseOutlines
+    pdf.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True, Direction=Name.L2R)
+    return saved(pdf)
+
+
+def test_what_rendering_needs_is_cleaned_not_refused(tmp_path: Path) -> None:
+    data = rich_rendering_pdf()
+    result = clean.clean_bytes(data)
+    (tmp_path / "before.pdf").write_bytes(data)
+    (tmp_path / "after.pdf").write_bytes(result.data)
+    if shutil.which("pdftoppm"):
+        before = subprocess.run(["pdftoppm", "-r", "36", str(tmp_path / "before.pdf")], capture_output=True).stdout
+        after = subprocess.run(["pdftoppm", "-r", "36", str(tmp_path / "after.pdf")], capture_output=True).stdout
+        assert before == after and before  # annotations shown: their appearances stay too
+    if shutil.which("pdftotext"):
+        assert page_text(tmp_path / "after.pdf") == page_text(tmp_path / "before.pdf")
+    with pikepdf.open(io.BytesIO(result.data)) as pdf:
+        page = pdf.pages[0].obj
+        assert set(page.Resources.keys()) >= {"/Font", "/ColorSpace", "/Pattern", "/ExtGState", "/XObject",
+                                              "/Properties"}
+        assert bytes(page.Resources.ColorSpace.CS2[3]) == bytes(range(256)) * 3
+        assert str(page.Resources.Font.F2.DescendantFonts[0].CIDSystemInfo.Ordering) == "Identity"
+        assert [str(a.Subtype) for a in page.Annots] == ["/Widget", "/FreeText", "/Ink", "/Link"]
+        assert page.Annots[3].Dest[0].objgen == page.objgen and pdf.Root.Outlines.First.Dest[1] == Name.FitH
+        assert list(pdf.Root.OCProperties.D.Order) == [pdf.Root.OCProperties.OCGs[0]]  # the label string went
+        assert str(pdf.Root.PageLabels.Nums[1].P) == "Annex " and str(pdf.Root.Lang) == "en-GB"
+        assert "/Dests" not in pdf.Root
+
+
 # --- planted anywhere -------------------------------------------------------------------------------
 
 PRIVATE_KEYS = ("/Author", "/NM", "/M", "/Subj", "/Private", "/PTEX.FileName", "/X-Owner", "/Info", "/Creator",

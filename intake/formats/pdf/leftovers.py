@@ -63,9 +63,11 @@ NAME_VOCABULARY = frozenset("/" + word for word in """
 """.split()) | KEPT_ANNOTATIONS
 # PDF versions, as /Version gives them (/1.7).
 _VERSION = re.compile(r"/\d\.\d")
+# The place given to a DeviceN colour space's array of colorant names.
+_COLORANTS = "[colorants]"
 # Keys whose value is a name the writer chose (a font's name, a checkbox state...).
 FREE_NAME_KEYS = frozenset({"/BaseFont", "/FontName", "/CMapName", "/UseCMap", "/Encoding", "/AS", "/V", "/DV",
-                            "/Name", "/Differences"})
+                            "/Name", "/Differences", "/Components", _COLORANTS})
 # Dictionaries whose keys the writer chose: resource names, appearance states, colorants.
 WRITER_MAPS = frozenset({"/ExtGState", "/ColorSpace", "/Pattern", "/Shading", "/XObject", "/Font", "/Properties",
                          "/CharProcs", "/Colorants", "/FD"})
@@ -173,7 +175,7 @@ class Check:
             item = array[index]
             if isinstance(item, Array):
                 spot_names = family == "/DeviceN" and index == 1
-                children.append((item, Place("/Differences" if spot_names else place.key, place.above, place.number)))
+                children.append((item, Place(_COLORANTS if spot_names else place.key, place.above, place.number)))
             elif is_dict(item):  # a dictionary in an array is nobody's map
                 children.append((item, Place("[item]", place.key, place.number)))
             elif isinstance(item, String):
