@@ -30,7 +30,7 @@ from pikepdf import Array, Name, String
 from intake.formats.base import Refused
 from intake.formats.pdf.decoding import is_dict
 from intake.formats.pdf.roles import FONT_ORDERINGS, FONT_REGISTRIES, LANGUAGE, KEPT_ANNOTATIONS, listed_keys
-from intake.formats.pdf.values import MAX_NODES
+from intake.formats.pdf.values import NodeBudget
 from intake.formats.pdf.views import kept_strings
 
 # Standard value names of ISO 32000-2 that the kept roles use.
@@ -134,12 +134,10 @@ class Check:
         stack: list[tuple[Any, Place]] = [(trailer, Place("trailer"))]
         seen: set[tuple[int, int]] = set()
         resource_names: set[bytes] = set()
-        visited = 0
+        nodes = NodeBudget()
         while stack:
             obj, place = stack.pop()
-            visited += 1
-            if visited > MAX_NODES:
-                raise Refused("the PDF has too many objects to check")
+            nodes.visit()
             if getattr(obj, "is_indirect", False):
                 if obj.objgen in seen:
                     continue

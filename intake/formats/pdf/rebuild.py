@@ -16,14 +16,13 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream, String
 
-from intake.formats.base import Refused
 from intake.formats.pdf.decoding import is_dict
 from intake.formats.pdf.kinds import (
     AnyOf, ArrayOf, Binary, Destination, Dispatch, Kind, Later, MapOf, Pattern, Positional, Reference, Role, Scalar,
     Text,
 )
 from intake.formats.pdf.roles import STREAM_KEYS, TRAILER, resolve
-from intake.formats.pdf.values import MAX_NODES
+from intake.formats.pdf.values import NodeBudget
 
 MAX_SCALAR_DEPTH = 32
 MAX_DESTINATIONS = 100_000
@@ -47,7 +46,7 @@ class Rebuild:
     seen: set[tuple[tuple[int, int], str]] = field(default_factory=set)
     walked: set[tuple[int, int]] = field(default_factory=set)
     references: list[tuple[Slot, tuple[int, int]]] = field(default_factory=list)
-    visited: int = 0
+    nodes: NodeBudget = field(default_factory=NodeBudget)
 
     def run(self, trailer: Any) -> None:
         self.keep_only(trailer, TRAILER)
@@ -62,9 +61,7 @@ class Rebuild:
         self.settle_references()
 
     def keep_only(self, obj: Any, role: Role) -> None:
-        self.visited += 1
-        if self.visited > MAX_NODES:
-            raise Refused("the PDF has too many objects to check")
+        self.nodes.visit()
         allowed = {**STREAM_KEYS, **role.keys} if isinstance(obj, Stream) else role.keys
         for key in list(obj.keys()):
             kind = allowed.get(key)

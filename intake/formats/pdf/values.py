@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from pikepdf import Array, Name, Stream, String
 
-from intake.formats.base import Category, categorise
+from intake.formats.base import Category, Refused, categorise
 from intake.formats.pdf.decoding import Budget, decoded, is_dict
 
 
 # Dictionaries and arrays visited in one walk; a real PDF has far fewer.
 MAX_NODES = 2_000_000
+
+
+@dataclass
+class NodeBudget:
+    """Counts what one walk visits, so that no file makes it run without end."""
+
+    visited: int = 0
+
+    def visit(self) -> None:
+        self.visited += 1
+        if self.visited > MAX_NODES:
+            raise Refused("the PDF has too many objects to check")
 
 # Annotations removed whole: an attached file, a voice recording.
 REMOVED_ANNOTATIONS = frozenset({"/FileAttachment", "/Sound"})
@@ -35,11 +48,6 @@ CUSTOM_RULES: tuple[tuple[re.Pattern[str], Category], ...] = (
 
 def counted(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
-def shorten(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def as_text(value: Any) -> str:

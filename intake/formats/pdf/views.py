@@ -15,7 +15,7 @@ from intake.formats.base import Refused, View
 from intake.formats.pdf.decoding import Budget, decoded, guarded, is_dict, open_pdf
 from intake.formats.pdf.images import image_digest, jpeg_views
 from intake.formats.pdf.roles import KEPT_ANNOTATIONS
-from intake.formats.pdf.values import MAX_NODES, action_type, as_text
+from intake.formats.pdf.values import NodeBudget, action_type, as_text
 from intake.formats.pdf.walk import inherited_value, xobjects_of
 
 
@@ -60,12 +60,10 @@ def strings_view(pdf: pikepdf.Pdf, budget: Budget) -> bytes:
     """Strings as stored and as decoded text (UTF-8), so a value is found whatever the encoding."""
     parts: list[bytes] = []
     stack: list[Any] = [pdf.trailer, *pdf.objects]
-    visited = 0
+    nodes = NodeBudget()
     while stack:
         obj = stack.pop()
-        visited += 1
-        if visited > MAX_NODES:
-            raise Refused("the PDF has too many objects to check")
+        nodes.visit()
         if isinstance(obj, String):
             parts.extend((bytes(obj), as_text(obj).encode("utf-8")))
         elif isinstance(obj, Name):

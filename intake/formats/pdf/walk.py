@@ -11,9 +11,9 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Name, Stream
 
-from intake.formats.base import Category, Finding, Refused
+from intake.formats.base import Category, Finding, shorten
 from intake.formats.pdf.decoding import Budget, is_container, is_dict
-from intake.formats.pdf.values import MAX_NODES, is_annotation, shorten
+from intake.formats.pdf.values import NodeBudget, is_annotation
 
 
 # Keys of these dictionaries are names chosen by the writer (resource names,
@@ -89,12 +89,10 @@ class Pending:
 def walk(roots: list[Pending], survey: Survey, labels: dict[tuple[int, int], str]) -> Iterator[Node]:
     """Every dictionary and stream reachable from `roots`, each indirect object once (loops end)."""
     stack = list(reversed(roots))
-    visited = 0
+    budget = NodeBudget()
     while stack:
         pending = stack.pop()
-        visited += 1
-        if visited > MAX_NODES:
-            raise Refused("the PDF has too many objects to check")
+        budget.visit()
         obj, label = pending.obj, pending.label
         if obj.is_indirect:
             if obj.objgen in survey.seen:
