@@ -16,7 +16,7 @@ Cleaning, in one open of the original and one of the result:
                   outside content streams must be on the list of what may remain
 
 decoding.py bounds every decompression, revisions.py finds earlier revisions,
-views.py says what the checks compare, images.py cleans embedded JPEGs.
+compared.py says what the checks compare, images.py cleans embedded JPEGs.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import io
 import pikepdf
 
 from intake.formats.base import Category, Finding, Refused
-from intake.formats.pdf.decoding import Budget, check_all_streams, guarded, open_pdf
 from intake.formats.pdf import leftovers
+from intake.formats.pdf.compared import content, residue, views
+from intake.formats.pdf.decoding import Budget, check_all_streams, guarded, open_pdf
 from intake.formats.pdf.findings import survey_document
-from intake.formats.pdf.rebuild import rebuild
+from intake.formats.pdf.rebuild import apply_allow_list
 from intake.formats.pdf.revisions import file_findings, revision_ends
 from intake.formats.pdf.values import counted
-from intake.formats.pdf.views import content, residue, views
 
 __all__ = ["MEDIA_TYPES", "NAME", "content", "inspect", "residue", "sanitize", "views"]
 
@@ -64,7 +64,7 @@ def outside_the_allow_list(pdf: pikepdf.Pdf) -> list[Finding]:
 def sanitize(data: bytes) -> bytes:
     with open_pdf(data) as pdf:
         survey_document(pdf, Budget()).apply()
-        rebuild(pdf)
+        apply_allow_list(pdf)
         check_all_streams(pdf)
         clean = save_rewritten(pdf)
     verify_clean(clean)

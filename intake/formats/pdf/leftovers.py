@@ -28,10 +28,10 @@ import pikepdf
 from pikepdf import Array, Name, String
 
 from intake.formats.base import Refused
+from intake.formats.pdf.compared import kept_strings
 from intake.formats.pdf.decoding import is_dict
 from intake.formats.pdf.roles import FONT_ORDERINGS, FONT_REGISTRIES, LANGUAGE, KEPT_ANNOTATIONS, listed_keys
 from intake.formats.pdf.values import NodeBudget
-from intake.formats.pdf.views import kept_strings
 
 # Standard value names of ISO 32000-2 that the kept roles use.
 NAME_VOCABULARY = frozenset("/" + word for word in """

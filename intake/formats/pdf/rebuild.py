@@ -64,6 +64,8 @@ class Rebuild:
         self.nodes.visit()
         allowed = {**STREAM_KEYS, **role.keys} if isinstance(obj, Stream) else role.keys
         for key in list(obj.keys()):
+            if key == "/Length" and isinstance(obj, Stream):
+                continue  # qpdf writes every stream's length itself
             kind = allowed.get(key)
             if kind is None or not self.fits(obj.get(key), kind, Slot(obj, key)):
                 del obj[key]
@@ -226,5 +228,5 @@ def _explicit(value: Any) -> Any:
     return value if isinstance(value, Array) and len(value) else None
 
 
-def rebuild(pdf: pikepdf.Pdf) -> None:
+def apply_allow_list(pdf: pikepdf.Pdf) -> None:
     Rebuild(named_destinations(pdf)).run(pdf.trailer)
