@@ -584,3 +584,16 @@ def test_a_copy_cleaned_by_a_deny_list_does_not_inspect_clean(clean_base: bytes)
     assert "entries no role keeps" in [f.field for f in pdf_format.inspect(data)]
     assert pdf_format.inspect(clean_base) == []
     assert clean.inspect_bytes(data).findings
+
+
+def test_keys_that_are_not_utf8_and_references_to_nothing_are_dropped_not_refused() -> None:
+    """pikepdf cannot look such keys up with .get (a Latin-1 name, /Caf#E9), and an entry
+    whose value is a reference to a missing object cannot be deleted: both once made the
+    whole file a refusal."""
+    from test_format_pdf import EMPTY_STREAM, PAGES, simple_pdf
+
+    catalog = b"<< /Type /Catalog /Pages 2 0 R /Caf#E9 (" + PERSON.encode() + b") /Lang (en) >>"
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] /Contents 4 0 R /Thumb 99 0 R /Na#EFve (x) >>"
+    data = simple_pdf([catalog, PAGES, page, EMPTY_STREAM])
+    result = clean.clean_bytes(data)
+    assert PERSON.encode() not in result.data and b"Caf" not in result.data and b"Na#EF" not in result.data

@@ -71,8 +71,9 @@ def strings_view(pdf: pikepdf.Pdf, budget: Budget) -> bytes:
         elif isinstance(obj, Array):
             stack.extend(item for item in obj if not getattr(item, "is_indirect", False))
         elif is_dict(obj):
-            parts.extend(key.encode("utf-8", "replace") for key in obj.keys())
-            stack.extend(v for v in (obj.get(k) for k in obj.keys()) if not getattr(v, "is_indirect", False))
+            entries = list(obj.items())
+            parts.extend(key.encode("utf-8", "replace") for key, _ in entries)
+            stack.extend(value for _, value in entries if not getattr(value, "is_indirect", False))
     joined = b"\n".join(parts)
     budget.spend(len(joined))
     return joined
@@ -151,9 +152,6 @@ def annotation_texts(page: Any) -> list[Text]:
             continue  # removed, or showing another annotation's text
         found.extend(strings_in(b"annotation: ", annotation.get("/Contents")))
         found.extend(link_texts(annotation))
-        look = annotation.get("/MK")
-        for key in ("/CA", "/RC", "/AC"):
-            found.extend(strings_in(b"caption: ", look.get(key) if is_dict(look) else None))
         if subtype == "/Widget":  # also when the form does not list it
             found.extend(field_texts(annotation))
     return found
@@ -192,7 +190,11 @@ def form_texts(root: Any) -> list[Text]:
 
 
 def field_texts(field_: Any) -> list[Text]:
+    """A field's name, tooltip, values and choices, and its widget's button captions."""
     found = strings_in(b"field: ", field_.get("/T")) + strings_in(b"field tip: ", field_.get("/TU"))
+    look = field_.get("/MK")
+    for key in ("/CA", "/RC", "/AC"):
+        found.extend(strings_in(b"caption: ", look.get(key) if is_dict(look) else None))
     if field_.get("/FT") != Name.Sig:  # a signature is removed, not kept
         found.extend(strings_in(b"value: ", field_.get("/V")))
         found.extend(strings_in(b"default value: ", field_.get("/DV")))

@@ -245,7 +245,7 @@ def private_keys(node: Node, allowed: frozenset[str], survey: Survey) -> None:
 
 
 def private_entry(holder: Any, key: str, where: str, survey: Survey) -> None:
-    value = holder.get(key)
+    value = holder[key]  # not .get: pikepdf cannot look up a key that is not UTF-8 that way
     if key == "/PTEX.InfoDict" and is_dict(value):
         info_entries(value, f"document info copied from an included figure ({where})", survey)
     else:
@@ -384,7 +384,7 @@ def unused_objects(pdf: pikepdf.Pdf, survey: Survey) -> None:
 
 def info_entries(info: Any, where: str, survey: Survey) -> None:
     """An /Info-like dictionary (the document's, a thread's, an included figure's)."""
-    for key in list(info.keys())[:1000]:
-        text = as_text(info.get(key))
+    for key, value in list(info.items())[:1000]:
+        text = as_text(value)
         if text.strip():
             survey.found(key_category(key), key[1:], text, where)

@@ -75,6 +75,10 @@ APPEARANCE_STATES = frozenset({"/N", "/R", "/D"})
 # Default appearance strings: "/Helv 12 Tf 0 g" (font, size, colour).
 _DA_OPERATORS = frozenset({b"Tf", b"g", b"rg", b"k", b"G", b"RG", b"K", b"Tz", b"TL", b"Tc", b"Tw", b"Ts"})
 _DA_NUMBER = re.compile(rb"[+-]?(\d+\.?\d*|\.\d+)")
+# The resource names Acrobat gives the standard fonts; forms use them even where
+# the form's resources do not list them.
+_STANDARD_FORM_FONTS = frozenset({b"Helv", b"HeBo", b"HeOb", b"HeBO", b"Cour", b"CoBo", b"CoOb", b"CoBO", b"TiRo",
+                                  b"TiBo", b"TiIt", b"TiBI", b"Symb", b"ZaDb"})
 _COLOUR_TABLES = ("/Indexed", "/I")
 _SPOT_COLOURS = ("/Separation", "/DeviceN")
 
@@ -153,12 +157,11 @@ class Check:
         writer_named = not place.chosen and isinstance(obj, pikepdf.Dictionary) and (
             place.key in WRITER_MAPS or (place.key in APPEARANCE_STATES and place.above == "/AP"))
         children = []
-        for key in obj.keys():
+        for key, value in obj.items():
             if not writer_named and key not in self.keys:
                 self.found(f"an entry no role keeps ({place.number})")
             if place.key == "/Font" and writer_named:
                 resource_names.add(key[1:].encode("utf-8", "replace"))
-            value = obj.get(key)
             child = Place(key, place.key, place.number, chosen=writer_named)
             if isinstance(value, (Array, pikepdf.Dictionary, pikepdf.Stream)):
                 children.append((value, child))
@@ -220,7 +223,7 @@ class Check:
             for token in raw.split():
                 if token in _DA_OPERATORS or _DA_NUMBER.fullmatch(token):
                     continue
-                if token.startswith(b"/") and token[1:] in resource_names:
+                if token.startswith(b"/") and (token[1:] in resource_names or token[1:] in _STANDARD_FORM_FONTS):
                     continue
                 self.found("a default appearance string holds more than text settings")
                 break

@@ -63,12 +63,12 @@ class Rebuild:
     def keep_only(self, obj: Any, role: Role) -> None:
         self.nodes.visit()
         allowed = {**STREAM_KEYS, **role.keys} if isinstance(obj, Stream) else role.keys
-        for key in list(obj.keys()):
+        for key, value in list(obj.items()):  # not .get: it fails for a key that is not UTF-8
             if key == "/Length" and isinstance(obj, Stream):
                 continue  # qpdf writes every stream's length itself
             kind = allowed.get(key)
-            if kind is None or not self.fits(obj.get(key), kind, Slot(obj, key)):
-                del obj[key]
+            if kind is None or not self.fits(value, kind, Slot(obj, key)):
+                forget(obj, key)
 
     def fits(self, value: Any, kind: Kind, slot: Slot) -> bool:
         """Whether the value may stay; children it keeps are cleaned (now or later)."""
@@ -91,9 +91,9 @@ class Rebuild:
         if isinstance(kind, MapOf):
             if not isinstance(value, Dictionary):
                 return False
-            for key in list(value.keys()):
-                if not self.fits(value.get(key), kind.value, Slot(value, key)):
-                    del value[key]
+            for key, item in list(value.items()):
+                if not self.fits(item, kind.value, Slot(value, key)):
+                    forget(value, key)
             return True
         if isinstance(kind, Reference):
             return self.reference(value, slot)
@@ -145,13 +145,21 @@ class Rebuild:
                 continue
             if isinstance(slot.key, int):
                 arrays[id(slot.holder)] = slot.holder
-            elif slot.key in slot.holder:
-                del slot.holder[slot.key]
+            else:
+                forget(slot.holder, slot.key)
         for array in arrays.values():
             for index in reversed(range(len(array))):
                 item = array[index]
                 if is_dict(item) and item.is_indirect and item.objgen in gone:
                     del array[index]
+
+
+def forget(holder: Any, key: str) -> None:
+    """Drop an entry; one whose value is null (a reference to nothing) is absent already."""
+    try:
+        del holder[key]
+    except KeyError:
+        pass
 
 
 def shaped(value: Any, kind: Kind) -> bool:
@@ -201,8 +209,8 @@ def named_destinations(pdf: pikepdf.Pdf) -> dict[bytes, Any]:
     root = pdf.Root
     old_style = root.get("/Dests")
     if isinstance(old_style, Dictionary):
-        for key in list(old_style.keys())[:MAX_DESTINATIONS]:
-            found[key[1:].encode("utf-8", "replace")] = old_style.get(key)
+        for key, value in list(old_style.items())[:MAX_DESTINATIONS]:
+            found[key[1:].encode("utf-8", "replace")] = value
     names = root.get("/Names")
     tree = names.get("/Dests") if is_dict(names) else None
     stack, budget, seen = [tree], MAX_DESTINATIONS, set()

@@ -102,7 +102,7 @@ def walk(roots: list[Pending], survey: Survey, labels: dict[tuple[int, int], str
         if isinstance(obj, Array):
             children = [("", item) for item in obj]
         else:
-            children = [(key, obj.get(key)) for key in obj.keys()]
+            children = list(obj.items())  # .get fails for a key that is not UTF-8
             values = dict(children)
             if not (obj.is_indirect and obj.objgen in labels):
                 label = describe(values, label)
@@ -166,7 +166,7 @@ def xobjects_of(resources: Any) -> list[tuple[str, Any]]:
     xobjects = resources.get("/XObject") if is_dict(resources) else None
     if not is_dict(xobjects):
         return []
-    pairs = [(key, xobjects.get(key)) for key in sorted(xobjects.keys())]
+    pairs = sorted(xobjects.items(), key=lambda pair: pair[0])
     return [(key, value) for key, value in pairs if isinstance(value, Stream)]
 
 
