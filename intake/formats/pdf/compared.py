@@ -190,8 +190,9 @@ def form_texts(root: Any) -> list[Text]:
 
 
 def field_texts(field_: Any) -> list[Text]:
-    """A field's name, tooltip, values and choices, and its widget's button captions."""
+    """A field's name, tooltip, values and choices, and its widget's text and button captions."""
     found = strings_in(b"field: ", field_.get("/T")) + strings_in(b"field tip: ", field_.get("/TU"))
+    found.extend(strings_in(b"annotation: ", field_.get("/Contents")))
     look = field_.get("/MK")
     for key in ("/CA", "/RC", "/AC"):
         found.extend(strings_in(b"caption: ", look.get(key) if is_dict(look) else None))

@@ -49,6 +49,7 @@ def keys(*names: str, kind: Kind = SCALAR) -> dict[str, Kind]:
     return {name: kind for name in names}
 
 
+# Every role by name, for `Later`: filled while this module is imported, read-only after.
 _ROLES: dict[str, Role] = {}
 
 
