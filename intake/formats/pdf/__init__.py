@@ -1,0 +1,96 @@
+"""PDF: one full rewrite with pikepdf that keeps only what pages need to render.
+
+Why a rewrite: an incremental save (what `exiftool -all=` and most editors do)
+appends new objects and leaves the old ones in the file, so the author name
+"removed" from /Info is still there in an earlier revision. pikepdf (qpdf)
+writes only the objects reachable from the document, with one cross-reference
+section and no history. mat2 rasterises PDFs instead, which loses the text.
+
+Cleaning, in one open of the original and one of the result:
+
+    findings.py   the rules `inspect` reports with (and their edits)
+    allowlist.py  the rebuild: every object reachable from the trailer keeps only
+                  the keys its role needs to render; unknown shapes are dropped
+    (save)        one revision, reachable objects only
+    leftovers.py  the independent check of the output: every string and name
+                  outside content streams must be on the list of what may remain
+
+decoding.py bounds every decompression, revisions.py finds earlier revisions,
+compared.py says what the checks compare, images.py cleans embedded JPEGs.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pikepdf
+
+from intake.formats.base import Category, Finding, Refused
+from intake.formats.pdf import leftovers
+from intake.formats.pdf.compared import content, residue, views
+from intake.formats.pdf.decoding import Budget, check_all_streams, guarded, open_pdf
+from intake.formats.pdf.findings import survey_document
+from intake.formats.pdf.rebuild import apply_allow_list
+from intake.formats.pdf.revisions import file_findings, revision_ends
+from intake.formats.pdf.values import counted
+
+__all__ = ["MEDIA_TYPES", "NAME", "content", "inspect", "residue", "sanitize", "views"]
+
+
+NAME = "PDF"
+MEDIA_TYPES = ("application/pdf",)
+
+
+# --- the four verbs ------------------------------------------------------------
+
+
+@guarded
+def inspect(data: bytes) -> list[Finding]:
+    with open_pdf(data) as pdf:
+        findings = survey_document(pdf, Budget()).findings + outside_the_allow_list(pdf)
+    return findings + file_findings(data, findings)
+
+
+def outside_the_allow_list(pdf: pikepdf.Pdf) -> list[Finding]:
+    """What no role keeps, counted (the rebuild drops it; the rules above name what they know)."""
+    count = leftovers.count(pdf)
+    if not count:
+        return []
+    return [Finding(Category.HIDDEN, "entries no role keeps", f"{counted(count, 'value')} outside "
+                    "the allow-list", "PDF objects")]
+
+
+@guarded
+def sanitize(data: bytes) -> bytes:
+    with open_pdf(data) as pdf:
+        survey_document(pdf, Budget()).apply()
+        apply_allow_list(pdf)
+        check_all_streams(pdf)
+        clean = save_rewritten(pdf)
+    verify_clean(clean)
+    return clean
+
+
+def save_rewritten(pdf: pikepdf.Pdf) -> bytes:
+    """One revision, only reachable objects, no object streams (every dictionary stays
+    readable in the raw bytes), Flate streams recompressed (nothing survives after a
+    stream's end), and an /ID derived from the clean content: no clock, no old ID."""
+    buffer = io.BytesIO()
+    pdf.save(
+        buffer, linearize=False, object_stream_mode=pikepdf.ObjectStreamMode.disable, compress_streams=True,
+        stream_decode_level=pikepdf.StreamDecodeLevel.generalized, recompress_flate=True, normalize_content=False,
+        qdf=False, encryption=False, deterministic_id=True, static_id=False, preserve_pdfa=False,
+        fix_metadata_version=False,
+    )
+    return buffer.getvalue()
+
+
+def verify_clean(clean: bytes) -> None:
+    """The rewrite, opened once more: a single revision, nothing `inspect` would report,
+    and nothing the leftover check does not allow."""
+    if len(revision_ends(clean)) != 1 or file_findings(clean, []):
+        raise Refused("cleaning the PDF left an earlier revision behind; refused")
+    with open_pdf(clean) as pdf:
+        if survey_document(pdf, Budget()).findings:
+            raise Refused("cleaning the PDF left identifying data behind; refused")
+        leftovers.check(pdf)
