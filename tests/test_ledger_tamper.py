@@ -751,3 +751,46 @@ def test_cli_verify_against_on_tampered_ledger_names_the_entry(
     result = cli("ledger", "verify", "--vault", vault, "--against", saved, passphrase=None)
     assert result.returncode == 1
     assert names(_one_error_line(result), "entry 0")
+
+
+# --- a large ledger: every checkpoint byte for byte, the signatures of a sample ------------------
+
+
+@pytest.fixture
+def sampled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The large-ledger path on the built vault: sizes 1, 2, 4 and 5 (the latest) have their
+    signatures verified; size 3 must only be exactly the note this key writes for its root."""
+    monkeypatch.setattr("intake.ledger.audit.SIGNATURE_LIMIT", 2)
+
+
+def test_large_ledger_path_accepts_an_intact_ledger_and_says_what_it_verified(built: Built, vault: Path,
+                                                                              sampled: None) -> None:
+    opened = Vault.open(vault)
+    with opened.ledger() as ledger:
+        report = audit(ledger.store, opened.config.origin, opened.verifier)
+    assert report.ok and any("the signatures of the latest and of 3 others verify" in c for c in report.checked)
+
+
+@pytest.mark.parametrize("where", ["size-line", "root-line", "key-name", "key-id", "first", "blank-line"])
+def test_large_ledger_path_catches_an_unsampled_checkpoint_changed(built: Built, vault: Path, sampled: None,
+                                                                   where: str) -> None:
+    execute(vault, ("UPDATE checkpoints SET note = ? WHERE size = 3", (change_note_char(built.notes[3], where),)))
+    assert outcome(vault) is not None and "checkpoint 3" in str(outcome(vault))
+
+
+@pytest.mark.parametrize("size", [3, 5])
+def test_large_ledger_path_catches_a_foreign_or_resigned_checkpoint(built: Built, vault: Path, sampled: None,
+                                                                    size: int) -> None:
+    execute(vault, ("UPDATE checkpoints SET note = ? WHERE size = ?", (built.foreign_notes[size], size)))
+    assert names(str(outcome(vault)), f"checkpoint {size}")
+
+
+def test_large_ledger_path_verifies_the_latest_signature(built: Built, vault: Path, sampled: None) -> None:
+    execute(vault, ("UPDATE checkpoints SET note = ? WHERE size = ?", (change_note_char(built.notes[N], "signature"), N)))
+    assert names(str(outcome(vault)), f"checkpoint {N}", "signature")
+
+
+def test_large_ledger_path_catches_an_altered_entry(built: Built, vault: Path, sampled: None) -> None:
+    _, commitment, sealed = built.entries[2]
+    execute(vault, ("UPDATE entries SET sealed = ? WHERE idx = 2", (flip(sealed, len(sealed) // 2),)))
+    assert names(str(outcome(vault)), "entry 2")

@@ -22,6 +22,7 @@ _MAX_SIZE = 2**64 - 1
 # ASCII digits only (str.isdigit would admit other scripts' digits), and no
 # leading zero unless the tree is empty.
 _SIZE_RE = re.compile(r"0|[1-9][0-9]*")
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 class CheckpointError(ValueError):
@@ -36,7 +37,7 @@ def _check_line(line: object, what: str) -> str:
     """
     if not isinstance(line, str) or not line:
         raise CheckpointError(f"{what} must be a non-empty string")
-    if any(ord(ch) < 0x20 for ch in line):
+    if _CONTROL.search(line):
         raise CheckpointError(f"{what} contains a control character")
     try:
         line.encode("utf-8")

@@ -48,6 +48,7 @@ _KEY_ID_SIZE = 4
 MAX_SIGNATURES = 100
 _SIG_PREFIX = "\u2014 "  # em dash, space
 _HEX_KEY_ID = re.compile(r"[0-9a-fA-F]{8}")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
 
 class NoteError(ValueError):
@@ -80,7 +81,7 @@ def _utf8(text: str) -> bytes | None:
 
 def _has_bad_control(text: str) -> bool:
     """True if text has an ASCII control character other than newline."""
-    return any(ord(ch) < 0x20 and ch != "\n" for ch in text)
+    return _CONTROL_BUT_NEWLINE.search(text) is not None
 
 
 def _b64decode_canonical(data: str) -> bytes | None:
