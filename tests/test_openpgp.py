@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,6 +71,9 @@ def agents_running(home: Path) -> bool:
 
 def discard_home(home: Path) -> None:
     subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True)
+    deadline = time.monotonic() + 5  # the agent exits shortly after it is told to, not at once
+    while agents_running(home) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not agents_running(home)
     shutil.rmtree(home, ignore_errors=True)
 
