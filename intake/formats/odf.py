@@ -30,10 +30,12 @@ import re
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, Refused
-from intake.formats.zippkg import (DROP, KEEP, Recorder, XmlDoc, binary_strings, clean_image, cleaning_verbs, guarded,
-                                   image_content, local_name, note_kept_values, package_views, parse_xml, read_files,
-                                   removed_part, rewrite, serialize_xml, short, unique, write_zip)
+from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.officexml import Vocabulary, identifying_shape, split_name
+from intake.formats.zippkg import (DROP, KEEP, Recorder, XmlDoc, binary_strings, check_clean_members, clean_image,
+                                   cleaning_verbs, guarded, image_content, local_name, note_kept_values,
+                                   package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
+                                   serialize_xml, short, unique, unknown_attributes, unknown_markup, write_zip)
 
 NAME = "OpenDocument"
 MEDIA_TYPES = tuple(f"application/vnd.oasis.opendocument.{kind}" for kind in (
@@ -45,6 +47,8 @@ _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
 _STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+_SVG = "{urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0}"
+_FO = "{urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0}"
 _PRESENTATION = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _META = "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}"
@@ -69,6 +73,46 @@ _EMBEDDING = frozenset({_DRAW + "image", _DRAW + "object", _DRAW + "object-ole",
                         _DRAW + "applet", _DRAW + "fill-image", _DRAW + "floating-frame",
                         _STYLE + "background-image", _TEXT + "list-level-style-image", _TEXT + "section-source",
                         _TABLE + "table-source", _TABLE + "cell-range-source", _PRESENTATION + "sound"})
+
+# --- the vocabulary: what may remain in content.xml, styles.xml and the manifest -------
+
+_OASIS = "urn:oasis:names:tc:opendocument:xmlns:"
+# The namespaces of ODF 1.3 and LibreOffice's extensions that documents use for
+# content, layout and styles. Not listed, so removed wherever they turn up:
+# `dc:` and `meta:` (authors, dates, statistics: meta.xml's vocabulary) and
+# `config:` (settings.xml's), and every namespace nobody told this module about.
+_NAMESPACES = frozenset(
+    [_OASIS + kind for kind in (
+        "office:1.0", "style:1.0", "text:1.0", "table:1.0", "drawing:1.0", "xsl-fo-compatible:1.0",
+        "svg-compatible:1.0", "chart:1.0", "dr3d:1.0", "form:1.0", "script:1.0", "datastyle:1.0",
+        "presentation:1.0", "smil-compatible:1.0", "animation:1.0", "database:1.0", "of:1.2", "manifest:1.0")]
+    + ["http://www.w3.org/1999/xlink", "http://www.w3.org/1998/Math/MathML", "http://www.w3.org/2001/xml-events",
+       "http://www.w3.org/2002/xforms", "http://www.w3.org/2001/XMLSchema", "http://www.w3.org/2001/XMLSchema-instance",
+       "http://www.w3.org/1999/xhtml", "http://www.w3.org/2003/g/data-view#", "http://www.w3.org/TR/css3-text/",
+       "http://openoffice.org/2004/office", "http://openoffice.org/2004/writer", "http://openoffice.org/2004/calc",
+       "http://openoffice.org/2005/report", "http://openoffice.org/2009/office", "http://openoffice.org/2009/table",
+       "http://openoffice.org/2010/draw", "http://openoffice.org/2010/chart", "http://openoffice.org/2013/office",
+       "urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0",
+       "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0",
+       "urn:openoffice:names:experimental:ooo-ms-interop:xmlns:field:1.0",
+       "urn:openoffice:names:experimental:ooxml-odf-interop:xmlns:form:1.0"])
+_TEXT_NAMESPACES = frozenset(uri[1:-1] for uri in (_OFFICE, _TEXT, _TABLE, _DRAW, _PRESENTATION, _MATH)) | {
+    _OASIS + kind for kind in ("svg-compatible:1.0", "chart:1.0", "datastyle:1.0", "form:1.0")}
+_VOCABULARY = Vocabulary(
+    namespaces=_NAMESPACES,
+    forbidden_elements=_TRACKED_CHANGES | _CHANGE_MARKS | _ANNOTATIONS,
+    forbidden_attribute_names=frozenset({"creator-initials", "sender-initials", "author", "initials"}),
+    forbidden_attributes=_RSIDS,
+    text_elements=frozenset(),
+    # A cell's text value and formula, a link's tooltip, a field's condition: the document's own text.
+    text_attributes=frozenset({"string-value", "formula", "title", "description", "condition", "display"}),
+    font_attributes=frozenset(
+        [(_STYLE + "font-face", _STYLE + "name"), (_STYLE + "font-face", _SVG + "font-family")]
+        + [("*", _STYLE + key) for key in ("font-name", "font-name-asian", "font-name-complex")]
+        + [("*", _FO + "font-family")]),
+    qualified_only=_NAMESPACES,
+    text_namespaces=_TEXT_NAMESPACES,
+)
 
 # Members that are metadata only, with how they are reported: (label, category, list their values).
 _DROPPED_MEMBERS: tuple[tuple[re.Pattern[str], str, Category, bool], ...] = (
@@ -153,6 +197,9 @@ class _PartCleaner:
             category = Category.PERSON if tag == _DC + "creator" else Category.TIME
             self._find(category, local_name(tag), element.text or "")
             return DROP
+        if not _VOCABULARY.known_element(element):
+            unknown_markup(element, self.record)
+            return DROP
         if tag == _OFFICE + "binary-data":
             raise Refused(f"{self.where}: inline picture data cannot be cleaned")
         self._attributes(element)
@@ -181,12 +228,23 @@ class _PartCleaner:
             self._find(Category.HIDDEN, "comment text", text)
 
     def _attributes(self, element: Element) -> None:
-        for key in [key for key in element.keys() if key in _RSIDS]:
-            del element.attrib[key]
-            self.record.count("editing session ids (officeooo:rsid)")
+        unknown_attributes(element, _VOCABULARY, self.record)
         href = element.get(_XLINK_HREF)
         if href is not None and element.tag in _EMBEDDING:
             self._reference(element, href)
+        for key in element.keys():
+            value = element.get(key, "")
+            if key in _RSIDS:
+                self.record.count("editing session ids (officeooo:rsid)")
+            elif _VOCABULARY.forbidden_attribute(key):
+                self._find(Category.PERSON, local_name(key), value)
+            elif (split_name(key)[1] not in _VOCABULARY.text_attributes
+                  and (shape := identifying_shape(value)) is not None):
+                # A link to a local file or a folder's path says whose computer made the document.
+                self._find(Category.PERSON, f"{local_name(key)} ({shape})", value)
+            else:
+                continue
+            del element.attrib[key]
 
     def _reference(self, element: Element, href: str) -> None:
         if href.startswith("#"):
@@ -293,6 +351,7 @@ def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
     outputs[_MANIFEST_NAME] = _clean_manifest(package, set(outputs))
     members = [(_MIMETYPE, package.files[_MIMETYPE])] + [
         (name, outputs[name]) for name in package.order if name in outputs]
+    check_clean_members(members, _VOCABULARY, opaque=frozenset({_MIMETYPE}))
     clean = write_zip(members, stored=_MIMETYPE)
     findings = note_kept_values(findings, removed, [clean] + [content for _, content in members])
     return clean, unique(findings)
@@ -415,6 +474,11 @@ def _inline_text(element: Element) -> str:
 
 inspect, sanitize = cleaning_verbs(_clean)
 views = package_views
+
+
+def residue(data: bytes) -> list[View]:
+    """What intake.clean scans for removed values: the members, font names left out (zippkg.package_residue)."""
+    return package_residue(data, _VOCABULARY)
 
 
 @guarded

@@ -33,10 +33,12 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, Refused
-from intake.formats.zippkg import (DROP, KEEP, UNWRAP, Recorder, XmlDoc, clean_image, cleaning_verbs, guarded,
-                                   image_content, local_name, note_kept_values, package_views, parse_xml, read_files,
-                                   removed_part, rewrite, serialize_xml, unique, write_zip)
+from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.officexml import Vocabulary, identifying_shape, split_name
+from intake.formats.zippkg import (DROP, KEEP, UNWRAP, Recorder, XmlDoc, check_clean_members, clean_image,
+                                   cleaning_verbs, guarded, image_content, local_name, note_kept_values,
+                                   package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
+                                   serialize_xml, unique, unknown_attributes, unknown_markup, write_zip)
 
 NAME = "Office Open XML"
 MEDIA_TYPES = (
@@ -62,7 +64,6 @@ _A16 = "{http://schemas.microsoft.com/office/drawing/2014/main}"
 _P14 = "{http://schemas.microsoft.com/office/powerpoint/2010/main}"
 _STRICT = "http://purl.oclc.org/ooxml/"
 _XR_UID = re.compile(r"^\{http://schemas\.microsoft\.com/office/spreadsheetml/20\d\d/revision\d*\}uid$")
-_WORD_NS = re.compile(r"^\{http://schemas\.(openxmlformats\.org/wordprocessingml|microsoft\.com/office/word)/")
 _HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 _TYPES_NAME = "[content_types].xml"
 
@@ -334,6 +335,13 @@ _NOTED: dict[str, tuple[Category, str, Callable[[Element], str]]] = {
     _XR + "revisionPtr": (Category.OTHER, "document revision id",
                           lambda e: " ".join(f"{local_name(k)}={v}" for k, v in e.items())),
     _X15AC + "absPath": (Category.PERSON, "folder the file was saved in", lambda e: e.get("url", "")),
+    # Content controls bound to a custom XML part (dropped): the binding names the part and its fields.
+    _W + "dataBinding": (Category.HIDDEN, "data binding", lambda e: e.get(_W + "xpath", "")),
+    _W15 + "dataBinding": (Category.HIDDEN, "data binding", lambda e: e.get(_W15 + "xpath", "")),
+    _W + "customXmlPr": (Category.HIDDEN, "custom XML attributes",
+                         lambda e: "; ".join(v.get(_W + "val", "") for v in e.iter() if v.get(_W + "val"))),
+    _W + "smartTagPr": (Category.HIDDEN, "smart tag values",
+                        lambda e: "; ".join(v.get(_W + "val", "") for v in e.iter() if v.get(_W + "val"))),
     _S + "securityDescriptor": (Category.PERSON, "securityDescriptor", lambda e: e.text or ""),
 }
 # Identifier elements removed outright: random ids that persist across editing
@@ -363,20 +371,96 @@ _PERSON_ATTRIBUTES = {(_S + "fileSharing", "userName"): Category.PERSON,
                       (_S + "pivotCacheDefinition", "refreshedBy"): Category.PERSON,
                       (_S + "pivotCacheDefinition", "refreshedDate"): Category.TIME,
                       (_S + "pivotCacheDefinition", "refreshedDateIso"): Category.TIME}
+# Custom XML and smart tags wrap text in markup whose attributes hold recognised
+# values (a smart tag's "PersonName", an element of the user's schema): the text stays.
+_UNWRAPPED = frozenset({_W + "customXml", _W + "smartTag"})
+# A picture's description is often the path it was inserted from; attributes whose
+# value is a path or an e-mail address go (a link's target stays: it is in the text).
+_PICTURE_DESCRIPTIONS = frozenset({"descr", "title"})
+
+
+# --- the vocabulary: what may remain in a clean part ----------------------------------
+
+_OXML = "http://schemas.openxmlformats.org/"
+_MSO = "http://schemas.microsoft.com/office/"
+# Every namespace of the transitional standard that a kept part uses, and the
+# Office extensions that carry formatting, drawing and layout. Markup in any
+# other namespace is removed with everything inside it; if that changes the
+# text, the content check refuses the file.
+_NAMESPACES = frozenset(
+    [_OXML + path for path in (
+        "wordprocessingml/2006/main", "officeDocument/2006/relationships", "officeDocument/2006/math",
+        "officeDocument/2006/sharedTypes", "drawingml/2006/main", "drawingml/2006/wordprocessingDrawing",
+        "drawingml/2006/picture", "drawingml/2006/chart", "drawingml/2006/chartDrawing", "drawingml/2006/diagram",
+        "drawingml/2006/spreadsheetDrawing", "drawingml/2006/lockedCanvas", "drawingml/2006/compatibility",
+        "spreadsheetml/2006/main", "presentationml/2006/main", "markup-compatibility/2006",
+        "package/2006/relationships", "package/2006/content-types")]
+    + ["urn:schemas-microsoft-com:vml", "urn:schemas-microsoft-com:office:office",
+       "urn:schemas-microsoft-com:office:word", "urn:schemas-microsoft-com:office:excel",
+       "urn:schemas-microsoft-com:office:powerpoint"]
+    + [_MSO + path for path in (
+        "word/2010/wordml", "word/2012/wordml", "word/2015/wordml/symex", "word/2016/wordml/cid", "word/2018/wordml",
+        "word/2020/wordml/sdtdatahash", "word/2023/wordml/word16du", "word/2024/wordml/sdtformatlock",
+        "word/2010/wordprocessingDrawing", "word/2010/wordprocessingShape", "word/2010/wordprocessingGroup",
+        "word/2010/wordprocessingCanvas", "word/2010/wordprocessingInk", "word/2006/wordml",
+        "drawing/2010/main", "drawing/2014/main", "drawing/2016/11/main", "drawing/2017/decorative",
+        "drawing/2018/hyperlinkcolor", "drawing/2016/SVG/main", "drawing/2017/model3d", "drawing/2010/chart",
+        "drawing/2012/chart", "drawing/2014/chart", "drawing/2017/03/chart", "drawing/2014/chartex",
+        "drawing/2015/9/8/chartex", "drawing/2015/10/21/chartex", "drawing/2016/5/9/chartex",
+        "drawing/2016/5/10/chartex", "drawing/2016/5/11/chartex", "drawing/2016/5/12/chartex",
+        "drawing/2016/5/13/chartex", "drawing/2016/5/14/chartex", "drawing/2012/chartStyle", "drawing/2008/diagram",
+        "drawing/2010/diagram", "drawing/2016/ink", "drawing/2010/slicer", "drawing/2012/timeslicer",
+        "drawing/2010/compatibility", "drawing/2016/12/diagram", "drawing/2010/picture",
+        "spreadsheetml/2009/9/main", "spreadsheetml/2009/9/ac", "spreadsheetml/2010/11/main",
+        "spreadsheetml/2010/11/ac", "spreadsheetml/2014/revision", "spreadsheetml/2015/revision2",
+        "spreadsheetml/2016/revision3", "spreadsheetml/2016/revision5", "spreadsheetml/2016/revision6",
+        "spreadsheetml/2016/revision9", "spreadsheetml/2016/revision10", "spreadsheetml/2014/11/main",
+        "spreadsheetml/2017/richdata", "spreadsheetml/2017/richdata2", "spreadsheetml/2018/calcfeatures",
+        "spreadsheetml/2019/extlinksprops", "spreadsheetml/2020/richdatawebimage",
+        "spreadsheetml/2022/richvaluerefresh",
+        "powerpoint/2010/main", "powerpoint/2012/main", "powerpoint/2015/main", "powerpoint/2017/10/main",
+        "powerpoint/2017/3/main", "powerpoint/2018/4/main", "powerpoint/2018/8/main", "powerpoint/2019/9/main",
+        "powerpoint/2020/02/main", "powerpoint/2013/main/command", "thememl/2012/main", "mac/office/2008/main")])
+_VOCABULARY = Vocabulary(
+    namespaces=_NAMESPACES,
+    # What the cleaner below removes must not remain, whichever way it got through.
+    forbidden_elements=(_DELETED | _INSERTED | _CHANGE_RECORDS | _COMMENT_MARKS | _LINKED_SETTINGS | _CUSTOM_VIEWS
+                        | frozenset(_COUNTED) | frozenset(_NOTED) | _UNWRAPPED | _DELETED_TEXT - {_W + "t", _W + "instrText"}),
+    forbidden_attribute_names=frozenset({
+        "author", "initials", "date", "dateUtc", "userName", "refreshedBy", "refreshedDate", "refreshedDateIso",
+        "lastModifiedBy", "userId", "providerId", "paraId", "textId", "anchorId", "editId", "gfxdata",
+        "securityDescriptor"}),
+    # VML alt text and the file name a picture was inserted from.
+    forbidden_attributes=frozenset({"alt", "{urn:schemas-microsoft-com:office:office}title"}),
+    text_elements=frozenset({"t", "v", "f", "instrText", "formula", "formula1", "formula2", "oddHeader", "oddFooter",
+                             "evenHeader", "evenFooter", "firstHeader", "firstFooter", "definedName", "formatCode"}),
+    text_attributes=frozenset({"instr", "tooltip", "display", "location"}),
+    font_attributes=frozenset(
+        [("*", "typeface"), (_W + "font", _W + "name"), (_W + "altName", _W + "val"), (_S + "name", "val"),
+         (_S + "rFont", "val")] + [(_W + "rFonts", _W + key) for key in ("ascii", "hAnsi", "eastAsia", "cs")]),
+    qualified_only=frozenset({_W[1:-1]}),
+    bare_roots=frozenset({"xml"}),
+)
 
 
 class _PartCleaner:
     """Decides, element by element, what leaves one XML part; records what it removes."""
 
-    def __init__(self, where: str, removed_ids: set[str], targets: dict[str, str]) -> None:
+    def __init__(self, where: str, removed_ids: set[str], targets: dict[str, str], prefixes: dict[str, str]) -> None:
         self.where = where
         self.removed_ids = removed_ids
         self.targets = targets
+        self.prefixes = prefixes
         self.record = Recorder(where)
         self.goback: set[str] = set()
 
     def decide(self, element: Element) -> int:
         tag = element.tag
+        if not _VOCABULARY.known_element(element) or self._requires_unknown(element):
+            unknown_markup(element, self.record)
+            return DROP
+        if tag in _UNWRAPPED:
+            return UNWRAP
         if tag in _DELETED or tag in _CHANGE_RECORDS or (tag == _W + "tr" and _row_deleted(element)):
             self._tracked(element, deleted=tag not in _CHANGE_RECORDS)
             return DROP
@@ -400,6 +484,13 @@ class _PartCleaner:
             self._custom_views(element)
             return DROP
         return DROP if self._attributes(element) else KEEP
+
+    def _requires_unknown(self, element: Element) -> bool:
+        """A markup-compatibility choice for a namespace outside the vocabulary (its fallback stays)."""
+        if element.tag != _MC + "Choice":
+            return False
+        required = element.get("Requires", "").split()
+        return any(self.prefixes.get(prefix) not in _NAMESPACES for prefix in required)
 
     def _tracked(self, element: Element, deleted: bool) -> None:
         for item in element.iter() if deleted else (element,):
@@ -443,6 +534,7 @@ class _PartCleaner:
     def _attributes(self, element: Element) -> bool:
         """Strips identifying attributes; True when only a dangling relationship reference was left."""
         dangling = False
+        unknown_attributes(element, _VOCABULARY, self.record)
         for key in element.keys():
             value = element.get(key, "")
             if key.startswith(_R) and value in self.removed_ids:
@@ -457,8 +549,14 @@ class _PartCleaner:
                 self._find(Category.HIDDEN, "embedded copy of a shape (o:gfxdata)", f"{len(value)} characters")
             elif (element.tag, key) in _PERSON_ATTRIBUTES:
                 self._find(_PERSON_ATTRIBUTES[element.tag, key], key, value)
-            elif _WORD_NS.match(key) and local_name(key) in ("author", "date", "dateUtc", "initials"):
-                self._find(Category.TIME if "date" in key else Category.PERSON, local_name(key), value)
+            elif local_name(key).startswith("rsid"):
+                self.record.count("editing session ids (rsid)")
+            elif _VOCABULARY.forbidden_attribute(key):
+                self._find(Category.TIME if "date" in key.lower() else Category.PERSON, local_name(key), value)
+            elif (split_name(key)[1] not in _VOCABULARY.text_attributes
+                  and (shape := identifying_shape(value)) is not None):
+                label = "picture description" if split_name(key)[1] in _PICTURE_DESCRIPTIONS else local_name(key)
+                self._find(Category.PERSON, f"{label} ({shape})", value)
             else:
                 continue
             del element.attrib[key]
@@ -491,7 +589,8 @@ def _empty_extension_list(element: Element) -> bool:
 def _clean_part(doc: XmlDoc, where: str, removed_ids: set[str], targets: dict[str, str]) -> list[Finding]:
     if any(uri.startswith(_STRICT) for pairs in doc.declarations.values() for _, uri in pairs):
         raise Refused("Strict Open XML documents are not supported")
-    cleaner = _PartCleaner(where, removed_ids, targets)
+    prefixes = {prefix: uri for pairs in doc.declarations.values() for prefix, uri in pairs}
+    cleaner = _PartCleaner(where, removed_ids, targets, prefixes)
     root_dangling = cleaner._attributes(doc.root)  # the root carries rsids and ids too
     if root_dangling:
         raise Refused(f"{where}: the part itself points to removed metadata")
@@ -516,6 +615,7 @@ def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
             outputs[rels_name] = _clean_rels(package, plan, source, cleaned.get(source))
     outputs[package.types_name] = _clean_types(package, plan)
     members = [(name, outputs[name]) for name in package.order if name in plan.kept]
+    check_clean_members(members, _VOCABULARY)
     clean = write_zip(members)
     findings = note_kept_values(findings, set(plan.dropped), [clean] + [data for _, data in members])
     return clean, unique(findings)
@@ -632,6 +732,11 @@ def _text_of(name: str, data: bytes, content_type: str) -> bytes | None:
 
 inspect, sanitize = cleaning_verbs(_clean)
 views = package_views
+
+
+def residue(data: bytes) -> list[View]:
+    """What intake.clean scans for removed values: the members, font names left out (zippkg.package_residue)."""
+    return package_residue(data, _VOCABULARY)
 
 
 @guarded

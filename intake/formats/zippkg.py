@@ -50,6 +50,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from intake.formats.base import Category, Finding, Refused, View, categorise
+from intake.formats.officexml import Vocabulary, leftovers, split_name, without_fonts
 from intake.media import HEAD_SIZE, sniff
 
 # --- guarded entry points ---------------------------------------------------
@@ -721,3 +722,70 @@ def package_views(data: bytes) -> list[View]:
     """A package format's `views`: the file itself, then every member (member_views)."""
     members, _ = read_zip(data)
     return [View("file", data)] + member_views(members)
+
+
+# --- the allow-list: unknown markup out, and the clean copy checked on its own ------
+
+def unknown_markup(element: Element, record: Recorder) -> None:
+    """Record an element outside the vocabulary, which goes with everything inside it:
+    each distinct value it holds is listed, so the scan of the clean copy looks for it."""
+    record.count(f"markup outside the known vocabulary ({split_name(element.tag)[0] or 'no namespace'})")
+    for item in element.iter():
+        for value in item.attrib.values():
+            record.add(Category.HIDDEN, "value in markup outside the known vocabulary", value)
+        for text in (item.text, item.tail if item is not element else None):
+            if text and text.strip():
+                record.add(Category.HIDDEN, "text in markup outside the known vocabulary", text)
+
+
+def unknown_attributes(element: Element, vocabulary: Vocabulary, record: Recorder) -> None:
+    """Remove the attributes outside the vocabulary, listing their values."""
+    for key in [key for key in element.keys() if not vocabulary.known_attribute(element, key)]:
+        record.add(Category.HIDDEN, f"attribute outside the known vocabulary ({split_name(key)[1]})",
+                   element.attrib.pop(key))
+
+
+def check_clean_members(members: Iterable[tuple[str, bytes]], vocabulary: Vocabulary,
+                        opaque: frozenset[str] = frozenset()) -> None:
+    """The independent leftover check (officexml.py) over every member written.
+
+    Pictures must be clean by their own module's inspection; members named in
+    `opaque` (ODF `mimetype`) are checked by their caller; every other member
+    is XML and must hold nothing outside the vocabulary.
+    """
+    for name, data in members:
+        if name in opaque or not data.strip():
+            continue
+        media_type = sniff(data[:HEAD_SIZE])
+        if media_type in _IMAGE_MODULES:
+            if _picture_module(name, data).inspect(data):
+                raise Refused(f"{name}: identifying metadata would remain in a picture; refused")
+            continue
+        found = leftovers(name, parse_xml(data, name).root, vocabulary)
+        if found:
+            raise Refused(f"{found[0]} would remain after cleaning; refused")
+
+
+@guarded
+def package_residue(data: bytes, vocabulary: Vocabulary) -> list[View]:
+    """What the scan for removed values reads: every member, with font names left out.
+
+    Font names are a standard vocabulary ("Microsoft Yi Baiti" in every Office
+    theme), not the user's values: that "Microsoft" was removed as a company
+    name must not make a correct copy fail because the theme names the font.
+    Paths and e-mail addresses in font names are still refused by the
+    leftover check.
+    """
+    members, _ = read_zip(data)
+    return member_views(Member(member.name, _fonts_left_out(member, vocabulary)) for member in members)
+
+
+def _fonts_left_out(member: Member, vocabulary: Vocabulary) -> bytes:
+    if not _looks_like_xml(member.data):
+        return member.data
+    try:
+        doc = parse_xml(member.data, member.name)
+        without_fonts(doc.root, vocabulary)
+        return serialize_xml(doc, standalone=False)
+    except Refused:
+        return member.data

@@ -1,0 +1,158 @@
+"""The allow-list of office XML (OOXML, ODF), and the independent check of a clean copy.
+
+Cleaning an office part is an allow-list: an element or attribute in a
+namespace the format module does not list is removed, never passed through,
+whatever it holds. `Vocabulary` is what a module lists: the namespaces it
+knows, the elements and attributes that must never remain (tracked changes,
+comments, session ids, authors...), and where the document's own text is.
+
+`leftovers` walks the parts of a clean package on its own, without looking at
+what cleaning or `inspect` reported, and names everything that must not be
+there: markup outside the vocabulary, a forbidden element or attribute, or an
+attribute value or non-text element that holds a user-folder path, a file URL,
+a network path or an e-mail address. The format modules refuse a copy with any
+leftover. The document's text (and the few attributes that are text, such as a
+field's code or a link's tooltip) is content and is not judged: a letter may
+give its author's address.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from xml.etree.ElementTree import Element
+
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+
+def split_name(qualified: str) -> tuple[str, str]:
+    """(namespace URI or "", local name) of an ElementTree name."""
+    if qualified.startswith("{"):
+        uri, local = qualified[1:].split("}", 1)
+        return uri, local
+    return "", qualified
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    namespaces: frozenset[str]
+    # Elements (Clark names) that must never remain.
+    forbidden_elements: frozenset[str]
+    # Attributes that must never remain: local names in any namespace, and Clark names.
+    forbidden_attribute_names: frozenset[str]
+    forbidden_attributes: frozenset[str]
+    # Elements whose text is the document's own: by local name, or by namespace (ODF mixed content).
+    text_elements: frozenset[str]
+    # Attributes that are document text (a field's code, a link's tooltip); by local name.
+    text_attributes: frozenset[str]
+    # Attributes that name a font, a standard vocabulary rather than the user's values:
+    # (element, attribute) in Clark names, "*" for any element.
+    font_attributes: frozenset[tuple[str, str]]
+    # Namespaces whose elements take only namespaced attributes (WordprocessingML, ODF).
+    qualified_only: frozenset[str] = frozenset()
+    # Elements without a namespace that may stand as the root of a part (Excel's VML `<xml>`).
+    bare_roots: frozenset[str] = frozenset()
+    text_namespaces: frozenset[str] = frozenset()
+
+    def document_text(self, tag: str) -> bool:
+        uri, local = split_name(tag)
+        return local in self.text_elements or uri in self.text_namespaces
+
+    def known_element(self, element: Element, root: bool = False) -> bool:
+        uri, local = split_name(element.tag)
+        if not uri:
+            return root and local in self.bare_roots
+        return uri in self.namespaces
+
+    def known_attribute(self, element: Element, key: str) -> bool:
+        uri, _ = split_name(key)
+        if not uri:
+            return split_name(element.tag)[0] not in self.qualified_only
+        return uri == XML_NS or uri in self.namespaces
+
+    def forbidden_attribute(self, key: str) -> bool:
+        local = split_name(key)[1]
+        return (key in self.forbidden_attributes or local in self.forbidden_attribute_names
+                or local.startswith("rsid"))
+
+
+# --- values that identify someone wherever they are -------------------------
+
+_USER_FOLDER = re.compile(r"(?i)(^|[\s\"'(=:/\\])(/home/|/Users/|/root/|[a-z]:[\\/](Users|Documents and Settings|home)"
+                          r"[\\/]|~[\\/]|%USERPROFILE%|\$HOME)")
+_FILE_URL = re.compile(r"(?i)\bfile:")
+_NETWORK_PATH = re.compile(r"(^|[\s\"'(=])\\\\[\w.$-]+\\")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}")
+_MAILTO = re.compile(r"(?i)^\s*mailto:")
+
+
+def identifying_shape(value: str) -> str | None:
+    """What kind of identifying value `value` holds, if any: a path, or an e-mail
+    address outside a mailto: link (a link's target is what the reader clicks)."""
+    if _USER_FOLDER.search(value):
+        return "a user folder path"
+    if _FILE_URL.search(value) or _NETWORK_PATH.search(value):
+        return "a file or network path"
+    if not _MAILTO.match(value) and _EMAIL.search(value):
+        return "an e-mail address"
+    return None
+
+
+# --- the independent check ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Leftover:
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+def leftovers(where: str, root: Element, vocabulary: Vocabulary) -> list[Leftover]:
+    """Everything in one clean part that must not be there (see the module's docstring)."""
+    found: list[Leftover] = []
+    _check(root, vocabulary, where, found, is_root=True)
+    return found
+
+
+def _check(element: Element, vocabulary: Vocabulary, where: str, found: list[Leftover], is_root: bool) -> None:
+    tag = element.tag
+    if not vocabulary.known_element(element, root=is_root):
+        found.append(Leftover(where, f"element {tag} outside the known vocabulary"))
+        return
+    if tag in vocabulary.forbidden_elements:
+        found.append(Leftover(where, f"element {tag} that cleaning removes"))
+        return
+    for key, value in element.items():
+        if not vocabulary.known_attribute(element, key):
+            found.append(Leftover(where, f"attribute {key} outside the known vocabulary"))
+        elif vocabulary.forbidden_attribute(key):
+            found.append(Leftover(where, f"attribute {key} that cleaning removes"))
+        elif (split_name(key)[1] not in vocabulary.text_attributes
+              and (shape := identifying_shape(value)) is not None):
+            found.append(Leftover(where, f"{shape} in attribute {key}"))
+    # The document's own text is content: a letter may give its author's address.
+    for text in () if vocabulary.document_text(tag) else _texts(element):
+        if (shape := identifying_shape(text)) is not None:
+            found.append(Leftover(where, f"{shape} in the text of {tag}"))
+    for child in element:
+        _check(child, vocabulary, where, found, is_root=False)
+
+
+def _texts(element: Element) -> Iterable[str]:
+    """The element's own text and the tails of its children (mixed content)."""
+    if element.text and element.text.strip():
+        yield element.text
+    for child in element:
+        if child.tail and child.tail.strip():
+            yield child.tail
+
+
+def without_fonts(root: Element, vocabulary: Vocabulary) -> None:
+    """Remove font names, for the scan of removed values: see `residue` in ooxml.py and odf.py."""
+    fonts = vocabulary.font_attributes
+    for element in root.iter():
+        for key in [key for key in element.keys() if ("*", key) in fonts or (element.tag, key) in fonts]:
+            del element.attrib[key]
