@@ -98,7 +98,7 @@ _NAMESPACES = frozenset(
        "urn:openoffice:names:experimental:ooxml-odf-interop:xmlns:form:1.0"])
 _TEXT_NAMESPACES = frozenset(uri[1:-1] for uri in (_OFFICE, _TEXT, _TABLE, _DRAW, _PRESENTATION, _MATH)) | {
     _OASIS + kind for kind in ("svg-compatible:1.0", "chart:1.0", "datastyle:1.0", "form:1.0")}
-_VOCABULARY = Vocabulary(
+VOCABULARY = Vocabulary(
     namespaces=_NAMESPACES,
     forbidden_elements=_TRACKED_CHANGES | _CHANGE_MARKS | _ANNOTATIONS,
     forbidden_attribute_names=frozenset({"creator-initials", "sender-initials", "author", "initials"}),
@@ -110,7 +110,7 @@ _VOCABULARY = Vocabulary(
         [(_STYLE + "font-face", _STYLE + "name"), (_STYLE + "font-face", _SVG + "font-family")]
         + [("*", _STYLE + key) for key in ("font-name", "font-name-asian", "font-name-complex")]
         + [("*", _FO + "font-family")]),
-    qualified_only=_NAMESPACES,
+    qualified_only=_NAMESPACES - {_MATH[1:-1]},  # MathML attributes have no namespace
     text_namespaces=_TEXT_NAMESPACES,
 )
 
@@ -197,7 +197,7 @@ class _PartCleaner:
             category = Category.PERSON if tag == _DC + "creator" else Category.TIME
             self._find(category, local_name(tag), element.text or "")
             return DROP
-        if not _VOCABULARY.known_element(element):
+        if not VOCABULARY.known_element(element):
             unknown_markup(element, self.record)
             return DROP
         if tag == _OFFICE + "binary-data":
@@ -228,7 +228,7 @@ class _PartCleaner:
             self._find(Category.HIDDEN, "comment text", text)
 
     def _attributes(self, element: Element) -> None:
-        unknown_attributes(element, _VOCABULARY, self.record)
+        unknown_attributes(element, VOCABULARY, self.record)
         href = element.get(_XLINK_HREF)
         if href is not None and element.tag in _EMBEDDING:
             self._reference(element, href)
@@ -236,9 +236,9 @@ class _PartCleaner:
             value = element.get(key, "")
             if key in _RSIDS:
                 self.record.count("editing session ids (officeooo:rsid)")
-            elif _VOCABULARY.forbidden_attribute(key):
+            elif VOCABULARY.forbidden_attribute(key):
                 self._find(Category.PERSON, local_name(key), value)
-            elif (split_name(key)[1] not in _VOCABULARY.text_attributes
+            elif (split_name(key)[1] not in VOCABULARY.text_attributes
                   and (shape := identifying_shape(value)) is not None):
                 # A link to a local file or a folder's path says whose computer made the document.
                 self._find(Category.PERSON, f"{local_name(key)} ({shape})", value)
@@ -351,7 +351,7 @@ def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
     outputs[_MANIFEST_NAME] = _clean_manifest(package, set(outputs))
     members = [(_MIMETYPE, package.files[_MIMETYPE])] + [
         (name, outputs[name]) for name in package.order if name in outputs]
-    check_clean_members(members, _VOCABULARY, opaque=frozenset({_MIMETYPE}))
+    check_clean_members(members, VOCABULARY, opaque=frozenset({_MIMETYPE}))
     clean = write_zip(members, stored=_MIMETYPE)
     findings = note_kept_values(findings, removed, [clean] + [content for _, content in members])
     return clean, unique(findings)
@@ -478,7 +478,7 @@ views = package_views
 
 def residue(data: bytes) -> list[View]:
     """What intake.clean scans for removed values: the members, font names left out (zippkg.package_residue)."""
-    return package_residue(data, _VOCABULARY)
+    return package_residue(data, VOCABULARY)
 
 
 @guarded

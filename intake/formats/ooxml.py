@@ -421,7 +421,7 @@ _NAMESPACES = frozenset(
         "powerpoint/2010/main", "powerpoint/2012/main", "powerpoint/2015/main", "powerpoint/2017/10/main",
         "powerpoint/2017/3/main", "powerpoint/2018/4/main", "powerpoint/2018/8/main", "powerpoint/2019/9/main",
         "powerpoint/2020/02/main", "powerpoint/2013/main/command", "thememl/2012/main", "mac/office/2008/main")])
-_VOCABULARY = Vocabulary(
+VOCABULARY = Vocabulary(
     namespaces=_NAMESPACES,
     # What the cleaner below removes must not remain, whichever way it got through.
     forbidden_elements=(_DELETED | _INSERTED | _CHANGE_RECORDS | _COMMENT_MARKS | _LINKED_SETTINGS | _CUSTOM_VIEWS
@@ -456,7 +456,7 @@ class _PartCleaner:
 
     def decide(self, element: Element) -> int:
         tag = element.tag
-        if not _VOCABULARY.known_element(element) or self._requires_unknown(element):
+        if not VOCABULARY.known_element(element) or self._requires_unknown(element):
             unknown_markup(element, self.record)
             return DROP
         if tag in _UNWRAPPED:
@@ -534,7 +534,7 @@ class _PartCleaner:
     def _attributes(self, element: Element) -> bool:
         """Strips identifying attributes; True when only a dangling relationship reference was left."""
         dangling = False
-        unknown_attributes(element, _VOCABULARY, self.record)
+        unknown_attributes(element, VOCABULARY, self.record)
         for key in element.keys():
             value = element.get(key, "")
             if key.startswith(_R) and value in self.removed_ids:
@@ -551,9 +551,9 @@ class _PartCleaner:
                 self._find(_PERSON_ATTRIBUTES[element.tag, key], key, value)
             elif local_name(key).startswith("rsid"):
                 self.record.count("editing session ids (rsid)")
-            elif _VOCABULARY.forbidden_attribute(key):
+            elif VOCABULARY.forbidden_attribute(key):
                 self._find(Category.TIME if "date" in key.lower() else Category.PERSON, local_name(key), value)
-            elif (split_name(key)[1] not in _VOCABULARY.text_attributes
+            elif (split_name(key)[1] not in VOCABULARY.text_attributes
                   and (shape := identifying_shape(value)) is not None):
                 label = "picture description" if split_name(key)[1] in _PICTURE_DESCRIPTIONS else local_name(key)
                 self._find(Category.PERSON, f"{label} ({shape})", value)
@@ -615,7 +615,7 @@ def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
             outputs[rels_name] = _clean_rels(package, plan, source, cleaned.get(source))
     outputs[package.types_name] = _clean_types(package, plan)
     members = [(name, outputs[name]) for name in package.order if name in plan.kept]
-    check_clean_members(members, _VOCABULARY)
+    check_clean_members(members, VOCABULARY)
     clean = write_zip(members)
     findings = note_kept_values(findings, set(plan.dropped), [clean] + [data for _, data in members])
     return clean, unique(findings)
@@ -736,7 +736,7 @@ views = package_views
 
 def residue(data: bytes) -> list[View]:
     """What intake.clean scans for removed values: the members, font names left out (zippkg.package_residue)."""
-    return package_residue(data, _VOCABULARY)
+    return package_residue(data, VOCABULARY)
 
 
 @guarded
