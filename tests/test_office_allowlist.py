@@ -16,7 +16,7 @@ import json
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -79,8 +79,8 @@ def xlsx_with_pivot_cache(definition_attributes: str) -> bytes:
         "xl/workbook.xml": (XML_HEAD + f'<workbook xmlns="{sml}" {xmlns("r")}><sheets>'
                             '<sheet name="Data" sheetId="1" r:id="rId1"/></sheets>'
                             '<pivotCaches><pivotCache cacheId="1" r:id="rId2"/></pivotCaches></workbook>'),
-        "xl/worksheets/sheet1.xml": (XML_HEAD + f'<worksheet xmlns="{sml}"><sheetData><row r="1">'
-                                     '<c r="A1" t="inlineStr"><is><t>Witness</t></is></c></row></sheetData></worksheet>'),
+        "xl/worksheets/sheet1.xml": (XML_HEAD + f'<worksheet xmlns="{sml}"><sheetData><row r="1"><c r="A1" '
+                                     't="inlineStr"><is><t>Witness</t></is></c></row></sheetData></worksheet>'),
         "xl/pivotCache/pivotCacheDefinition1.xml": (
             XML_HEAD + f'<pivotCacheDefinition xmlns="{sml}" {x14} {EVIL} {definition_attributes} '
             'refreshedDate="45000.5" createdVersion="6" refreshedVersion="6" recordCount="0">'
@@ -94,6 +94,16 @@ def odt(body: str, extra: dict[str, str] | None = None) -> bytes:
     content = document("text", body).replace(f"<office:document-content {ALL_NS}",
                                              f"<office:document-content {ALL_NS} {EVIL}")
     return odf_package("text", {"content.xml": content, **(extra or {})})
+
+
+def rewritten(data: bytes, name: str, change: Callable[[bytes], bytes]) -> bytes:
+    """The same zip with one member changed (its order and compression kept)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            target.writestr(info, change(content) if info.filename == name else content)
+    return buffer.getvalue()
 
 
 VML_PICTURE = ('<w:r><w:pict><v:shape id="s1" style="width:10pt;height:10pt" alt="{name}" o:title="{email}">'
@@ -139,6 +149,14 @@ CASES: dict[str, bytes] = {
     "unknown-namespace.odt": odt(
         f'<text:p ev:who="{NAME}" ev:path="{HOME}">Kept<text:span ev:mail="{EMAIL}"> words</text:span>.</text:p>'
         f"<ev:note>{NAME}</ev:note>"),
+    "unknown-markup-in-relationships.docx": docx(paragraph("Body."), extra={"word/_rels/document.xml.rels": (
+        XML_HEAD + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships" '
+        f'{EVIL}><Relationship Id="rId9" Type="http://x/y" Target="nowhere.xml" ev:by="{NAME}"/>'
+        f"<ev:saved>{FOLDER}</ev:saved></Relationships>")}),
+    "namespace-name.docx": docx(paragraph("Body.", f' xmlns:who="urn:x-person:{EMAIL}"')),
+    "unknown-markup-in-manifest.odt": rewritten(
+        odt("<text:p>Body.</text:p>"), "META-INF/manifest.xml",
+        lambda xml: xml.replace(b'manifest:version="1.3">', f'manifest:version="1.3" {EVIL} ev:by="{NAME}">'.encode())),
     # A reader shows the text of markup it does not know: removing it changes the text, so refusing is right.
     "stray-creator.odt": odt(f"<text:p>Written by <dc:creator>{NAME}</dc:creator>.</text:p>"),
     "local-link.odt": odt(f'<text:p>See <text:a xlink:type="simple" xlink:href="file://{HOME}">the file</text:a>.'
@@ -196,6 +214,12 @@ def reachable(data: bytes) -> Iterator[tuple[str, bytes]]:
     yield from ((view.where, view.data) for view in module.views(data))
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_fixture_plants_a_value(name: str) -> None:
+    assert any(encoded in data for _, data in reachable(CASES[name]) for value in PLANTED
+               for encoded in encodings(value))
+
+
 @pytest.fixture(scope="module")
 def sanitized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """One real `intake sanitize` over every fixture; its --json report by file name (and "out": the folder)."""
@@ -230,7 +254,8 @@ CLEANED_NOT_REFUSED = ("unknown-namespace-attribute.docx", "unknown-namespace-el
                        "alternate-content-branch.docx", "tracked-deletion.docx", "rsids.docx", "vml-alt-text.docx",
                        "picture-description-path.docx", "data-binding.docx", "unreferenced-part.docx",
                        "pivot-refreshed-by.xlsx", "annotation.odt", "tracked-changes.odt", "unknown-namespace.odt",
-                       "local-link.odt", "meta-and-settings.odt")
+                       "local-link.odt", "meta-and-settings.odt", "unknown-markup-in-relationships.docx",
+                       "namespace-name.docx", "unknown-markup-in-manifest.odt")
 
 
 @pytest.mark.parametrize("name", CLEANED_NOT_REFUSED)
@@ -285,6 +310,7 @@ def test_leftover_check_catches_what_a_broken_cleaner_lets_through(monkeypatch: 
     attribute, the tracked change and the unknown markup are still found and the file refused."""
     monkeypatch.setattr(ooxml._PartCleaner, "decide", lambda self, element: zippkg.KEEP)
     monkeypatch.setattr(ooxml._PartCleaner, "_attributes", lambda self, element: False)
+    monkeypatch.setattr(ooxml, "unknown_declarations", lambda doc, vocabulary, record: None)
     with pytest.raises(Refused, match="would remain after cleaning"):
         ooxml.sanitize(CASES["tracked-deletion.docx"])
     with pytest.raises(Refused, match="outside the known vocabulary"):
@@ -294,6 +320,7 @@ def test_leftover_check_catches_what_a_broken_cleaner_lets_through(monkeypatch: 
 def test_odf_leftover_check_catches_what_a_broken_cleaner_lets_through(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(odf._PartCleaner, "decide", lambda self, element: zippkg.KEEP)
     monkeypatch.setattr(odf._PartCleaner, "_attributes", lambda self, element: None)
+    monkeypatch.setattr(odf, "unknown_declarations", lambda doc, vocabulary, record: None)
     for name in ("annotation.odt", "tracked-changes.odt", "unknown-namespace.odt"):
         with pytest.raises(Refused, match="would remain after cleaning"):
             odf.sanitize(CASES[name])

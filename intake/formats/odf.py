@@ -32,10 +32,11 @@ from xml.etree.ElementTree import Element
 
 from intake.formats.base import Category, Finding, Refused, View
 from intake.formats.officexml import Vocabulary, identifying_shape, split_name
-from intake.formats.zippkg import (DROP, KEEP, Recorder, XmlDoc, binary_strings, check_clean_members, clean_image,
-                                   cleaning_verbs, guarded, image_content, local_name, note_kept_values,
+from intake.formats.zippkg import (DROP, KEEP, Recorder, XmlDoc, allow_only, binary_strings, check_clean_members,
+                                   clean_image, cleaning_verbs, guarded, image_content, local_name, note_kept_values,
                                    package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
-                                   serialize_xml, short, unique, unknown_attributes, unknown_markup, write_zip)
+                                   serialize_xml, short, stray_text, unique, unknown_attributes, unknown_declarations,
+                                   unknown_markup, write_zip)
 
 NAME = "OpenDocument"
 MEDIA_TYPES = tuple(f"application/vnd.oasis.opendocument.{kind}" for kind in (
@@ -279,6 +280,8 @@ def _clean_part(doc: XmlDoc, where: str) -> tuple[list[Finding], set[str]]:
     cleaner = _PartCleaner(where)
     cleaner._attributes(doc.root)
     rewrite(doc, cleaner.decide)
+    stray_text(doc.root, VOCABULARY, cleaner.record)
+    unknown_declarations(doc, VOCABULARY, cleaner.record)
     return cleaner.record.findings(doc.comments), cleaner.references
 
 
@@ -348,7 +351,8 @@ def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
         findings += part_findings
         references |= part_references
     findings += _clean_pictures(package, pictures, references, outputs, removed)
-    outputs[_MANIFEST_NAME] = _clean_manifest(package, set(outputs))
+    outputs[_MANIFEST_NAME], manifest_findings = _clean_manifest(package, set(outputs))
+    findings += manifest_findings
     members = [(_MIMETYPE, package.files[_MIMETYPE])] + [
         (name, outputs[name]) for name in package.order if name in outputs]
     check_clean_members(members, VOCABULARY, opaque=frozenset({_MIMETYPE}))
@@ -400,16 +404,16 @@ def _clean_pictures(package: _Package, pictures: list[str], references: set[str]
     return findings
 
 
-def _clean_manifest(package: _Package, written: set[str]) -> bytes:
+def _clean_manifest(package: _Package, written: set[str]) -> tuple[bytes, list[Finding]]:
     """Entries for exactly the members written, plus the package itself ("/")."""
 
     def decide(entry: Element) -> int:
         path = entry.get(_MANIFEST + "full-path", "")
         return KEEP if entry.tag != _MANIFEST + "file-entry" or path == "/" or path in written else DROP
 
-    rewrite(package.manifest, decide)
+    findings = allow_only(package.manifest, VOCABULARY, _MANIFEST_NAME, decide)
     _one_entry_per_line(package.manifest.root)
-    return serialize_xml(package.manifest, standalone=False)
+    return serialize_xml(package.manifest, standalone=False), findings
 
 
 def _one_entry_per_line(root: Element) -> None:

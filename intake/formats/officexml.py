@@ -19,7 +19,7 @@ give its author's address.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
@@ -53,6 +53,7 @@ class Vocabulary:
     qualified_only: frozenset[str] = frozenset()
     # Elements without a namespace that may stand as the root of a part (Excel's VML `<xml>`).
     bare_roots: frozenset[str] = frozenset()
+    # Namespaces whose elements hold mixed text (ODF paragraphs); elsewhere only a leaf holds text.
     text_namespaces: frozenset[str] = frozenset()
 
     def document_text(self, tag: str) -> bool:
@@ -110,9 +111,13 @@ class Leftover:
         return f"{self.where}: {self.what}"
 
 
-def leftovers(where: str, root: Element, vocabulary: Vocabulary) -> list[Leftover]:
-    """Everything in one clean part that must not be there (see the module's docstring)."""
-    found: list[Leftover] = []
+def leftovers(where: str, root: Element, vocabulary: Vocabulary, declared: Iterable[str] = ()) -> list[Leftover]:
+    """Everything in one clean part that must not be there (see the module's docstring).
+
+    `declared`: the namespace URIs the part declares; a URI is free text, so an
+    unknown one is a leftover even when no element uses it."""
+    found = [Leftover(where, f"declaration of the namespace {uri!r} outside the known vocabulary")
+             for uri in declared if uri not in vocabulary.namespaces and uri != XML_NS]
     _check(root, vocabulary, where, found, is_root=True)
     return found
 
@@ -133,21 +138,40 @@ def _check(element: Element, vocabulary: Vocabulary, where: str, found: list[Lef
         elif (split_name(key)[1] not in vocabulary.text_attributes
               and (shape := identifying_shape(value)) is not None):
             found.append(Leftover(where, f"{shape} in attribute {key}"))
+    if any(True for _ in stray_texts(element, vocabulary)):
+        found.append(Leftover(where, f"text between the elements of {tag}, where no reader looks"))
     # The document's own text is content: a letter may give its author's address.
-    for text in () if vocabulary.document_text(tag) else _texts(element):
-        if (shape := identifying_shape(text)) is not None:
+    elif element.text and not len(element) and not vocabulary.document_text(tag):
+        if (shape := identifying_shape(element.text)) is not None:
             found.append(Leftover(where, f"{shape} in the text of {tag}"))
     for child in element:
         _check(child, vocabulary, where, found, is_root=False)
 
 
-def _texts(element: Element) -> Iterable[str]:
-    """The element's own text and the tails of its children (mixed content)."""
+def stray_texts(element: Element, vocabulary: Vocabulary) -> Iterator[tuple[Element | None, str]]:
+    """Text between an element's children (its text before them, their tails), where the format
+    has none: no OOXML element mixes text and elements, and in ODF only the text vocabularies do.
+    Yields (the child whose tail it is, or None for the element's own text; the text)."""
+    if not len(element) or split_name(element.tag)[0] in vocabulary.text_namespaces:
+        return
     if element.text and element.text.strip():
-        yield element.text
+        yield None, element.text
     for child in element:
         if child.tail and child.tail.strip():
-            yield child.tail
+            yield child, child.tail
+
+
+def remove_stray_text(root: Element, vocabulary: Vocabulary) -> list[str]:
+    """Remove every stray text (see stray_texts) under root; what was removed, for the findings."""
+    removed: list[str] = []
+    for element in root.iter():
+        for child, text in list(stray_texts(element, vocabulary)):
+            removed.append(text)
+            if child is None:
+                element.text = None
+            else:
+                child.tail = None
+    return removed
 
 
 def without_fonts(root: Element, vocabulary: Vocabulary) -> None:

@@ -35,10 +35,11 @@ from xml.etree.ElementTree import Element
 
 from intake.formats.base import Category, Finding, Refused, View
 from intake.formats.officexml import Vocabulary, identifying_shape, split_name
-from intake.formats.zippkg import (DROP, KEEP, UNWRAP, Recorder, XmlDoc, check_clean_members, clean_image,
+from intake.formats.zippkg import (DROP, KEEP, UNWRAP, Recorder, XmlDoc, allow_only, check_clean_members, clean_image,
                                    cleaning_verbs, guarded, image_content, local_name, note_kept_values,
                                    package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
-                                   serialize_xml, unique, unknown_attributes, unknown_markup, write_zip)
+                                   serialize_xml, stray_text, unique, unknown_attributes, unknown_declarations,
+                                   unknown_markup, write_zip)
 
 NAME = "Office Open XML"
 MEDIA_TYPES = (
@@ -394,12 +395,13 @@ _NAMESPACES = frozenset(
         "drawingml/2006/picture", "drawingml/2006/chart", "drawingml/2006/chartDrawing", "drawingml/2006/diagram",
         "drawingml/2006/spreadsheetDrawing", "drawingml/2006/lockedCanvas", "drawingml/2006/compatibility",
         "spreadsheetml/2006/main", "presentationml/2006/main", "markup-compatibility/2006",
-        "package/2006/relationships", "package/2006/content-types")]
-    + ["urn:schemas-microsoft-com:vml", "urn:schemas-microsoft-com:office:office",
+        "package/2006/relationships", "package/2006/content-types", "schemaLibrary/2006/main")]
+    + ["urn:schemas-microsoft-com:vml", "urn:schemas-microsoft-com:mac:vml", "urn:schemas-microsoft-com:office:office",
        "urn:schemas-microsoft-com:office:word", "urn:schemas-microsoft-com:office:excel",
        "urn:schemas-microsoft-com:office:powerpoint"]
     + [_MSO + path for path in (
-        "word/2010/wordml", "word/2012/wordml", "word/2015/wordml/symex", "word/2016/wordml/cid", "word/2018/wordml",
+        "word/2010/wordml", "word/2012/wordml", "word/2018/wordml/cex", "word/2015/wordml/symex",
+        "word/2016/wordml/cid", "word/2018/wordml",
         "word/2020/wordml/sdtdatahash", "word/2023/wordml/word16du", "word/2024/wordml/sdtformatlock",
         "word/2010/wordprocessingDrawing", "word/2010/wordprocessingShape", "word/2010/wordprocessingGroup",
         "word/2010/wordprocessingCanvas", "word/2010/wordprocessingInk", "word/2006/wordml",
@@ -417,7 +419,8 @@ _NAMESPACES = frozenset(
         "spreadsheetml/2016/revision9", "spreadsheetml/2016/revision10", "spreadsheetml/2014/11/main",
         "spreadsheetml/2017/richdata", "spreadsheetml/2017/richdata2", "spreadsheetml/2018/calcfeatures",
         "spreadsheetml/2019/extlinksprops", "spreadsheetml/2020/richdatawebimage",
-        "spreadsheetml/2022/richvaluerefresh",
+        "spreadsheetml/2022/richvaluerefresh", "spreadsheetml/2015/02/main", "spreadsheetml/2017/dynamicarray",
+        "excel/2006/main",
         "powerpoint/2010/main", "powerpoint/2012/main", "powerpoint/2015/main", "powerpoint/2017/10/main",
         "powerpoint/2017/3/main", "powerpoint/2018/4/main", "powerpoint/2018/8/main", "powerpoint/2019/9/main",
         "powerpoint/2020/02/main", "powerpoint/2013/main/command", "thememl/2012/main", "mac/office/2008/main")])
@@ -425,7 +428,8 @@ VOCABULARY = Vocabulary(
     namespaces=_NAMESPACES,
     # What the cleaner below removes must not remain, whichever way it got through.
     forbidden_elements=(_DELETED | _INSERTED | _CHANGE_RECORDS | _COMMENT_MARKS | _LINKED_SETTINGS | _CUSTOM_VIEWS
-                        | frozenset(_COUNTED) | frozenset(_NOTED) | _UNWRAPPED | _DELETED_TEXT - {_W + "t", _W + "instrText"}),
+                        | frozenset(_COUNTED) | frozenset(_NOTED) | _UNWRAPPED
+                        | _DELETED_TEXT - {_W + "t", _W + "instrText"}),
     forbidden_attribute_names=frozenset({
         "author", "initials", "date", "dateUtc", "userName", "refreshedBy", "refreshedDate", "refreshedDateIso",
         "lastModifiedBy", "userId", "providerId", "paraId", "textId", "anchorId", "editId", "gfxdata",
@@ -595,6 +599,8 @@ def _clean_part(doc: XmlDoc, where: str, removed_ids: set[str], targets: dict[st
     if root_dangling:
         raise Refused(f"{where}: the part itself points to removed metadata")
     rewrite(doc, cleaner.decide, _empty_extension_list)
+    stray_text(doc.root, VOCABULARY, cleaner.record)
+    unknown_declarations(doc, VOCABULARY, cleaner.record)
     return cleaner.record.findings(doc.comments)
 
 
@@ -612,8 +618,10 @@ def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
             findings += part_findings
     for source, rels_name in package.rels_names.items():
         if rels_name in plan.kept:
-            outputs[rels_name] = _clean_rels(package, plan, source, cleaned.get(source))
-    outputs[package.types_name] = _clean_types(package, plan)
+            outputs[rels_name], part_findings = _clean_rels(package, plan, source, cleaned.get(source))
+            findings += part_findings
+    outputs[package.types_name], part_findings = _clean_types(package, plan)
+    findings += part_findings
     members = [(name, outputs[name]) for name in package.order if name in plan.kept]
     check_clean_members(members, VOCABULARY)
     clean = write_zip(members)
@@ -639,21 +647,22 @@ def _clean_member(package: _Package, plan: _Plan, name: str, cleaned: dict[str, 
     raise Refused(f"unsupported part {name} ({content_type or 'no content type'})")
 
 
-def _clean_rels(package: _Package, plan: _Plan, source: str, part: XmlDoc | None) -> bytes:
+def _clean_rels(package: _Package, plan: _Plan, source: str, part: XmlDoc | None) -> tuple[bytes, list[Finding]]:
     doc = package.rels[source]
     removed = plan.removed_ids.get(source, set())
     if part is not None and package.content_type(package.by_lower.get(source, source)) == _SETTINGS:
         # Settings link out only from elements (attached template, mail merge); those are gone.
         referenced = {value for element in part.root.iter() for key, value in element.items() if key.startswith(_R)}
         removed = removed | {rel.get("Id", "") for rel in doc.root if rel.get("Id") not in referenced}
-    rewrite(doc, lambda rel: DROP if rel.get("Id") in removed else KEEP)
+    findings = allow_only(doc, VOCABULARY, package.rels_names[source],
+                          lambda rel: DROP if rel.get("Id") in removed else KEEP)
     for rel in doc.root:
         if rel.get("TargetMode") == "External" and rel.get("Type") != _HYPERLINK:
             raise Refused(f"{package.rels_names[source]}: link to a file outside the document cannot be cleaned")
-    return serialize_xml(doc, standalone=True)
+    return serialize_xml(doc, standalone=True), findings
 
 
-def _clean_types(package: _Package, plan: _Plan) -> bytes:
+def _clean_types(package: _Package, plan: _Plan) -> tuple[bytes, list[Finding]]:
     """Overrides only for the parts written (one for a missing part is an error to some readers)."""
     kept = {name.lower() for name in plan.kept}
 
@@ -661,8 +670,8 @@ def _clean_types(package: _Package, plan: _Plan) -> bytes:
         part = entry.get("PartName", "").lstrip("/").lower()
         return DROP if entry.tag == _CT + "Override" and part not in kept and unquote(part) not in kept else KEEP
 
-    rewrite(package.types, decide)
-    return serialize_xml(package.types, standalone=True)
+    findings = allow_only(package.types, VOCABULARY, package.types_name, decide)
+    return serialize_xml(package.types, standalone=True), findings
 
 
 # --- content -----------------------------------------------------------------

@@ -50,7 +50,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from intake.formats.base import Category, Finding, Refused, View, categorise
-from intake.formats.officexml import Vocabulary, leftovers, split_name, without_fonts
+from intake.formats.officexml import Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
 from intake.media import HEAD_SIZE, sniff
 
 # --- guarded entry points ---------------------------------------------------
@@ -745,6 +745,59 @@ def unknown_attributes(element: Element, vocabulary: Vocabulary, record: Recorde
                    element.attrib.pop(key))
 
 
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+# Markup-compatibility attributes whose values name prefixes ("w14 wp14", "w14:shadow").
+_PREFIX_LISTS = frozenset(_MC + name for name in ("Ignorable", "ProcessContent", "MustUnderstand", "PreserveElements",
+                                                  "PreserveAttributes"))
+
+
+def unknown_declarations(doc: XmlDoc, vocabulary: Vocabulary, record: Recorder) -> None:
+    """Declarations of namespaces outside the vocabulary go (a namespace name is free text);
+    so do their prefixes in the markup-compatibility lists, which must name declared prefixes.
+    Run after the elements and attributes of those namespaces are gone."""
+    dropped: set[str] = set()
+    for element, pairs in doc.declarations.items():
+        kept = [(prefix, uri) for prefix, uri in pairs if uri in vocabulary.namespaces or uri == XML_NS]
+        if len(kept) != len(pairs):
+            record.count("namespace declarations outside the known vocabulary", len(pairs) - len(kept))
+            dropped |= {prefix for prefix, uri in pairs if (prefix, uri) not in kept}
+            doc.declarations[element] = kept
+    if not dropped:
+        return
+    for element in doc.root.iter():
+        for key in _PREFIX_LISTS.intersection(element.keys()):
+            names = [name for name in element.get(key, "").split() if name.split(":", 1)[0] not in dropped]
+            if names:
+                element.set(key, " ".join(names))
+            else:
+                del element.attrib[key]
+
+
+def stray_text(root: Element, vocabulary: Vocabulary, record: Recorder) -> None:
+    """Remove text between elements where the format has none (officexml.stray_texts), listing it."""
+    for text in remove_stray_text(root, vocabulary):
+        record.add(Category.HIDDEN, "text outside the document's text", text)
+
+
+def allow_only(doc: XmlDoc, vocabulary: Vocabulary, where: str,
+               decide: Callable[[Element], int] = lambda element: KEEP) -> list[Finding]:
+    """A package part (relationships, content types, manifest) cleaned by the allow-list, then `decide`."""
+    record = Recorder(where)
+    unknown_attributes(doc.root, vocabulary, record)
+
+    def allowed(element: Element) -> int:
+        if not vocabulary.known_element(element):
+            unknown_markup(element, record)
+            return DROP
+        unknown_attributes(element, vocabulary, record)
+        return decide(element)
+
+    rewrite(doc, allowed)
+    stray_text(doc.root, vocabulary, record)
+    unknown_declarations(doc, vocabulary, record)
+    return record.findings(doc.comments)
+
+
 def check_clean_members(members: Iterable[tuple[str, bytes]], vocabulary: Vocabulary,
                         opaque: frozenset[str] = frozenset()) -> None:
     """The independent leftover check (officexml.py) over every member written.
@@ -761,7 +814,9 @@ def check_clean_members(members: Iterable[tuple[str, bytes]], vocabulary: Vocabu
             if _picture_module(name, data).inspect(data):
                 raise Refused(f"{name}: identifying metadata would remain in a picture; refused")
             continue
-        found = leftovers(name, parse_xml(data, name).root, vocabulary)
+        doc = parse_xml(data, name)
+        declared = [uri for pairs in doc.declarations.values() for _, uri in pairs]
+        found = leftovers(name, doc.root, vocabulary, declared)
         if found:
             raise Refused(f"{found[0]} would remain after cleaning; refused")
 
