@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from intake.formats.base import Category, Finding, Refused, View
-from intake.formats.officexml import Vocabulary, identifying_shape, split_name
-from intake.formats.zippkg import (DROP, KEEP, Recorder, XmlDoc, allow_only, binary_strings, check_clean_members,
+from intake.formats.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape
+from intake.formats.zippkg import (DROP, KEEP, Recorder, XmlDoc, allow_only, binary_strings,
                                    clean_image, cleaning_verbs, guarded, image_content, local_name, note_kept_values,
                                    package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
                                    serialize_xml, short, stray_text, unique, unknown_attributes, unknown_declarations,
@@ -237,10 +237,9 @@ class _PartCleaner:
             value = element.get(key, "")
             if key in _RSIDS:
                 self.record.count("editing session ids (officeooo:rsid)")
-            elif VOCABULARY.forbidden_attribute(key):
+            elif (kind := VOCABULARY.attribute_kind(element.tag, key)) == FORBIDDEN:
                 self._find(Category.PERSON, local_name(key), value)
-            elif (split_name(key)[1] not in VOCABULARY.text_attributes
-                  and (shape := identifying_shape(value)) is not None):
+            elif kind == VALUE and (shape := identifying_shape(value)) is not None:
                 # A link to a local file or a folder's path says whose computer made the document.
                 self._find(Category.PERSON, f"{local_name(key)} ({shape})", value)
             else:
@@ -355,7 +354,6 @@ def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
     findings += manifest_findings
     members = [(_MIMETYPE, package.files[_MIMETYPE])] + [
         (name, outputs[name]) for name in package.order if name in outputs]
-    check_clean_members(members, VOCABULARY, opaque=frozenset({_MIMETYPE}))
     clean = write_zip(members, stored=_MIMETYPE)
     findings = note_kept_values(findings, removed, [clean] + [content for _, content in members])
     return clean, unique(findings)
@@ -476,7 +474,7 @@ def _inline_text(element: Element) -> str:
 
 # --- entry points --------------------------------------------------------------------
 
-inspect, sanitize = cleaning_verbs(_clean)
+inspect, sanitize = cleaning_verbs(_clean, VOCABULARY, opaque=frozenset({_MIMETYPE}))
 views = package_views
 
 

@@ -18,14 +18,16 @@ give its author's address.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 
+@functools.lru_cache(maxsize=4096)  # a document repeats a few hundred names millions of times
 def split_name(qualified: str) -> tuple[str, str]:
     """(namespace URI or "", local name) of an ElementTree name."""
     if qualified.startswith("{"):
@@ -66,16 +68,32 @@ class Vocabulary:
             return root and local in self.bare_roots
         return uri in self.namespaces
 
-    def known_attribute(self, element: Element, key: str) -> bool:
-        uri, _ = split_name(key)
-        if not uri:
-            return split_name(element.tag)[0] not in self.qualified_only
-        return uri == XML_NS or uri in self.namespaces
+    # Attribute kinds already worked out, by (element namespace for an unqualified key, key).
+    _kinds: dict[tuple[str, str], str] = field(default_factory=dict, init=False, compare=False, repr=False)
 
-    def forbidden_attribute(self, key: str) -> bool:
-        local = split_name(key)[1]
-        return (key in self.forbidden_attributes or local in self.forbidden_attribute_names
-                or local.startswith("rsid"))
+    def attribute_kind(self, element_tag: str, key: str) -> str:
+        """UNKNOWN (outside the vocabulary), FORBIDDEN, TEXT (the document's text) or VALUE."""
+        memo_key = ("" if key.startswith("{") else split_name(element_tag)[0], key)
+        kind = self._kinds.get(memo_key)
+        if kind is None:
+            if len(self._kinds) > _MAX_KINDS:
+                self._kinds.clear()
+            kind = self._kinds[memo_key] = self._attribute_kind(*memo_key)
+        return kind
+
+    def _attribute_kind(self, element_namespace: str, key: str) -> str:
+        uri, local = split_name(key)
+        known = (element_namespace not in self.qualified_only) if not uri else (uri == XML_NS or uri in self.namespaces)
+        if not known:
+            return UNKNOWN
+        if key in self.forbidden_attributes or local in self.forbidden_attribute_names or local.startswith("rsid"):
+            return FORBIDDEN
+        return TEXT if local in self.text_attributes else VALUE
+
+
+UNKNOWN, FORBIDDEN, TEXT, VALUE = "unknown", "forbidden", "text", "value"
+# A hostile part can invent any number of names: the memo is bounded.
+_MAX_KINDS = 65536
 
 
 # --- values that identify someone wherever they are -------------------------
@@ -86,11 +104,15 @@ _FILE_URL = re.compile(r"(?i)\bfile:")
 _NETWORK_PATH = re.compile(r"(^|[\s\"'(=])\\\\[\w.$-]+\\")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}")
 _MAILTO = re.compile(r"(?i)^\s*mailto:")
+# Every shape above needs one of these: most values (numbers, ids, names) are passed at once.
+_MAYBE_SHAPED = re.compile(r"[/\\@~%$]|(?i:file:)")
 
 
 def identifying_shape(value: str) -> str | None:
     """What kind of identifying value `value` holds, if any: a path, or an e-mail
     address outside a mailto: link (a link's target is what the reader clicks)."""
+    if not _MAYBE_SHAPED.search(value):
+        return None
     if _USER_FOLDER.search(value):
         return "a user folder path"
     if _FILE_URL.search(value) or _NETWORK_PATH.search(value):
@@ -131,12 +153,12 @@ def _check(element: Element, vocabulary: Vocabulary, where: str, found: list[Lef
         found.append(Leftover(where, f"element {tag} that cleaning removes"))
         return
     for key, value in element.items():
-        if not vocabulary.known_attribute(element, key):
+        kind = vocabulary.attribute_kind(tag, key)
+        if kind == UNKNOWN:
             found.append(Leftover(where, f"attribute {key} outside the known vocabulary"))
-        elif vocabulary.forbidden_attribute(key):
+        elif kind == FORBIDDEN:
             found.append(Leftover(where, f"attribute {key} that cleaning removes"))
-        elif (split_name(key)[1] not in vocabulary.text_attributes
-              and (shape := identifying_shape(value)) is not None):
+        elif kind == VALUE and (shape := identifying_shape(value)) is not None:
             found.append(Leftover(where, f"{shape} in attribute {key}"))
     if any(True for _ in stray_texts(element, vocabulary)):
         found.append(Leftover(where, f"text between the elements of {tag}, where no reader looks"))

@@ -34,8 +34,8 @@ from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
 from intake.formats.base import Category, Finding, Refused, View
-from intake.formats.officexml import Vocabulary, identifying_shape, split_name
-from intake.formats.zippkg import (DROP, KEEP, UNWRAP, Recorder, XmlDoc, allow_only, check_clean_members, clean_image,
+from intake.formats.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape, split_name
+from intake.formats.zippkg import (DROP, KEEP, UNWRAP, Recorder, XmlDoc, allow_only, clean_image,
                                    cleaning_verbs, guarded, image_content, local_name, note_kept_values,
                                    package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
                                    serialize_xml, stray_text, unique, unknown_attributes, unknown_declarations,
@@ -537,6 +537,8 @@ class _PartCleaner:
 
     def _attributes(self, element: Element) -> bool:
         """Strips identifying attributes; True when only a dangling relationship reference was left."""
+        if not element.attrib:
+            return False
         dangling = False
         unknown_attributes(element, VOCABULARY, self.record)
         for key in element.keys():
@@ -555,10 +557,9 @@ class _PartCleaner:
                 self._find(_PERSON_ATTRIBUTES[element.tag, key], key, value)
             elif local_name(key).startswith("rsid"):
                 self.record.count("editing session ids (rsid)")
-            elif VOCABULARY.forbidden_attribute(key):
+            elif (kind := VOCABULARY.attribute_kind(element.tag, key)) == FORBIDDEN:
                 self._find(Category.TIME if "date" in key.lower() else Category.PERSON, local_name(key), value)
-            elif (split_name(key)[1] not in VOCABULARY.text_attributes
-                  and (shape := identifying_shape(value)) is not None):
+            elif kind == VALUE and (shape := identifying_shape(value)) is not None:
                 label = "picture description" if split_name(key)[1] in _PICTURE_DESCRIPTIONS else local_name(key)
                 self._find(Category.PERSON, f"{label} ({shape})", value)
             else:
@@ -623,7 +624,6 @@ def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
     outputs[package.types_name], part_findings = _clean_types(package, plan)
     findings += part_findings
     members = [(name, outputs[name]) for name in package.order if name in plan.kept]
-    check_clean_members(members, VOCABULARY)
     clean = write_zip(members)
     findings = note_kept_values(findings, set(plan.dropped), [clean] + [data for _, data in members])
     return clean, unique(findings)
@@ -739,7 +739,7 @@ def _text_of(name: str, data: bytes, content_type: str) -> bytes | None:
 
 # --- entry points ---------------------------------------------------------------
 
-inspect, sanitize = cleaning_verbs(_clean)
+inspect, sanitize = cleaning_verbs(_clean, VOCABULARY)
 views = package_views
 
 

@@ -50,7 +50,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from intake.formats.base import Category, Finding, Refused, View, categorise
-from intake.formats.officexml import Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
+from intake.formats.officexml import UNKNOWN, Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
 from intake.media import HEAD_SIZE, sniff
 
 # --- guarded entry points ---------------------------------------------------
@@ -81,12 +81,15 @@ def guarded(function: Callable[_P, _T]) -> Callable[_P, _T]:
     return wrapper
 
 
-def cleaning_verbs(clean: Callable[[bytes], tuple[bytes, list[Finding]]]
+def cleaning_verbs(clean: Callable[[bytes], tuple[bytes, list[Finding]]], vocabulary: Vocabulary,
+                   opaque: frozenset[str] = frozenset()
                    ) -> tuple[Callable[[bytes], list[Finding]], Callable[[bytes], bytes]]:
     """A package format's `inspect` and `sanitize`: one cleaning pass, read for its findings or its copy.
 
     Both run the same pass, so `inspect` lists exactly what `sanitize`
-    removes (the contract of base.py); both are guarded.
+    removes (the contract of base.py); both are guarded. `sanitize` then
+    reads the zip it wrote as any reader would, and refuses it if the
+    leftover check (check_clean_members) finds anything.
     """
 
     @guarded
@@ -95,7 +98,10 @@ def cleaning_verbs(clean: Callable[[bytes], tuple[bytes, list[Finding]]]
 
     @guarded
     def sanitize(data: bytes) -> bytes:
-        return clean(data)[0]
+        copy = clean(data)[0]
+        written, _ = read_zip(copy)
+        check_clean_members(((member.name, member.data) for member in written), vocabulary, opaque)
+        return copy
 
     return inspect, sanitize
 
@@ -740,7 +746,7 @@ def unknown_markup(element: Element, record: Recorder) -> None:
 
 def unknown_attributes(element: Element, vocabulary: Vocabulary, record: Recorder) -> None:
     """Remove the attributes outside the vocabulary, listing their values."""
-    for key in [key for key in element.keys() if not vocabulary.known_attribute(element, key)]:
+    for key in [key for key in element.keys() if vocabulary.attribute_kind(element.tag, key) == UNKNOWN]:
         record.add(Category.HIDDEN, f"attribute outside the known vocabulary ({split_name(key)[1]})",
                    element.attrib.pop(key))
 
@@ -835,9 +841,12 @@ def package_residue(data: bytes, vocabulary: Vocabulary) -> list[View]:
     return member_views(Member(member.name, _fonts_left_out(member, vocabulary)) for member in members)
 
 
+_FONT_MARKER = re.compile(rb"(?i)font|typeface")
+
+
 def _fonts_left_out(member: Member, vocabulary: Vocabulary) -> bytes:
-    if not _looks_like_xml(member.data):
-        return member.data
+    if not _looks_like_xml(member.data) or not _FONT_MARKER.search(member.data):
+        return member.data  # (a UTF-16 part is parsed whatever it holds: the marker is ASCII)
     try:
         doc = parse_xml(member.data, member.name)
         without_fonts(doc.root, vocabulary)
