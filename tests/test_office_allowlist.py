@@ -157,6 +157,16 @@ CASES: dict[str, bytes] = {
     "unknown-markup-in-manifest.odt": rewritten(
         odt("<text:p>Body.</text:p>"), "META-INF/manifest.xml",
         lambda xml: xml.replace(b'manifest:version="1.3">', f'manifest:version="1.3" {EVIL} ev:by="{NAME}">'.encode())),
+    # Found by mutating the fixtures above: names invented in a known namespace.
+    "vml-attribute-on-word-paragraph.docx": docx(paragraph("Body.", f' v:who="{NAME}" o:mail="{EMAIL}"')),
+    "tracked-change-renamed-into-office.odt": odt(
+        "<office:tracked-changes><office:changed-region><office:deletion>"
+        f"<office:p>{EMAIL} {HOME}</office:p></office:deletion></office:changed-region></office:tracked-changes>"
+        "<text:p>Final text.</text:p>"),
+    "drive-path-description.docx": docx(paragraph(
+        "Drawing:", inner='<w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/'
+        'wordprocessingDrawing"><wp:extent cx="1" cy="1"/><wp:docPr id="1" name="Picture 1" '
+        'descr="D:\\Scans\\janeplanted-passport.jpg"/></wp:inline></w:drawing></w:r>')),
     # A reader shows the text of markup it does not know: removing it changes the text, so refusing is right.
     "stray-creator.odt": odt(f"<text:p>Written by <dc:creator>{NAME}</dc:creator>.</text:p>"),
     "local-link.odt": odt(f'<text:p>See <text:a xlink:type="simple" xlink:href="file://{HOME}">the file</text:a>.'
@@ -255,7 +265,9 @@ CLEANED_NOT_REFUSED = ("unknown-namespace-attribute.docx", "unknown-namespace-el
                        "picture-description-path.docx", "data-binding.docx", "unreferenced-part.docx",
                        "pivot-refreshed-by.xlsx", "annotation.odt", "tracked-changes.odt", "unknown-namespace.odt",
                        "local-link.odt", "meta-and-settings.odt", "unknown-markup-in-relationships.docx",
-                       "namespace-name.docx", "unknown-markup-in-manifest.odt")
+                       "namespace-name.docx", "unknown-markup-in-manifest.odt",
+                       "vml-attribute-on-word-paragraph.docx", "tracked-change-renamed-into-office.odt",
+                       "drive-path-description.docx")
 
 
 @pytest.mark.parametrize("name", CLEANED_NOT_REFUSED)
@@ -339,6 +351,9 @@ def test_leftover_rules_one_by_one() -> None:
     assert "cleaning removes" in check(f'<w:document {w}><w:del w:id="1"/></w:document>')[0]
     assert "cleaning removes" in check(f'<w:document {w}><w:p w:rsidR="00AA"/></w:document>')[0]
     assert "cleaning removes" in check(f'<w:document {w}><v:shape alt="x"/></w:document>')[0]
+    assert "cleaning removes" in check(f'<w:document {w}><o:del/></w:document>')[0]  # any namespace
+    assert "outside the known vocabulary" in check(f'<w:document {w}><w:p v:who="x"/></w:document>')[0]
+    assert check(f'<w:document {w}><v:shape o:spid="_x0000_s1"/></w:document>') == []
     assert "user folder" in check(f'<w:document {w}><w:p w:val="{HOME}"/></w:document>')[0]
     assert "e-mail" in check(f'<w:document {w}><w:p w:val="{EMAIL}"/></w:document>')[0]
     # The document's own text may give an address; a mailto: link is where it points.
@@ -348,6 +363,7 @@ def test_leftover_rules_one_by_one() -> None:
 
 @pytest.mark.parametrize("value,shape", [
     (HOME, "user folder"), (FOLDER, "user folder"), ("C:/Users/x/y", "user folder"), ("file:///tmp/x", "file"),
+    ("D:\\Scans\\x.jpg", "file"), ("/Volumes/JANE/x", "file"), ("mm:\\ ss", None), ("https://x.org/media/y", None),
     ("\\\\server\\share\\x", "network"), (EMAIL, "e-mail"), ("Microsoft Yi Baiti", None), ("12.5pt", None),
     ("mailto:" + EMAIL, None), ("[$-F800]dddd\\,\\ mmmm\\ dd", None)])
 def test_identifying_shapes(value: str, shape: str | None) -> None:

@@ -112,6 +112,8 @@ VOCABULARY = Vocabulary(
         + [("*", _STYLE + key) for key in ("font-name", "font-name-asian", "font-name-complex")]
         + [("*", _FO + "font-family")]),
     qualified_only=_NAMESPACES - {_MATH[1:-1]},  # MathML attributes have no namespace
+    forbidden_element_names=frozenset(local_name(tag) for tag in _TRACKED_CHANGES | _CHANGE_MARKS | _ANNOTATIONS)
+    | {"changed-region", "change-info"},
     text_namespaces=_TEXT_NAMESPACES,
 )
 
@@ -198,8 +200,8 @@ class _PartCleaner:
             category = Category.PERSON if tag == _DC + "creator" else Category.TIME
             self._find(category, local_name(tag), element.text or "")
             return DROP
-        if not VOCABULARY.known_element(element):
-            unknown_markup(element, self.record)
+        if not VOCABULARY.known_element(element) or VOCABULARY.forbidden_element(tag):
+            unknown_markup(element, self.record)  # forbidden here: a change or comment under another namespace
             return DROP
         if tag == _OFFICE + "binary-data":
             raise Refused(f"{self.where}: inline picture data cannot be cleaned")

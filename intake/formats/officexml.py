@@ -57,6 +57,15 @@ class Vocabulary:
     bare_roots: frozenset[str] = frozenset()
     # Namespaces whose elements hold mixed text (ODF paragraphs); elsewhere only a leaf holds text.
     text_namespaces: frozenset[str] = frozenset()
+    # (element namespace, attribute namespace): an element namespace named here takes attributes
+    # from the namespaces paired with it only (a Word paragraph has no VML attribute).
+    attribute_namespaces: frozenset[tuple[str, str]] = frozenset()
+    # Local names of forbidden elements, forbidden in every namespace: a tracked change renamed into
+    # another known namespace is still a tracked change.
+    forbidden_element_names: frozenset[str] = frozenset()
+
+    def forbidden_element(self, tag: str) -> bool:
+        return tag in self.forbidden_elements or split_name(tag)[1] in self.forbidden_element_names
 
     def document_text(self, tag: str) -> bool:
         uri, local = split_name(tag)
@@ -73,7 +82,7 @@ class Vocabulary:
 
     def attribute_kind(self, element_tag: str, key: str) -> str:
         """UNKNOWN (outside the vocabulary), FORBIDDEN, TEXT (the document's text) or VALUE."""
-        memo_key = ("" if key.startswith("{") else split_name(element_tag)[0], key)
+        memo_key = (split_name(element_tag)[0], key)
         kind = self._kinds.get(memo_key)
         if kind is None:
             if len(self._kinds) > _MAX_KINDS:
@@ -84,11 +93,17 @@ class Vocabulary:
     def _attribute_kind(self, element_namespace: str, key: str) -> str:
         uri, local = split_name(key)
         known = (element_namespace not in self.qualified_only) if not uri else (uri == XML_NS or uri in self.namespaces)
-        if not known:
+        if not known or (uri and not self._pairs_with(element_namespace, uri)):
             return UNKNOWN
         if key in self.forbidden_attributes or local in self.forbidden_attribute_names or local.startswith("rsid"):
             return FORBIDDEN
         return TEXT if local in self.text_attributes else VALUE
+
+
+    def _pairs_with(self, element_namespace: str, attribute_namespace: str) -> bool:
+        restricted = any(pair[0] == element_namespace for pair in self.attribute_namespaces)
+        return (not restricted or attribute_namespace == XML_NS
+                or (element_namespace, attribute_namespace) in self.attribute_namespaces)
 
 
 UNKNOWN, FORBIDDEN, TEXT, VALUE = "unknown", "forbidden", "text", "value"
@@ -102,6 +117,8 @@ _USER_FOLDER = re.compile(r"(?i)(^|[\s\"'(=:/\\])(/home/|/Users/|/root/|[a-z]:[\
                           r"[\\/]|~[\\/]|%USERPROFILE%|\$HOME)")
 _FILE_URL = re.compile(r"(?i)\bfile:")
 _NETWORK_PATH = re.compile(r"(^|[\s\"'(=])\\\\[\w.$-]+\\")
+# Any drive path, and the folders where removable and network volumes appear (named by their owner).
+_LOCAL_PATH = re.compile(r"(?i)(^|[\s\"'(=])([a-z]:[\\/][^\\/\s]|/(Volumes|media|mnt|run/media|private|tmp)/)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}")
 _MAILTO = re.compile(r"(?i)^\s*mailto:")
 # Every shape above needs one of these: most values (numbers, ids, names) are passed at once.
@@ -115,7 +132,7 @@ def identifying_shape(value: str) -> str | None:
         return None
     if _USER_FOLDER.search(value):
         return "a user folder path"
-    if _FILE_URL.search(value) or _NETWORK_PATH.search(value):
+    if _FILE_URL.search(value) or _NETWORK_PATH.search(value) or _LOCAL_PATH.search(value):
         return "a file or network path"
     if not _MAILTO.match(value) and _EMAIL.search(value):
         return "an e-mail address"
@@ -149,7 +166,7 @@ def _check(element: Element, vocabulary: Vocabulary, where: str, found: list[Lef
     if not vocabulary.known_element(element, root=is_root):
         found.append(Leftover(where, f"element {tag} outside the known vocabulary"))
         return
-    if tag in vocabulary.forbidden_elements:
+    if vocabulary.forbidden_element(tag):
         found.append(Leftover(where, f"element {tag} that cleaning removes"))
         return
     for key, value in element.items():

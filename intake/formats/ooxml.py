@@ -423,7 +423,14 @@ _NAMESPACES = frozenset(
         "excel/2006/main",
         "powerpoint/2010/main", "powerpoint/2012/main", "powerpoint/2015/main", "powerpoint/2017/10/main",
         "powerpoint/2017/3/main", "powerpoint/2018/4/main", "powerpoint/2018/8/main", "powerpoint/2019/9/main",
-        "powerpoint/2020/02/main", "powerpoint/2013/main/command", "thememl/2012/main", "mac/office/2008/main")])
+        "powerpoint/2020/02/main", "powerpoint/2013/main/command", "thememl/2012/main", "mac/office/2008/main",
+        "2019/extlst")])
+# What a WordprocessingML element's attributes may be: Word's own and its extensions', and links.
+_WORD_ATTRIBUTE_NAMESPACES = frozenset(
+    [_W[1:-1], _R[1:-1], _MC[1:-1], _W14[1:-1], _W15[1:-1]]
+    + [_MSO + path for path in ("word/2015/wordml/symex", "word/2016/wordml/cid", "word/2018/wordml",
+                                "word/2018/wordml/cex", "word/2020/wordml/sdtdatahash", "word/2023/wordml/word16du",
+                                "word/2024/wordml/sdtformatlock", "word/2006/wordml")])
 VOCABULARY = Vocabulary(
     namespaces=_NAMESPACES,
     # What the cleaner below removes must not remain, whichever way it got through.
@@ -443,6 +450,10 @@ VOCABULARY = Vocabulary(
         [("*", "typeface"), (_W + "font", _W + "name"), (_W + "altName", _W + "val"), (_S + "name", "val"),
          (_S + "rFont", "val")] + [(_W + "rFonts", _W + key) for key in ("ascii", "hAnsi", "eastAsia", "cs")]),
     qualified_only=frozenset({_W[1:-1]}),
+    attribute_namespaces=frozenset((_W[1:-1], uri) for uri in _WORD_ATTRIBUTE_NAMESPACES),
+    forbidden_element_names=frozenset(local_name(tag) for tag in (
+        _DELETED | _INSERTED | _CHANGE_RECORDS | _COMMENT_MARKS | _LINKED_SETTINGS
+        | {_W + "delText", _W + "delInstrText", _W + "rsids", _W + "docVars", _W + "dataBinding"})),
     bare_roots=frozenset({"xml"}),
 )
 
@@ -465,6 +476,9 @@ class _PartCleaner:
             return DROP
         if tag in _UNWRAPPED:
             return UNWRAP
+        if tag not in VOCABULARY.forbidden_elements and VOCABULARY.forbidden_element(tag):
+            unknown_markup(element, self.record)  # a change record or comment mark under another namespace
+            return DROP
         if tag in _DELETED or tag in _CHANGE_RECORDS or (tag == _W + "tr" and _row_deleted(element)):
             self._tracked(element, deleted=tag not in _CHANGE_RECORDS)
             return DROP
