@@ -30,10 +30,13 @@ import re
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, Refused
-from intake.formats.zippkg import (DROP, KEEP, Recorder, XmlDoc, binary_strings, clean_image, cleaning_verbs, guarded,
-                                   image_content, local_name, note_kept_values, package_views, parse_xml, read_files,
-                                   removed_part, rewrite, serialize_xml, short, unique, write_zip)
+from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape
+from intake.formats.zippkg import (DROP, KEEP, Recorder, XmlDoc, allow_only, binary_strings,
+                                   clean_image, cleaning_verbs, guarded, image_content, local_name, note_kept_values,
+                                   package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
+                                   serialize_xml, short, stray_text, unique, unknown_attributes, unknown_declarations,
+                                   unknown_markup, write_zip)
 
 NAME = "OpenDocument"
 MEDIA_TYPES = tuple(f"application/vnd.oasis.opendocument.{kind}" for kind in (
@@ -45,6 +48,8 @@ _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
 _STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+_SVG = "{urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0}"
+_FO = "{urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0}"
 _PRESENTATION = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _META = "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}"
@@ -69,6 +74,48 @@ _EMBEDDING = frozenset({_DRAW + "image", _DRAW + "object", _DRAW + "object-ole",
                         _DRAW + "applet", _DRAW + "fill-image", _DRAW + "floating-frame",
                         _STYLE + "background-image", _TEXT + "list-level-style-image", _TEXT + "section-source",
                         _TABLE + "table-source", _TABLE + "cell-range-source", _PRESENTATION + "sound"})
+
+# --- the vocabulary: what may remain in content.xml, styles.xml and the manifest -------
+
+_OASIS = "urn:oasis:names:tc:opendocument:xmlns:"
+# The namespaces of ODF 1.3 and LibreOffice's extensions that documents use for
+# content, layout and styles. Not listed, so removed wherever they turn up:
+# `dc:` and `meta:` (authors, dates, statistics: meta.xml's vocabulary) and
+# `config:` (settings.xml's), and every namespace nobody told this module about.
+_NAMESPACES = frozenset(
+    [_OASIS + kind for kind in (
+        "office:1.0", "style:1.0", "text:1.0", "table:1.0", "drawing:1.0", "xsl-fo-compatible:1.0",
+        "svg-compatible:1.0", "chart:1.0", "dr3d:1.0", "form:1.0", "script:1.0", "datastyle:1.0",
+        "presentation:1.0", "smil-compatible:1.0", "animation:1.0", "database:1.0", "of:1.2", "manifest:1.0")]
+    + ["http://www.w3.org/1999/xlink", "http://www.w3.org/1998/Math/MathML", "http://www.w3.org/2001/xml-events",
+       "http://www.w3.org/2002/xforms", "http://www.w3.org/2001/XMLSchema", "http://www.w3.org/2001/XMLSchema-instance",
+       "http://www.w3.org/1999/xhtml", "http://www.w3.org/2003/g/data-view#", "http://www.w3.org/TR/css3-text/",
+       "http://openoffice.org/2004/office", "http://openoffice.org/2004/writer", "http://openoffice.org/2004/calc",
+       "http://openoffice.org/2005/report", "http://openoffice.org/2009/office", "http://openoffice.org/2009/table",
+       "http://openoffice.org/2010/draw", "http://openoffice.org/2010/chart", "http://openoffice.org/2013/office",
+       "urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0",
+       "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0",
+       "urn:openoffice:names:experimental:ooo-ms-interop:xmlns:field:1.0",
+       "urn:openoffice:names:experimental:ooxml-odf-interop:xmlns:form:1.0"])
+_TEXT_NAMESPACES = frozenset(uri[1:-1] for uri in (_OFFICE, _TEXT, _TABLE, _DRAW, _PRESENTATION, _MATH)) | {
+    _OASIS + kind for kind in ("svg-compatible:1.0", "chart:1.0", "datastyle:1.0", "form:1.0")}
+VOCABULARY = Vocabulary(
+    namespaces=_NAMESPACES,
+    forbidden_elements=_TRACKED_CHANGES | _CHANGE_MARKS | _ANNOTATIONS,
+    forbidden_attribute_names=frozenset({"creator-initials", "sender-initials", "author", "initials"}),
+    forbidden_attributes=_RSIDS,
+    text_elements=frozenset(),
+    # A cell's text value and formula, a link's tooltip, a field's condition: the document's own text.
+    text_attributes=frozenset({"string-value", "formula", "title", "description", "condition", "display"}),
+    font_attributes=frozenset(
+        [(_STYLE + "font-face", _STYLE + "name"), (_STYLE + "font-face", _SVG + "font-family")]
+        + [("*", _STYLE + key) for key in ("font-name", "font-name-asian", "font-name-complex")]
+        + [("*", _FO + "font-family")]),
+    qualified_only=_NAMESPACES - {_MATH[1:-1]},  # MathML attributes have no namespace
+    forbidden_element_names=frozenset(local_name(tag) for tag in _TRACKED_CHANGES | _CHANGE_MARKS | _ANNOTATIONS)
+    | {"changed-region", "change-info"},
+    text_namespaces=_TEXT_NAMESPACES,
+)
 
 # Members that are metadata only, with how they are reported: (label, category, list their values).
 _DROPPED_MEMBERS: tuple[tuple[re.Pattern[str], str, Category, bool], ...] = (
@@ -153,6 +200,9 @@ class _PartCleaner:
             category = Category.PERSON if tag == _DC + "creator" else Category.TIME
             self._find(category, local_name(tag), element.text or "")
             return DROP
+        if not VOCABULARY.known_element(element) or VOCABULARY.forbidden_element(tag):
+            unknown_markup(element, self.record)  # forbidden here: a change or comment under another namespace
+            return DROP
         if tag == _OFFICE + "binary-data":
             raise Refused(f"{self.where}: inline picture data cannot be cleaned")
         self._attributes(element)
@@ -181,12 +231,22 @@ class _PartCleaner:
             self._find(Category.HIDDEN, "comment text", text)
 
     def _attributes(self, element: Element) -> None:
-        for key in [key for key in element.keys() if key in _RSIDS]:
-            del element.attrib[key]
-            self.record.count("editing session ids (officeooo:rsid)")
+        unknown_attributes(element, VOCABULARY, self.record)
         href = element.get(_XLINK_HREF)
         if href is not None and element.tag in _EMBEDDING:
             self._reference(element, href)
+        for key in element.keys():
+            value = element.get(key, "")
+            if key in _RSIDS:
+                self.record.count("editing session ids (officeooo:rsid)")
+            elif (kind := VOCABULARY.attribute_kind(element.tag, key)) == FORBIDDEN:
+                self._find(Category.PERSON, local_name(key), value)
+            elif kind == VALUE and (shape := identifying_shape(value)) is not None:
+                # A link to a local file or a folder's path says whose computer made the document.
+                self._find(Category.PERSON, f"{local_name(key)} ({shape})", value)
+            else:
+                continue
+            del element.attrib[key]
 
     def _reference(self, element: Element, href: str) -> None:
         if href.startswith("#"):
@@ -221,6 +281,8 @@ def _clean_part(doc: XmlDoc, where: str) -> tuple[list[Finding], set[str]]:
     cleaner = _PartCleaner(where)
     cleaner._attributes(doc.root)
     rewrite(doc, cleaner.decide)
+    stray_text(doc.root, VOCABULARY, cleaner.record)
+    unknown_declarations(doc, VOCABULARY, cleaner.record)
     return cleaner.record.findings(doc.comments), cleaner.references
 
 
@@ -290,7 +352,8 @@ def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
         findings += part_findings
         references |= part_references
     findings += _clean_pictures(package, pictures, references, outputs, removed)
-    outputs[_MANIFEST_NAME] = _clean_manifest(package, set(outputs))
+    outputs[_MANIFEST_NAME], manifest_findings = _clean_manifest(package, set(outputs))
+    findings += manifest_findings
     members = [(_MIMETYPE, package.files[_MIMETYPE])] + [
         (name, outputs[name]) for name in package.order if name in outputs]
     clean = write_zip(members, stored=_MIMETYPE)
@@ -341,16 +404,16 @@ def _clean_pictures(package: _Package, pictures: list[str], references: set[str]
     return findings
 
 
-def _clean_manifest(package: _Package, written: set[str]) -> bytes:
+def _clean_manifest(package: _Package, written: set[str]) -> tuple[bytes, list[Finding]]:
     """Entries for exactly the members written, plus the package itself ("/")."""
 
     def decide(entry: Element) -> int:
         path = entry.get(_MANIFEST + "full-path", "")
         return KEEP if entry.tag != _MANIFEST + "file-entry" or path == "/" or path in written else DROP
 
-    rewrite(package.manifest, decide)
+    findings = allow_only(package.manifest, VOCABULARY, _MANIFEST_NAME, decide)
     _one_entry_per_line(package.manifest.root)
-    return serialize_xml(package.manifest, standalone=False)
+    return serialize_xml(package.manifest, standalone=False), findings
 
 
 def _one_entry_per_line(root: Element) -> None:
@@ -413,8 +476,13 @@ def _inline_text(element: Element) -> str:
 
 # --- entry points --------------------------------------------------------------------
 
-inspect, sanitize = cleaning_verbs(_clean)
+inspect, sanitize = cleaning_verbs(_clean, VOCABULARY, opaque=frozenset({_MIMETYPE}))
 views = package_views
+
+
+def residue(data: bytes) -> list[View]:
+    """What intake.clean scans for removed values: the members, font names left out (zippkg.package_residue)."""
+    return package_residue(data, VOCABULARY)
 
 
 @guarded

@@ -33,10 +33,13 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, Refused
-from intake.formats.zippkg import (DROP, KEEP, UNWRAP, Recorder, XmlDoc, clean_image, cleaning_verbs, guarded,
-                                   image_content, local_name, note_kept_values, package_views, parse_xml, read_files,
-                                   removed_part, rewrite, serialize_xml, unique, write_zip)
+from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape, split_name
+from intake.formats.zippkg import (DROP, KEEP, UNWRAP, Recorder, XmlDoc, allow_only, clean_image,
+                                   cleaning_verbs, guarded, image_content, local_name, note_kept_values,
+                                   package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
+                                   serialize_xml, stray_text, unique, unknown_attributes, unknown_declarations,
+                                   unknown_markup, write_zip)
 
 NAME = "Office Open XML"
 MEDIA_TYPES = (
@@ -62,7 +65,6 @@ _A16 = "{http://schemas.microsoft.com/office/drawing/2014/main}"
 _P14 = "{http://schemas.microsoft.com/office/powerpoint/2010/main}"
 _STRICT = "http://purl.oclc.org/ooxml/"
 _XR_UID = re.compile(r"^\{http://schemas\.microsoft\.com/office/spreadsheetml/20\d\d/revision\d*\}uid$")
-_WORD_NS = re.compile(r"^\{http://schemas\.(openxmlformats\.org/wordprocessingml|microsoft\.com/office/word)/")
 _HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 _TYPES_NAME = "[content_types].xml"
 
@@ -334,6 +336,13 @@ _NOTED: dict[str, tuple[Category, str, Callable[[Element], str]]] = {
     _XR + "revisionPtr": (Category.OTHER, "document revision id",
                           lambda e: " ".join(f"{local_name(k)}={v}" for k, v in e.items())),
     _X15AC + "absPath": (Category.PERSON, "folder the file was saved in", lambda e: e.get("url", "")),
+    # Content controls bound to a custom XML part (dropped): the binding names the part and its fields.
+    _W + "dataBinding": (Category.HIDDEN, "data binding", lambda e: e.get(_W + "xpath", "")),
+    _W15 + "dataBinding": (Category.HIDDEN, "data binding", lambda e: e.get(_W15 + "xpath", "")),
+    _W + "customXmlPr": (Category.HIDDEN, "custom XML attributes",
+                         lambda e: "; ".join(v.get(_W + "val", "") for v in e.iter() if v.get(_W + "val"))),
+    _W + "smartTagPr": (Category.HIDDEN, "smart tag values",
+                        lambda e: "; ".join(v.get(_W + "val", "") for v in e.iter() if v.get(_W + "val"))),
     _S + "securityDescriptor": (Category.PERSON, "securityDescriptor", lambda e: e.text or ""),
 }
 # Identifier elements removed outright: random ids that persist across editing
@@ -363,20 +372,113 @@ _PERSON_ATTRIBUTES = {(_S + "fileSharing", "userName"): Category.PERSON,
                       (_S + "pivotCacheDefinition", "refreshedBy"): Category.PERSON,
                       (_S + "pivotCacheDefinition", "refreshedDate"): Category.TIME,
                       (_S + "pivotCacheDefinition", "refreshedDateIso"): Category.TIME}
+# Custom XML and smart tags wrap text in markup whose attributes hold recognised
+# values (a smart tag's "PersonName", an element of the user's schema): the text stays.
+_UNWRAPPED = frozenset({_W + "customXml", _W + "smartTag"})
+# A picture's description is often the path it was inserted from; attributes whose
+# value is a path or an e-mail address go (a link's target stays: it is in the text).
+_PICTURE_DESCRIPTIONS = frozenset({"descr", "title"})
+
+
+# --- the vocabulary: what may remain in a clean part ----------------------------------
+
+_OXML = "http://schemas.openxmlformats.org/"
+_MSO = "http://schemas.microsoft.com/office/"
+# Every namespace of the transitional standard that a kept part uses, and the
+# Office extensions that carry formatting, drawing and layout. Markup in any
+# other namespace is removed with everything inside it; if that changes the
+# text, the content check refuses the file.
+_NAMESPACES = frozenset(
+    [_OXML + path for path in (
+        "wordprocessingml/2006/main", "officeDocument/2006/relationships", "officeDocument/2006/math",
+        "officeDocument/2006/sharedTypes", "drawingml/2006/main", "drawingml/2006/wordprocessingDrawing",
+        "drawingml/2006/picture", "drawingml/2006/chart", "drawingml/2006/chartDrawing", "drawingml/2006/diagram",
+        "drawingml/2006/spreadsheetDrawing", "drawingml/2006/lockedCanvas", "drawingml/2006/compatibility",
+        "spreadsheetml/2006/main", "presentationml/2006/main", "markup-compatibility/2006",
+        "package/2006/relationships", "package/2006/content-types", "schemaLibrary/2006/main")]
+    + ["urn:schemas-microsoft-com:vml", "urn:schemas-microsoft-com:mac:vml", "urn:schemas-microsoft-com:office:office",
+       "urn:schemas-microsoft-com:office:word", "urn:schemas-microsoft-com:office:excel",
+       "urn:schemas-microsoft-com:office:powerpoint"]
+    + [_MSO + path for path in (
+        "word/2010/wordml", "word/2012/wordml", "word/2018/wordml/cex", "word/2015/wordml/symex",
+        "word/2016/wordml/cid", "word/2018/wordml",
+        "word/2020/wordml/sdtdatahash", "word/2023/wordml/word16du", "word/2024/wordml/sdtformatlock",
+        "word/2010/wordprocessingDrawing", "word/2010/wordprocessingShape", "word/2010/wordprocessingGroup",
+        "word/2010/wordprocessingCanvas", "word/2010/wordprocessingInk", "word/2006/wordml",
+        "drawing/2010/main", "drawing/2014/main", "drawing/2016/11/main", "drawing/2017/decorative",
+        "drawing/2018/hyperlinkcolor", "drawing/2016/SVG/main", "drawing/2017/model3d", "drawing/2010/chart",
+        "drawing/2012/chart", "drawing/2014/chart", "drawing/2017/03/chart", "drawing/2014/chartex",
+        "drawing/2015/9/8/chartex", "drawing/2015/10/21/chartex", "drawing/2016/5/9/chartex",
+        "drawing/2016/5/10/chartex", "drawing/2016/5/11/chartex", "drawing/2016/5/12/chartex",
+        "drawing/2016/5/13/chartex", "drawing/2016/5/14/chartex", "drawing/2012/chartStyle", "drawing/2008/diagram",
+        "drawing/2010/diagram", "drawing/2016/ink", "drawing/2010/slicer", "drawing/2012/timeslicer",
+        "drawing/2010/compatibility", "drawing/2016/12/diagram", "drawing/2010/picture",
+        "spreadsheetml/2009/9/main", "spreadsheetml/2009/9/ac", "spreadsheetml/2010/11/main",
+        "spreadsheetml/2010/11/ac", "spreadsheetml/2014/revision", "spreadsheetml/2015/revision2",
+        "spreadsheetml/2016/revision3", "spreadsheetml/2016/revision5", "spreadsheetml/2016/revision6",
+        "spreadsheetml/2016/revision9", "spreadsheetml/2016/revision10", "spreadsheetml/2014/11/main",
+        "spreadsheetml/2017/richdata", "spreadsheetml/2017/richdata2", "spreadsheetml/2018/calcfeatures",
+        "spreadsheetml/2019/extlinksprops", "spreadsheetml/2020/richdatawebimage",
+        "spreadsheetml/2022/richvaluerefresh", "spreadsheetml/2015/02/main", "spreadsheetml/2017/dynamicarray",
+        "excel/2006/main",
+        "powerpoint/2010/main", "powerpoint/2012/main", "powerpoint/2015/main", "powerpoint/2017/10/main",
+        "powerpoint/2017/3/main", "powerpoint/2018/4/main", "powerpoint/2018/8/main", "powerpoint/2019/9/main",
+        "powerpoint/2020/02/main", "powerpoint/2013/main/command", "thememl/2012/main", "mac/office/2008/main",
+        "2019/extlst")])
+# What a WordprocessingML element's attributes may be: Word's own and its extensions', and links.
+_WORD_ATTRIBUTE_NAMESPACES = frozenset(
+    [_W[1:-1], _R[1:-1], _MC[1:-1], _W14[1:-1], _W15[1:-1]]
+    + [_MSO + path for path in ("word/2015/wordml/symex", "word/2016/wordml/cid", "word/2018/wordml",
+                                "word/2018/wordml/cex", "word/2020/wordml/sdtdatahash", "word/2023/wordml/word16du",
+                                "word/2024/wordml/sdtformatlock", "word/2006/wordml")])
+VOCABULARY = Vocabulary(
+    namespaces=_NAMESPACES,
+    # What the cleaner below removes must not remain, whichever way it got through.
+    forbidden_elements=(_DELETED | _INSERTED | _CHANGE_RECORDS | _COMMENT_MARKS | _LINKED_SETTINGS | _CUSTOM_VIEWS
+                        | frozenset(_COUNTED) | frozenset(_NOTED) | _UNWRAPPED
+                        | _DELETED_TEXT - {_W + "t", _W + "instrText"}),
+    forbidden_attribute_names=frozenset({
+        "author", "initials", "date", "dateUtc", "userName", "refreshedBy", "refreshedDate", "refreshedDateIso",
+        "lastModifiedBy", "userId", "providerId", "paraId", "textId", "anchorId", "editId", "gfxdata",
+        "securityDescriptor"}),
+    # VML alt text and the file name a picture was inserted from.
+    forbidden_attributes=frozenset({"alt", "{urn:schemas-microsoft-com:office:office}title"}),
+    text_elements=frozenset({"t", "v", "f", "instrText", "formula", "formula1", "formula2", "oddHeader", "oddFooter",
+                             "evenHeader", "evenFooter", "firstHeader", "firstFooter", "definedName", "formatCode"}),
+    text_attributes=frozenset({"instr", "tooltip", "display", "location"}),
+    font_attributes=frozenset(
+        [("*", "typeface"), (_W + "font", _W + "name"), (_W + "altName", _W + "val"), (_S + "name", "val"),
+         (_S + "rFont", "val")] + [(_W + "rFonts", _W + key) for key in ("ascii", "hAnsi", "eastAsia", "cs")]),
+    qualified_only=frozenset({_W[1:-1]}),
+    attribute_namespaces=frozenset((_W[1:-1], uri) for uri in _WORD_ATTRIBUTE_NAMESPACES),
+    forbidden_element_names=frozenset(local_name(tag) for tag in (
+        _DELETED | _INSERTED | _CHANGE_RECORDS | _COMMENT_MARKS | _LINKED_SETTINGS
+        | {_W + "delText", _W + "delInstrText", _W + "rsids", _W + "docVars", _W + "dataBinding"})),
+    bare_roots=frozenset({"xml"}),
+)
 
 
 class _PartCleaner:
     """Decides, element by element, what leaves one XML part; records what it removes."""
 
-    def __init__(self, where: str, removed_ids: set[str], targets: dict[str, str]) -> None:
+    def __init__(self, where: str, removed_ids: set[str], targets: dict[str, str], prefixes: dict[str, str]) -> None:
         self.where = where
         self.removed_ids = removed_ids
         self.targets = targets
+        self.prefixes = prefixes
         self.record = Recorder(where)
         self.goback: set[str] = set()
 
     def decide(self, element: Element) -> int:
         tag = element.tag
+        if not VOCABULARY.known_element(element) or self._requires_unknown(element):
+            unknown_markup(element, self.record)
+            return DROP
+        if tag in _UNWRAPPED:
+            return UNWRAP
+        if tag not in VOCABULARY.forbidden_elements and VOCABULARY.forbidden_element(tag):
+            unknown_markup(element, self.record)  # a change record or comment mark under another namespace
+            return DROP
         if tag in _DELETED or tag in _CHANGE_RECORDS or (tag == _W + "tr" and _row_deleted(element)):
             self._tracked(element, deleted=tag not in _CHANGE_RECORDS)
             return DROP
@@ -400,6 +502,13 @@ class _PartCleaner:
             self._custom_views(element)
             return DROP
         return DROP if self._attributes(element) else KEEP
+
+    def _requires_unknown(self, element: Element) -> bool:
+        """A markup-compatibility choice for a namespace outside the vocabulary (its fallback stays)."""
+        if element.tag != _MC + "Choice":
+            return False
+        required = element.get("Requires", "").split()
+        return any(self.prefixes.get(prefix) not in _NAMESPACES for prefix in required)
 
     def _tracked(self, element: Element, deleted: bool) -> None:
         for item in element.iter() if deleted else (element,):
@@ -442,7 +551,10 @@ class _PartCleaner:
 
     def _attributes(self, element: Element) -> bool:
         """Strips identifying attributes; True when only a dangling relationship reference was left."""
+        if not element.attrib:
+            return False
         dangling = False
+        unknown_attributes(element, VOCABULARY, self.record)
         for key in element.keys():
             value = element.get(key, "")
             if key.startswith(_R) and value in self.removed_ids:
@@ -457,8 +569,13 @@ class _PartCleaner:
                 self._find(Category.HIDDEN, "embedded copy of a shape (o:gfxdata)", f"{len(value)} characters")
             elif (element.tag, key) in _PERSON_ATTRIBUTES:
                 self._find(_PERSON_ATTRIBUTES[element.tag, key], key, value)
-            elif _WORD_NS.match(key) and local_name(key) in ("author", "date", "dateUtc", "initials"):
-                self._find(Category.TIME if "date" in key else Category.PERSON, local_name(key), value)
+            elif local_name(key).startswith("rsid"):
+                self.record.count("editing session ids (rsid)")
+            elif (kind := VOCABULARY.attribute_kind(element.tag, key)) == FORBIDDEN:
+                self._find(Category.TIME if "date" in key.lower() else Category.PERSON, local_name(key), value)
+            elif kind == VALUE and (shape := identifying_shape(value)) is not None:
+                label = "picture description" if split_name(key)[1] in _PICTURE_DESCRIPTIONS else local_name(key)
+                self._find(Category.PERSON, f"{label} ({shape})", value)
             else:
                 continue
             del element.attrib[key]
@@ -491,11 +608,14 @@ def _empty_extension_list(element: Element) -> bool:
 def _clean_part(doc: XmlDoc, where: str, removed_ids: set[str], targets: dict[str, str]) -> list[Finding]:
     if any(uri.startswith(_STRICT) for pairs in doc.declarations.values() for _, uri in pairs):
         raise Refused("Strict Open XML documents are not supported")
-    cleaner = _PartCleaner(where, removed_ids, targets)
+    prefixes = {prefix: uri for pairs in doc.declarations.values() for prefix, uri in pairs}
+    cleaner = _PartCleaner(where, removed_ids, targets, prefixes)
     root_dangling = cleaner._attributes(doc.root)  # the root carries rsids and ids too
     if root_dangling:
         raise Refused(f"{where}: the part itself points to removed metadata")
     rewrite(doc, cleaner.decide, _empty_extension_list)
+    stray_text(doc.root, VOCABULARY, cleaner.record)
+    unknown_declarations(doc, VOCABULARY, cleaner.record)
     return cleaner.record.findings(doc.comments)
 
 
@@ -513,8 +633,10 @@ def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
             findings += part_findings
     for source, rels_name in package.rels_names.items():
         if rels_name in plan.kept:
-            outputs[rels_name] = _clean_rels(package, plan, source, cleaned.get(source))
-    outputs[package.types_name] = _clean_types(package, plan)
+            outputs[rels_name], part_findings = _clean_rels(package, plan, source, cleaned.get(source))
+            findings += part_findings
+    outputs[package.types_name], part_findings = _clean_types(package, plan)
+    findings += part_findings
     members = [(name, outputs[name]) for name in package.order if name in plan.kept]
     clean = write_zip(members)
     findings = note_kept_values(findings, set(plan.dropped), [clean] + [data for _, data in members])
@@ -539,21 +661,22 @@ def _clean_member(package: _Package, plan: _Plan, name: str, cleaned: dict[str, 
     raise Refused(f"unsupported part {name} ({content_type or 'no content type'})")
 
 
-def _clean_rels(package: _Package, plan: _Plan, source: str, part: XmlDoc | None) -> bytes:
+def _clean_rels(package: _Package, plan: _Plan, source: str, part: XmlDoc | None) -> tuple[bytes, list[Finding]]:
     doc = package.rels[source]
     removed = plan.removed_ids.get(source, set())
     if part is not None and package.content_type(package.by_lower.get(source, source)) == _SETTINGS:
         # Settings link out only from elements (attached template, mail merge); those are gone.
         referenced = {value for element in part.root.iter() for key, value in element.items() if key.startswith(_R)}
         removed = removed | {rel.get("Id", "") for rel in doc.root if rel.get("Id") not in referenced}
-    rewrite(doc, lambda rel: DROP if rel.get("Id") in removed else KEEP)
+    findings = allow_only(doc, VOCABULARY, package.rels_names[source],
+                          lambda rel: DROP if rel.get("Id") in removed else KEEP)
     for rel in doc.root:
         if rel.get("TargetMode") == "External" and rel.get("Type") != _HYPERLINK:
             raise Refused(f"{package.rels_names[source]}: link to a file outside the document cannot be cleaned")
-    return serialize_xml(doc, standalone=True)
+    return serialize_xml(doc, standalone=True), findings
 
 
-def _clean_types(package: _Package, plan: _Plan) -> bytes:
+def _clean_types(package: _Package, plan: _Plan) -> tuple[bytes, list[Finding]]:
     """Overrides only for the parts written (one for a missing part is an error to some readers)."""
     kept = {name.lower() for name in plan.kept}
 
@@ -561,8 +684,8 @@ def _clean_types(package: _Package, plan: _Plan) -> bytes:
         part = entry.get("PartName", "").lstrip("/").lower()
         return DROP if entry.tag == _CT + "Override" and part not in kept and unquote(part) not in kept else KEEP
 
-    rewrite(package.types, decide)
-    return serialize_xml(package.types, standalone=True)
+    findings = allow_only(package.types, VOCABULARY, package.types_name, decide)
+    return serialize_xml(package.types, standalone=True), findings
 
 
 # --- content -----------------------------------------------------------------
@@ -630,8 +753,13 @@ def _text_of(name: str, data: bytes, content_type: str) -> bytes | None:
 
 # --- entry points ---------------------------------------------------------------
 
-inspect, sanitize = cleaning_verbs(_clean)
+inspect, sanitize = cleaning_verbs(_clean, VOCABULARY)
 views = package_views
+
+
+def residue(data: bytes) -> list[View]:
+    """What intake.clean scans for removed values: the members, font names left out (zippkg.package_residue)."""
+    return package_residue(data, VOCABULARY)
 
 
 @guarded

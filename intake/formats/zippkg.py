@@ -50,6 +50,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from intake.formats.base import Category, Finding, Refused, View, categorise
+from intake.formats.officexml import UNKNOWN, Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
 from intake.media import HEAD_SIZE, sniff
 
 # --- guarded entry points ---------------------------------------------------
@@ -80,12 +81,15 @@ def guarded(function: Callable[_P, _T]) -> Callable[_P, _T]:
     return wrapper
 
 
-def cleaning_verbs(clean: Callable[[bytes], tuple[bytes, list[Finding]]]
+def cleaning_verbs(clean: Callable[[bytes], tuple[bytes, list[Finding]]], vocabulary: Vocabulary,
+                   opaque: frozenset[str] = frozenset()
                    ) -> tuple[Callable[[bytes], list[Finding]], Callable[[bytes], bytes]]:
     """A package format's `inspect` and `sanitize`: one cleaning pass, read for its findings or its copy.
 
     Both run the same pass, so `inspect` lists exactly what `sanitize`
-    removes (the contract of base.py); both are guarded.
+    removes (the contract of base.py); both are guarded. `sanitize` then
+    reads the zip it wrote as any reader would, and refuses it if the
+    leftover check (check_clean_members) finds anything.
     """
 
     @guarded
@@ -94,7 +98,10 @@ def cleaning_verbs(clean: Callable[[bytes], tuple[bytes, list[Finding]]]
 
     @guarded
     def sanitize(data: bytes) -> bytes:
-        return clean(data)[0]
+        copy = clean(data)[0]
+        written, _ = read_zip(copy)
+        check_clean_members(((member.name, member.data) for member in written), vocabulary, opaque)
+        return copy
 
     return inspect, sanitize
 
@@ -721,3 +728,128 @@ def package_views(data: bytes) -> list[View]:
     """A package format's `views`: the file itself, then every member (member_views)."""
     members, _ = read_zip(data)
     return [View("file", data)] + member_views(members)
+
+
+# --- the allow-list: unknown markup out, and the clean copy checked on its own ------
+
+def unknown_markup(element: Element, record: Recorder) -> None:
+    """Record an element outside the vocabulary, which goes with everything inside it:
+    each distinct value it holds is listed, so the scan of the clean copy looks for it."""
+    record.count(f"markup outside the known vocabulary ({split_name(element.tag)[0] or 'no namespace'})")
+    for item in element.iter():
+        for value in item.attrib.values():
+            record.add(Category.HIDDEN, "value in markup outside the known vocabulary", value)
+        for text in (item.text, item.tail if item is not element else None):
+            if text and text.strip():
+                record.add(Category.HIDDEN, "text in markup outside the known vocabulary", text)
+
+
+def unknown_attributes(element: Element, vocabulary: Vocabulary, record: Recorder) -> None:
+    """Remove the attributes outside the vocabulary, listing their values."""
+    for key in [key for key in element.keys() if vocabulary.attribute_kind(element.tag, key) == UNKNOWN]:
+        record.add(Category.HIDDEN, f"attribute outside the known vocabulary ({split_name(key)[1]})",
+                   element.attrib.pop(key))
+
+
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+# Markup-compatibility attributes whose values name prefixes ("w14 wp14", "w14:shadow").
+_PREFIX_LISTS = frozenset(_MC + name for name in ("Ignorable", "ProcessContent", "MustUnderstand", "PreserveElements",
+                                                  "PreserveAttributes"))
+
+
+def unknown_declarations(doc: XmlDoc, vocabulary: Vocabulary, record: Recorder) -> None:
+    """Declarations of namespaces outside the vocabulary go (a namespace name is free text);
+    so do their prefixes in the markup-compatibility lists, which must name declared prefixes.
+    Run after the elements and attributes of those namespaces are gone."""
+    dropped: set[str] = set()
+    for element, pairs in doc.declarations.items():
+        kept = [(prefix, uri) for prefix, uri in pairs if uri in vocabulary.namespaces or uri == XML_NS]
+        if len(kept) != len(pairs):
+            record.count("namespace declarations outside the known vocabulary", len(pairs) - len(kept))
+            dropped |= {prefix for prefix, uri in pairs if (prefix, uri) not in kept}
+            doc.declarations[element] = kept
+    if not dropped:
+        return
+    for element in doc.root.iter():
+        for key in _PREFIX_LISTS.intersection(element.keys()):
+            names = [name for name in element.get(key, "").split() if name.split(":", 1)[0] not in dropped]
+            if names:
+                element.set(key, " ".join(names))
+            else:
+                del element.attrib[key]
+
+
+def stray_text(root: Element, vocabulary: Vocabulary, record: Recorder) -> None:
+    """Remove text between elements where the format has none (officexml.stray_texts), listing it."""
+    for text in remove_stray_text(root, vocabulary):
+        record.add(Category.HIDDEN, "text outside the document's text", text)
+
+
+def allow_only(doc: XmlDoc, vocabulary: Vocabulary, where: str,
+               decide: Callable[[Element], int] = lambda element: KEEP) -> list[Finding]:
+    """A package part (relationships, content types, manifest) cleaned by the allow-list, then `decide`."""
+    record = Recorder(where)
+    unknown_attributes(doc.root, vocabulary, record)
+
+    def allowed(element: Element) -> int:
+        if not vocabulary.known_element(element):
+            unknown_markup(element, record)
+            return DROP
+        unknown_attributes(element, vocabulary, record)
+        return decide(element)
+
+    rewrite(doc, allowed)
+    stray_text(doc.root, vocabulary, record)
+    unknown_declarations(doc, vocabulary, record)
+    return record.findings(doc.comments)
+
+
+def check_clean_members(members: Iterable[tuple[str, bytes]], vocabulary: Vocabulary,
+                        opaque: frozenset[str] = frozenset()) -> None:
+    """The independent leftover check (officexml.py) over every member written.
+
+    Pictures must be clean by their own module's inspection; members named in
+    `opaque` (ODF `mimetype`) are checked by their caller; every other member
+    is XML and must hold nothing outside the vocabulary.
+    """
+    for name, data in members:
+        if name in opaque or not data.strip():
+            continue
+        media_type = sniff(data[:HEAD_SIZE])
+        if media_type in _IMAGE_MODULES:
+            if _picture_module(name, data).inspect(data):
+                raise Refused(f"{name}: identifying metadata would remain in a picture; refused")
+            continue
+        doc = parse_xml(data, name)
+        declared = [uri for pairs in doc.declarations.values() for _, uri in pairs]
+        found = leftovers(name, doc.root, vocabulary, declared)
+        if found:
+            raise Refused(f"{found[0]} would remain after cleaning; refused")
+
+
+@guarded
+def package_residue(data: bytes, vocabulary: Vocabulary) -> list[View]:
+    """What the scan for removed values reads: every member, with font names left out.
+
+    Font names are a standard vocabulary ("Microsoft Yi Baiti" in every Office
+    theme), not the user's values: that "Microsoft" was removed as a company
+    name must not make a correct copy fail because the theme names the font.
+    Paths and e-mail addresses in font names are still refused by the
+    leftover check.
+    """
+    members, _ = read_zip(data)
+    return member_views(Member(member.name, _fonts_left_out(member, vocabulary)) for member in members)
+
+
+_FONT_MARKER = re.compile(rb"(?i)font|typeface")
+
+
+def _fonts_left_out(member: Member, vocabulary: Vocabulary) -> bytes:
+    if not _looks_like_xml(member.data) or not _FONT_MARKER.search(member.data):
+        return member.data  # (a UTF-16 part is parsed whatever it holds: the marker is ASCII)
+    try:
+        doc = parse_xml(member.data, member.name)
+        without_fonts(doc.root, vocabulary)
+        return serialize_xml(doc, standalone=False)
+    except Refused:
+        return member.data
