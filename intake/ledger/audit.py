@@ -18,8 +18,7 @@ from pathlib import Path
 from intake.hashing import Digests, DigestingWriter
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry
-from intake.ledger.log import leaf_hashes
+from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry, leaf_data
 from intake.ledger.stored_tree import all_rows
 from intake.ledger.note import NoteError, Verifier, b64decode_canonical, open_note
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry, TreeRow
@@ -78,16 +77,16 @@ def audit(
 ) -> AuditReport:
     report = AuditReport()
     try:
-        entries = store.entries()
-        hashes = leaf_hashes(entries)
-        _check_numbering(entries, report)
+        rows = _leaf_rows(store)
+        _check_numbering([idx for idx, _ in rows], report)
+        hashes = [leaf for _, leaf in rows]
         roots = merkle.prefix_roots(hashes)
         checkpoints = _check_checkpoints(store.checkpoints(), roots, origin, verifier, report)
         tree = all_rows(hashes)
         _check_consistency(checkpoints, _subtrees(tree), report)
         _check_stored_tree(store, tree, report)
         if keyring is not None:
-            report.signed = _check_entries(entries, roots, keyring, report)
+            report.signed = _check_entries(store.entries(), roots, keyring, report)
             if blobs is not None:
                 _check_blobs(report.entries, blobs, keyring, report)
     except AuditFailure as failure:
@@ -95,14 +94,18 @@ def audit(
     return report
 
 
-def _check_numbering(entries: list[StoredEntry], report: AuditReport) -> None:
-    for position, entry in enumerate(entries):
-        if entry.idx != position:
+def _leaf_rows(store: LedgerStore) -> list[tuple[int, bytes]]:
+    return store.leaf_rows(lambda commitment, sealed: merkle.leaf_hash(leaf_data(commitment, sealed)))
+
+
+def _check_numbering(indexes: list[int], report: AuditReport) -> None:
+    for position, idx in enumerate(indexes):
+        if idx != position:
             raise AuditFailure(
-                f"entry {position}: stored with index {entry.idx}; a row was deleted, reordered or renumbered"
+                f"entry {position}: stored with index {idx}; a row was deleted, reordered or renumbered"
             )
-    if entries:
-        report.checked.append(f"{len(entries)} entries numbered 0..{len(entries) - 1} without gaps")
+    if indexes:
+        report.checked.append(f"{len(indexes)} entries numbered 0..{len(indexes) - 1} without gaps")
     else:
         report.checked.append("the ledger is empty")
 
@@ -248,7 +251,7 @@ def audit_against(
     except AuditFailure as failure:
         report.failure = f"the saved checkpoint: {failure}"
         return report
-    hashes = leaf_hashes(store.entries())
+    hashes = [leaf for _, leaf in _leaf_rows(store)]
     if saved.size > len(hashes):
         report.failure = (
             f"the ledger holds {len(hashes)} entries but the saved checkpoint saw {saved.size}: "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +76,21 @@ class LedgerStore:
             for position, (i, c, s, typed) in enumerate(rows)
             for where in (f"entry row {position}",)
         ]
+
+    def leaf_rows(self, leaf_hash: Callable[[bytes, bytes], bytes]) -> list[tuple[int, bytes]]:
+        """(idx, leaf hash) of every entry, row by row: an audit without the passphrase never holds
+        the sealed records themselves, so its memory does not grow with them."""
+        try:
+            cursor = self._db.execute(
+                "SELECT idx, commitment, sealed, typeof(commitment) = 'blob' AND typeof(sealed) = 'blob' "
+                "FROM entries ORDER BY idx")
+            return [
+                (_as_int(i, where), leaf_hash(_as_bytes(c, typed, where), _as_bytes(s, typed, where)))
+                for position, (i, c, s, typed) in enumerate(cursor)
+                for where in (f"entry row {position}",)
+            ]
+        except sqlite3.Error as error:
+            raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         rows = self._query("SELECT size, note, typeof(note) = 'text' FROM checkpoints ORDER BY size")
