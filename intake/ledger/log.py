@@ -58,6 +58,7 @@ class Ledger:
                 note = sign(checkpoint.to_text(), [Signer(self.origin, keyring.secret.signing_key)])
                 self.store.insert(stored, StoredCheckpoint(checkpoint.size, note))
                 appended.append(entry)
+            self.store.forget_unrecorded([str(out["blob"]) for draft in drafts for out in draft.outputs if "blob" in out])
         return appended
 
     def _tree_for_append(self, size: int) -> StoredTree:

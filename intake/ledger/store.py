@@ -23,10 +23,15 @@ from intake.fsutil import PRIVATE_FILE
 
 _TREE_TABLE = ("CREATE TABLE IF NOT EXISTS tree (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
                "PRIMARY KEY (level, idx)) WITHOUT ROWID")
+# Blobs placed but not yet named by an entry: a name goes in (committed) before its blob takes its
+# place, and out in the transaction of the entry that names it. A name still here under the
+# exclusive lock is an orphan a killed command left (docs/formats.md).
+_UNRECORDED_TABLE = "CREATE TABLE IF NOT EXISTS unrecorded (name TEXT PRIMARY KEY) WITHOUT ROWID"
 _SCHEMA = (
     "CREATE TABLE entries (idx INTEGER PRIMARY KEY, commitment BLOB NOT NULL, sealed BLOB NOT NULL)",
     "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL)",
     _TREE_TABLE,
+    _UNRECORDED_TABLE,
 )
 TreeRow = tuple[int, int, bytes]  # level, index at that level, hash
 
@@ -142,6 +147,23 @@ class LedgerStore:
         self._db.execute(
             "INSERT INTO checkpoints (size, note) VALUES (?, ?)", (checkpoint.size, checkpoint.note)
         )
+
+    def note_unrecorded(self, name: str) -> None:
+        """Committed before the blob `name` is renamed into place."""
+        with self.transaction():
+            self._db.execute(_UNRECORDED_TABLE)
+            self._db.execute("INSERT OR IGNORE INTO unrecorded (name) VALUES (?)", (name,))
+
+    def forget_unrecorded(self, names: list[str]) -> None:
+        """Within the transaction that records the entries naming them (or removes them)."""
+        self._db.execute(_UNRECORDED_TABLE)
+        self._db.executemany("DELETE FROM unrecorded WHERE name = ?", [(name,) for name in names])
+
+    def unrecorded(self) -> list[str]:
+        if not self._query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'unrecorded'")[0][0]:
+            return []
+        rows = self._query("SELECT name, typeof(name) = 'text' FROM unrecorded ORDER BY name")
+        return [_as_text(name, typed, "an unrecorded blob row") for name, typed in rows]
 
     def _query(self, sql: str, parameters: tuple = ()) -> list[tuple]:
         try:
