@@ -322,6 +322,12 @@ def ledger_verify(args: argparse.Namespace) -> int:
         print(f"ok    {line}")
     if keyring is None:
         print("note  entries were not opened (no passphrase): their signatures, links and originals were not checked")
+    if report.orphans:
+        print(f"note  {len(report.orphans)} sealed file(s) in blobs/ were left by an interrupted command before "
+              "their entry was recorded; the next command that writes to the vault removes them")
+    if report.unexplained:
+        print(f"note  {len(report.unexplained)} sealed file(s) in blobs/ are named by no entry and were not left by "
+              f"intake: {', '.join(report.unexplained[:5])}")
     if not report.ok:
         raise CheckFailed(f"ledger verification failed: {report.failure}")
     print("ledger verified")
