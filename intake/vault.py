@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from intake.blobs import remove_orphans
+from intake import policy_state
 from intake.canonical import canonical_json
 from intake.errors import CheckFailed, IntakeError
 from intake.fsutil import PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir
@@ -123,7 +124,15 @@ class Vault:
         return Keyring(secret, self.unlock_policy(secret))
 
     def unlock_policy(self, secret: SecretIdentity) -> SealingPolicy:
-        return load_policy(self.policy_path, secret)
+        """The policy, refused if older than the ledger records (intake/policy_state.py)."""
+        policy = load_policy(self.policy_path, secret)
+        store = LedgerStore.open(self.ledger_path)
+        try:
+            with store.reading():
+                policy_state.check(store, self.config.origin, secret.public(), policy.serial)
+        finally:
+            store.close()
+        return policy
 
     def public_keys(self) -> PublicIdentity:
         """Public keys from vault.json; the name is sealed, so it is left blank."""
@@ -173,7 +182,12 @@ class Vault:
             store.close()
 
     def save_policy(self, keyring: Keyring, policy: SealingPolicy) -> Keyring:
+        """Call under the exclusive lock. The file first, then the ledger's record: a kill in
+        between leaves a policy newer than the record, which is accepted."""
+        policy = replace(policy, serial=policy.serial + 1)
         save_policy(self.policy_path, policy, keyring.secret)
+        with self.ledger() as ledger, ledger.store.transaction():
+            policy_state.record(ledger.store, self.config.origin, ledger.store.count(), policy.serial, keyring.secret)
         return Keyring(keyring.secret, policy)
 
     def link_gpg(self, keyring: Keyring, fingerprint: str) -> Keyring:
@@ -236,4 +250,9 @@ def _populate(staging: Path, secret: SecretIdentity, policy: SealingPolicy, pass
     atomic_write(staging / "vault.json", VaultConfig(origin, public.signing_key, public.age_recipient).to_bytes())
     save_identity(staging / "keys" / "identity.key", secret, passphrase)
     save_policy(staging / "keys" / "policy.age", policy, secret)
-    LedgerStore.create(staging / "ledger.sqlite").close()
+    store = LedgerStore.create(staging / "ledger.sqlite")
+    try:
+        with store.transaction():
+            policy_state.record(store, origin, 0, policy.serial, secret)
+    finally:
+        store.close()

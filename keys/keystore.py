@@ -51,6 +51,9 @@ class SealingPolicy:
     recipients: tuple[PublicIdentity, ...] = field(default=())
     exported: tuple[str, ...] = field(default=())
     openpgp: str | None = None  # fingerprint of a linked GPG key that also signs exports
+    # Raised by every save; the ledger records it, so an older copy restored is refused
+    # (intake/policy_state.py). Policies saved before it existed read as 0.
+    serial: int = 0
 
     def with_recipient(self, text: str) -> "SealingPolicy":
         identity = PublicIdentity.from_text(text)
@@ -86,6 +89,8 @@ class Keyring:
 
 def save_policy(path: Path, policy: SealingPolicy, secret: SecretIdentity) -> None:
     body = {"v": 1, "seal_to_self": policy.seal_to_self, "recipients": list(policy.exported), "openpgp": policy.openpgp}
+    if policy.serial:
+        body["serial"] = policy.serial
     signature = secret.sign(_POLICY_DOMAIN + canonical_json(body))
     document = {"policy": body, "signature": base64.b64encode(signature).decode("ascii")}
     atomic_write(path, seal(canonical_json(document), [str(secret.age_identity.to_public())]))
@@ -103,7 +108,10 @@ def load_policy(path: Path, secret: SecretIdentity) -> SealingPolicy:
     openpgp = body.get("openpgp")
     if openpgp is not None and not (isinstance(openpgp, str) and openpgp.isalnum()):
         raise CheckFailed("the vault's linked OpenPGP key is damaged")
-    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]), openpgp=openpgp)
+    serial = body.get("serial", 0)
+    if type(serial) is not int or serial < 0:
+        raise CheckFailed("the vault's sealing policy is damaged (its version)")
+    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]), openpgp=openpgp, serial=serial)
     try:
         for text in body["recipients"]:
             policy = policy.with_recipient(text)
