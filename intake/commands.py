@@ -18,7 +18,7 @@ import platformdirs
 
 from intake import passphrase
 from intake.errors import CheckFailed, IntakeError
-from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_bytes
+from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_within
 from intake.display import printable, recordable
 from intake.formats import supported_media_types
 from intake.formats.base import Refused
@@ -260,7 +260,7 @@ def _sanitize_one(source: Source, target: Path, with_hash: bool = False) -> dict
         result["reason"] = f"files over {MAX_CLEAN_BYTES >> 20} MiB are not cleaned"
         return result
     try:
-        cleaned = clean_bytes(data)
+        cleaned = clean_within(data)
     except Refused as refusal:
         result["reason"] = str(refusal)
         return result

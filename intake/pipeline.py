@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from intake.blobs import place_blob, write_blob
 from intake.canonical import canonical_json
-from intake.clean import MAX_CLEAN_BYTES, Cleaned, clean_bytes
+from intake.clean import MAX_CLEAN_BYTES, Cleaned, clean_within
 from intake.display import recordable
 from intake.errors import FileRefused, IntakeError
 from intake.formats.base import Refused
@@ -225,7 +225,7 @@ def sanitize_received(
     if len(data) != received.digests.size or hashlib.sha256(data).hexdigest() != received.digests.sha256:
         return NotCleaned("the file changed while it was being taken in")
     try:
-        cleaned = clean_bytes(data)
+        cleaned = clean_within(data)
     except Refused as refusal:
         return NotCleaned(str(refusal))
     return _record_clean(source, received, cleaned, ledger, keyring, blobs)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from intake.clean import MAX_CLEAN_BYTES, Inspection, inspect_bytes
+from intake.clean import MAX_CLEAN_BYTES, Inspection, inspect_within
 from intake.errors import FileRefused
 from intake.formats.base import SEVERITY
 from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, read_source, receive, sanitize_received
@@ -47,7 +47,7 @@ def inspect_source(source: Source) -> Inspection:
     """What `inspect` reports for one file: findings worst first, or why there are none."""
     if source.size > MAX_CLEAN_BYTES:
         return Inspection("unknown", [], False, f"over {MAX_CLEAN_BYTES >> 20} MiB: not inspected")
-    return inspect_bytes(read_source(source))
+    return inspect_within(read_source(source))
 
 
 def removed_summary(removed: dict[str, int]) -> str:

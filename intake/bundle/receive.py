@@ -33,7 +33,7 @@ from intake.bundle.verify import ORIGINAL, ItemTimeline, TimelineEvent, VerifyRe
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.blobs import place_blob
 from intake.canonical import canonical_json
-from intake.clean import MAX_CLEAN_BYTES, inspect_bytes
+from intake.clean import MAX_CLEAN_BYTES, inspect_within
 from intake.errors import CheckFailed, IntakeError
 from intake.fsutil import create_private, fsync_dir, open_regular, partial_path
 from intake.hashing import Digests, DigestingReader, digest_stream
@@ -331,7 +331,7 @@ def _require_clean(kept: KeepingReader) -> None:
     if kept.overflowed:
         raise SubmissionRefused(f"a clean copy in the submission is over {MAX_CLEAN_BYTES >> 20} MiB, "
                                 "more than intake ever cleans: it is not one")
-    inspection = inspect_bytes(kept.kept())
+    inspection = inspect_within(kept.kept())
     if not inspection.supported or inspection.problem is not None:
         raise SubmissionRefused("a clean copy in the submission is not a file intake can inspect: it cannot be "
                                 "shown to be clean")
