@@ -22,7 +22,7 @@ from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_within
 from intake.display import printable, recordable
 from intake.formats import supported_media_types
 from intake.formats.base import Refused
-from intake.fsutil import CHECKPOINT_FILE_LIMIT, atomic_write, fsync_dir, read_regular_text, resolved
+from intake.fsutil import CHECKPOINT_FILE_LIMIT, fsync_dir, new_file, read_regular_text, resolved
 from intake.ledger_view import EntryRow, read_entries, verify_ledger
 from intake.ledger.audit import AuditReport
 from intake.ledger.entries import CustodyEntry
@@ -273,11 +273,13 @@ def _sanitize_one(source: Source, target: Path, with_hash: bool = False) -> dict
 
 
 def _write_output(target: Path, data: bytes) -> None:
+    """Nameless until complete (fsutil.new_file): a killed `sanitize` leaves no partial file."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, data, sync_dir=False)
     except OSError as error:
         raise IntakeError(f"cannot write {target} ({error.strerror})") from error
+    with new_file(target) as output:
+        output.write(data)
 
 
 def _dump(document: dict) -> None:
