@@ -43,13 +43,16 @@ def write_blob(blob: Path, sealed: bytes, ledger: Ledger) -> None:
 
 def remove_orphans(store: LedgerStore, blobs: Path) -> int:
     """Call only under the exclusive lock. Returns how many blobs were removed."""
-    names = [name for name in store.unrecorded() if BLOB_NAME.match(name)]
+    listed = store.unrecorded()
+    if not listed:
+        return 0  # the usual case: no write transaction, no fsync
+    names = [name for name in listed if BLOB_NAME.match(name)]
     for name in names:
         (blobs / name).unlink(missing_ok=True)
     if names:
         fsync_dir(blobs)
     with store.transaction():
-        store.forget_unrecorded(store.unrecorded())
+        store.forget_unrecorded(listed)
     return len(names)
 
 
