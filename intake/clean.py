@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from intake.formats import handler_for
+from intake.budget import configured_time_limit, run_within
+from intake.formats import handler_for, supported_media_types
 from intake.formats.base import SEVERITY, Finding, FormatModule, Refused
 from intake.media import sniff_bytes
 
@@ -69,6 +70,23 @@ def inspect_bytes(data: bytes) -> Inspection:
         return Inspection(media_type, worst_first(module.inspect(data)))
     except Refused as refusal:
         return Inspection(media_type, [], True, str(refusal))
+
+
+def inspect_within(data: bytes, seconds: float | None = None) -> Inspection:
+    """inspect_bytes within the per-file time budget (intake/budget.py)."""
+    limit = configured_time_limit() if seconds is None else seconds
+    supported_media_types()  # imported before the fork: a child must not wait on an import lock
+    try:
+        return run_within(limit, inspect_bytes, data)
+    except Refused as refusal:
+        return Inspection(sniff_bytes(data), [], True, str(refusal))
+
+
+def clean_within(data: bytes, seconds: float | None = None) -> Cleaned:
+    """clean_bytes within the per-file time budget (intake/budget.py)."""
+    limit = configured_time_limit() if seconds is None else seconds
+    supported_media_types()
+    return run_within(limit, clean_bytes, data)
 
 
 def clean_bytes(data: bytes) -> Cleaned:

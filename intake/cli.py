@@ -14,6 +14,7 @@ from typing import NoReturn
 from intake import __version__, bundle_commands, commands, tsa_commands, witness_commands
 from intake.display import printable
 from intake.errors import IntakeError
+from intake.process import forbid_core_dumps
 
 DESCRIPTION = """\
 Take in documents and photos as sealed evidence, remove identifying metadata
@@ -307,6 +308,7 @@ def quiet_libraries() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
+    forbid_core_dumps()
     quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -18,17 +18,17 @@ import platformdirs
 
 from intake import passphrase
 from intake.errors import CheckFailed, IntakeError
-from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_bytes
+from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_within
 from intake.display import printable, recordable
 from intake.formats import supported_media_types
 from intake.formats.base import Refused
-from intake.fsutil import atomic_write, fsync_dir
+from intake.fsutil import CHECKPOINT_FILE_LIMIT, fsync_dir, new_file, read_regular_text, resolved
 from intake.ledger_view import EntryRow, read_entries, verify_ledger
 from intake.ledger.audit import AuditReport
 from intake.ledger.entries import CustodyEntry
-from intake.pipeline import NotCleaned, Received, Sanitized, Source, collect_sources
+from intake.pipeline import NotCleaned, Received, Sanitized, Source, collect_sources, read_source
 from intake.recipients import add_recipient, check_not_self, grouped_hex, read_identity_file
-from intake.takein import inspect_source, removed_summary, take_in
+from intake.takein import NotTakenIn, inspect_source, removed_summary, take_in
 from intake.vault import Vault, check_passphrase, create_vault
 from keys.identity import PublicIdentity
 from keys.keystore import Keyring
@@ -159,8 +159,16 @@ def add(args: argparse.Namespace) -> int:
     def show_received(received: Received) -> None:
         print(f"{received.item}  {received.media_type}  {printable(received.name)}", flush=True)
 
+    refused = 0
     for result in take_in(vault, keyring, collected.sources, note, progress, show_received):
+        if isinstance(result, NotTakenIn):
+            refused += 1
+            sys.stderr.write(f"intake: refused {printable(result.source.name)}: {printable(result.reason)}\n")
+            continue
         print(f"  {_describe_outcome(result.outcome)}", flush=True)
+    if refused:
+        raise CheckFailed(f"{refused} of {len(collected.sources)} file(s) were refused (named above); "
+                          "the others were taken in")
     return 0
 
 
@@ -171,12 +179,7 @@ def _describe_outcome(outcome: Sanitized | NotCleaned) -> str:
 
 
 def _read_for_cleaning(source: Source) -> bytes | None:
-    if source.size > MAX_CLEAN_BYTES:
-        return None
-    try:
-        return source.path.read_bytes()
-    except OSError as error:
-        raise IntakeError(f"cannot read {source.path} ({error.strerror})") from error
+    return None if source.size > MAX_CLEAN_BYTES else read_source(source)
 
 
 def _collect_reporting_links(paths: list[Path]) -> list[Source]:
@@ -239,11 +242,11 @@ def _map_files(work: Callable[[Source, Path], dict], sources: list[Source], targ
 def _output_paths(sources: list[Source], folder: Path) -> list[Path]:
     """Decide every target first: nothing is overwritten, nothing half-done."""
     targets = [folder / source.relative for source in sources]
-    inputs = {source.path.resolve() for source in sources}
+    inputs = {resolved(source.path) for source in sources}
     for target in targets:
-        if not target.resolve().is_relative_to(folder.resolve()):
+        if not resolved(target).is_relative_to(resolved(folder)):
             raise IntakeError(f"{target} would fall outside {folder}; refused")
-        if target.exists() or target.resolve() in inputs:
+        if target.exists() or resolved(target) in inputs:
             raise IntakeError(f"{target} already exists; choose an empty -o folder")
     if len(set(targets)) != len(targets):
         raise IntakeError("two inputs would be written to the same output name; clean them separately")
@@ -257,7 +260,7 @@ def _sanitize_one(source: Source, target: Path, with_hash: bool = False) -> dict
         result["reason"] = f"files over {MAX_CLEAN_BYTES >> 20} MiB are not cleaned"
         return result
     try:
-        cleaned = clean_bytes(data)
+        cleaned = clean_within(data)
     except Refused as refusal:
         result["reason"] = str(refusal)
         return result
@@ -270,11 +273,13 @@ def _sanitize_one(source: Source, target: Path, with_hash: bool = False) -> dict
 
 
 def _write_output(target: Path, data: bytes) -> None:
+    """Nameless until complete (fsutil.new_file): a killed `sanitize` leaves no partial file."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, data, sync_dir=False)
     except OSError as error:
         raise IntakeError(f"cannot write {target} ({error.strerror})") from error
+    with new_file(target) as output:
+        output.write(data)
 
 
 def _dump(document: dict) -> None:
@@ -306,10 +311,7 @@ def _audit(args: argparse.Namespace, vault: Vault, keyring: Keyring | None) -> A
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise IntakeError(f"cannot read {path}") from error
+    return read_regular_text(path, CHECKPOINT_FILE_LIMIT, "the saved checkpoint")
 
 
 def ledger_verify(args: argparse.Namespace) -> int:
@@ -322,6 +324,12 @@ def ledger_verify(args: argparse.Namespace) -> int:
         print(f"ok    {line}")
     if keyring is None:
         print("note  entries were not opened (no passphrase): their signatures, links and originals were not checked")
+    if report.orphans:
+        print(f"note  {len(report.orphans)} sealed file(s) in blobs/ were left by an interrupted command before "
+              "their entry was recorded; the next command that writes to the vault removes them")
+    if report.unexplained:
+        print(f"note  {len(report.unexplained)} sealed file(s) in blobs/ are named by no entry and were not left by "
+              f"intake: {', '.join(report.unexplained[:5])}")
     if not report.ok:
         raise CheckFailed(f"ledger verification failed: {report.failure}")
     print("ledger verified")

@@ -19,5 +19,9 @@ class CheckFailed(IntakeError):
     exit_code = 1
 
 
+class FileRefused(CheckFailed):
+    """One input file is refused (swapped, unreadable, hostile); the rest of a batch goes on."""
+
+
 class WrongPassphrase(IntakeError):
     """The passphrase does not open the vault's identity."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from intake.errors import IntakeError
 
@@ -48,21 +52,144 @@ def atomic_write(path: Path, data: bytes, sync_dir: bool = True) -> None:
         fsync_dir(path.parent)
 
 
+class NewFile:
+    """A new file that appears under its name only once complete, and never replaces one.
+
+    It is written nameless (O_TMPFILE in the target's folder) and linked in at the end, so a
+    kill, even SIGKILL, leaves nothing in the user's folder. Where the file system has no
+    O_TMPFILE it falls back to a hidden partial name, removed on any error we can catch."""
+
+    def __init__(self, target: Path, mode: int = PRIVATE_FILE) -> None:
+        self.target = target
+        self._partial: Path | None = None
+        try:
+            fd = os.open(target.parent, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, mode)
+        except (AttributeError, OSError) as error:
+            if isinstance(error, OSError) and error.errno not in _NO_TMPFILE:
+                raise IntakeError(f"cannot write {target} ({error.strerror})") from error
+            self._partial = partial_path(target)
+            fd = _create(self._partial, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+        os.fchmod(fd, mode)
+        self.handle: BinaryIO = os.fdopen(fd, "w+b")
+
+    def commit(self) -> None:
+        try:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            # Fails, rather than replaces, if the name was taken meanwhile.
+            if self._partial is None:
+                _link_nameless(self.handle.fileno(), self.target)
+            else:
+                os.link(self._partial, self.target)
+        except FileExistsError as error:
+            raise IntakeError(f"{self.target} appeared while it was being written; nothing was changed") from error
+        except OSError as error:
+            raise IntakeError(f"cannot write {self.target} ({error.strerror}); nothing was left there") from error
+        finally:
+            self.discard()
+        fsync_dir(self.target.parent)
+
+    def discard(self) -> None:
+        try:
+            self.handle.close()
+        except OSError:  # a full disk fails the last flush; the file is going anyway
+            pass
+        if self._partial is not None:
+            self._partial.unlink(missing_ok=True)
+
+
+def _link_nameless(fd: int, target: Path) -> None:
+    """linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N, the unprivileged way to name an O_TMPFILE
+    file; Python uses it only when given a folder descriptor (plain link() would fail, EXDEV)."""
+    folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.link(f"/proc/self/fd/{fd}", target.name, dst_dir_fd=folder, follow_symlinks=True)
+    finally:
+        os.close(folder)
+
+
+_NO_TMPFILE = {errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL}
+
+
+def _create(path: Path, flags: int, mode: int) -> int:
+    try:
+        return os.open(path, flags, mode)
+    except OSError as error:
+        raise IntakeError(f"cannot write {path} ({error.strerror})") from error
+
+
+@contextmanager
+def new_file(target: Path, mode: int = PRIVATE_FILE) -> Iterator[BinaryIO]:
+    """`with new_file(path) as out:` write; the file appears whole at the end, or not at all."""
+    output = NewFile(target, mode)
+    try:
+        yield output.handle
+    except OSError as error:
+        output.discard()
+        if error.errno is None:
+            raise
+        raise IntakeError(f"cannot write {target} ({error.strerror}); nothing was left there") from error
+    except BaseException:
+        output.discard()
+        raise
+    output.commit()
+
+
 def make_private_dir(path: Path) -> None:
     path.mkdir(mode=PRIVATE_DIR, parents=False, exist_ok=False)
     os.chmod(path, PRIVATE_DIR)
 
 
-def read_regular_file(path: Path, limit: int, what: str) -> bytes:
-    """A small input file, read whole: a FIFO, device or folder would hang or never end, so it is refused."""
+def resolved(path: Path) -> Path:
+    """path.resolve(), with a symlink loop or an unreadable folder as a one-line error
+    (Python 3.11 raises RuntimeError for a loop)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        return path.resolve()
+    except (OSError, RuntimeError) as error:
+        reason = getattr(error, "strerror", None) or "a loop of symbolic links"
+        raise IntakeError(f"cannot follow {path} ({reason})") from error
+
+
+# Bounds for whole-file reads, per kind of file: far above any real one, far below memory.
+PASSPHRASE_FILE_LIMIT = 4 << 10
+IDENTITY_FILE_LIMIT = 64 << 10
+CHECKPOINT_FILE_LIMIT = 1 << 20
+
+
+def open_regular(path: Path, what: str) -> BinaryIO:
+    """Open an input for reading, refusing anything but a regular file.
+
+    Opening a FIFO blocks until a writer comes, and a device such as /dev/zero
+    never ends: O_NONBLOCK makes the open return at once, and fstat on the open
+    descriptor (not the name, which could be swapped meanwhile) decides."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as error:
         raise IntakeError(f"cannot read {what} {path} ({error.strerror})") from error
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise IntakeError(f"{path} is not a regular file; give {what} as a file")
-        data = handle.read(limit + 1)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def read_regular_file(path: Path, limit: int, what: str) -> bytes:
+    """A small input file, read whole and bounded: a FIFO, device or folder is refused."""
+    with open_regular(path, what) as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as error:
+            raise IntakeError(f"cannot read {what} {path} ({error.strerror})") from error
     if len(data) > limit:
         raise IntakeError(f"{path} is too large to be {what} (over {limit} bytes)")
     return data
+
+
+def read_regular_text(path: Path, limit: int, what: str) -> str:
+    try:
+        return read_regular_file(path, limit, what).decode("utf-8")
+    except UnicodeDecodeError:
+        raise IntakeError(f"{path} is not {what} (not UTF-8 text)") from None

@@ -38,7 +38,7 @@ class EntryRow:
 def verify_ledger(vault: Vault, keyring: Keyring | None = None, against: str | None = None) -> AuditReport:
     """Every check of `ledger verify`: with a keyring also every entry and sealed file;
     with `against` (a saved checkpoint's text) also that the ledger extends it."""
-    blobs = vault.blobs if keyring is not None else None
+    blobs = vault.blobs
     with vault.locked(exclusive=False), vault.ledger() as ledger:
         if against is not None:
             return audit_against(ledger.store, vault.config.origin, vault.verifier, against, keyring, blobs)

@@ -7,9 +7,10 @@ so sniffing fits into a single streaming pass over the file.
 from __future__ import annotations
 
 import io
-import os
 import zipfile
+import zlib
 from collections.abc import Callable
+from typing import BinaryIO
 
 HEAD_SIZE = 4096
 UNKNOWN = "application/octet-stream"
@@ -132,14 +133,19 @@ def sniff_bytes(data: bytes) -> str:
     return media_type
 
 
-def sniff_path(path: str | os.PathLike[str], head_type: str) -> str:
-    """Refine a head-sniffed zip type from the file's central directory."""
+def sniff_handle(handle: BinaryIO) -> str:
+    """Like sniff_bytes, for an open file (seekable); it is left at its start."""
+    head_type = sniff(handle.read(HEAD_SIZE))
     if head_type == "application/zip" or head_type.startswith(("application/vnd.openxml", _ODF_PREFIX)):
-        return _zip_members(path) or head_type
+        handle.seek(0)
+        head_type = _zip_members(handle) or head_type
+    handle.seek(0)
     return head_type
 
 
-def _zip_members(source: bytes | str | os.PathLike[str]) -> str | None:
+def _zip_members(source: bytes | BinaryIO) -> str | None:
+    """The type a zip's member list says. A hostile zip can break zipfile in many ways (a corrupt
+    deflate stream raises zlib.error): any failure means "not told apart", never a crash."""
     try:
         with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
             names = set(archive.namelist())
@@ -152,7 +158,8 @@ def _zip_members(source: bytes | str | os.PathLike[str]) -> str | None:
                 for marker, media_type in _OOXML_PARTS:
                     if any(name.startswith(marker.decode()) for name in names):
                         return media_type
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError):
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, RuntimeError, EOFError, NotImplementedError,
+            UnicodeError, OverflowError, MemoryError, RecursionError):
         return None
     return None
 

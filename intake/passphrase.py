@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from intake.errors import IntakeError
+from intake.fsutil import PASSPHRASE_FILE_LIMIT, read_regular_text
 
 ENV_VAR = "INTAKE_PASSPHRASE"
 
@@ -19,10 +20,7 @@ ENV_VAR = "INTAKE_PASSPHRASE"
 def supplied(passphrase_file: Path | None) -> str | None:
     """A passphrase given by file or environment, without prompting."""
     if passphrase_file is not None:
-        try:
-            text = passphrase_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise IntakeError(f"cannot read the passphrase file {passphrase_file}") from error
+        text = read_regular_text(passphrase_file, PASSPHRASE_FILE_LIMIT, "the passphrase file")
         return text.splitlines()[0] if text else ""
     return os.environ.get(ENV_VAR) or None
 

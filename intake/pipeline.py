@@ -17,17 +17,19 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from intake.blobs import place_blob, write_blob
 from intake.canonical import canonical_json
-from intake.clean import MAX_CLEAN_BYTES, Cleaned, clean_bytes
+from intake.clean import MAX_CLEAN_BYTES, Cleaned, clean_within
 from intake.display import recordable
-from intake.errors import IntakeError
+from intake.errors import FileRefused, IntakeError
 from intake.formats.base import Refused
-from intake.fsutil import atomic_write, create_private, fsync_dir, partial_path
+from intake.fsutil import create_private, open_regular, partial_path, read_regular_file, resolved
 from intake.hashing import Digests, DigestingReader, digest_bytes
 from intake.ledger.entries import Draft, new_id
 from intake.ledger.log import Ledger
-from intake.media import HEAD_SIZE, sniff, sniff_path
+from intake.media import sniff_handle
 from intake.seal import seal, seal_stream
 from keys.keystore import Keyring
 
@@ -79,8 +81,8 @@ def collect_sources(paths: Iterable[Path], vault_root: Path | None = None) -> Co
 def _refuse_inside_vault(path: Path, vault_root: Path | None) -> None:
     if vault_root is None:
         return
-    resolved, vault = path.resolve(), vault_root.resolve()
-    if resolved == vault or vault in resolved.parents or resolved in vault.parents:
+    given, vault = resolved(path), resolved(vault_root)
+    if given == vault or vault in given.parents or given in vault.parents:
         raise IntakeError(f"{path} is or holds the vault itself; add files from outside it")
 
 
@@ -145,7 +147,7 @@ def receive(
 ) -> Received:
     """Seal one original into a new blob and record its `received` entry."""
     blob = blobs / f"{secrets.token_hex(16)}.age"
-    media_type, digests = _seal_original(source, blob, keyring, progress)
+    media_type, digests = _seal_original(source, blob, keyring, ledger, progress)
     try:
         item = new_id("itm_")
         output = {**digests.to_dict(), "media_type": media_type, "name": source.name, "blob": blob.name}
@@ -156,20 +158,18 @@ def receive(
     return Received(item, entry.id, source.name, media_type, digests)
 
 
-def _seal_original(source: Source, blob: Path, keyring: Keyring, progress: Progress | None) -> tuple[str, Digests]:
+def _seal_original(source: Source, blob: Path, keyring: Keyring, ledger: Ledger, progress: Progress | None) -> tuple[str, Digests]:
+    original = _open_source(source)
     partial = partial_path(blob)
     try:
-        with open(source.path, "rb") as original, os.fdopen(create_private(partial), "wb") as target:
-            media_type = sniff(original.read(HEAD_SIZE))
-            original.seek(0)
+        with original, os.fdopen(create_private(partial), "wb") as target:
+            media_type = _sniff_source(source, original)
             report = (lambda done: progress(source.name, done, source.size)) if progress else None
             reader = DigestingReader(original, report)
             seal_stream(reader, target, keyring.seal_recipients())
             target.flush()
             os.fsync(target.fileno())
-        os.rename(partial, blob)
-        fsync_dir(blob.parent)
-        media_type = sniff_path(source.path, media_type)
+        place_blob(partial, blob, ledger)
     except OSError as error:
         partial.unlink(missing_ok=True)
         raise IntakeError(f"cannot take in {source.path} ({error.strerror or error}); nothing was recorded for it") from error
@@ -177,6 +177,23 @@ def _seal_original(source: Source, blob: Path, keyring: Keyring, progress: Progr
         partial.unlink(missing_ok=True)
         raise
     return media_type, reader.digests()
+
+
+def _open_source(source: Source) -> BinaryIO:
+    """The file as it is now: it may have been swapped for a FIFO or removed since it was listed."""
+    try:
+        return open_regular(source.path, "the file")
+    except IntakeError as error:
+        raise FileRefused(str(error)) from error
+
+
+def _sniff_source(source: Source, original: BinaryIO) -> str:
+    """Sniffed in full before any blob takes its place: a file that breaks the sniffer leaves
+    nothing behind and stops nothing else (docs/threat-model.md)."""
+    try:
+        return sniff_handle(original)
+    except Exception as error:  # whatever a hostile file does to a parser, it is refused alone
+        raise FileRefused(f"{source.path} could not be read as any type ({type(error).__name__})") from error
 
 
 @dataclass(frozen=True)
@@ -204,21 +221,19 @@ def sanitize_received(
     """
     if source.size > MAX_CLEAN_BYTES:
         return NotCleaned(f"files over {MAX_CLEAN_BYTES >> 20} MiB are not cleaned")
-    data = _read_whole(source)
+    data = read_source(source)
     if len(data) != received.digests.size or hashlib.sha256(data).hexdigest() != received.digests.sha256:
         return NotCleaned("the file changed while it was being taken in")
     try:
-        cleaned = clean_bytes(data)
+        cleaned = clean_within(data)
     except Refused as refusal:
         return NotCleaned(str(refusal))
     return _record_clean(source, received, cleaned, ledger, keyring, blobs)
 
 
-def _read_whole(source: Source) -> bytes:
-    try:
-        return source.path.read_bytes()
-    except OSError as error:
-        raise IntakeError(f"cannot read {source.path} again to clean it ({error.strerror})") from error
+def read_source(source: Source) -> bytes:
+    """A file read whole to inspect or clean it: a regular file, and no more than is ever cleaned."""
+    return read_regular_file(source.path, MAX_CLEAN_BYTES, "the file")
 
 
 def _record_clean(
@@ -227,8 +242,8 @@ def _record_clean(
     report = canonical_json({"item": received.item, "findings": [f.to_dict() for f in cleaned.findings]})
     written: list[Path] = []
     try:
-        clean_blob = _write_sealed(blobs, cleaned.data, keyring, written)
-        report_blob = _write_sealed(blobs, report, keyring, written)
+        clean_blob = _write_sealed(blobs, cleaned.data, keyring, ledger, written)
+        report_blob = _write_sealed(blobs, report, keyring, ledger, written)
         item = new_id("itm_")
         digests = digest_bytes(cleaned.data)
         original = {**received.digests.to_dict(), "media_type": received.media_type, "item": received.item}
@@ -247,11 +262,11 @@ def _record_clean(
     return Sanitized(item, entry.id, cleaned.removed(), digests)
 
 
-def _write_sealed(blobs: Path, data: bytes, keyring: Keyring, written: list[Path]) -> str:
+def _write_sealed(blobs: Path, data: bytes, keyring: Keyring, ledger: Ledger, written: list[Path]) -> str:
     blob = blobs / f"{secrets.token_hex(16)}.age"
     written.append(blob)
     try:
-        atomic_write(blob, seal(data, keyring.seal_recipients()))
+        write_blob(blob, seal(data, keyring.seal_recipients()), ledger)
     except OSError as error:
         raise IntakeError(f"cannot write to the vault ({error.strerror}); the clean copy was not recorded") from error
     return blob.name

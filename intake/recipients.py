@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.errors import IntakeError
+from intake.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
 from intake.vault import Vault
 from keys.identity import IdentityError, PublicIdentity
 from keys.keystore import Keyring
@@ -26,11 +27,9 @@ class RecipientAdded:
 
 def read_identity_file(path: Path) -> RecipientFile:
     """An exported public identity, its self-signature checked."""
+    text = read_regular_text(path, IDENTITY_FILE_LIMIT, "the identity file")
     try:
-        text = path.read_text(encoding="utf-8")
         identity = PublicIdentity.from_text(text)
-    except (OSError, UnicodeDecodeError) as error:
-        raise IntakeError(f"cannot read the identity file {path}") from error
     except IdentityError as error:
         raise IntakeError(f"{path}: {error}") from error
     return RecipientFile(text, identity)

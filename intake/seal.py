@@ -24,13 +24,27 @@ def _recipients(recipients: Sequence[str]) -> list[x25519.Recipient]:
     return [x25519.Recipient.from_str(r) for r in recipients]
 
 
+class SealWriteFailed(IntakeError):
+    """Sealing stopped: the disk is full, a file size limit was reached, or the input failed."""
+
+
+_WRITE_FAILED = "sealing stopped before the end (is the disk full, or the input unreadable?); nothing was recorded"
+
+
 def seal(data: bytes, recipients: Sequence[str]) -> bytes:
-    return pyrage.encrypt(data, _recipients(recipients))
+    try:
+        return pyrage.encrypt(data, _recipients(recipients))
+    except pyrage.EncryptError as error:
+        raise SealWriteFailed(_WRITE_FAILED) from error
 
 
 def seal_stream(source: BinaryIO, target: BinaryIO, recipients: Sequence[str]) -> None:
-    """Seal `source` into `target` in constant memory."""
-    pyrage.encrypt_io(source, target, _recipients(recipients))
+    """Seal `source` into `target` in constant memory. pyrage reports a failed write (ENOSPC,
+    EFBIG) or read as EncryptError, which says nothing of the cause: a one-line refusal here."""
+    try:
+        pyrage.encrypt_io(source, target, _recipients(recipients))
+    except pyrage.EncryptError as error:
+        raise SealWriteFailed(_WRITE_FAILED) from error
 
 
 def unseal(sealed: bytes, identities: Sequence[x25519.Identity]) -> bytes:
@@ -47,4 +61,4 @@ def unseal_stream(source: BinaryIO, target: BinaryIO, identities: Sequence[x2551
         raise SealError("a sealed blob does not open with this vault's identity") from error
 
 
-__all__ = ["SealError", "seal", "seal_stream", "unseal", "unseal_stream"]
+__all__ = ["SealError", "SealWriteFailed", "seal", "seal_stream", "unseal", "unseal_stream"]

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from intake.clean import MAX_CLEAN_BYTES, Inspection, inspect_bytes
-from intake.errors import IntakeError
+from intake.clean import MAX_CLEAN_BYTES, Inspection, inspect_within
+from intake.errors import FileRefused
 from intake.formats.base import SEVERITY
-from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, receive, sanitize_received
+from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, read_source, receive, sanitize_received
 from intake.vault import Vault
 from keys.keystore import Keyring
 
@@ -33,15 +33,21 @@ class IntakeResult:
         return isinstance(self.outcome, Sanitized)
 
 
+@dataclass(frozen=True)
+class NotTakenIn:
+    """A file refused before anything of it was recorded (unreadable, swapped, hostile to the
+    sniffer, or the vault could not take it); the rest of the batch goes on."""
+
+    source: Source
+    reason: str
+    cleaned = False
+
+
 def inspect_source(source: Source) -> Inspection:
     """What `inspect` reports for one file: findings worst first, or why there are none."""
     if source.size > MAX_CLEAN_BYTES:
         return Inspection("unknown", [], False, f"over {MAX_CLEAN_BYTES >> 20} MiB: not inspected")
-    try:
-        data = source.path.read_bytes()
-    except OSError as error:
-        raise IntakeError(f"cannot read {source.path} ({error.strerror})") from error
-    return inspect_bytes(data)
+    return inspect_within(read_source(source))
 
 
 def removed_summary(removed: dict[str, int]) -> str:
@@ -55,17 +61,22 @@ def removed_summary(removed: dict[str, int]) -> str:
 def take_in(
     vault: Vault, keyring: Keyring, sources: Iterable[Source], note: str | None = None,
     progress: Progress | None = None, on_received: Callable[[Received], None] | None = None,
-) -> Iterator[IntakeResult]:
+) -> Iterator[IntakeResult | NotTakenIn]:
     """Receive and clean each file under the vault's exclusive lock.
 
     The sealing policy is read again under the lock, so a recipient added by
     another command meanwhile is not lost. Stopping the iteration (close())
-    between files releases the lock; files already yielded stay recorded.
+    between files releases the lock; files already yielded stay recorded. A file that cannot be
+    received is yielded as NotTakenIn, with nothing of it written, and the next one is taken.
     """
     with vault.locked(), vault.ledger() as ledger:
         keyring = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
         for source in sources:
-            received = receive(source, ledger, keyring, vault.blobs, note, progress)
+            try:
+                received = receive(source, ledger, keyring, vault.blobs, note, progress)
+            except FileRefused as error:
+                yield NotTakenIn(source, str(error))
+                continue
             if on_received is not None:
                 on_received(received)
             outcome = sanitize_received(source, received, ledger, keyring, vault.blobs)

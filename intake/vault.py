@@ -18,12 +18,15 @@ import json
 import os
 import secrets
 import shutil
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from intake.blobs import remove_orphans
+from intake import policy_state
 from intake.canonical import canonical_json
 from intake.errors import CheckFailed, IntakeError
 from intake.fsutil import PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir
@@ -103,12 +106,14 @@ class Vault:
     @classmethod
     def open(cls, root: Path, on_wait: Callable[[], None] = say_waiting) -> "Vault":
         config_path = root / "vault.json"
-        if not root.is_dir() or not config_path.is_file():
-            raise IntakeError(f"no vault at {root}: create one with `intake init`, or pass --vault DIR")
         try:
+            if not root.is_dir() or not config_path.is_file():
+                raise IntakeError(f"no vault at {root}: create one with `intake init`, or pass --vault DIR")
+            require_private_folders(root)
             config = VaultConfig.from_bytes(config_path.read_bytes())
         except OSError as error:
-            raise IntakeError(f"cannot read the vault at {root} ({error.strerror})") from error
+            raise IntakeError(f"cannot read the vault at {root} ({error.strerror}); "
+                              "run intake as the vault's owner") from error
         return cls(root, config, on_wait)
 
     def unlock(self, passphrase: str) -> Keyring:
@@ -119,7 +124,15 @@ class Vault:
         return Keyring(secret, self.unlock_policy(secret))
 
     def unlock_policy(self, secret: SecretIdentity) -> SealingPolicy:
-        return load_policy(self.policy_path, secret)
+        """The policy, refused if older than the ledger records (intake/policy_state.py)."""
+        policy = load_policy(self.policy_path, secret)
+        store = LedgerStore.open(self.ledger_path)
+        try:
+            with store.reading():
+                policy_state.check(store, self.config.origin, secret.public(), policy.serial)
+        finally:
+            store.close()
+        return policy
 
     def public_keys(self) -> PublicIdentity:
         """Public keys from vault.json; the name is sealed, so it is left blank."""
@@ -149,6 +162,7 @@ class Vault:
                 fcntl.flock(fd, mode)
             if exclusive:
                 self._remove_partial_files()
+                self._remove_orphan_blobs()
             yield
         finally:
             os.close(fd)
@@ -160,8 +174,20 @@ class Vault:
             for partial in folder.glob(".partial-*"):
                 partial.unlink(missing_ok=True)
 
+    def _remove_orphan_blobs(self) -> None:
+        store = LedgerStore.open(self.ledger_path)
+        try:
+            remove_orphans(store, self.blobs)
+        finally:
+            store.close()
+
     def save_policy(self, keyring: Keyring, policy: SealingPolicy) -> Keyring:
+        """Call under the exclusive lock. The file first, then the ledger's record: a kill in
+        between leaves a policy newer than the record, which is accepted."""
+        policy = replace(policy, serial=policy.serial + 1)
         save_policy(self.policy_path, policy, keyring.secret)
+        with self.ledger() as ledger, ledger.store.transaction():
+            policy_state.record(ledger.store, self.config.origin, ledger.store.count(), policy.serial, keyring.secret)
         return Keyring(keyring.secret, policy)
 
     def link_gpg(self, keyring: Keyring, fingerprint: str) -> Keyring:
@@ -171,6 +197,15 @@ class Vault:
 
     def check_saved_checkpoint(self, note: str) -> None:
         read_checkpoint(note, self.config.origin, self.verifier)
+
+
+def require_private_folders(root: Path) -> None:
+    """Fail closed: anyone who may write into the vault may swap its policy, ledger or blobs."""
+    for folder in (root, root / "keys", root / "blobs"):
+        mode = folder.lstat().st_mode
+        if stat.S_ISLNK(mode) or stat.S_IMODE(mode) & 0o022:
+            raise IntakeError(f"the vault folder {folder} is writable by other users (mode "
+                              f"{stat.S_IMODE(mode):04o}); refused: run `chmod 700 {folder}` if it is yours")
 
 
 def check_passphrase(passphrase: str) -> str:
@@ -215,4 +250,9 @@ def _populate(staging: Path, secret: SecretIdentity, policy: SealingPolicy, pass
     atomic_write(staging / "vault.json", VaultConfig(origin, public.signing_key, public.age_recipient).to_bytes())
     save_identity(staging / "keys" / "identity.key", secret, passphrase)
     save_policy(staging / "keys" / "policy.age", policy, secret)
-    LedgerStore.create(staging / "ledger.sqlite").close()
+    store = LedgerStore.create(staging / "ledger.sqlite")
+    try:
+        with store.transaction():
+            policy_state.record(store, origin, 0, policy.serial, secret)
+    finally:
+        store.close()

@@ -63,6 +63,9 @@ class SealingPolicy:
     witnesses: tuple[ConfiguredWitness, ...] = field(default=())  # asked to cosign every export's checkpoint
     witness_quorum: int | None = None  # cosignatures a bundle needs to count as witnessed; None: all
     timestamp_authorities: tuple[TimestampAuthority, ...] = field(default=())
+    # Raised by every save; the ledger records it, so an older copy restored is refused
+    # (intake/policy_state.py). Policies saved before it existed read as 0.
+    serial: int = 0
 
     def with_recipient(self, text: str) -> "SealingPolicy":
         identity = PublicIdentity.from_text(text)
@@ -103,6 +106,8 @@ def save_policy(path: Path, policy: SealingPolicy, secret: SecretIdentity) -> No
         body["witness_quorum"] = policy.witness_quorum
     if policy.timestamp_authorities:  # absent otherwise, so a policy without them stays as it was
         body["tsa"] = [{"url": tsa.url, "ca": tsa.ca_pem} for tsa in policy.timestamp_authorities]
+    if policy.serial:
+        body["serial"] = policy.serial
     signature = secret.sign(_POLICY_DOMAIN + canonical_json(body))
     document = {"policy": body, "signature": base64.b64encode(signature).decode("ascii")}
     atomic_write(path, seal(canonical_json(document), [str(secret.age_identity.to_public())]))
@@ -120,7 +125,10 @@ def load_policy(path: Path, secret: SecretIdentity) -> SealingPolicy:
     openpgp = body.get("openpgp")
     if openpgp is not None and not (isinstance(openpgp, str) and openpgp.isalnum()):
         raise CheckFailed("the vault's linked OpenPGP key is damaged")
-    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]), openpgp=openpgp, **_witnesses(body),
+    serial = body.get("serial", 0)
+    if type(serial) is not int or serial < 0:
+        raise CheckFailed("the vault's sealing policy is damaged (its version)")
+    policy = SealingPolicy(seal_to_self=bool(body["seal_to_self"]), openpgp=openpgp, serial=serial, **_witnesses(body),
                            timestamp_authorities=_timestamp_authorities(body.get("tsa", [])))
     try:
         for text in body["recipients"]:

@@ -10,6 +10,7 @@ gpg-agent and pinentry: this module never sees, passes or logs one.
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import re
@@ -233,12 +234,63 @@ def _packet_header(head: bytes) -> tuple[int, int] | None:
     return (first >> 2) & 0x0F, 1 + length_octets
 
 
+# What gpg, its agent and pinentry need from our environment, and nothing else: an agent gpg
+# starts inherits the environment and outlives us, so INTAKE_PASSPHRASE or any other secret
+# in it must never reach gpg (an allow-list: a new secret variable is left out by default).
+_GPG_ENVIRONMENT = ("PATH", "HOME", "GNUPGHOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+                    "GPG_TTY", "DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "XDG_RUNTIME_DIR",
+                    "DBUS_SESSION_BUS_ADDRESS", "PINENTRY_USER_DATA")
+
+
+def gpg_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items()
+            if name in _GPG_ENVIRONMENT or (name.startswith("LC_") and name.isupper())}
+
+
+class _AgentKeeper:
+    """Stops, when intake exits, a gpg-agent that intake's own gpg calls started for the user's
+    GnuPG home, and leaves alone one the user already had (it may hold their cached passphrase).
+    Process-wide by nature: the agent lives as long as the process, not as one call."""
+
+    def __init__(self) -> None:
+        self._checked: set[str] = set()
+
+    def watch(self, home: str | None) -> None:
+        key = home or os.environ.get("GNUPGHOME") or ""
+        if key in self._checked or not shutil.which("gpg-connect-agent"):
+            return
+        self._checked.add(key)
+        if not _agent_running(home):
+            atexit.register(_stop_agents, home)
+
+
+_AGENTS = _AgentKeeper()
+
+
+def _home_option(home: str | None) -> list[str]:
+    return ["--homedir", home] if home else []
+
+
+def _agent_running(home: str | None) -> bool:
+    probe = subprocess.run(["gpg-connect-agent", *_home_option(home), "--no-autostart", "/bye"],
+                           capture_output=True, env=gpg_environment(), check=False)
+    return probe.returncode == 0 and b"no gpg-agent running" not in probe.stderr
+
+
+def _stop_agents(home: str | None) -> None:
+    if shutil.which("gpgconf"):
+        subprocess.run(["gpgconf", *_home_option(home), "--kill", "all"], capture_output=True,
+                       env=gpg_environment(), check=False)
+
+
 def _gpg(home: str | None = None, extra_options: tuple[str, ...] = ()) -> gnupg.GPG:
     # home=None leaves the choice to gpg, which honours $GNUPGHOME.
     if not gpg_available():
         raise OpenPGPError("gpg is not installed (or not on PATH); install GnuPG to use OpenPGP keys")
+    if home is None:
+        _AGENTS.watch(home)
     try:
-        gpg = gnupg.GPG(gnupghome=home, options=[*_OFFLINE, *extra_options])
+        gpg = gnupg.GPG(gnupghome=home, options=[*_OFFLINE, *extra_options], env=gpg_environment())
     except (OSError, ValueError) as error:
         raise OpenPGPError("gpg does not run; check your GnuPG installation") from error
     gpg.encoding = "utf-8"
@@ -406,8 +458,7 @@ def _move_into_place(partial: Path, target: Path) -> None:
 
 def _kill_agents(home: str) -> None:
     # gpg starts gpg-agent (and may start dirmngr) per home; leave none behind.
-    if shutil.which("gpgconf"):
-        subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], capture_output=True, check=False)
+    _stop_agents(home)
 
 
 def _stream(data: bytes | BinaryIO) -> BinaryIO:

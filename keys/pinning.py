@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.errors import IntakeError
+from intake.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
 from keys.identity import IdentityError, PublicIdentity
 from keys.words import WordsError, from_words
 
 _HEX_DIGITS = 64
 _MIN_WORDS = 12  # `keys show` prints 12 words: 96 bits of the fingerprint
-_KEY_FILE_LIMIT = 64 << 10
+_KEY_FILE_LIMIT = IDENTITY_FILE_LIMIT
 _HEX_SEPARATORS = re.compile(r"[\s:]+")
 _WORD_SEPARATORS = re.compile(r"[\s,;-]+")
 USAGE = "--trust takes the signer's .pub file, their 64-digit hex fingerprint, or their 12 fingerprint words"
@@ -70,13 +71,11 @@ def _words_pin(words: list[str]) -> Pin:
 
 def _key_file_pin(path: Path) -> Pin:
     try:
-        with path.open("rb") as handle:
-            data = handle.read(_KEY_FILE_LIMIT + 1)
-        if len(data) > _KEY_FILE_LIMIT:
-            raise PinError(f"{path} is too large to be a public identity file")
-        identity = PublicIdentity.from_text(data.decode("utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise PinError(f"cannot read the key file {path}") from error
+        text = read_regular_text(path, _KEY_FILE_LIMIT, "a public identity file")
+    except IntakeError as error:
+        raise PinError(str(error)) from error
+    try:
+        identity = PublicIdentity.from_text(text)
     except IdentityError as error:
         raise PinError(f"{path}: {error}") from error
     return Pin.of(identity, f"key file {path.name}")

@@ -299,6 +299,16 @@ def test_a_later_consistent_submission_is_accepted(journey: dict, tmp_path: Path
 
 def _reseal(journey: dict, target: Path, change) -> Path:
     """Open a submission with the editor's key, let `change` edit its manifest, seal it again."""
+    def rewrite(data: bytes) -> bytes:
+        manifest = json.loads(data)
+        change(manifest)
+        return json.dumps(manifest).encode()
+
+    return reseal_bytes(journey, target, rewrite)
+
+
+def reseal_bytes(journey: dict, target: Path, rewrite) -> Path:
+    """The same, with `rewrite` turning the manifest's bytes into any bytes at all."""
     editor_keys = journey["editor"][1]
     plain = pyrage.decrypt(journey["submission"].read_bytes(), [editor_keys.secret.age_identity])
     out = io.BytesIO()
@@ -306,9 +316,7 @@ def _reseal(journey: dict, target: Path, change) -> Path:
         for member in source.getmembers():
             data = source.extractfile(member).read()
             if member.name == "submission.json":
-                manifest = json.loads(data)
-                change(manifest)
-                data = json.dumps(manifest).encode()
+                data = rewrite(data)
                 member.size = len(data)
             tar.addfile(member, io.BytesIO(data))
     target.write_bytes(pyrage.encrypt(out.getvalue(), [pyrage.x25519.Recipient.from_str(editor_keys.public.age_recipient)]))

@@ -17,7 +17,7 @@ from intake.bundle.receive import receive_submission
 from intake.bundle.submission import submit
 from intake.bundle.verify import verify_bundle
 from keys.openpgp import looks_like_openpgp
-from test_openpgp import add_subkey, discard_home, gpg, make_home, new_key
+from test_openpgp import add_subkey, agents_running, discard_home, gpg, make_home, new_key
 from test_recipe import failed_steps, run_recipe
 
 
@@ -115,3 +115,54 @@ def test_keys_use_gpg_from_the_command_line(
     exported = run("export", "--all", "-o", str(tmp_path / "out"))
     assert exported.returncode == 0, exported.stderr
     assert (tmp_path / "out" / "provenance" / "custodian.asc").is_file()
+
+
+def _environments_holding(secret: str) -> list[int]:
+    """Processes whose environment holds `secret` (as root, or our own user's, readable here)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if secret.encode() in (proc / "environ").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_gpg_gets_no_secret_and_no_agent_outlives_intake(journey: dict, tmp_path: Path) -> None:
+    """The user's GnuPG home has no agent running: intake's gpg calls start one, and intake stops it
+    on exit; neither gpg nor the agent ever sees INTAKE_PASSPHRASE."""
+    home = make_home()
+    try:
+        fingerprint = new_key(home, "Desk <desk@example.invalid>")
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True)
+        assert not agents_running(home)
+        editor, _ = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")
+        env = {**cli_env(tmp_path, PASSPHRASE), "GNUPGHOME": str(home)}
+        linked = subprocess.run([sys.executable, "-m", "intake", "--vault", str(editor.root), "keys", "use-gpg",
+                                 fingerprint], capture_output=True, text=True, env=env, timeout=120)
+        assert linked.returncode == 0, linked.stderr
+        exported = subprocess.run([sys.executable, "-m", "intake", "--vault", str(editor.root), "export", "--all",
+                                   "-o", str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=120)
+        assert exported.returncode == 0, exported.stderr
+        assert not agents_running(home)
+        assert _environments_holding(PASSPHRASE) == []
+    finally:
+        discard_home(home)
+
+
+def test_an_agent_the_user_had_is_left_running(journey: dict, tmp_path: Path) -> None:
+    home = make_home()
+    try:
+        fingerprint = new_key(home, "Desk <desk@example.invalid>")
+        subprocess.run(["gpg-connect-agent", "--homedir", str(home), "/bye"], capture_output=True)
+        assert agents_running(home)
+        editor, _ = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")
+        env = {**cli_env(tmp_path, PASSPHRASE), "GNUPGHOME": str(home)}
+        linked = subprocess.run([sys.executable, "-m", "intake", "--vault", str(editor.root), "keys", "use-gpg",
+                                 fingerprint], capture_output=True, text=True, env=env, timeout=120)
+        assert linked.returncode == 0, linked.stderr
+        assert agents_running(home)
+    finally:
+        discard_home(home)

@@ -120,3 +120,28 @@ def test_sigkill_while_cleaning(tmp_path: Path, template_vault, photos: Path, af
     assert verified.returncode == 0, verified.stdout + verified.stderr
     recorded = {entry["item"] for entry in json.loads(run(vault, env, "ledger", "show", "--json").stdout)["entries"]}
     assert set(printed) <= recorded
+
+
+def test_an_orphan_blob_is_reported_then_removed_under_the_exclusive_lock(tmp_path: Path, template_vault) -> None:
+    """The state a kill between a blob's rename and its entry's append leaves, made by the real
+    placing code; and a sealed file intake never placed, which is reported but never removed."""
+    from intake.blobs import write_blob
+    from intake.vault import Vault
+
+    vault = tmp_path / "vault"
+    shutil.copytree(template_vault[0], vault)
+    env = cli_env(tmp_path)
+    with Vault.open(vault).ledger() as ledger:
+        write_blob(vault / "blobs" / ("ab" * 16 + ".age"), b"age-encryption.org/v1\nkilled here", ledger)
+    stranger = vault / "blobs" / ("cd" * 16 + ".age")
+    stranger.write_bytes(b"not placed by intake")
+    verified = run(vault, env, "ledger", "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "1 sealed file(s) in blobs/ were left by an interrupted command" in verified.stdout
+    assert f"not left by intake: {stranger.name}" in verified.stdout
+    (tmp_path / "a.txt").write_text("the next command")
+    assert run(vault, env, "add", str(tmp_path / "a.txt")).returncode == 0
+    assert not (vault / "blobs" / ("ab" * 16 + ".age")).exists()
+    assert stranger.exists()
+    again = run(vault, env, "ledger", "verify")
+    assert "interrupted" not in again.stdout and again.returncode == 0

@@ -19,6 +19,7 @@ from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
 
+from intake.process import forbid_core_dumps
 from intake.vault import Vault
 from keys.keystore import Keyring
 from tui.errors import UNEXPECTED, explain
@@ -136,5 +137,6 @@ def create_app(vault_path: Path, *, passphrase_source: PassphraseSource | None =
                blink: bool = True) -> IntakeApp:
     """The app on one vault. Tests pass a fixed clock and blink=False for stable screenshots;
     `passphrase_source` (for scripts) unlocks without asking when it gives a passphrase."""
+    forbid_core_dumps()
     return IntakeApp(vault_path, passphrase_source=passphrase_source, clock=clock, start_dir=start_dir,
                      hint=hint, blink=blink)

@@ -31,7 +31,7 @@ from typing import BinaryIO, Protocol
 from intake.bundle.bagpath import fold, parents, path_problem, shown
 from intake.bundle.bagsource import BagSource
 from intake.errors import CheckFailed, IntakeError
-from intake.fsutil import fsync_dir
+from intake.fsutil import NewFile, fsync_dir
 from intake.hashing import Digests, DigestingWriter, digest_stream
 
 __all__ = ["ALGORITHMS", "BagCheck", "BagFile", "BagSource", "BagSummary", "SignedList", "manifest_entries",
@@ -297,7 +297,34 @@ def _emit(file: BagFile, out: BinaryIO) -> Digests:
 
 
 def _staging_name(target: Path) -> Path:
-    return target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
+    """Hidden, and naming the process that builds it, so that a later export can tell a folder
+    a killed export left behind (SIGKILL cannot be caught) from one being built right now."""
+    return target.with_name(f".{target.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+_STAGING = re.compile(r"^\..+\.partial-(\d+)-[0-9a-f]{8}$")
+
+
+def remove_stale_staging(folder: Path) -> None:
+    """Staging folders in `folder` whose exporting process is gone."""
+    try:
+        candidates = [p for p in folder.iterdir() if _STAGING.match(p.name) and p.is_dir() and not p.is_symlink()]
+    except OSError:
+        return
+    for candidate in candidates:
+        match = _STAGING.match(candidate.name)
+        if match and not _alive(int(match.group(1))):
+            shutil.rmtree(candidate, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 class _Sink(Protocol):
@@ -319,6 +346,7 @@ class _FolderSink:
 
     def __init__(self, target: Path) -> None:
         self.target = target
+        remove_stale_staging(target.parent)
         self._staging = _staging_name(target)
         self._folders = [self._staging]
         self._committed = False
@@ -380,10 +408,8 @@ class _ZipSink:
         if path_problem(name) or not name.strip():
             raise IntakeError(f"{shown(target.name)} cannot name the bag's folder inside the zip")
         self._top = name
-        self._partial = _staging_name(target)
-        fd = os.open(self._partial, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
-        self._handle = os.fdopen(fd, "w+b")
-        os.fchmod(fd, FILE_MODE)
+        self._output = NewFile(target, FILE_MODE)  # nameless until complete: a kill leaves nothing
+        self._handle = self._output.handle
         self._archive = zipfile.ZipFile(self._handle, "w", zipfile.ZIP_DEFLATED)
         self._committed = False
 
@@ -421,21 +447,14 @@ class _ZipSink:
     def commit(self) -> None:
         self._archive.filelist.sort(key=lambda info: info.filename)
         self._archive.close()
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
-        if os.path.lexists(self.target):
-            raise IntakeError(f"{shown(str(self.target))} appeared while the bag was written; nothing was changed")
-        os.rename(self._partial, self.target)
+        self._output.commit()
         self._committed = True
-        fsync_dir(self.target.parent)
 
     def discard(self) -> None:
         if self._committed:
             return
         _close_quietly(self._archive)
-        _close_quietly(self._handle)
-        self._partial.unlink(missing_ok=True)
+        self._output.discard()
 
 
 def _close_quietly(closable: zipfile.ZipFile | BinaryIO) -> None:

@@ -43,6 +43,7 @@ from typing import BinaryIO
 
 from intake.bundle.bagpath import fold, parents, path_problem, shown
 from intake.errors import CheckFailed, IntakeError
+from intake.fsutil import open_regular
 
 MAX_ENTRIES = 100_000
 MAX_TOTAL_SIZE = 4 << 30
@@ -112,7 +113,7 @@ class BagSource(ABC):
 
 
 def _starts_like_zip(path: Path) -> bool:
-    with open(path, "rb") as handle:
+    with open_regular(path, "a bundle") as handle:
         return handle.read(4) in _ZIP_SIGNATURES
 
 

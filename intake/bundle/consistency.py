@@ -27,7 +27,7 @@ from pathlib import Path
 from intake.bundle.bagsource import BagSource
 from intake.bundle.statement import CHECKPOINT_FILE, PROVENANCE
 from intake.errors import IntakeError
-from intake.fsutil import read_regular_file
+from intake.fsutil import open_regular, read_regular_file
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.note import NoteError, Verifier, open_note
@@ -105,9 +105,9 @@ def read_old_checkpoint(path: Path) -> str:
 
 def _is_zip(path: Path) -> bool:
     try:
-        with path.open("rb") as handle:
-            return path.is_file() and handle.read(4) == b"PK\x03\x04"
-    except OSError:
+        with open_regular(path, "the older checkpoint") as handle:
+            return handle.read(4) == b"PK\x03\x04"
+    except (OSError, IntakeError):
         return False
 
 

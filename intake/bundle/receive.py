@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import json
 import os
+import re
 import secrets
 import tarfile
 from collections.abc import Callable, Iterator
@@ -30,10 +31,11 @@ from typing import Any, BinaryIO
 from intake.bundle.custody import CLEAN_COPY, Custody
 from intake.bundle.verify import ORIGINAL, ItemTimeline, TimelineEvent, VerifyReport
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
+from intake.blobs import place_blob
 from intake.canonical import canonical_json
-from intake.clean import MAX_CLEAN_BYTES, inspect_bytes
+from intake.clean import MAX_CLEAN_BYTES, inspect_within
 from intake.errors import CheckFailed, IntakeError
-from intake.fsutil import create_private, fsync_dir, partial_path
+from intake.fsutil import create_private, fsync_dir, open_regular, partial_path
 from intake.hashing import Digests, DigestingReader, digest_stream
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
@@ -49,6 +51,7 @@ from keys.identity import IdentityError, PublicIdentity
 from keys.keystore import Keyring
 
 SENDER_RECORD = "sender record"
+SUBMISSION_ID = re.compile(r"^sub_[a-z0-9]{8,64}$")
 Progress = Callable[[int, int], None]
 Passed = Callable[[str], None]  # one check that held, for the report of check_submission
 
@@ -165,11 +168,11 @@ def _age_file(source: Path, vault: Vault) -> Iterator[Path]:
 
 
 def _head(source: Path) -> bytes:
-    try:
-        with open(source, "rb") as stream:
+    with open_regular(source, "the submission") as stream:
+        try:
             return stream.read(64)
-    except OSError as error:
-        raise IntakeError(f"cannot read {source} ({error.strerror})") from error
+        except OSError as error:
+            raise IntakeError(f"cannot read {source} ({error.strerror})") from error
 
 
 def _history(custody: Custody) -> _History:
@@ -195,7 +198,7 @@ def _receive_age(
     progress: Progress | None,
 ) -> ReceiveResult:
     written: list[Path] = []
-    store = _importing(vault, keyring, written)
+    store = _importing(vault, keyring, ledger, written)
     try:
         manifest, renamed = _read_age(sealed, source, keyring, history, store, progress, lambda _: None)
         ledger.append_all(_drafts(manifest, renamed, history), keyring)
@@ -220,7 +223,7 @@ def _read_age(
     passed: Passed,
 ) -> tuple[_Manifest, dict[str, str]]:
     def produce(out: BinaryIO) -> None:
-        with open(sealed, "rb") as stream:
+        with open_regular(sealed, "the submission") as stream:
             unseal_stream(stream, out, [keyring.secret.age_identity])
 
     try:
@@ -273,7 +276,7 @@ def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 Store = Callable[[BinaryIO, _Manifest, str], str]
 
 
-def _importing(vault: Vault, keyring: Keyring, written: list[Path]) -> Store:
+def _importing(vault: Vault, keyring: Keyring, ledger: Ledger, written: list[Path]) -> Store:
     def store(stream: BinaryIO, manifest: _Manifest, sender_name: str) -> str:
         blob = vault.blobs / f"{secrets.token_hex(16)}.age"
         partial = partial_path(blob)
@@ -282,7 +285,7 @@ def _importing(vault: Vault, keyring: Keyring, written: list[Path]) -> Store:
             _require_sound(stream, manifest, sender_name, keyring, lambda plain: _seal_digesting(plain, target, keyring))
             target.flush()
             os.fsync(target.fileno())
-        os.rename(partial, blob)
+        place_blob(partial, blob, ledger)
         written.append(blob)
         return blob.name
 
@@ -328,7 +331,7 @@ def _require_clean(kept: KeepingReader) -> None:
     if kept.overflowed:
         raise SubmissionRefused(f"a clean copy in the submission is over {MAX_CLEAN_BYTES >> 20} MiB, "
                                 "more than intake ever cleans: it is not one")
-    inspection = inspect_bytes(kept.kept())
+    inspection = inspect_within(kept.kept())
     if not inspection.supported or inspection.problem is not None:
         raise SubmissionRefused("a clean copy in the submission is not a file intake can inspect: it cannot be "
                                 "shown to be clean")
@@ -357,9 +360,9 @@ def _check_manifest(data: bytes, keyring: Keyring, history: _History, passed: Pa
         leaves = tuple(_hex(leaf, 64) for leaf in document["leaves"])
         records = list(document["entries"])
         blob_names = set(document["blobs"])
-        blobs_sealed = bool(document["blobs_sealed"])
-        submission_id = str(document["id"])
-    except (ValueError, KeyError, TypeError, AttributeError, IdentityError) as error:
+        blobs_sealed = _boolean(document["blobs_sealed"])
+        submission_id = _submission_id(document["id"])
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, IdentityError) as error:
         raise SubmissionRefused("the submission's manifest is malformed") from error
     if sender.fingerprint == keyring.public.fingerprint:
         raise SubmissionRefused("this submission comes from this vault itself")
@@ -389,6 +392,20 @@ def _check_manifest(data: bytes, keyring: Keyring, history: _History, passed: Pa
     clean = frozenset(str(o["blob"]) for s in fresh for o in s.entry.outputs if o.get("role") == CLEAN_COPY)
     return _Manifest(submission_id, sender, origin, note, leaves, tuple(fresh), blobs, clean, frozenset(blob_names),
                      blobs_sealed, len(opened) - len(fresh))
+
+
+def _submission_id(value: Any) -> str:
+    """Bound to the replay check: it must be the id `submit` makes, not null or a number that
+    str() would turn into one."""
+    if not isinstance(value, str) or not SUBMISSION_ID.match(value):
+        raise ValueError("id")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if type(value) is not bool:
+        raise ValueError("bool")
+    return value
 
 
 def _hex(value: Any, size: int) -> bytes:
@@ -442,7 +459,8 @@ def _open_record(
             signed, sealed_sha256 = SignedEntry.from_bytes(unseal(sealed, [keyring.secret.age_identity])), hashlib.sha256(sealed).digest()
     except SealError as error:
         raise SubmissionRefused("an entry in the submission is not sealed to this vault") from error
-    except (KeyError, TypeError, ValueError, binascii.Error, ProofError, EntryError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError, binascii.Error, ProofError,
+            EntryError) as error:
         raise SubmissionRefused("an entry in the submission is malformed") from error
     entry = signed.entry
     where = f"the sender's entry {seq}"
@@ -453,7 +471,7 @@ def _open_record(
     prev = roots[seq - 1] if seq else merkle.EMPTY_ROOT
     if entry.seq != seq or entry.prev != prev.hex():
         raise SubmissionRefused(f"{where}: its link to the entries before it is broken")
-    if proof.index != seq or proof.checkpoint != note:
+    if proof.index != seq or proof.checkpoint != note or proof.extra not in (None, leaves[seq]):
         raise SubmissionRefused(f"{where}: its proof is for another entry or checkpoint")
     try:
         proof.verify(leaves[seq], verifier)

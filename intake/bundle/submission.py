@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import tarfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from typing import Any, BinaryIO
 from intake.bundle.custody import Custody, OpenedEntry
 from intake.canonical import canonical_json
 from intake.errors import IntakeError
-from intake.fsutil import create_private, fsync_dir, partial_path
+from intake.fsutil import create_private, new_file, partial_path
 from intake.ledger.entries import SignedEntry, new_id
 from intake.ledger.log import Ledger
 from intake.ledger.proof import TlogProof
@@ -161,26 +162,36 @@ def _write_sealed(
                 if progress:
                     progress(done, total)
 
-    partial = partial_path(target)
+    def seal_into(sealed: BinaryIO) -> None:
+        piped(produce, lambda reader: seal_stream(reader, sealed, [editor.age_recipient]))
+
+    if not gpg_recipient:
+        with new_file(target) as sealed:
+            seal_into(sealed)
+        return
+    _write_gpg_wrapped(target, seal_into, vault, gpg_recipient)
+
+
+def _write_gpg_wrapped(target: Path, seal_into: Callable[[BinaryIO], None], vault: Vault, gpg_recipient: str) -> None:
+    """gpg reads and writes named files, so the age file and gpg's output wait in the vault
+    (sealed to the editor; a kill leaves them to the next exclusive lock to remove), and only
+    the finished file is copied to the user's folder, nameless until complete."""
+    from keys.openpgp import encrypt_file
+
+    sealed_path, wrapped = partial_path(vault.root / "submission.age"), partial_path(vault.root / "submission.gpg")
     try:
-        with os.fdopen(create_private(partial), "wb") as sealed:
-            piped(produce, lambda reader: seal_stream(reader, sealed, [editor.age_recipient]))
+        with os.fdopen(create_private(sealed_path), "wb") as sealed:
+            seal_into(sealed)
             sealed.flush()
             os.fsync(sealed.fileno())
-        if gpg_recipient:
-            from keys.openpgp import encrypt_file
-
-            wrapped = partial_path(target)
-            try:
-                encrypt_file(partial, wrapped, gpg_recipient)
-            finally:
-                partial.unlink(missing_ok=True)
-            partial = wrapped
-        os.rename(partial, target)
-        fsync_dir(target.parent)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+        encrypt_file(sealed_path, wrapped, gpg_recipient)
+        with open(wrapped, "rb") as source, new_file(target) as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+    except OSError as error:
+        raise IntakeError(f"cannot write the submission ({error.strerror}); nothing was left at {target}") from error
+    finally:
+        sealed_path.unlink(missing_ok=True)
+        wrapped.unlink(missing_ok=True)
 
 
 def _add_member(tar: tarfile.TarFile, name: str, source: BinaryIO, size: int) -> None:

@@ -15,6 +15,7 @@ import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from intake.blobs import unreferenced_blobs
 from intake.hashing import Digests, DigestingWriter
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
@@ -45,6 +46,10 @@ class AuditReport:
     checked: list[str] = field(default_factory=list)
     failure: str | None = None
     signed: list[SignedEntry] = field(default_factory=list)
+    # Sealed files no entry names: `orphans` provably so (placed by a command killed before its
+    # entry was appended; the next exclusive lock removes them), `unexplained` the others.
+    orphans: list[str] = field(default_factory=list)
+    unexplained: list[str] = field(default_factory=list)
 
     @property
     def entries(self) -> list[CustodyEntry]:
@@ -89,6 +94,8 @@ def audit(
             report.signed = _check_entries(store.entries(), roots, keyring, report)
             if blobs is not None:
                 _check_blobs(report.entries, blobs, keyring, report)
+        if blobs is not None:
+            _find_unreferenced(store, blobs, report, opened=keyring is not None and keyring.can_open_sealed)
     except AuditFailure as failure:
         report.failure = str(failure)
     return report
@@ -326,6 +333,15 @@ def _check_blobs(entries: list[CustodyEntry], blobs: Path, keyring: Keyring, rep
                 count += 1
     how = "open and match their recorded hashes" if keyring.can_open_sealed else "are present (sealed to the editors)"
     report.checked.append(f"{count} sealed files (originals, clean copies, findings reports) {how}")
+
+
+def _find_unreferenced(store: LedgerStore, blobs: Path, report: AuditReport, opened: bool) -> None:
+    """Without opened entries only the ledger's own list of unrecorded blobs can be told apart."""
+    present = set(unreferenced_blobs(blobs, set()))
+    report.orphans = sorted(present & set(store.unrecorded()))
+    if opened:
+        named = {str(out["blob"]) for entry in report.entries for out in entry.outputs if "blob" in out}
+        report.unexplained = sorted(present - named - set(report.orphans))
 
 
 def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Keyring) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from intake import __version__
+from intake import policy_state
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, leaf_data, new_id
@@ -58,6 +59,8 @@ class Ledger:
                 note = sign(checkpoint.to_text(), [Signer(self.origin, keyring.secret.signing_key)])
                 self.store.insert(stored, StoredCheckpoint(checkpoint.size, note))
                 appended.append(entry)
+            policy_state.record(self.store, self.origin, size, keyring.policy.serial, keyring.secret)
+            self.store.forget_unrecorded([str(out["blob"]) for draft in drafts for out in draft.outputs if "blob" in out])
         return appended
 
     def _tree_for_append(self, size: int) -> StoredTree:

@@ -23,10 +23,19 @@ from intake.fsutil import PRIVATE_FILE
 
 _TREE_TABLE = ("CREATE TABLE IF NOT EXISTS tree (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
                "PRIMARY KEY (level, idx)) WITHOUT ROWID")
+# Blobs placed but not yet named by an entry: a name goes in (committed) before its blob takes its
+# place, and out in the transaction of the entry that names it. A name still here under the
+# exclusive lock is an orphan a killed command left (docs/formats.md).
+_UNRECORDED_TABLE = "CREATE TABLE IF NOT EXISTS unrecorded (name TEXT PRIMARY KEY) WITHOUT ROWID"
+# The sealing policy's version as of the ledger's current size, signed (intake/policy_state.py).
+_POLICY_TABLE = ("CREATE TABLE IF NOT EXISTS policy_state (one INTEGER PRIMARY KEY CHECK (one = 0), "
+                 "size INTEGER NOT NULL, serial INTEGER NOT NULL, signature BLOB NOT NULL)")
 _SCHEMA = (
     "CREATE TABLE entries (idx INTEGER PRIMARY KEY, commitment BLOB NOT NULL, sealed BLOB NOT NULL)",
     "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL)",
     _TREE_TABLE,
+    _UNRECORDED_TABLE,
+    _POLICY_TABLE,
 )
 TreeRow = tuple[int, int, bytes]  # level, index at that level, hash
 
@@ -149,6 +158,18 @@ class LedgerStore:
         except sqlite3.Error as error:
             raise IntakeError(f"the ledger could not be written ({_reason(error)}); nothing was recorded") from error
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Several reads that see one committed state (a writer may be appending meanwhile)."""
+        try:
+            self._db.execute("BEGIN")
+        except sqlite3.Error as error:
+            raise CheckFailed(f"the ledger database cannot be read ({_reason(error)})") from error
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
+
     def insert(self, entry: StoredEntry, checkpoint: StoredCheckpoint) -> None:
         self._db.execute(
             "INSERT INTO entries (idx, commitment, sealed) VALUES (?, ?, ?)",
@@ -157,6 +178,40 @@ class LedgerStore:
         self._db.execute(
             "INSERT INTO checkpoints (size, note) VALUES (?, ?)", (checkpoint.size, checkpoint.note)
         )
+
+    def note_unrecorded(self, name: str) -> None:
+        """Committed before the blob `name` is renamed into place."""
+        with self.transaction():
+            self._db.execute(_UNRECORDED_TABLE)
+            self._db.execute("INSERT OR IGNORE INTO unrecorded (name) VALUES (?)", (name,))
+
+    def forget_unrecorded(self, names: list[str]) -> None:
+        """Within the transaction that records the entries naming them (or removes them)."""
+        self._db.execute(_UNRECORDED_TABLE)
+        self._db.executemany("DELETE FROM unrecorded WHERE name = ?", [(name,) for name in names])
+
+    def policy_state(self) -> tuple[int, int, bytes] | None:
+        """(ledger size, policy serial, signature), or None for a vault made before it existed."""
+        if not self._query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'policy_state'")[0][0]:
+            return None
+        rows = self._query("SELECT size, serial, signature, typeof(signature) = 'blob' FROM policy_state")
+        if not rows:
+            return None
+        size, serial, signature, typed = rows[0]
+        where = "the sealing policy's record"
+        return _as_int(size, where), _as_int(serial, where), _as_bytes(signature, typed, where)
+
+    def set_policy_state(self, size: int, serial: int, signature: bytes) -> None:
+        """Within a transaction."""
+        self._db.execute(_POLICY_TABLE)
+        self._db.execute("INSERT OR REPLACE INTO policy_state (one, size, serial, signature) VALUES (0, ?, ?, ?)",
+                         (size, serial, signature))
+
+    def unrecorded(self) -> list[str]:
+        if not self._query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'unrecorded'")[0][0]:
+            return []
+        rows = self._query("SELECT name, typeof(name) = 'text' FROM unrecorded ORDER BY name")
+        return [_as_text(name, typed, "an unrecorded blob row") for name, typed in rows]
 
     def _query(self, sql: str, parameters: tuple = ()) -> list[tuple]:
         try:

@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 from intake.clean import Inspection
 from intake.display import printable, recordable
 from intake.pipeline import Source, collect_sources
-from intake.takein import IntakeResult, inspect_source, take_in
+from intake.takein import IntakeResult, NotTakenIn, inspect_source, take_in
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.section import Section
 from tui.widgets.fields import Field
@@ -55,7 +55,7 @@ class IntakeScreen(Section):
             self.inspection = inspection
 
     class FileTaken(Message):
-        def __init__(self, result: IntakeResult, done: int) -> None:
+        def __init__(self, result: IntakeResult | NotTakenIn, done: int) -> None:
             super().__init__()
             self.result = result
             self.done = done
@@ -73,7 +73,7 @@ class IntakeScreen(Section):
         self.paths: list[Path] = []
         self.sources: list[Source] = []
         self.inspected = 0
-        self.results: list[IntakeResult] = []
+        self.results: list[IntakeResult | NotTakenIn] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -261,8 +261,10 @@ class IntakeScreen(Section):
             self.query_one("#take", Button).disabled = not complete
             return
         cleaned = sum(r.cleaned for r in self.results)
-        refused = len(self.results) - cleaned
-        summary = (f"{event.done} of {event.total} files taken in: {cleaned} cleaned, {refused} without a clean copy."
+        not_taken = sum(isinstance(r, NotTakenIn) for r in self.results)
+        refused = len(self.results) - cleaned - not_taken
+        summary = (f"{event.done - not_taken} of {event.total} files taken in: {cleaned} cleaned, "
+                   f"{refused} without a clean copy" + (f", {not_taken} refused." if not_taken else ".")
                    + ("" if event.done == event.total else " The rest were not touched."))
         panel.finish(summary)
         self.query_one("#selection", Static).update(summary)

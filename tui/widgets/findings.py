@@ -9,7 +9,7 @@ from textual.widgets import Static
 from intake.clean import Inspection
 from intake.display import printable
 from intake.pipeline import NotCleaned
-from intake.takein import IntakeResult, removed_summary
+from intake.takein import IntakeResult, NotTakenIn, removed_summary
 
 CATEGORY_STYLE = {"location": "bold red", "person": "bold red", "device": "bold yellow",
                   "hidden content": "bold magenta", "time": "cyan", "software": "dim", "other": "dim"}
@@ -32,9 +32,14 @@ def inspection_text(name: str, inspection: Inspection) -> Text:
     return text
 
 
-def result_text(result: IntakeResult) -> Text:
-    received = result.received
+def result_text(result: IntakeResult | NotTakenIn) -> Text:
     text = Text()
+    if isinstance(result, NotTakenIn):
+        text.append(printable(result.source.name), style="bold")
+        text.append("\n  not taken in  ", style="bold red")
+        text.append(f"{printable(result.reason)}\n")
+        return text
+    received = result.received
     text.append(printable(received.name), style="bold")
     text.append(f"  {received.media_type}\n")
     text.append(f"  received   {received.item}  sealed, {received.digests.size} bytes\n")
