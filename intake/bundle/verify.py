@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intake.bundle.bagit import BagCheck, BagSource, validate_bag
+from intake.bundle.bagit import ALGORITHMS, BagCheck, BagSource, validate_bag
 from intake.bundle.statement import (
     CHECKPOINT_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, ORIGINAL_HASH, PROVENANCE, parse_statement, proof_file,
     statement_file,
@@ -27,7 +27,6 @@ from intake.ledger.proof import ProofError, TlogProof
 from keys.identity import IdentityError, PublicIdentity
 
 Progress = Callable[[int, int], None]
-TAGMANIFEST = "tagmanifest-sha256.txt"
 _SMALL = 1 << 20
 _STATEMENT_LIMIT = 64 << 20
 
@@ -87,7 +86,10 @@ def verify_bundle(path: Path, trust: PublicIdentity | None = None, progress: Pro
             verifier, checkpoint = _checkpoint(bag, custodian, report)
         except _Stop:
             return report
-        _signature(bag, TAGMANIFEST, custodian, report)
+        # Both tag manifests are signed; an unchecked signature would pass here and fail for a
+        # stranger checking it with openssl.
+        for algorithm in ALGORITHMS:
+            _signature(bag, f"tagmanifest-{algorithm}.txt", custodian, report)
         statements = sorted(p for p in bag.files() if _is_statement(p))
         if not statements:
             report.failed("provenance statements", "the bundle holds no provenance statement")
