@@ -22,6 +22,7 @@ SOFTWARE = "PLANTED-SOFT-fz3"
 COMMENT = "PLANTED-COMMENT-fz4"
 DESCRIPTION = "PLANTED-DESC-fz5"
 XMP_CREATOR = "PLANTED-XMPCREATOR-fz6"
+BODY_SERIAL = "PLANTED-BODYSERIAL-fz12"
 SERIAL = "SN-4471-0093"  # what intake.samples.photo plants
 PDF_AUTHOR = "PLANTED-PDFAUTHOR-fz7"
 ANNOTATION_AUTHOR = "PLANTED-ANNOTATOR-fz8"
@@ -56,6 +57,9 @@ def _exif() -> Image.Exif:
     exif[0x010F] = MAKE
     exif[0x0131] = SOFTWARE
     exif[0x010E] = DESCRIPTION
+    exif.get_ifd(0x8769)[0xA431] = BODY_SERIAL
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (46.0, 38.0, 7.44), "E", (32.0, 37.0, 0.84)
     return exif
 
 
@@ -68,7 +72,7 @@ def _saved(image: Image.Image, fmt: str, **options: object) -> bytes:
 def jpeg_seeds() -> list[Seed]:
     pillow = _saved(_picture(), "JPEG", exif=_exif().tobytes(), comment=COMMENT.encode(), xmp=XMP,
                     icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
-    return [Seed("jpeg-pillow", pillow, (ARTIST, MAKE, SOFTWARE, COMMENT, DESCRIPTION, XMP_CREATOR)),
+    return [Seed("jpeg-pillow", pillow, (ARTIST, MAKE, SOFTWARE, COMMENT, DESCRIPTION, XMP_CREATOR, BODY_SERIAL)),
             Seed("jpeg-phone", samples.photo(), ("DemoPhone", SERIAL))]
 
 
@@ -78,7 +82,7 @@ def png_seeds() -> list[Seed]:
     info.add_text("Description", DESCRIPTION, zip=True)
     info.add_itxt("XML:com.adobe.xmp", XMP.decode())
     data = _saved(_picture(), "PNG", pnginfo=info, exif=_exif().tobytes())
-    return [Seed("png", data, (ARTIST, MAKE, SOFTWARE, COMMENT, DESCRIPTION, XMP_CREATOR))]
+    return [Seed("png", data, (ARTIST, MAKE, SOFTWARE, COMMENT, DESCRIPTION, XMP_CREATOR, BODY_SERIAL))]
 
 
 def gif_seeds() -> list[Seed]:
@@ -89,7 +93,7 @@ def gif_seeds() -> list[Seed]:
 
 def webp_seeds() -> list[Seed]:
     data = _saved(_picture(), "WEBP", lossless=True, exif=_exif().tobytes(), xmp=XMP)
-    return [Seed("webp", data, (ARTIST, MAKE, SOFTWARE, DESCRIPTION, XMP_CREATOR))]
+    return [Seed("webp", data, (ARTIST, MAKE, SOFTWARE, DESCRIPTION, XMP_CREATOR, BODY_SERIAL))]
 
 
 def tiff_seeds() -> list[Seed]:
@@ -106,6 +110,41 @@ def heif_seeds() -> list[Seed]:
     return [Seed("heif", ftyp + exif_box, ())]  # never cleaned: inspect is what runs
 
 
+JAVASCRIPT = "app.alert('PLANTED-JS-fz13')"
+EMBEDDED = b"PLANTED-EMBEDDED-BODY-fz14"
+FIELD_TIP = "PLANTED-FIELDTIP-fz15"
+PIECE = "PLANTED-PIECEINFO-fz16"
+OUTLINE = "PLANTED-OUTLINE-fz17"
+
+
+def _unsaved_pdf(pdf: pikepdf.Pdf) -> bytes:
+    buffer = io.BytesIO()
+    pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable, compress_streams=False, static_id=True)
+    return buffer.getvalue()
+
+
+def pdf_extras() -> bytes:
+    """The structures documents carry beyond pages: scripts, attachments, forms, outlines, private data."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    page = pdf.pages[0]
+    page.Contents = pdf.make_stream(b"BT /F1 12 Tf 72 720 Td (Dock seven) Tj ET")
+    page.PieceInfo = pikepdf.Dictionary(App=pikepdf.Dictionary(Private=pikepdf.String(PIECE)))
+    pdf.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String(JAVASCRIPT))
+    attachment = pdf.make_stream(EMBEDDED, Type=pikepdf.Name.EmbeddedFile)
+    spec = pikepdf.Dictionary(Type=pikepdf.Name.Filespec, F=pikepdf.String("notes.txt"),
+                              EF=pikepdf.Dictionary(F=attachment))
+    pdf.Root.Names = pikepdf.Dictionary(EmbeddedFiles=pikepdf.Dictionary(Names=[pikepdf.String("notes.txt"), spec]))
+    field = pdf.make_indirect(pikepdf.Dictionary(FT=pikepdf.Name.Tx, T=pikepdf.String("name"),
+                                                 TU=pikepdf.String(FIELD_TIP), V=pikepdf.String("x")))
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=[field])
+    outline = pdf.make_indirect(pikepdf.Dictionary(Title=pikepdf.String(OUTLINE), Dest=[page.obj, pikepdf.Name.Fit]))
+    pdf.Root.Outlines = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines, First=outline, Last=outline,
+                                                             Count=1))
+    outline.Parent = pdf.Root.Outlines
+    return _unsaved_pdf(pdf)
+
+
 def pdf_seeds() -> list[Seed]:
     pdf = pikepdf.new()
     pdf.add_blank_page()
@@ -117,10 +156,9 @@ def pdf_seeds() -> list[Seed]:
     pdf.docinfo["/Author"] = PDF_AUTHOR
     pdf.docinfo["/Creator"] = SOFTWARE
     pdf.Root.Metadata = pdf.make_stream(XMP, Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
-    buffer = io.BytesIO()
-    pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable, compress_streams=False,
-             static_id=True)
-    return [Seed("pdf", buffer.getvalue(), (PDF_AUTHOR, ANNOTATION_AUTHOR, SOFTWARE, XMP_CREATOR)),
+    return [Seed("pdf", _unsaved_pdf(pdf), (PDF_AUTHOR, ANNOTATION_AUTHOR, SOFTWARE, XMP_CREATOR)),
+            # FIELD_TIP is left in by the PDF module today: tests/fuzz/test_regressions.py says so
+            Seed("pdf-extras", pdf_extras(), ("PLANTED-JS-fz13", EMBEDDED.decode(), PIECE, OUTLINE)),
             Seed("pdf-revisions", samples.letter("PLANTED-LATER-fz11", PDF_EARLIER), (PDF_EARLIER, "PLANTED-LATER-fz11"))]
 
 
@@ -160,6 +198,19 @@ def odf_seeds() -> list[Seed]:
                      f"<meta:generator>{SOFTWARE}</meta:generator></office:meta></office:document-meta>").encode(),
     }
     return [Seed("odt", zip_of(members), (ODF_CREATOR, SOFTWARE))]
+
+
+def icc_seeds() -> list[Seed]:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    return [Seed("icc-srgb", srgb, ()), Seed("icc-lab", lab, ())]
+
+
+def metadata_seeds() -> list[Seed]:
+    iptc = b"\x1c\x02\x50" + struct.pack(">H", len(ARTIST)) + ARTIST.encode()
+    return [Seed("exif-phone", samples.exif_block(), ("DemoPhone", SERIAL)),
+            Seed("exif-pillow", b"Exif\0\0" + _exif().tobytes(), (ARTIST, MAKE, SOFTWARE, DESCRIPTION)),
+            Seed("xmp", XMP, (XMP_CREATOR,)), Seed("iptc", iptc, (ARTIST,))]
 
 
 FORMAT_SEEDS = {

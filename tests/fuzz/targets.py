@@ -27,7 +27,7 @@ from intake.bundle.verify import verify_bundle
 from intake.canonical import canonical_json
 from intake.clean import clean_bytes, inspect_bytes
 from intake.errors import IntakeError
-from intake.formats import handler_for
+from intake.formats import handler_for, icc, metadata
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.disclosure import Disclosure, DisclosureError
 from intake.ledger.note import NoteError, Verifier, open_note
@@ -39,7 +39,7 @@ from keys.identity import IdentityError, PublicIdentity
 import journey as journey_module
 from limits import bounded
 from mutations import Mutation, apply
-from seeds import FORMAT_SEEDS, Seed
+from seeds import FORMAT_SEEDS, Seed, icc_seeds, metadata_seeds
 
 # Generous for files of a few KiB: only a parser that loops or blows up gets near it.
 TIME_LIMIT = 5.0
@@ -233,6 +233,31 @@ def _format_target(name: str) -> Target:
                   container=_FORMAT_CONTAINERS.get(name), kept_as="bytes")
 
 
+# --- the shared readers every image format hands its blocks to: ICC profiles, EXIF, XMP, IPTC ---
+
+
+def check_icc(context: Context, seed: Seed, data: bytes) -> None:
+    for attempt in (lambda: icc.parse(data), lambda: icc.parse(icc.rebuild(data, "fuzz")[0])):
+        try:
+            attempt()
+        except icc.BadProfile:
+            pass
+    kept, findings = icc.review(data, "fuzz")
+    if kept is None and not findings:
+        raise FailedOpen("a profile was dropped without a finding")
+    if kept is not None and not (icc.is_standard(kept) and icc.review(kept, "fuzz") == (kept, [])):
+        raise FailedOpen("a kept profile is not a standard one")
+    icc.dropped_findings(data, "fuzz")
+    icc.description(data)
+
+
+def check_metadata(context: Context, seed: Seed, data: bytes) -> None:
+    for reader in (metadata.exif_findings, metadata.xmp_findings, metadata.iptc_findings):
+        for finding in reader(data, "fuzz"):
+            if not all(isinstance(text, str) for text in (finding.field, finding.value, finding.where)):
+                raise FailedOpen(f"{reader.__name__} made a finding that is not text")
+
+
 # --- media sniffing: every input gets a type, nothing raises ---
 
 
@@ -370,6 +395,8 @@ def check_identity(context: Context, seed: Seed, data: bytes) -> None:
 
 TARGETS: dict[str, Target] = {
     **{name: _format_target(name) for name in FORMAT_SEEDS},
+    "icc": Target("icc", lambda context: icc_seeds(), check_icc, (), kept_as="bytes"),
+    "metadata": Target("metadata", lambda context: metadata_seeds(), check_metadata, (IntakeError,), kept_as="bytes"),
     "media": Target("media", _all_format_seeds, check_media, (), container="zip", kept_as="bytes"),
     "bundle": Target("bundle", _bundle_seeds, check_bundle, (IntakeError,), container="zip"),
     "submission": Target("submission", _submission_seeds, check_submission_input, (IntakeError,), container="tar"),

@@ -19,7 +19,7 @@ from mutations import mutation_lists
 from targets import TARGETS, TIME_LIMIT, Case, Context
 
 # Examples per target in ./dev test: a few seconds each on a shared machine.
-EXAMPLES = {"bundle": 150, "submission": 150, "pdf": 400, "ooxml": 400, "odf": 400}
+EXAMPLES = {"bundle": 150, "submission": 150, "pdf": 400, "ooxml": 400, "odf": 400, "icc": 250, "metadata": 250}
 DEFAULT_EXAMPLES = 500
 
 
