@@ -7,8 +7,10 @@ so sniffing fits into a single streaming pass over the file.
 from __future__ import annotations
 
 import io
+import lzma
 import os
 import zipfile
+import zlib
 from collections.abc import Callable
 
 HEAD_SIZE = 4096
@@ -139,6 +141,11 @@ def sniff_path(path: str | os.PathLike[str], head_type: str) -> str:
     return head_type
 
 
+# What zipfile raises on a damaged archive: its own errors and those of each decompressor it
+# drives (a corrupt deflate or LZMA stream in `mimetype`); any of them means "no office type".
+_UNREADABLE_ZIP = (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError, zlib.error, lzma.LZMAError)
+
+
 def _zip_members(source: bytes | str | os.PathLike[str]) -> str | None:
     try:
         with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
@@ -152,7 +159,7 @@ def _zip_members(source: bytes | str | os.PathLike[str]) -> str | None:
                 for marker, media_type in _OOXML_PARTS:
                     if any(name.startswith(marker.decode()) for name in names):
                         return media_type
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError):
+    except _UNREADABLE_ZIP:
         return None
     return None
 

@@ -45,7 +45,9 @@ def signature(error: BaseException) -> str:
     frames = traceback.extract_tb(error.__traceback__)
     ours = [f for f in frames if "/intake/" in f.filename or "/keys/" in f.filename] or frames[-1:]
     where = f"{Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else "?"
-    return f"{type(error).__name__} at {where}"
+    kind = type(error)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    return f"{name} at {where}"
 
 
 def failure(context: Context, target: Target, run: "callable") -> str | None:

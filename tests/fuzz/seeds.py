@@ -162,11 +162,11 @@ def pdf_seeds() -> list[Seed]:
             Seed("pdf-revisions", samples.letter("PLANTED-LATER-fz11", PDF_EARLIER), (PDF_EARLIER, "PLANTED-LATER-fz11"))]
 
 
-def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
+def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_STORED, mimetype_stored: bool = True) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in members.items():
-            kind = zipfile.ZIP_STORED if name == "mimetype" else compression
+            kind = zipfile.ZIP_STORED if name == "mimetype" and mimetype_stored else compression
             archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, compress_type=kind)
     return buffer.getvalue()
 
@@ -181,8 +181,18 @@ _ODF = "urn:oasis:names:tc:opendocument:xmlns:"
 
 
 def odf_seeds() -> list[Seed]:
+    return [Seed("odt", zip_of(_odf_members()), (ODF_CREATOR, SOFTWARE))]
+
+
+def zip_media_seeds() -> list[Seed]:
+    """Containers as sniffing meets them in the wild: every member deflated, even `mimetype`."""
+    return [Seed("odt-all-deflated", zip_of(_odf_members(), zipfile.ZIP_DEFLATED, mimetype_stored=False), ()),
+            Seed("docx-deflated", samples.report(), ())]
+
+
+def _odf_members() -> dict[str, bytes]:
     head = '<?xml version="1.0" encoding="UTF-8"?>\n'
-    members = {
+    return {
         "mimetype": b"application/vnd.oasis.opendocument.text",
         "META-INF/manifest.xml": (head + f'<manifest:manifest xmlns:manifest="{_ODF}manifest:1.0" manifest:version="1.2">'
                                   '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
@@ -197,7 +207,6 @@ def odf_seeds() -> list[Seed]:
                      f"<meta:initial-creator>{ODF_CREATOR}</meta:initial-creator><dc:creator>{ODF_CREATOR}</dc:creator>"
                      f"<meta:generator>{SOFTWARE}</meta:generator></office:meta></office:document-meta>").encode(),
     }
-    return [Seed("odt", zip_of(members), (ODF_CREATOR, SOFTWARE))]
 
 
 def icc_seeds() -> list[Seed]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 import tarfile
 import tempfile
@@ -39,7 +40,7 @@ from keys.identity import IdentityError, PublicIdentity
 import journey as journey_module
 from limits import bounded
 from mutations import Mutation, apply
-from seeds import FORMAT_SEEDS, Seed, icc_seeds, metadata_seeds
+from seeds import FORMAT_SEEDS, Seed, icc_seeds, metadata_seeds, zip_media_seeds
 
 # Generous for files of a few KiB: only a parser that loops or blows up gets near it.
 TIME_LIMIT = 5.0
@@ -262,12 +263,29 @@ def check_metadata(context: Context, seed: Seed, data: bytes) -> None:
 
 
 def _all_format_seeds(context: Context) -> list[Seed]:
-    return [seed for build in FORMAT_SEEDS.values() for seed in build()]
+    return [seed for build in FORMAT_SEEDS.values() for seed in build()] + zip_media_seeds()
 
 
 def check_media(context: Context, seed: Seed, data: bytes) -> None:
     if not isinstance(sniff(data[:HEAD_SIZE]), str) or not isinstance(sniff_bytes(data), str):
         raise FailedOpen("sniffing returned no media type")
+
+
+_RANDOM_NAMES = re.compile(r"(itm|ent)_[a-z0-9]{16}|[0-9a-f]{32}")
+
+
+def _difference(original: object, altered: object, path: str = "") -> str:
+    """Where two parsed inputs first differ, with random ids and list positions left out, so that
+    one unbound field is one finding however many entries carry it."""
+    if isinstance(original, dict) and isinstance(altered, dict):
+        for key in sorted(set(original) | set(altered), key=str):
+            if original.get(key) != altered.get(key):
+                return _difference(original.get(key), altered.get(key), f"{path}/{_RANDOM_NAMES.sub('*', str(key))}")
+    if isinstance(original, list) and isinstance(altered, list) and len(original) == len(altered):
+        for old, new in zip(original, altered):
+            if old != new:
+                return _difference(old, new, f"{path}/*")
+    return path or "/"
 
 
 # --- the bundle reader: verify_bundle on a mutated zip bundle ---
@@ -289,8 +307,9 @@ def check_bundle(context: Context, seed: Seed, data: bytes) -> None:
     path = context.scratch / "bundle-under-test.zip"
     path.write_bytes(data)
     report = verify_bundle(path)
-    if report.ok and _unzipped(data) not in (None, context.journey.bundle_files):
-        raise FailedOpen("an altered bundle verified")
+    members = _unzipped(data)
+    if report.ok and members not in (None, context.journey.bundle_files):
+        raise FailedOpen(f"an altered bundle verified ({_difference(context.journey.bundle_files, members)})")
 
 
 # --- the submission reader: check_submission on a mutated tar stream, sealed again to the editor ---
@@ -313,8 +332,9 @@ def check_submission_input(context: Context, seed: Seed, data: bytes) -> None:
     path = context.scratch / "submission-under-test.age"
     path.write_bytes(seal(data, [context.journey.editor_keys.public.age_recipient]))
     report = check_submission(context.journey.checking_vault, context.journey.editor_keys, path)
-    if report.ok and _untarred(data) not in (None, _untarred(seed.data)):
-        raise FailedOpen("an altered submission passed every check")
+    original, members = _untarred(seed.data), _untarred(data)
+    if report.ok and members not in (None, original):
+        raise FailedOpen(f"an altered submission passed every check ({_difference(original, members)})")
 
 
 # --- the ledger text parsers: signed note, checkpoint, tlog-proof, disclosure, identity ---
