@@ -9,14 +9,11 @@ applies the per-input time limit and memory bound around it.
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import struct
 import tarfile
 import tempfile
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,6 +35,7 @@ from intake.seal import seal
 from keys.identity import IdentityError, PublicIdentity
 
 import journey as journey_module
+from containers import CONTAINERS, tar_members, zip_members
 from limits import bounded
 from mutations import Mutation, apply
 from seeds import FORMAT_SEEDS, Seed, icc_seeds, metadata_seeds, zip_media_seeds
@@ -119,64 +117,10 @@ class Target:
 # --- building an input ---
 
 
-def _zip_members(data: bytes) -> list[tuple[zipfile.ZipInfo, bytes]]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return [(info, archive.read(info)) for info in archive.infolist()]
-
-
-def _rezip(members: list[tuple[zipfile.ZipInfo, bytes]]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for info, data in members:
-            fresh = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            fresh.compress_type, fresh.external_attr = info.compress_type, info.external_attr
-            archive.writestr(fresh, data)
-    return buffer.getvalue()
-
-
-def _tar_members(data: bytes) -> list[tuple[tarfile.TarInfo, bytes]]:
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-        return [(info, archive.extractfile(info).read() if info.isfile() else b"") for info in archive.getmembers()]
-
-
-def _retar(members: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        for info, data in members:
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
-    """(type, data) of each chunk of a well-formed PNG, the seed's own."""
-    if not data.startswith(_PNG_SIGNATURE):
-        raise ValueError("not a PNG")
-    chunks, at = [], len(_PNG_SIGNATURE)
-    while at < len(data):
-        (length,) = struct.unpack(">I", data[at:at + 4])
-        chunks.append((data[at + 4:at + 8], data[at + 8:at + 8 + length]))
-        at += 12 + length
-    return chunks
-
-
-def _repng(chunks: list[tuple[bytes, bytes]]) -> bytes:
-    """Chunks with correct lengths and CRCs, so mutations reach what is inside them."""
-    body = b"".join(struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-                    for kind, data in chunks)
-    return _PNG_SIGNATURE + body
-
-
-_CONTAINERS = {"zip": (_zip_members, _rezip), "tar": (_tar_members, _retar), "png": (_png_chunks, _repng)}
-
-
 def build_input(target: Target, seed: Seed, case: Case) -> bytes:
     if case.member is None or target.container is None:
         return apply(seed.data, case.mutations)
-    read, write = _CONTAINERS[target.container]
+    read, write = CONTAINERS[target.container]
     try:
         members = read(seed.data)
     except (zipfile.BadZipFile, tarfile.TarError, ValueError):
@@ -297,7 +241,7 @@ def _bundle_seeds(context: Context) -> list[Seed]:
 
 def _unzipped(data: bytes) -> dict[str, bytes] | None:
     try:
-        members = _zip_members(data)
+        members = zip_members(data)
     except Exception:  # noqa: BLE001 - only asks whether the stdlib can read it at all
         return None
     return {info.filename.split("/", 1)[-1]: content for info, content in members if not info.is_dir()}
@@ -321,7 +265,7 @@ def _submission_seeds(context: Context) -> list[Seed]:
 
 def _untarred(data: bytes) -> dict[str, object] | None:
     try:
-        members = {info.name: content for info, content in _tar_members(data)}
+        members = {info.name: content for info, content in tar_members(data)}
         members["submission.json"] = json.loads(members["submission.json"])
     except Exception:  # noqa: BLE001 - only asks whether the stdlib can read it at all
         return None
