@@ -266,10 +266,22 @@ def _submission_seeds(context: Context) -> list[Seed]:
 def _untarred(data: bytes) -> dict[str, object] | None:
     try:
         members = {info.name: content for info, content in tar_members(data)}
-        members["submission.json"] = json.loads(members["submission.json"])
+        members["submission.json"] = _lower_hex(json.loads(members["submission.json"]))
     except Exception:  # noqa: BLE001 - only asks whether the stdlib can read it at all
         return None
     return members
+
+
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
+def _lower_hex(value: object) -> object:
+    """Hex in either case is the same bytes: a leaf written in capitals is not an alteration."""
+    if isinstance(value, dict):
+        return {key: _lower_hex(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_lower_hex(item) for item in value]
+    return value.lower() if isinstance(value, str) and _HEX.fullmatch(value) else value
 
 
 def check_submission_input(context: Context, seed: Seed, data: bytes) -> None:

@@ -18,17 +18,31 @@ from pathlib import Path
 
 import pytest
 
+import base64
+import re
+
+from containers import tar_members
 from intake.clean import clean_bytes
 from seeds import FIELD_TIP, pdf_extras
-from targets import TARGETS, Case, Context, run_case, run_input
+from targets import TARGETS, Case, Context, FailedOpen, run_case, run_input
 
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 
 OWNED_ELSEWHERE = {
     "pdf/pdf-a70544a779.bin": "pdf (issue 11 part 1): an annotation dictionary with a malformed key keeps a planted "
                               "author string in the clean copy; sanitize succeeds",
-    "submission/submission-tar-9aea153aef.json": "receive (issue 11 part 4): a submission whose entry's tlog-proof `extra` "
-                                   "line was altered passes every check of check_submission",
+    "pdf/pdf-extras-efae1f4f17.bin": "pdf (issue 11 part 1): an /OpenAction dictionary with a malformed key keeps "
+                                     "its JavaScript text",
+    "pdf/pdf-extras-98e0cc4bbf.bin": "pdf (issue 11 part 1): an outline item reached through a key with an empty "
+                                     "name keeps its title",
+    "pdf/pdf-extras-ad87895f38.bin": "pdf (issue 11 part 1): a stream reached from a nameless /AcroForm key keeps an "
+                                     "embedded file's body",
+    "pdf/pdf-extras-f973286dd2.bin": "pdf (issue 11 part 1): with the embedded file's stream dictionary damaged, the "
+                                     "page /PieceInfo private data survives",
+    "pdf/pdf-revisions-c3441a44dc.bin": "pdf (issue 11 part 1): a page whose /Contents is a dictionary (not a stream) "
+                                        "keeps an earlier author's string",
+    "submission/submission-tar-b97842cbb4.json": "receive (issue 11 part 4): a submission whose `blobs` list was "
+                                                 "altered (a name duplicated and garbled) passes every check",
 }
 
 
@@ -60,3 +74,18 @@ def test_every_kept_xfail_exists() -> None:
 def test_form_field_tooltip_does_not_survive_cleaning() -> None:
     """Found by the pdf-extras seed itself, before any mutation."""
     assert FIELD_TIP.encode() not in clean_bytes(pdf_extras()).data
+
+
+@pytest.mark.xfail(strict=True, raises=FailedOpen,
+                   reason="receive (issue 11 part 4): a submission whose entry's tlog-proof `extra` line was replaced "
+                          "passes every check of check_submission")
+def test_a_replaced_proof_extra_does_not_pass_check_submission(fuzz_context: Context) -> None:
+    """Found by the submission target as a bit flip inside the base64 of `extra`; kept in this
+    form because which flips stay valid base64 depends on the run's fresh keys."""
+    target = TARGETS["submission"]
+    seed = fuzz_context.seed(target, "submission-tar")
+    manifest = tar_members(seed.data)[0][1]
+    other = base64.b64encode(bytes(64)).decode().encode()
+    altered = re.sub(rb"extra [A-Za-z0-9+/=]+", b"extra " + other, manifest, count=1)
+    assert altered != manifest and len(altered) == len(manifest)
+    run_input(fuzz_context, target, seed, seed.data.replace(manifest, altered))
