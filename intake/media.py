@@ -7,6 +7,7 @@ so sniffing fits into a single streaming pass over the file.
 from __future__ import annotations
 
 import io
+import lzma
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -158,8 +159,8 @@ def _zip_members(source: bytes | BinaryIO) -> str | None:
                 for marker, media_type in _OOXML_PARTS:
                     if any(name.startswith(marker.decode()) for name in names):
                         return media_type
-    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, RuntimeError, EOFError, NotImplementedError,
-            UnicodeError, OverflowError, MemoryError, RecursionError):
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, ValueError, RuntimeError, EOFError,
+            NotImplementedError, UnicodeError, OverflowError, MemoryError, RecursionError):
         return None
     return None
 

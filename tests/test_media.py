@@ -54,3 +54,19 @@ def test_canonical_json_is_sorted_compact_and_refuses_floats() -> None:
     assert canonical_json({"b": 1, "a": ["é", None]}) == '{"a":["é",null],"b":1}'.encode("utf-8")
     with pytest.raises(TypeError):
         canonical_json({"x": 1.5})
+
+
+# skip: bytes of the compressed stream left alone, so that the damage reaches its decompressor
+@pytest.mark.parametrize(("method", "skip"), [(zipfile.ZIP_DEFLATED, 0), (zipfile.ZIP_LZMA, 4), (zipfile.ZIP_BZIP2, 0)])
+def test_a_corrupt_compressed_mimetype_is_a_zip_not_a_crash(method: int, skip: int) -> None:
+    """Fuzzing found zlib.error escaping sniffing (issue 11), which stopped `add` for a whole batch."""
+    from intake.media import sniff_bytes
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", b"application/vnd.oasis.opendocument.text" * 3, compress_type=method)
+    data = bytearray(buffer.getvalue())
+    start = data.index(b"mimetype") + len(b"mimetype")
+    for offset in range(start + skip, start + 12):
+        data[offset] ^= 0x5A
+    assert sniff_bytes(bytes(data)) == "application/zip"

@@ -1,0 +1,228 @@
+"""Seed files with planted identifying values, built in memory with Pillow, pikepdf and zipfile.
+
+Every planted value starts with "PLANTED" or is a name no content here spells,
+so a value found in a clean copy can only have leaked from metadata.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+from dataclasses import dataclass
+
+import pikepdf
+from PIL import Image, ImageCms, PngImagePlugin, TiffImagePlugin
+
+from intake import samples
+
+ARTIST = "PLANTED-ARTIST-fz1"
+MAKE = "PLANTED-MAKE-fz2"
+SOFTWARE = "PLANTED-SOFT-fz3"
+COMMENT = "PLANTED-COMMENT-fz4"
+DESCRIPTION = "PLANTED-DESC-fz5"
+XMP_CREATOR = "PLANTED-XMPCREATOR-fz6"
+BODY_SERIAL = "PLANTED-BODYSERIAL-fz12"
+SERIAL = "SN-4471-0093"  # what intake.samples.photo plants
+PDF_AUTHOR = "PLANTED-PDFAUTHOR-fz7"
+ANNOTATION_AUTHOR = "PLANTED-ANNOTATOR-fz8"
+PDF_EARLIER = "PLANTED-EARLIER-fz9"
+OFFICE_CREATOR = "Maj. Example"  # what intake.samples.report plants
+OFFICE_EDITOR = "Depot Clerk 2"
+ODF_CREATOR = "PLANTED-ODFCREATOR-fz10"
+
+XMP = (f'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+       f'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+       f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>{XMP_CREATOR}</rdf:li>'
+       f'</rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode()
+
+
+@dataclass(frozen=True)
+class Seed:
+    name: str
+    data: bytes
+    planted: tuple[str, ...]
+
+
+def _picture(mode: str = "RGB", size: tuple[int, int] = (12, 8)) -> Image.Image:
+    image = Image.new(mode, size)
+    image.putdata([((x * 37 + y * 11) % 256,) * len(mode) if mode != "P" else (x * 7 + y) % 256
+                   for y in range(size[1]) for x in range(size[0])])
+    return image
+
+
+def _exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x013B] = ARTIST
+    exif[0x010F] = MAKE
+    exif[0x0131] = SOFTWARE
+    exif[0x010E] = DESCRIPTION
+    exif.get_ifd(0x8769)[0xA431] = BODY_SERIAL
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (46.0, 38.0, 7.44), "E", (32.0, 37.0, 0.84)
+    return exif
+
+
+def _saved(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def jpeg_seeds() -> list[Seed]:
+    pillow = _saved(_picture(), "JPEG", exif=_exif().tobytes(), comment=COMMENT.encode(), xmp=XMP,
+                    icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    return [Seed("jpeg-pillow", pillow, (ARTIST, MAKE, SOFTWARE, COMMENT, DESCRIPTION, XMP_CREATOR, BODY_SERIAL)),
+            Seed("jpeg-phone", samples.photo(), ("DemoPhone", SERIAL))]
+
+
+def png_seeds() -> list[Seed]:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", COMMENT)
+    info.add_text("Description", DESCRIPTION, zip=True)
+    info.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    data = _saved(_picture(), "PNG", pnginfo=info, exif=_exif().tobytes())
+    return [Seed("png", data, (ARTIST, MAKE, SOFTWARE, COMMENT, DESCRIPTION, XMP_CREATOR, BODY_SERIAL))]
+
+
+def gif_seeds() -> list[Seed]:
+    frames = [_picture("P"), _picture("P", (12, 8)).rotate(90)]
+    data = _saved(frames[0], "GIF", save_all=True, append_images=frames[1:], comment=COMMENT.encode())
+    return [Seed("gif", data, (COMMENT,))]
+
+
+def webp_seeds() -> list[Seed]:
+    data = _saved(_picture(), "WEBP", lossless=True, exif=_exif().tobytes(), xmp=XMP)
+    return [Seed("webp", data, (ARTIST, MAKE, SOFTWARE, DESCRIPTION, XMP_CREATOR, BODY_SERIAL))]
+
+
+def tiff_seeds() -> list[Seed]:
+    info = TiffImagePlugin.ImageFileDirectory_v2()
+    info[315], info[271], info[305], info[270] = ARTIST, MAKE, SOFTWARE, DESCRIPTION
+    data = _saved(_picture(), "TIFF", tiffinfo=info)
+    return [Seed("tiff", data, (ARTIST, MAKE, SOFTWARE, DESCRIPTION))]
+
+
+def heif_seeds() -> list[Seed]:
+    exif = samples.exif_block()
+    ftyp = struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"heic", 0, b"mif1", b"heic")
+    exif_box = struct.pack(">I4s", 8 + len(exif), b"Exif") + exif
+    return [Seed("heif", ftyp + exif_box, ())]  # never cleaned: inspect is what runs
+
+
+JAVASCRIPT = "app.alert('PLANTED-JS-fz13')"
+EMBEDDED = b"PLANTED-EMBEDDED-BODY-fz14"
+FIELD_TIP = "PLANTED-FIELDTIP-fz15"
+PIECE = "PLANTED-PIECEINFO-fz16"
+OUTLINE = "PLANTED-OUTLINE-fz17"
+
+
+def _unsaved_pdf(pdf: pikepdf.Pdf) -> bytes:
+    buffer = io.BytesIO()
+    pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable, compress_streams=False, static_id=True)
+    return buffer.getvalue()
+
+
+def pdf_extras() -> bytes:
+    """The structures documents carry beyond pages: scripts, attachments, forms, outlines, private data."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    page = pdf.pages[0]
+    page.Contents = pdf.make_stream(b"BT /F1 12 Tf 72 720 Td (Dock seven) Tj ET")
+    page.PieceInfo = pikepdf.Dictionary(App=pikepdf.Dictionary(Private=pikepdf.String(PIECE)))
+    pdf.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String(JAVASCRIPT))
+    attachment = pdf.make_stream(EMBEDDED, Type=pikepdf.Name.EmbeddedFile)
+    spec = pikepdf.Dictionary(Type=pikepdf.Name.Filespec, F=pikepdf.String("notes.txt"),
+                              EF=pikepdf.Dictionary(F=attachment))
+    pdf.Root.Names = pikepdf.Dictionary(EmbeddedFiles=pikepdf.Dictionary(Names=[pikepdf.String("notes.txt"), spec]))
+    field = pdf.make_indirect(pikepdf.Dictionary(FT=pikepdf.Name.Tx, T=pikepdf.String("name"),
+                                                 TU=pikepdf.String(FIELD_TIP), V=pikepdf.String("x")))
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=[field])
+    outline = pdf.make_indirect(pikepdf.Dictionary(Title=pikepdf.String(OUTLINE), Dest=[page.obj, pikepdf.Name.Fit]))
+    pdf.Root.Outlines = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines, First=outline, Last=outline,
+                                                             Count=1))
+    outline.Parent = pdf.Root.Outlines
+    return _unsaved_pdf(pdf)
+
+
+def pdf_seeds() -> list[Seed]:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    page = pdf.pages[0]
+    page.Contents = pdf.make_stream(b"BT /F1 12 Tf 72 720 Td (Convoy left at dawn) Tj ET")
+    page.Annots = pdf.make_indirect(pikepdf.Array([pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Text, Rect=[10, 10, 20, 20],
+        T=pikepdf.String(ANNOTATION_AUTHOR), Contents=pikepdf.String("note"))]))
+    pdf.docinfo["/Author"] = PDF_AUTHOR
+    pdf.docinfo["/Creator"] = SOFTWARE
+    pdf.Root.Metadata = pdf.make_stream(XMP, Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
+    return [Seed("pdf", _unsaved_pdf(pdf), (PDF_AUTHOR, ANNOTATION_AUTHOR, SOFTWARE, XMP_CREATOR)),
+            # FIELD_TIP is left in by the PDF module today: tests/fuzz/test_regressions.py says so
+            Seed("pdf-extras", pdf_extras(), ("PLANTED-JS-fz13", EMBEDDED.decode(), PIECE, OUTLINE)),
+            Seed("pdf-revisions", samples.letter("PLANTED-LATER-fz11", PDF_EARLIER), (PDF_EARLIER, "PLANTED-LATER-fz11"))]
+
+
+def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_STORED, mimetype_stored: bool = True) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            kind = zipfile.ZIP_STORED if name == "mimetype" and mimetype_stored else compression
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, compress_type=kind)
+    return buffer.getvalue()
+
+
+def ooxml_seeds() -> list[Seed]:
+    with zipfile.ZipFile(io.BytesIO(samples.report())) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    return [Seed("docx", zip_of(members), (OFFICE_CREATOR, OFFICE_EDITOR))]
+
+
+_ODF = "urn:oasis:names:tc:opendocument:xmlns:"
+
+
+def odf_seeds() -> list[Seed]:
+    return [Seed("odt", zip_of(_odf_members()), (ODF_CREATOR, SOFTWARE))]
+
+
+def zip_media_seeds() -> list[Seed]:
+    """Containers as sniffing meets them in the wild: every member deflated, even `mimetype`."""
+    return [Seed("odt-all-deflated", zip_of(_odf_members(), zipfile.ZIP_DEFLATED, mimetype_stored=False), ()),
+            Seed("docx-deflated", samples.report(), ())]
+
+
+def _odf_members() -> dict[str, bytes]:
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    return {
+        "mimetype": b"application/vnd.oasis.opendocument.text",
+        "META-INF/manifest.xml": (head + f'<manifest:manifest xmlns:manifest="{_ODF}manifest:1.0" manifest:version="1.2">'
+                                  '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+                                  '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                                  '<manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/>'
+                                  "</manifest:manifest>").encode(),
+        "content.xml": (head + f'<office:document-content xmlns:office="{_ODF}office:1.0" xmlns:text="{_ODF}text:1.0" '
+                        'office:version="1.2"><office:body><office:text><text:p>Harbour log, dock 7.</text:p>'
+                        "</office:text></office:body></office:document-content>").encode(),
+        "meta.xml": (head + f'<office:document-meta xmlns:office="{_ODF}office:1.0" xmlns:meta="{_ODF}meta:1.0" '
+                     'xmlns:dc="http://purl.org/dc/elements/1.1/" office:version="1.2"><office:meta>'
+                     f"<meta:initial-creator>{ODF_CREATOR}</meta:initial-creator><dc:creator>{ODF_CREATOR}</dc:creator>"
+                     f"<meta:generator>{SOFTWARE}</meta:generator></office:meta></office:document-meta>").encode(),
+    }
+
+
+def icc_seeds() -> list[Seed]:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    return [Seed("icc-srgb", srgb, ()), Seed("icc-lab", lab, ())]
+
+
+def metadata_seeds() -> list[Seed]:
+    iptc = b"\x1c\x02\x50" + struct.pack(">H", len(ARTIST)) + ARTIST.encode()
+    return [Seed("exif-phone", samples.exif_block(), ("DemoPhone", SERIAL)),
+            Seed("exif-pillow", b"Exif\0\0" + _exif().tobytes(), (ARTIST, MAKE, SOFTWARE, DESCRIPTION)),
+            Seed("xmp", XMP, (XMP_CREATOR,)), Seed("iptc", iptc, (ARTIST,))]
+
+
+FORMAT_SEEDS = {
+    "jpeg": jpeg_seeds, "png": png_seeds, "gif": gif_seeds, "webp": webp_seeds, "tiff": tiff_seeds,
+    "heif": heif_seeds, "pdf": pdf_seeds, "ooxml": ooxml_seeds, "odf": odf_seeds,
+}
