@@ -247,11 +247,13 @@ def _read_stream(
         passed("it opens with this vault's key and starts with its manifest")
         manifest = _check_manifest(_read_member(tar, first), keyring, history, passed)
         renamed: dict[str, str] = {}
+        seen: set[str] = set()
         while (member := tar.next()) is not None:
             sender_name = member.name.removeprefix("blobs/")
             if not member.isfile() or member.name == sender_name or sender_name not in manifest.declared \
-                    or sender_name in renamed:
+                    or sender_name in seen:
                 raise SubmissionRefused(f"the submission holds an unexpected member {member.name!r}")
+            seen.add(sender_name)
             if sender_name not in manifest.blobs:
                 continue  # a file of an entry received before: the stream skips it
             stream = tar.extractfile(member)
@@ -262,6 +264,8 @@ def _read_stream(
     missing = sorted(set(manifest.blobs) - set(renamed))
     if missing:
         raise SubmissionRefused(f"the submission lacks {len(missing)} of the files its entries name")
+    if seen != manifest.declared:
+        raise SubmissionRefused("the submission's list of files names files it does not hold")
     passed(f"{len(renamed)} file(s) match the hashes their entries recorded")
     return manifest, renamed
 
@@ -359,7 +363,7 @@ def _check_manifest(data: bytes, keyring: Keyring, history: _History, passed: Pa
         origin, note = str(document["origin"]), str(document["checkpoint"])
         leaves = tuple(_hex(leaf, 64) for leaf in document["leaves"])
         records = list(document["entries"])
-        blob_names = set(document["blobs"])
+        blob_names = _blob_names(document["blobs"])
         blobs_sealed = _boolean(document["blobs_sealed"])
         submission_id = _submission_id(document["id"])
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError, IdentityError) as error:
@@ -387,11 +391,25 @@ def _check_manifest(data: bytes, keyring: Keyring, history: _History, passed: Pa
     blobs = _expected_blobs(fresh, opened, known)
     if not set(blobs) <= blob_names:
         raise SubmissionRefused("the submission does not carry every file its entries name")
+    named = {str(o["blob"]) for s in opened for o in s.entry.outputs if "blob" in o}
+    if not blobs_sealed and blob_names != named:
+        raise SubmissionRefused("the submission's list of files is not the files its entries name")
     if any(s.entry.action == "sanitized" for s in fresh):
         passed("every clean copy derives from the original its entry names")
     clean = frozenset(str(o["blob"]) for s in fresh for o in s.entry.outputs if o.get("role") == CLEAN_COPY)
     return _Manifest(submission_id, sender, origin, note, leaves, tuple(fresh), blobs, clean, frozenset(blob_names),
                      blobs_sealed, len(opened) - len(fresh))
+
+
+_BLOB_NAME = re.compile(r"[0-9a-f]{32}\.age")
+
+
+def _blob_names(listed: Any) -> frozenset[str]:
+    """The manifest's file list, bound to what `submit` writes: sorted blob names, each once."""
+    if not isinstance(listed, list) or not all(isinstance(n, str) and _BLOB_NAME.fullmatch(n) for n in listed) \
+            or listed != sorted(set(listed)):
+        raise ValueError("blobs")
+    return frozenset(listed)
 
 
 def _submission_id(value: Any) -> str:
