@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from intake.budget import configured_time_limit, run_within
-from intake.formats import handler_for, supported_media_types
+from intake.formats import handler_for, icc, supported_media_types
 from intake.formats.base import SEVERITY, Finding, FormatModule, Refused
 from intake.media import sniff_bytes
 
@@ -136,6 +136,8 @@ def _scan_for_values(module: FormatModule, original: bytes, clean: bytes, findin
 
 def _scannable(value: str) -> bool:
     stripped = value.strip()
+    if icc.normalise(stripped) in icc.STANDARD_DESCRIPTIONS or stripped in icc.STANDARD_DEVICE_TEXTS:
+        return False  # a published profile's name ("sRGB IEC61966-2.1") identifies no one, and stays in the kept profile
     return len(stripped) >= MIN_SCANNED_VALUE and sum(ch.isalpha() for ch in stripped) >= 2 and "…" not in stripped
 
 

@@ -6,7 +6,10 @@ so each test says exactly what the profile holds.
 
 from __future__ import annotations
 
+import io
+import shutil
 import struct
+import subprocess
 
 import pytest
 from hypothesis import given, settings
@@ -293,3 +296,22 @@ def test_rebuild_keeps_colour_tags_and_a_fresh_description_only(version: int) ->
     assert {("ICC zzzz text", "PLANTED-PRIVATE-TEXT"), ("ICC tag", "yyyy"),
             ("ICC profile creation date", "2019-07-04 13:37:00")} <= shown
     assert "Display P3" not in {value for _, value in shown}
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="needs exiftool to write the XMP")
+@pytest.mark.parametrize("kind", ["PNG", "TIFF", "WEBP"])
+def test_a_removed_profile_name_left_inside_the_kept_standard_profile_does_not_refuse(kind: str, tmp_path) -> None:
+    """XMP names the profile ("sRGB IEC61966-2.1") and is removed; the same words stay inside the
+    standard profile that is kept. They identify no one: the file is cleaned, not refused."""
+    from PIL import Image
+
+    from intake.clean import clean_bytes
+
+    path = tmp_path / f"photo.{kind.lower()}"
+    Image.new("RGB", (32, 24), (120, 30, 60)).save(path, kind, icc_profile=profile())
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-XMP-photoshop:ICCProfileName=sRGB IEC61966-2.1",
+                    "-XMP-dc:Creator=Planted Roe", str(path)], check=True)
+    cleaned = clean_bytes(path.read_bytes())
+    assert b"Planted Roe" not in cleaned.data
+    kept = Image.open(io.BytesIO(cleaned.data)).info.get("icc_profile", b"")
+    assert b"sRGB IEC61966-2.1" in kept
