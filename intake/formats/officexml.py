@@ -1,9 +1,10 @@
 """The allow-list of office XML (OOXML, ODF), and the independent check of a clean copy.
 
 Cleaning an office part is an allow-list: an element or attribute in a
-namespace the format module does not list is removed, never passed through,
-whatever it holds. `Vocabulary` is what a module lists: the namespaces it
-knows, the elements and attributes that must never remain (tracked changes,
+namespace the format module does not list, or with a name that namespace's
+published schema does not declare (office_names.py), is removed, never passed
+through, whatever it holds. `Vocabulary` is what a module lists: the
+namespaces it knows, their names, the elements and attributes that must never remain (tracked changes,
 comments, session ids, authors...), and where the document's own text is.
 
 `leftovers` walks the parts of a clean package on its own, without looking at
