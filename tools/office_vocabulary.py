@@ -8,8 +8,14 @@ no schema text is copied. Run it again when a schema version is added:
         --xsd SCHEMAS/ISO-IEC29500-4_2016/*.xsd SCHEMAS/ecma/fouth-edition/opc-*.xsd \
               SCHEMAS/mce/mc.xsd SCHEMAS/microsoft/*.xsd \
         --rng ODF/odf1.*/OpenDocument-*schema*.rng \
-        --sdk SDK/data/schemas/*.json \
+        --sdk SDK/data/schemas/*.json --sdk-namespaces SDK/data/namespaces.json \
+        --source "ISO/IEC 29500-4:2016 Transitional XSDs (where from, which commit)" ... \
         > intake/formats/office_names.py
+
+(SCHEMAS: the `schemas/` folder of github.com/devoidfury/docx-validator; ODF: the
+`validator/src/main/resources/schema/` folder of github.com/tdf/odftoolkit; SDK: a
+checkout of github.com/dotnet/Open-XML-SDK. office_names.py's header has the full
+--source lines used.)
 
 --xsd  XML Schema files (ECMA-376 / ISO/IEC 29500-4 Transitional, the OPC and
        markup-compatibility schemas, Microsoft's published Word extension schemas);
@@ -30,6 +36,7 @@ import json
 import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +75,10 @@ class _Schema:
     attributes_qualified: bool
 
 
+# Named complex types and attribute groups by (namespace, name), with the schema that declares them.
+Declarations = dict[tuple[str, str], tuple[ET.Element, _Schema]]
+
+
 def _qname(value: str, schema: _Schema) -> tuple[str, str]:
     prefix, _, local = value.rpartition(":")
     return schema.prefixes.get(prefix, schema.namespace if not prefix else ""), local
@@ -86,24 +97,24 @@ def _read_xsd(path: Path) -> tuple[ET.Element, _Schema]:
 def add_xsd(paths: list[Path], table: Table) -> None:
     """Elements and attributes declared in the schemas; the unqualified attributes an
     element may carry are found through its type (extensions and attribute groups too)."""
-    types: dict[tuple[str, str], ET.Element] = {}
-    groups: dict[tuple[str, str], ET.Element] = {}
+    types: Declarations = {}
+    groups: Declarations = {}
     schemas: list[tuple[ET.Element, _Schema, str]] = []
     for path in paths:
         root, schema = _read_xsd(path)
         schemas.append((root, schema, path.name))
         for child in root:
             if child.tag == XSD + "complexType":
-                types[schema.namespace, child.get("name", "")] = (child, schema)  # type: ignore[assignment]
+                types[schema.namespace, child.get("name", "")] = (child, schema)
             elif child.tag == XSD + "attributeGroup":
-                groups[schema.namespace, child.get("name", "")] = (child, schema)  # type: ignore[assignment]
+                groups[schema.namespace, child.get("name", "")] = (child, schema)
     for root, schema, name in schemas:
         table[schema.namespace].defined = True
         _walk_xsd(root, schema, name, table, types, groups)
 
 
 def _walk_xsd(root: ET.Element, schema: _Schema, source: str, table: Table,
-              types: dict, groups: dict) -> None:
+              types: Declarations, groups: Declarations) -> None:
     parents = {child: parent for parent in root.iter() for child in parent}
     for node in root.iter():
         name = node.get("name")
@@ -121,7 +132,7 @@ def _walk_xsd(root: ET.Element, schema: _Schema, source: str, table: Table,
             table[namespace].unqualified |= _element_attributes(node, schema, types, groups)
 
 
-def _element_attributes(element: ET.Element, schema: _Schema, types: dict, groups: dict) -> set[str]:
+def _element_attributes(element: ET.Element, schema: _Schema, types: Declarations, groups: Declarations) -> set[str]:
     found: set[str] = set()
     seen: set[int] = set()
     pending: list[tuple[ET.Element, _Schema]] = [(element, schema)]
@@ -150,7 +161,7 @@ def _element_attributes(element: ET.Element, schema: _Schema, types: dict, group
     return found
 
 
-def _own_declarations(node: ET.Element):
+def _own_declarations(node: ET.Element) -> Iterator[ET.Element]:
     """The declarations under node, not descending into nested elements (their attributes are their own)."""
     for child in node:
         yield child
