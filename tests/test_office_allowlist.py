@@ -24,7 +24,7 @@ import pytest
 from defusedxml.ElementTree import fromstring
 
 from intake.clean import clean_bytes
-from intake.formats import odf, ooxml, zippkg
+from intake.formats import odf, office_names, ooxml, zippkg
 from intake.formats.base import Refused
 from intake.formats.officexml import identifying_shape, leftovers
 from planted import encodings
@@ -44,6 +44,7 @@ A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 # --- fixtures ------------------------------------------------------------------------
@@ -167,6 +168,22 @@ CASES: dict[str, bytes] = {
         "Drawing:", inner='<w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/'
         'wordprocessingDrawing"><wp:extent cx="1" cy="1"/><wp:docPr id="1" name="Picture 1" '
         'descr="D:\\Scans\\janeplanted-passport.jpg"/></wp:inline></w:drawing></w:r>')),
+    # Names invented inside a known namespace: outside the schema's vocabulary (office_names.py).
+    "invented-word-attribute.docx": docx(paragraph("Body.", f' w:who="{NAME}" w:rsidX="{RSID}"')),
+    "invented-word-element.docx": docx(paragraph("Body.", inner=f'<w:secretThing w:val="{NAME}"/>')),
+    "invented-odf-text-attribute.odt": odt(f'<text:p text:who="{NAME}">Kept<text:span text:mail="{EMAIL}"> '
+                                           "words</text:span>.</text:p>"),
+    "invented-drawing-element.docx": docx(paragraph(
+        "Drawing:", inner='<w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/'
+        'wordprocessingDrawing" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+        '<wp:extent cx="1" cy="1"/><wp:docPr id="1" name="Picture 1"/><a:graphic who="' + NAME + '">'
+        '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+        f'<a:secretThing val="{NAME}"><a:t>{EMAIL}</a:t></a:secretThing></a:graphicData></a:graphic>'
+        "</wp:inline></w:drawing></w:r>")),
+    "invented-shape-element.docx": docx(paragraph(
+        "Shape:", inner='<w:r><w:drawing><wp:anchor xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/'
+        'wordprocessingDrawing" xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        f'<wps:box who="{NAME}"/><wps:wsp who="{EMAIL}"/></wp:anchor></w:drawing></w:r>')),
     # A reader shows the text of markup it does not know: removing it changes the text, so refusing is right.
     "stray-creator.odt": odt(f"<text:p>Written by <dc:creator>{NAME}</dc:creator>.</text:p>"),
     "local-link.odt": odt(f'<text:p>See <text:a xlink:type="simple" xlink:href="file://{HOME}">the file</text:a>.'
@@ -267,7 +284,9 @@ CLEANED_NOT_REFUSED = ("unknown-namespace-attribute.docx", "unknown-namespace-el
                        "local-link.odt", "meta-and-settings.odt", "unknown-markup-in-relationships.docx",
                        "namespace-name.docx", "unknown-markup-in-manifest.odt",
                        "vml-attribute-on-word-paragraph.docx", "tracked-change-renamed-into-office.odt",
-                       "drive-path-description.docx")
+                       "drive-path-description.docx", "invented-word-attribute.docx", "invented-word-element.docx",
+                       "invented-odf-text-attribute.odt", "invented-drawing-element.docx",
+                       "invented-shape-element.docx")
 
 
 @pytest.mark.parametrize("name", CLEANED_NOT_REFUSED)
@@ -290,6 +309,24 @@ def test_removing_unknown_markup_that_holds_text_refuses_the_file() -> None:
     data = docx(f'<ev:wrap who="{NAME}">' + paragraph("Text inside unknown markup.") + "</ev:wrap>")
     with pytest.raises(Refused, match="content"):
         clean_bytes(data)
+
+
+def test_an_invented_element_that_holds_text_refuses_the_file() -> None:
+    """A made-up name in Word's own namespace wrapping a run: it cannot go without the text."""
+    data = docx(f'<w:p><w:secretWrap w:who="{NAME}"><w:r><w:t>Wrapped text.</w:t></w:r></w:secretWrap></w:p>')
+    with pytest.raises(Refused, match="content"):
+        clean_bytes(data)
+
+
+def test_the_schema_vocabulary_covers_the_kept_namespaces() -> None:
+    """The names come from the schemas of the standards' own namespaces (office_names.py)."""
+    word, drawing = W[1:-1], A[1:-1]
+    assert {"p", "r", "t", "sectPr"} <= office_names.ELEMENTS[word] and "val" in office_names.ATTRIBUTES[word]
+    assert {"graphic", "blip"} <= office_names.ELEMENTS[drawing] and "embed" in office_names.ATTRIBUTES[R]
+    assert {"p", "span", "h"} <= office_names.ELEMENTS[TEXT[1:-1]]
+    assert "style-name" in office_names.ATTRIBUTES[TEXT[1:-1]]
+    for name in ("who", "secretThing"):
+        assert not any(name in names for names in office_names.ELEMENTS.values())
 
 
 def test_a_hyperlink_to_a_local_file_is_refused() -> None:
@@ -354,6 +391,10 @@ def test_leftover_rules_one_by_one() -> None:
     assert "cleaning removes" in check(f'<w:document {w}><o:del/></w:document>')[0]  # any namespace
     assert "outside the known vocabulary" in check(f'<w:document {w}><w:p v:who="x"/></w:document>')[0]
     assert check(f'<w:document {w}><v:shape o:spid="_x0000_s1"/></w:document>') == []
+    # A name the namespace's schema does not have, whatever its value.
+    assert "outside the known vocabulary" in check(f'<w:document {w}><w:p w:who="Jane"/></w:document>')[0]
+    assert "outside the known vocabulary" in check(f'<w:document {w}><w:secretThing/></w:document>')[0]
+    assert "outside the known vocabulary" in check(f'<w:document {w}><v:shape who="Jane"/></w:document>')[0]
     assert "user folder" in check(f'<w:document {w}><w:p w:val="{HOME}"/></w:document>')[0]
     assert "e-mail" in check(f'<w:document {w}><w:p w:val="{EMAIL}"/></w:document>')[0]
     # The document's own text may give an address; a mailto: link is where it points.

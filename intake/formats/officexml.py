@@ -1,9 +1,10 @@
 """The allow-list of office XML (OOXML, ODF), and the independent check of a clean copy.
 
 Cleaning an office part is an allow-list: an element or attribute in a
-namespace the format module does not list is removed, never passed through,
-whatever it holds. `Vocabulary` is what a module lists: the namespaces it
-knows, the elements and attributes that must never remain (tracked changes,
+namespace the format module does not list, or with a name that namespace's
+published schema does not declare (office_names.py), is removed, never passed
+through, whatever it holds. `Vocabulary` is what a module lists: the
+namespaces it knows, their names, the elements and attributes that must never remain (tracked changes,
 comments, session ids, authors...), and where the document's own text is.
 
 `leftovers` walks the parts of a clean package on its own, without looking at
@@ -20,9 +21,11 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
+
+from intake.formats import office_names
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 
@@ -63,6 +66,13 @@ class Vocabulary:
     # Local names of forbidden elements, forbidden in every namespace: a tracked change renamed into
     # another known namespace is still a tracked change.
     forbidden_element_names: frozenset[str] = frozenset()
+    # The names of each namespace from its published schema (office_names.py): in a namespace
+    # listed there, an element or attribute whose local name is not listed is outside the
+    # vocabulary. Namespaces not listed there are judged by the namespace alone.
+    element_names: Mapping[str, frozenset[str]] = field(default_factory=lambda: office_names.ELEMENTS)
+    attribute_names: Mapping[str, frozenset[str]] = field(default_factory=lambda: office_names.ATTRIBUTES)
+    unqualified_attribute_names: Mapping[str, frozenset[str]] = field(
+        default_factory=lambda: office_names.UNQUALIFIED_ATTRIBUTES)
 
     def forbidden_element(self, tag: str) -> bool:
         return tag in self.forbidden_elements or split_name(tag)[1] in self.forbidden_element_names
@@ -75,7 +85,7 @@ class Vocabulary:
         uri, local = split_name(element.tag)
         if not uri:
             return root and local in self.bare_roots
-        return uri in self.namespaces
+        return uri in self.namespaces and _named(self.element_names, uri, local)
 
     # Attribute kinds already worked out, by (element namespace for an unqualified key, key).
     _kinds: dict[tuple[str, str], str] = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -92,7 +102,11 @@ class Vocabulary:
 
     def _attribute_kind(self, element_namespace: str, key: str) -> str:
         uri, local = split_name(key)
-        known = (element_namespace not in self.qualified_only) if not uri else (uri == XML_NS or uri in self.namespaces)
+        if not uri:
+            known = (element_namespace not in self.qualified_only
+                     and _named(self.unqualified_attribute_names, element_namespace, local))
+        else:
+            known = uri == XML_NS or (uri in self.namespaces and _named(self.attribute_names, uri, local))
         if not known or (uri and not self._pairs_with(element_namespace, uri)):
             return UNKNOWN
         if key in self.forbidden_attributes or local in self.forbidden_attribute_names or local.startswith("rsid"):
@@ -104,6 +118,12 @@ class Vocabulary:
         restricted = any(pair[0] == element_namespace for pair in self.attribute_namespaces)
         return (not restricted or attribute_namespace == XML_NS
                 or (element_namespace, attribute_namespace) in self.attribute_namespaces)
+
+
+def _named(names: Mapping[str, frozenset[str]], namespace: str, local: str) -> bool:
+    """Whether the schema of `namespace` has the name; True for a namespace without a published list."""
+    listed = names.get(namespace)
+    return listed is None or local in listed
 
 
 UNKNOWN, FORBIDDEN, TEXT, VALUE = "unknown", "forbidden", "text", "value"
@@ -163,11 +183,11 @@ def leftovers(where: str, root: Element, vocabulary: Vocabulary, declared: Itera
 
 def _check(element: Element, vocabulary: Vocabulary, where: str, found: list[Leftover], is_root: bool) -> None:
     tag = element.tag
-    if not vocabulary.known_element(element, root=is_root):
-        found.append(Leftover(where, f"element {tag} outside the known vocabulary"))
-        return
     if vocabulary.forbidden_element(tag):
         found.append(Leftover(where, f"element {tag} that cleaning removes"))
+        return
+    if not vocabulary.known_element(element, root=is_root):
+        found.append(Leftover(where, f"element {tag} outside the known vocabulary"))
         return
     for key, value in element.items():
         kind = vocabulary.attribute_kind(tag, key)
