@@ -22,7 +22,7 @@ from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry, leaf_data
 from intake.ledger.stored_tree import all_rows
 from intake.ledger.note import NoteError, Verifier, b64decode_canonical, open_note
-from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry, TreeRow
+from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
 from intake.seal import SealError, unseal, unseal_stream
 from keys.keystore import Keyring
 
@@ -87,7 +87,7 @@ def audit(
         hashes = [leaf for _, leaf in rows]
         roots = merkle.prefix_roots(hashes)
         checkpoints = _check_checkpoints(store.checkpoints(), roots, origin, verifier, report)
-        tree = all_rows(hashes)
+        tree = {(level, index): value for level, index, value in all_rows(hashes)}
         _check_consistency(checkpoints, _subtrees(tree), report)
         _check_stored_tree(store, tree, report)
         if keyring is not None:
@@ -196,10 +196,9 @@ def _check_roots(checkpoints: list[Checkpoint], roots: list[bytes]) -> None:
     raise AuditFailure(f"entry {first - 1}: its stored record does not match signed checkpoint {first}; it was altered")
 
 
-def _subtrees(tree: list[TreeRow]) -> merkle.SubtreeHash:
+def _subtrees(tree: dict[tuple[int, int], bytes]) -> merkle.SubtreeHash:
     """Subtree hashes from the tree recomputed here (never from the stored table being checked)."""
-    perfect = {(level, index): value for level, index, value in tree}
-    return lambda lo, hi: merkle.fold([perfect[block] for block in merkle.perfect_blocks(lo, hi)])
+    return lambda lo, hi: merkle.fold([tree[block] for block in merkle.perfect_blocks(lo, hi)])
 
 
 def _check_consistency(checkpoints: list[Checkpoint], subtree: merkle.SubtreeHash, report: AuditReport) -> None:
@@ -216,19 +215,26 @@ def _check_consistency(checkpoints: list[Checkpoint], subtree: merkle.SubtreeHas
     report.checked.append("each checkpoint is an append-only extension of the one before (consistency proofs)")
 
 
-def _check_stored_tree(store: LedgerStore, expected: list[TreeRow], report: AuditReport) -> None:
+def _check_stored_tree(store: LedgerStore, expected: dict[tuple[int, int], bytes], report: AuditReport) -> None:
     """The stored subtree hashes serve every proof a bundle carries: they must be the entries' own."""
     if not expected and store.tree_count() == 0:
         return  # an empty ledger: nothing stored, nothing to say
     if not store.has_tree() or store.tree_count() == 0:
         report.checked.append("no stored Merkle hashes yet (an older vault: they are built at the next append)")
         return
-    stored = store.tree_rows()
-    if stored != expected:
-        row = next((i for i, (s, e) in enumerate(zip(stored, expected)) if s != e), min(len(stored), len(expected)))
-        raise AuditFailure(f"the stored Merkle hashes do not match the entries (from row {row} of the tree table, "
-                           "by level and index): the tree table was altered")
-    report.checked.append(f"the {len(stored)} stored Merkle hashes match the entries")
+    count = 0
+    for row, (level, index, value) in enumerate(store.iter_tree_rows()):
+        if expected.get((level, index)) != value:
+            raise _altered_tree(row)
+        count = row + 1
+    if count != len(expected):
+        raise _altered_tree(count)
+    report.checked.append(f"the {count} stored Merkle hashes match the entries")
+
+
+def _altered_tree(row: int) -> AuditFailure:
+    return AuditFailure(f"the stored Merkle hashes do not match the entries (from row {row} of the tree table, "
+                        "by level and index): the tree table was altered")
 
 
 def _proof_pairs(checkpoints: list[Checkpoint]) -> list[tuple[Checkpoint, Checkpoint]]:

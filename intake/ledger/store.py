@@ -132,9 +132,16 @@ class LedgerStore:
         return found
 
     def tree_rows(self) -> list[TreeRow]:
-        rows = self._query("SELECT level, idx, hash, typeof(hash) = 'blob' FROM tree ORDER BY level, idx")
-        return [(_as_int(level, "a tree row"), _as_int(index, "a tree row"), _as_bytes(value, typed, "a tree row"))
-                for level, index, value, typed in rows]
+        return list(self.iter_tree_rows())
+
+    def iter_tree_rows(self) -> Iterator[TreeRow]:
+        """Row by row, in (level, index) order: an audit compares them without holding them all."""
+        try:
+            cursor = self._db.execute("SELECT level, idx, hash, typeof(hash) = 'blob' FROM tree ORDER BY level, idx")
+            for level, index, value, typed in cursor:
+                yield _as_int(level, "a tree row"), _as_int(index, "a tree row"), _as_bytes(value, typed, "a tree row")
+        except sqlite3.Error as error:
+            raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
 
     def clear_tree(self) -> None:
         self._db.execute("DELETE FROM tree")
