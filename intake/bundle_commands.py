@@ -79,7 +79,7 @@ def verify(args: argparse.Namespace) -> int:
     else:
         _print_report(report, trusted=pin is not None)
     if not report.ok:
-        if report.signer is not None and not report.signer.ok and all(check.ok for check in report.checks):
+        if report.only_unpinned:
             raise CheckFailed("every check holds, but the signer is NOT pinned: compare the words above with the "
                               "custodian's, published elsewhere, and give them with --trust")
         failed = sum(not check.ok for check in report.checks)

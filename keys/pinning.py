@@ -20,7 +20,6 @@ from keys.words import WordsError, from_words
 
 _HEX_DIGITS = 64
 _MIN_WORDS = 12  # `keys show` prints 12 words: 96 bits of the fingerprint
-_KEY_FILE_LIMIT = IDENTITY_FILE_LIMIT
 _HEX_SEPARATORS = re.compile(r"[\s:]+")
 _WORD_SEPARATORS = re.compile(r"[\s,;-]+")
 USAGE = "--trust takes the signer's .pub file, their 64-digit hex fingerprint, or their 12 fingerprint words"
@@ -71,7 +70,7 @@ def _words_pin(words: list[str]) -> Pin:
 
 def _key_file_pin(path: Path) -> Pin:
     try:
-        text = read_regular_text(path, _KEY_FILE_LIMIT, "a public identity file")
+        text = read_regular_text(path, IDENTITY_FILE_LIMIT, "a public identity file")
     except IntakeError as error:
         raise PinError(str(error)) from error
     try:

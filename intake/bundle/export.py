@@ -42,7 +42,7 @@ from intake.errors import CheckFailed, IntakeError
 from intake.hashing import Digests, DigestingWriter
 from intake.ledger.entries import Draft
 from intake.ledger import merkle
-from intake.ledger.log import Ledger, leaf_hashes
+from intake.ledger.log import Ledger, stored_leaf_hashes
 from intake.ledger.proof import TlogProof
 from intake.media import extension_for
 from intake.seal import SealError, unseal_stream
@@ -123,7 +123,7 @@ def _witnessed(ledger: Ledger, custody: Custody, keyring: Keyring) -> tuple[Cust
         return custody, None
     assert custody.checkpoint is not None
     size = len(custody.entries)
-    hashes = leaf_hashes(ledger.store.entries())[:size]  # read here: witnesses are asked from other threads
+    hashes = stored_leaf_hashes(ledger.store)[:size]  # read here: witnesses are asked from other threads
     witnessed = witness_checkpoint(custody.checkpoint, witnesses, lambda old: merkle.consistency_proof(old, hashes),
                                    believed_size=max(earlier_sizes(_published_sizes(custody), size), default=0))
     return replace(custody, checkpoint=witnessed.note), ExportWitnessing(witnessed.outcomes, required(keyring.policy))

@@ -80,6 +80,11 @@ class VerifyReport:
         signer_ok = self.signer is None or self.signer.ok
         return bool(self.checks) and all(check.ok for check in self.checks) and signer_ok
 
+    @property
+    def only_unpinned(self) -> bool:
+        """Every check holds and only the pin is missing: what a reader resolves by comparing words."""
+        return self.signer is not None and not self.signer.ok and all(check.ok for check in self.checks)
+
     def passed(self, what: str) -> None:
         self.checks.append(Check(True, what))
 

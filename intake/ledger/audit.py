@@ -19,7 +19,8 @@ from intake.blobs import unreferenced_blobs
 from intake.hashing import Digests, DigestingWriter
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry, leaf_data
+from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry
+from intake.ledger.log import leaf_hash_of
 from intake.ledger.stored_tree import all_rows
 from intake.ledger.note import NoteError, Verifier, b64decode_canonical, open_note
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
@@ -102,7 +103,7 @@ def audit(
 
 
 def _leaf_rows(store: LedgerStore) -> list[tuple[int, bytes]]:
-    return store.leaf_rows(lambda commitment, sealed: merkle.leaf_hash(leaf_data(commitment, sealed)))
+    return store.leaf_rows(leaf_hash_of)
 
 
 def _check_numbering(indexes: list[int], report: AuditReport) -> None:

@@ -28,8 +28,17 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def leaf_hash_of(commitment: bytes, sealed: bytes) -> bytes:
+    return merkle.leaf_hash(leaf_data(commitment, sealed))
+
+
 def leaf_hashes(entries: list[StoredEntry]) -> list[bytes]:
-    return [merkle.leaf_hash(leaf_data(e.commitment, e.sealed)) for e in entries]
+    return [leaf_hash_of(e.commitment, e.sealed) for e in entries]
+
+
+def stored_leaf_hashes(store: LedgerStore) -> list[bytes]:
+    """Every leaf hash, read row by row: the sealed records are never all held at once."""
+    return [leaf for _, leaf in store.leaf_rows(leaf_hash_of)]
 
 
 @dataclass(frozen=True)
@@ -68,14 +77,14 @@ class Ledger:
         if not tree.is_complete(size):  # a vault from before stored hashes: build them, once
             if self.store.has_tree():
                 self.store.clear_tree()
-            self.store.insert_tree(all_rows(leaf_hashes(self.store.entries())))
+            self.store.insert_tree(all_rows(stored_leaf_hashes(self.store)))
         return tree
 
     def _subtree_source(self, size: int) -> merkle.SubtreeHash:
         tree = StoredTree(self.store)
         if tree.is_complete(self.store.count()):
             return tree.subtree
-        hashes = leaf_hashes(self.store.entries())[:size]  # not built yet (read-only use of an older vault)
+        hashes = stored_leaf_hashes(self.store)[:size]  # not built yet (read-only use of an older vault)
         return lambda lo, hi: merkle.root(hashes[lo:hi])
 
     def _complete(self, draft: Draft, keyring: Keyring, seq: int, prev: bytes) -> CustodyEntry:

@@ -55,7 +55,7 @@ def timeline_text(items: list[ItemTimeline]) -> Text:
 def verdict_of(checked: Checked) -> str:
     kind = "submission" if checked.submission else "bundle"
     report = checked.report
-    if not report.ok and unpinned_only(report):
+    if report.only_unpinned:
         return ("every check holds, but the signer is NOT pinned: compare the words below with the custodian's, "
                 "published outside the bundle, and enter them above")
     if not report.ok:
@@ -65,15 +65,10 @@ def verdict_of(checked: Checked) -> str:
     return "bundle verified"
 
 
-def unpinned_only(report: VerifyReport) -> bool:
-    """Every check holds and only the pin is missing: the one failure a reader can resolve by comparing."""
-    return report.signer is not None and not report.signer.ok and all(check.ok for check in report.checks)
-
-
 def signer_text(checked: Checked) -> Text:
     """Whose key signed: without a pinned key, the words are the only link to a person."""
     signer = checked.report.custodian
-    if signer is None or not (checked.report.ok or unpinned_only(checked.report)):
+    if signer is None or not (checked.report.ok or checked.report.only_unpinned):
         return Text()
     who = "field contact" if checked.submission else "custodian"
     text = Text(f"signed by the key with words: {signer.words}\n", style="bold")
