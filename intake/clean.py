@@ -5,19 +5,29 @@
     clean copy ──▶ same media type?  inspect again empty?  content unchanged?
                ──▶ no removed value left in any decompressed view?
     any "no" ──▶ Refused: nothing is written, nothing is copied through.
+
+A format module with the stream verbs (formats/base.py) is cleaned file to
+file in bounded memory (clean_file): the same checks, with the content
+compared by streamed digests and the leftover scan run over bounded pieces
+with an overlap. A module without them is cleaned in memory, up to
+MAX_CLEAN_BYTES.
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from intake.budget import configured_time_limit, run_within
 from intake.formats import handler_for, icc, supported_media_types
-from intake.formats.base import SEVERITY, Finding, FormatModule, Refused
-from intake.media import sniff_bytes
+from intake.formats.base import SEVERITY, Finding, FormatModule, Refused, StreamingFormatModule, View, streams
+from intake.media import sniff_bytes, sniff_handle
 
-# Cleaning works in memory; bigger files are received and sealed, not cleaned.
+# Modules without the stream verbs clean in memory; bigger files of their
+# formats are received and sealed, not cleaned.
 MAX_CLEAN_BYTES = 256 << 20
 # Shorter values could turn up by chance in compressed data.
 MIN_SCANNED_VALUE = 5
@@ -42,9 +52,25 @@ class Cleaned:
     data: bytes
 
     def removed(self) -> dict[str, int]:
-        """How many fields of each category were removed; never their values."""
-        counts = Counter(f.category.value for f in self.findings)
-        return {category.value: counts[category.value] for category in SEVERITY if counts[category.value]}
+        return removed_counts(self.findings)
+
+
+@dataclass(frozen=True)
+class CleanedFile:
+    """A clean copy written to a file (clean_file): what was removed, and its size."""
+
+    media_type: str
+    findings: list[Finding]
+    size: int
+
+    def removed(self) -> dict[str, int]:
+        return removed_counts(self.findings)
+
+
+def removed_counts(findings: list[Finding]) -> dict[str, int]:
+    """How many fields of each category were removed; never their values."""
+    counts = Counter(f.category.value for f in findings)
+    return {category.value: counts[category.value] for category in SEVERITY if counts[category.value]}
 
 
 def worst_first(findings: list[Finding]) -> list[Finding]:
@@ -143,3 +169,113 @@ def _scannable(value: str) -> bool:
 
 def _encodings(value: str) -> list[bytes]:
     return [value.encode("utf-8"), value.encode("utf-16-le"), value.encode("utf-16-be")]
+
+
+# ---------------------------------------------------------------- files of any size
+
+def sniff_file(source: BinaryIO) -> str:
+    """The media type of an open file, wherever it is positioned; it is left at its start."""
+    source.seek(0)
+    return sniff_handle(source)
+
+
+def size_of(handle: BinaryIO) -> int:
+    return os.fstat(handle.fileno()).st_size
+
+
+def inspect_file(source: BinaryIO) -> Inspection:
+    """inspect_bytes for an open file of any size: by stream when its format allows, else in memory."""
+    media_type = sniff_file(source)
+    module = handler_for(media_type)
+    if module is None:
+        return Inspection(media_type, [], False, f"{media_type} is not a format intake can inspect or clean")
+    if not streams(module):
+        if size_of(source) > MAX_CLEAN_BYTES:
+            return Inspection(media_type, [], False, f"over {MAX_CLEAN_BYTES >> 20} MiB: not inspected")
+        return inspect_bytes(source.read())
+    try:
+        return Inspection(media_type, worst_first(module.inspect_stream(source)))
+    except Refused as refusal:
+        return Inspection(media_type, [], True, str(refusal))
+
+
+def inspect_file_within(source: BinaryIO, seconds: float | None = None) -> Inspection:
+    limit = configured_time_limit() if seconds is None else seconds
+    supported_media_types()
+    try:
+        return run_within(limit, inspect_file, source)
+    except Refused as refusal:
+        return Inspection(sniff_file(source), [], True, str(refusal))
+
+
+def clean_file_within(source: BinaryIO, out: BinaryIO, seconds: float | None = None) -> CleanedFile:
+    """clean_file within the per-file time budget. The child writes into `out` through the
+    shared descriptor; on any refusal what it wrote is the caller's to discard."""
+    limit = configured_time_limit() if seconds is None else seconds
+    supported_media_types()
+    return run_within(limit, clean_file, source, out)
+
+
+def clean_file(source: BinaryIO, out: BinaryIO) -> CleanedFile:
+    """Clean `source` into `out` (a new, empty file opened for reading and writing) and check
+    the copy there. Raises Refused; then `out` holds a partial copy that must be discarded."""
+    media_type = sniff_file(source)
+    module = handler_for(media_type)
+    if module is None:
+        raise Refused(f"{media_type} is not a format intake can clean; it is refused, never copied")
+    if not streams(module):
+        return _clean_in_memory(source, out)
+    findings = worst_first(module.inspect_stream(source))
+    module.sanitize_stream(source, out)
+    out.flush()
+    _verify_stream(module, media_type, source, out, findings)
+    return CleanedFile(media_type, findings, size_of(out))
+
+
+def _clean_in_memory(source: BinaryIO, out: BinaryIO) -> CleanedFile:
+    if size_of(source) > MAX_CLEAN_BYTES:
+        raise Refused(f"files over {MAX_CLEAN_BYTES >> 20} MiB of this type are not cleaned (they are cleaned in memory)")
+    source.seek(0)
+    cleaned = clean_bytes(source.read())
+    out.write(cleaned.data)
+    out.flush()
+    return CleanedFile(cleaned.media_type, cleaned.findings, len(cleaned.data))
+
+
+def _verify_stream(module: StreamingFormatModule, media_type: str, original: BinaryIO, clean: BinaryIO,
+                   findings: list[Finding]) -> None:
+    if sniff_file(clean) != media_type:
+        raise Refused("cleaning changed the file's type; refused")
+    leftover = module.inspect_stream(clean)
+    if leftover:
+        kinds = ", ".join(sorted({f.category.value for f in leftover}))
+        raise Refused(f"identifying metadata would remain ({kinds}); refused")
+    if module.content_digest(original) != module.content_digest(clean):
+        raise Refused("cleaning would change the content; refused")
+    candidates = {encoded for finding in findings if _scannable(finding.value)
+                  for encoded in _encodings(finding.value.strip())}
+    # Only values the original really spells out are sought (not our descriptions of them).
+    present = {needle for needle, _ in scan_views(module.residue_stream(original), candidates)}
+    for _, where in scan_views(module.residue_stream(clean), present):
+        # The residue leaves out the content, which is proven identical: any hit is a leak.
+        raise Refused(f"a removed value is still present in {where}; refused")
+
+
+def scan_views(views: Iterable[View], needles: set[bytes]) -> Iterator[tuple[bytes, str]]:
+    """Each needle found in the views, once, with where. Consecutive views with the same
+    `where` are one run: the last len(longest needle) - 1 bytes of a piece are carried into
+    the next, so a value cut in two by a piece boundary is found."""
+    if not needles:
+        return
+    overlap = max(map(len, needles)) - 1
+    missing = set(needles)
+    carried, run = b"", None
+    for view in views:
+        window = (carried if view.where == run else b"") + bytes(view.data)
+        run = view.where
+        for needle in [n for n in missing if n in window]:
+            missing.discard(needle)
+            yield needle, view.where
+        if not missing:
+            return
+        carried = window[-overlap:] if overlap else b""

@@ -18,15 +18,15 @@ import platformdirs
 
 from intake import passphrase
 from intake.errors import CheckFailed, IntakeError
-from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_within
+from intake.clean import Inspection, clean_file_within
 from intake.display import printable, recordable
 from intake.formats import supported_media_types
 from intake.formats.base import Refused
-from intake.fsutil import CHECKPOINT_FILE_LIMIT, fsync_dir, new_file, read_regular_text, resolved
+from intake.fsutil import CHECKPOINT_FILE_LIMIT, NewFile, fsync_dir, open_regular, read_regular_text, resolved
 from intake.ledger_view import EntryRow, read_entries, verify_ledger
 from intake.ledger.audit import AuditReport
 from intake.ledger.entries import CustodyEntry
-from intake.pipeline import NotCleaned, Received, Sanitized, Source, collect_sources, read_source
+from intake.pipeline import NotCleaned, Received, Sanitized, Source, collect_sources
 from intake.recipients import add_recipient, check_not_self, grouped_hex, read_identity_file
 from intake.takein import NotTakenIn, inspect_source, removed_summary, take_in
 from intake.vault import Vault, check_passphrase, create_vault
@@ -178,10 +178,6 @@ def _describe_outcome(outcome: Sanitized | NotCleaned) -> str:
     return f"{outcome.item}  clean copy (removed: {removed_summary(outcome.removed)})"
 
 
-def _read_for_cleaning(source: Source) -> bytes | None:
-    return None if source.size > MAX_CLEAN_BYTES else read_source(source)
-
-
 def _collect_reporting_links(paths: list[Path]) -> list[Source]:
     collected = collect_sources(paths)
     for link in collected.skipped_links:
@@ -254,32 +250,30 @@ def _output_paths(sources: list[Source], folder: Path) -> list[Path]:
 
 
 def _sanitize_one(source: Source, target: Path, with_hash: bool = False) -> dict:
+    """Cleaned by stream into the target, written nameless and linked in only when every check passed."""
     result: dict = {"path": source.name, "output": None, "status": "refused", "reason": None}
-    data = _read_for_cleaning(source)
-    if data is None:
-        result["reason"] = f"files over {MAX_CLEAN_BYTES >> 20} MiB are not cleaned"
-        return result
-    try:
-        cleaned = clean_within(data)
-    except Refused as refusal:
-        result["reason"] = str(refusal)
-        return result
-    _write_output(target, cleaned.data)
-    result.update(output=str(target), status="cleaned", media_type=cleaned.media_type, removed=cleaned.removed(),
-                  size=len(cleaned.data))
-    if with_hash:
-        result["sha256"] = hashlib.sha256(cleaned.data).hexdigest()
-    return result
-
-
-def _write_output(target: Path, data: bytes) -> None:
-    """Nameless until complete (fsutil.new_file): a killed `sanitize` leaves no partial file."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise IntakeError(f"cannot write {target} ({error.strerror})") from error
-    with new_file(target) as output:
-        output.write(data)
+    output = NewFile(target)
+    try:
+        with open_regular(source.path, "the file") as original:
+            cleaned = clean_file_within(original, output.handle)
+        if with_hash:
+            output.handle.seek(0)
+            result["sha256"] = hashlib.file_digest(output.handle, "sha256").hexdigest()
+    except Refused as refusal:
+        output.discard()
+        result["reason"] = str(refusal)
+        return result
+    except BaseException:
+        output.discard()
+        raise
+    output.commit()
+    result.update(output=str(target), status="cleaned", media_type=cleaned.media_type, removed=cleaned.removed(),
+                  size=cleaned.size)
+    return result
 
 
 def _dump(document: dict) -> None:

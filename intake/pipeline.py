@@ -11,9 +11,11 @@ parent is the `received` one.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import secrets
 import stat
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from typing import BinaryIO
 
 from intake.blobs import place_blob, write_blob
 from intake.canonical import canonical_json
-from intake.clean import MAX_CLEAN_BYTES, Cleaned, clean_within
+from intake.clean import MAX_CLEAN_BYTES, Cleaned, CleanedFile, clean_file_within, clean_within
 from intake.display import recordable
 from intake.errors import FileRefused, IntakeError
 from intake.formats.base import Refused
@@ -34,6 +36,9 @@ from intake.seal import seal, seal_stream
 from keys.keystore import Keyring
 
 Progress = Callable[[str, int, int], None]
+# Files up to this size are cleaned in memory, so no plaintext copy of them touches the disk;
+# bigger ones are cleaned by stream (intake.clean.clean_file).
+IN_MEMORY_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -217,18 +222,39 @@ def sanitize_received(
     """Clean a just-received file into a derived item, with its sealed findings report.
 
     The file is read again, so its hash is checked against what was sealed:
-    a file that changed in between is not cleaned.
+    a file that changed in between is not cleaned. A small file is cleaned in
+    memory; a bigger one by stream (intake.clean.clean_file) into a nameless
+    file in blobs/ (O_TMPFILE: a kill leaves nothing), which is sealed from there.
     """
-    if source.size > MAX_CLEAN_BYTES:
-        return NotCleaned(f"files over {MAX_CLEAN_BYTES >> 20} MiB are not cleaned")
-    data = read_source(source)
+    if source.size <= IN_MEMORY_BYTES:
+        return _sanitize_in_memory(source, received, ledger, keyring, blobs)
+    try:
+        original = _open_source(source)
+    except FileRefused as error:
+        return NotCleaned(str(error))
+    with original, tempfile.TemporaryFile(dir=blobs) as clean:
+        try:
+            cleaned = clean_file_within(original, clean)
+        except Refused as refusal:
+            return NotCleaned(str(refusal))
+        original.seek(0)
+        if hashlib.file_digest(original, "sha256").hexdigest() != received.digests.sha256:
+            return NotCleaned("the file changed while it was being taken in")
+        clean.seek(0)
+        return _record_clean(source, received, cleaned, clean, ledger, keyring, blobs)
+
+
+def _sanitize_in_memory(
+    source: Source, received: Received, ledger: Ledger, keyring: Keyring, blobs: Path
+) -> Sanitized | NotCleaned:
+    data = read_regular_file(source.path, IN_MEMORY_BYTES, "the file")
     if len(data) != received.digests.size or hashlib.sha256(data).hexdigest() != received.digests.sha256:
         return NotCleaned("the file changed while it was being taken in")
     try:
         cleaned = clean_within(data)
     except Refused as refusal:
         return NotCleaned(str(refusal))
-    return _record_clean(source, received, cleaned, ledger, keyring, blobs)
+    return _record_clean(source, received, cleaned, io.BytesIO(cleaned.data), ledger, keyring, blobs)
 
 
 def read_source(source: Source) -> bytes:
@@ -237,22 +263,22 @@ def read_source(source: Source) -> bytes:
 
 
 def _record_clean(
-    source: Source, received: Received, cleaned: Cleaned, ledger: Ledger, keyring: Keyring, blobs: Path
+    source: Source, received: Received, cleaned: Cleaned | CleanedFile, clean: BinaryIO, ledger: Ledger,
+    keyring: Keyring, blobs: Path,
 ) -> Sanitized:
     report = canonical_json({"item": received.item, "findings": [f.to_dict() for f in cleaned.findings]})
     written: list[Path] = []
     try:
-        clean_blob = _write_sealed(blobs, cleaned.data, keyring, ledger, written)
+        clean_blob, digests = _write_sealed_stream(blobs, clean, keyring, ledger, written)
         report_blob = _write_sealed(blobs, report, keyring, ledger, written)
         item = new_id("itm_")
-        digests = digest_bytes(cleaned.data)
         original = {**received.digests.to_dict(), "media_type": received.media_type, "item": received.item}
-        clean = {**digests.to_dict(), "media_type": cleaned.media_type, "name": source.name, "blob": clean_blob,
-                 "item": item, "role": "clean copy", "removed": cleaned.removed()}
+        clean_output = {**digests.to_dict(), "media_type": cleaned.media_type, "name": source.name,
+                        "blob": clean_blob, "item": item, "role": "clean copy", "removed": cleaned.removed()}
         findings = {**digest_bytes(report).to_dict(), "media_type": "application/json", "blob": report_blob,
                     "item": received.item, "role": "findings report"}
         entry = ledger.append(
-            Draft("sanitized", item, inputs=(original,), outputs=(clean, findings), parents=(received.entry,)),
+            Draft("sanitized", item, inputs=(original,), outputs=(clean_output, findings), parents=(received.entry,)),
             keyring,
         )
     except BaseException:
@@ -262,11 +288,25 @@ def _record_clean(
     return Sanitized(item, entry.id, cleaned.removed(), digests)
 
 
-def _write_sealed(blobs: Path, data: bytes, keyring: Keyring, ledger: Ledger, written: list[Path]) -> str:
+def _write_sealed_stream(blobs: Path, plain: BinaryIO, keyring: Keyring, ledger: Ledger,
+                         written: list[Path]) -> tuple[str, Digests]:
+    """Seal a file into a new blob in one pass that also hashes it."""
     blob = blobs / f"{secrets.token_hex(16)}.age"
     written.append(blob)
+    partial = partial_path(blob)
+    reader = DigestingReader(plain)
     try:
-        write_blob(blob, seal(data, keyring.seal_recipients()), ledger)
+        with os.fdopen(create_private(partial), "wb") as target:
+            seal_stream(reader, target, keyring.seal_recipients())
+            target.flush()
+            os.fsync(target.fileno())
+        place_blob(partial, blob, ledger)
     except OSError as error:
         raise IntakeError(f"cannot write to the vault ({error.strerror}); the clean copy was not recorded") from error
-    return blob.name
+    finally:
+        partial.unlink(missing_ok=True)
+    return blob.name, reader.digests()
+
+
+def _write_sealed(blobs: Path, data: bytes, keyring: Keyring, ledger: Ledger, written: list[Path]) -> str:
+    return _write_sealed_stream(blobs, io.BytesIO(data), keyring, ledger, written)[0]

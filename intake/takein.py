@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from intake.clean import MAX_CLEAN_BYTES, Inspection, inspect_within
+from intake.clean import Inspection, inspect_file_within
 from intake.errors import FileRefused
 from intake.formats.base import SEVERITY
-from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, read_source, receive, sanitize_received
+from intake.fsutil import open_regular
+from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, receive, sanitize_received
 from intake.vault import Vault
 from keys.keystore import Keyring
 
@@ -45,9 +46,8 @@ class NotTakenIn:
 
 def inspect_source(source: Source) -> Inspection:
     """What `inspect` reports for one file: findings worst first, or why there are none."""
-    if source.size > MAX_CLEAN_BYTES:
-        return Inspection("unknown", [], False, f"over {MAX_CLEAN_BYTES >> 20} MiB: not inspected")
-    return inspect_within(read_source(source))
+    with open_regular(source.path, "the file") as handle:
+        return inspect_file_within(handle)
 
 
 def removed_summary(removed: dict[str, int]) -> str:

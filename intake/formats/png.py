@@ -19,14 +19,17 @@ are judged by intake.formats.icc for every format.
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from intake.formats import icc
-from intake.formats.base import Category, Finding, Refused, View, categorise, shorten
+from intake.formats.base import (Category, ContentDigest, Finding, Refused, View, categorise, read_exactly,
+                                 shorten)
 from intake.formats.metadata import exif_findings, iptc_findings, xmp_findings
 
 NAME = "PNG"
@@ -571,3 +574,236 @@ STANDARD_ICC_NAMES = frozenset({"icc profile", "icc", "photoshop icc profile", "
 def standard_icc_name(name: str) -> bool:
     key = icc.normalise(name)
     return key in STANDARD_ICC_NAMES or key in icc.STANDARD_DESCRIPTIONS
+
+
+# ---------------------------------------------------------------- files of any size (the stream verbs)
+
+# Image data (IDAT, fdAT) is streamed; every other chunk is read whole, so its
+# size is bounded, alone and together with the rest.
+STREAMED_CHUNKS = (b"IDAT", b"fdAT")
+MAX_HELD_CHUNK = 64 << 20
+MAX_HELD_TOTAL = 128 << 20
+# No buffer grows with the image when streaming; the time limit bounds a
+# decompression bomb, and this bounds what the header may promise.
+MAX_STREAMED_PIXEL_BYTES = 64 << 30
+OUTSIDE_WHERE = "the PNG file outside its image data"
+
+
+@dataclass(frozen=True, slots=True)
+class _Located:
+    """A chunk where it lies in the file. A streamed chunk's `chunk.data` holds only its first
+    4 bytes (the fdAT sequence number); `length` is the real data length."""
+
+    chunk: Chunk
+    offset: int
+    length: int
+
+    @property
+    def streamed(self) -> bool:
+        return self.chunk.type in STREAMED_CHUNKS
+
+
+@dataclass
+class _Walk:
+    located: list[_Located] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    tail_offset: int = 0
+    tail_length: int = 0
+    digest: bytes = b""
+
+    @property
+    def findings(self) -> list[Finding]:
+        found = [finding for decision in self.decisions for finding in decision.findings]
+        if self.tail_length:
+            found.append(Finding(Category.HIDDEN, "data after IEND", f"{self.tail_length} bytes", TAIL_WHERE))
+        return found
+
+
+class _StreamInflater:
+    """One image stream inflated piece by piece: exactly `size` bytes, or Refused."""
+
+    def __init__(self, size: int) -> None:
+        self._inflater = zlib.decompressobj()
+        self._left = size
+
+    def feed(self, piece: bytes) -> None:
+        try:
+            if self._inflater.eof:
+                if piece:
+                    raise Refused("PNG image data has bytes after the compressed stream (possible hidden data)")
+                return
+            produced = len(self._inflater.decompress(piece, self._left + 1))
+            while self._inflater.unconsumed_tail and produced <= self._left:
+                produced += len(self._inflater.decompress(self._inflater.unconsumed_tail, self._left + 1 - produced))
+        except zlib.error:
+            raise Refused("PNG image data is not valid zlib data") from None
+        if produced > self._left:
+            raise Refused("PNG image data holds more than the image needs (possible hidden data)")
+        self._left -= produced
+        if self._inflater.unused_data:
+            raise Refused("PNG image data has bytes after the compressed stream (possible hidden data)")
+
+    def finish(self) -> None:
+        if self._left or not self._inflater.eof:
+            raise Refused("PNG image data is truncated")
+
+
+def _walk_stream(source: BinaryIO) -> _Walk:
+    """Every check of _clean, in one pass over the file, holding no image data."""
+    walk, frames, digest = _Walk(), _Frames(), ContentDigest()
+    inflaters: list[_StreamInflater] = []
+    source.seek(0)
+    if source.read(len(SIGNATURE)) != SIGNATURE:
+        raise Refused("not a PNG file (no PNG signature)")
+    offset, held, header = len(SIGNATURE), 0, None
+    while not walk.located or walk.located[-1].chunk.type != b"IEND":
+        if len(walk.located) >= MAX_CHUNKS:
+            raise Refused(f"PNG has more than {MAX_CHUNKS} chunks")
+        kind, length = _chunk_head(source)
+        if kind in STREAMED_CHUNKS:
+            if header is None:
+                raise Refused("PNG does not start with a valid IHDR chunk")
+            chunk = _stream_image_chunk(source, kind, length, header, frames, inflaters, digest)
+        else:
+            held += length
+            if length > MAX_HELD_CHUNK or held > MAX_HELD_TOTAL:
+                raise Refused(f"PNG metadata chunks over {MAX_HELD_CHUNK >> 20} MiB are not cleaned; refused")
+            chunk = _held_chunk(source, kind, length)
+            header = header or _header([chunk])
+            if kind in (b"acTL", b"fcTL"):
+                _walk_animation_step(chunk, frames, header, inflaters)
+            if kind in (b"IHDR", b"PLTE", b"tRNS"):
+                digest.add(chunk.type + chunk.data)
+        walk.located.append(_Located(chunk, offset, length))
+        offset += 12 + length
+    chunks = [located.chunk for located in walk.located]
+    _check_layout(chunks, header)
+    _walk_animation(chunks)  # the frame rules, on the chunks' heads
+    _finish_images(header, frames, inflaters)
+    walk.decisions = _review_all([c for c in chunks if c.type not in STREAMED_CHUNKS])
+    walk.tail_offset = offset
+    walk.tail_length = max(0, source.seek(0, io.SEEK_END) - offset)
+    walk.digest = digest.digest()
+    return walk
+
+
+def _chunk_head(source: BinaryIO) -> tuple[bytes, int]:
+    head = source.read(8)
+    if len(head) < 8:
+        raise Refused("PNG is truncated (no IEND chunk)")
+    length, kind = int.from_bytes(head[:4], "big"), head[4:]
+    if length > MAX_CHUNK_LENGTH:
+        raise Refused("PNG chunk length runs past the end of the file")
+    if not kind.isalpha():
+        raise Refused("PNG chunk type is not four letters")
+    return kind, length
+
+
+def _held_chunk(source: BinaryIO, kind: bytes, length: int) -> Chunk:
+    data = source.read(length)
+    stored = source.read(4)
+    if len(data) < length or len(stored) < 4:
+        raise Refused("PNG chunk length runs past the end of the file")
+    if zlib.crc32(kind + data) != int.from_bytes(stored, "big"):
+        raise Refused(f"PNG chunk {_name(kind)} has a wrong CRC (damaged file)")
+    return Chunk(kind, data)
+
+
+def _stream_image_chunk(source: BinaryIO, kind: bytes, length: int, header: Header, frames: _Frames,
+                        inflaters: list[_StreamInflater], digest: ContentDigest) -> Chunk:
+    """Check an IDAT or fdAT chunk's CRC and inflate its data as it streams by."""
+    crc, first = zlib.crc32(kind), b""
+    digest.begin(len(kind) + length)
+    digest.update(kind)
+    if kind == b"IDAT" and not inflaters:
+        inflaters.append(_StreamInflater(_raw_size(header.width, header.height, header.bits_per_pixel,
+                                                   header.interlaced)))
+    target = _image_target(kind, frames, inflaters)
+    for piece in read_exactly(source, length):
+        crc = zlib.crc32(piece, crc)
+        digest.update(piece)
+        if len(first) < 4:
+            take = 4 - len(first)
+            first, piece = first + piece[:take], piece[take:] if kind == b"fdAT" else piece
+        if target is not None:
+            target.feed(piece)
+    stored = source.read(4)
+    if len(stored) < 4:
+        raise Refused("PNG chunk length runs past the end of the file")
+    if crc != int.from_bytes(stored, "big"):
+        raise Refused(f"PNG chunk {_name(kind)} has a wrong CRC (damaged file)")
+    if kind == b"IDAT":
+        frames.seen_idat = True
+    return Chunk(kind, first)  # the frame rules are checked on these heads after the pass
+
+
+def _image_target(kind: bytes, frames: _Frames, inflaters: list[_StreamInflater]) -> _StreamInflater | None:
+    if kind == b"IDAT":
+        return inflaters[0]
+    # fdAT: the frame opened by the last fcTL (the order is checked by _walk_animation after the pass).
+    return inflaters[len(frames.sizes)] if frames.sizes else None
+
+
+def _walk_animation_step(chunk: Chunk, frames: _Frames, header: Header, inflaters: list[_StreamInflater]) -> None:
+    """An fcTL after the image data opens a frame: its inflater is ready for the fdAT chunks."""
+    if chunk.type == b"fcTL" and frames.seen_idat and len(chunk.data) == 26:
+        width, height = struct.unpack(">II", chunk.data[4:12])
+        if 0 < width <= MAX_CHUNK_LENGTH and 0 < height <= MAX_CHUNK_LENGTH:
+            frames.sizes.append((width, height))
+            inflaters.append(_StreamInflater(_raw_size(width, height, header.bits_per_pixel, header.interlaced)))
+
+
+def _finish_images(header: Header, frames: _Frames, inflaters: list[_StreamInflater]) -> None:
+    sizes = [_raw_size(header.width, header.height, header.bits_per_pixel, header.interlaced)]
+    sizes += [_raw_size(w, h, header.bits_per_pixel, header.interlaced) for w, h in frames.sizes]
+    if sum(sizes) > MAX_STREAMED_PIXEL_BYTES:
+        raise Refused(f"PNG image data would decompress to more than {MAX_STREAMED_PIXEL_BYTES >> 30} GiB")
+    for inflater in inflaters:
+        inflater.finish()
+
+
+def inspect_stream(source: BinaryIO) -> list[Finding]:
+    return _walk_stream(source).findings
+
+
+def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
+    """Kept chunks in order: image data copied from the file as it is, the rest re-encoded."""
+    walk = _walk_stream(source)
+    held = iter(walk.decisions)
+    out.write(SIGNATURE)
+    for located in walk.located:
+        if located.streamed:
+            source.seek(located.offset)
+            for piece in read_exactly(source, 12 + located.length):
+                out.write(piece)
+            continue
+        kept = next(held).keep
+        if kept is not None:
+            out.write(encode_chunk(kept))
+
+
+def content_digest(source: BinaryIO) -> bytes:
+    """Header, palette and transparency, then every IDAT and fdAT chunk as stored (they are copied unchanged)."""
+    return _walk_stream(source).digest
+
+
+def residue_stream(source: BinaryIO) -> Iterator[View]:
+    """The file outside its image data (chunk by chunk), expanded text and profiles, the tail."""
+    walk = _walk_stream(source)
+    source.seek(0)
+    yield View(OUTSIDE_WHERE, source.read(len(SIGNATURE)))
+    for located in walk.located:
+        source.seek(located.offset)
+        if located.streamed:
+            # Length and type, and the CRC after the image data: not contiguous with it.
+            yield View(f"{OUTSIDE_WHERE} (chunk at byte {located.offset})", source.read(8))
+            source.seek(located.offset + 8 + located.length)
+            yield View(f"{OUTSIDE_WHERE} (after chunk at byte {located.offset})", source.read(4))
+        else:
+            for piece in read_exactly(source, 12 + located.length):
+                yield View(f"{OUTSIDE_WHERE} (chunk at byte {located.offset})", piece)
+    for decision in walk.decisions:
+        yield from decision.views
+    source.seek(walk.tail_offset)
+    for piece in read_exactly(source, walk.tail_length):
+        yield View(TAIL_WHERE, piece)
