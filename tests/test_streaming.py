@@ -1,0 +1,217 @@
+"""Cleaning by stream (issue 12): the stream verbs agree with the bytes verbs at every chunk
+boundary, the leftover scan finds values cut by a piece boundary, and big files are cleaned
+in bounded memory by the real command."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from big_files import PLANTED_AUTHOR, PLANTED_PLACE, png_size_for, write_png
+from intake.clean import clean_bytes, clean_file, inspect_file, scan_views
+from intake.formats import png
+from intake.formats.base import CHUNK_SETTING, ContentDigest, Refused, View, digest_of_parts, streams
+from intake.pipeline import IN_MEMORY_BYTES, Sanitized, source_for
+from intake.seal import unseal
+from intake.takein import take_in
+from test_format_png import apng, idat_png, interlaced_png, planted_png, noise, small_png, insert_before, chunk
+import zlib
+
+TINY_CHUNK = "5"  # odd, and shorter than any chunk header: every boundary logic runs
+
+
+@pytest.fixture(autouse=True, scope="module")
+def tiny_chunks() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CHUNK_SETTING, TINY_CHUNK)
+        yield
+
+
+def _outcome(verb: Callable[[], object]) -> object:
+    try:
+        return verb()
+    except Refused:
+        return Refused
+
+
+def _sanitized_by_stream(data: bytes) -> bytes:
+    out = io.BytesIO()
+    png.sanitize_stream(io.BytesIO(data), out)
+    return out.getvalue()
+
+
+def assert_stream_agrees(data: bytes) -> None:
+    """Same findings and the same clean copy by both paths, or both refuse."""
+    assert _outcome(lambda: png.inspect(data)) == _outcome(lambda: png.inspect_stream(io.BytesIO(data)))
+    assert _outcome(lambda: png.sanitize(data)) == _outcome(lambda: _sanitized_by_stream(data))
+
+
+PNG_CASES = {
+    "planted": planted_png(),
+    "palette": planted_png(noise(mode="P")),
+    "grey16": planted_png(noise(mode="I;16")),
+    "interlaced": interlaced_png(),
+    "interlaced, extra byte": interlaced_png(extra=b"\0"),
+    "apng": apng(),
+    "apng out of order": apng([0, 2, 1]),
+    "apng without fcTL": apng([0, 1, 1], drop_fctl=True),
+    "apng frame count": apng(frames_declared=1),
+    "idat exact": idat_png(zlib.compress(bytes(20))),
+    "idat one too many": idat_png(zlib.compress(bytes(21))),
+    "idat one too few": idat_png(zlib.compress(bytes(19))),
+    "after the zlib stream": idat_png(zlib.compress(bytes(20)) + b"PLANTED"),
+    "cut zlib": idat_png(zlib.compress(bytes(20))[:-3]),
+    "not zlib": idat_png(b"not zlib at all"),
+    "idat before ihdr": png.SIGNATURE + chunk(b"IDAT", zlib.compress(bytes(20))) + chunk(b"IEND", b""),
+    "unknown critical": insert_before(small_png(), b"IDAT", chunk(b"ZZZZ", b"secret")),
+    "bad crc": small_png()[:-1] + bytes([small_png()[-1] ^ 1]),
+}
+
+
+@pytest.mark.parametrize("name", PNG_CASES)
+def test_png_stream_verbs_agree_with_the_bytes_verbs(name: str) -> None:
+    assert_stream_agrees(PNG_CASES[name])
+
+
+def test_png_truncated_anywhere_is_refused_by_stream() -> None:
+    data = small_png()
+    for cut in range(len(data)):
+        with pytest.raises(Refused):
+            png.inspect_stream(io.BytesIO(data[:cut]))
+
+
+MUTATION_BASE = planted_png(noise((6, 5)))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(MUTATION_BASE) - 1), st.integers(0, 255)), min_size=1, max_size=4))
+def test_png_mutations_get_the_same_answer_by_stream(changes: list[tuple[int, int]]) -> None:
+    data = bytearray(MUTATION_BASE)
+    for offset, value in changes:
+        data[offset] = value
+    assert_stream_agrees(bytes(data))
+
+
+def test_png_content_digest_covers_the_image_data_and_the_residue_leaves_it_out() -> None:
+    data = planted_png()
+    clean = png.sanitize(data)
+    assert png.content_digest(io.BytesIO(data)) == png.content_digest(io.BytesIO(clean))
+    chunks, _ = png.parse_chunks(clean)
+    idat = next(i for i, c in enumerate(chunks) if c.type == b"IDAT")
+    changed = chunks[:idat] + [png.Chunk(b"IDAT", zlib.compress(zlib.decompress(chunks[idat].data), 1))] \
+        + chunks[idat + 1:]
+    assert png.content_digest(io.BytesIO(png.build_png(changed))) != png.content_digest(io.BytesIO(clean))
+    residue = b"".join(view.data for view in png.residue_stream(io.BytesIO(data)))
+    assert chunks[idat].data[:64] not in residue and PLANTED_SAMPLE(data) in residue
+
+
+def PLANTED_SAMPLE(data: bytes) -> bytes:  # noqa: N802 - the tail planted by planted_png
+    return data[data.index(b"IEND") + 8:][:16]
+
+
+def test_clean_file_gives_the_clean_copy_of_clean_bytes() -> None:
+    data = planted_png()
+    with tempfile.TemporaryFile() as source, tempfile.TemporaryFile() as out:
+        source.write(data)
+        source.seek(123)  # the verbs seek first
+        cleaned = clean_file(source, out)
+        out.seek(0)
+        assert out.read() == clean_bytes(data).data
+        assert cleaned.findings == clean_bytes(data).findings and cleaned.size == out.tell()
+        assert inspect_file(source).findings == cleaned.findings
+
+
+def test_content_digest_prefixes_each_part_with_its_length() -> None:
+    assert digest_of_parts([b"ab", b"c"]) != digest_of_parts([b"a", b"bc"])
+    pieces = ContentDigest()
+    pieces.begin(3)
+    for piece in (b"a", b"bc"):
+        pieces.update(piece)
+    assert pieces.digest() == digest_of_parts([b"abc"]) == hashlib.sha256((3).to_bytes(8, "big") + b"abc").digest()
+    short = ContentDigest()
+    short.begin(4)
+    short.update(b"abc")
+    with pytest.raises(ValueError):
+        short.digest()
+
+
+def test_scan_finds_a_value_cut_by_a_piece_boundary_but_never_joins_two_runs() -> None:
+    needle = PLANTED_AUTHOR.encode()
+    text = b"xx" + needle + b"yy"
+    pieces = [View("one run", text[i:i + 3]) for i in range(0, len(text), 3)]
+    assert list(scan_views(pieces, {needle, b"absent value"})) == [(needle, "one run")]
+    split = [View("first run", text[:10]), View("second run", text[10:])]
+    assert list(scan_views(split, {needle})) == []
+
+
+def test_png_is_stream_capable_and_jpeg_is_not() -> None:
+    from intake.formats import jpeg
+    assert streams(png) and not streams(jpeg)
+
+
+# ---------------------------------------------------------------- big files, the real commands
+
+# Runs a command and reports on stderr the peak RSS (KiB) of it and every process under it.
+PEAK_REPORTER = """import resource, subprocess, sys
+result = subprocess.run(sys.argv[1:])
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+sys.exit(result.returncode)"""
+
+
+def _peak_of_child(command: list[str], memory_cap: int) -> tuple[subprocess.CompletedProcess, int]:
+    """Runs command capped at `memory_cap` bytes of address space; its peak RSS in bytes (the OS's figure)."""
+    cap = lambda: resource.setrlimit(resource.RLIMIT_AS, (memory_cap, memory_cap))  # noqa: E731
+    result = subprocess.run([sys.executable, "-c", PEAK_REPORTER, *command], capture_output=True, text=True,
+                            preexec_fn=cap, timeout=120)
+    return result, int(result.stderr.split()[-1]) * 1024
+
+
+def test_a_300_mb_png_is_sanitized_in_bounded_memory(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv(CHUNK_SETTING)
+    big = tmp_path / "big.png"
+    write_png(big, *png_size_for(300), level=0)
+    assert big.stat().st_size > 300 << 20
+    start = time.monotonic()
+    command = [str(Path(sys.executable).with_name("intake")), "sanitize", str(big), "-o", str(tmp_path / "out"),
+               "--json"]
+    result, peak = _peak_of_child(command, 1 << 30)  # a whole-file copy would not fit beside the rest
+    assert result.returncode == 0, result.stderr
+    assert peak < 200 << 20, f"peak memory {peak >> 20} MiB"
+    assert time.monotonic() - start < 60
+    report = json.loads(result.stdout)["files"][0]
+    assert report["status"] == "cleaned" and report["removed"] == {"location": 1, "person": 1, "time": 1}
+    clean = tmp_path / "out" / "big.png"
+    with clean.open("rb") as handle:
+        assert hashlib.file_digest(handle, "sha256").hexdigest() == report["sha256"]
+        assert png.inspect_stream(handle) == []
+        head = handle.read(1 << 16)
+    assert PLANTED_AUTHOR.encode() not in head and PLANTED_PLACE.encode() not in head
+
+
+def test_add_cleans_a_file_over_the_in_memory_size_by_stream(unlocked, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv(CHUNK_SETTING)
+    big = tmp_path / "big.png"
+    write_png(big, *png_size_for((IN_MEMORY_BYTES >> 20) + 2), level=0)
+    assert big.stat().st_size > IN_MEMORY_BYTES
+    [result] = list(take_in(unlocked.vault, unlocked.keyring, [source_for(big)]))
+    assert isinstance(result.outcome, Sanitized), result.outcome
+    assert result.outcome.removed == {"location": 1, "person": 1, "time": 1}
+    blobs = sorted(unlocked.vault.blobs.iterdir())
+    assert len(blobs) == 3 and not [p for p in blobs if not p.name.endswith(".age")]  # nothing left over
+    identities = [unlocked.keyring.secret.age_identity]
+    clean = [data for data in (unseal(p.read_bytes(), identities) for p in blobs)
+             if data.startswith(png.SIGNATURE) and hashlib.sha256(data).hexdigest() == result.outcome.digests.sha256]
+    assert len(clean) == 1 and PLANTED_AUTHOR.encode() not in clean[0]
+    assert png.content_digest(io.BytesIO(clean[0])) == png.content_digest(big.open("rb"))
