@@ -48,4 +48,44 @@ def write_png(path: Path, width: int, height: int, level: int = 1, idat_size: in
 def png_size_for(megabytes: int, level: int = 0) -> tuple[int, int]:
     """Width and height of an RGB PNG whose image data is about `megabytes` MiB (stored, level 0)."""
     width = 8000
-    return width, max(1, (megabytes << 20) // (width * 3 + 1))
+    return width, (megabytes << 20) // (width * 3 + 1) + 1
+
+
+def write_tiff(path: Path, width: int, height: int, rows_per_strip: int = 64) -> None:
+    """An uncompressed RGB TIFF (little-endian) with an author, a place and a time in IFD0 tags."""
+    strips = -(-height // rows_per_strip)
+    counts = [width * 3 * min(rows_per_strip, height - i * rows_per_strip) for i in range(strips)]
+    texts = {315: PLANTED_AUTHOR.encode() + b"\0", 270: PLANTED_PLACE.encode() + b"\0",
+             306: b"2024:03:01 12:30:00\0"}
+    with path.open("wb") as out:
+        out.write(b"II*\0" + (0).to_bytes(4, "little"))  # IFD offset patched at the end
+        offsets, row = [], bytes((x * 7) & 0xFF for x in range(width * 3))
+        for count in counts:
+            offsets.append(out.tell())
+            out.write((row * (count // len(row)))[:count])
+        values: dict[int, int] = {}
+        for tag, text in texts.items():
+            values[tag] = out.tell()
+            out.write(text + b"\0" * (len(text) % 2))
+        for tag, numbers in ((273, offsets), (279, counts)):
+            values[tag] = out.tell()
+            out.write(struct.pack(f"<{len(numbers)}I", *numbers))
+        values[258] = out.tell()
+        out.write(struct.pack("<3H", 8, 8, 8))
+        entries = [(256, 4, 1, width), (257, 4, 1, height), (258, 3, 3, values[258]), (259, 3, 1, 1),
+                   (262, 3, 1, 2), (270, 2, len(texts[270]), values[270]), (273, 4, strips, values[273]),
+                   (277, 3, 1, 3), (278, 4, 1, rows_per_strip), (279, 4, strips, values[279]),
+                   (306, 2, len(texts[306]), values[306]), (315, 2, len(texts[315]), values[315])]
+        directory = out.tell()
+        out.write(struct.pack("<H", len(entries)))
+        for tag, kind, count, value in entries:
+            packed = struct.pack("<H", value) + b"\0\0" if kind == 3 and count == 1 else struct.pack("<I", value)
+            out.write(struct.pack("<HHI", tag, kind, count) + packed)
+        out.write(bytes(4))
+        out.seek(4)
+        out.write(struct.pack("<I", directory))
+
+
+def tiff_size_for(megabytes: int) -> tuple[int, int]:
+    width = 8000
+    return width, (megabytes << 20) // (width * 3) + 1

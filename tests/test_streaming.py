@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from big_files import PLANTED_AUTHOR, PLANTED_PLACE, png_size_for, write_png
+from big_files import PLANTED_AUTHOR, PLANTED_PLACE, png_size_for, tiff_size_for, write_png, write_tiff
 from intake.clean import clean_bytes, clean_file, inspect_file, scan_views
-from intake.formats import png
+from intake.formats import png, tiff
 from intake.formats.base import CHUNK_SETTING, ContentDigest, Refused, View, digest_of_parts, streams
 from intake.pipeline import IN_MEMORY_BYTES, Sanitized, source_for
 from intake.seal import unseal
@@ -178,10 +178,18 @@ def _peak_of_child(command: list[str], memory_cap: int) -> tuple[subprocess.Comp
     return result, int(result.stderr.split()[-1]) * 1024
 
 
-def test_a_300_mb_png_is_sanitized_in_bounded_memory(tmp_path: Path, monkeypatch) -> None:
+BIG_WRITERS = {
+    "png": (lambda path: write_png(path, *png_size_for(300), level=0), png, {"location": 1, "person": 1, "time": 1}),
+    "tif": (lambda path: write_tiff(path, *tiff_size_for(300)), tiff, {"person": 1, "time": 1, "other": 1}),
+}
+
+
+@pytest.mark.parametrize("kind", BIG_WRITERS)
+def test_a_300_mb_file_is_sanitized_in_bounded_memory(kind: str, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv(CHUNK_SETTING)
-    big = tmp_path / "big.png"
-    write_png(big, *png_size_for(300), level=0)
+    write, module, removed = BIG_WRITERS[kind]
+    big = tmp_path / f"big.{kind}"
+    write(big)
     assert big.stat().st_size > 300 << 20
     start = time.monotonic()
     command = [str(Path(sys.executable).with_name("intake")), "sanitize", str(big), "-o", str(tmp_path / "out"),
@@ -191,13 +199,14 @@ def test_a_300_mb_png_is_sanitized_in_bounded_memory(tmp_path: Path, monkeypatch
     assert peak < 200 << 20, f"peak memory {peak >> 20} MiB"
     assert time.monotonic() - start < 60
     report = json.loads(result.stdout)["files"][0]
-    assert report["status"] == "cleaned" and report["removed"] == {"location": 1, "person": 1, "time": 1}
-    clean = tmp_path / "out" / "big.png"
+    assert report["status"] == "cleaned" and report["removed"] == removed
+    clean = tmp_path / "out" / big.name
     with clean.open("rb") as handle:
         assert hashlib.file_digest(handle, "sha256").hexdigest() == report["sha256"]
-        assert png.inspect_stream(handle) == []
-        head = handle.read(1 << 16)
-    assert PLANTED_AUTHOR.encode() not in head and PLANTED_PLACE.encode() not in head
+        assert module.inspect_stream(handle) == []
+        assert module.content_digest(handle) == module.content_digest(big.open("rb"))
+        found = list(scan_views(module.residue_stream(handle), {PLANTED_AUTHOR.encode(), PLANTED_PLACE.encode()}))
+    assert found == []
 
 
 def test_add_cleans_a_file_over_the_in_memory_size_by_stream(unlocked, tmp_path: Path, monkeypatch) -> None:
@@ -215,3 +224,46 @@ def test_add_cleans_a_file_over_the_in_memory_size_by_stream(unlocked, tmp_path:
              if data.startswith(png.SIGNATURE) and hashlib.sha256(data).hexdigest() == result.outcome.digests.sha256]
     assert len(clean) == 1 and PLANTED_AUTHOR.encode() not in clean[0]
     assert png.content_digest(io.BytesIO(clean[0])) == png.content_digest(big.open("rb"))
+
+
+# ---------------------------------------------------------------- TIFF
+
+from test_format_tiff import FIXTURES as TIFF_FIXTURES, MALFORMED as TIFF_MALFORMED  # noqa: E402
+
+TIFF_CASES = {**{name: make for name, make in TIFF_FIXTURES.items()},
+              **{f"malformed: {name}": make for name, (make, _) in TIFF_MALFORMED.items()}}
+
+
+def _on_disk(data: bytes) -> tempfile.SpooledTemporaryFile:
+    handle = tempfile.TemporaryFile()
+    handle.write(data)
+    handle.seek(len(data) // 2)  # the verbs seek first
+    return handle
+
+
+def _stream_answers(module, data: bytes) -> tuple:
+    with _on_disk(data) as source:
+        findings = _outcome(lambda: module.inspect_stream(source))
+        out = io.BytesIO()
+        clean = _outcome(lambda: (module.sanitize_stream(source, out), out.getvalue())[1])
+        digest = _outcome(lambda: module.content_digest(source))
+    return findings, clean, digest
+
+
+@pytest.mark.parametrize("name", TIFF_CASES)
+def test_tiff_stream_verbs_agree_with_the_bytes_verbs(name: str) -> None:
+    data = TIFF_CASES[name]()
+    expected = (_outcome(lambda: tiff.inspect(data)), _outcome(lambda: tiff.sanitize(data)),
+                _outcome(lambda: digest_of_parts(tiff.content(data))))
+    assert _stream_answers(tiff, data) == expected
+
+
+@pytest.mark.parametrize("name", TIFF_FIXTURES)
+def test_tiff_clean_file_matches_clean_bytes_and_the_residue_leaves_out_only_the_strips(name: str) -> None:
+    data = TIFF_FIXTURES[name]()
+    with _on_disk(data) as source, tempfile.TemporaryFile() as out:
+        cleaned = clean_file(source, out)
+        out.seek(0)
+        assert out.read() == clean_bytes(data).data and cleaned.findings == clean_bytes(data).findings
+        residue = sum(len(view.data) for view in tiff.residue_stream(source) if view.where.startswith("TIFF file"))
+    assert residue == len(data) - sum(map(len, tiff.content(data)))

@@ -200,15 +200,33 @@ def shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def nonzero_outside(data: bytes, spans: list[tuple[int, int]], start: int = 0) -> int:
-    """How many non-zero bytes of data[start:] no (start, end) span covers: room to hide something."""
-    hidden, position = 0, start
+def nonzero_outside(data: bytes | FileBytes, spans: list[tuple[int, int]], start: int = 0) -> int:
+    """How many non-zero bytes of data[start:] no (start, end) span covers: room to hide something.
+    Gaps are read in pieces, so `data` may be a FileBytes of any size."""
+    hidden, position, piece = 0, start, chunk_size()
     for span_start, span_end in sorted(spans) + [(len(data), len(data))]:
-        if span_start > position:
-            gap = data[position:span_start]
+        for gap_start in range(position, span_start, piece):
+            gap = data[gap_start:min(gap_start + piece, span_start)]
             hidden += len(gap) - gap.count(0)
         position = max(position, span_end)
     return hidden
+
+
+class FileBytes:
+    """Slices of an open file read on demand: for a scan over a file too big to hold, without
+    mapping it (a mapped page read once stays in the process's resident size)."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self._size = source.seek(0, io.SEEK_END)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, where: slice) -> bytes:
+        start, stop, _ = where.indices(self._size)
+        self._source.seek(start)
+        return self._source.read(max(0, stop - start))
 
 
 CategoryRules = tuple[tuple[re.Pattern[str], Category], ...]

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import mmap
+import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from intake.formats import icc
-from intake.formats.base import Category, Finding, Refused, View, nonzero_outside
+from intake.formats.base import (Category, ContentDigest, FileBytes, Finding, Refused, View, nonzero_outside,
+                                 read_exactly)
 from intake.formats.metadata import exif_findings, iptc_findings, xmp_findings
 
 NAME = "TIFF"
@@ -429,8 +433,10 @@ def _ceil_div(numerator: int, denominator: int) -> int:
     return -(-numerator // denominator)
 
 
-def _chunk_bytes(tiff: _Tiff, ifd: _Ifd) -> list[bytes]:
-    return [tiff.data[offset:offset + length] for offset, length in _chunks(tiff, ifd)]
+def _chunk_bytes(tiff: _Tiff, ifd: _Ifd) -> list[memoryview]:
+    """Views, not copies: a JPEG strip's header is read without its scan data."""
+    data = memoryview(tiff.data)
+    return [data[offset:offset + length] for offset, length in _chunks(tiff, ifd)]
 
 
 def _check_jpeg_streams(tiff: _Tiff, ifd: _Ifd) -> None:
@@ -442,8 +448,8 @@ def _check_jpeg_streams(tiff: _Tiff, ifd: _Ifd) -> None:
         _check_jpeg_header(stream, ifd.label)
 
 
-def _check_jpeg_header(stream: bytes, label: str) -> None:
-    if stream[:2] != b"\xff\xd8":
+def _check_jpeg_header(stream: bytes | memoryview, label: str) -> None:
+    if bytes(stream[:2]) != b"\xff\xd8":
         raise Refused(f"a JPEG strip or table of {label} is not a JPEG stream")
     position = 2
     while position + 2 <= len(stream):
@@ -458,7 +464,7 @@ def _check_jpeg_header(stream: bytes, label: str) -> None:
         if position + 4 > len(stream):
             break
         (length,) = struct.unpack_from(">H", stream, position + 2)
-        segment = stream[position + 4:position + 2 + length]
+        segment = bytes(stream[position + 4:position + 2 + length])
         if marker == 0xFE or (0xE0 <= marker <= 0xEF and not _harmless_app(marker, segment)):
             raise Refused(f"a JPEG strip of {label} carries its own metadata (APPn/COM); it cannot be "
                           "removed without changing the image data")
@@ -623,10 +629,11 @@ def _emit_tree(out: bytearray, order: str, ifd: _Ifd) -> int:
     return _emit_ifd(out, order, entries)[0]
 
 
-def _unreferenced_findings(tiff: _Tiff) -> list[Finding]:
-    """Bytes that no directory, value, strip or tile points to (left-overs of edits, appended data)."""
+def _unreferenced_findings(tiff: _Tiff, readable: bytes | FileBytes | None = None) -> list[Finding]:
+    """Bytes that no directory, value, strip or tile points to (left-overs of edits, appended data).
+    `readable` is the file read on demand, when it is too big to hold."""
     spans = [(0, 8)] + [span for ifd in tiff.chain for span in _all_spans(tiff, ifd)]
-    hidden = nonzero_outside(tiff.data, spans)
+    hidden = nonzero_outside(tiff.data if readable is None else readable, spans)
     if not hidden:
         return []
     return [Finding(Category.HIDDEN, "unreferenced data", f"{hidden} non-zero bytes",
@@ -649,12 +656,12 @@ def _all_spans(tiff: _Tiff, ifd: _Ifd) -> list[tuple[int, int]]:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _align(out: bytearray) -> None:
+def _align(out: bytearray | _Layout) -> None:
     if len(out) % 2:
         out.append(0)
 
 
-def _emit_ifd(out: bytearray, order: str, entries: list[tuple[int, int, int, bytes]]) -> tuple[int, int]:
+def _emit_ifd(out: bytearray | _Layout, order: str, entries: list[tuple[int, int, int, bytes]]) -> tuple[int, int]:
     """Write values then the directory; returns (directory offset, position of its next pointer)."""
     fields: list[bytes] = []
     for tag, kind, count, raw in sorted(entries):
@@ -670,29 +677,73 @@ def _emit_ifd(out: bytearray, order: str, entries: list[tuple[int, int, int, byt
     return start, len(out) - 4
 
 
-def sanitize(data: bytes) -> bytes:
+class _Layout:
+    """The clean file as a list of pieces: bytes written here, and (offset, length) references to
+    strips and tiles copied from the original when the file is written out, so no image data is
+    held. Behaves enough like the bytearray _emit_ifd writes into (len, +=, append)."""
+
+    def __init__(self, head: bytes) -> None:
+        self.pieces: list[bytearray | tuple[int, int]] = [bytearray(head)]
+        self.starts = [0]
+        self._size = len(head)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iadd__(self, data: bytes | bytearray | memoryview) -> _Layout:
+        last = self.pieces[-1]
+        if isinstance(last, bytearray):
+            last += data
+        else:
+            self.starts.append(self._size)
+            self.pieces.append(bytearray(data))
+        self._size += len(data)
+        return self
+
+    def append(self, byte: int) -> None:
+        self += bytes((byte,))
+
+    def copy(self, offset: int, length: int) -> None:
+        self.starts.append(self._size)
+        self.pieces.append((offset, length))
+        self._size += length
+
+    def patch(self, position: int, data: bytes) -> None:
+        """Overwrite written bytes (a directory pointer); never inside a copied strip."""
+        index = bisect.bisect_right(self.starts, position) - 1
+        piece = self.pieces[index]
+        assert isinstance(piece, bytearray)
+        start = position - self.starts[index]
+        piece[start:start + len(data)] = data
+
+
+def _layout(tiff: _Tiff) -> _Layout:
     """A new TIFF: for each full-resolution image, its strips or tiles and its rendering tags only."""
-    tiff = _parse(data)
-    out = bytearray(data[:4]) + bytearray(4)
+    out = _Layout(bytes(tiff.data[:4]) + bytes(4))
     previous = 4  # where the pointer to the next directory goes
-    source = memoryview(data)
     try:
         for ifd in _kept_images(tiff):
-            offset, previous_next = _emit_image(out, tiff, ifd, source)
-            out[previous:previous + 4] = struct.pack(tiff.order + "I", offset)
+            offset, previous_next = _emit_image(out, tiff, ifd)
+            out.patch(previous, struct.pack(tiff.order + "I", offset))
             previous = previous_next
     except struct.error:  # an offset past 4 GiB: everything else was validated before writing
         raise Refused("the cleaned file would exceed the 4 GiB limit of classic TIFF") from None
-    return bytes(out)
+    return out
 
 
-def _emit_image(out: bytearray, tiff: _Tiff, ifd: _Ifd, source: memoryview) -> tuple[int, int]:
+def sanitize(data: bytes) -> bytes:
+    source = memoryview(data)
+    return b"".join(bytes(piece) if isinstance(piece, bytearray) else source[piece[0]:piece[0] + piece[1]]
+                    for piece in _layout(_parse(data)).pieces)
+
+
+def _emit_image(out: _Layout, tiff: _Tiff, ifd: _Ifd) -> tuple[int, int]:
     chunks = _chunks(tiff, ifd)
     offsets: list[int] = []
     for offset, length in chunks:  # pixel data first, byte-identical
         _align(out)
         offsets.append(len(out))
-        out += source[offset:offset + length]
+        out.copy(offset, length)
     offsets_tag, counts_tag = _chunk_tags(ifd)
     count = len(chunks)
     entries = [(offsets_tag, _LONG, count, struct.pack(f"{tiff.order}{count}I", *offsets)),
@@ -709,8 +760,11 @@ def _emit_image(out: bytearray, tiff: _Tiff, ifd: _Ifd, source: memoryview) -> t
 
 def views(data: bytes) -> list[View]:
     """The raw file, plus UTF-16 text tags decoded (a byte search would miss them)."""
-    tiff = _parse(data)
-    found = [View("TIFF file", data)]
+    return [View("TIFF file", data)] + _utf16_views(_parse(data))
+
+
+def _utf16_views(tiff: _Tiff) -> list[View]:
+    found = []
     for ifd in tiff.chain:
         for tag in sorted(_UTF16_TAGS & ifd.entries.keys()):
             raw = ifd.entries[tag].raw
@@ -724,3 +778,71 @@ def content(data: bytes) -> list[bytes]:
     """Per kept image, its strips or tiles concatenated: copied unchanged by sanitize."""
     tiff = _parse(data)
     return [b"".join(_chunk_bytes(tiff, ifd)) for ifd in _kept_images(tiff)]
+
+
+# --- files of any size: the stream verbs --------------------------------------------------------
+# The file is mapped read-only for its directories and tag values (only those pages are read);
+# strips and tiles are read through the file in pieces, never through the mapping.
+
+OUTSIDE_WHERE = "TIFF file outside its image data"
+
+
+def _mapped(source: BinaryIO) -> bytes | mmap.mmap:
+    try:
+        fileno = source.fileno()
+    except (AttributeError, OSError):  # an in-memory file (io.BytesIO): its bytes are already held
+        source.seek(0)
+        return source.read()
+    if os.fstat(fileno).st_size == 0:
+        raise Refused("not a TIFF file (no II/MM byte-order mark)")
+    return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
+
+
+def _parse_stream(source: BinaryIO) -> _Tiff:
+    return _parse(_mapped(source))  # type: ignore[arg-type]  # an mmap reads like bytes
+
+
+def inspect_stream(source: BinaryIO) -> list[Finding]:
+    tiff = _parse_stream(source)
+    kept = _kept_images(tiff)
+    findings = [f for ifd in tiff.chain for f in _directory_findings(tiff, ifd, not any(ifd is k for k in kept))]
+    return findings + _unreferenced_findings(tiff, FileBytes(source))
+
+
+def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
+    for piece in _layout(_parse_stream(source)).pieces:
+        if isinstance(piece, bytearray):
+            out.write(piece)
+            continue
+        source.seek(piece[0])
+        for part in read_exactly(source, piece[1]):
+            out.write(part)
+
+
+def content_digest(source: BinaryIO) -> bytes:
+    """Per kept image, its strips or tiles as one part (content's parts, digested by stream)."""
+    tiff = _parse_stream(source)
+    digest = ContentDigest()
+    for ifd in _kept_images(tiff):
+        chunks = _chunks(tiff, ifd)
+        digest.begin(sum(length for _, length in chunks))
+        for offset, length in chunks:
+            source.seek(offset)
+            for part in read_exactly(source, length):
+                digest.update(part)
+    return digest.digest()
+
+
+def residue_stream(source: BinaryIO) -> Iterator[View]:
+    """The file outside the kept images' strips and tiles, in pieces, then UTF-16 text decoded."""
+    tiff = _parse_stream(source)
+    content_spans = sorted((offset, offset + length) for ifd in _kept_images(tiff)
+                           for offset, length in _chunks(tiff, ifd) if length)
+    position, size = 0, len(tiff.data)
+    for start, end in content_spans + [(size, size)]:
+        if start > position:
+            source.seek(position)
+            where = f"{OUTSIDE_WHERE} (bytes {position} to {start})"
+            yield from (View(where, part) for part in read_exactly(source, start - position))
+        position = max(position, end)
+    yield from _utf16_views(tiff)
