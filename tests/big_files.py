@@ -89,3 +89,52 @@ def write_tiff(path: Path, width: int, height: int, rows_per_strip: int = 64) ->
 def tiff_size_for(megabytes: int) -> tuple[int, int]:
     width = 8000
     return width, (megabytes << 20) // (width * 3) + 1
+
+
+def write_pdf(path: Path, pages: int, image_mb: int = 16, level: int = 1) -> None:
+    """A PDF of `pages` pages, each drawing its own Flate-compressed RGB image of about
+    `image_mb` MiB (compressed), with an author and a place in /Info; written object by object."""
+    width = 2048
+    height = max(1, (image_mb << 20) // (width * 3))
+    row = bytes((x * 7) & 0xFF for x in range(width * 3))
+    offsets: list[int] = []
+    with path.open("wb") as out:
+        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+
+        def begin(number: int) -> None:
+            offsets.append(out.tell())
+            out.write(f"{number} 0 obj\n".encode())
+
+        kids = " ".join(f"{3 + 3 * i} 0 R" for i in range(pages))
+        begin(1)
+        out.write(b"<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
+        begin(2)
+        out.write(f"<< /Type /Pages /Count {pages} /Kids [{kids}] >>\nendobj\n".encode())
+        for index in range(pages):
+            page, contents, image = 3 + 3 * index, 4 + 3 * index, 5 + 3 * index
+            begin(page)
+            out.write(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {contents} 0 R "
+                      f"/Resources << /XObject << /Im{index} {image} 0 R >> >> >>\nendobj\n".encode())
+            drawing = f"q 612 0 0 792 0 0 cm /Im{index} Do Q BT /F1 12 Tf (page {index}) Tj ET".encode()
+            begin(contents)
+            out.write(f"<< /Length {len(drawing)} >>\nstream\n".encode() + drawing + b"\nendstream\nendobj\n")
+            compressor = zlib.compressobj(level)
+            body = bytearray()
+            for y in range(height):
+                shift = (y * 3 + index) % len(row)
+                body += compressor.compress(row[shift:] + row[:shift])
+            body += compressor.flush()
+            begin(image)
+            out.write(f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace "
+                      f"/DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode /Length {len(body)} >>\n"
+                      "stream\n".encode() + bytes(body) + b"\nendstream\nendobj\n")
+        info = 3 + 3 * pages
+        begin(info)
+        out.write(f"<< /Author ({PLANTED_AUTHOR}) /Subject ({PLANTED_PLACE}) "
+                  "/CreationDate (D:20240301123000Z) >>\nendobj\n".encode())
+        xref = out.tell()
+        out.write(f"xref\n0 {len(offsets) + 1}\n0000000000 65535 f \n".encode())
+        for offset in offsets:
+            out.write(f"{offset:010d} 00000 n \n".encode())
+        out.write(f"trailer\n<< /Size {len(offsets) + 1} /Root 1 0 R /Info {info} 0 R >>\n"
+                  f"startxref\n{xref}\n%%EOF\n".encode())

@@ -37,6 +37,14 @@ a size limit for it):
         split across two pieces is still found. A run with a new `where`
         starts afresh.
 
+A module whose residue cannot leave the content out (PDF: page streams are
+streams like any other) also offers
+
+    content_views(source: BinaryIO) -> Iterator[View]
+        the content's parts as views; a removed value found in the residue of
+        the clean copy that is also part of the content is not a leftover (a
+        letter may name its own author), as in the bytes path.
+
 The bytes verbs stay; a stream-capable module may implement them as thin
 wrappers over io.BytesIO (inspect_via_stream, sanitize_via_stream).
 Pieces are sized by chunk_size(): INTAKE_CHUNK_BYTES in the environment

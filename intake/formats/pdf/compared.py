@@ -38,18 +38,20 @@ def residue(data: bytes) -> list[View]:
 
 
 def _reachable(data: bytes, standard_profiles: bool) -> list[View]:
-    budget = Budget()
-    found = [View("the file", data)]
     with open_pdf(data) as pdf:
-        for obj in pdf.objects:
-            if isinstance(obj, Stream):
-                number, generation = obj.objgen
-                stream = decoded(obj, budget)
-                if standard_profiles or not is_standard_profile(stream):
-                    found.append(View(f"stream {number} {generation} R, decompressed", stream))
-                found.extend(jpeg_views(obj, budget))
-        found.append(View("every text string and name in the PDF", strings_view(pdf, budget)))
-    return found
+        return [View("the file", data), *reachable_views(pdf, Budget(), standard_profiles)]
+
+
+def reachable_views(pdf: pikepdf.Pdf, budget: Budget, standard_profiles: bool) -> Iterator[View]:
+    """Every stream decompressed, one at a time, then every string and name."""
+    for obj in pdf.objects:
+        if isinstance(obj, Stream):
+            number, generation = obj.objgen
+            stream = decoded(obj, budget)
+            if standard_profiles or not is_standard_profile(stream):
+                yield View(f"stream {number} {generation} R, decompressed", stream)
+            yield from jpeg_views(obj, budget)
+    yield View("every text string and name in the PDF", strings_view(pdf, budget))
 
 
 def is_standard_profile(data: bytes) -> bool:
@@ -84,17 +86,20 @@ def content(data: bytes) -> list[bytes]:
     """Page count, each page's content streams, the form XObjects (their streams) and
     images (a digest of their data) the pages draw, in drawing-name order; then the
     text kept outside the pages (see `texts_outside_pages`)."""
-    budget = Budget()
     with open_pdf(data) as pdf:
-        pages = list(pdf.pages)
-        found = [f"pages: {len(pages)}".encode()]
-        drawn: set[tuple[int, int]] = set()
-        for page in pages:
-            found.append(page_streams(page.obj, budget))
-            found.extend(drawn_objects(inherited_value(page.obj, "/Resources"), drawn, budget, 0))
-        found.extend(label + bytes(text) + b"\x00" + as_text(text).encode("utf-8")
-                     for label, text in texts_outside_pages(pdf))
-    return found
+        return list(content_parts(pdf, Budget()))
+
+
+def content_parts(pdf: pikepdf.Pdf, budget: Budget) -> Iterator[bytes]:
+    """content's parts one at a time: a big file's page streams are never all held."""
+    pages = list(pdf.pages)
+    yield f"pages: {len(pages)}".encode()
+    drawn: set[tuple[int, int]] = set()
+    for page in pages:
+        yield page_streams(page.obj, budget)
+        yield from drawn_objects(inherited_value(page.obj, "/Resources"), drawn, budget, 0)
+    yield from (label + bytes(text) + b"\x00" + as_text(text).encode("utf-8")
+                for label, text in texts_outside_pages(pdf))
 
 
 Text = tuple[bytes, String]
@@ -233,19 +238,15 @@ def page_streams(page: Any, budget: Budget) -> bytes:
     return b""
 
 
-def drawn_objects(resources: Any, drawn: set[tuple[int, int]], budget: Budget, depth: int) -> list[bytes]:
+def drawn_objects(resources: Any, drawn: set[tuple[int, int]], budget: Budget, depth: int) -> Iterator[bytes]:
     if depth > MAX_FORM_DEPTH:
         raise Refused("form XObjects are nested too deeply")
-    found = []
     for name, xobject in xobjects_of(resources):
         if xobject.objgen in drawn:
             continue
         drawn.add(xobject.objgen)
         if xobject.get("/Subtype") == Name.Form:
-            found.append(b"form " + name.encode() + b"\n" + decoded(xobject, budget))
-            found.extend(drawn_objects(xobject.get("/Resources"), drawn, budget, depth + 1))
+            yield b"form " + name.encode() + b"\n" + decoded(xobject, budget)
+            yield from drawn_objects(xobject.get("/Resources"), drawn, budget, depth + 1)
         else:
-            found.append(b"image " + name.encode() + b" " + image_digest(xobject, budget))
-    return found
-
-
+            yield b"image " + name.encode() + b" " + image_digest(xobject, budget)

@@ -12,7 +12,7 @@ import io
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
@@ -24,6 +24,9 @@ from intake.formats.base import Refused
 # all streams of one call together.
 MAX_STREAM_BYTES = 256 << 20
 MAX_TOTAL_BYTES = 1 << 30
+
+# For files over MAX_TOTAL_BYTES: decoded bytes allowed per byte of file.
+TOTAL_PER_FILE_BYTE = 16
 
 INFLATE_CHUNK = 1 << 20
 # A PNG/TIFF predictor row (columns x colours x bits); real images stay far below.
@@ -48,9 +51,9 @@ def guarded(function: Function) -> Function:
     """Whatever a hostile file makes pikepdf or qpdf raise becomes a one-line refusal."""
 
     @functools.wraps(function)
-    def wrapper(data: bytes) -> Any:
+    def wrapper(*args: Any) -> Any:
         try:
-            return function(data)
+            return function(*args)
         except Refused:
             raise
         except pikepdf.PasswordError:
@@ -69,6 +72,22 @@ def open_pdf(data: bytes) -> pikepdf.Pdf:
     if not data.startswith(b"%PDF-"):
         raise Refused("not a PDF: the file does not start with %PDF-")
     return pikepdf.open(io.BytesIO(data))
+
+
+def open_pdf_file(source: BinaryIO) -> pikepdf.Pdf:
+    """A PDF read from an open file as qpdf needs it (never mapped, never read whole)."""
+    source.seek(0)
+    if source.read(5) != b"%PDF-":
+        raise Refused("not a PDF: the file does not start with %PDF-")
+    source.seek(0)
+    return pikepdf.open(source, access_mode=pikepdf.AccessMode.stream)
+
+
+def budget_for(source: BinaryIO) -> Budget:
+    """A file's decoding budget: MAX_TOTAL_BYTES, or more for a big file that holds that much
+    compressed (each stream stays bounded by MAX_STREAM_BYTES)."""
+    size = source.seek(0, io.SEEK_END)
+    return Budget(max(MAX_TOTAL_BYTES, TOTAL_PER_FILE_BYTE * size))
 
 
 # --- bounded stream decoding -------------------------------------------------
@@ -219,9 +238,9 @@ def jpeg_module() -> Any:
     return jpeg
 
 
-def check_all_streams(pdf: pikepdf.Pdf) -> None:
+def check_all_streams(pdf: pikepdf.Pdf, budget: Budget | None = None) -> None:
     """qpdf decodes streams while saving: refuse a bomb before it does."""
-    budget = Budget()
+    budget = budget or Budget()
     for obj in pdf.objects:
         if isinstance(obj, Stream):
             filters = filter_names(obj)
