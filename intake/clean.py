@@ -15,7 +15,7 @@ MAX_CLEAN_BYTES.
 
 from __future__ import annotations
 
-import os
+import io
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +29,9 @@ from intake.media import sniff_bytes, sniff_handle
 # Modules without the stream verbs clean in memory; bigger files of their
 # formats are received and sealed, not cleaned.
 MAX_CLEAN_BYTES = 256 << 20
+# Files up to this size are cleaned (add) or kept for a second look (receive) in memory, so no
+# plaintext copy of them touches the disk; bigger ones go through a nameless file (O_TMPFILE).
+IN_MEMORY_BYTES = 64 << 20
 # Shorter values could turn up by chance in compressed data.
 MIN_SCANNED_VALUE = 5
 
@@ -180,7 +183,8 @@ def sniff_file(source: BinaryIO) -> str:
 
 
 def size_of(handle: BinaryIO) -> int:
-    return os.fstat(handle.fileno()).st_size
+    """The size of an open file (on disk or in memory); it is left at its end."""
+    return handle.seek(0, io.SEEK_END)
 
 
 def inspect_file(source: BinaryIO) -> Inspection:
@@ -192,6 +196,7 @@ def inspect_file(source: BinaryIO) -> Inspection:
     if not streams(module):
         if size_of(source) > MAX_CLEAN_BYTES:
             return Inspection(media_type, [], False, f"over {MAX_CLEAN_BYTES >> 20} MiB: not inspected")
+        source.seek(0)
         return inspect_bytes(source.read())
     try:
         return Inspection(media_type, worst_first(module.inspect_stream(source)))

@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 from intake.blobs import place_blob, write_blob
 from intake.canonical import canonical_json
-from intake.clean import MAX_CLEAN_BYTES, Cleaned, CleanedFile, clean_file_within, clean_within
+from intake.clean import IN_MEMORY_BYTES, MAX_CLEAN_BYTES, Cleaned, CleanedFile, clean_file_within, clean_within
 from intake.display import recordable
 from intake.errors import FileRefused, IntakeError
 from intake.formats.base import Refused
@@ -36,9 +36,7 @@ from intake.seal import seal, seal_stream
 from keys.keystore import Keyring
 
 Progress = Callable[[str, int, int], None]
-# Files up to this size are cleaned in memory, so no plaintext copy of them touches the disk;
-# bigger ones are cleaned by stream (intake.clean.clean_file).
-IN_MEMORY_BYTES = 64 << 20
+
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 T = TypeVar("T")
@@ -47,16 +49,18 @@ def piped(produce: Callable[[BinaryIO], None], consume: Callable[[BinaryIO], T])
     return result
 
 
-class KeepingReader(io.RawIOBase):
-    """A read-only stream that keeps a copy of what passes through it, up to `limit` bytes: for
-    a file that must also be looked at whole once it has streamed by. Past the limit it keeps
-    nothing more and says so (`overflowed`), and the stream itself goes on."""
+class SpillingReader(io.RawIOBase):
+    """A read-only stream that keeps a copy of what passes through it, to be looked at whole
+    once it has streamed by (`copy()`, a seekable file at its start). Up to `limit` bytes the
+    copy is held in memory; past that it goes to a nameless file in `folder` (O_TMPFILE:
+    gone when closed or killed), so memory stays bounded for a file of any size."""
 
-    def __init__(self, source: BinaryIO, limit: int) -> None:
+    def __init__(self, source: BinaryIO, limit: int, folder: Path) -> None:
         self._source = source
-        self._kept = bytearray()
         self._limit = limit
-        self.overflowed = False
+        self._folder = folder
+        self._copy: BinaryIO = io.BytesIO()
+        self.spilled = False
 
     def readable(self) -> bool:
         return True
@@ -64,12 +68,21 @@ class KeepingReader(io.RawIOBase):
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         chunk = self._source.read(len(buffer))
         buffer[:len(chunk)] = chunk
-        if not self.overflowed:
-            if len(self._kept) + len(chunk) > self._limit:
-                self.overflowed, self._kept = True, bytearray()
-            else:
-                self._kept += chunk
+        if not self.spilled and self._copy.tell() + len(chunk) > self._limit:
+            self._spill()
+        self._copy.write(chunk)
         return len(chunk)
 
-    def kept(self) -> bytes:
-        return bytes(self._kept)
+    def _spill(self) -> None:
+        held = self._copy.getvalue()  # type: ignore[attr-defined]
+        self._copy = tempfile.TemporaryFile(dir=self._folder)
+        self._copy.write(held)
+        self.spilled = True
+
+    def copy(self) -> BinaryIO:
+        self._copy.seek(0)
+        return self._copy
+
+    def discard(self) -> None:
+        """Closing this reader (a wrapper may do it) keeps the copy; this drops it."""
+        self._copy.close()

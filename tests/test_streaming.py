@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 
 from big_files import (PLANTED_AUTHOR, PLANTED_PLACE, png_size_for, tiff_size_for, write_pdf, write_png,
                        write_tiff)
-from intake.clean import clean_bytes, clean_file, inspect_file, scan_views
+from intake.clean import IN_MEMORY_BYTES, clean_bytes, clean_file, inspect_file, scan_views
 import intake.formats.pdf as pdf_format
 from intake.formats import png, tiff
 from intake.formats.base import CHUNK_SETTING, ContentDigest, Refused, View, digest_of_parts, streams
-from intake.pipeline import IN_MEMORY_BYTES, Sanitized, source_for
+from intake.pipeline import Sanitized, source_for
 from intake.seal import unseal
 from intake.takein import take_in
 from test_format_png import apng, idat_png, interlaced_png, planted_png, noise, small_png, insert_before, chunk

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from intake.streams import KeepingReader, piped
+from intake.streams import SpillingReader, piped
 
 
 def test_piped_carries_everything_and_raises_the_producers_error() -> None:
@@ -22,11 +22,14 @@ def test_piped_carries_everything_and_raises_the_producers_error() -> None:
         piped(broken, lambda reader: reader.read())
 
 
-@pytest.mark.parametrize("size, limit, kept", [(1000, 1000, True), (1001, 1000, False), (0, 10, True)])
-def test_keeping_reader_keeps_up_to_its_limit_and_passes_everything_on(size: int, limit: int, kept: bool) -> None:
+@pytest.mark.parametrize("size, limit, spilled", [(1000, 1000, False), (1001, 1000, True), (0, 10, False)])
+def test_spilling_reader_copies_everything_in_memory_or_past_its_limit_in_a_nameless_file(
+        size: int, limit: int, spilled: bool, tmp_path) -> None:
     data = os.urandom(size)
-    reader = KeepingReader(io.BytesIO(data), limit)
+    reader = SpillingReader(io.BytesIO(data), limit, tmp_path)
     passed = io.BufferedReader(reader, buffer_size=64).read()
     assert passed == data
-    assert reader.overflowed is not kept
-    assert reader.kept() == (data if kept else b"")
+    assert reader.spilled is spilled
+    assert reader.copy().read() == data
+    assert list(tmp_path.iterdir()) == []  # the spilled copy has no name
+    reader.discard()

@@ -33,7 +33,7 @@ from intake.bundle.verify import ORIGINAL, ItemTimeline, TimelineEvent, VerifyRe
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.blobs import place_blob
 from intake.canonical import canonical_json
-from intake.clean import MAX_CLEAN_BYTES, inspect_within
+from intake.clean import IN_MEMORY_BYTES, inspect_file_within
 from intake.errors import CheckFailed, IntakeError
 from intake.fsutil import create_private, fsync_dir, open_regular, partial_path
 from intake.hashing import Digests, DigestingReader, digest_stream
@@ -44,7 +44,7 @@ from intake.ledger.log import Ledger
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.proof import ProofError, TlogProof
 from intake.seal import SealError, seal_stream, unseal, unseal_stream
-from intake.streams import KeepingReader, piped
+from intake.streams import SpillingReader, piped
 from intake.vault import Vault
 from keys.pinning import Pin
 from keys.identity import IdentityError, PublicIdentity
@@ -117,7 +117,7 @@ def check_submission(
         history = _history(Custody.open(vault, keyring, ledger))
         with _age_file(source, vault) as sealed:
             try:
-                manifest, _ = _read_age(sealed, source, keyring, history, _checking(keyring), progress, report.passed)
+                manifest, _ = _read_age(sealed, source, keyring, history, _checking(keyring, vault.blobs), progress, report.passed)
             except SubmissionRefused as error:
                 report.failed("the submission holds what it claims", str(error))
                 return report
@@ -286,7 +286,8 @@ def _importing(vault: Vault, keyring: Keyring, ledger: Ledger, written: list[Pat
         partial = partial_path(blob)
         written.append(partial)
         with os.fdopen(create_private(partial), "wb") as target:
-            _require_sound(stream, manifest, sender_name, keyring, lambda plain: _seal_digesting(plain, target, keyring))
+            _require_sound(stream, manifest, sender_name, keyring, lambda plain: _seal_digesting(plain, target, keyring),
+                           vault.blobs)
             target.flush()
             os.fsync(target.fileno())
         place_blob(partial, blob, ledger)
@@ -296,46 +297,50 @@ def _importing(vault: Vault, keyring: Keyring, ledger: Ledger, written: list[Pat
     return store
 
 
-def _checking(keyring: Keyring) -> Store:
+def _checking(keyring: Keyring, spill: Path) -> Store:
     def store(stream: BinaryIO, manifest: _Manifest, sender_name: str) -> str:
-        _require_sound(stream, manifest, sender_name, keyring, digest_stream)
+        _require_sound(stream, manifest, sender_name, keyring, digest_stream, spill)
         return ""
 
     return store
 
 
 def _require_sound(
-    stream: BinaryIO, manifest: _Manifest, sender_name: str, keyring: Keyring, consume: Callable[[BinaryIO], Digests]
+    stream: BinaryIO, manifest: _Manifest, sender_name: str, keyring: Keyring, consume: Callable[[BinaryIO], Digests],
+    spill: Path,
 ) -> None:
     """The file must hash to what its entry recorded; a clean copy must also be clean. A write-only
-    sender's files are still sealed to us: unsealed as they stream, never whole on disk."""
+    sender's files are still sealed to us: unsealed as they stream, never whole on disk. A clean
+    copy is kept as it streams, to be inspected again: in memory, or past IN_MEMORY_BYTES in a
+    nameless file in `spill` (the vault's blobs/), so a big one does not fill the memory."""
     inspect_again = sender_name in manifest.clean_copies
-    kept: list[KeepingReader] = []
+    kept: list[SpillingReader] = []
 
     def take(plain: BinaryIO) -> Digests:
         if inspect_again:
-            kept.append(KeepingReader(plain, MAX_CLEAN_BYTES))
+            kept.append(SpillingReader(plain, IN_MEMORY_BYTES, spill))
             return consume(kept[0])
         return consume(plain)
 
-    if manifest.blobs_sealed:
-        digests = piped(lambda out: unseal_stream(stream, out, [keyring.secret.age_identity]), take)
-    else:
-        digests = take(stream)
-    if digests != manifest.blobs[sender_name]:
-        raise SubmissionRefused("a file in the submission does not match the hashes its entry recorded")
-    if kept:
-        _require_clean(kept[0])
+    try:
+        if manifest.blobs_sealed:
+            digests = piped(lambda out: unseal_stream(stream, out, [keyring.secret.age_identity]), take)
+        else:
+            digests = take(stream)
+        if digests != manifest.blobs[sender_name]:
+            raise SubmissionRefused("a file in the submission does not match the hashes its entry recorded")
+        if kept:
+            _require_clean(kept[0].copy())
+    finally:
+        for reader in kept:
+            reader.discard()
 
 
-def _require_clean(kept: KeepingReader) -> None:
+def _require_clean(copy: BinaryIO) -> None:
     """The sender's signature says who cleaned a clean copy, not that it is clean: a field tool that
     is old, broken or altered could send a photo with its GPS fix, and an editor would publish it.
     So it is inspected again here, as it was when it was made (docs/threat-model.md)."""
-    if kept.overflowed:
-        raise SubmissionRefused(f"a clean copy in the submission is over {MAX_CLEAN_BYTES >> 20} MiB, "
-                                "more than intake ever cleans: it is not one")
-    inspection = inspect_within(kept.kept())
+    inspection = inspect_file_within(copy)
     if not inspection.supported or inspection.problem is not None:
         raise SubmissionRefused("a clean copy in the submission is not a file intake can inspect: it cannot be "
                                 "shown to be clean")
