@@ -31,7 +31,7 @@ from intake.media import sniff_bytes, sniff_handle
 MAX_CLEAN_BYTES = 256 << 20
 # Files up to this size are cleaned (add) or kept for a second look (receive) in memory, so no
 # plaintext copy of them touches the disk; bigger ones go through a nameless file (O_TMPFILE).
-IN_MEMORY_BYTES = 64 << 20
+IN_MEMORY_BYTES = 16 << 20
 # Shorter values could turn up by chance in compressed data.
 MIN_SCANNED_VALUE = 5
 

@@ -40,11 +40,13 @@ def rule_jpeg(node: Node, survey: Survey) -> None:
     findings = jpeg.inspect(data)
     if findings:
         survey.findings.extend(replace(f, where=f"{f.where}, in {node.label}") for f in findings)
-        survey.edits.append(functools.partial(replace_jpeg, node.obj, data, jpeg.sanitize))
+        # Read again when the edit runs: a big PDF's JPEGs are never all held at once.
+        survey.edits.append(functools.partial(replace_jpeg, node.obj, filters, survey.budget, jpeg.sanitize))
 
 
-def replace_jpeg(stream: Stream, data: bytes, clean: Callable[[bytes], bytes]) -> None:
+def replace_jpeg(stream: Stream, filters: list[str], budget: Budget, clean: Callable[[bytes], bytes]) -> None:
     """The cleaned JPEG replaces the stream; a Flate layer before it is not needed any more."""
+    data = codec_bytes(stream, filters, budget)
     parameters = stream.get("/DecodeParms")
     if isinstance(parameters, Array):
         parameters = parameters[len(parameters) - 1] if len(parameters) else None

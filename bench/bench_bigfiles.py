@@ -1,0 +1,112 @@
+"""Peak memory and time of `intake` on big files (issue 12): one PDF, TIFF and PNG of --mb MiB each.
+
+    .venv/bin/python bench/bench_bigfiles.py [--mb 1024] [--formats pdf,tif,png]
+
+In a scratch folder under /tmp (removed at the end) it writes each file piece
+by piece (tests/big_files.py: an author, a place and a time planted in the
+metadata), then runs, each in its own wrapper process so the peak RSS is the
+OS's figure for that command and every process under it (ru_maxrss of the
+children, as /usr/bin/time -v reports it):
+
+- `intake sanitize FILE -o DIR`   next to   `exiftool -all= -o OUT FILE`;
+- `intake add FILE` into a fresh vault (seal the original, clean by stream, seal the copy);
+- `intake export --all -o DIR` of that vault;
+- `intake submit --all --to EDITOR` and `intake receive` into an editor vault,
+  next to `age -d | tar x` of a tar of the same clean copy sealed with age.
+
+Default --mb is 64 for a quick run; the figures in docs/performance.md are
+from --mb 1024. Prints a Markdown table. Needs exiftool, age and tar.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from big_files import png_size_for, tiff_size_for, write_pdf, write_png, write_tiff  # noqa: E402
+from bench_bundles import PASSPHRASE, Sample, measure, q, run_cli, shell  # noqa: E402
+
+PDF_IMAGE_MB = 16
+
+WRITERS: dict[str, Callable[[Path, int], None]] = {
+    "pdf": lambda path, mb: write_pdf(path, pages=max(1, mb // PDF_IMAGE_MB), image_mb=PDF_IMAGE_MB, level=0),
+    "tif": lambda path, mb: write_tiff(path, *tiff_size_for(mb)),
+    "png": lambda path, mb: write_png(path, *png_size_for(mb), level=0),
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=int, default=64, help="size of each file in MiB (1024 for the documented run)")
+    parser.add_argument("--formats", default="pdf,tif,png")
+    args = parser.parse_args()
+    for tool in ("exiftool", "age", "age-keygen", "tar", "sh"):
+        if shutil.which(tool) is None:
+            print(f"bench: {tool} is missing (apt-get install libimage-exiftool-perl age tar)", file=sys.stderr)
+            return 2
+    intake = str(Path(sys.executable).with_name("intake"))
+    env = {**os.environ, "INTAKE_PASSPHRASE": PASSPHRASE, "LC_ALL": "C"}
+    work = Path(tempfile.mkdtemp(prefix="intake-bench-big-"))
+    try:
+        print("| file | command | seconds | peak RSS (MiB) | peer | seconds | peak RSS (MiB) |")
+        print("|---|---|---|---|---|---|---|")
+        for kind in args.formats.split(","):
+            for row in bench_one(work / kind, kind, args.mb, intake, env):
+                print(row, flush=True)
+            shutil.rmtree(work / kind)  # a few GiB per format at --mb 1024
+    finally:
+        shutil.rmtree(work)
+    return 0
+
+
+def bench_one(work: Path, kind: str, mb: int, intake: str, env: dict[str, str]) -> list[str]:
+    work.mkdir()
+    original = work / f"big.{kind}"
+    started = time.perf_counter()
+    WRITERS[kind](original, mb)
+    size = f"{kind.upper()} {original.stat().st_size / (1 << 20):.0f} MiB"
+    print(f"<!-- {size} written in {time.perf_counter() - started:.1f} s -->", flush=True)
+    field, editor = work / "field", work / "editor"
+    run_cli(intake, field, "init", "--name", "field", env=env)
+    run_cli(intake, editor, "init", "--name", "editor", env=env)
+    run_cli(intake, editor, "keys", "export", "-o", str(work / "editor.pub"), env=env)
+    rows = [_row(size, "sanitize", measure([intake, "sanitize", str(original), "-o", str(work / "clean")], env),
+                 "exiftool -all=", measure(["exiftool", "-q", "-all=", "-o", str(work / f"exiftool.{kind}"),
+                                            str(original)], env))]
+    rows.append(_row(size, "add", measure([intake, "--vault", str(field), "add", str(original)], env)))
+    rows.append(_row(size, "export --all", measure([intake, "--vault", str(field), "export", "--all", "-o",
+                                                    str(work / "bundle")], env)))
+    submission = work / "submission.age"
+    rows.append(_row(size, "submit --all", measure([intake, "--vault", str(field), "submit", "--all", "--to",
+                                                    str(work / "editor.pub"), "-o", str(submission)], env)))
+    rows.append(_row(size, "receive", measure([intake, "--vault", str(editor), "receive", str(submission)], env),
+                     "age -d \\| tar x", _age_baseline(work, env)))
+    return rows
+
+
+def _age_baseline(work: Path, env: dict[str, str]) -> Sample:
+    """The same clean copy, tarred and sealed with age, then opened the plain way."""
+    key = work / "age-key.txt"
+    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
+    recipient = subprocess.run(["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True).stdout.strip()
+    sealed, out = work / "baseline.tar.age", work / "untar"
+    subprocess.run(shell(f"tar cf - -C {q(work)} clean | age -r {q(recipient)} > {q(sealed)}"), check=True)
+    out.mkdir()
+    return measure(shell(f"age -d -i {q(key)} {q(sealed)} | tar xf - -C {q(out)}"), env)
+
+
+def _row(size: str, command: str, ours: Sample, peer: str = "", theirs: Sample | None = None) -> str:
+    peer_cells = f"{peer} | {theirs[0]:.1f} | {theirs[1]:.0f}" if theirs else "– | | "
+    return f"| {size} | {command} | {ours[0]:.1f} | {ours[1]:.0f} | {peer_cells} |"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
