@@ -23,17 +23,19 @@ from intake.formats.base import Refused
 T = TypeVar("T")
 ENV_TIME_LIMIT = "INTAKE_TIME_LIMIT"
 DEFAULT_TIME_LIMIT = 120.0
+# Files of any size are cleaned by stream: without a setting, big ones get this much more per GiB.
+DEFAULT_SECONDS_PER_GIB = 120.0
 
 
 class TimeLimitExceeded(Refused):
     """The file took longer than its budget: refused, like any file that cannot be cleaned."""
 
 
-def configured_time_limit() -> float:
-    """Seconds per file, from INTAKE_TIME_LIMIT (docs/cli.md), else the default."""
+def configured_time_limit(size: int = 0) -> float:
+    """Seconds per file, from INTAKE_TIME_LIMIT (docs/cli.md), else the default for a file of `size` bytes."""
     text = os.environ.get(ENV_TIME_LIMIT)
     if not text:
-        return DEFAULT_TIME_LIMIT
+        return DEFAULT_TIME_LIMIT + DEFAULT_SECONDS_PER_GIB * size / (1 << 30)
     try:
         seconds = float(text)
     except ValueError:

@@ -205,7 +205,7 @@ def inspect_file(source: BinaryIO) -> Inspection:
 
 
 def inspect_file_within(source: BinaryIO, seconds: float | None = None) -> Inspection:
-    limit = configured_time_limit() if seconds is None else seconds
+    limit = configured_time_limit(size_of(source)) if seconds is None else seconds
     supported_media_types()
     try:
         return run_within(limit, inspect_file, source)
@@ -216,7 +216,7 @@ def inspect_file_within(source: BinaryIO, seconds: float | None = None) -> Inspe
 def clean_file_within(source: BinaryIO, out: BinaryIO, seconds: float | None = None) -> CleanedFile:
     """clean_file within the per-file time budget. The child writes into `out` through the
     shared descriptor; on any refusal what it wrote is the caller's to discard."""
-    limit = configured_time_limit() if seconds is None else seconds
+    limit = configured_time_limit(size_of(source)) if seconds is None else seconds
     supported_media_types()
     return run_within(limit, clean_file, source, out)
 
