@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -49,31 +49,26 @@ class Inspection:
 
 
 @dataclass(frozen=True)
-class Cleaned:
+class _Removal:
     media_type: str
     findings: list[Finding]
-    data: bytes
 
     def removed(self) -> dict[str, int]:
-        return removed_counts(self.findings)
+        """How many fields of each category were removed; never their values."""
+        counts = Counter(f.category.value for f in self.findings)
+        return {category.value: counts[category.value] for category in SEVERITY if counts[category.value]}
 
 
 @dataclass(frozen=True)
-class CleanedFile:
+class Cleaned(_Removal):
+    data: bytes
+
+
+@dataclass(frozen=True)
+class CleanedFile(_Removal):
     """A clean copy written to a file (clean_file): what was removed, and its size."""
 
-    media_type: str
-    findings: list[Finding]
     size: int
-
-    def removed(self) -> dict[str, int]:
-        return removed_counts(self.findings)
-
-
-def removed_counts(findings: list[Finding]) -> dict[str, int]:
-    """How many fields of each category were removed; never their values."""
-    counts = Counter(f.category.value for f in findings)
-    return {category.value: counts[category.value] for category in SEVERITY if counts[category.value]}
 
 
 def worst_first(findings: list[Finding]) -> list[Finding]:
@@ -127,15 +122,22 @@ def clean_bytes(data: bytes) -> Cleaned:
 
 
 def _verify(module: FormatModule, media_type: str, original: bytes, clean: bytes, findings: list[Finding]) -> None:
-    if sniff_bytes(clean) != media_type:
+    _check_type_findings_content(sniff_bytes(clean) == media_type, lambda: module.inspect(clean),
+                                 lambda: module.content(original) == module.content(clean))
+    _scan_for_values(module, original, clean, findings)
+
+
+def _check_type_findings_content(same_type: bool, leftover_of_clean: Callable[[], list[Finding]],
+                                 same_content: Callable[[], bool]) -> None:
+    """The first three checks of either path, in order (each costs more than the one before)."""
+    if not same_type:
         raise Refused("cleaning changed the file's type; refused")
-    leftover = module.inspect(clean)
+    leftover = leftover_of_clean()
     if leftover:
         kinds = ", ".join(sorted({f.category.value for f in leftover}))
         raise Refused(f"identifying metadata would remain ({kinds}); refused")
-    if module.content(original) != module.content(clean):
+    if not same_content():
         raise Refused("cleaning would change the content; refused")
-    _scan_for_values(module, original, clean, findings)
 
 
 def _scan_for_values(module: FormatModule, original: bytes, clean: bytes, findings: list[Finding]) -> None:
@@ -249,14 +251,8 @@ def _clean_in_memory(source: BinaryIO, out: BinaryIO) -> CleanedFile:
 
 def _verify_stream(module: StreamingFormatModule, media_type: str, original: BinaryIO, clean: BinaryIO,
                    findings: list[Finding]) -> None:
-    if sniff_file(clean) != media_type:
-        raise Refused("cleaning changed the file's type; refused")
-    leftover = module.inspect_stream(clean)
-    if leftover:
-        kinds = ", ".join(sorted({f.category.value for f in leftover}))
-        raise Refused(f"identifying metadata would remain ({kinds}); refused")
-    if module.content_digest(original) != module.content_digest(clean):
-        raise Refused("cleaning would change the content; refused")
+    _check_type_findings_content(sniff_file(clean) == media_type, lambda: module.inspect_stream(clean),
+                                 lambda: module.content_digest(original) == module.content_digest(clean))
     candidates = {encoded for finding in findings if _scannable(finding.value)
                   for encoded in _encodings(finding.value.strip())}
     # Only values the original really spells out are sought (not our descriptions of them).

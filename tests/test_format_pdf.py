@@ -469,15 +469,19 @@ def test_content_covers_the_text_kept_outside_the_pages(planted: bytes) -> None:
     assert PLANTED["annot_author"].encode() not in kept and PLANTED["signer"].encode() not in kept
 
 
-def test_a_title_repeated_in_a_bookmark_is_content_not_a_leftover() -> None:
-    from intake import clean
-
+def title_in_a_bookmark() -> bytes:
     pdf = pikepdf.new()
     _page(pdf)
     pdf.trailer.Info = Dictionary(Title=String("Quarterly Field Report"))
     bookmark = pdf.make_indirect(Dictionary(Title=String("Quarterly Field Report"), Dest=[pdf.pages[0].obj, Name.Fit]))
     pdf.Root.Outlines = Dictionary(First=bookmark, Last=bookmark, Count=1)
-    data = _save(pdf)
+    return _save(pdf)
+
+
+def test_a_title_repeated_in_a_bookmark_is_content_not_a_leftover() -> None:
+    from intake import clean
+
+    data = title_in_a_bookmark()
     cleaned = pdf_format.sanitize(data)
     clean._verify(pdf_format, "application/pdf", data, cleaned, pdf_format.inspect(data))
     assert b"Quarterly Field Report" in cleaned

@@ -256,32 +256,39 @@ def _stream_answers(module, data: bytes) -> tuple:
     return findings, clean, digest
 
 
+def _bytes_answers(module, data: bytes) -> tuple:
+    return (_outcome(lambda: module.inspect(data)), _outcome(lambda: module.sanitize(data)),
+            _outcome(lambda: digest_of_parts(module.content(data))))
+
+
 @pytest.mark.parametrize("name", TIFF_CASES)
 def test_tiff_stream_verbs_agree_with_the_bytes_verbs(name: str) -> None:
     data = TIFF_CASES[name]()
-    expected = (_outcome(lambda: tiff.inspect(data)), _outcome(lambda: tiff.sanitize(data)),
-                _outcome(lambda: digest_of_parts(tiff.content(data))))
-    assert _stream_answers(tiff, data) == expected
+    assert _stream_answers(tiff, data) == _bytes_answers(tiff, data)
 
 
 @pytest.mark.parametrize("name", TIFF_FIXTURES)
 def test_tiff_clean_file_matches_clean_bytes_and_the_residue_leaves_out_only_the_strips(name: str) -> None:
     data = TIFF_FIXTURES[name]()
+    assert_clean_file_matches_clean_bytes(data)
+    residue = sum(len(view.data) for view in tiff.residue_stream(io.BytesIO(data)) if view.where.startswith("TIFF file"))
+    assert residue == len(data) - sum(map(len, tiff.content(data)))
+
+
+def assert_clean_file_matches_clean_bytes(data: bytes) -> None:
     with _on_disk(data) as source, tempfile.TemporaryFile() as out:
         cleaned = clean_file(source, out)
         out.seek(0)
         assert out.read() == clean_bytes(data).data and cleaned.findings == clean_bytes(data).findings
-        residue = sum(len(view.data) for view in tiff.residue_stream(source) if view.where.startswith("TIFF file"))
-    assert residue == len(data) - sum(map(len, tiff.content(data)))
 
 
 # ---------------------------------------------------------------- PDF
 
 import pikepdf  # noqa: E402
-from pikepdf import Dictionary, Name, String  # noqa: E402
+from pikepdf import Name  # noqa: E402
 
-from test_format_pdf import (_info, _page, _save, append_revision, build_planted_pdf,  # noqa: E402
-                             flate_bomb, planted_jpeg, image_pdf)
+from test_format_pdf import (_info, append_revision, build_planted_pdf, flate_bomb, image_pdf,  # noqa: E402
+                             planted_jpeg, title_in_a_bookmark)
 
 
 def _updated_with_object_streams() -> bytes:
@@ -293,20 +300,11 @@ def _updated_with_object_streams() -> bytes:
     return append_revision(buffer.getvalue(), {"Author": "Planted New Author Quill"})
 
 
-def _title_in_a_bookmark() -> bytes:
-    pdf = pikepdf.new()
-    _page(pdf)
-    pdf.trailer.Info = Dictionary(Title=String("Quarterly Field Report"))
-    bookmark = pdf.make_indirect(Dictionary(Title=String("Quarterly Field Report"), Dest=[pdf.pages[0].obj, Name.Fit]))
-    pdf.Root.Outlines = Dictionary(First=bookmark, Last=bookmark, Count=1)
-    return _save(pdf)
-
-
 PDF_CASES = {
     "planted": build_planted_pdf,
     "updated, object streams": _updated_with_object_streams,
     "bytes after the end": lambda: pdf_format.sanitize(build_planted_pdf()) + b"PLANTED-TRAILING-GARBAGE-m1" * 400,
-    "title in a bookmark": _title_in_a_bookmark,
+    "title in a bookmark": title_in_a_bookmark,
     "jpeg inside": lambda: image_pdf(planted_jpeg(), Name.DCTDecode, 64, 48),
     "flate bomb": lambda: flate_bomb(300, 1),
     "not a pdf": lambda: b"%PDX-1.7\n" + bytes(100),
@@ -317,19 +315,13 @@ PDF_CASES = {
 @pytest.mark.parametrize("name", PDF_CASES)
 def test_pdf_stream_verbs_agree_with_the_bytes_verbs(name: str) -> None:
     data = PDF_CASES[name]()
-    expected = (_outcome(lambda: pdf_format.inspect(data)), _outcome(lambda: pdf_format.sanitize(data)),
-                _outcome(lambda: digest_of_parts(pdf_format.content(data))))
-    assert _stream_answers(pdf_format, data) == expected
+    assert _stream_answers(pdf_format, data) == _bytes_answers(pdf_format, data)
 
 
 @pytest.mark.parametrize("name", ["planted", "updated, object streams", "bytes after the end", "title in a bookmark",
                                   "jpeg inside"])
 def test_pdf_clean_file_matches_clean_bytes(name: str) -> None:
-    data = PDF_CASES[name]()
-    with _on_disk(data) as source, tempfile.TemporaryFile() as out:
-        cleaned = clean_file(source, out)
-        out.seek(0)
-        assert out.read() == clean_bytes(data).data and cleaned.findings == clean_bytes(data).findings
+    assert_clean_file_matches_clean_bytes(PDF_CASES[name]())
 
 
 def test_pdf_revisions_are_found_across_piece_boundaries() -> None:
