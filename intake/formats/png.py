@@ -586,6 +586,7 @@ MAX_HELD_TOTAL = 128 << 20
 # No buffer grows with the image when streaming; the time limit bounds a
 # decompression bomb, and this bounds what the header may promise.
 MAX_STREAMED_PIXEL_BYTES = 64 << 30
+MIN_AVERAGE_CHUNK = 4096
 OUTSIDE_WHERE = "the PNG file outside its image data"
 
 
@@ -652,13 +653,15 @@ def _walk_stream(source: BinaryIO) -> _Walk:
     """Every check of _clean, in one pass over the file, holding no image data."""
     walk, frames, digest = _Walk(), _Frames(), ContentDigest()
     inflaters: list[_StreamInflater] = []
+    # libpng writes 8 KiB IDAT chunks: a big file may hold more than MAX_CHUNKS of them.
+    most_chunks = max(MAX_CHUNKS, source.seek(0, io.SEEK_END) // MIN_AVERAGE_CHUNK)
     source.seek(0)
     if source.read(len(SIGNATURE)) != SIGNATURE:
         raise Refused("not a PNG file (no PNG signature)")
     offset, held, header = len(SIGNATURE), 0, None
     while not walk.located or walk.located[-1].chunk.type != b"IEND":
-        if len(walk.located) >= MAX_CHUNKS:
-            raise Refused(f"PNG has more than {MAX_CHUNKS} chunks")
+        if len(walk.located) >= most_chunks:
+            raise Refused(f"PNG has more than {most_chunks} chunks")
         kind, length = _chunk_head(source)
         if kind in STREAMED_CHUNKS:
             if header is None:
