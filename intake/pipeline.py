@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from intake.blobs import place_blob, write_blob
+from intake.blobs import place_blob
 from intake.canonical import canonical_json
-from intake.clean import IN_MEMORY_BYTES, MAX_CLEAN_BYTES, Cleaned, CleanedFile, clean_file_within, clean_within
+from intake.clean import IN_MEMORY_BYTES, Cleaned, CleanedFile, clean_file_within, clean_within
 from intake.display import recordable
 from intake.errors import FileRefused, IntakeError
 from intake.formats.base import Refused
@@ -32,11 +32,10 @@ from intake.hashing import Digests, DigestingReader, digest_bytes
 from intake.ledger.entries import Draft, new_id
 from intake.ledger.log import Ledger
 from intake.media import sniff_handle
-from intake.seal import seal, seal_stream
+from intake.seal import seal_stream
 from keys.keystore import Keyring
 
 Progress = Callable[[str, int, int], None]
-
 
 
 @dataclass(frozen=True)
@@ -253,11 +252,6 @@ def _sanitize_in_memory(
     except Refused as refusal:
         return NotCleaned(str(refusal))
     return _record_clean(source, received, cleaned, io.BytesIO(cleaned.data), ledger, keyring, blobs)
-
-
-def read_source(source: Source) -> bytes:
-    """A file read whole to inspect or clean it: a regular file, and no more than is ever cleaned."""
-    return read_regular_file(source.path, MAX_CLEAN_BYTES, "the file")
 
 
 def _record_clean(
