@@ -13,15 +13,46 @@ A format module (jpeg.py, pdf.py, ...) exposes, at module level:
 
 `inspect` reports only what `sanitize` removes: after cleaning, `inspect` of
 the clean copy must be empty. That is how intake.clean checks the work.
+
+A module that can work on files of any size in bounded memory also offers the
+four stream verbs (all four, or intake.clean treats it as bytes-only and keeps
+a size limit for it):
+
+    inspect_stream(source: BinaryIO) -> list[Finding]
+        as inspect; source is a seekable binary file opened read-only,
+        positioned anywhere (seek first)
+    sanitize_stream(source: BinaryIO, out: BinaryIO) -> None
+        writes the clean copy to out, sequentially (out is write-only: no seek,
+        no read back); raises Refused. What was written before a refusal is
+        discarded by the caller.
+    content_digest(source: BinaryIO) -> bytes
+        SHA-256 over what must survive cleaning unchanged: each part
+        length-prefixed (ContentDigest), in order. Equal digests of the
+        original and the clean copy prove the content unchanged.
+    residue_stream(source: BinaryIO) -> Iterator[View]
+        every byte a reader can reach after full decompression, minus the
+        content, in bounded pieces (at most a few chunk_size() each).
+        Consecutive views with the same `where` are one continuous run cut
+        in pieces: the leftover scan joins them with an overlap, so a value
+        split across two pieces is still found. A run with a new `where`
+        starts afresh.
+
+The bytes verbs stay; a stream-capable module may implement them as thin
+wrappers over io.BytesIO (inspect_via_stream, sanitize_via_stream).
+Pieces are sized by chunk_size(): INTAKE_CHUNK_BYTES in the environment
+(tests make it tiny to exercise the boundaries), 1 MiB by default.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from intake.errors import CheckFailed
 
@@ -71,6 +102,96 @@ class FormatModule(Protocol):
     sanitize: Callable[[bytes], bytes]
     views: Callable[[bytes], list[View]]
     content: Callable[[bytes], list[bytes]]
+
+
+class StreamingFormatModule(FormatModule, Protocol):
+    """A format module that also cleans files of any size in bounded memory (see the module docstring)."""
+
+    inspect_stream: Callable[[BinaryIO], list[Finding]]
+    sanitize_stream: Callable[[BinaryIO, BinaryIO], None]
+    content_digest: Callable[[BinaryIO], bytes]
+    residue_stream: Callable[[BinaryIO], Iterator[View]]
+
+
+STREAM_VERBS = ("inspect_stream", "sanitize_stream", "content_digest", "residue_stream")
+DEFAULT_CHUNK_BYTES = 1 << 20
+CHUNK_SETTING = "INTAKE_CHUNK_BYTES"
+
+
+def streams(module: object) -> bool:
+    """Whether a format module offers all four stream verbs."""
+    return all(callable(getattr(module, verb, None)) for verb in STREAM_VERBS)
+
+
+def chunk_size() -> int:
+    """How many bytes a streaming verb reads or yields at a time (INTAKE_CHUNK_BYTES, for tests)."""
+    setting = os.environ.get(CHUNK_SETTING, "")
+    return max(1, int(setting)) if setting.isdigit() else DEFAULT_CHUNK_BYTES
+
+
+class ContentDigest:
+    """SHA-256 over content parts, each prefixed by its length (8 bytes, big-endian), in order.
+
+    A part whose length is known up front is fed in pieces: `begin(length)`
+    then `update(piece)`s; `add(part)` does both for a whole part. The length
+    prefix keeps two different splits of the same bytes apart; a part fed
+    more or fewer bytes than announced is a programming error (ValueError)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._remaining = 0
+
+    def begin(self, length: int) -> None:
+        self._check_complete()
+        self._hash.update(length.to_bytes(8, "big"))
+        self._remaining = length
+
+    def update(self, piece: bytes | bytearray | memoryview) -> None:
+        if len(piece) > self._remaining:
+            raise ValueError("a content part got more bytes than its announced length")
+        self._hash.update(piece)
+        self._remaining -= len(piece)
+
+    def add(self, part: bytes | bytearray | memoryview) -> None:
+        self.begin(len(part))
+        self.update(part)
+
+    def digest(self) -> bytes:
+        self._check_complete()
+        return self._hash.digest()
+
+    def _check_complete(self) -> None:
+        if self._remaining:
+            raise ValueError("a content part got fewer bytes than its announced length")
+
+
+def digest_of_parts(parts: list[bytes]) -> bytes:
+    """The content digest of parts held in memory: what content_digest computes for small files."""
+    digest = ContentDigest()
+    for part in parts:
+        digest.add(part)
+    return digest.digest()
+
+
+def read_exactly(source: BinaryIO, length: int) -> Iterator[bytes]:
+    """`length` bytes from the source's current position, in pieces of at most chunk_size()."""
+    piece_size = chunk_size()
+    while length > 0:
+        piece = source.read(min(piece_size, length))
+        if not piece:
+            raise Refused("the file ends early (truncated); refused")
+        length -= len(piece)
+        yield piece
+
+
+def inspect_via_stream(inspect_stream: Callable[[BinaryIO], list[Finding]], data: bytes) -> list[Finding]:
+    return inspect_stream(io.BytesIO(data))
+
+
+def sanitize_via_stream(sanitize_stream: Callable[[BinaryIO, BinaryIO], None], data: bytes) -> bytes:
+    out = io.BytesIO()
+    sanitize_stream(io.BytesIO(data), out)
+    return out.getvalue()
 
 
 def shorten(text: str, limit: int = 200) -> str:
