@@ -1,0 +1,274 @@
+"""WAV (RIFF and RF64 WAVE): chunk surgery, the samples copied byte for byte.
+
+A WAVE file is a RIFF form of chunks. Playing it needs only `fmt ` (how the
+samples are coded), `data` (the samples) and, for compressed codings, `fact`
+(the sample count). Everything else goes, known or not (fail closed):
+LIST/INFO text (artist, software, dates), `bext` (Broadcast WAV: originator,
+origination date and time, UMID, coding history), `iXML` (recorder, scene,
+sometimes GPS), `id3 ` tags, `_PMX` (XMP), cue points and their `LIST adtl`
+labels, padding chunks and bytes after the form.
+
+RF64 (the 64-bit form recorders switch to past 4 GiB) keeps its `ds64`
+chunk, rewritten with the new sizes and no table. Everything streams: the
+samples are copied in chunk_size() pieces, never held whole.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from intake.formats import audio_tags
+from intake.formats.streamed import residue_via_stream
+from intake.formats.base import (Category, ContentDigest, Finding, Refused, View, read_exactly,
+                                 sanitize_via_stream)
+from intake.formats.metadata import xmp_findings
+
+NAME = "WAV"
+MEDIA_TYPES = ("audio/wav",)
+
+KEPT = (b"fmt ", b"fact", b"data")
+MAX_CHUNKS = 4096
+_NO_SIZE = 0xFFFFFFFF  # RF64: "see ds64"
+_DS64_SIZE = 28  # RIFF size, data size, sample count (8 bytes each), table length (4), no table
+
+
+@dataclass(frozen=True)
+class Chunk:
+    ident: bytes
+    offset: int  # where the body starts
+    size: int  # body length, without the pad byte
+
+    @property
+    def label(self) -> str:
+        return self.ident.decode("latin-1").strip() or "unnamed"
+
+
+@dataclass(frozen=True)
+class Wave:
+    form: bytes  # b"RIFF" or b"RF64"
+    chunks: tuple[Chunk, ...]
+    form_end: int  # where the RIFF form ends; bytes after it are not part of the file
+    length: int
+    sample_count: int  # RF64's ds64 sample count; 0 for RIFF
+
+    def kept(self) -> list[Chunk]:
+        return [chunk for chunk in self.chunks if chunk.ident in KEPT]
+
+    def chunk(self, ident: bytes) -> Chunk:
+        return next(chunk for chunk in self.chunks if chunk.ident == ident)
+
+
+# --- parsing ---------------------------------------------------------------
+
+def parse(source: BinaryIO) -> Wave:
+    length = source.seek(0, io.SEEK_END)
+    source.seek(0)
+    head = source.read(12)
+    if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+        raise Refused("not a WAVE file: no RIFF/RF64 WAVE header")
+    form, declared = head[:4], int.from_bytes(head[4:8], "little")
+    ds64 = _read_ds64(source) if form == b"RF64" else None
+    form_end = 8 + (ds64[0] if ds64 else declared)
+    if form_end > length:
+        raise Refused("the WAV file says it is longer than it is (truncated, or a false size); refused")
+    chunks = _walk(source, 12, form_end, ds64[1] if ds64 else None)
+    _check_layout(chunks)
+    return Wave(form, tuple(chunks), form_end, length, ds64[2] if ds64 else 0)
+
+
+def _read_ds64(source: BinaryIO) -> tuple[int, int, int]:
+    """RF64's (RIFF size, data size, sample count), from the ds64 chunk that must come first."""
+    source.seek(12)
+    head = source.read(8 + 24)
+    if len(head) < 32 or head[:4] != b"ds64" or int.from_bytes(head[4:8], "little") < 24:
+        raise Refused("an RF64 file without its ds64 chunk first; refused")
+    return tuple(int.from_bytes(head[start:start + 8], "little") for start in (8, 16, 24))  # type: ignore[return-value]
+
+
+def _walk(source: BinaryIO, position: int, end: int, rf64_data_size: int | None) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    while position + 8 <= end:
+        if len(chunks) >= MAX_CHUNKS:
+            raise Refused("the WAV file has too many chunks; refused")
+        source.seek(position)
+        header = source.read(8)
+        ident, size = header[:4], int.from_bytes(header[4:8], "little")
+        if ident == b"data" and rf64_data_size is not None and size == _NO_SIZE:
+            size = rf64_data_size
+        if position + 8 + size > end:
+            raise Refused(f"the WAV chunk '{ident.decode('latin-1')}' is longer than the file; refused")
+        chunks.append(Chunk(ident, position + 8, size))
+        position += 8 + size + (size & 1)
+    if position < end and position + 8 > end and end - position > 1:
+        raise Refused("the WAV file ends in the middle of a chunk header; refused")
+    return chunks
+
+
+def _check_layout(chunks: list[Chunk]) -> None:
+    idents = [chunk.ident for chunk in chunks]
+    if idents.count(b"fmt ") != 1 or idents.count(b"data") != 1 or idents.count(b"fact") > 1:
+        raise Refused("a WAV file needs exactly one 'fmt ' and one 'data' chunk; refused")
+    if idents.index(b"fmt ") > idents.index(b"data"):
+        raise Refused("the WAV 'fmt ' chunk comes after its samples; refused")
+    if chunks[idents.index(b"fmt ")].size < 16:
+        raise Refused("the WAV 'fmt ' chunk is too short; refused")
+
+
+# --- the stream verbs --------------------------------------------------------
+
+def inspect_stream(source: BinaryIO) -> list[Finding]:
+    wave = parse(source)
+    findings: list[Finding] = []
+    for chunk in wave.chunks:
+        if chunk.ident not in KEPT and chunk.ident != b"ds64":
+            findings += _chunk_findings(source, chunk)
+    if wave.length > wave.form_end + (wave.form_end & 1):
+        extra = wave.length - wave.form_end
+        findings.append(Finding(Category.HIDDEN, "bytes after the end of the WAV form", f"{extra} bytes",
+                                "after the RIFF form"))
+    return list(dict.fromkeys(findings))
+
+
+def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
+    """The RIFF (or RF64) header, then fmt, fact and data in their order, copied unchanged."""
+    wave = parse(source)
+    kept = wave.kept()
+    body = 4 + sum(8 + chunk.size + (chunk.size & 1) for chunk in kept)
+    if wave.form == b"RF64":
+        out.write(b"RF64" + _NO_SIZE.to_bytes(4, "little") + b"WAVE" + b"ds64" + _DS64_SIZE.to_bytes(4, "little"))
+        data_size = wave.chunk(b"data").size
+        out.write(b"".join(v.to_bytes(8, "little") for v in (body + 8 + _DS64_SIZE, data_size, wave.sample_count)))
+        out.write(bytes(4))
+    elif body > 0xFFFFFFFF:
+        raise Refused("the WAV file is too big for RIFF; refused")
+    else:
+        out.write(b"RIFF" + body.to_bytes(4, "little") + b"WAVE")
+    for chunk in kept:
+        size_field = _NO_SIZE if wave.form == b"RF64" and chunk.ident == b"data" else chunk.size
+        out.write(chunk.ident + size_field.to_bytes(4, "little"))
+        source.seek(chunk.offset)
+        for piece in read_exactly(source, chunk.size):
+            out.write(piece)
+        if chunk.size & 1:
+            out.write(b"\0")
+
+
+def content_digest(source: BinaryIO) -> bytes:
+    """The 'fmt ' chunk and the samples: what is heard."""
+    wave = parse(source)
+    digest = ContentDigest()
+    for chunk in (wave.chunk(b"fmt "), wave.chunk(b"data")):
+        digest.begin(chunk.size)
+        source.seek(chunk.offset)
+        for piece in read_exactly(source, chunk.size):
+            digest.update(piece)
+    return digest.digest()
+
+
+def residue_stream(source: BinaryIO) -> Iterator[View]:
+    """Every byte but the samples: headers, every other chunk, bytes after the form."""
+    wave = parse(source)
+    source.seek(0)
+    yield View("the WAV header", source.read(12))
+    for chunk in wave.chunks:
+        source.seek(chunk.offset - 8)
+        yield View(f"the '{chunk.label}' chunk header", source.read(8))
+        if chunk.ident != b"data":
+            source.seek(chunk.offset)
+            for piece in read_exactly(source, chunk.size):
+                yield View(f"the '{chunk.label}' chunk", piece)
+    source.seek(wave.form_end)
+    for piece in read_exactly(source, wave.length - wave.form_end):
+        yield View("bytes after the RIFF form", piece)
+
+
+# --- the bytes verbs -----------------------------------------------------------
+
+def inspect(data: bytes) -> list[Finding]:
+    return inspect_stream(io.BytesIO(data))
+
+
+def sanitize(data: bytes) -> bytes:
+    return sanitize_via_stream(sanitize_stream, data)
+
+
+def views(data: bytes) -> list[View]:
+    return [View("the WAV file", data)]
+
+
+def residue(data: bytes) -> list[View]:
+    return residue_via_stream(residue_stream, data)
+
+
+def content(data: bytes) -> list[bytes]:
+    wave = parse(io.BytesIO(data))
+    return [data[c.offset:c.offset + c.size] for c in (wave.chunk(b"fmt "), wave.chunk(b"data"))]
+
+
+
+# --- findings ------------------------------------------------------------------
+
+_BEXT_FIELDS = (("Description", 0, 256), ("Originator", 256, 288), ("OriginatorReference", 288, 320),
+                ("OriginationDate", 320, 330), ("OriginationTime", 330, 338))
+_BEXT_UMID = (348, 412)
+_BEXT_HISTORY = 602
+
+
+def _chunk_findings(source: BinaryIO, chunk: Chunk) -> list[Finding]:
+    where = f"'{chunk.label}' chunk"
+    if chunk.size > audio_tags.MAX_TAG_READ or chunk.ident not in _READERS:
+        return [Finding(Category.HIDDEN, f"{_KNOWN.get(chunk.ident, 'unknown chunk')} '{chunk.label}'",
+                        f"{chunk.size} bytes", where)]
+    source.seek(chunk.offset)
+    return _READERS[chunk.ident](source.read(chunk.size), where)
+
+
+def _list_findings(body: bytes, where: str) -> list[Finding]:
+    kind = body[:4]
+    findings = [Finding(Category.OTHER, f"LIST '{kind.decode('latin-1')}' chunk", f"{len(body)} bytes", where)]
+    position = 4
+    while position + 8 <= len(body):
+        ident, size = body[position:position + 4], int.from_bytes(body[position + 4:position + 8], "little")
+        text = body[position + 8:position + 8 + size]
+        if kind == b"adtl":
+            text = text[4:]  # a cue point id, then the label
+        value = text.split(b"\0", 1)[0].decode("utf-8", "replace").strip()
+        name = ident.decode("latin-1")
+        if value:
+            findings.append(audio_tags.tag_finding(name, value, f"{where} ({kind.decode('latin-1')})"))
+        position += 8 + size + (size & 1)
+    return findings
+
+
+def _bext_findings(body: bytes, where: str) -> list[Finding]:
+    findings = [Finding(Category.OTHER, "Broadcast WAV (bext) chunk", f"{len(body)} bytes", where)]
+    for name, start, end in _BEXT_FIELDS:
+        value = body[start:end].split(b"\0", 1)[0].decode("latin-1").strip()
+        if value:
+            findings.append(audio_tags.tag_finding(name, value, where))
+    umid = body[_BEXT_UMID[0]:_BEXT_UMID[1]]
+    if umid.strip(b"\0"):
+        findings.append(Finding(Category.DEVICE, "UMID", umid.hex()[:64], where))
+    history = body[_BEXT_HISTORY:].split(b"\0", 1)[0].decode("latin-1").strip()
+    if history:
+        findings.append(audio_tags.tag_finding("CodingHistory", history, where))
+    return findings
+
+
+def _xml_findings(body: bytes, where: str) -> list[Finding]:
+    return [Finding(Category.OTHER, "XML metadata", f"{len(body)} bytes", where)] + xmp_findings(body, where)
+
+
+def _id3_findings(body: bytes, where: str) -> list[Finding]:
+    if body.startswith(b"ID3"):
+        return audio_tags.id3v2_findings(body, where)
+    return [Finding(Category.HIDDEN, "ID3 chunk", f"unreadable, {len(body)} bytes", where)]
+
+
+_READERS = {b"LIST": _list_findings, b"bext": _bext_findings, b"iXML": _xml_findings, b"_PMX": _xml_findings,
+            b"id3 ": _id3_findings, b"ID3 ": _id3_findings}
+_KNOWN = {b"cue ": "cue points", b"JUNK": "padding chunk", b"PAD ": "padding chunk", b"FLLR": "padding chunk",
+          b"smpl": "sampler chunk", b"inst": "instrument chunk", b"plst": "playlist chunk", b"LIST": "LIST chunk"}
