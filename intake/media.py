@@ -92,12 +92,39 @@ def sniff(head: bytes) -> str:
         found = check(head)
         if found:
             return found
-    if head.startswith(b"RIFF"):
+    if head.startswith((b"RIFF", b"RF64")):
         return _riff(head) or UNKNOWN
     for magic, media_type in _MAGIC:
         if head.startswith(magic):
             return media_type
+    if _mpeg_audio_frame(head):
+        return "audio/mpeg"
     return _text(head)
+
+
+def _mpeg_audio_frame(head: bytes) -> bool:
+    """An MP3 without tags starts with a frame header: 11 sync bits, then no reserved field values."""
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version, layer, bitrate, rate = (head[1] >> 3) & 3, (head[1] >> 1) & 3, head[2] >> 4, (head[2] >> 2) & 3
+    return version != 1 and layer != 0 and bitrate not in (0, 15) and rate != 3
+
+
+MAX_LEADING_ID3 = 16
+
+
+def _behind_id3(read_at: Callable[[int, int], bytes]) -> str:
+    """What follows the ID3v2 tags at the start of a file: FLAC files may carry them too."""
+    position = 0
+    for _ in range(MAX_LEADING_ID3):
+        header = read_at(position, 10)
+        if not header.startswith(b"ID3") or len(header) < 10 or any(b & 0x80 for b in header[6:10]):
+            break
+        size = 0
+        for byte in header[6:10]:  # "synchsafe": seven bits per byte
+            size = size << 7 | byte
+        position += 10 + size + (10 if header[3] == 4 and header[5] & 0x10 else 0)
+    return "audio/flac" if read_at(position, 4) == b"fLaC" else "audio/mpeg"
 
 
 def _text(head: bytes) -> str:
@@ -129,6 +156,8 @@ def sniff_bytes(data: bytes) -> str:
     miss the part that says what they are; the central directory cannot.
     """
     media_type = sniff(data[:HEAD_SIZE])
+    if media_type == "audio/mpeg" and data.startswith(b"ID3"):
+        return _behind_id3(lambda start, length: data[start:start + length])
     if media_type == "application/zip" or media_type.startswith(("application/vnd.openxml", _ODF_PREFIX)):
         return _zip_members(data) or media_type
     return media_type
@@ -137,11 +166,18 @@ def sniff_bytes(data: bytes) -> str:
 def sniff_handle(handle: BinaryIO) -> str:
     """Like sniff_bytes, for an open file (seekable); it is left at its start."""
     head_type = sniff(handle.read(HEAD_SIZE))
+    if head_type == "audio/mpeg":
+        head_type = _behind_id3(lambda start, length: _read_at(handle, start, length))
     if head_type == "application/zip" or head_type.startswith(("application/vnd.openxml", _ODF_PREFIX)):
         handle.seek(0)
         head_type = _zip_members(handle) or head_type
     handle.seek(0)
     return head_type
+
+
+def _read_at(handle: BinaryIO, start: int, length: int) -> bytes:
+    handle.seek(start)
+    return handle.read(length)
 
 
 def _zip_members(source: bytes | BinaryIO) -> str | None:
@@ -168,6 +204,7 @@ def _zip_members(source: bytes | BinaryIO) -> str | None:
 _EXTENSIONS = {
     "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp", "image/tiff": ".tif",
     "application/pdf": ".pdf",
+    "audio/mpeg": ".mp3", "audio/wav": ".wav", "audio/flac": ".flac", "audio/ogg": ".ogg",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
