@@ -83,7 +83,61 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"Rar!\x1a\x07", "application/vnd.rar"),
 )
 
-_STRUCTURED: tuple[Callable[[bytes], str | None], ...] = (_zip, _iso_bmff)
+# Camera raw files: sensor data that only the maker's decoders read (see intake/formats/raw.py).
+_RAW_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"FUJIFILMCCD-RAW", 0, "image/x-fuji-raf"),
+    (b"IIRO", 0, "image/x-olympus-orf"),
+    (b"IIRS", 0, "image/x-olympus-orf"),
+    (b"MMOR", 0, "image/x-olympus-orf"),
+    (b"IIU\x00", 0, "image/x-panasonic-rw2"),
+    (b"CR\x02", 8, "image/x-canon-cr2"),
+)
+_RAW_MAKERS: tuple[tuple[bytes, str], ...] = (
+    (b"NIKON", "image/x-nikon-nef"), (b"SONY", "image/x-sony-arw"), (b"CANON", "image/x-canon-cr2"),
+    (b"PENTAX", "image/x-camera-raw"), (b"SAMSUNG", "image/x-camera-raw"), (b"OLYMPUS", "image/x-olympus-orf"),
+    (b"PANASONIC", "image/x-panasonic-rw2"), (b"LEICA", "image/x-camera-raw"), (b"FUJIFILM", "image/x-fuji-raf"),
+)
+_DNG_VERSION, _MAKE, _SUBIFDS, _PHOTOMETRIC = 50706, 271, 330, 262
+_CFA, _LINEAR_RAW = 32803, 34892
+
+
+def _camera_raw(head: bytes) -> str | None:
+    """A raw file by its magic, or a TIFF whose first directory says it is one (DNG version, sensor
+    colour-filter data, or a camera maker's name together with sub-images)."""
+    for magic, offset, media_type in _RAW_MAGIC:
+        if head[offset:offset + len(magic)] == magic:
+            return media_type
+    if head[:4] not in (b"II*\x00", b"MM\x00*"):
+        return None
+    order = "little" if head[:2] == b"II" else "big"
+    first = int.from_bytes(head[4:8], order)
+    count = int.from_bytes(head[first:first + 2], order) if first + 2 <= len(head) else 0
+    tags: dict[int, bytes] = {}
+    for start in range(first + 2, min(first + 2 + 12 * count, len(head) - 11), 12):
+        tags[int.from_bytes(head[start:start + 2], order)] = head[start + 2:start + 12]
+    if _DNG_VERSION in tags:
+        return "image/x-adobe-dng"
+    photometric = tags.get(_PHOTOMETRIC)
+    if photometric and int.from_bytes(photometric[6:8], order) in (_CFA, _LINEAR_RAW):
+        return "image/x-camera-raw"
+    make = _tiff_text(head, tags.get(_MAKE), order).upper()
+    if _SUBIFDS in tags and make:
+        return next((media_type for maker, media_type in _RAW_MAKERS if make.startswith(maker)), None)
+    return None
+
+
+def _tiff_text(head: bytes, entry: bytes | None, order: str) -> bytes:
+    """An ASCII tag's value, when it lies within the head."""
+    if entry is None or int.from_bytes(entry[0:2], order) != 2:
+        return b""
+    count = int.from_bytes(entry[2:6], order)
+    if count <= 4:
+        return entry[6:6 + count].rstrip(b"\0")
+    offset = int.from_bytes(entry[6:10], order)
+    return head[offset:offset + count].rstrip(b"\0") if offset + count <= len(head) else b""
+
+
+_STRUCTURED: tuple[Callable[[bytes], str | None], ...] = (_zip, _iso_bmff, _camera_raw)
 
 
 def sniff(head: bytes) -> str:
