@@ -65,9 +65,12 @@ def id3v2_findings(tag: bytes, where: str = "ID3v2 tag") -> list[Finding]:
     """The frames of an ID3v2.2/2.3/2.4 tag, as far as they can be read."""
     version, flags = tag[3], tag[5]
     found = [Finding(Category.OTHER, "ID3v2 tag", f"version 2.{version}, {len(tag)} bytes", where)]
-    if flags & 0x80 or flags & 0x40 or len(tag) > MAX_TAG_READ:
-        return found  # unsynchronised or extended-header tags are removed whole, not read in detail
-    body, position = tag[10:len(tag) - (10 if version == 4 and flags & 0x10 else 0)], 0
+    if len(tag) > MAX_TAG_READ:
+        return found
+    body = tag[10:len(tag) - (10 if version == 4 and flags & 0x10 else 0)]
+    if flags & 0x80:
+        body = body.replace(b"\xff\x00", b"\xff")  # "unsynchronised": a zero byte after every 0xFF
+    position = _extended_header_length(body, version) if flags & 0x40 else 0
     id_size, header_size = (3, 6) if version == 2 else (4, 10)
     while position + header_size <= len(body) and body[position] != 0:
         frame_id = body[position:position + id_size].decode("latin-1")
@@ -81,6 +84,13 @@ def id3v2_findings(tag: bytes, where: str = "ID3v2 tag") -> list[Finding]:
     return found
 
 
+def _extended_header_length(body: bytes, version: int) -> int:
+    """ID3v2.4 counts the extended header's own size field in its size (synchsafe); v2.3 does not."""
+    if version == 4:
+        return _frame_size(body[:4], 4)
+    return 4 + int.from_bytes(body[:4], "big") if version == 3 else len(body)
+
+
 def _frame_size(raw: bytes, version: int) -> int:
     if version == 4:
         try:
@@ -90,7 +100,22 @@ def _frame_size(raw: bytes, version: int) -> int:
     return int.from_bytes(raw, "big")
 
 
+_ID3_NAMES = {
+    "TPE1": "artist", "TPE2": "album artist", "TPE3": "conductor", "TPE4": "remixed by", "TCOM": "composer",
+    "TEXT": "lyricist", "TIT1": "grouping", "TIT2": "title", "TIT3": "subtitle", "TALB": "album", "TCON": "genre",
+    "TRCK": "track", "TYER": "year", "TDRC": "recording time", "TDEN": "encoding time", "TDAT": "date",
+    "TSSE": "encoder settings", "TENC": "encoded by", "TCOP": "copyright", "TPUB": "publisher", "COMM": "comment",
+    "USLT": "lyrics", "TOPE": "original artist", "TOLY": "original lyricist", "TOWN": "owner",
+}
+
+
 def _id3_frame_finding(frame_id: str, payload: bytes, where: str) -> Finding:
+    finding = _id3_frame_value(frame_id, payload, where)
+    name = _ID3_NAMES.get(finding.field)
+    return tag_finding(f"{name} ({finding.field})", finding.value, where) if name else finding
+
+
+def _id3_frame_value(frame_id: str, payload: bytes, where: str) -> Finding:
     if frame_id in ("APIC", "PIC"):
         return picture_finding(len(payload), where)
     if frame_id.startswith("T") or frame_id in ("COMM", "COM", "USLT", "ULT", "WXXX", "WXX"):
