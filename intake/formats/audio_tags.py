@@ -37,8 +37,9 @@ def tag_finding(name: str, value: str, where: str) -> Finding:
     return Finding(categorise(name, _RULES), name, text, where)
 
 
-def picture_finding(size: int, where: str) -> Finding:
-    return Finding(Category.HIDDEN, "an embedded picture", f"{size} bytes", where)
+def picture_finding(size: int, where: str, description: str = "") -> Finding:
+    described = f", described as {shorten(description, 120)!r}" if description.strip() else ""
+    return Finding(Category.HIDDEN, "an embedded picture", f"{size} bytes{described}", where)
 
 
 # --- ID3v2 -----------------------------------------------------------------
@@ -109,6 +110,18 @@ _ID3_NAMES = {
 }
 
 
+def id3_picture_description(payload: bytes) -> str:
+    """The description of an APIC frame: encoding, MIME type, picture type, then the description."""
+    mime_end = payload.find(b"\0", 1)
+    if not payload or mime_end < 0:
+        return ""
+    encoding = _ID3_ENCODINGS.get(payload[0], "latin-1")
+    terminator = b"\0\0" if encoding.startswith("utf-16") else b"\0"
+    text = payload[mime_end + 2:]
+    end = next((i for i in range(0, len(text), len(terminator)) if text[i:i + len(terminator)] == terminator), -1)
+    return text[:end].decode(encoding, "replace").strip("\0\ufeff ") if end >= 0 else ""
+
+
 def _id3_frame_finding(frame_id: str, payload: bytes, where: str) -> Finding:
     finding = _id3_frame_value(frame_id, payload, where)
     name = _ID3_NAMES.get(finding.field)
@@ -116,7 +129,9 @@ def _id3_frame_finding(frame_id: str, payload: bytes, where: str) -> Finding:
 
 
 def _id3_frame_value(frame_id: str, payload: bytes, where: str) -> Finding:
-    if frame_id in ("APIC", "PIC"):
+    if frame_id == "APIC":
+        return picture_finding(len(payload), where, id3_picture_description(payload))
+    if frame_id == "PIC":
         return picture_finding(len(payload), where)
     if frame_id.startswith("T") or frame_id in ("COMM", "COM", "USLT", "ULT", "WXXX", "WXX"):
         text = _id3_text(payload, skip_language=frame_id in ("COMM", "COM", "USLT", "ULT"))

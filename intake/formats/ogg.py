@@ -29,7 +29,7 @@ from typing import BinaryIO
 
 from intake.formats import audio_tags
 from intake.formats.base import Category, ContentDigest, Finding, Refused, View, sanitize_via_stream
-from intake.formats.flac import picture_findings
+from intake.formats.flac import picture_finding
 from intake.formats.streamed import residue_via_stream
 
 NAME = "Ogg"
@@ -322,20 +322,21 @@ def content(data: bytes) -> list[bytes]:
 # --- findings ------------------------------------------------------------------
 
 def _comment_findings(packet: bytes, codec: Codec) -> list[Finding]:
+    """The comments; a picture (a base64 FLAC PICTURE structure) is described by what it says of itself."""
     where = f"Ogg {codec.name} comment header"
     block = packet[len(codec.comment_prefix):]
-    findings = audio_tags.vorbis_comment_findings(block, where)
+    findings = [f for f in audio_tags.vorbis_comment_findings(block, where) if f.field != "an embedded picture"]
     parsed = audio_tags.vorbis_comments(block)
     for name, value in parsed[1] if parsed else []:
         if name.upper() == "METADATA_BLOCK_PICTURE":
-            findings += _picture_findings(value, where)
+            findings.append(_picture_finding(value, where))
     if packet != codec.empty_comment and not findings:
         findings.append(Finding(Category.HIDDEN, "extra bytes in the comment header", f"{len(packet)} bytes", where))
     return findings
 
 
-def _picture_findings(encoded: str, where: str) -> list[Finding]:
+def _picture_finding(encoded: str, where: str) -> Finding:
     try:
-        return picture_findings(base64.b64decode(encoded, validate=False), where)[1:]
+        return picture_finding(base64.b64decode(encoded, validate=False), where)
     except (binascii.Error, ValueError):
-        return []
+        return audio_tags.picture_finding(len(encoded), where, "unreadable")
