@@ -15,7 +15,7 @@ from typing import BinaryIO
 from intake.formats.base import Category, CategoryRules, Finding, Refused, categorise, shorten
 
 _RULES: CategoryRules = (
-    (re.compile(r"gps|location|latitude|longitude|geo|place|city|country|TLOC|ISRC$", re.I), Category.LOCATION),
+    (re.compile(r"gps|location|latitude|longitude|geo|place|city|country|TLOC", re.I), Category.LOCATION),
     (re.compile(r"artist|author|composer|performer|conductor|lyricist|copyright|owner|originator|engineer|"
                 r"publisher|encoded.?by|organi[sz]ation|contact|^TPE|^TCOM|^TEXT|^TOLY|^TOPE|^TCOP|^TENC|^TPUB|"
                 r"^IART|^ICOP|^IENG|^ITCH|^ICMS|^TP[1-4]$|^TCM$|^TXT$", re.I), Category.PERSON),
@@ -47,7 +47,7 @@ def picture_finding(size: int, where: str, description: str = "") -> Finding:
 def synchsafe(raw: bytes) -> int:
     """A 28-bit ID3 "synchsafe" integer: seven bits per byte; a set high bit is a lie and refused."""
     if any(byte & 0x80 for byte in raw):
-        raise Refused("an ID3 tag has a malformed (not synchsafe) size; refused")
+        raise Refused("an ID3 tag has a malformed (not synchsafe) size")
     value = 0
     for byte in raw:
         value = value << 7 | byte
@@ -57,7 +57,7 @@ def synchsafe(raw: bytes) -> int:
 def id3v2_length(header: bytes) -> int:
     """The whole length of the ID3v2 tag starting with this 10-byte header, footer included."""
     if len(header) < 10 or not header.startswith(b"ID3") or header[3] not in (2, 3, 4) or header[4] == 0xFF:
-        raise Refused("a malformed ID3v2 tag header; refused")
+        raise Refused("a malformed ID3v2 tag header")
     footer = 10 if header[3] == 4 and header[5] & 0x10 else 0
     return 10 + synchsafe(header[6:10]) + footer
 
@@ -270,10 +270,10 @@ def leading_id3v2(source: BinaryIO, start: int, end: int) -> list[TagBlock]:
             return blocks
         length = id3v2_length(header)
         if position + length > end:
-            raise Refused("an ID3v2 tag is longer than the file; refused")
+            raise Refused("an ID3v2 tag is longer than the file")
         blocks.append(TagBlock("id3v2", position, length))
         position += length
-    raise Refused("too many ID3v2 tags; refused")
+    raise Refused("too many ID3v2 tags")
 
 
 def trailing_tags(source: BinaryIO, start: int, end: int) -> list[TagBlock]:
@@ -285,7 +285,7 @@ def trailing_tags(source: BinaryIO, start: int, end: int) -> list[TagBlock]:
             return blocks
         blocks.append(block)
         end = block.offset
-    raise Refused("too many tags after the audio; refused")
+    raise Refused("too many tags after the audio")
 
 
 def _tail(source: BinaryIO, end: int, length: int) -> bytes:
@@ -321,7 +321,7 @@ def _last_tag(source: BinaryIO, start: int, end: int) -> TagBlock | None:
 
 def _checked(block: TagBlock, start: int, malformed: bool) -> TagBlock:
     if malformed or block.offset < start or block.length <= 0:
-        raise Refused(f"a malformed {block.kind} tag at the end of the file; refused")
+        raise Refused(f"a malformed {block.kind} tag at the end of the file")
     return block
 
 

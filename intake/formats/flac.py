@@ -63,7 +63,7 @@ def parse(source: BinaryIO) -> Flac:
     source.seek(frames_start)
     sync = source.read(2)
     if frames_end - frames_start < 2 or sync[0] != 0xFF or sync[1] & 0xFE != 0xF8:
-        raise Refused("the FLAC file has no audio frame right after its metadata; refused")
+        raise Refused("the FLAC file has no audio frame right after its metadata")
     return Flac(tuple(leading + trailing), tuple(blocks), frames_start, frames_end)
 
 
@@ -72,16 +72,16 @@ def _blocks(source: BinaryIO, position: int, length: int) -> tuple[list[Block], 
     last = False
     while not last:
         if len(blocks) >= MAX_BLOCKS:
-            raise Refused("the FLAC file has too many metadata blocks; refused")
+            raise Refused("the FLAC file has too many metadata blocks")
         source.seek(position)
         header = source.read(4)
         if len(header) < 4:
-            raise Refused("the FLAC file ends inside its metadata; refused")
+            raise Refused("the FLAC file ends inside its metadata")
         last, kind, size = bool(header[0] & 0x80), header[0] & 0x7F, int.from_bytes(header[1:4], "big")
         if kind == _INVALID:
-            raise Refused("the FLAC file has an invalid metadata block type; refused")
+            raise Refused("the FLAC file has an invalid metadata block type")
         if position + 4 + size > length:
-            raise Refused("a FLAC metadata block is longer than the file; refused")
+            raise Refused("a FLAC metadata block is longer than the file")
         blocks.append(Block(kind, position + 4, size))
         position += 4 + size
     _check_blocks(blocks)
@@ -90,12 +90,12 @@ def _blocks(source: BinaryIO, position: int, length: int) -> tuple[list[Block], 
 
 def _check_blocks(blocks: list[Block]) -> None:
     if blocks[0].kind != STREAMINFO or blocks[0].size != _STREAMINFO_SIZE:
-        raise Refused("the FLAC file does not start with a valid STREAMINFO block; refused")
+        raise Refused("the FLAC file does not start with a valid STREAMINFO block")
     kinds = [block.kind for block in blocks]
     if kinds.count(STREAMINFO) != 1 or kinds.count(SEEKTABLE) > 1 or kinds.count(VORBIS_COMMENT) > 1:
-        raise Refused("the FLAC file repeats a block that may appear only once; refused")
+        raise Refused("the FLAC file repeats a block that may appear only once")
     if any(block.kind == SEEKTABLE and block.size % _SEEKPOINT_SIZE for block in blocks):
-        raise Refused("the FLAC seek table has a malformed size; refused")
+        raise Refused("the FLAC seek table has a malformed size")
 
 
 # --- the stream verbs --------------------------------------------------------

@@ -41,7 +41,7 @@ _BITRATES = {  # kbit/s by (MPEG-1?, layer), for bitrate index 1-14
 }
 _SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
 _WALK_BUFFER = 1 << 20
-_NOT_AUDIO = "the MP3 has bytes between or around its audio frames that are not audio; refused"
+_NOT_AUDIO = "the MP3 has bytes between or around its audio frames that are not audio"
 
 
 @dataclass(frozen=True)

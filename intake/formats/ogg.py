@@ -117,11 +117,11 @@ def read_page(source: BinaryIO, offset: int) -> Page | None:
     if not fixed:
         return None
     if len(fixed) < 27 or not fixed.startswith(b"OggS") or fixed[4] != 0:
-        raise Refused("the Ogg file has bytes that are not an Ogg page; refused")
+        raise Refused("the Ogg file has bytes that are not an Ogg page")
     lacing = source.read(fixed[26])
     page = Page(offset, fixed + lacing)
     if len(lacing) < fixed[26] or source.seek(0, io.SEEK_END) < page.end:
-        raise Refused("the Ogg file ends inside a page (truncated); refused")
+        raise Refused("the Ogg file ends inside a page (truncated)")
     return page
 
 
@@ -152,29 +152,29 @@ def _codec(first_body: bytes) -> Codec:
 def _header_packets(source: BinaryIO, first: Page, codec: Codec) -> tuple[list[bytes], list[Page], int]:
     """The header packets after the identification page, and the pages they fill."""
     if first.lacing[-1:] == b"\xff" or sum(v < 255 for v in first.lacing) != 1:
-        raise Refused("the first Ogg page must hold exactly the identification header; refused")
+        raise Refused("the first Ogg page must hold exactly the identification header")
     packets: list[bytes] = []
     pages: list[Page] = []
     pending, offset = b"", first.end
     while len(packets) < codec.headers - 1:
         page = read_page(source, offset)
         if page is None or page.serial != first.serial:
-            raise Refused(f"the Ogg {codec.name} headers are incomplete; refused")
+            raise Refused(f"the Ogg {codec.name} headers are incomplete")
         pages.append(page)
         body, position = _body(source, page), 0
         for value in page.lacing:
             if len(packets) == codec.headers - 1:
-                raise Refused("the Ogg audio does not start on a fresh page; refused")
+                raise Refused("the Ogg audio does not start on a fresh page")
             pending += body[position:position + value]
             position += value
             if len(pending) > MAX_HEADER_BYTES:
-                raise Refused("the Ogg headers are too large; refused")
+                raise Refused("the Ogg headers are too large")
             if value < 255:
                 packets.append(pending)
                 pending = b""
         offset = page.end
     if not packets[0].startswith(codec.comment_prefix) or pending:
-        raise Refused(f"the Ogg {codec.name} comment header is missing or malformed; refused")
+        raise Refused(f"the Ogg {codec.name} comment header is missing or malformed")
     return [_body(source, first)] + packets, pages, offset
 
 
@@ -183,9 +183,9 @@ def _check_audio_pages(source: BinaryIO, first: Page, offset: int) -> int:
     expected, ended = None, False
     for page in _pages_from(source, offset):
         if page.serial != first.serial or page.flags & _FIRST or ended:
-            raise Refused("the Ogg file holds more than one stream (multiplexed or chained); refused")
+            raise Refused("the Ogg file holds more than one stream (multiplexed or chained)")
         if expected is not None and page.sequence != expected:
-            raise Refused("the Ogg pages are out of order or missing; refused")
+            raise Refused("the Ogg pages are out of order or missing")
         expected, ended, offset = page.sequence + 1, bool(page.flags & _LAST), page.end
     return offset
 

@@ -73,7 +73,7 @@ def parse(source: BinaryIO) -> Wave:
     ds64 = _read_ds64(source) if form == b"RF64" else None
     form_end = 8 + (ds64[0] if ds64 else declared)
     if form_end > length:
-        raise Refused("the WAV file says it is longer than it is (truncated, or a false size); refused")
+        raise Refused("the WAV file says it is longer than it is (truncated, or a false size)")
     chunks = _walk(source, 12, form_end, ds64[1] if ds64 else None)
     _check_layout(chunks)
     return Wave(form, tuple(chunks), form_end, length, ds64[2] if ds64 else 0)
@@ -84,7 +84,7 @@ def _read_ds64(source: BinaryIO) -> tuple[int, int, int]:
     source.seek(12)
     head = source.read(8 + 24)
     if len(head) < 32 or head[:4] != b"ds64" or int.from_bytes(head[4:8], "little") < 24:
-        raise Refused("an RF64 file without its ds64 chunk first; refused")
+        raise Refused("an RF64 file without its ds64 chunk first")
     return tuple(int.from_bytes(head[start:start + 8], "little") for start in (8, 16, 24))  # type: ignore[return-value]
 
 
@@ -92,29 +92,29 @@ def _walk(source: BinaryIO, position: int, end: int, rf64_data_size: int | None)
     chunks: list[Chunk] = []
     while position + 8 <= end:
         if len(chunks) >= MAX_CHUNKS:
-            raise Refused("the WAV file has too many chunks; refused")
+            raise Refused("the WAV file has too many chunks")
         source.seek(position)
         header = source.read(8)
         ident, size = header[:4], int.from_bytes(header[4:8], "little")
         if ident == b"data" and rf64_data_size is not None and size == _NO_SIZE:
             size = rf64_data_size
         if position + 8 + size > end:
-            raise Refused(f"the WAV chunk '{ident.decode('latin-1')}' is longer than the file; refused")
+            raise Refused(f"the WAV chunk '{ident.decode('latin-1')}' is longer than the file")
         chunks.append(Chunk(ident, position + 8, size))
         position += 8 + size + (size & 1)
     if position < end and position + 8 > end and end - position > 1:
-        raise Refused("the WAV file ends in the middle of a chunk header; refused")
+        raise Refused("the WAV file ends in the middle of a chunk header")
     return chunks
 
 
 def _check_layout(chunks: list[Chunk]) -> None:
     idents = [chunk.ident for chunk in chunks]
     if idents.count(b"fmt ") != 1 or idents.count(b"data") != 1 or idents.count(b"fact") > 1:
-        raise Refused("a WAV file needs exactly one 'fmt ' and one 'data' chunk; refused")
+        raise Refused("a WAV file needs exactly one 'fmt ' and one 'data' chunk")
     if idents.index(b"fmt ") > idents.index(b"data"):
-        raise Refused("the WAV 'fmt ' chunk comes after its samples; refused")
+        raise Refused("the WAV 'fmt ' chunk comes after its samples")
     if chunks[idents.index(b"fmt ")].size < 16:
-        raise Refused("the WAV 'fmt ' chunk is too short; refused")
+        raise Refused("the WAV 'fmt ' chunk is too short")
 
 
 # --- the stream verbs --------------------------------------------------------
@@ -143,7 +143,7 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
         out.write(b"".join(v.to_bytes(8, "little") for v in (body + 8 + _DS64_SIZE, data_size, wave.sample_count)))
         out.write(bytes(4))
     elif body > 0xFFFFFFFF:
-        raise Refused("the WAV file is too big for RIFF; refused")
+        raise Refused("the WAV file is too big for RIFF")
     else:
         out.write(b"RIFF" + body.to_bytes(4, "little") + b"WAVE")
     for chunk in kept:
@@ -211,6 +211,11 @@ def content(data: bytes) -> list[bytes]:
 
 # --- findings ------------------------------------------------------------------
 
+_INFO_NAMES = {
+    "IART": "artist", "ICRD": "creation date", "INAM": "title", "ICMT": "comment", "ISFT": "software",
+    "IENG": "engineer", "ICOP": "copyright", "IPRD": "album", "IGNR": "genre", "ITRK": "track", "ISBJ": "subject",
+    "ITCH": "technician", "ISRC": "source", "IKEY": "keywords", "labl": "cue label", "note": "cue note",
+}
 _BEXT_FIELDS = (("Description", 0, 256), ("Originator", 256, 288), ("OriginatorReference", 288, 320),
                 ("OriginationDate", 320, 330), ("OriginationTime", 330, 338))
 _BEXT_UMID = (348, 412)
@@ -237,6 +242,7 @@ def _list_findings(body: bytes, where: str) -> list[Finding]:
             text = text[4:]  # a cue point id, then the label
         value = text.split(b"\0", 1)[0].decode("utf-8", "replace").strip()
         name = ident.decode("latin-1")
+        name = f"{_INFO_NAMES[name]} ({name})" if name in _INFO_NAMES else name
         if value:
             findings.append(audio_tags.tag_finding(name, value, f"{where} ({kind.decode('latin-1')})"))
         position += 8 + size + (size & 1)
