@@ -246,7 +246,8 @@ def test_mp3_tags_before_and_after_the_frames_are_removed(tmp_path: Path, monkey
     original = dirty_mp3(tmp_path)
     findings = mp3.inspect(original)
     assert has(findings, Category.PERSON, ARTIST) and has(findings, Category.DEVICE, RECORDER)
-    assert has(findings, Category.PERSON, ALBUM_ARTIST) and any(f.value == ARTIST and "ID3v1" in f.where for f in findings)
+    assert has(findings, Category.PERSON, ALBUM_ARTIST)
+    assert any(f.value == ARTIST and "ID3v1" in f.where for f in findings)
     assert has(findings, Category.HIDDEN, "an embedded picture") and has(findings, Category.TIME, DATE)
     assert has(findings, Category.SOFTWARE, "PLANTED-ENCODER-SETTINGS")
     assert has(findings, Category.OTHER, LYRICS)
@@ -313,7 +314,8 @@ def test_flac_keeps_streaminfo_and_frames(tmp_path: Path, monkeypatch: pytest.Mo
     assert clean.startswith(b"fLaC") and b"Lavf" not in clean
     info_before, info_after = flac.content(original)[0], flac.content(clean)[0]
     assert info_before == info_after  # MD5 of the audio included
-    assert FLAC(io.BytesIO(clean)).info.md5_signature == FLAC(io.BytesIO(original[original.index(b"fLaC"):])).info.md5_signature
+    without_id3 = original[original.index(b"fLaC"):]
+    assert FLAC(io.BytesIO(clean)).info.md5_signature == FLAC(io.BytesIO(without_id3)).info.md5_signature
     assert_streams_agree(flac, original, clean, monkeypatch)
 
 

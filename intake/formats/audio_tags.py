@@ -175,7 +175,8 @@ def ape_findings(tag: bytes, where: str = "APE tag") -> list[Finding]:
     for _ in range(min(count, 4096)):
         if position + 8 > len(tag) - 32:
             break
-        size, flags = int.from_bytes(tag[position:position + 4], "little"), int.from_bytes(tag[position + 4:position + 8], "little")
+        size = int.from_bytes(tag[position:position + 4], "little")
+        flags = int.from_bytes(tag[position + 4:position + 8], "little")
         key_end = tag.find(b"\0", position + 8)
         if key_end < 0 or key_end + 1 + size > len(tag) - 32:
             break

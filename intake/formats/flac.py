@@ -18,9 +18,8 @@ from typing import BinaryIO
 
 from intake.formats import audio_tags
 from intake.formats.audio_tags import TagBlock
-from intake.formats.streamed import residue_via_stream
-from intake.formats.base import (Category, ContentDigest, Finding, Refused, View, read_exactly,
-                                 sanitize_via_stream)
+from intake.formats.base import Category, Finding, Refused, View, read_exactly
+from intake.formats.streamed import bytes_verbs, copy_range, digest_of_ranges
 
 NAME = "FLAC"
 MEDIA_TYPES = ("audio/flac",)
@@ -122,22 +121,15 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
     for index, (kind, body) in enumerate(kept):
         last = 0x80 if index == len(kept) - 1 else 0
         out.write(bytes((last | kind,)) + len(body).to_bytes(3, "big") + body)
-    source.seek(flac.frames_start)
-    for piece in read_exactly(source, flac.frames_end - flac.frames_start):
-        out.write(piece)
+    copy_range(source, flac.frames_start, flac.frames_end - flac.frames_start, out)
 
 
 def content_digest(source: BinaryIO) -> bytes:
     """STREAMINFO and the frames."""
     flac = parse(source)
-    digest = ContentDigest()
     info = flac.block(STREAMINFO)
-    for start, length in ((info.offset, info.size), (flac.frames_start, flac.frames_end - flac.frames_start)):
-        digest.begin(length)
-        source.seek(start)
-        for piece in read_exactly(source, length):
-            digest.update(piece)
-    return digest.digest()
+    frames = (flac.frames_start, flac.frames_end - flac.frames_start)
+    return digest_of_ranges(source, [(info.offset, info.size), frames])
 
 
 def residue_stream(source: BinaryIO) -> Iterator[View]:
@@ -155,20 +147,7 @@ def residue_stream(source: BinaryIO) -> Iterator[View]:
 
 # --- the bytes verbs -----------------------------------------------------------
 
-def inspect(data: bytes) -> list[Finding]:
-    return inspect_stream(io.BytesIO(data))
-
-
-def sanitize(data: bytes) -> bytes:
-    return sanitize_via_stream(sanitize_stream, data)
-
-
-def views(data: bytes) -> list[View]:
-    return [View("the FLAC file", data)]
-
-
-def residue(data: bytes) -> list[View]:
-    return residue_via_stream(residue_stream, data)
+inspect, sanitize, views, residue = bytes_verbs(inspect_stream, sanitize_stream, residue_stream, "the FLAC file")
 
 
 def content(data: bytes) -> list[bytes]:

@@ -25,8 +25,8 @@ from typing import BinaryIO
 
 from intake.formats import audio_tags
 from intake.formats.audio_tags import TagBlock
-from intake.formats.base import ContentDigest, Finding, Refused, View, read_exactly, sanitize_via_stream
-from intake.formats.streamed import residue_via_stream
+from intake.formats.base import Finding, Refused, View, read_exactly
+from intake.formats.streamed import bytes_verbs, copy_range, digest_of_ranges
 
 NAME = "MP3"
 MEDIA_TYPES = ("audio/mpeg",)
@@ -120,20 +120,13 @@ def inspect_stream(source: BinaryIO) -> list[Finding]:
 
 def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
     mp3 = parse(source)
-    source.seek(mp3.frames_start)
-    for piece in read_exactly(source, mp3.frames_end - mp3.frames_start):
-        out.write(piece)
+    copy_range(source, mp3.frames_start, mp3.frames_end - mp3.frames_start, out)
 
 
 def content_digest(source: BinaryIO) -> bytes:
     """The frames, Xing/LAME frame included."""
     mp3 = parse(source)
-    digest = ContentDigest()
-    digest.begin(mp3.frames_end - mp3.frames_start)
-    source.seek(mp3.frames_start)
-    for piece in read_exactly(source, mp3.frames_end - mp3.frames_start):
-        digest.update(piece)
-    return digest.digest()
+    return digest_of_ranges(source, [(mp3.frames_start, mp3.frames_end - mp3.frames_start)])
 
 
 def residue_stream(source: BinaryIO) -> Iterator[View]:
@@ -149,20 +142,7 @@ def residue_stream(source: BinaryIO) -> Iterator[View]:
 
 # --- the bytes verbs -----------------------------------------------------------
 
-def inspect(data: bytes) -> list[Finding]:
-    return inspect_stream(io.BytesIO(data))
-
-
-def sanitize(data: bytes) -> bytes:
-    return sanitize_via_stream(sanitize_stream, data)
-
-
-def views(data: bytes) -> list[View]:
-    return [View("the MP3 file", data)]
-
-
-def residue(data: bytes) -> list[View]:
-    return residue_via_stream(residue_stream, data)
+inspect, sanitize, views, residue = bytes_verbs(inspect_stream, sanitize_stream, residue_stream, "the MP3 file")
 
 
 def content(data: bytes) -> list[bytes]:

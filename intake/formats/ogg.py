@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from intake.formats import audio_tags
-from intake.formats.base import Category, ContentDigest, Finding, Refused, View, sanitize_via_stream
+from intake.formats.base import Category, ContentDigest, Finding, Refused, View
 from intake.formats.flac import picture_finding
-from intake.formats.streamed import residue_via_stream
+from intake.formats.streamed import bytes_verbs
 
 NAME = "Ogg"
 MEDIA_TYPES = ("audio/ogg",)
@@ -299,20 +299,7 @@ def residue_stream(source: BinaryIO) -> Iterator[View]:
 
 # --- the bytes verbs -----------------------------------------------------------
 
-def inspect(data: bytes) -> list[Finding]:
-    return inspect_stream(io.BytesIO(data))
-
-
-def sanitize(data: bytes) -> bytes:
-    return sanitize_via_stream(sanitize_stream, data)
-
-
-def views(data: bytes) -> list[View]:
-    return [View("the Ogg file", data)]
-
-
-def residue(data: bytes) -> list[View]:
-    return residue_via_stream(residue_stream, data)
+inspect, sanitize, views, residue = bytes_verbs(inspect_stream, sanitize_stream, residue_stream, "the Ogg file")
 
 
 def content(data: bytes) -> list[bytes]:

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from intake.formats import audio_tags
-from intake.formats.streamed import residue_via_stream
-from intake.formats.base import (Category, ContentDigest, Finding, Refused, View, read_exactly,
-                                 sanitize_via_stream)
+from intake.formats.base import Category, Finding, Refused, View, read_exactly
 from intake.formats.metadata import xmp_findings
+from intake.formats.streamed import bytes_verbs, copy_range, digest_of_ranges
 
 NAME = "WAV"
 MEDIA_TYPES = ("audio/wav",)
@@ -149,9 +148,7 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
     for chunk in kept:
         size_field = _NO_SIZE if wave.form == b"RF64" and chunk.ident == b"data" else chunk.size
         out.write(chunk.ident + size_field.to_bytes(4, "little"))
-        source.seek(chunk.offset)
-        for piece in read_exactly(source, chunk.size):
-            out.write(piece)
+        copy_range(source, chunk.offset, chunk.size, out)
         if chunk.size & 1:
             out.write(b"\0")
 
@@ -159,13 +156,7 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
 def content_digest(source: BinaryIO) -> bytes:
     """The 'fmt ' chunk and the samples: what is heard."""
     wave = parse(source)
-    digest = ContentDigest()
-    for chunk in (wave.chunk(b"fmt "), wave.chunk(b"data")):
-        digest.begin(chunk.size)
-        source.seek(chunk.offset)
-        for piece in read_exactly(source, chunk.size):
-            digest.update(piece)
-    return digest.digest()
+    return digest_of_ranges(source, [(c.offset, c.size) for c in (wave.chunk(b"fmt "), wave.chunk(b"data"))])
 
 
 def residue_stream(source: BinaryIO) -> Iterator[View]:
@@ -187,20 +178,7 @@ def residue_stream(source: BinaryIO) -> Iterator[View]:
 
 # --- the bytes verbs -----------------------------------------------------------
 
-def inspect(data: bytes) -> list[Finding]:
-    return inspect_stream(io.BytesIO(data))
-
-
-def sanitize(data: bytes) -> bytes:
-    return sanitize_via_stream(sanitize_stream, data)
-
-
-def views(data: bytes) -> list[View]:
-    return [View("the WAV file", data)]
-
-
-def residue(data: bytes) -> list[View]:
-    return residue_via_stream(residue_stream, data)
+inspect, sanitize, views, residue = bytes_verbs(inspect_stream, sanitize_stream, residue_stream, "the WAV file")
 
 
 def content(data: bytes) -> list[bytes]:
