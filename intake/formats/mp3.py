@@ -108,6 +108,8 @@ def _walk_frames(source: BinaryIO, start: int, end: int) -> int:
         stream = header.stream
         frames += 1
         position += header.length
+    if not frames:
+        raise Refused("the MP3 has no audio frames, only tags")
     return frames
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from intake.formats import audio_tags
-from intake.formats.base import Category, ContentDigest, Finding, Refused, View
+from intake.formats.base import Category, ContentDigest, Finding, Refused, View, chunk_size
 from intake.formats.flac import picture_finding
 from intake.formats.streamed import bytes_verbs
 
@@ -290,7 +290,9 @@ def content_digest(source: BinaryIO) -> bytes:
 def residue_stream(source: BinaryIO) -> Iterator[View]:
     """The comment packet and any bytes after the last page."""
     ogg = parse(source)
-    yield View(f"the Ogg {ogg.codec.name} comment header", ogg.packets[1])
+    comment, piece_size = ogg.packets[1], chunk_size()
+    for start in range(0, len(comment), piece_size):
+        yield View(f"the Ogg {ogg.codec.name} comment header", comment[start:start + piece_size])
     source.seek(ogg.end)
     trailer = source.read(ogg.length - ogg.end)
     if trailer:

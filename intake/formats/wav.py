@@ -71,8 +71,9 @@ def parse(source: BinaryIO) -> Wave:
     form, declared = head[:4], int.from_bytes(head[4:8], "little")
     ds64 = _read_ds64(source) if form == b"RF64" else None
     form_end = 8 + (ds64[0] if ds64 else declared)
-    if form_end > length:
+    if form_end > length + 1:  # one byte short is common: a last odd chunk without its pad byte
         raise Refused("the WAV file says it is longer than it is (truncated, or a false size)")
+    form_end = min(form_end, length)
     chunks = _walk(source, 12, form_end, ds64[1] if ds64 else None)
     _check_layout(chunks)
     return Wave(form, tuple(chunks), form_end, length, ds64[2] if ds64 else 0)
