@@ -550,3 +550,22 @@ def test_camera_raw_lists_its_exif() -> None:
 
 def test_plain_tiff_is_still_a_tiff() -> None:
     assert sniff_bytes(_tiff([(256, 3, 1, b"\x08"), _MAKE])) == "image/tiff"
+
+
+# --- through the command line -------------------------------------------------------------
+
+def test_sanitize_command_cleans_audio_and_refuses_the_malformed(tmp_path: Path) -> None:
+    from conftest import cli_env
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "memo.bin").write_bytes(dirty_flac(tmp_path))  # the type comes from the bytes
+    (tmp_path / "in" / "broken.wav").write_bytes(_wav_with(b"LIST" + struct.pack("<I", 0xFFFFFFF0) + bytes(8)))
+    (tmp_path / "in" / "photo.nef").write_bytes(_tiff([_MAKE, (330, 4, 1, struct.pack("<I", 8)), _DATE]))
+    result = subprocess.run([sys.executable, "-m", "intake", "sanitize", "in", "-o", "out"], cwd=tmp_path,
+                            capture_output=True, text=True, env=cli_env(tmp_path), timeout=120)
+    assert result.returncode == 1, result.stderr  # some files were refused
+    assert "broken.wav: the WAV chunk 'LIST' is longer than the file" in result.stdout
+    assert "photo.nef: camera raw files" in result.stdout
+    clean = (tmp_path / "out" / "in" / "memo.bin").read_bytes()
+    assert clean.startswith(b"fLaC") and flac.inspect(clean) == []
+    assert sorted(p.name for p in (tmp_path / "out" / "in").iterdir()) == ["memo.bin"]
