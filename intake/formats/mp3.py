@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import BinaryIO
 
 from intake.formats import audio_tags
@@ -57,6 +58,7 @@ class FrameHeader:
         return self.version, self.layer, self.sample_rate
 
 
+@lru_cache(maxsize=4096)  # a stream repeats a handful of distinct headers hundreds of thousands of times
 def frame_header(raw: bytes) -> FrameHeader | None:
     """The MPEG audio frame header in these 4 bytes, or None if they are not one."""
     if len(raw) < 4 or raw[0] != 0xFF or raw[1] & 0xE0 != 0xE0:
