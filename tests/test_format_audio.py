@@ -54,6 +54,7 @@ IXML_NOTE = "PLANTED-IXML-NOTE-c3a4"
 XMP_CREATOR = "PLANTED-XMP-CREATOR-12ab"
 CUE_LABEL = "PLANTED-CUE-LABEL-e0f5"
 UNKNOWN_CHUNK = "PLANTED-UNKNOWN-CHUNK-8a8a"
+CAMERA_MODEL = "PLANTED-CAMERA-MODEL-41d0"
 APPLICATION = "PLANTED-APPLICATION-77aa"
 DATE = "2031-07-14"
 PLANTED = [ARTIST, COMMENT, RECORDER, DATE]
@@ -148,7 +149,8 @@ def dirty_wav(tmp_path: Path) -> bytes:
     cue = struct.pack("<I", 1) + struct.pack("<II4sIII", 1, 0, b"data", 0, 0, 100)
     adtl = b"adtl" + chunk(b"labl", struct.pack("<I", 1) + CUE_LABEL.encode() + b"\0")
     extra = [(b"bext", bext(ORIGINATOR, ORIGINATOR_REF, CODING_HISTORY)), (b"iXML", IXML), (b"_PMX", XMP),
-             (b"id3 ", id3_tag()), (b"cue ", cue), (b"LIST", adtl), (b"PLNT", UNKNOWN_CHUNK.encode())]
+             (b"id3 ", id3_tag()), (b"cue ", cue), (b"LIST", adtl), (b"PLNT", UNKNOWN_CHUNK.encode()),
+             (b"LIST", b"exif" + chunk(b"emdl", CAMERA_MODEL.encode() + b"\0"))]
     return riff(chunks[:1] + extra[:2] + chunks[1:] + extra[2:]) + b"PLANTED-TRAILER-2c9e"
 
 
@@ -286,8 +288,8 @@ def test_wav_keeps_fmt_and_data_only(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert has(findings, Category.DEVICE, "UMID") and has(findings, Category.LOCATION, "46.6354")
     assert has(findings, Category.PERSON, XMP_CREATOR) and has(findings, Category.DEVICE, RECORDER)
     assert has(findings, Category.OTHER, CUE_LABEL) and has(findings, Category.HIDDEN, "PLNT")
-    assert has(findings, Category.HIDDEN, "bytes after the end")
-    planted = PLANTED + [ORIGINATOR, ORIGINATOR_REF, "PLANTED-HISTORY-5e6b", IXML_NOTE, XMP_CREATOR, CUE_LABEL,
+    assert has(findings, Category.HIDDEN, "bytes after the end") and has(findings, Category.DEVICE, CAMERA_MODEL)
+    planted = PLANTED + [CAMERA_MODEL, ORIGINATOR, ORIGINATOR_REF, "PLANTED-HISTORY-5e6b", IXML_NOTE, XMP_CREATOR, CUE_LABEL,
                          UNKNOWN_CHUNK, "PLANTED-TRAILER-2c9e", PICTURE_TEXT]
     clean = assert_clean(wav, original, tmp_path, planted, ".wav")
     assert [ident for ident, _ in riff_chunks(clean)] == [b"fmt ", b"data"]

@@ -194,6 +194,9 @@ _INFO_NAMES = {
     "IART": "artist", "ICRD": "creation date", "INAM": "title", "ICMT": "comment", "ISFT": "software",
     "IENG": "engineer", "ICOP": "copyright", "IPRD": "album", "IGNR": "genre", "ITRK": "track", "ISBJ": "subject",
     "ITCH": "technician", "ISRC": "source", "IKEY": "keywords", "labl": "cue label", "note": "cue note",
+    # LIST 'exif' (the EXIF-in-RIFF chunks some cameras and recorders write)
+    "ecor": "camera make", "emdl": "camera model", "emnt": "maker notes", "etim": "creation time",
+    "erel": "related file", "eucm": "user comment", "ever": "exif version",
 }
 _BEXT_FIELDS = (("Description", 0, 256), ("Originator", 256, 288), ("OriginatorReference", 288, 320),
                 ("OriginationDate", 320, 330), ("OriginationTime", 330, 338))
