@@ -146,6 +146,8 @@ def sniff(head: bytes) -> str:
         found = check(head)
         if found:
             return found
+    if head.startswith(b"FORM") and head[8:12] in (b"AIFF", b"AIFC"):
+        return "audio/aiff"
     if head.startswith((b"RIFF", b"RF64")):
         return _riff(head) or UNKNOWN
     for magic, media_type in _MAGIC:
@@ -258,7 +260,7 @@ def _zip_members(source: bytes | BinaryIO) -> str | None:
 _EXTENSIONS = {
     "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp", "image/tiff": ".tif",
     "application/pdf": ".pdf",
-    "audio/mpeg": ".mp3", "audio/wav": ".wav", "audio/flac": ".flac", "audio/ogg": ".ogg",
+    "audio/mpeg": ".mp3", "audio/wav": ".wav", "audio/flac": ".flac", "audio/ogg": ".ogg", "audio/aiff": ".aiff",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",

@@ -30,7 +30,7 @@ from mutagen.oggvorbis import OggVorbis
 from PIL import Image
 
 from intake.clean import clean_bytes, inspect_bytes
-from intake.formats import flac, mp3, ogg, raw, wav
+from intake.formats import aiff, flac, mp3, ogg, raw, wav
 from intake.formats.base import Category, Refused
 from intake.media import sniff_bytes, sniff_handle
 from planted import assert_absent, has
@@ -289,7 +289,8 @@ def test_wav_keeps_fmt_and_data_only(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert has(findings, Category.PERSON, XMP_CREATOR) and has(findings, Category.DEVICE, RECORDER)
     assert has(findings, Category.OTHER, CUE_LABEL) and has(findings, Category.HIDDEN, "PLNT")
     assert has(findings, Category.HIDDEN, "bytes after the end") and has(findings, Category.DEVICE, CAMERA_MODEL)
-    planted = PLANTED + [CAMERA_MODEL, ORIGINATOR, ORIGINATOR_REF, "PLANTED-HISTORY-5e6b", IXML_NOTE, XMP_CREATOR, CUE_LABEL,
+    planted = PLANTED + [CAMERA_MODEL, ORIGINATOR, ORIGINATOR_REF, "PLANTED-HISTORY-5e6b", IXML_NOTE, XMP_CREATOR,
+                         CUE_LABEL,
                          UNKNOWN_CHUNK, "PLANTED-TRAILER-2c9e", PICTURE_TEXT]
     clean = assert_clean(wav, original, tmp_path, planted, ".wav")
     assert [ident for ident, _ in riff_chunks(clean)] == [b"fmt ", b"data"]
@@ -378,6 +379,44 @@ def _slow_ogg_crc(data: bytes) -> int:
     return value
 
 
+def iff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    chunks, position = [], 12
+    while position + 8 <= len(data):
+        ident, size = data[position:position + 4], struct.unpack(">I", data[position + 4:position + 8])[0]
+        chunks.append((ident, data[position + 8:position + 8 + size]))
+        position += 8 + size + size % 2
+    return chunks
+
+
+def iff(kind: bytes, chunks: list[tuple[bytes, bytes]]) -> bytes:
+    body = kind + b"".join(i + struct.pack(">I", len(b)) + b + b"\0" * (len(b) % 2) for i, b in chunks)
+    return b"FORM" + struct.pack(">I", len(body)) + body
+
+
+def dirty_aiff(tmp_path: Path, *arguments: str) -> bytes:
+    data = tone(tmp_path, "tone.aiff", "-metadata", f"copyright={ORIGINATOR}", *arguments).read_bytes()
+    comment = struct.pack(">HIHH", 1, 0x7F000000, 0, len(CUE_LABEL)) + CUE_LABEL.encode()
+    extra = [(b"NAME", b"PLANTED-TITLE-a1a1"), (b"AUTH", ARTIST.encode()), (b"COMT", comment),
+             (b"APPL", b"pdos" + APPLICATION.encode()), (b"ID3 ", id3_tag())]
+    return iff(data[8:12], iff_chunks(data) + extra) + b"PLANTED-TRAILER-2c9e"
+
+
+@pytest.mark.parametrize("arguments", [(), ("-c:a", "pcm_alaw")], ids=["aiff", "aifc"])
+def test_aiff_keeps_comm_ssnd_and_fver(arguments: tuple[str, ...], tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    original = dirty_aiff(tmp_path, *arguments)
+    assert sniff_bytes(original) == "audio/aiff"
+    findings = aiff.inspect(original)
+    assert has(findings, Category.PERSON, ARTIST) and has(findings, Category.PERSON, ORIGINATOR)
+    assert has(findings, Category.OTHER, CUE_LABEL) and has(findings, Category.HIDDEN, "application data")
+    assert has(findings, Category.DEVICE, RECORDER) and has(findings, Category.HIDDEN, "bytes after the end")
+    planted = [ARTIST, ORIGINATOR, CUE_LABEL, APPLICATION, RECORDER, "PLANTED-TITLE-a1a1", "PLANTED-TRAILER-2c9e"]
+    clean = assert_clean(aiff, original, tmp_path, planted, ".aiff")
+    expected = [b"FVER", b"COMM", b"SSND"] if arguments else [b"COMM", b"SSND"]
+    assert [ident for ident, _ in iff_chunks(clean)] == expected
+    assert_streams_agree(aiff, original, clean, monkeypatch)
+
+
 # --- malformed input ---------------------------------------------------------------------
 
 def _wav_with(extra: bytes) -> bytes:
@@ -407,6 +446,10 @@ _DATA = chunk(b"data", bytes(64))
     (flac, b"fLaC" + bytes((0x80,)) + (34).to_bytes(3, "big") + bytes(34) + b"PLANTED", "no audio frame"),
     (flac, b"fLaC" + bytes((0xFF,)) + (0).to_bytes(3, "big"), "invalid"),
     (ogg, b"OggS" + bytes(40), "first page"),
+    (aiff, iff(b"AIFF", [(b"COMM", bytes(18))]), "exactly one COMM and one SSND"),
+    (aiff, iff(b"AIFC", [(b"COMM", bytes(18)), (b"SSND", bytes(8))]), "FVER"),
+    (aiff, iff(b"AIFF", [(b"COMM", bytes(18)), (b"SSND", bytes(8))])[:-3], "longer than"),
+    (aiff, iff(b"AIFF", [(b"COMM", bytes(18)), (b"NAME", b"x" * 40)])[:-20] + bytes(0), "longer than"),
 ])
 def test_malformed_is_refused(module: ModuleType, data: bytes, reason: str) -> None:
     with pytest.raises(Refused, match=reason):
@@ -439,13 +482,14 @@ def test_multiplexed_ogg_is_refused(tmp_path: Path) -> None:
         ogg.sanitize(first + second)  # chained
 
 
-@pytest.mark.parametrize("build", ["mp3", "wav", "flac", "ogg"])
+@pytest.mark.parametrize("build", ["mp3", "wav", "flac", "ogg", "aiff"])
 def test_truncation_and_corruption_raise_only_refused(build: str, tmp_path: Path) -> None:
     module, data = {
         "mp3": lambda: (mp3, dirty_mp3(tmp_path)),
         "wav": lambda: (wav, dirty_wav(tmp_path)),
         "flac": lambda: (flac, dirty_flac(tmp_path)),
         "ogg": lambda: (ogg, dirty_ogg(tmp_path, "t.ogg", "libvorbis")),
+        "aiff": lambda: (aiff, dirty_aiff(tmp_path)),
     }[build]()
     cuts = list(range(0, 600, 7)) + list(range(len(data) - 700, len(data), 11))
     damaged = [data[:cut] for cut in cuts] + [data[:p] + bytes([v]) + data[p + 1:] for p in cuts[:80] for v in (0, 255)]

@@ -136,7 +136,7 @@ def _ogg_page(flags: int, granule: int, sequence: int, packet: bytes) -> bytes:
 
 
 def audio_seeds() -> list[Seed]:
-    """Hand-built MP3, WAV, FLAC and Ogg Opus files: valid structure, planted tags, silent audio."""
+    """Hand-built MP3, WAV, AIFF, FLAC and Ogg Opus files: valid structure, planted tags, silent audio."""
     id3_frame = b"\x03" + ARTIST.encode()
     id3 = (b"ID3\x03\0\0" + bytes((0, 0, 0, 10 + len(id3_frame)))
            + b"TPE1" + struct.pack(">I", len(id3_frame)) + b"\0\0" + id3_frame)
@@ -153,7 +153,11 @@ def audio_seeds() -> list[Seed]:
     opus_head = b"OpusHead\x01\x01" + struct.pack("<HIhB", 312, 48000, 0, 0)
     tags = b"OpusTags" + _vorbis_comment(SOFTWARE, f"ARTIST={ARTIST}")
     opus = _ogg_page(2, 0, 0, opus_head) + _ogg_page(0, 0, 1, tags) + _ogg_page(4, 960, 2, b"\xf8" + bytes(40))
-    return [Seed("mp3", id3 + frames + id3v1, (ARTIST, COMMENT)),
+    comm = struct.pack(">hIh", 1, 100, 16) + bytes.fromhex("400DFA00000000000000")  # mono, 100 frames, 8 kHz
+    aiff_chunks = (b"COMM" + struct.pack(">I", 18) + comm + b"NAME" + struct.pack(">I", len(ARTIST)) + ARTIST.encode()
+                   + b"SSND" + struct.pack(">I", 208) + bytes(8) + bytes(range(200)))
+    aiff = b"FORM" + struct.pack(">I", 4 + len(aiff_chunks)) + b"AIFF" + aiff_chunks
+    return [Seed("mp3", id3 + frames + id3v1, (ARTIST, COMMENT)), Seed("aiff", aiff, (ARTIST,)),
             Seed("wav", b"RIFF" + struct.pack("<I", len(wave_body)) + wave_body, (ARTIST, SOFTWARE, MAKE)),
             Seed("flac", flac, (ARTIST, SOFTWARE)), Seed("opus", opus, (ARTIST, SOFTWARE))]
 
