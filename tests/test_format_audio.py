@@ -129,10 +129,11 @@ XMP = (f"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w
        f"</rdf:Description></rdf:RDF></x:xmpmeta>").encode()
 
 
-def riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+def form_chunks(data: bytes, order: str = "<") -> list[tuple[bytes, bytes]]:
+    """(id, body) of each chunk of a RIFF ("<") or AIFF (">") form."""
     chunks, position = [], 12
     while position + 8 <= len(data):
-        ident, size = data[position:position + 4], struct.unpack("<I", data[position + 4:position + 8])[0]
+        ident, size = data[position:position + 4], struct.unpack(order + "I", data[position + 4:position + 8])[0]
         chunks.append((ident, data[position + 8:position + 8 + size]))
         position += 8 + size + size % 2
     return chunks
@@ -145,7 +146,7 @@ def riff(chunks: list[tuple[bytes, bytes]], form: bytes = b"RIFF") -> bytes:
 
 def dirty_wav(tmp_path: Path) -> bytes:
     """ffmpeg's WAV (LIST/INFO from -metadata) with BWF, iXML, XMP, ID3, cue labels and an unknown chunk."""
-    chunks = riff_chunks(tone(tmp_path, "tone.wav").read_bytes())
+    chunks = form_chunks(tone(tmp_path, "tone.wav").read_bytes())
     cue = struct.pack("<I", 1) + struct.pack("<II4sIII", 1, 0, b"data", 0, 0, 100)
     adtl = b"adtl" + chunk(b"labl", struct.pack("<I", 1) + CUE_LABEL.encode() + b"\0")
     extra = [(b"bext", bext(ORIGINATOR, ORIGINATOR_REF, CODING_HISTORY)), (b"iXML", IXML), (b"_PMX", XMP),
@@ -293,7 +294,7 @@ def test_wav_keeps_fmt_and_data_only(tmp_path: Path, monkeypatch: pytest.MonkeyP
                          CUE_LABEL,
                          UNKNOWN_CHUNK, "PLANTED-TRAILER-2c9e", PICTURE_TEXT]
     clean = assert_clean(wav, original, tmp_path, planted, ".wav")
-    assert [ident for ident, _ in riff_chunks(clean)] == [b"fmt ", b"data"]
+    assert [ident for ident, _ in form_chunks(clean)] == [b"fmt ", b"data"]
     assert_streams_agree(wav, original, clean, monkeypatch)
 
 
@@ -379,15 +380,6 @@ def _slow_ogg_crc(data: bytes) -> int:
     return value
 
 
-def iff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
-    chunks, position = [], 12
-    while position + 8 <= len(data):
-        ident, size = data[position:position + 4], struct.unpack(">I", data[position + 4:position + 8])[0]
-        chunks.append((ident, data[position + 8:position + 8 + size]))
-        position += 8 + size + size % 2
-    return chunks
-
-
 def iff(kind: bytes, chunks: list[tuple[bytes, bytes]]) -> bytes:
     body = kind + b"".join(i + struct.pack(">I", len(b)) + b + b"\0" * (len(b) % 2) for i, b in chunks)
     return b"FORM" + struct.pack(">I", len(body)) + body
@@ -398,7 +390,7 @@ def dirty_aiff(tmp_path: Path, *arguments: str) -> bytes:
     comment = struct.pack(">HIHH", 1, 0x7F000000, 0, len(CUE_LABEL)) + CUE_LABEL.encode()
     extra = [(b"NAME", b"PLANTED-TITLE-a1a1"), (b"AUTH", ARTIST.encode()), (b"COMT", comment),
              (b"APPL", b"pdos" + APPLICATION.encode()), (b"ID3 ", id3_tag())]
-    return iff(data[8:12], iff_chunks(data) + extra) + b"PLANTED-TRAILER-2c9e"
+    return iff(data[8:12], form_chunks(data, ">") + extra) + b"PLANTED-TRAILER-2c9e"
 
 
 @pytest.mark.parametrize("arguments", [(), ("-c:a", "pcm_alaw")], ids=["aiff", "aifc"])
@@ -413,7 +405,7 @@ def test_aiff_keeps_comm_ssnd_and_fver(arguments: tuple[str, ...], tmp_path: Pat
     planted = [ARTIST, ORIGINATOR, CUE_LABEL, APPLICATION, RECORDER, "PLANTED-TITLE-a1a1", "PLANTED-TRAILER-2c9e"]
     clean = assert_clean(aiff, original, tmp_path, planted, ".aiff")
     expected = [b"FVER", b"COMM", b"SSND"] if arguments else [b"COMM", b"SSND"]
-    assert [ident for ident, _ in iff_chunks(clean)] == expected
+    assert [ident for ident, _ in form_chunks(clean, ">")] == expected
     assert_streams_agree(aiff, original, clean, monkeypatch)
 
 

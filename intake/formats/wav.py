@@ -20,44 +20,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from intake.formats import audio_tags
-from intake.formats.base import Category, Finding, Refused, View, read_exactly
+from intake.formats import audio_tags, iff
+from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.iff import Chunk, Form
 from intake.formats.metadata import xmp_findings
-from intake.formats.streamed import bytes_verbs, copy_range, digest_of_ranges
+from intake.formats.streamed import bytes_verbs, digest_of_ranges
 
 NAME = "WAV"
 MEDIA_TYPES = ("audio/wav",)
 
 KEPT = (b"fmt ", b"fact", b"data")
-MAX_CHUNKS = 4096
 _NO_SIZE = 0xFFFFFFFF  # RF64: "see ds64"
 _DS64_SIZE = 28  # RIFF size, data size, sample count (8 bytes each), table length (4), no table
 
 
 @dataclass(frozen=True)
-class Chunk:
-    ident: bytes
-    offset: int  # where the body starts
-    size: int  # body length, without the pad byte
-
-    @property
-    def label(self) -> str:
-        return self.ident.decode("latin-1").strip() or "unnamed"
-
-
-@dataclass(frozen=True)
 class Wave:
-    form: bytes  # b"RIFF" or b"RF64"
-    chunks: tuple[Chunk, ...]
-    form_end: int  # where the RIFF form ends; bytes after it are not part of the file
-    length: int
+    riff: bytes  # b"RIFF" or b"RF64"
+    form: Form
     sample_count: int  # RF64's ds64 sample count; 0 for RIFF
-
-    def kept(self) -> list[Chunk]:
-        return [chunk for chunk in self.chunks if chunk.ident in KEPT]
-
-    def chunk(self, ident: bytes) -> Chunk:
-        return next(chunk for chunk in self.chunks if chunk.ident == ident)
 
 
 # --- parsing ---------------------------------------------------------------
@@ -68,15 +49,16 @@ def parse(source: BinaryIO) -> Wave:
     head = source.read(12)
     if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
         raise Refused("not a WAVE file: no RIFF/RF64 WAVE header")
-    form, declared = head[:4], int.from_bytes(head[4:8], "little")
-    ds64 = _read_ds64(source) if form == b"RF64" else None
-    form_end = 8 + (ds64[0] if ds64 else declared)
-    if form_end > length + 1:  # one byte short is common: a last odd chunk without its pad byte
-        raise Refused("the WAV file says it is longer than it is (truncated, or a false size)")
-    form_end = min(form_end, length)
-    chunks = _walk(source, 12, form_end, ds64[1] if ds64 else None)
-    _check_layout(chunks)
-    return Wave(form, tuple(chunks), form_end, length, ds64[2] if ds64 else 0)
+    riff, declared = head[:4], int.from_bytes(head[4:8], "little")
+    ds64 = _read_ds64(source) if riff == b"RF64" else None
+    end = iff.checked_end(8 + (ds64[0] if ds64 else declared), length, NAME)
+
+    def true_size(ident: bytes, size: int) -> int:
+        return ds64[1] if ds64 and ident == b"data" and size == _NO_SIZE else size
+
+    form = iff.Form(NAME, tuple(iff.walk(source, NAME, end, "little", true_size)), end, length)
+    _check_layout(list(form.chunks))
+    return Wave(riff, form, ds64[2] if ds64 else 0)
 
 
 def _read_ds64(source: BinaryIO) -> tuple[int, int, int]:
@@ -86,25 +68,6 @@ def _read_ds64(source: BinaryIO) -> tuple[int, int, int]:
     if len(head) < 32 or head[:4] != b"ds64" or int.from_bytes(head[4:8], "little") < 24:
         raise Refused("an RF64 file without its ds64 chunk first")
     return tuple(int.from_bytes(head[start:start + 8], "little") for start in (8, 16, 24))  # type: ignore[return-value]
-
-
-def _walk(source: BinaryIO, position: int, end: int, rf64_data_size: int | None) -> list[Chunk]:
-    chunks: list[Chunk] = []
-    while position + 8 <= end:
-        if len(chunks) >= MAX_CHUNKS:
-            raise Refused("the WAV file has too many chunks")
-        source.seek(position)
-        header = source.read(8)
-        ident, size = header[:4], int.from_bytes(header[4:8], "little")
-        if ident == b"data" and rf64_data_size is not None and size == _NO_SIZE:
-            size = rf64_data_size
-        if position + 8 + size > end:
-            raise Refused(f"the WAV chunk '{ident.decode('latin-1')}' is longer than the file")
-        chunks.append(Chunk(ident, position + 8, size))
-        position += 8 + size + (size & 1)
-    if position < end and position + 8 > end and end - position > 1:
-        raise Refused("the WAV file ends in the middle of a chunk header")
-    return chunks
 
 
 def _check_layout(chunks: list[Chunk]) -> None:
@@ -120,72 +83,47 @@ def _check_layout(chunks: list[Chunk]) -> None:
 # --- the stream verbs --------------------------------------------------------
 
 def inspect_stream(source: BinaryIO) -> list[Finding]:
-    wave = parse(source)
-    findings: list[Finding] = []
-    for chunk in wave.chunks:
-        if chunk.ident not in KEPT and chunk.ident != b"ds64":
-            findings += _chunk_findings(source, chunk)
-    if wave.length > wave.form_end + (wave.form_end & 1):
-        extra = wave.length - wave.form_end
-        findings.append(Finding(Category.HIDDEN, "bytes after the end of the WAV form", f"{extra} bytes",
-                                "after the RIFF form"))
-    return list(dict.fromkeys(findings))
+    form = parse(source).form
+    findings = [f for chunk in form.chunks if chunk.ident not in KEPT + (b"ds64",)
+                for f in _chunk_findings(source, chunk)]
+    return list(dict.fromkeys(findings + iff.trailer_findings(form)))
 
 
 def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
     """The RIFF (or RF64) header, then fmt, fact and data in their order, copied unchanged."""
     wave = parse(source)
-    kept = wave.kept()
-    body = 4 + sum(8 + chunk.size + (chunk.size & 1) for chunk in kept)
-    if wave.form == b"RF64":
+    kept = wave.form.kept(KEPT)
+    body = 4 + iff.padded_size(kept)
+    rf64 = wave.riff == b"RF64"
+    if rf64:
         out.write(b"RF64" + _NO_SIZE.to_bytes(4, "little") + b"WAVE" + b"ds64" + _DS64_SIZE.to_bytes(4, "little"))
-        data_size = wave.chunk(b"data").size
-        out.write(b"".join(v.to_bytes(8, "little") for v in (body + 8 + _DS64_SIZE, data_size, wave.sample_count)))
-        out.write(bytes(4))
+        sizes = (body + 8 + _DS64_SIZE, wave.form.chunk(b"data").size, wave.sample_count)
+        out.write(b"".join(size.to_bytes(8, "little") for size in sizes) + bytes(4))
     elif body > 0xFFFFFFFF:
         raise Refused("the WAV file is too big for RIFF")
     else:
         out.write(b"RIFF" + body.to_bytes(4, "little") + b"WAVE")
     for chunk in kept:
-        size_field = _NO_SIZE if wave.form == b"RF64" and chunk.ident == b"data" else chunk.size
-        out.write(chunk.ident + size_field.to_bytes(4, "little"))
-        copy_range(source, chunk.offset, chunk.size, out)
-        if chunk.size & 1:
-            out.write(b"\0")
+        iff.write_chunk(source, out, chunk, "little", _NO_SIZE if rf64 and chunk.ident == b"data" else None)
 
 
 def content_digest(source: BinaryIO) -> bytes:
     """The 'fmt ' chunk and the samples: what is heard."""
-    wave = parse(source)
-    return digest_of_ranges(source, [(c.offset, c.size) for c in (wave.chunk(b"fmt "), wave.chunk(b"data"))])
+    form = parse(source).form
+    return digest_of_ranges(source, [(c.offset, c.size) for c in (form.chunk(b"fmt "), form.chunk(b"data"))])
 
 
 def residue_stream(source: BinaryIO) -> Iterator[View]:
     """Every byte but the samples: headers, every other chunk, bytes after the form."""
-    wave = parse(source)
-    source.seek(0)
-    yield View("the WAV header", source.read(12))
-    for chunk in wave.chunks:
-        source.seek(chunk.offset - 8)
-        yield View(f"the '{chunk.label}' chunk header", source.read(8))
-        if chunk.ident != b"data":
-            source.seek(chunk.offset)
-            for piece in read_exactly(source, chunk.size):
-                yield View(f"the '{chunk.label}' chunk", piece)
-    source.seek(wave.form_end)
-    for piece in read_exactly(source, wave.length - wave.form_end):
-        yield View("bytes after the RIFF form", piece)
+    return iff.residue(source, parse(source).form, b"data")
 
-
-# --- the bytes verbs -----------------------------------------------------------
 
 inspect, sanitize, views, residue = bytes_verbs(inspect_stream, sanitize_stream, residue_stream, "the WAV file")
 
 
 def content(data: bytes) -> list[bytes]:
-    wave = parse(io.BytesIO(data))
-    return [data[c.offset:c.offset + c.size] for c in (wave.chunk(b"fmt "), wave.chunk(b"data"))]
-
+    form = parse(io.BytesIO(data)).form
+    return iff.bodies(data, [form.chunk(b"fmt "), form.chunk(b"data")])
 
 
 # --- findings ------------------------------------------------------------------
