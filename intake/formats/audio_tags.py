@@ -1,6 +1,6 @@
 """Findings from the tag blocks audio formats share: ID3v2, ID3v1, APE, Vorbis comments.
 
-The audio modules (mp3, wav, flac, ogg) find the blocks and remove them
+The audio modules (mp3, wav, aiff, flac, ogg) find the blocks and remove them
 whole; this module only reads them, so that `inspect` can say what a file
 gives away. Reading is lenient (a tag that cannot be read in detail is one
 finding of its size): the block goes either way.
