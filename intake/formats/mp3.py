@@ -42,6 +42,7 @@ _BITRATES = {  # kbit/s by (MPEG-1?, layer), for bitrate index 1-14
 }
 _SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
 _WALK_BUFFER = 1 << 20
+_MAX_ZERO_PADDING = 1 << 16
 _NOT_AUDIO = "the MP3 has bytes between or around its audio frames that are not audio"
 
 
@@ -90,10 +91,17 @@ class Mp3:
 def parse(source: BinaryIO) -> Mp3:
     length = source.seek(0, io.SEEK_END)
     leading = audio_tags.leading_id3v2(source, 0, length)
-    start = leading[-1].offset + leading[-1].length if leading else 0
+    start = _after_zero_padding(source, leading[-1].offset + leading[-1].length if leading else 0)
     trailing = audio_tags.trailing_tags(source, start, length)
     end = trailing[-1].offset if trailing else length
     return Mp3(tuple(leading + trailing), start, end, _walk_frames(source, start, end))
+
+
+def _after_zero_padding(source: BinaryIO, position: int) -> int:
+    """Past zero bytes some taggers leave between the ID3 tag and the first frame (they hide nothing)."""
+    source.seek(position)
+    window = source.read(_MAX_ZERO_PADDING)
+    return position + len(window) - len(window.lstrip(b"\0"))
 
 
 def _walk_frames(source: BinaryIO, start: int, end: int) -> int:
