@@ -83,7 +83,61 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"Rar!\x1a\x07", "application/vnd.rar"),
 )
 
-_STRUCTURED: tuple[Callable[[bytes], str | None], ...] = (_zip, _iso_bmff)
+# Camera raw files: sensor data that only the maker's decoders read (see intake/formats/raw.py).
+_RAW_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"FUJIFILMCCD-RAW", 0, "image/x-fuji-raf"),
+    (b"IIRO", 0, "image/x-olympus-orf"),
+    (b"IIRS", 0, "image/x-olympus-orf"),
+    (b"MMOR", 0, "image/x-olympus-orf"),
+    (b"IIU\x00", 0, "image/x-panasonic-rw2"),
+    (b"CR\x02", 8, "image/x-canon-cr2"),
+)
+_RAW_MAKERS: tuple[tuple[bytes, str], ...] = (
+    (b"NIKON", "image/x-nikon-nef"), (b"SONY", "image/x-sony-arw"), (b"CANON", "image/x-canon-cr2"),
+    (b"PENTAX", "image/x-camera-raw"), (b"SAMSUNG", "image/x-camera-raw"), (b"OLYMPUS", "image/x-olympus-orf"),
+    (b"PANASONIC", "image/x-panasonic-rw2"), (b"LEICA", "image/x-camera-raw"), (b"FUJIFILM", "image/x-fuji-raf"),
+)
+_DNG_VERSION, _MAKE, _SUBIFDS, _PHOTOMETRIC = 50706, 271, 330, 262
+_CFA, _LINEAR_RAW = 32803, 34892
+
+
+def _camera_raw(head: bytes) -> str | None:
+    """A raw file by its magic, or a TIFF whose first directory says it is one (DNG version, sensor
+    colour-filter data, or a camera maker's name together with sub-images)."""
+    for magic, offset, media_type in _RAW_MAGIC:
+        if head[offset:offset + len(magic)] == magic:
+            return media_type
+    if head[:4] not in (b"II*\x00", b"MM\x00*"):
+        return None
+    order = "little" if head[:2] == b"II" else "big"
+    first = int.from_bytes(head[4:8], order)
+    count = int.from_bytes(head[first:first + 2], order) if first + 2 <= len(head) else 0
+    tags: dict[int, bytes] = {}
+    for start in range(first + 2, min(first + 2 + 12 * count, len(head) - 11), 12):
+        tags[int.from_bytes(head[start:start + 2], order)] = head[start + 2:start + 12]
+    if _DNG_VERSION in tags:
+        return "image/x-adobe-dng"
+    photometric = tags.get(_PHOTOMETRIC)
+    if photometric and int.from_bytes(photometric[6:8], order) in (_CFA, _LINEAR_RAW):
+        return "image/x-camera-raw"
+    make = _tiff_text(head, tags.get(_MAKE), order).upper()
+    if _SUBIFDS in tags and make:
+        return next((media_type for maker, media_type in _RAW_MAKERS if make.startswith(maker)), None)
+    return None
+
+
+def _tiff_text(head: bytes, entry: bytes | None, order: str) -> bytes:
+    """An ASCII tag's value, when it lies within the head."""
+    if entry is None or int.from_bytes(entry[0:2], order) != 2:
+        return b""
+    count = int.from_bytes(entry[2:6], order)
+    if count <= 4:
+        return entry[6:6 + count].rstrip(b"\0")
+    offset = int.from_bytes(entry[6:10], order)
+    return head[offset:offset + count].rstrip(b"\0") if offset + count <= len(head) else b""
+
+
+_STRUCTURED: tuple[Callable[[bytes], str | None], ...] = (_zip, _iso_bmff, _camera_raw)
 
 
 def sniff(head: bytes) -> str:
@@ -92,12 +146,41 @@ def sniff(head: bytes) -> str:
         found = check(head)
         if found:
             return found
-    if head.startswith(b"RIFF"):
+    if head.startswith(b"FORM") and head[8:12] in (b"AIFF", b"AIFC"):
+        return "audio/aiff"
+    if head.startswith((b"RIFF", b"RF64")):
         return _riff(head) or UNKNOWN
     for magic, media_type in _MAGIC:
         if head.startswith(magic):
             return media_type
+    if _mpeg_audio_frame(head):
+        return "audio/mpeg"
     return _text(head)
+
+
+def _mpeg_audio_frame(head: bytes) -> bool:
+    """An MP3 without tags starts with a frame header: 11 sync bits, then no reserved field values."""
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version, layer, bitrate, rate = (head[1] >> 3) & 3, (head[1] >> 1) & 3, head[2] >> 4, (head[2] >> 2) & 3
+    return version != 1 and layer != 0 and bitrate not in (0, 15) and rate != 3
+
+
+MAX_LEADING_ID3 = 16
+
+
+def _behind_id3(read_at: Callable[[int, int], bytes]) -> str:
+    """What follows the ID3v2 tags at the start of a file: FLAC files may carry them too."""
+    position = 0
+    for _ in range(MAX_LEADING_ID3):
+        header = read_at(position, 10)
+        if not header.startswith(b"ID3") or len(header) < 10 or any(b & 0x80 for b in header[6:10]):
+            break
+        size = 0
+        for byte in header[6:10]:  # "synchsafe": seven bits per byte
+            size = size << 7 | byte
+        position += 10 + size + (10 if header[3] == 4 and header[5] & 0x10 else 0)
+    return "audio/flac" if read_at(position, 4) == b"fLaC" else "audio/mpeg"
 
 
 def _text(head: bytes) -> str:
@@ -129,6 +212,8 @@ def sniff_bytes(data: bytes) -> str:
     miss the part that says what they are; the central directory cannot.
     """
     media_type = sniff(data[:HEAD_SIZE])
+    if media_type == "audio/mpeg" and data.startswith(b"ID3"):
+        return _behind_id3(lambda start, length: data[start:start + length])
     if media_type == "application/zip" or media_type.startswith(("application/vnd.openxml", _ODF_PREFIX)):
         return _zip_members(data) or media_type
     return media_type
@@ -137,11 +222,18 @@ def sniff_bytes(data: bytes) -> str:
 def sniff_handle(handle: BinaryIO) -> str:
     """Like sniff_bytes, for an open file (seekable); it is left at its start."""
     head_type = sniff(handle.read(HEAD_SIZE))
+    if head_type == "audio/mpeg":
+        head_type = _behind_id3(lambda start, length: _read_at(handle, start, length))
     if head_type == "application/zip" or head_type.startswith(("application/vnd.openxml", _ODF_PREFIX)):
         handle.seek(0)
         head_type = _zip_members(handle) or head_type
     handle.seek(0)
     return head_type
+
+
+def _read_at(handle: BinaryIO, start: int, length: int) -> bytes:
+    handle.seek(start)
+    return handle.read(length)
 
 
 def _zip_members(source: bytes | BinaryIO) -> str | None:
@@ -168,6 +260,7 @@ def _zip_members(source: bytes | BinaryIO) -> str | None:
 _EXTENSIONS = {
     "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp", "image/tiff": ".tif",
     "application/pdf": ".pdf",
+    "audio/mpeg": ".mp3", "audio/wav": ".wav", "audio/flac": ".flac", "audio/ogg": ".ogg", "audio/aiff": ".aiff",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",

@@ -25,6 +25,8 @@ NEUTRAL_ZIP_TIME = "1980:01:01 00:00:00"
 # and the ICC groups: a kept standard colour profile names its maker (the ICC),
 # not a person or device, and each format module decides which profiles stay.
 STRUCTURAL_GROUPS = re.compile(r"^(ExifTool|System|File|Composite|ICC.*)$")
+# A yes/no bit in every MPEG audio frame header, part of the frames kept byte for byte: it names no one.
+STRUCTURAL_TAGS = frozenset({"MPEG:CopyrightFlag"})
 
 
 def tags(path: Path) -> dict[str, object]:
@@ -40,7 +42,7 @@ def identifying(path: Path) -> dict[str, object]:
     found = {}
     for key, value in tags(path).items():
         group, name = key.split(":", 1)[0], key.rpartition(":")[2]
-        if STRUCTURAL_GROUPS.match(group):
+        if STRUCTURAL_GROUPS.match(group) or key in STRUCTURAL_TAGS:
             continue
         if name == "ZipModifyDate" and value == NEUTRAL_ZIP_TIME:
             continue

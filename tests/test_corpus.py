@@ -19,7 +19,8 @@ from intake.media import sniff_bytes
 
 CORPUS = Path(os.environ["INTAKE_CORPUS"]) if os.environ.get("INTAKE_CORPUS") else None
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name != "README.md") if CORPUS and CORPUS.is_dir() else []
-MUST_CLEAN = {"image/jpeg", "image/png", "image/tiff", "image/webp", "application/pdf"}
+MUST_CLEAN = {"image/jpeg", "image/png", "image/tiff", "image/webp", "application/pdf",
+              "audio/mpeg", "audio/wav", "audio/flac", "audio/ogg", "audio/aiff"}
 
 pytestmark = pytest.mark.skipif(not FILES, reason="INTAKE_CORPUS is not set or holds no files")
 

@@ -13,9 +13,10 @@ from intake.formats.base import FormatModule
 
 @cache
 def _build() -> dict[str, FormatModule]:
-    from intake.formats import gif, heif, jpeg, odf, ooxml, pdf, png, tiff, webp
+    from intake.formats import aiff, flac, gif, heif, jpeg, mp3, odf, ogg, ooxml, pdf, png, raw, tiff, wav, webp
 
-    modules: tuple[FormatModule, ...] = (jpeg, png, gif, webp, tiff, heif, pdf, ooxml, odf)  # type: ignore[assignment]
+    modules: tuple[FormatModule, ...] = (  # type: ignore[assignment]
+        jpeg, png, gif, webp, tiff, heif, pdf, ooxml, odf, mp3, wav, flac, ogg, aiff, raw)
     return {media_type: module for module in modules for media_type in module.MEDIA_TYPES}
 
 

@@ -15,6 +15,7 @@ import pikepdf
 from PIL import Image, ImageCms, PngImagePlugin, TiffImagePlugin
 
 from intake import samples
+from intake.formats import ogg
 
 ARTIST = "PLANTED-ARTIST-fz1"
 MAKE = "PLANTED-MAKE-fz2"
@@ -115,6 +116,50 @@ EMBEDDED = b"PLANTED-EMBEDDED-BODY-fz14"
 FIELD_TIP = "PLANTED-FIELDTIP-fz15"
 PIECE = "PLANTED-PIECEINFO-fz16"
 OUTLINE = "PLANTED-OUTLINE-fz17"
+
+
+def _chunk(ident: bytes, body: bytes) -> bytes:
+    return ident + struct.pack("<I", len(body)) + body + b"\0" * (len(body) % 2)
+
+
+def _vorbis_comment(vendor: str, *comments: str) -> bytes:
+    fields = [field.encode() for field in comments]
+    return (struct.pack("<I", len(vendor)) + vendor.encode() + struct.pack("<I", len(fields))
+            + b"".join(struct.pack("<I", len(field)) + field for field in fields))
+
+
+def _ogg_page(flags: int, granule: int, sequence: int, packet: bytes) -> bytes:
+    lacing = bytes([255] * (len(packet) // 255) + [len(packet) % 255])
+    page = (b"OggS\0" + bytes((flags,)) + struct.pack("<qII", granule, 0x5EED, sequence) + bytes(4)
+            + bytes((len(lacing),)) + lacing + packet)
+    return page[:22] + struct.pack("<I", ogg.crc(page)) + page[26:]
+
+
+def audio_seeds() -> list[Seed]:
+    """Hand-built MP3, WAV, AIFF, FLAC and Ogg Opus files: valid structure, planted tags, silent audio."""
+    id3_frame = b"\x03" + ARTIST.encode()
+    id3 = (b"ID3\x03\0\0" + bytes((0, 0, 0, 10 + len(id3_frame)))
+           + b"TPE1" + struct.pack(">I", len(id3_frame)) + b"\0\0" + id3_frame)
+    frames = (b"\xff\xfb\x90\x00" + bytes(413)) * 3  # MPEG-1 layer III, 128 kbit/s, 44.1 kHz: 417 bytes
+    id3v1 = b"TAG" + bytes(30) + COMMENT.encode().ljust(30, b"\0") + bytes(65)  # title, artist, the rest
+    fmt = _chunk(b"fmt ", struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16))
+    info = _chunk(b"LIST", b"INFO" + _chunk(b"IART", ARTIST.encode() + b"\0") + _chunk(b"ISFT", SOFTWARE.encode()))
+    bext = _chunk(b"bext", MAKE.encode().ljust(256, b"\0") + bytes(346))
+    wave_body = b"WAVE" + fmt + info + bext + _chunk(b"data", bytes(range(200)))
+    streaminfo = struct.pack(">HH", 4096, 4096) + bytes(6) + bytes((0x0A, 0xC4, 0x40, 0xF0)) + bytes(20)
+    comment = _vorbis_comment(SOFTWARE, f"ARTIST={ARTIST}")
+    flac = (b"fLaC" + b"\0" + (34).to_bytes(3, "big") + streaminfo + b"\x84" + len(comment).to_bytes(3, "big")
+            + comment + b"\xff\xf8" + bytes(100))
+    opus_head = b"OpusHead\x01\x01" + struct.pack("<HIhB", 312, 48000, 0, 0)
+    tags = b"OpusTags" + _vorbis_comment(SOFTWARE, f"ARTIST={ARTIST}")
+    opus = _ogg_page(2, 0, 0, opus_head) + _ogg_page(0, 0, 1, tags) + _ogg_page(4, 960, 2, b"\xf8" + bytes(40))
+    comm = struct.pack(">hIh", 1, 100, 16) + bytes.fromhex("400DFA00000000000000")  # mono, 100 frames, 8 kHz
+    aiff_chunks = (b"COMM" + struct.pack(">I", 18) + comm + b"NAME" + struct.pack(">I", len(ARTIST)) + ARTIST.encode()
+                   + b"SSND" + struct.pack(">I", 208) + bytes(8) + bytes(range(200)))
+    aiff = b"FORM" + struct.pack(">I", 4 + len(aiff_chunks)) + b"AIFF" + aiff_chunks
+    return [Seed("mp3", id3 + frames + id3v1, (ARTIST, COMMENT)), Seed("aiff", aiff, (ARTIST,)),
+            Seed("wav", b"RIFF" + struct.pack("<I", len(wave_body)) + wave_body, (ARTIST, SOFTWARE, MAKE)),
+            Seed("flac", flac, (ARTIST, SOFTWARE)), Seed("opus", opus, (ARTIST, SOFTWARE))]
 
 
 def _unsaved_pdf(pdf: pikepdf.Pdf) -> bytes:
@@ -224,5 +269,5 @@ def metadata_seeds() -> list[Seed]:
 
 FORMAT_SEEDS = {
     "jpeg": jpeg_seeds, "png": png_seeds, "gif": gif_seeds, "webp": webp_seeds, "tiff": tiff_seeds,
-    "heif": heif_seeds, "pdf": pdf_seeds, "ooxml": ooxml_seeds, "odf": odf_seeds,
+    "heif": heif_seeds, "pdf": pdf_seeds, "ooxml": ooxml_seeds, "odf": odf_seeds, "audio": audio_seeds,
 }
