@@ -13,7 +13,8 @@ from intake.formats.base import FormatModule
 
 @cache
 def _build() -> dict[str, FormatModule]:
-    from intake.formats import gif, heif, jpeg, odf, ooxml, pdf, png, tiff, webp
+    from intake.formats import gif, jpeg, odf, ooxml, pdf, png, tiff, webp
+    from intake.formats.isobmff import heif
 
     modules: tuple[FormatModule, ...] = (jpeg, png, gif, webp, tiff, heif, pdf, ooxml, odf)  # type: ignore[assignment]
     return {media_type: module for module in modules for media_type in module.MEDIA_TYPES}
