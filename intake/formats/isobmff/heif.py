@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from intake.formats import icc
 from intake.formats.base import Category, Finding, Refused, View, shorten
 from intake.formats.isobmff.boxes import (
     Box, box_bytes, box_header, children, copy_range, full_box_header, full_box_payload,
@@ -107,6 +108,11 @@ class Reference:
 class Property:
     type: bytes
     raw: bytes  # the whole box, header included
+    header_size: int = 8
+
+    @property
+    def payload(self) -> bytes:
+        return self.raw[self.header_size:]
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,11 @@ class Heif:
 class Plan:
     kept: tuple[int, ...]  # item IDs, ascending
     properties: tuple[int, ...]  # kept 1-based property indices, ascending
-    dropped_properties: tuple[Finding, ...]
+    findings: tuple[Finding, ...]  # about properties dropped or neutralised
+    replaced: dict[int, bytes] = field(default_factory=dict)  # index -> the box written instead
+
+    def property_box(self, heif: Heif, index: int) -> bytes:
+        return self.replaced.get(index, heif.properties[index - 1].raw)
 
 
 # ---------------------------------------------------------------- reading
@@ -377,7 +387,7 @@ def _parse_iprp(source: BinaryIO, iprp: Box) -> tuple[list[Property], dict[int, 
         raise Refused("the HEIF 'iprp' box needs exactly one 'ipco' and one 'ipma' box")
     if ipcos[0].payload_size > META_LIMIT:
         raise Refused("the HEIF item properties are larger than intake reads")
-    properties = [Property(box.type, _raw(source, box, META_LIMIT)) for box in children(source, ipcos[0])]
+    properties = [Property(box.type, _raw(source, box, META_LIMIT), box.header_size) for box in children(source, ipcos[0])]
     version, flags, rest = full_box_header(read_payload(source, ipmas[0], META_LIMIT))
     fields = _Fields(rest, "ipma")
     associations: dict[int, tuple[Association, ...]] = {}
@@ -409,18 +419,33 @@ def plan(heif: Heif) -> Plan:
     for item_id in kept:
         if heif.items[item_id].type != b"iden" and item_id not in heif.locations:
             raise Refused(f"the HEIF image item {item_id} has no location for its data")
-    properties, dropped = set(), []
+    properties, dropped, replaced = set(), [], {}
     for item_id in kept:
         for association in heif.associations.get(item_id, ()):
             prop = heif.properties[association.index - 1]
-            if prop.type in KEPT_PROPERTIES:
+            if prop.type == b"colr" and prop.payload[:4] in (b"prof", b"rICC"):
+                profile, findings = _review_profile(prop, association.index)
+                dropped += findings
+                if profile is not None:
+                    properties.add(association.index)
+                    replaced[association.index] = profile
+            elif prop.type in KEPT_PROPERTIES:
                 properties.add(association.index)
             elif association.essential:
                 raise Refused(f"the HEIF image needs a property intake does not know ('{_name(prop.type)}')")
             else:
                 dropped.append(Finding(Category.HIDDEN, f"'{_name(prop.type)}' property",
                                        f"an unknown property of {len(prop.raw)} bytes", "the image's properties"))
-    return Plan(tuple(sorted(kept)), tuple(sorted(properties)), tuple(dict.fromkeys(dropped)))
+    return Plan(tuple(sorted(kept)), tuple(sorted(properties)), tuple(dict.fromkeys(dropped)), replaced)
+
+
+def _review_profile(prop: Property, index: int) -> tuple[bytes | None, list[Finding]]:
+    """The project's colour-profile policy (intake.formats.icc.review): a published profile stays
+    with its header's dates and vendor fields zeroed; any other profile is dropped."""
+    profile, findings = icc.review(prop.payload[4:], f"ICC profile (property {index})")
+    if profile is None:
+        return None, findings
+    return box_bytes(b"colr", prop.payload[:4] + profile), findings
 
 
 def _image_closure(heif: Heif, root: int) -> set[int]:
@@ -451,7 +476,7 @@ def _aux_urn(heif: Heif, item_id: int) -> str:
     prop = heif.property_of(item_id, b"auxC")
     if prop is None:
         return ""
-    _, _, rest = full_box_header(prop.raw[8:])
+    _, _, rest = full_box_header(prop.payload)
     return rest.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
@@ -465,7 +490,7 @@ def _name(kind: bytes) -> str:
 def inspect_stream(source: BinaryIO) -> list[Finding]:
     heif = parse(source)
     chosen = plan(heif)
-    findings = list(heif.extras) + list(chosen.dropped_properties)
+    findings = list(heif.extras) + list(chosen.findings)
     if heif.handler_name.strip("\0 "):
         findings.append(Finding(Category.OTHER, "handler name", shorten(heif.handler_name), "the meta box"))
     for item_id in chosen.kept:
@@ -518,9 +543,9 @@ def _image_description(heif: Heif, item: Item) -> str:
 
 def _dimensions(heif: Heif, item_id: int) -> str:
     prop = heif.property_of(item_id, b"ispe")
-    if prop is None or len(prop.raw) < 20:
+    if prop is None or len(prop.payload) < 12:
         return ""
-    width, height = struct.unpack(">II", prop.raw[12:20])
+    width, height = struct.unpack(">II", prop.payload[4:12])
     return f", {width}x{height}"
 
 
@@ -576,7 +601,7 @@ def _meta(heif: Heif, chosen: Plan, idat: bytes, mdat_start: int, wide: bool) ->
     iref = _iref(heif, chosen)
     if iref:
         parts.append(box_bytes(b"iref", iref))
-    parts.append(box_bytes(b"iprp", box_bytes(b"ipco", b"".join(heif.properties[i - 1].raw for i in chosen.properties))
+    parts.append(box_bytes(b"iprp", box_bytes(b"ipco", b"".join(chosen.property_box(heif, i) for i in chosen.properties))
                            + box_bytes(b"ipma", _ipma(heif, chosen))))
     if idat:
         parts.append(box_bytes(b"idat", idat))
@@ -658,7 +683,7 @@ def _content_parts(source: BinaryIO, heif: Heif, chosen: Plan) -> Iterator[tuple
         description = [b"item %d %s hidden=%d" % (item_id, item.type, item.hidden)]
         for association in heif.associations.get(item_id, ()):
             if association.index in chosen.properties:
-                description.append(b"essential=%d " % association.essential + heif.properties[association.index - 1].raw)
+                description.append(b"essential=%d " % association.essential + chosen.property_box(heif, association.index))
         for kind in sorted(KEPT_REFERENCES):
             description.append(kind + b"".join(b" %d" % t for t in heif.targets(kind, item_id) if t in chosen.kept))
         yield b"\n".join(description), heif.locations.get(item_id)
