@@ -59,6 +59,7 @@ ALPHA_URNS = frozenset({
 })
 _AUX_DESCRIPTIONS = (
     ("depth", "a depth map of the scene"),
+    ("auxid:2", "a depth map of the scene"),  # HEVC's depth auxiliary picture type
     ("disparity", "a depth map of the scene"),
     ("portraiteffectsmatte", "a portrait matte: the outline of the people in the picture"),
     ("skinmatte", "a semantic matte: where skin shows"),

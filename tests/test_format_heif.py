@@ -1,0 +1,379 @@
+"""HEIC/HEIF/AVIF cleaning: item surgery that removes EXIF, XMP, thumbnails and
+auxiliary images and keeps the primary image's coded bytes unchanged.
+
+Fixtures are made here: pictures encoded by pillow-heif (HEIC) and Pillow
+(AVIF), tagged by exiftool, and files assembled box by box around
+pillow-heif's coded images (grids, depth maps, mattes, hostile structures).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import struct
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from intake.clean import clean_bytes
+from intake.formats.base import Category, Refused
+from intake.formats.isobmff import heif
+from intake.formats.isobmff.boxes import box_bytes, full_box_payload
+from intake.media import sniff_bytes
+from planted import assert_absent, has
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import exiftool_judge  # noqa: E402
+
+pillow_heif = pytest.importorskip("pillow_heif")
+pillow_heif.register_heif_opener()
+
+MAKE = "PLANTED-MAKE-c41e"
+MODEL = "PLANTED-MODEL-5d20"
+SOFTWARE = "PLANTED-SOFTWARE-e7b1"
+ARTIST = "PLANTED-ARTIST-7f3a"
+XMP_CREATOR = "PLANTED-XMP-CREATOR-a61b"
+XMP_CITY = "PLANTED-XMP-CITY-77c3"
+TAKEN = "2031:07:14 03:21:09"
+PADDING = "PLANTED-FREE-BOX-31aa"
+DEPTH_XMP = "PLANTED-DEPTH-XMP-0d4e"
+ITEM_NAME = "PLANTED-ITEM-NAME-9a0c"
+UNKNOWN_BOX = "PLANTED-UUID-BOX-44d1"
+PLANTED = [MAKE, MODEL, SOFTWARE, ARTIST, XMP_CREATOR, XMP_CITY, TAKEN]
+needs_exiftool = pytest.mark.skipif(not exiftool_judge.AVAILABLE, reason="exiftool is not installed")
+
+
+def picture(width: int, height: int, seed: int = 0, mode: str = "RGB") -> Image.Image:
+    image = Image.new(mode, (width, height))
+    image.putdata([((x * 7 + seed) % 256, (y * 5 + seed) % 256, (x * y + seed) % 256, (x + y) % 256)[:len(mode)]
+                   for y in range(height) for x in range(width)])
+    return image
+
+
+def encoded(image: Image.Image, form: str = "HEIF", **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=form, quality=90, **options)
+    return buffer.getvalue()
+
+
+def tag_with_exiftool(data: bytes, tmp_path: Path, suffix: str) -> bytes:
+    path = tmp_path / f"tagged.{suffix}"
+    path.write_bytes(data)
+    subprocess.run(["exiftool", "-q", "-overwrite_original", f"-Make={MAKE}", f"-Model={MODEL}",
+                    f"-Software={SOFTWARE}", f"-Artist={ARTIST}", f"-DateTimeOriginal={TAKEN}",
+                    "-GPSLatitude=46.6354", "-GPSLatitudeRef=N", "-GPSLongitude=32.6169", "-GPSLongitudeRef=E",
+                    f"-XMP-dc:Creator={XMP_CREATOR}", f"-XMP-photoshop:City={XMP_CITY}", str(path)],
+                   check=True, capture_output=True)
+    return path.read_bytes()
+
+
+def pixels(data: bytes) -> tuple[str, tuple[int, int], bytes]:
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return image.mode, image.size, image.tobytes()
+
+
+def assert_clean(data: bytes, clean: bytes, planted: list[str], tmp_path: Path, suffix: str = "heic") -> None:
+    assert heif.inspect(clean) == []
+    assert heif.content(clean) == heif.content(data)
+    assert_absent(heif, clean, planted)
+    assert pixels(clean) == pixels(data)
+    if exiftool_judge.AVAILABLE:
+        path = tmp_path / f"clean.{suffix}"
+        path.write_bytes(clean)
+        assert exiftool_judge.identifying(path) == {}
+
+
+# ---------------------------------------------------------------- files from encoders, tagged by exiftool
+
+
+@needs_exiftool
+def test_heic_with_exif_xmp_gps_and_thumbnail_is_cleaned_pixel_identical(tmp_path: Path) -> None:
+    original = tag_with_exiftool(encoded(picture(96, 64), thumbnails=[32]), tmp_path, "heic")
+    findings = heif.inspect(original)
+    assert has(findings, Category.LOCATION, "46.635400, 32.616900")
+    assert has(findings, Category.DEVICE, MAKE) and has(findings, Category.DEVICE, MODEL)
+    assert has(findings, Category.SOFTWARE, SOFTWARE) and has(findings, Category.TIME, TAKEN)
+    assert has(findings, Category.PERSON, ARTIST) and has(findings, Category.PERSON, XMP_CREATOR)
+    assert has(findings, Category.HIDDEN, "a thumbnail")
+    assert exiftool_judge.identifying(tmp_path / "tagged.heic") != {}  # the judge sees what was planted
+
+    cleaned = clean_bytes(original)  # every check intake runs before writing a clean copy
+    assert sniff_bytes(cleaned.data) == "image/heif"
+    assert_clean(original, cleaned.data, PLANTED, tmp_path)
+    with Image.open(io.BytesIO(cleaned.data)) as image:
+        assert not image.info.get("thumbnails") and not image.info.get("exif") and not image.info.get("xmp")
+
+
+@needs_exiftool
+def test_avif_with_exif_and_xmp_is_cleaned_pixel_identical(tmp_path: Path) -> None:
+    original = tag_with_exiftool(encoded(picture(80, 48, seed=3), "AVIF"), tmp_path, "avif")
+    assert sniff_bytes(original) == "image/avif"
+    findings = heif.inspect(original)
+    assert has(findings, Category.LOCATION, "46.635400, 32.616900") and has(findings, Category.PERSON, XMP_CREATOR)
+    cleaned = clean_bytes(original)
+    assert sniff_bytes(cleaned.data) == "image/avif"
+    assert_clean(original, cleaned.data, PLANTED, tmp_path, "avif")
+
+
+def test_alpha_plane_is_kept_and_the_primary_bytes_are_identical(tmp_path: Path) -> None:
+    original = encoded(picture(64, 40, seed=9, mode="RGBA"), exif=b"Exif\0\0" + tiff_with_artist(ARTIST))
+    parsed = heif.parse(io.BytesIO(original))
+    assert any(item.type == b"Exif" for item in parsed.items.values())
+    clean = heif.sanitize(original)
+    assert pixels(clean)[0] == "RGBA"
+    assert_clean(original, clean, [ARTIST], tmp_path)
+    kept = heif.parse(io.BytesIO(clean))
+    assert len(kept.items) == 2 and {r.type for r in kept.references} == {b"auxl"}
+    for item_id in kept.items:  # coded bytes byte for byte
+        assert item_bytes(clean, kept, item_id) == item_bytes(original, parsed, item_id)
+
+
+def test_stream_verbs_agree_with_the_bytes_verbs(tmp_path: Path) -> None:
+    original = encoded(picture(64, 64, seed=5), thumbnails=[16], exif=b"Exif\0\0" + tiff_with_artist(ARTIST))
+    out = io.BytesIO()
+    source = io.BytesIO(original)
+    source.seek(17)  # sources may be positioned anywhere
+    heif.sanitize_stream(source, out)
+    assert out.getvalue() == heif.sanitize(original)
+    assert heif.inspect_stream(io.BytesIO(original)) == heif.inspect(original)
+    assert heif.content_digest(io.BytesIO(original)) == heif.content_digest(io.BytesIO(out.getvalue()))
+    assert heif.content_digest(io.BytesIO(original)) != heif.content_digest(
+        io.BytesIO(encoded(picture(64, 64, seed=6))))
+    residue = b"".join(view.data for view in heif.residue_stream(io.BytesIO(original)))
+    assert ARTIST.encode() in residue
+    assert ARTIST.encode() not in b"".join(view.data for view in heif.residue(out.getvalue()))
+
+
+def tiff_with_artist(artist: str) -> bytes:
+    value = artist.encode() + b"\0"
+    return b"MM\0*" + struct.pack(">IH", 8, 1) + struct.pack(">HHII", 0x013B, 2, len(value), 26) + b"\0\0\0\0" + value
+
+
+def item_bytes(data: bytes, parsed: heif.Heif, item_id: int) -> bytes:
+    return b"".join(data[e.offset:e.offset + e.length] for e in parsed.locations[item_id].extents)
+
+
+# ---------------------------------------------------------------- files assembled box by box
+
+
+@dataclass
+class Part:
+    """One item of a hand-built file."""
+
+    id: int
+    type: bytes
+    data: bytes = b""
+    properties: list[bytes] = field(default_factory=list)  # whole property boxes
+    essential: bool = True
+    hidden: bool = False
+    name: str = ""
+    content_type: str = ""
+    in_idat: bool = False
+
+
+@dataclass
+class Build:
+    parts: list[Part]
+    references: list[tuple[bytes, int, list[int]]] = field(default_factory=list)
+    primary: int = 1
+    meta_extra: bytes = b""
+    top_extra: bytes = b""
+    brand: bytes = b"heic"
+    iloc_tweak: dict[int, tuple[int, int]] = field(default_factory=dict)  # item -> (method, data reference)
+
+    def bytes(self) -> bytes:
+        ftyp = box_bytes(b"ftyp", self.brand + bytes(4) + b"mif1" + self.brand + b"miaf")
+        mdat_payload = b"".join(p.data for p in self.parts if not p.in_idat)
+        idat = b"".join(p.data for p in self.parts if p.in_idat)
+        meta = self._meta(0, idat)
+        mdat_start = len(ftyp) + len(meta) + 8 + len(self.top_extra)
+        return ftyp + self._meta(mdat_start, idat) + self.top_extra + box_bytes(b"mdat", mdat_payload)
+
+    def _meta(self, mdat_start: int, idat: bytes) -> bytes:
+        properties: list[bytes] = []
+        associations = b""
+        for part in self.parts:
+            indexes = []
+            for prop in part.properties:
+                if prop not in properties:
+                    properties.append(prop)
+                indexes.append(properties.index(prop) + 1)
+            associations += struct.pack(">HB", part.id, len(indexes))
+            associations += bytes(i | (0x80 if part.essential else 0) for i in indexes)
+        iloc, mdat_at, idat_at = b"\x44\x00" + struct.pack(">H", len(self.parts)), mdat_start, 0
+        for part in self.parts:
+            method, reference = self.iloc_tweak.get(part.id, (1 if part.in_idat else 0, 0))
+            offset = idat_at if part.in_idat else mdat_at
+            iloc += struct.pack(">HHHHII", part.id, method, reference, 1, offset, len(part.data))
+            idat_at, mdat_at = (idat_at + len(part.data), mdat_at) if part.in_idat else (idat_at, mdat_at + len(part.data))
+        infes = b"".join(box_bytes(b"infe", full_box_payload(2, int(p.hidden), struct.pack(">HH", p.id, 0) + p.type
+                                                             + p.name.encode() + b"\0"
+                                                             + (p.content_type.encode() + b"\0" if p.type == b"mime" else b"")))
+                         for p in self.parts)
+        iref = b"".join(box_bytes(kind, struct.pack(">HH", source, len(targets)) + b"".join(struct.pack(">H", t) for t in targets))
+                        for kind, source, targets in self.references)
+        children = [
+            box_bytes(b"hdlr", full_box_payload(0, 0, bytes(4) + b"pict" + bytes(12) + b"\0")),
+            box_bytes(b"pitm", full_box_payload(0, 0, struct.pack(">H", self.primary))),
+            box_bytes(b"iloc", full_box_payload(1, 0, iloc)),
+            box_bytes(b"iinf", full_box_payload(0, 0, struct.pack(">H", len(self.parts)) + infes)),
+            box_bytes(b"iref", full_box_payload(0, 0, iref)) if iref else b"",
+            box_bytes(b"iprp", box_bytes(b"ipco", b"".join(properties))
+                      + box_bytes(b"ipma", full_box_payload(0, 0, struct.pack(">I", len(self.parts)) + associations))),
+            box_bytes(b"idat", idat) if idat else b"",
+            self.meta_extra,
+        ]
+        return box_bytes(b"meta", full_box_payload(0, 0, b"".join(children)))
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A coded HEVC image from pillow-heif: its configuration, size and bytes."""
+
+    hvcc: bytes
+    ispe: bytes
+    data: bytes
+
+
+def coded(image: Image.Image) -> Coded:
+    data = encoded(image)
+    parsed = heif.parse(io.BytesIO(data))
+    primary = parsed.primary
+    return Coded(parsed.property_of(primary, b"hvcC").raw, parsed.property_of(primary, b"ispe").raw,
+                 item_bytes(data, parsed, primary))
+
+
+def ispe(width: int, height: int) -> bytes:
+    return box_bytes(b"ispe", full_box_payload(0, 0, struct.pack(">II", width, height)))
+
+
+def aux(urn: str) -> bytes:
+    return box_bytes(b"auxC", full_box_payload(0, 0, urn.encode() + b"\0"))
+
+
+def xmp(value: str) -> bytes:
+    return (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>'
+            + value.encode() + b"</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>")
+
+
+@pytest.fixture(scope="module")
+def tiles() -> tuple[Coded, Coded, Coded]:
+    return coded(picture(64, 64, seed=1)), coded(picture(64, 64, seed=2)), coded(picture(32, 32, seed=4))
+
+
+def grid_build(tiles: tuple[Coded, Coded, Coded]) -> Build:
+    """A 128x64 grid of two tiles, with a depth map, a portrait matte, an HDR gain map, a thumbnail,
+    an XMP item describing the depth map, named items, free space and an unknown box holding data."""
+    left, right, small = tiles
+    grid = struct.pack(">BBBBHH", 0, 0, 0, 1, 128, 64)
+    apple = "urn:com:apple:photo:2018:aux:portraiteffectsmatte"
+    return Build(
+        parts=[
+            Part(1, b"grid", grid, [ispe(128, 64)], name=ITEM_NAME, in_idat=True),
+            Part(2, b"hvc1", left.data, [left.hvcc, left.ispe], hidden=True),
+            Part(3, b"hvc1", right.data, [right.hvcc, right.ispe], hidden=True),
+            Part(4, b"hvc1", small.data, [small.hvcc, small.ispe, aux("urn:mpeg:hevc:2015:auxid:2")], hidden=True),
+            Part(5, b"hvc1", small.data, [small.hvcc, small.ispe, aux(apple)], hidden=True),
+            Part(6, b"hvc1", small.data, [small.hvcc, small.ispe, aux("urn:com:apple:photo:2020:aux:hdrgainmap")],
+                 hidden=True),
+            Part(7, b"hvc1", small.data, [small.hvcc, small.ispe]),
+            Part(8, b"mime", xmp(DEPTH_XMP), content_type="application/rdf+xml", hidden=True),
+        ],
+        references=[(b"dimg", 1, [2, 3]), (b"auxl", 4, [1]), (b"auxl", 5, [1]), (b"auxl", 6, [1]),
+                    (b"thmb", 7, [1]), (b"cdsc", 8, [4])],
+        meta_extra=box_bytes(b"free", PADDING.encode()),
+        top_extra=box_bytes(b"uuid", UNKNOWN_BOX.encode(), bytes(range(16))) + box_bytes(b"skip", PADDING.encode()),
+    )
+
+
+def test_grid_with_depth_mattes_gain_map_and_thumbnail(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    original = grid_build(tiles).bytes()
+    assert pixels(original)[1] == (128, 64)
+    findings = heif.inspect(original)
+    for text in ("a depth map of the scene", "a portrait matte", "an HDR gain map", "a thumbnail, 64x64"):
+        assert has(findings, Category.HIDDEN, text), text
+    assert has(findings, Category.PERSON, DEPTH_XMP)
+    assert has(findings, Category.HIDDEN, "'uuid' box") and has(findings, Category.HIDDEN, "free space holding data")
+    assert has(findings, Category.OTHER, ITEM_NAME)
+    cleaned = clean_bytes(original)
+    assert_clean(original, cleaned.data, [DEPTH_XMP, ITEM_NAME, UNKNOWN_BOX, PADDING], tmp_path)
+    kept = heif.parse(io.BytesIO(cleaned.data))
+    assert sorted(kept.items) == [1, 2, 3]
+    assert kept.locations[1].method == 1  # the grid description stays in idat
+    assert [(r.type, r.source, r.targets) for r in kept.references] == [(b"dimg", 1, (2, 3))]
+    assert len(cleaned.data) < len(original) - 3 * len(tiles[2].data)
+
+
+def test_alpha_auxiliary_stays_but_depth_goes(tiles: tuple[Coded, Coded, Coded]) -> None:
+    left, _, small = tiles
+    build = Build(parts=[Part(1, b"hvc1", left.data, [left.hvcc, left.ispe]),
+                         Part(2, b"hvc1", small.data, [small.hvcc, small.ispe, aux("urn:mpeg:mpegB:cicp:systems:auxiliary:alpha")]),
+                         Part(3, b"hvc1", small.data, [small.hvcc, small.ispe, aux("urn:mpeg:mpegB:cicp:systems:auxiliary:depth")])],
+                  references=[(b"auxl", 2, [1]), (b"auxl", 3, [1])])
+    clean = heif.sanitize(build.bytes())
+    assert sorted(heif.parse(io.BytesIO(clean)).items) == [1, 2]
+    assert heif.inspect(clean) == []
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda b: b.references.append((b"dimg", 2, [1])), "loop"),
+    (lambda b: b.references.append((b"dimg", 2, [2])), "loop"),
+    (lambda b: b.references.append((b"dimg", 3, [99])), "does not list"),
+    (lambda b: setattr(b, "primary", 8), "'mime' item"),
+    (lambda b: setattr(b, "primary", 42), "does not list"),
+    (lambda b: b.iloc_tweak.update({2: (2, 0)}), "construction method 2"),
+    (lambda b: b.iloc_tweak.update({3: (0, 1)}), "another file"),
+    (lambda b: b.iloc_tweak.update({1: (0, 0)}), "outside the file's data boxes"),
+    (lambda b: setattr(b, "meta_extra", box_bytes(b"ipro", bytes(6))), "encrypted"),
+    (lambda b: setattr(b, "top_extra", box_bytes(b"meta", full_box_payload(0, 0, b""))), "exactly one"),
+    (lambda b: setattr(b, "top_extra", box_bytes(b"moov", b"")), "sequences"),
+    (lambda b: b.parts[1].properties.append(box_bytes(b"xtra", b"PLANTED")), "does not know"),
+])
+def test_what_is_not_understood_is_refused(tiles: tuple[Coded, Coded, Coded], change, reason: str) -> None:
+    build = grid_build(tiles)
+    change(build)
+    with pytest.raises(Refused, match=reason) as refused:
+        heif.sanitize(build.bytes())
+    assert "\n" not in str(refused.value)
+    with pytest.raises(Refused):
+        clean_bytes(build.bytes())
+
+
+def test_unknown_non_essential_property_is_dropped_and_reported(tiles: tuple[Coded, Coded, Coded]) -> None:
+    build = grid_build(tiles)
+    build.parts[1].properties.append(box_bytes(b"xtra", PADDING.encode()))
+    build.parts[1].essential = False
+    original = build.bytes()
+    assert has(heif.inspect(original), Category.HIDDEN, "'xtra' property")
+    clean = heif.sanitize(original)
+    assert PADDING.encode() not in clean and heif.inspect(clean) == []
+    assert pixels(clean) == pixels(original)
+
+
+@pytest.mark.parametrize("cut", [20, 200, -10])
+def test_truncated_and_garbled_files_are_refused(tiles: tuple[Coded, Coded, Coded], cut: int) -> None:
+    original = grid_build(tiles).bytes()
+    with pytest.raises(Refused):
+        heif.sanitize(original[:cut])
+
+
+def test_an_iloc_count_past_its_box_is_refused(tiles: tuple[Coded, Coded, Coded]) -> None:
+    original = bytearray(grid_build(tiles).bytes())
+    at = original.index(b"iloc") + 4 + 4 + 2  # the item count
+    original[at:at + 2] = b"\xff\xff"
+    with pytest.raises(Refused, match="shorter than its fields"):
+        heif.sanitize(bytes(original))
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool is not installed")
+def test_exiftool_reads_the_hand_built_clean_copy(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    path = tmp_path / "clean.heic"
+    path.write_bytes(heif.sanitize(grid_build(tiles).bytes()))
+    result = subprocess.run(["exiftool", "-validate", "-warning", "-a", "-G1", str(path)], capture_output=True, text=True)
+    assert "Error" not in result.stdout and "Warning" not in result.stdout, result.stdout
