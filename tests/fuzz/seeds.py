@@ -104,10 +104,8 @@ def tiff_seeds() -> list[Seed]:
 
 
 def heif_seeds() -> list[Seed]:
-    exif = samples.exif_block()
-    ftyp = struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"heic", 0, b"mif1", b"heic")
-    exif_box = struct.pack(">I4s", 8 + len(exif), b"Exif") + exif
-    return [Seed("heif", ftyp + exif_box, ())]  # never cleaned: inspect is what runs
+    data = _saved(_picture(), "AVIF", quality=90, exif=_exif().tobytes(), xmp=XMP)
+    return [Seed("heif", data, (ARTIST, MAKE, SOFTWARE, DESCRIPTION, XMP_CREATOR, BODY_SERIAL))]
 
 
 JAVASCRIPT = "app.alert('PLANTED-JS-fz13')"
