@@ -184,10 +184,11 @@ class Build:
     meta_extra: bytes = b""
     top_extra: bytes = b""
     brand: bytes = b"heic"
+    extra_brands: bytes = b""
     iloc_tweak: dict[int, tuple[int, int]] = field(default_factory=dict)  # item -> (method, data reference)
 
     def bytes(self) -> bytes:
-        ftyp = box_bytes(b"ftyp", self.brand + bytes(4) + b"mif1" + self.brand + b"miaf")
+        ftyp = box_bytes(b"ftyp", self.brand + bytes(4) + b"mif1" + self.brand + b"miaf" + self.extra_brands)
         mdat_payload = b"".join(p.data for p in self.parts if not p.in_idat)
         idat = b"".join(p.data for p in self.parts if p.in_idat)
         meta = self._meta(0, idat)
@@ -377,3 +378,41 @@ def test_exiftool_reads_the_hand_built_clean_copy(tiles: tuple[Coded, Coded, Cod
     path.write_bytes(heif.sanitize(grid_build(tiles).bytes()))
     result = subprocess.run(["exiftool", "-validate", "-warning", "-a", "-G1", str(path)], capture_output=True, text=True)
     assert "Error" not in result.stdout and "Warning" not in result.stdout, result.stdout
+
+
+def test_free_text_in_the_brand_list_is_dropped(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    build = grid_build(tiles)
+    build.extra_brands = b"PLANTED-BRAND-7e1"[:16]
+    original = build.bytes()
+    assert has(heif.inspect(original), Category.OTHER, "unknown brands")
+    clean = clean_bytes(original).data
+    assert_clean(original, clean, ["PLANTED-BRAND"], tmp_path)
+    assert clean[8:12] == b"heic" and clean[16:28] == b"mif1heicmiaf"
+
+
+def test_memory_follows_the_metadata_not_the_image(tmp_path: Path) -> None:
+    import tracemalloc
+
+    coded_bytes = bytes(range(256)) * (48 << 12)  # 48 MiB of "coded" image, never decoded here
+    hvcc = box_bytes(b"hvcC", bytes(23))
+    build = Build(parts=[Part(1, b"hvc1", coded_bytes, [hvcc, ispe(8000, 6000)]),
+                         Part(2, b"Exif", b"\0\0\0\0" + tiff_with_artist(ARTIST))],
+                  references=[(b"cdsc", 2, [1])])
+    path, out_path = tmp_path / "big.heic", tmp_path / "big.clean.heic"
+    path.write_bytes(build.bytes())
+    del build, coded_bytes
+    tracemalloc.start()
+    try:
+        with path.open("rb") as source, out_path.open("wb") as out:
+            heif.sanitize_stream(source, out)
+            digest = heif.content_digest(source)
+            residue = sum(len(view.data) for view in heif.residue_stream(source))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"peak {peak >> 20} MiB"
+    assert residue < 1 << 16
+    with out_path.open("rb") as clean:
+        assert heif.content_digest(clean) == digest
+        assert heif.inspect_stream(clean) == []
+    assert ARTIST.encode() not in out_path.read_bytes()

@@ -53,6 +53,11 @@ KEPT_PROPERTIES = frozenset({
     b"hvcC", b"av1C", b"avcC", b"jpgC", b"vvcC", b"ispe", b"pixi", b"colr", b"irot", b"imir", b"clap",
     b"pasp", b"auxC", b"rloc", b"lsel", b"a1op", b"a1lx", b"clli", b"mdcv", b"cclv", b"amve", b"iscl",
 })
+KNOWN_BRANDS = frozenset({
+    b"mif1", b"mif2", b"msf1", b"miaf", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"heif", b"avif",
+    b"avis", b"avio", b"MA1A", b"MA1B", b"jpeg", b"avci", b"vvic", b"iso8", b"isom", b"unif", b"tmap",
+    b"MiHE", b"MiHA", b"MiHB", b"MiPr", b"MiAn", b"MiCm", b"MiCh", b"MiAC", b"MiAB",  # MIAF profiles (Apple writes them)
+})
 KEPT_REFERENCES = frozenset({b"dimg", b"auxl", b"prem"})
 ALPHA_URNS = frozenset({
     "urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", "urn:mpeg:hevc:2015:auxid:1", "urn:mpeg:avc:2015:auxid:1",
@@ -167,7 +172,8 @@ def parse(source: BinaryIO) -> Heif:
         if index == 0:
             if box.type != b"ftyp":
                 raise Refused("the HEIF file does not start with its 'ftyp' box")
-            heif.ftyp = _raw(source, box, 4096)
+            heif.ftyp, brand_findings = _file_type(read_payload(source, box, 4096))
+            heif.extras += brand_findings
         elif box.type == b"meta":
             metas.append(box)
         elif box.type == b"mdat":
@@ -182,6 +188,19 @@ def parse(source: BinaryIO) -> Heif:
         raise Refused(f"a HEIF file needs exactly one top-level 'meta' box, this one has {len(metas)}")
     _parse_meta(source, metas[0], mdats, heif)
     return heif
+
+
+def _file_type(payload: bytes) -> tuple[bytes, list[Finding]]:
+    """The 'ftyp' box written back: the major brand (what sniffing read), minor version zeroed and
+    only the published compatible brands, so no free text rides along in a brand list."""
+    if len(payload) < 8 or len(payload) % 4:
+        raise Refused("the HEIF 'ftyp' box is malformed")
+    brands = [payload[at:at + 4] for at in range(8, len(payload), 4)]
+    kept = [brand for brand in dict.fromkeys(brands) if brand in KNOWN_BRANDS]
+    findings = []
+    if len(kept) != len(brands) or payload[4:8] != bytes(4):
+        findings.append(Finding(Category.OTHER, "'ftyp' box", "unknown brands or a minor version", "the file"))
+    return box_bytes(b"ftyp", payload[:4] + bytes(4) + b"".join(kept)), findings
 
 
 def _raw(source: BinaryIO, box: Box, limit: int) -> bytes:
