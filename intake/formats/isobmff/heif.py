@@ -23,6 +23,7 @@ import io
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import BinaryIO
 
 from intake.formats import icc
@@ -31,7 +32,7 @@ from intake.formats.isobmff.boxes import (
     Box, box_bytes, box_header, children, copy_range, full_box_header, full_box_payload,
     iter_boxes, read_payload,
 )
-from intake.formats.metadata import exif_findings, xmp_findings
+from intake.formats.metadata import ExifReader, xmp_findings
 
 NAME = "HEIF"
 MEDIA_TYPES = ("image/heif", "image/avif")
@@ -147,7 +148,23 @@ class Heif:
         return None
 
     def targets(self, kind: bytes, source: int) -> tuple[int, ...]:
-        return tuple(t for r in self.references if r.type == kind and r.source == source for t in r.targets)
+        return self._targets.get((kind, source), ())
+
+    def is_input(self, item_id: int) -> bool:
+        """Whether some derived image is built from this item."""
+        return item_id in self._inputs
+
+    @cached_property
+    def _targets(self) -> dict[tuple[bytes, int], tuple[int, ...]]:
+        index: dict[tuple[bytes, int], tuple[int, ...]] = {}
+        for reference in self.references:
+            key = (reference.type, reference.source)
+            index[key] = index.get(key, ()) + reference.targets
+        return index
+
+    @cached_property
+    def _inputs(self) -> frozenset[int]:
+        return frozenset(t for r in self.references if r.type == b"dimg" for t in r.targets)
 
 
 @dataclass(frozen=True)
@@ -268,7 +285,7 @@ def _read(source: BinaryIO, position: int, length: int) -> bytes:
     source.seek(position)
     data = source.read(length)
     if len(data) != length:
-        raise Refused("the HEIF file ends inside its 'meta' box")
+        raise Refused("the HEIF file ends inside a range its boxes claim")
     return data
 
 
@@ -516,19 +533,22 @@ def inspect_stream(source: BinaryIO) -> list[Finding]:
     for item_id in chosen.kept:
         if heif.items[item_id].name:
             findings.append(Finding(Category.OTHER, "item name", shorten(heif.items[item_id].name), f"item {item_id}"))
+    kept, exif = set(chosen.kept), ExifReader()  # one reader: its budget is per file, not per item
     for item in heif.items.values():
-        if item.id not in chosen.kept:
-            findings += _dropped_item(source, heif, item)
+        if item.id not in kept:
+            findings += _dropped_item(source, heif, item, exif)
     return findings
 
 
-def _dropped_item(source: BinaryIO, heif: Heif, item: Item) -> list[Finding]:
+def _dropped_item(source: BinaryIO, heif: Heif, item: Item, exif: ExifReader) -> list[Finding]:
     where = f"item {item.id}"
     if item.type == b"Exif":
         data = _item_data(source, heif, item.id)
         if len(data) < 4 or int.from_bytes(data[:4], "big") > len(data) - 4:
             return [Finding(Category.HIDDEN, "EXIF", f"an unreadable EXIF item of {len(data)} bytes", where)]
-        return exif_findings(data[4 + int.from_bytes(data[:4], "big"):], f"EXIF ({where})") or [
+        tiff = data[4 + int.from_bytes(data[:4], "big"):]
+        tiff = tiff[6:] if tiff.startswith(b"Exif\0\0") else tiff
+        return exif.findings(tiff, f"EXIF ({where})") or [
             Finding(Category.OTHER, "EXIF", f"an EXIF item of {len(data)} bytes", where)]
     if item.type == b"mime":
         data = _item_data(source, heif, item.id)
@@ -556,7 +576,7 @@ def _image_description(heif: Heif, item: Item) -> str:
         lowered = urn.lower()
         text = next((text for key, text in _AUX_DESCRIPTIONS if key in lowered), "an auxiliary image")
         return f"{text}{size} ({shorten(urn, 80)})"
-    if any(item.id in r.targets for r in heif.references if r.type == b"dimg"):
+    if heif.is_input(item.id):
         return f"a part of another image{size}"
     return f"another image{size}"
 
@@ -698,14 +718,15 @@ def _content_parts(source: BinaryIO, heif: Heif, chosen: Plan) -> Iterator[tuple
     """What must survive: the primary's ID, then for each kept item its description (type, properties
     in order, derivation inputs) and its location, whose bytes are compared."""
     yield b"primary %d" % heif.primary, None
+    kept, properties = set(chosen.kept), set(chosen.properties)
     for item_id in chosen.kept:
         item = heif.items[item_id]
         description = [b"item %d %s hidden=%d" % (item_id, item.type, item.hidden)]
         for association in heif.associations.get(item_id, ()):
-            if association.index in chosen.properties:
+            if association.index in properties:
                 description.append(b"essential=%d " % association.essential + chosen.property_box(heif, association.index))
         for kind in sorted(KEPT_REFERENCES):
-            description.append(kind + b"".join(b" %d" % t for t in heif.targets(kind, item_id) if t in chosen.kept))
+            description.append(kind + b"".join(b" %d" % t for t in heif.targets(kind, item_id) if t in kept))
         yield b"\n".join(description), heif.locations.get(item_id)
 
 
