@@ -416,3 +416,18 @@ def test_memory_follows_the_metadata_not_the_image(tmp_path: Path) -> None:
         assert heif.content_digest(clean) == digest
         assert heif.inspect_stream(clean) == []
     assert ARTIST.encode() not in out_path.read_bytes()
+
+
+def test_the_intake_command_inspects_and_sanitizes_a_heic(cli, tmp_path: Path, tiles: tuple[Coded, Coded, Coded]) -> None:
+    import json
+
+    (tmp_path / "crate.heic").write_bytes(grid_build(tiles).bytes())
+    inspected = cli("inspect", "--json", "crate.heic")
+    assert inspected.returncode == 0, inspected.stderr
+    assert "a depth map of the scene" in inspected.stdout and DEPTH_XMP in inspected.stdout
+    json.loads(inspected.stdout)
+    result = cli("sanitize", "crate.heic", "-o", "clean")
+    assert result.returncode == 0, result.stderr
+    clean = (tmp_path / "clean" / "crate.heic").read_bytes()
+    assert heif.inspect(clean) == [] and DEPTH_XMP.encode() not in clean
+    assert pixels(clean) == pixels((tmp_path / "crate.heic").read_bytes())
