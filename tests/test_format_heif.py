@@ -186,6 +186,10 @@ class Build:
     brand: bytes = b"heic"
     extra_brands: bytes = b""
     iloc_tweak: dict[int, tuple[int, int]] = field(default_factory=dict)  # item -> (method, data reference)
+    wide_ids: bool = False  # 32-bit item IDs: iloc 2, infe 3, iref 1, ipma 1, pitm 1
+
+    def id(self, item_id: int) -> bytes:
+        return item_id.to_bytes(4 if self.wide_ids else 2, "big")
 
     def bytes(self) -> bytes:
         ftyp = box_bytes(b"ftyp", self.brand + bytes(4) + b"mif1" + self.brand + b"miaf" + self.extra_brands)
@@ -204,28 +208,29 @@ class Build:
                 if prop not in properties:
                     properties.append(prop)
                 indexes.append(properties.index(prop) + 1)
-            associations += struct.pack(">HB", part.id, len(indexes))
+            associations += self.id(part.id) + bytes((len(indexes),))
             associations += bytes(i | (0x80 if part.essential else 0) for i in indexes)
-        iloc, mdat_at, idat_at = b"\x44\x00" + struct.pack(">H", len(self.parts)), mdat_start, 0
+        iloc, mdat_at, idat_at = b"\x44\x00" + self.id(len(self.parts)), mdat_start, 0
         for part in self.parts:
             method, reference = self.iloc_tweak.get(part.id, (1 if part.in_idat else 0, 0))
             offset = idat_at if part.in_idat else mdat_at
-            iloc += struct.pack(">HHHHII", part.id, method, reference, 1, offset, len(part.data))
+            iloc += self.id(part.id) + struct.pack(">HHHII", method, reference, 1, offset, len(part.data))
             idat_at, mdat_at = (idat_at + len(part.data), mdat_at) if part.in_idat else (idat_at, mdat_at + len(part.data))
-        infes = b"".join(box_bytes(b"infe", full_box_payload(2, int(p.hidden), struct.pack(">HH", p.id, 0) + p.type
+        infes = b"".join(box_bytes(b"infe", full_box_payload(3 if self.wide_ids else 2, int(p.hidden), self.id(p.id) + bytes(2) + p.type
                                                              + p.name.encode() + b"\0"
                                                              + (p.content_type.encode() + b"\0" if p.type == b"mime" else b"")))
                          for p in self.parts)
-        iref = b"".join(box_bytes(kind, struct.pack(">HH", source, len(targets)) + b"".join(struct.pack(">H", t) for t in targets))
+        iref = b"".join(box_bytes(kind, self.id(source) + struct.pack(">H", len(targets)) + b"".join(map(self.id, targets)))
                         for kind, source, targets in self.references)
         children = [
             box_bytes(b"hdlr", full_box_payload(0, 0, bytes(4) + b"pict" + bytes(12) + b"\0")),
-            box_bytes(b"pitm", full_box_payload(0, 0, struct.pack(">H", self.primary))),
-            box_bytes(b"iloc", full_box_payload(1, 0, iloc)),
+            box_bytes(b"pitm", full_box_payload(int(self.wide_ids), 0, self.id(self.primary))),
+            box_bytes(b"iloc", full_box_payload(2 if self.wide_ids else 1, 0, iloc)),
             box_bytes(b"iinf", full_box_payload(0, 0, struct.pack(">H", len(self.parts)) + infes)),
-            box_bytes(b"iref", full_box_payload(0, 0, iref)) if iref else b"",
+            box_bytes(b"iref", full_box_payload(int(self.wide_ids), 0, iref)) if iref else b"",
             box_bytes(b"iprp", box_bytes(b"ipco", b"".join(properties))
-                      + box_bytes(b"ipma", full_box_payload(0, 0, struct.pack(">I", len(self.parts)) + associations))),
+                      + box_bytes(b"ipma", full_box_payload(int(self.wide_ids), 0, struct.pack(">I", len(self.parts))
+                                                            + associations))),
             box_bytes(b"idat", idat) if idat else b"",
             self.meta_extra,
         ]
@@ -431,3 +436,20 @@ def test_the_intake_command_inspects_and_sanitizes_a_heic(cli, tmp_path: Path, t
     clean = (tmp_path / "clean" / "crate.heic").read_bytes()
     assert heif.inspect(clean) == [] and DEPTH_XMP.encode() not in clean
     assert pixels(clean) == pixels((tmp_path / "crate.heic").read_bytes())
+
+
+def test_32_bit_item_ids_are_read_and_written(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    left, right, small = tiles
+    grid = struct.pack(">BBBBHH", 0, 0, 0, 1, 128, 64)
+    big = 70_000
+    build = Build(parts=[Part(big, b"grid", grid, [ispe(128, 64)]),
+                         Part(big + 1, b"hvc1", left.data, [left.hvcc, left.ispe], hidden=True),
+                         Part(big + 2, b"hvc1", right.data, [right.hvcc, right.ispe], hidden=True),
+                         Part(big + 3, b"hvc1", small.data, [small.hvcc, small.ispe])],
+                  references=[(b"dimg", big, [big + 1, big + 2]), (b"thmb", big + 3, [big])],
+                  primary=big, wide_ids=True)
+    original = build.bytes()
+    assert has(heif.inspect(original), Category.HIDDEN, "a thumbnail")
+    clean = clean_bytes(original).data
+    assert_clean(original, clean, [], tmp_path)
+    assert sorted(heif.parse(io.BytesIO(clean)).items) == [big, big + 1, big + 2]
