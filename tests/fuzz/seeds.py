@@ -104,8 +104,13 @@ def tiff_seeds() -> list[Seed]:
 
 
 def heif_seeds() -> list[Seed]:
-    data = _saved(_picture(), "AVIF", quality=90, exif=_exif().tobytes(), xmp=XMP)
-    return [Seed("heif", data, (ARTIST, MAKE, SOFTWARE, DESCRIPTION, XMP_CREATOR, BODY_SERIAL))]
+    import pillow_heif  # a test extra: Pillow writes AVIF itself, HEIC only through pillow-heif
+
+    pillow_heif.register_heif_opener()
+    planted = (ARTIST, MAKE, SOFTWARE, DESCRIPTION, XMP_CREATOR, BODY_SERIAL)
+    avif = _saved(_picture(), "AVIF", quality=90, exif=_exif().tobytes(), xmp=XMP)
+    heic = _saved(_picture("RGBA"), "HEIF", quality=90, exif=_exif().tobytes(), xmp=XMP, thumbnails=[8])
+    return [Seed("heif", avif, planted), Seed("heif", heic, planted)]
 
 
 JAVASCRIPT = "app.alert('PLANTED-JS-fz13')"
