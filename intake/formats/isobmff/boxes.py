@@ -58,8 +58,12 @@ class Box:
 
     @property
     def name(self) -> str:
-        """The type for messages: printable, whatever bytes the file holds."""
-        return self.type.decode("latin-1").encode("ascii", "backslashreplace").decode("ascii")
+        return type_name(self.type)
+
+
+def type_name(box_type: bytes) -> str:
+    """A four-letter type for messages: printable, whatever bytes the file holds."""
+    return box_type.decode("latin-1").encode("ascii", "backslashreplace").decode("ascii")
 
 
 def iter_boxes(source: BinaryIO, start: int, end: int, depth: int = 0) -> Iterator[Box]:

@@ -29,7 +29,7 @@ from typing import BinaryIO
 from intake.formats import icc
 from intake.formats.base import Category, Finding, Refused, View, shorten
 from intake.formats.isobmff.boxes import (
-    Box, box_bytes, box_header, children, copy_range, full_box_header, full_box_payload,
+    Box, box_bytes, box_header, children, type_name, copy_range, full_box_header, full_box_payload,
     iter_boxes, read_payload,
 )
 from intake.formats.metadata import ExifReader, xmp_findings
@@ -456,10 +456,13 @@ def plan(heif: Heif) -> Plan:
     for item_id in kept:
         if heif.items[item_id].type != b"iden" and item_id not in heif.locations:
             raise Refused(f"the HEIF image item {item_id} has no location for its data")
-    properties, dropped, replaced = set(), [], {}
+    properties, dropped, replaced, judged = set(), [], {}, set()
     for item_id in kept:
         for association in heif.associations.get(item_id, ()):
             prop = heif.properties[association.index - 1]
+            if association in judged:
+                continue  # shared by many tiles: judged once
+            judged.add(association)
             if prop.type == b"colr" and prop.payload[:4] in (b"prof", b"rICC"):
                 profile, findings = _review_profile(prop, association.index)
                 dropped += findings
@@ -469,9 +472,9 @@ def plan(heif: Heif) -> Plan:
             elif prop.type in KEPT_PROPERTIES:
                 properties.add(association.index)
             elif association.essential:
-                raise Refused(f"the HEIF image needs a property intake does not know ('{_name(prop.type)}')")
+                raise Refused(f"the HEIF image needs a property intake does not know ('{type_name(prop.type)}')")
             else:
-                dropped.append(Finding(Category.HIDDEN, f"'{_name(prop.type)}' property",
+                dropped.append(Finding(Category.HIDDEN, f"'{type_name(prop.type)}' property",
                                        f"an unknown property of {len(prop.raw)} bytes", "the image's properties"))
     return Plan(tuple(sorted(kept)), tuple(sorted(properties)), tuple(dict.fromkeys(dropped)), replaced)
 
@@ -496,7 +499,7 @@ def _image_closure(heif: Heif, root: int) -> set[int]:
         if item is None:
             raise Refused(f"the HEIF image refers to item {item_id}, which the file does not list")
         if item.type not in IMAGE_TYPES:
-            raise Refused(f"the HEIF image is built from a '{_name(item.type)}' item, which intake does not clean")
+            raise Refused(f"the HEIF image is built from a '{type_name(item.type)}' item, which intake does not clean")
         if item_id in done:
             return
         if len(path) > 64:
@@ -515,10 +518,6 @@ def _aux_urn(heif: Heif, item_id: int) -> str:
         return ""
     _, _, rest = full_box_header(prop.payload)
     return rest.split(b"\0", 1)[0].decode("utf-8", "replace")
-
-
-def _name(kind: bytes) -> str:
-    return kind.decode("latin-1").encode("ascii", "backslashreplace").decode("ascii")
 
 
 # ---------------------------------------------------------------- reporting
@@ -560,7 +559,7 @@ def _dropped_item(source: BinaryIO, heif: Heif, item: Item, exif: ExifReader) ->
     if described:
         return [Finding(Category.HIDDEN, "extra image", described, where)]
     size = heif.locations[item.id].length if item.id in heif.locations else 0
-    return [Finding(Category.HIDDEN, f"'{_name(item.type)}' item", f"an item of {size} bytes", where)]
+    return [Finding(Category.HIDDEN, f"'{type_name(item.type)}' item", f"an item of {size} bytes", where)]
 
 
 def _image_description(heif: Heif, item: Item) -> str:
