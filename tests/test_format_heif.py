@@ -453,3 +453,25 @@ def test_32_bit_item_ids_are_read_and_written(tiles: tuple[Coded, Coded, Coded],
     clean = clean_bytes(original).data
     assert_clean(original, clean, [], tmp_path)
     assert sorted(heif.parse(io.BytesIO(clean)).items) == [big, big + 1, big + 2]
+
+
+def test_jpeg_coded_items_are_kept_only_without_metadata_of_their_own(tmp_path: Path) -> None:
+    image = picture(48, 32, seed=7)
+    plain, tagged = io.BytesIO(), io.BytesIO()
+    image.save(plain, "JPEG", quality=95)
+    exif = Image.Exif()
+    exif[0x013B] = ARTIST
+    image.save(tagged, "JPEG", quality=95, exif=exif.tobytes())
+
+    def jpeg_heif(data: bytes) -> bytes:
+        return Build(parts=[Part(1, b"jpeg", data, [ispe(48, 32)]),
+                            Part(2, b"Exif", b"\0\0\0\0" + tiff_with_artist(ARTIST))],
+                     references=[(b"cdsc", 2, [1])], brand=b"mif1").bytes()
+
+    clean = heif.sanitize(jpeg_heif(plain.getvalue()))
+    assert heif.inspect(clean) == [] and ARTIST.encode() not in clean
+    assert heif.content(clean) == heif.content(jpeg_heif(plain.getvalue()))
+    hidden = jpeg_heif(tagged.getvalue())
+    assert has(heif.inspect(hidden), Category.PERSON, ARTIST)
+    with pytest.raises(Refused, match="JPEG-coded"):
+        heif.sanitize(hidden)

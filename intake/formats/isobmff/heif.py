@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import BinaryIO
 
-from intake.formats import icc
+from intake.formats import icc, jpeg
 from intake.formats.base import Category, Finding, Refused, View, shorten
 from intake.formats.isobmff.boxes import (
     Box, box_bytes, box_header, children, type_name, copy_range, full_box_header, full_box_payload,
@@ -536,6 +536,17 @@ def inspect_stream(source: BinaryIO) -> list[Finding]:
     for item in heif.items.values():
         if item.id not in kept:
             findings += _dropped_item(source, heif, item, exif)
+    return findings + _kept_jpeg_findings(source, heif, chosen)
+
+
+def _kept_jpeg_findings(source: BinaryIO, heif: Heif, chosen: Plan) -> list[Finding]:
+    """A JPEG-coded item is a whole JPEG file, which can carry its own EXIF and XMP segments. Its
+    bytes are content and stay as they are, so such metadata is reported and the file refused."""
+    findings = []
+    for item_id in chosen.kept:
+        if heif.items[item_id].type == b"jpeg":
+            findings += [Finding(f.category, f.field, f.value, f"JPEG-coded item {item_id}: {f.where}")
+                         for f in jpeg.inspect(_item_data(source, heif, item_id))]
     return findings
 
 
@@ -593,7 +604,7 @@ def _item_data(source: BinaryIO, heif: Heif, item_id: int) -> bytes:
     if location is None:
         return b""
     if location.length > ITEM_READ_LIMIT:
-        raise Refused(f"a HEIF metadata item holds more than {ITEM_READ_LIMIT} bytes")
+        raise Refused(f"a HEIF item read for its metadata holds more than {ITEM_READ_LIMIT >> 20} MiB")
     return b"".join(_read(source, extent.offset, extent.length) for extent in location.extents)
 
 
@@ -609,7 +620,10 @@ class _Layout:
 
 def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
     heif = parse(source)
-    layout = _layout(source, heif, plan(heif))
+    chosen = plan(heif)
+    if _kept_jpeg_findings(source, heif, chosen):
+        raise Refused("a JPEG-coded HEIF image carries metadata in its own bytes, which are kept unchanged")
+    layout = _layout(source, heif, chosen)
     out.write(heif.ftyp)
     out.write(layout.meta)
     out.write(layout.mdat_header)
