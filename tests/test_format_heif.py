@@ -475,3 +475,17 @@ def test_jpeg_coded_items_are_kept_only_without_metadata_of_their_own(tmp_path: 
     assert has(heif.inspect(hidden), Category.PERSON, ARTIST)
     with pytest.raises(Refused, match="JPEG-coded"):
         heif.sanitize(hidden)
+
+
+def test_sei_messages_in_the_decoder_configuration_are_removed(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    left = tiles[0]
+    payload = left.hvcc[8:]
+    sei_text = b"PLANTED-SEI-ENCODER-5b9f"
+    sei = bytes((0x80 | 39,)) + struct.pack(">HH", 1, 2 + 2 + len(sei_text)) + b"\x4e\x01\x05" + bytes((len(sei_text),)) + sei_text
+    with_sei = box_bytes(b"hvcC", payload[:22] + bytes((payload[22] + 1,)) + payload[23:] + sei)
+    original = Build(parts=[Part(1, b"hvc1", left.data, [with_sei, left.ispe])]).bytes()
+    assert has(heif.inspect(original), Category.HIDDEN, "SEI")
+    clean = clean_bytes(original).data
+    assert sei_text not in clean
+    assert heif.parse(io.BytesIO(clean)).property_of(1, b"hvcC").raw == left.hvcc
+    assert pixels(clean) == pixels(Build(parts=[Part(1, b"hvc1", left.data, [left.hvcc, left.ispe])]).bytes())

@@ -469,6 +469,13 @@ def plan(heif: Heif) -> Plan:
                 if profile is not None:
                     properties.add(association.index)
                     replaced[association.index] = profile
+            elif prop.type == b"hvcC":
+                properties.add(association.index)
+                configuration, removed = _without_sei(prop)
+                if removed:
+                    replaced[association.index] = configuration
+                    dropped.append(Finding(Category.HIDDEN, "HEVC SEI messages", f"{removed} in the decoder configuration",
+                                           f"property {association.index}"))
             elif prop.type in KEPT_PROPERTIES:
                 properties.add(association.index)
             elif association.essential:
@@ -477,6 +484,35 @@ def plan(heif: Heif) -> Plan:
                 dropped.append(Finding(Category.HIDDEN, f"'{type_name(prop.type)}' property",
                                        f"an unknown property of {len(prop.raw)} bytes", "the image's properties"))
     return Plan(tuple(sorted(kept)), tuple(sorted(properties)), tuple(dict.fromkeys(dropped)), replaced)
+
+
+_HVCC_FIXED = 22
+_SEI_NAL_TYPES = frozenset({39, 40})  # prefix and suffix SEI: free-form messages (encoder, user data), not pixels
+
+
+def _without_sei(prop: Property) -> tuple[bytes, int]:
+    """The HEVC decoder configuration without its SEI arrays, and how many SEI messages went.
+    Parameter sets (VPS, SPS, PPS) stay byte for byte; a decoder needs nothing else from it."""
+    payload = prop.payload
+    fields = _Fields(payload, "hvcC")
+    fields.uint(_HVCC_FIXED)
+    kept, removed = [], 0
+    count = fields.uint(1)
+    for _ in range(count):
+        start = fields.at
+        nal_type = fields.uint(1) & 0x3F
+        units = fields.uint(2)
+        for _ in range(units):
+            fields.uint(fields.uint(2))
+        if nal_type in _SEI_NAL_TYPES:
+            removed += units
+        else:
+            kept.append(payload[start:fields.at])
+    if fields.at != len(payload):
+        raise Refused("the HEVC decoder configuration ('hvcC') has bytes after its arrays")
+    if not removed:
+        return prop.raw, 0
+    return box_bytes(b"hvcC", payload[:_HVCC_FIXED] + bytes((len(kept),)) + b"".join(kept)), removed
 
 
 def _review_profile(prop: Property, index: int) -> tuple[bytes | None, list[Finding]]:
