@@ -336,6 +336,7 @@ def test_alpha_auxiliary_stays_but_depth_goes(tiles: tuple[Coded, Coded, Coded])
     (lambda b: b.iloc_tweak.update({2: (2, 0)}), "construction method 2"),
     (lambda b: b.iloc_tweak.update({3: (0, 1)}), "another file"),
     (lambda b: b.iloc_tweak.update({1: (0, 0)}), "outside the file's data boxes"),
+    (lambda b: b.parts[1].__setattr__("data", b""), "no length"),
     (lambda b: setattr(b, "meta_extra", box_bytes(b"ipro", bytes(6))), "encrypted"),
     (lambda b: setattr(b, "top_extra", box_bytes(b"meta", full_box_payload(0, 0, b""))), "exactly one"),
     (lambda b: setattr(b, "top_extra", box_bytes(b"moov", b"")), "sequences"),
@@ -489,3 +490,14 @@ def test_sei_messages_in_the_decoder_configuration_are_removed(tiles: tuple[Code
     assert sei_text not in clean
     assert heif.parse(io.BytesIO(clean)).property_of(1, b"hvcC").raw == left.hvcc
     assert pixels(clean) == pixels(Build(parts=[Part(1, b"hvc1", left.data, [left.hvcc, left.ispe])]).bytes())
+
+
+@needs_exiftool
+def test_a_file_exiftool_already_stripped_is_cleaned(tmp_path: Path) -> None:
+    """exiftool -all= leaves zero-length iloc entries for the items it removed."""
+    (tmp_path / "tagged.heic").write_bytes(tag_with_exiftool(encoded(picture(64, 48), thumbnails=[16]), tmp_path, "heic"))
+    subprocess.run(["exiftool", "-q", "-all=", "-o", str(tmp_path / "stripped.heic"), str(tmp_path / "tagged.heic")],
+                   check=True, capture_output=True)
+    stripped = (tmp_path / "stripped.heic").read_bytes()
+    clean = clean_bytes(stripped).data
+    assert_clean(stripped, clean, PLANTED, tmp_path)

@@ -397,8 +397,8 @@ def _place(method: int, offset: int, length: int, mdats: list[Box], idat: Box | 
         containers = mdats
     else:
         raise Refused(f"a HEIF item uses construction method {method}, which intake does not clean")
-    if length == 0:
-        raise Refused("a HEIF item extent has no length ('the rest of the file'); not cleaned")
+    if length == 0:  # "all the data there is": exiftool leaves such entries for items it removed
+        return Extent(offset, 0)
     if not any(box.payload_start <= offset and offset + length <= box.payload_end for box in containers):
         raise Refused("a HEIF item's data lies outside the file's data boxes")
     return Extent(offset, length)
@@ -456,6 +456,8 @@ def plan(heif: Heif) -> Plan:
     for item_id in kept:
         if heif.items[item_id].type != b"iden" and item_id not in heif.locations:
             raise Refused(f"the HEIF image item {item_id} has no location for its data")
+        if any(extent.length == 0 for extent in heif.locations.get(item_id, Location(0, ())).extents):
+            raise Refused("a HEIF image extent has no length ('the rest of the data'); not cleaned")
     properties, dropped, replaced, judged = set(), [], {}, set()
     for item_id in kept:
         for association in heif.associations.get(item_id, ()):
