@@ -1,11 +1,12 @@
-"""`intake sanitize` against `exiftool -all=` on a folder of 12-megapixel JPEGs.
+"""`intake sanitize` against `exiftool -all=` on a folder of 12-megapixel JPEGs (or HEICs).
 
-    .venv/bin/python bench/bench_sanitize.py [--count 50] [--runs 3]
+    .venv/bin/python bench/bench_sanitize.py [--count 50] [--runs 3] [--format heic]
 
 Both tools run as one process over the same folder, writing copies into an
 empty folder, side by side in one run; the median wall time of each and
 their ratio are printed as Markdown. Needs exiftool (Debian:
-libimage-exiftool-perl) and Pillow (installed with `.[test]`).
+libimage-exiftool-perl) and Pillow (installed with `.[test]`); HEICs also
+pillow-heif (`.[test]`), and carry a thumbnail besides the EXIF.
 """
 
 from __future__ import annotations
@@ -24,16 +25,22 @@ from PIL import Image
 from PIL.ExifTags import IFD
 
 
-def make_photos(folder: Path, count: int) -> None:
-    """Noise-like pictures, so the JPEGs are camera-sized (several MB each)."""
+def make_photos(folder: Path, count: int, form: str = "jpeg") -> None:
+    """Noise-like pictures, so the files are camera-sized (several MB each)."""
+    options: dict[str, object] = {}
+    if form == "heic":
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        options["thumbnails"] = [256]
     base = Image.effect_noise((4000, 3000), 64).convert("RGB")
     for i in range(count):
         exif = base.getexif()
         exif[0x010F], exif[0x0110], exif[0x013B] = "BenchMake", "BenchModel", f"Photographer {i}"
         exif.get_ifd(IFD.GPSInfo).update({1: "N", 2: (46.0, 38.0, float(i)), 3: "E", 4: (32.0, 37.0, 0.84)})
         out = io.BytesIO()
-        base.save(out, "JPEG", quality=90, exif=exif.tobytes())
-        (folder / f"photo-{i:03}.jpg").write_bytes(out.getvalue())
+        base.save(out, "JPEG" if form == "jpeg" else "HEIF", quality=90, exif=exif.tobytes(), **options)
+        (folder / f"photo-{i:03}.{'jpg' if form == 'jpeg' else 'heic'}").write_bytes(out.getvalue())
 
 
 def timed(command: list[str]) -> float:
@@ -49,6 +56,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--format", choices=("jpeg", "heic"), default="jpeg")
     args = parser.parse_args()
     if shutil.which("exiftool") is None:
         print("bench: exiftool is missing (apt-get install libimage-exiftool-perl)", file=sys.stderr)
@@ -58,7 +66,7 @@ def main() -> int:
     try:
         photos = work / "photos"
         photos.mkdir()
-        make_photos(photos, args.count)
+        make_photos(photos, args.count, args.format)
         size = sum(p.stat().st_size for p in photos.iterdir()) >> 20
         ours, theirs = [], []
         for run in range(args.runs):
@@ -72,7 +80,7 @@ def main() -> int:
 
 
 def report(args: argparse.Namespace, size_mb: int, cleaned: int, ours: float, theirs: float) -> None:
-    print(f"{args.count} JPEGs of 4000x3000 ({size_mb} MiB in all), median of {args.runs} runs; "
+    print(f"{args.count} {args.format.upper()}s of 4000x3000 ({size_mb} MiB in all), median of {args.runs} runs; "
           f"intake cleaned {cleaned}\n")
     print("| command | seconds |")
     print("|---|---|")

@@ -30,6 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import exiftool_judge  # noqa: E402
 from PIL import Image  # noqa: E402
 
+try:  # decodes HEIC for the pixel comparison (a test extra); without it HEIC copies "do not open"
+    import pillow_heif  # noqa: E402
+
+    pillow_heif.register_heif_opener()
+except ImportError:
+    pass
+
 from intake.clean import clean_bytes  # noqa: E402
 from intake.formats import handler_for  # noqa: E402
 from intake.formats.base import Refused  # noqa: E402

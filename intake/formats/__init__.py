@@ -13,7 +13,8 @@ from intake.formats.base import FormatModule
 
 @cache
 def _build() -> dict[str, FormatModule]:
-    from intake.formats import aiff, flac, gif, heif, jpeg, mp3, odf, ogg, ooxml, pdf, png, raw, tiff, wav, webp
+    from intake.formats import aiff, flac, gif, jpeg, mp3, odf, ogg, ooxml, pdf, png, raw, tiff, wav, webp
+    from intake.formats.isobmff import heif
 
     modules: tuple[FormatModule, ...] = (  # type: ignore[assignment]
         jpeg, png, gif, webp, tiff, heif, pdf, ooxml, odf, mp3, wav, flac, ogg, aiff, raw)

@@ -105,10 +105,13 @@ def tiff_seeds() -> list[Seed]:
 
 
 def heif_seeds() -> list[Seed]:
-    exif = samples.exif_block()
-    ftyp = struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"heic", 0, b"mif1", b"heic")
-    exif_box = struct.pack(">I4s", 8 + len(exif), b"Exif") + exif
-    return [Seed("heif", ftyp + exif_box, ())]  # never cleaned: inspect is what runs
+    import pillow_heif  # a test extra: Pillow writes AVIF itself, HEIC only through pillow-heif
+
+    pillow_heif.register_heif_opener()
+    planted = (ARTIST, MAKE, SOFTWARE, DESCRIPTION, XMP_CREATOR, BODY_SERIAL)
+    avif = _saved(_picture(), "AVIF", quality=90, exif=_exif().tobytes(), xmp=XMP)
+    heic = _saved(_picture("RGBA"), "HEIF", quality=90, exif=_exif().tobytes(), xmp=XMP, thumbnails=[8])
+    return [Seed("heif", avif, planted), Seed("heif", heic, planted)]
 
 
 JAVASCRIPT = "app.alert('PLANTED-JS-fz13')"

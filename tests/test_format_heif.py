@@ -1,0 +1,503 @@
+"""HEIC/HEIF/AVIF cleaning: item surgery that removes EXIF, XMP, thumbnails and
+auxiliary images and keeps the primary image's coded bytes unchanged.
+
+Fixtures are made here: pictures encoded by pillow-heif (HEIC) and Pillow
+(AVIF), tagged by exiftool, and files assembled box by box around
+pillow-heif's coded images (grids, depth maps, mattes, hostile structures).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import struct
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from intake.clean import clean_bytes
+from intake.formats.base import Category, Refused
+from intake.formats.isobmff import heif
+from intake.formats.isobmff.boxes import box_bytes, full_box_payload
+from intake.media import sniff_bytes
+from planted import assert_absent, has
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import exiftool_judge  # noqa: E402
+
+pillow_heif = pytest.importorskip("pillow_heif")
+pillow_heif.register_heif_opener()
+
+MAKE = "PLANTED-MAKE-c41e"
+MODEL = "PLANTED-MODEL-5d20"
+SOFTWARE = "PLANTED-SOFTWARE-e7b1"
+ARTIST = "PLANTED-ARTIST-7f3a"
+XMP_CREATOR = "PLANTED-XMP-CREATOR-a61b"
+XMP_CITY = "PLANTED-XMP-CITY-77c3"
+TAKEN = "2031:07:14 03:21:09"
+PADDING = "PLANTED-FREE-BOX-31aa"
+DEPTH_XMP = "PLANTED-DEPTH-XMP-0d4e"
+ITEM_NAME = "PLANTED-ITEM-NAME-9a0c"
+UNKNOWN_BOX = "PLANTED-UUID-BOX-44d1"
+PLANTED = [MAKE, MODEL, SOFTWARE, ARTIST, XMP_CREATOR, XMP_CITY, TAKEN]
+needs_exiftool = pytest.mark.skipif(not exiftool_judge.AVAILABLE, reason="exiftool is not installed")
+
+
+def picture(width: int, height: int, seed: int = 0, mode: str = "RGB") -> Image.Image:
+    image = Image.new(mode, (width, height))
+    image.putdata([((x * 7 + seed) % 256, (y * 5 + seed) % 256, (x * y + seed) % 256, (x + y) % 256)[:len(mode)]
+                   for y in range(height) for x in range(width)])
+    return image
+
+
+def encoded(image: Image.Image, form: str = "HEIF", **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=form, quality=90, **options)
+    return buffer.getvalue()
+
+
+def tag_with_exiftool(data: bytes, tmp_path: Path, suffix: str) -> bytes:
+    path = tmp_path / f"tagged.{suffix}"
+    path.write_bytes(data)
+    subprocess.run(["exiftool", "-q", "-overwrite_original", f"-Make={MAKE}", f"-Model={MODEL}",
+                    f"-Software={SOFTWARE}", f"-Artist={ARTIST}", f"-DateTimeOriginal={TAKEN}",
+                    "-GPSLatitude=46.6354", "-GPSLatitudeRef=N", "-GPSLongitude=32.6169", "-GPSLongitudeRef=E",
+                    f"-XMP-dc:Creator={XMP_CREATOR}", f"-XMP-photoshop:City={XMP_CITY}", str(path)],
+                   check=True, capture_output=True)
+    return path.read_bytes()
+
+
+def pixels(data: bytes) -> tuple[str, tuple[int, int], bytes]:
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return image.mode, image.size, image.tobytes()
+
+
+def assert_clean(data: bytes, clean: bytes, planted: list[str], tmp_path: Path, suffix: str = "heic") -> None:
+    assert heif.inspect(clean) == []
+    assert heif.content(clean) == heif.content(data)
+    assert_absent(heif, clean, planted)
+    assert pixels(clean) == pixels(data)
+    if exiftool_judge.AVAILABLE:
+        path = tmp_path / f"clean.{suffix}"
+        path.write_bytes(clean)
+        assert exiftool_judge.identifying(path) == {}
+
+
+# ---------------------------------------------------------------- files from encoders, tagged by exiftool
+
+
+@needs_exiftool
+def test_heic_with_exif_xmp_gps_and_thumbnail_is_cleaned_pixel_identical(tmp_path: Path) -> None:
+    original = tag_with_exiftool(encoded(picture(96, 64), thumbnails=[32]), tmp_path, "heic")
+    findings = heif.inspect(original)
+    assert has(findings, Category.LOCATION, "46.635400, 32.616900")
+    assert has(findings, Category.DEVICE, MAKE) and has(findings, Category.DEVICE, MODEL)
+    assert has(findings, Category.SOFTWARE, SOFTWARE) and has(findings, Category.TIME, TAKEN)
+    assert has(findings, Category.PERSON, ARTIST) and has(findings, Category.PERSON, XMP_CREATOR)
+    assert has(findings, Category.HIDDEN, "a thumbnail")
+    assert exiftool_judge.identifying(tmp_path / "tagged.heic") != {}  # the judge sees what was planted
+
+    cleaned = clean_bytes(original)  # every check intake runs before writing a clean copy
+    assert sniff_bytes(cleaned.data) == "image/heif"
+    assert_clean(original, cleaned.data, PLANTED, tmp_path)
+    with Image.open(io.BytesIO(cleaned.data)) as image:
+        assert not image.info.get("thumbnails") and not image.info.get("exif") and not image.info.get("xmp")
+
+
+@needs_exiftool
+def test_avif_with_exif_and_xmp_is_cleaned_pixel_identical(tmp_path: Path) -> None:
+    original = tag_with_exiftool(encoded(picture(80, 48, seed=3), "AVIF"), tmp_path, "avif")
+    assert sniff_bytes(original) == "image/avif"
+    findings = heif.inspect(original)
+    assert has(findings, Category.LOCATION, "46.635400, 32.616900") and has(findings, Category.PERSON, XMP_CREATOR)
+    cleaned = clean_bytes(original)
+    assert sniff_bytes(cleaned.data) == "image/avif"
+    assert_clean(original, cleaned.data, PLANTED, tmp_path, "avif")
+
+
+def test_alpha_plane_is_kept_and_the_primary_bytes_are_identical(tmp_path: Path) -> None:
+    original = encoded(picture(64, 40, seed=9, mode="RGBA"), exif=b"Exif\0\0" + tiff_with_artist(ARTIST))
+    parsed = heif.parse(io.BytesIO(original))
+    assert any(item.type == b"Exif" for item in parsed.items.values())
+    clean = heif.sanitize(original)
+    assert pixels(clean)[0] == "RGBA"
+    assert_clean(original, clean, [ARTIST], tmp_path)
+    kept = heif.parse(io.BytesIO(clean))
+    assert len(kept.items) == 2 and {r.type for r in kept.references} == {b"auxl"}
+    for item_id in kept.items:  # coded bytes byte for byte
+        assert item_bytes(clean, kept, item_id) == item_bytes(original, parsed, item_id)
+
+
+def test_stream_verbs_agree_with_the_bytes_verbs(tmp_path: Path) -> None:
+    original = encoded(picture(64, 64, seed=5), thumbnails=[16], exif=b"Exif\0\0" + tiff_with_artist(ARTIST))
+    out = io.BytesIO()
+    source = io.BytesIO(original)
+    source.seek(17)  # sources may be positioned anywhere
+    heif.sanitize_stream(source, out)
+    assert out.getvalue() == heif.sanitize(original)
+    assert heif.inspect_stream(io.BytesIO(original)) == heif.inspect(original)
+    assert heif.content_digest(io.BytesIO(original)) == heif.content_digest(io.BytesIO(out.getvalue()))
+    assert heif.content_digest(io.BytesIO(original)) != heif.content_digest(
+        io.BytesIO(encoded(picture(64, 64, seed=6))))
+    residue = b"".join(view.data for view in heif.residue_stream(io.BytesIO(original)))
+    assert ARTIST.encode() in residue
+    assert ARTIST.encode() not in b"".join(view.data for view in heif.residue(out.getvalue()))
+
+
+def tiff_with_artist(artist: str) -> bytes:
+    value = artist.encode() + b"\0"
+    return b"MM\0*" + struct.pack(">IH", 8, 1) + struct.pack(">HHII", 0x013B, 2, len(value), 26) + b"\0\0\0\0" + value
+
+
+def item_bytes(data: bytes, parsed: heif.Heif, item_id: int) -> bytes:
+    return b"".join(data[e.offset:e.offset + e.length] for e in parsed.locations[item_id].extents)
+
+
+# ---------------------------------------------------------------- files assembled box by box
+
+
+@dataclass
+class Part:
+    """One item of a hand-built file."""
+
+    id: int
+    type: bytes
+    data: bytes = b""
+    properties: list[bytes] = field(default_factory=list)  # whole property boxes
+    essential: bool = True
+    hidden: bool = False
+    name: str = ""
+    content_type: str = ""
+    in_idat: bool = False
+
+
+@dataclass
+class Build:
+    parts: list[Part]
+    references: list[tuple[bytes, int, list[int]]] = field(default_factory=list)
+    primary: int = 1
+    meta_extra: bytes = b""
+    top_extra: bytes = b""
+    brand: bytes = b"heic"
+    extra_brands: bytes = b""
+    iloc_tweak: dict[int, tuple[int, int]] = field(default_factory=dict)  # item -> (method, data reference)
+    wide_ids: bool = False  # 32-bit item IDs: iloc 2, infe 3, iref 1, ipma 1, pitm 1
+
+    def id(self, item_id: int) -> bytes:
+        return item_id.to_bytes(4 if self.wide_ids else 2, "big")
+
+    def bytes(self) -> bytes:
+        ftyp = box_bytes(b"ftyp", self.brand + bytes(4) + b"mif1" + self.brand + b"miaf" + self.extra_brands)
+        mdat_payload = b"".join(p.data for p in self.parts if not p.in_idat)
+        idat = b"".join(p.data for p in self.parts if p.in_idat)
+        meta = self._meta(0, idat)
+        mdat_start = len(ftyp) + len(meta) + 8 + len(self.top_extra)
+        return ftyp + self._meta(mdat_start, idat) + self.top_extra + box_bytes(b"mdat", mdat_payload)
+
+    def _meta(self, mdat_start: int, idat: bytes) -> bytes:
+        properties: list[bytes] = []
+        associations = b""
+        for part in self.parts:
+            indexes = []
+            for prop in part.properties:
+                if prop not in properties:
+                    properties.append(prop)
+                indexes.append(properties.index(prop) + 1)
+            associations += self.id(part.id) + bytes((len(indexes),))
+            associations += bytes(i | (0x80 if part.essential else 0) for i in indexes)
+        iloc, mdat_at, idat_at = b"\x44\x00" + self.id(len(self.parts)), mdat_start, 0
+        for part in self.parts:
+            method, reference = self.iloc_tweak.get(part.id, (1 if part.in_idat else 0, 0))
+            offset = idat_at if part.in_idat else mdat_at
+            iloc += self.id(part.id) + struct.pack(">HHHII", method, reference, 1, offset, len(part.data))
+            idat_at, mdat_at = (idat_at + len(part.data), mdat_at) if part.in_idat else (idat_at, mdat_at + len(part.data))
+        infes = b"".join(box_bytes(b"infe", full_box_payload(3 if self.wide_ids else 2, int(p.hidden), self.id(p.id) + bytes(2) + p.type
+                                                             + p.name.encode() + b"\0"
+                                                             + (p.content_type.encode() + b"\0" if p.type == b"mime" else b"")))
+                         for p in self.parts)
+        iref = b"".join(box_bytes(kind, self.id(source) + struct.pack(">H", len(targets)) + b"".join(map(self.id, targets)))
+                        for kind, source, targets in self.references)
+        children = [
+            box_bytes(b"hdlr", full_box_payload(0, 0, bytes(4) + b"pict" + bytes(12) + b"\0")),
+            box_bytes(b"pitm", full_box_payload(int(self.wide_ids), 0, self.id(self.primary))),
+            box_bytes(b"iloc", full_box_payload(2 if self.wide_ids else 1, 0, iloc)),
+            box_bytes(b"iinf", full_box_payload(0, 0, struct.pack(">H", len(self.parts)) + infes)),
+            box_bytes(b"iref", full_box_payload(int(self.wide_ids), 0, iref)) if iref else b"",
+            box_bytes(b"iprp", box_bytes(b"ipco", b"".join(properties))
+                      + box_bytes(b"ipma", full_box_payload(int(self.wide_ids), 0, struct.pack(">I", len(self.parts))
+                                                            + associations))),
+            box_bytes(b"idat", idat) if idat else b"",
+            self.meta_extra,
+        ]
+        return box_bytes(b"meta", full_box_payload(0, 0, b"".join(children)))
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A coded HEVC image from pillow-heif: its configuration, size and bytes."""
+
+    hvcc: bytes
+    ispe: bytes
+    data: bytes
+
+
+def coded(image: Image.Image) -> Coded:
+    data = encoded(image)
+    parsed = heif.parse(io.BytesIO(data))
+    primary = parsed.primary
+    return Coded(parsed.property_of(primary, b"hvcC").raw, parsed.property_of(primary, b"ispe").raw,
+                 item_bytes(data, parsed, primary))
+
+
+def ispe(width: int, height: int) -> bytes:
+    return box_bytes(b"ispe", full_box_payload(0, 0, struct.pack(">II", width, height)))
+
+
+def aux(urn: str) -> bytes:
+    return box_bytes(b"auxC", full_box_payload(0, 0, urn.encode() + b"\0"))
+
+
+def xmp(value: str) -> bytes:
+    return (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>'
+            + value.encode() + b"</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>")
+
+
+@pytest.fixture(scope="module")
+def tiles() -> tuple[Coded, Coded, Coded]:
+    return coded(picture(64, 64, seed=1)), coded(picture(64, 64, seed=2)), coded(picture(32, 32, seed=4))
+
+
+def grid_build(tiles: tuple[Coded, Coded, Coded]) -> Build:
+    """A 128x64 grid of two tiles, with a depth map, a portrait matte, an HDR gain map, a thumbnail,
+    an XMP item describing the depth map, named items, free space and an unknown box holding data."""
+    left, right, small = tiles
+    grid = struct.pack(">BBBBHH", 0, 0, 0, 1, 128, 64)
+    apple = "urn:com:apple:photo:2018:aux:portraiteffectsmatte"
+    return Build(
+        parts=[
+            Part(1, b"grid", grid, [ispe(128, 64)], name=ITEM_NAME, in_idat=True),
+            Part(2, b"hvc1", left.data, [left.hvcc, left.ispe], hidden=True),
+            Part(3, b"hvc1", right.data, [right.hvcc, right.ispe], hidden=True),
+            Part(4, b"hvc1", small.data, [small.hvcc, small.ispe, aux("urn:mpeg:hevc:2015:auxid:2")], hidden=True),
+            Part(5, b"hvc1", small.data, [small.hvcc, small.ispe, aux(apple)], hidden=True),
+            Part(6, b"hvc1", small.data, [small.hvcc, small.ispe, aux("urn:com:apple:photo:2020:aux:hdrgainmap")],
+                 hidden=True),
+            Part(7, b"hvc1", small.data, [small.hvcc, small.ispe]),
+            Part(8, b"mime", xmp(DEPTH_XMP), content_type="application/rdf+xml", hidden=True),
+        ],
+        references=[(b"dimg", 1, [2, 3]), (b"auxl", 4, [1]), (b"auxl", 5, [1]), (b"auxl", 6, [1]),
+                    (b"thmb", 7, [1]), (b"cdsc", 8, [4])],
+        meta_extra=box_bytes(b"free", PADDING.encode()),
+        top_extra=box_bytes(b"uuid", UNKNOWN_BOX.encode(), bytes(range(16))) + box_bytes(b"skip", PADDING.encode()),
+    )
+
+
+def test_grid_with_depth_mattes_gain_map_and_thumbnail(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    original = grid_build(tiles).bytes()
+    assert pixels(original)[1] == (128, 64)
+    findings = heif.inspect(original)
+    for text in ("a depth map of the scene", "a portrait matte", "an HDR gain map", "a thumbnail, 64x64"):
+        assert has(findings, Category.HIDDEN, text), text
+    assert has(findings, Category.PERSON, DEPTH_XMP)
+    assert has(findings, Category.HIDDEN, "'uuid' box") and has(findings, Category.HIDDEN, "free space holding data")
+    assert has(findings, Category.OTHER, ITEM_NAME)
+    cleaned = clean_bytes(original)
+    assert_clean(original, cleaned.data, [DEPTH_XMP, ITEM_NAME, UNKNOWN_BOX, PADDING], tmp_path)
+    kept = heif.parse(io.BytesIO(cleaned.data))
+    assert sorted(kept.items) == [1, 2, 3]
+    assert kept.locations[1].method == 1  # the grid description stays in idat
+    assert [(r.type, r.source, r.targets) for r in kept.references] == [(b"dimg", 1, (2, 3))]
+    assert len(cleaned.data) < len(original) - 3 * len(tiles[2].data)
+
+
+def test_alpha_auxiliary_stays_but_depth_goes(tiles: tuple[Coded, Coded, Coded]) -> None:
+    left, _, small = tiles
+    build = Build(parts=[Part(1, b"hvc1", left.data, [left.hvcc, left.ispe]),
+                         Part(2, b"hvc1", small.data, [small.hvcc, small.ispe, aux("urn:mpeg:mpegB:cicp:systems:auxiliary:alpha")]),
+                         Part(3, b"hvc1", small.data, [small.hvcc, small.ispe, aux("urn:mpeg:mpegB:cicp:systems:auxiliary:depth")])],
+                  references=[(b"auxl", 2, [1]), (b"auxl", 3, [1])])
+    clean = heif.sanitize(build.bytes())
+    assert sorted(heif.parse(io.BytesIO(clean)).items) == [1, 2]
+    assert heif.inspect(clean) == []
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda b: b.references.append((b"dimg", 2, [1])), "loop"),
+    (lambda b: b.references.append((b"dimg", 2, [2])), "loop"),
+    (lambda b: b.references.append((b"dimg", 3, [99])), "does not list"),
+    (lambda b: setattr(b, "primary", 8), "'mime' item"),
+    (lambda b: setattr(b, "primary", 42), "does not list"),
+    (lambda b: b.iloc_tweak.update({2: (2, 0)}), "construction method 2"),
+    (lambda b: b.iloc_tweak.update({3: (0, 1)}), "another file"),
+    (lambda b: b.iloc_tweak.update({1: (0, 0)}), "outside the file's data boxes"),
+    (lambda b: b.parts[1].__setattr__("data", b""), "no length"),
+    (lambda b: setattr(b, "meta_extra", box_bytes(b"ipro", bytes(6))), "encrypted"),
+    (lambda b: setattr(b, "top_extra", box_bytes(b"meta", full_box_payload(0, 0, b""))), "exactly one"),
+    (lambda b: setattr(b, "top_extra", box_bytes(b"moov", b"")), "sequences"),
+    (lambda b: b.parts[1].properties.append(box_bytes(b"xtra", b"PLANTED")), "does not know"),
+])
+def test_what_is_not_understood_is_refused(tiles: tuple[Coded, Coded, Coded], change, reason: str) -> None:
+    build = grid_build(tiles)
+    change(build)
+    with pytest.raises(Refused, match=reason) as refused:
+        heif.sanitize(build.bytes())
+    assert "\n" not in str(refused.value)
+    with pytest.raises(Refused):
+        clean_bytes(build.bytes())
+
+
+def test_unknown_non_essential_property_is_dropped_and_reported(tiles: tuple[Coded, Coded, Coded]) -> None:
+    build = grid_build(tiles)
+    build.parts[1].properties.append(box_bytes(b"xtra", PADDING.encode()))
+    build.parts[1].essential = False
+    original = build.bytes()
+    assert has(heif.inspect(original), Category.HIDDEN, "'xtra' property")
+    clean = heif.sanitize(original)
+    assert PADDING.encode() not in clean and heif.inspect(clean) == []
+    assert pixels(clean) == pixels(original)
+
+
+@pytest.mark.parametrize("cut", [20, 200, -10])
+def test_truncated_and_garbled_files_are_refused(tiles: tuple[Coded, Coded, Coded], cut: int) -> None:
+    original = grid_build(tiles).bytes()
+    with pytest.raises(Refused):
+        heif.sanitize(original[:cut])
+
+
+def test_an_iloc_count_past_its_box_is_refused(tiles: tuple[Coded, Coded, Coded]) -> None:
+    original = bytearray(grid_build(tiles).bytes())
+    at = original.index(b"iloc") + 4 + 4 + 2  # the item count
+    original[at:at + 2] = b"\xff\xff"
+    with pytest.raises(Refused, match="shorter than its fields"):
+        heif.sanitize(bytes(original))
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool is not installed")
+def test_exiftool_reads_the_hand_built_clean_copy(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    path = tmp_path / "clean.heic"
+    path.write_bytes(heif.sanitize(grid_build(tiles).bytes()))
+    result = subprocess.run(["exiftool", "-validate", "-warning", "-a", "-G1", str(path)], capture_output=True, text=True)
+    assert "Error" not in result.stdout and "Warning" not in result.stdout, result.stdout
+
+
+def test_free_text_in_the_brand_list_is_dropped(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    build = grid_build(tiles)
+    build.extra_brands = b"PLANTED-BRAND-7e1"[:16]
+    original = build.bytes()
+    assert has(heif.inspect(original), Category.OTHER, "unknown brands")
+    clean = clean_bytes(original).data
+    assert_clean(original, clean, ["PLANTED-BRAND"], tmp_path)
+    assert clean[8:12] == b"heic" and clean[16:28] == b"mif1heicmiaf"
+
+
+def test_memory_follows_the_metadata_not_the_image(tmp_path: Path) -> None:
+    import tracemalloc
+
+    coded_bytes = bytes(range(256)) * (48 << 12)  # 48 MiB of "coded" image, never decoded here
+    hvcc = box_bytes(b"hvcC", bytes(23))
+    build = Build(parts=[Part(1, b"hvc1", coded_bytes, [hvcc, ispe(8000, 6000)]),
+                         Part(2, b"Exif", b"\0\0\0\0" + tiff_with_artist(ARTIST))],
+                  references=[(b"cdsc", 2, [1])])
+    path, out_path = tmp_path / "big.heic", tmp_path / "big.clean.heic"
+    path.write_bytes(build.bytes())
+    del build, coded_bytes
+    tracemalloc.start()
+    try:
+        with path.open("rb") as source, out_path.open("wb") as out:
+            heif.sanitize_stream(source, out)
+            digest = heif.content_digest(source)
+            residue = sum(len(view.data) for view in heif.residue_stream(source))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"peak {peak >> 20} MiB"
+    assert residue < 1 << 16
+    with out_path.open("rb") as clean:
+        assert heif.content_digest(clean) == digest
+        assert heif.inspect_stream(clean) == []
+    assert ARTIST.encode() not in out_path.read_bytes()
+
+
+def test_the_intake_command_inspects_and_sanitizes_a_heic(cli, tmp_path: Path, tiles: tuple[Coded, Coded, Coded]) -> None:
+    import json
+
+    (tmp_path / "crate.heic").write_bytes(grid_build(tiles).bytes())
+    inspected = cli("inspect", "--json", "crate.heic")
+    assert inspected.returncode == 0, inspected.stderr
+    assert "a depth map of the scene" in inspected.stdout and DEPTH_XMP in inspected.stdout
+    json.loads(inspected.stdout)
+    result = cli("sanitize", "crate.heic", "-o", "clean")
+    assert result.returncode == 0, result.stderr
+    clean = (tmp_path / "clean" / "crate.heic").read_bytes()
+    assert heif.inspect(clean) == [] and DEPTH_XMP.encode() not in clean
+    assert pixels(clean) == pixels((tmp_path / "crate.heic").read_bytes())
+
+
+def test_32_bit_item_ids_are_read_and_written(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    left, right, small = tiles
+    grid = struct.pack(">BBBBHH", 0, 0, 0, 1, 128, 64)
+    big = 70_000
+    build = Build(parts=[Part(big, b"grid", grid, [ispe(128, 64)]),
+                         Part(big + 1, b"hvc1", left.data, [left.hvcc, left.ispe], hidden=True),
+                         Part(big + 2, b"hvc1", right.data, [right.hvcc, right.ispe], hidden=True),
+                         Part(big + 3, b"hvc1", small.data, [small.hvcc, small.ispe])],
+                  references=[(b"dimg", big, [big + 1, big + 2]), (b"thmb", big + 3, [big])],
+                  primary=big, wide_ids=True)
+    original = build.bytes()
+    assert has(heif.inspect(original), Category.HIDDEN, "a thumbnail")
+    clean = clean_bytes(original).data
+    assert_clean(original, clean, [], tmp_path)
+    assert sorted(heif.parse(io.BytesIO(clean)).items) == [big, big + 1, big + 2]
+
+
+def test_jpeg_coded_items_are_kept_only_without_metadata_of_their_own(tmp_path: Path) -> None:
+    image = picture(48, 32, seed=7)
+    plain, tagged = io.BytesIO(), io.BytesIO()
+    image.save(plain, "JPEG", quality=95)
+    exif = Image.Exif()
+    exif[0x013B] = ARTIST
+    image.save(tagged, "JPEG", quality=95, exif=exif.tobytes())
+
+    def jpeg_heif(data: bytes) -> bytes:
+        return Build(parts=[Part(1, b"jpeg", data, [ispe(48, 32)]),
+                            Part(2, b"Exif", b"\0\0\0\0" + tiff_with_artist(ARTIST))],
+                     references=[(b"cdsc", 2, [1])], brand=b"mif1").bytes()
+
+    clean = heif.sanitize(jpeg_heif(plain.getvalue()))
+    assert heif.inspect(clean) == [] and ARTIST.encode() not in clean
+    assert heif.content(clean) == heif.content(jpeg_heif(plain.getvalue()))
+    hidden = jpeg_heif(tagged.getvalue())
+    assert has(heif.inspect(hidden), Category.PERSON, ARTIST)
+    with pytest.raises(Refused, match="JPEG-coded"):
+        heif.sanitize(hidden)
+
+
+def test_sei_messages_in_the_decoder_configuration_are_removed(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    left = tiles[0]
+    payload = left.hvcc[8:]
+    sei_text = b"PLANTED-SEI-ENCODER-5b9f"
+    sei = bytes((0x80 | 39,)) + struct.pack(">HH", 1, 2 + 2 + len(sei_text)) + b"\x4e\x01\x05" + bytes((len(sei_text),)) + sei_text
+    with_sei = box_bytes(b"hvcC", payload[:22] + bytes((payload[22] + 1,)) + payload[23:] + sei)
+    original = Build(parts=[Part(1, b"hvc1", left.data, [with_sei, left.ispe])]).bytes()
+    assert has(heif.inspect(original), Category.HIDDEN, "SEI")
+    clean = clean_bytes(original).data
+    assert sei_text not in clean
+    assert heif.parse(io.BytesIO(clean)).property_of(1, b"hvcC").raw == left.hvcc
+    assert pixels(clean) == pixels(Build(parts=[Part(1, b"hvc1", left.data, [left.hvcc, left.ispe])]).bytes())
+
+
+@needs_exiftool
+def test_a_file_exiftool_already_stripped_is_cleaned(tmp_path: Path) -> None:
+    """exiftool -all= leaves zero-length iloc entries for the items it removed."""
+    (tmp_path / "tagged.heic").write_bytes(tag_with_exiftool(encoded(picture(64, 48), thumbnails=[16]), tmp_path, "heic"))
+    subprocess.run(["exiftool", "-q", "-all=", "-o", str(tmp_path / "stripped.heic"), str(tmp_path / "tagged.heic")],
+                   check=True, capture_output=True)
+    stripped = (tmp_path / "stripped.heic").read_bytes()
+    clean = clean_bytes(stripped).data
+    assert_clean(stripped, clean, PLANTED, tmp_path)
