@@ -43,7 +43,22 @@ def _iso_bmff(head: bytes) -> str | None:
         return "image/avif"
     if brand == b"qt  ":
         return "video/quicktime"
+    if brand in (b"M4A ", b"M4B ", b"M4P "):
+        return "audio/mp4"
+    if brand.startswith(b"3g2"):
+        return "video/3gpp2"
+    if brand.startswith((b"3gp", b"3gg", b"3gr", b"3gs")):
+        return "video/3gpp"
+    if brand == b"crx ":
+        return "image/x-canon-cr3"  # a camera RAW in the same box format: never cleaned as a video
     return "video/mp4"
+
+
+def _old_quicktime(head: bytes) -> str | None:
+    """QuickTime files written before `ftyp` existed start straight with their boxes."""
+    if head[4:8] in (b"moov", b"mdat") or head[:8] == b"\x00\x00\x00\x08wide":
+        return "video/quicktime"
+    return None
 
 
 def _zip(head: bytes) -> str | None:
@@ -83,7 +98,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"Rar!\x1a\x07", "application/vnd.rar"),
 )
 
-_STRUCTURED: tuple[Callable[[bytes], str | None], ...] = (_zip, _iso_bmff)
+_STRUCTURED: tuple[Callable[[bytes], str | None], ...] = (_zip, _iso_bmff, _old_quicktime)
 
 
 def sniff(head: bytes) -> str:
@@ -168,6 +183,7 @@ def _zip_members(source: bytes | BinaryIO) -> str | None:
 _EXTENSIONS = {
     "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp", "image/tiff": ".tif",
     "application/pdf": ".pdf",
+    "video/mp4": ".mp4", "video/quicktime": ".mov", "audio/mp4": ".m4a", "video/3gpp": ".3gp", "video/3gpp2": ".3g2",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",

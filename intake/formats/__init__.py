@@ -14,8 +14,10 @@ from intake.formats.base import FormatModule
 @cache
 def _build() -> dict[str, FormatModule]:
     from intake.formats import gif, heif, jpeg, odf, ooxml, pdf, png, tiff, webp
+    from intake.formats.isobmff import quicktime
 
-    modules: tuple[FormatModule, ...] = (jpeg, png, gif, webp, tiff, heif, pdf, ooxml, odf)  # type: ignore[assignment]
+    modules: tuple[FormatModule, ...] = (jpeg, png, gif, webp, tiff, heif, pdf, ooxml, odf,  # type: ignore[assignment]
+                                         quicktime)
     return {media_type: module for module in modules for media_type in module.MEDIA_TYPES}
 
 
