@@ -135,7 +135,7 @@ def _quicktime_strings(body: bytes) -> list[str]:
 
 def _opaque(name: str, body: bytes, where: str) -> list[Finding]:
     """A vendor box (GoPro FIRM/CAME/MUID, Samsung smta...): its readable text, else its size."""
-    readable = " ".join(re.findall(rb"[\x20-\x7e]{4,}", body)[:8]).decode("ascii")
+    readable = b" ".join(re.findall(rb"[\x20-\x7e]{4,}", body)[:8]).decode("ascii")
     if body.count(0) == len(body):
         return []
     return [_finding(name, readable or f"{len(body)} bytes", where)]

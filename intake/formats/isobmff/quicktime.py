@@ -345,7 +345,7 @@ def _chunk_runs(entries: list[tuple[int, ...]], chunk_count: int) -> list[tuple[
     for index, (first, samples, _) in enumerate(entries):
         last = entries[index + 1][0] - 1 if index + 1 < len(entries) else chunk_count
         if last < first or last > chunk_count:
-            raise Refused("a track's sample-to-chunk table is out of order; refused")
+            raise Refused("a track's sample-to-chunk table names chunks the track does not have; refused")
         runs.append((first - 1, last - first + 1, samples))
     return runs
 
