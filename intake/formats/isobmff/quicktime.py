@@ -68,6 +68,15 @@ _KEPT_AS_IS = {
     b"stbl": frozenset({b"stts", b"ctts", b"cslg", b"stss", b"stps", b"sdtp", b"sbgp", b"sgpd", b"stsc", b"stsz",
                         b"stz2", b"subs", b"padb", b"stsh"}),
 }
+# Boxes rebuilt, by container (see _REWRITERS), and the containers walked into.
+_REWRITTEN = {
+    b"trak": frozenset({b"tkhd", b"tref"}),
+    b"mdia": frozenset({b"mdhd", b"hdlr"}),
+    b"minf": frozenset({b"hdlr", b"dinf"}),
+    b"stbl": frozenset({b"stsd", b"stco", b"co64"}),
+}
+_INNER = {b"trak": b"mdia", b"mdia": b"minf", b"minf": b"stbl"}
+MAX_TOP_LEVEL_BOXES = 10_000
 _TIMED_METADATA = {b"gpmd": "GoPro GPMF", b"camm": "camera motion", b"mebx": "Apple timed metadata"}
 _GENERIC_HANDLER_NAMES = frozenset({
     "", "VideoHandler", "SoundHandler", "DataHandler", "Core Media Video", "Core Media Audio",
@@ -140,22 +149,36 @@ class Movie:
         if current is not None:
             yield current
 
+    def media(self) -> list[Box]:
+        return [box for box in self.top if box.type == b"mdat"]
+
     def media_boxes(self) -> list[Box]:
         """The `mdat` boxes holding at least one kept sample: the others are left out."""
-        media = [box for box in self.top if box.type == b"mdat"]
-        used = {id(box) for chunk in self.played() for box in media if _inside(box, chunk)}
-        return [box for box in media if id(box) in used]
+        holders = _Holders(self.media())
+        used = {holder.start for chunk in self.played() if (holder := holders.of(chunk)) is not None}
+        return [box for box in self.media() if box.start in used]
 
 
-def _inside(box: Box, chunk: Chunk) -> bool:
-    return box.payload_start <= chunk.offset and chunk.end <= box.payload_end
+class _Holders:
+    """Which `mdat` holds a byte range: top-level boxes follow each other, so a bisection finds it."""
+
+    def __init__(self, media: list[Box]) -> None:
+        self.media = media
+        self.starts = [box.payload_start for box in media]
+
+    def of(self, chunk: Chunk) -> Box | None:
+        index = bisect.bisect_right(self.starts, chunk.offset) - 1
+        if index < 0:
+            return None
+        box = self.media[index]
+        return box if chunk.end <= box.payload_end else None
 
 
 # --- reading the structure ---------------------------------------------------
 
 def _movie(source: BinaryIO) -> Movie:
     size = source.seek(0, io.SEEK_END)
-    top = tuple(iter_boxes(source, 0, size))
+    top = tuple(_top_level_boxes(source, size))
     for box in top:
         _check_top_level(source, box)
     movies = [box for box in top if box.type == b"moov"]
@@ -169,6 +192,13 @@ def _movie(source: BinaryIO) -> Movie:
     result = Movie(top, movies[0], movie, tracks)
     _check_samples(result)
     return result
+
+
+def _top_level_boxes(source: BinaryIO, size: int) -> Iterator[Box]:
+    for count, box in enumerate(iter_boxes(source, 0, size)):
+        if count == MAX_TOP_LEVEL_BOXES:
+            raise Refused(f"the movie has more than {MAX_TOP_LEVEL_BOXES} top-level boxes; refused")
+        yield box
 
 
 def _check_top_level(source: BinaryIO, box: Box) -> None:
@@ -188,9 +218,11 @@ def _meta_children(source: BinaryIO, box: Box) -> list[tuple[Box, bytes]]:
 def _check_samples(movie: Movie) -> None:
     if not movie.kept_ids:
         raise Refused("the movie has no audio or video track to keep; refused")
-    media = [box for box in movie.top if box.type == b"mdat"]
+    if len({track.track_id for track in movie.tracks}) != len(movie.tracks):
+        raise Refused("two tracks share one track ID; refused")
+    holders = _Holders(movie.media())
     for chunk in (c for t in movie.tracks if t.kept for c in t.chunks()):
-        if chunk.length and not any(_inside(box, chunk) for box in media):
+        if chunk.length and holders.of(chunk) is None:
             raise Refused("a track's samples lie outside the media data (mdat); refused")
 
 
@@ -211,7 +243,8 @@ def _track(payload: bytes) -> Track:
     media = child_boxes(_required(track, b"mdia", "trak"))
     handler = _required(media, b"hdlr", "mdia")
     media_header = _required(media, b"mdhd", "mdia")
-    tables_box = child_boxes(_required(child_boxes(_required(media, b"minf", "mdia")), b"stbl", "minf"))
+    stbl = _required(child_boxes(_required(media, b"minf", "mdia")), b"stbl", "minf")
+    tables_box = child_boxes(stbl)
     handler_type = handler[8:12]
     descriptions = _required(tables_box, b"stsd", "stbl")
     offsets, lengths, first_samples, count = _sample_layout(tables_box)
@@ -219,7 +252,7 @@ def _track(payload: bytes) -> Track:
     tables = ([handler_type, _zero_times(header, "track header")[0], _zero_times(media_header, "media header")[0]]
               + ([edits] if edits is not None else [])
               + [_blank_compressor_names(descriptions, handler_type)[0]]
-              + [box_bytes(box.type, body) for box, body in tables_box if box.type in _KEPT_AS_IS[b"stbl"]])
+              + [_raw(stbl, box) for box, _ in tables_box if box.type in _KEPT_AS_IS[b"stbl"]])
     entry_type = child_boxes(descriptions[8:])[0][0].type if len(descriptions) > 16 else b""
     return Track(_track_id(header), handler_type, entry_type, count, offsets, lengths, first_samples, tuple(tables),
                  _references(_find(track, b"tref")))
@@ -372,28 +405,30 @@ def _clean_movie(movie: Movie, relocate: Callable[[int], int]) -> tuple[bytes, l
                 rewrite.handler = track.handler
                 parts.append(_rewrite(b"trak", payload, rewrite, f"track {track.track_id}"))
         elif box.type == b"mvhd":
-            parts.append(_special(box.type, payload, rewrite, "movie header"))
+            parts.append(_rewritten(box.type, payload, rewrite, "movie header"))
         else:
-            parts.append(_child(b"moov", box, payload, rewrite, "moov"))
+            parts.append(_child(b"moov", box, payload, _raw(movie.movie, box), rewrite, "moov"))
     return box_bytes(b"moov", b"".join(parts)), rewrite.findings
 
 
 def _rewrite(container: bytes, payload: bytes, rewrite: _Rewrite, where: str) -> bytes:
-    return box_bytes(container, b"".join(_child(container, box, body, rewrite, where)
+    return box_bytes(container, b"".join(_child(container, box, body, _raw(payload, box), rewrite, where)
                                          for box, body in child_boxes(payload)))
 
 
-_CONTAINERS = frozenset({b"mdia", b"minf", b"stbl"})
+def _raw(payload: bytes, box: Box) -> bytes:
+    """A child box exactly as written (its header too: a 64-bit size, a uuid's extended type)."""
+    return payload[box.start:box.start + box.size]
 
 
-def _child(container: bytes, box: Box, body: bytes, rewrite: _Rewrite, where: str) -> bytes:
+def _child(container: bytes, box: Box, body: bytes, raw: bytes, rewrite: _Rewrite, where: str) -> bytes:
     inner = f"{where} > {box_name(box.type)}"
-    if box.type in _CONTAINERS and container in (b"trak", b"mdia", b"minf"):
+    if _INNER.get(container) == box.type:
         return _rewrite(box.type, body, rewrite, where)
-    if box.type in _SPECIAL and container != b"moov":
-        return _special(box.type, body, rewrite, where)
+    if box.type in _REWRITTEN.get(container, ()):
+        return _rewritten(box.type, body, rewrite, where)
     if box.type in _KEPT_AS_IS.get(container, ()):
-        return box_bytes(box.type, body)
+        return raw
     if box.type in _DROPPED:
         rewrite.findings += dropped_findings(box.type, body, inner)
         return b""
@@ -412,14 +447,16 @@ def dropped_findings(box_type: bytes, body: bytes, where: str) -> list[Finding]:
     return [Finding(Category.HIDDEN, "free space", f"{hidden} bytes of data in unused space", where)] if hidden else []
 
 
-def _special(box_type: bytes, body: bytes, rewrite: _Rewrite, where: str) -> bytes:
-    cleaned, findings = _SPECIAL[box_type](body, rewrite, where)
+def _rewritten(box_type: bytes, body: bytes, rewrite: _Rewrite, where: str) -> bytes:
+    cleaned, findings = _REWRITERS[box_type](body, rewrite, where)
     rewrite.findings += findings
     return box_bytes(box_type, cleaned) if cleaned is not None else b""
 
 
 def _zero_times(body: bytes, where: str) -> tuple[bytes, list[Finding]]:
     """mvhd/tkhd/mdhd: creation and modification time, 32-bit (version 0) or 64-bit (version 1)."""
+    if body[:1] not in (b"\x00", b"\x01"):
+        raise Refused(f"a header box in {where} has an unknown version; refused")
     width = 8 if body[:1] == b"\x01" else 4
     if len(body) < 4 + 2 * width:
         raise Refused(f"a header box in {where} is too short; refused")
@@ -450,10 +487,12 @@ def _blank_compressor_names(body: bytes, handler: bytes) -> tuple[bytes, list[st
     entries, names = [], []
     for box, entry in child_boxes(body[8:]):
         if handler == b"vide" and len(entry) >= _COMPRESSOR_NAME.stop and box.type != b"uuid":
-            raw = entry[_COMPRESSOR_NAME]
-            names.append(raw[1:1 + raw[0]].split(b"\x00")[0].decode("latin-1").strip())
-            entry = entry[:_COMPRESSOR_NAME.start] + bytes(32) + entry[_COMPRESSOR_NAME.stop:]
-        entries.append(box_bytes(box.type, entry))
+            name = entry[_COMPRESSOR_NAME]
+            names.append(name[1:1 + name[0]].split(b"\x00")[0].decode("latin-1").strip())
+            entries.append(box_bytes(box.type, entry[:_COMPRESSOR_NAME.start] + bytes(32)
+                                     + entry[_COMPRESSOR_NAME.stop:]))
+        else:
+            entries.append(_raw(body[8:], box))
     return body[:8] + b"".join(entries), names
 
 
@@ -495,7 +534,7 @@ def _self_contained(body: bytes, _: _Rewrite, where: str) -> tuple[bytes, list[F
     return box_bytes(b"dref", references[:4] + len(entries).to_bytes(4, "big") + b"".join(entries)), findings
 
 
-_SPECIAL: dict[bytes, Callable[[bytes, _Rewrite, str], tuple[bytes | None, list[Finding]]]] = {
+_REWRITERS: dict[bytes, Callable[[bytes, _Rewrite, str], tuple[bytes | None, list[Finding]]]] = {
     b"mvhd": lambda body, _, where: _zero_times(body, where),
     b"tkhd": lambda body, _, where: _zero_times(body, where),
     b"mdhd": lambda body, _, where: _zero_times(body, where),
@@ -608,10 +647,11 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
     for box in kept:
         shifts[box.start] = position - box.start
         position += movie_size if box.type == b"moov" else box.size
-    starts = [box.payload_start for box in media]
+    holders = _Holders(media)
 
     def relocate(offset: int) -> int:
-        return offset + shifts[media[bisect.bisect_right(starts, offset) - 1].start]
+        holder = holders.of(Chunk(offset, 0))
+        return offset + shifts[holder.start] if holder is not None else offset  # an empty chunk may lie anywhere
 
     for box in kept:
         if box.type == b"moov":
