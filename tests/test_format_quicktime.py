@@ -125,6 +125,56 @@ def with_free_box(path: Path) -> Path:
     return out
 
 
+def widened(path: Path) -> Path:
+    """The same movie written with every wide form the format allows: a 64-bit mdat header, co64
+    chunk offsets, version-1 (64-bit) mvhd/tkhd/mdhd with times after 2106. moov must come last
+    (ffmpeg's default), so only the mdat header moves the samples (by 8 bytes)."""
+    data = path.read_bytes()
+    boxes = _top_level(data)
+    assert [kind for kind, _, _ in boxes][-1] == b"moov"
+    out = b""
+    for kind, start, end in boxes:
+        if kind == b"mdat":
+            out += struct.pack(">I4sQ", 1, b"mdat", end - start + 8) + data[start + 8:end]
+        elif kind == b"moov":
+            out += _widened_box(kind, data[start + 8:end])
+        else:
+            out += data[start:end]
+    widened_path = path.with_name("wide-" + path.name)
+    widened_path.write_bytes(out)
+    return widened_path
+
+
+def _top_level(data: bytes, start: int = 0, end: int | None = None) -> list[tuple[bytes, int, int]]:
+    boxes, position, end = [], start, len(data) if end is None else end
+    while position < end:
+        size, kind = struct.unpack(">I4s", data[position:position + 8])
+        boxes.append((kind, position, position + size))
+        position += size
+    return boxes
+
+
+LATE = (1 << 32) + 1000  # seconds after 1904: in 2040, only a version-1 header can say it
+
+
+def _widened_box(kind: bytes, payload: bytes) -> bytes:
+    if kind in (b"moov", b"trak", b"mdia", b"minf", b"stbl"):
+        payload = b"".join(_widened_box(k, payload[a + 8:b]) for k, a, b in _top_level(payload))
+    elif kind == b"stco":
+        count = int.from_bytes(payload[4:8], "big")
+        offsets = struct.unpack(f">{count}I", payload[8:8 + 4 * count])
+        kind, payload = b"co64", payload[:8] + b"".join(struct.pack(">Q", o + 8) for o in offsets)
+    elif kind in (b"mvhd", b"mdhd"):  # times, timescale, 32-bit duration -> 64-bit
+        timescale, duration = payload[12:16], int.from_bytes(payload[16:20], "big")
+        payload = b"\x01\x00\x00\x00" + struct.pack(">QQ", LATE, LATE) + timescale + struct.pack(">Q", duration) \
+            + payload[20:]
+    elif kind == b"tkhd":  # times, track ID, reserved, duration
+        track, duration = payload[12:20], int.from_bytes(payload[20:24], "big")
+        payload = b"\x01" + payload[1:4] + struct.pack(">QQ", LATE, LATE) + track + struct.pack(">Q", duration) \
+            + payload[24:]
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
 # --- judges -------------------------------------------------------------------
 
 def framemd5(path: Path, *options: str) -> str:
@@ -141,8 +191,7 @@ def header_times(data: bytes) -> list[int]:
     for name in (b"mvhd", b"tkhd", b"mdhd"):
         position = data.find(name)
         while position >= 0:
-            version = data[position + 4]
-            width = 8 if version == 1 else 4
+            width = 8 if data[position + 4] == 1 else 4
             start = position + 8
             times += [int.from_bytes(data[start:start + width], "big"),
                       int.from_bytes(data[start + width:start + 2 * width], "big")]
@@ -231,6 +280,19 @@ def test_free_space_goes(tmp_path: Path) -> None:
     original = with_free_box(tagged_mp4(tmp_path))
     assert has(quicktime.inspect(original.read_bytes()), Category.HIDDEN, "unused space")
     assert_clean(original, [FREE_TEXT])
+
+
+def test_wide_forms_64_bit_mdat_co64_and_version_1_headers(tmp_path: Path) -> None:
+    plain = tagged_mp4(tmp_path)
+    original = widened(plain)
+    assert framemd5(original) == framemd5(plain)  # the fixture is a valid movie
+    data = original.read_bytes()
+    assert b"co64" in data and b"stco" not in data
+    findings = quicktime.inspect(data)
+    assert has(findings, Category.TIME, "2040-")
+    clean = assert_clean(original, [TITLE, ARTIST]).read_bytes()
+    assert b"co64" in clean
+    assert clean[clean.index(b"mdat") - 4:clean.index(b"mdat")] == b"\x00\x00\x00\x01"  # still a 64-bit header
 
 
 def test_m4a_and_3gp(tmp_path: Path) -> None:
