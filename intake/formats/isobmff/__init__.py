@@ -1,1 +1,1 @@
-"""ISO base media file format (ISO/IEC 14496-12): the box layer and one module per family."""
+"""ISO base media file format (ISO/IEC 14496-12): the one box layer, and a module per family on it."""

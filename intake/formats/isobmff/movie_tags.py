@@ -19,7 +19,7 @@ import struct
 from datetime import datetime, timedelta, timezone
 
 from intake.formats.base import Category, CategoryRules, Finding, categorise, format_coordinates, shorten
-from intake.formats.isobmff.boxes import child_boxes
+from intake.formats.isobmff.boxes import Box, child_boxes
 from intake.formats.metadata import xmp_findings
 
 XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
@@ -97,12 +97,12 @@ def user_data_findings(payload: bytes, where: str) -> list[Finding]:
     """Every entry of a `udta` box; an entry we cannot read is still reported, as unreadable."""
     findings: list[Finding] = []
     for box, body in child_boxes(payload):
-        findings += _user_data_entry(box.type, body, f"{where} > {box_name(box.type)}")
+        findings += _user_data_entry(box, body, f"{where} > {box_name(box.type)}")
     return findings
 
 
-def _user_data_entry(box_type: bytes, body: bytes, where: str) -> list[Finding]:
-    name = box_name(box_type)
+def _user_data_entry(box: Box, body: bytes, where: str) -> list[Finding]:
+    box_type, name = box.type, box_name(box.type)
     if box_type == b"meta":
         return meta_findings(body, where)
     if box_type == b"loci":
@@ -114,7 +114,7 @@ def _user_data_entry(box_type: bytes, body: bytes, where: str) -> list[Finding]:
     if box_type.startswith(b"\xa9"):
         return [_finding(name, value, where) for value in _quicktime_strings(body)] or _opaque(name, body, where)
     if box_type == b"uuid":
-        return uuid_findings(body, where)
+        return uuid_findings(box.extended_type, body, where)
     return _opaque(name, body, where)
 
 
@@ -227,9 +227,9 @@ def _item_values(body: bytes) -> list[tuple[str, str]]:
     return values
 
 
-def uuid_findings(body: bytes, where: str) -> list[Finding]:
-    """A `uuid` box: XMP read as XMP; any other vendor box reported by its size."""
-    if body[:16] == XMP_UUID:
-        return xmp_findings(body[16:], f"{where} (XMP)") or [Finding(Category.OTHER, "XMP", "empty XMP", where)]
-    return _opaque(f"uuid {body[:16].hex()}", body[16:], where)
+def uuid_findings(extended_type: bytes | None, body: bytes, where: str) -> list[Finding]:
+    """A `uuid` box: XMP read as XMP; any other vendor box reported by its readable text or size."""
+    if extended_type == XMP_UUID:
+        return xmp_findings(body, f"{where} (XMP)") or [Finding(Category.OTHER, "XMP", "empty XMP", where)]
+    return _opaque(f"uuid {(extended_type or b'').hex()}", body, where)
 

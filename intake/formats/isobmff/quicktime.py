@@ -430,19 +430,19 @@ def _child(container: bytes, box: Box, body: bytes, raw: bytes, rewrite: _Rewrit
     if box.type in _KEPT_AS_IS.get(container, ()):
         return raw
     if box.type in _DROPPED:
-        rewrite.findings += dropped_findings(box.type, body, inner)
+        rewrite.findings += dropped_findings(box, body, inner)
         return b""
     raise Refused(f"an unknown box ({box_name(box.type)!r}) in {where} could carry anything; refused")
 
 
-def dropped_findings(box_type: bytes, body: bytes, where: str) -> list[Finding]:
+def dropped_findings(box: Box, body: bytes, where: str) -> list[Finding]:
     """What a removed metadata box said."""
-    if box_type == b"udta":
+    if box.type == b"udta":
         return user_data_findings(body, where)
-    if box_type == b"meta":
+    if box.type == b"meta":
         return meta_findings(body, where)
-    if box_type == b"uuid":
-        return uuid_findings(body, where)
+    if box.type == b"uuid":
+        return uuid_findings(box.extended_type, body, where)
     hidden = len(body) - body.count(0)
     return [Finding(Category.HIDDEN, "free space", f"{hidden} bytes of data in unused space", where)] if hidden else []
 
@@ -620,7 +620,7 @@ def _top_level_findings(source: BinaryIO, movie: Movie) -> list[Finding]:
                 findings.append(Finding(Category.HIDDEN, "free space", f"{hidden} bytes of data in unused space",
                                         where))
         elif box.type in _TOP_DROPPED:
-            findings += dropped_findings(box.type, read_payload(source, box, MAX_MOVIE_BYTES), where)
+            findings += dropped_findings(box, read_payload(source, box, MAX_MOVIE_BYTES), where)
     unplayed = sum(len(p) - p.count(0) for start, end in _unplayed(movie) for p in _pieces(source, start, end))
     if unplayed:
         findings.append(Finding(Category.HIDDEN, "unplayed media data",
