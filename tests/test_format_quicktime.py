@@ -263,6 +263,17 @@ def test_timed_gps_track_and_its_samples_go(tmp_path: Path) -> None:
     assert_clean(original, [GPMD])
 
 
+def test_apple_timed_metadata_track(tmp_path: Path) -> None:
+    """An iPhone-style mebx track (here without location keys, so not called a GPS track) goes like gpmd."""
+    data = gopro_like(tmp_path).read_bytes()
+    entry = data.index(b"gpmd\x00\x00\x00\x00\x00\x00\x00\x01")  # the sample entry, not the handler's tag
+    original = tmp_path / "apple.mov"
+    original.write_bytes(data[:entry] + b"mebx" + data[entry + 4:])
+    findings = quicktime.inspect(original.read_bytes())
+    assert has(findings, Category.LOCATION, "a timed metadata track of 1 samples (Apple timed metadata)")
+    assert_clean(original, [GPMD])
+
+
 def test_apple_keys_user_data_and_xmp_with_moov_first(tmp_path: Path) -> None:
     original = apple_keys(tmp_path)
     findings = quicktime.inspect(original.read_bytes())

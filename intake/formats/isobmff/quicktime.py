@@ -23,7 +23,7 @@ tables, track and media headers with times zeroed) and the kept samples,
 read through the sample tables, are the content: equal before and after.
 
 Refused, never copied through: fragmented files (`moof`), a `moov` over
-64 MiB or compressed (`cmov`), unknown boxes where playback boxes belong,
+32 MiB or compressed (`cmov`), unknown boxes where playback boxes belong,
 media in other files (`dref` entries that are not self-contained), samples
 outside an `mdat`, and sample tables that disagree.
 """
@@ -78,6 +78,7 @@ _REWRITTEN = {
 _INNER = {b"trak": b"mdia", b"mdia": b"minf", b"minf": b"stbl"}
 MAX_TOP_LEVEL_BOXES = 10_000
 _TIMED_METADATA = {b"gpmd": "GoPro GPMF", b"camm": "camera motion", b"mebx": "Apple timed metadata"}
+_GPS_CAPABLE = frozenset({b"gpmd", b"camm"})  # their samples carry GPS whenever the camera had a fix
 _GENERIC_HANDLER_NAMES = frozenset({
     "", "VideoHandler", "SoundHandler", "DataHandler", "Core Media Video", "Core Media Audio",
     "Core Media Data Handler", "Apple Video Media Handler", "Apple Sound Media Handler",
@@ -110,6 +111,7 @@ class Track:
     first_samples: tuple[Chunk, ...]  # where the first few samples lie: enough to read chapter titles
     tables: tuple[bytes, ...]  # what playback reads besides the samples; part of the content
     references: tuple[int, ...]  # track IDs its `tref` names
+    names_location: bool  # its sample description mentions a location (Apple's mebx keys)
 
     @property
     def kept(self) -> bool:
@@ -255,7 +257,7 @@ def _track(payload: bytes) -> Track:
               + [_raw(stbl, box) for box, _ in tables_box if box.type in _KEPT_AS_IS[b"stbl"]])
     entry_type = child_boxes(descriptions[8:])[0][0].type if len(descriptions) > 16 else b""
     return Track(_track_id(header), handler_type, entry_type, count, offsets, lengths, first_samples, tuple(tables),
-                 _references(_find(track, b"tref")))
+                 _references(_find(track, b"tref")), b"location" in descriptions.lower())
 
 
 def _track_id(header: bytes) -> int:
@@ -562,7 +564,8 @@ def _removed_track(source: BinaryIO, track: Track, referenced: bool) -> list[Fin
     where = f"track {track.track_id} ({box_name(track.handler).strip()})"
     kind = _TIMED_METADATA.get(track.entry_type)
     if kind is not None or track.handler == b"meta":
-        what = "a timed GPS track" if kind else "a timed metadata track"
+        gps = track.entry_type in _GPS_CAPABLE or track.names_location
+        what = "a timed GPS track" if gps else "a timed metadata track"
         return [Finding(Category.LOCATION, "timed metadata",
                         f"{what} of {track.sample_count} samples ({kind or box_name(track.entry_type)})", where)]
     if track.handler == b"tmcd":
