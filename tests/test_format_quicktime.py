@@ -14,6 +14,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -326,6 +327,30 @@ def test_streamed_in_tiny_pieces_equals_in_memory(tmp_path: Path, monkeypatch: p
     assert pieces and max(len(view.data) for view in pieces) <= 7
     residue = b"".join(view.data for view in pieces)
     assert CHAPTER.encode() in residue and MAKE.encode() in residue
+
+
+def test_memory_follows_the_moov_not_the_samples(tmp_path: Path) -> None:
+    """A 48 MiB movie cleaned, checked and scanned by stream: Python never holds more than a few MiB."""
+    base, big = tmp_path / "base.mp4", tmp_path / "big.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=2,noise=alls=60:allf=t", *AUDIO,
+           "-t", "2", *ENCODE, "-b:v", "24M", base)
+    ffmpeg("-stream_loop", str(48 * (1 << 20) // base.stat().st_size), "-i", base, "-c", "copy",
+           "-metadata", f"artist={ARTIST}", big)
+    assert big.stat().st_size > 40 << 20
+    clean = tmp_path / "clean.mp4"
+    tracemalloc.start()
+    try:
+        with open(big, "rb") as source, open(clean, "w+b") as out:
+            quicktime.sanitize_stream(source, out)
+            out.flush()
+            assert quicktime.inspect_stream(out) == []
+            assert quicktime.content_digest(source) == quicktime.content_digest(out)
+            assert sum(len(view.data) for view in quicktime.residue_stream(out)) < 1 << 20
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"peak {peak >> 20} MiB"
+    assert ARTIST.encode() not in clean.read_bytes()
 
 
 def test_residue_leaves_out_exactly_the_kept_samples(tmp_path: Path) -> None:
