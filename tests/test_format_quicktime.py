@@ -307,6 +307,18 @@ def test_wide_forms_64_bit_mdat_co64_and_version_1_headers(tmp_path: Path) -> No
     assert clean[clean.index(b"mdat") - 4:clean.index(b"mdat")] == b"\x00\x00\x00\x01"  # still a 64-bit header
 
 
+def test_motion_jpeg_frames_with_exif_are_refused(tmp_path: Path) -> None:
+    original = tmp_path / "mjpeg.mov"
+    ffmpeg(*VIDEO, "-c:v", "mjpeg", "-metadata", f"title={TITLE}", original)
+    assert_clean(original, [TITLE])  # frames without EXIF: cleaned like any other video
+    data = original.read_bytes()
+    comment = data.index(b"Lavc")  # ffmpeg's COM segment in the first frame, overwritten in place
+    hostile = tmp_path / "mjpeg-exif.mov"
+    hostile.write_bytes(data[:comment] + b"Exif\x00\x00" + data[comment + 6:])
+    with pytest.raises(Refused, match="Motion-JPEG"):
+        quicktime.sanitize(hostile.read_bytes())
+
+
 def test_m4a_and_3gp(tmp_path: Path) -> None:
     for original in (tagged_m4a(tmp_path), tagged_3gp(tmp_path)):
         findings = quicktime.inspect(original.read_bytes())

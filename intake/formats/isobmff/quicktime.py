@@ -85,6 +85,9 @@ _GENERIC_HANDLER_NAMES = frozenset({
     "Apple Alias Data Handler", "Alias Data Handler",
 })
 _GENERIC_COMPRESSOR_NAMES = frozenset({"", "HEVC", "H.264", "AVC Coding", "HEVC Coding", "JPEG", "Photo - JPEG"})
+_MOTION_JPEG = frozenset({b"jpeg", b"mjpa", b"mjpb", b"AVDJ", b"dmb1", b"MJPG"})
+_FRAME_METADATA = (b"Exif\x00\x00", b"http://ns.adobe.com/xap/1.0/")
+MAX_FRAME_HEAD = 1 << 16
 _COMPRESSOR_NAME = slice(42, 74)  # in a visual sample entry's body: 32 bytes, a Pascal string
 
 
@@ -128,7 +131,6 @@ class Track:
 @dataclass(frozen=True)
 class Movie:
     top: tuple[Box, ...]
-    movie_box: Box
     movie: bytes  # the payload of `moov`
     tracks: tuple[Track, ...]
 
@@ -191,8 +193,9 @@ def _movie(source: BinaryIO) -> Movie:
     if any(box.type in (b"mvex", b"cmov") for box, _ in children):
         raise Refused("fragmented or compressed movies (mvex, cmov) are not cleaned; refused")
     tracks = tuple(_track(payload) for box, payload in children if box.type == b"trak")
-    result = Movie(top, movies[0], movie, tracks)
+    result = Movie(top, movie, tracks)
     _check_samples(result)
+    _check_frames(source, result)
     return result
 
 
@@ -226,6 +229,18 @@ def _check_samples(movie: Movie) -> None:
     for chunk in (c for t in movie.tracks if t.kept for c in t.chunks()):
         if chunk.length and holders.of(chunk) is None:
             raise Refused("a track's samples lie outside the media data (mdat); refused")
+
+
+def _check_frames(source: BinaryIO, movie: Movie) -> None:
+    """Motion-JPEG frames are JPEG files, and cameras put EXIF (GPS, serial numbers) in them. Frames are
+    content, kept byte for byte, so such a movie cannot be cleaned: refused."""
+    for track in (t for t in movie.tracks if t.kept and t.entry_type in _MOTION_JPEG):
+        for sample in track.first_samples[:1]:
+            source.seek(sample.offset)
+            head = source.read(min(sample.length, MAX_FRAME_HEAD))
+            if any(marker in head for marker in _FRAME_METADATA):
+                raise Refused("its Motion-JPEG frames carry EXIF or XMP, which cannot go without changing "
+                              "the frames; refused")
 
 
 def _find(children: list[tuple[Box, bytes]], box_type: bytes) -> bytes | None:
