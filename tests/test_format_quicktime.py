@@ -415,6 +415,7 @@ HOSTILE = {
     "media in another file": lambda d: _replace_first(d, b"url \x00\x00\x00\x01", b"url \x00\x00\x00\x00"),
     "unknown box in the sample table": lambda d: _replace_first(d, b"stss", b"xyzw"),
     "compressed movie": lambda d: _replace_first(d, b"mvhd", b"cmov"),
+    "no movie header": lambda d: _replace_first(d, b"mvhd", b"free"),
 }
 
 

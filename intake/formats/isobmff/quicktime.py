@@ -192,6 +192,8 @@ def _movie(source: BinaryIO) -> Movie:
     children = child_boxes(movie)
     if any(box.type in (b"mvex", b"cmov") for box, _ in children):
         raise Refused("fragmented or compressed movies (mvex, cmov) are not cleaned; refused")
+    if [box.type for box, _ in children].count(b"mvhd") != 1:
+        raise Refused("the movie needs exactly one movie header (mvhd); refused")
     tracks = tuple(_track(payload) for box, payload in children if box.type == b"trak")
     result = Movie(top, movie, tracks)
     _check_samples(result)
@@ -700,6 +702,8 @@ def _write_zeros(out: BinaryIO, count: int) -> None:
 
 
 def _content_parts(source: BinaryIO, movie: Movie) -> Iterator[tuple[int, Iterator[bytes]]]:
+    header = _zero_times(_required(child_boxes(movie.movie), b"mvhd", "moov"), "movie header")[0]
+    yield len(header), iter((header,))  # timescale, duration, rate, volume, matrix
     for track in (t for t in movie.tracks if t.kept):
         for table in track.tables:
             yield len(table), iter((table,))
@@ -708,7 +712,7 @@ def _content_parts(source: BinaryIO, movie: Movie) -> Iterator[tuple[int, Iterat
 
 
 def content_digest(source: BinaryIO) -> bytes:
-    """Each kept track: its handler, headers (times zeroed), edit list, sample descriptions and sample
+    """The movie header (times zeroed), then each kept track: its handler, headers (times zeroed), edit list, sample descriptions and sample
     tables, then its samples chunk by chunk, read through the tables."""
     digest = ContentDigest()
     for length, pieces in _content_parts(source, _movie(source)):
