@@ -51,6 +51,7 @@ MEDIA_TYPES = ("video/mp4", "video/quicktime", "audio/mp4", "video/3gpp", "video
 
 MAX_MOVIE_BYTES = 32 << 20  # a 2 GB phone video has a moov of 1 to 3 MB
 MAX_CHUNKS = 4_000_000
+MAX_UNORDERED_CHUNKS = 100_000
 MAX_TEXT_SAMPLES = 64
 MAX_TEXT_SAMPLE_BYTES = 1024
 KEPT_HANDLERS = frozenset({b"vide", b"soun"})
@@ -124,8 +125,12 @@ class Track:
         return (Chunk(offset, length) for offset, length in zip(self.offsets, self.lengths))
 
     def chunks_in_order(self) -> Iterator[Chunk]:
-        ordered = all(a <= b for a, b in zip(self.offsets, self.offsets[1:]))
-        return self.chunks() if ordered else iter(sorted(self.chunks()))
+        """Muxers write a track's chunks in file order; any other order is sorted, if it is small."""
+        if all(a <= b for a, b in zip(self.offsets, self.offsets[1:])):
+            return self.chunks()
+        if len(self.offsets) > MAX_UNORDERED_CHUNKS:
+            raise Refused("a track's chunks are out of file order, and too many to sort; refused")
+        return iter(sorted(self.chunks()))
 
 
 @dataclass(frozen=True)
