@@ -25,7 +25,8 @@ read through the sample tables, are the content: equal before and after.
 Refused, never copied through: fragmented files (`moof`), a `moov` over
 32 MiB or compressed (`cmov`), unknown boxes where playback boxes belong,
 media in other files (`dref` entries that are not self-contained), samples
-outside an `mdat`, and sample tables that disagree.
+outside an `mdat`, sample tables that disagree, and Motion-JPEG frames that
+carry EXIF (frames are content).
 """
 
 from __future__ import annotations
@@ -266,6 +267,8 @@ def _track(payload: bytes) -> Track:
     header = _required(track, b"tkhd", "trak")
     media = child_boxes(_required(track, b"mdia", "trak"))
     handler = _required(media, b"hdlr", "mdia")
+    if len(handler) < 24:
+        raise Refused("a track's handler box is too short; refused")
     media_header = _required(media, b"mdhd", "mdia")
     stbl = _required(child_boxes(_required(media, b"minf", "mdia")), b"stbl", "minf")
     tables_box = child_boxes(stbl)
