@@ -319,6 +319,25 @@ def test_motion_jpeg_frames_with_exif_are_refused(tmp_path: Path) -> None:
         quicktime.sanitize(hostile.read_bytes())
 
 
+@pytest.mark.parametrize("flags", ["frag_keyframe+empty_moov", "frag_keyframe+empty_moov+default_base_moof",
+                                   "frag_keyframe+empty_moov+default_base_moof+global_sidx"])
+def test_fragmented_movies(tmp_path: Path, flags: str) -> None:
+    """Fragments kept as written; ffmpeg's absolute base offsets (tfhd) move with the media when moov shrinks."""
+    original = tagged_mp4(tmp_path, "-g", "3", "-movflags", flags)
+    data = original.read_bytes()
+    assert data.count(b"moof") > 1 and data.index(b"moov") < data.index(b"moof")
+    assert_clean(original, [TITLE, ARTIST, ENCODER_NOTE])
+
+
+def test_fragments_carrying_other_boxes_or_tracks_are_refused(tmp_path: Path) -> None:
+    data = tagged_mp4(tmp_path, "-g", "3", "-movflags", "frag_keyframe+empty_moov").read_bytes()
+    with pytest.raises(Refused, match="udta"):
+        quicktime.sanitize(_replace_first(data, b"tfdt", b"udta"))
+    header = data.index(b"tfhd") + 8  # version and flags, then the track ID
+    with pytest.raises(Refused, match="track that is removed or missing"):
+        quicktime.sanitize(data[:header] + (99).to_bytes(4, "big") + data[header + 4:])
+
+
 def test_m4a_and_3gp(tmp_path: Path) -> None:
     for original in (tagged_m4a(tmp_path), tagged_3gp(tmp_path)):
         findings = quicktime.inspect(original.read_bytes())

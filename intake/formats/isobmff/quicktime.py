@@ -22,8 +22,11 @@ What the rebuilt `moov` must keep (sample descriptions, timing and size
 tables, track and media headers with times zeroed) and the kept samples,
 read through the sample tables, are the content: equal before and after.
 
-Refused, never copied through: fragmented files (`moof`), a `moov` over
-32 MiB or compressed (`cmov`), unknown boxes where playback boxes belong,
+Fragmented movies: fragments (`moof`) are kept as written, their absolute
+base offsets moved with the media (fragments.py); the `mfra` index goes.
+
+Refused, never copied through: fragments holding anything but sample
+descriptions, a `moov` over 32 MiB or compressed (`cmov`), unknown boxes where playback boxes belong,
 media in other files (`dref` entries that are not self-contained), samples
 outside an `mdat`, sample tables that disagree, and Motion-JPEG frames that
 carry EXIF (frames are content).
@@ -38,12 +41,13 @@ import struct
 import sys
 from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from intake.formats.base import (Category, ContentDigest, Finding, Refused, View, chunk_size, inspect_via_stream,
                                  read_exactly, sanitize_via_stream, shorten)
 from intake.formats.isobmff.boxes import Box, box_bytes, child_boxes, copy_range, iter_boxes, read_payload
+from intake.formats.isobmff.fragments import Fragment, Run, read_fragment, sample_size_defaults
 from intake.formats.isobmff.movie_tags import (box_name, mac_time, meta_findings, uuid_findings,
                                                user_data_findings)
 
@@ -58,12 +62,15 @@ MAX_TEXT_SAMPLE_BYTES = 1024
 KEPT_HANDLERS = frozenset({b"vide", b"soun"})
 
 _TOP_DROPPED = frozenset({b"free", b"skip", b"wide", b"udta", b"uuid", b"meta"})
-_FRAGMENTS = frozenset({b"moof", b"mfra", b"sidx", b"ssix", b"styp", b"emsg", b"prft"})
+_FRAGMENT_KEPT = frozenset({b"moof", b"styp", b"sidx"})  # sidx: only while nothing after it goes
+_FRAGMENT_REFUSED = frozenset({b"ssix", b"emsg", b"prft"})
+_INDEX = b"mfra"  # absolute offsets of fragments, which move: dropped, players find fragments without it
+_TOP_KNOWN = frozenset({b"ftyp", b"moov", b"mdat", _INDEX}) | _FRAGMENT_KEPT | _TOP_DROPPED
 _DROPPED = frozenset({b"udta", b"meta", b"uuid", b"free", b"skip", b"wide"})
 _EMPTY_SPACE = frozenset({b"free", b"skip", b"wide"})
 # Boxes copied as they are, by container: what players need, nothing that names anyone.
 _KEPT_AS_IS = {
-    b"moov": frozenset({b"iods"}),
+    b"moov": frozenset({b"iods", b"mvex"}),
     b"trak": frozenset({b"edts", b"tapt", b"load", b"txas"}),
     b"mdia": frozenset({b"elng"}),
     b"minf": frozenset({b"vmhd", b"smhd", b"hmhd", b"nmhd", b"gmhd", b"sthd"}),
@@ -139,6 +146,7 @@ class Movie:
     top: tuple[Box, ...]
     movie: bytes  # the payload of `moov`
     tracks: tuple[Track, ...]
+    fragments: tuple[Fragment, ...]
 
     @property
     def kept_ids(self) -> frozenset[int]:
@@ -196,15 +204,55 @@ def _movie(source: BinaryIO) -> Movie:
         raise Refused("the movie has no description box (moov) or more than one; refused")
     movie = read_payload(source, movies[0], MAX_MOVIE_BYTES)
     children = child_boxes(movie)
-    if any(box.type in (b"mvex", b"cmov") for box, _ in children):
-        raise Refused("fragmented or compressed movies (mvex, cmov) are not cleaned; refused")
+    if any(box.type == b"cmov" for box, _ in children):
+        raise Refused("compressed movies (cmov) are not cleaned; refused")
     if [box.type for box, _ in children].count(b"mvhd") != 1:
         raise Refused("the movie needs exactly one movie header (mvhd); refused")
     tracks = tuple(_track(payload) for box, payload in children if box.type == b"trak")
-    result = Movie(top, movie, tracks)
+    extends = _find(children, b"mvex")
+    fragments = _fragments(source, top, sample_size_defaults(extends) if extends is not None else None)
+    result = Movie(top, movie, _with_fragment_runs(tracks, fragments), fragments)
     _check_samples(result)
     _check_frames(source, result)
     return result
+
+
+def _fragments(source: BinaryIO, top: tuple[Box, ...], defaults: dict[int, int] | None) -> tuple[Fragment, ...]:
+    moofs = [box for box in top if box.type == b"moof"]
+    if moofs and defaults is None:
+        raise Refused("the movie has fragments but no movie-extends box (mvex); refused")
+    _check_index_position(top)
+    return tuple(read_fragment(box, _whole(source, box), defaults or {}) for box in moofs)
+
+
+def _whole(source: BinaryIO, box: Box) -> bytes:
+    source.seek(box.start)
+    return source.read(box.payload_start - box.start) + read_payload(source, box, MAX_MOVIE_BYTES)
+
+
+def _check_index_position(top: tuple[Box, ...]) -> None:
+    """A segment index (sidx) counts the bytes after it: nothing after it may go but a final mfra."""
+    indexes = [i for i, box in enumerate(top) if box.type == b"sidx"]
+    if not indexes:
+        return
+    after = [box.type for box in top[indexes[0]:]]
+    if after[-1] == _INDEX:
+        after.pop()
+    if any(kind not in (b"moof", b"mdat", b"sidx", b"styp") for kind in after):
+        raise Refused("boxes to remove lie inside the range a segment index (sidx) counts; refused")
+
+
+def _with_fragment_runs(tracks: tuple[Track, ...], fragments: tuple[Fragment, ...]) -> tuple[Track, ...]:
+    """Each track's chunks, then the runs its fragments describe, in file order."""
+    runs: dict[int, list[Run]] = {}
+    for run in (run for fragment in fragments for run in fragment.runs):
+        runs.setdefault(run.track_id, []).append(run)
+    by_id = {track.track_id: track for track in tracks}
+    if any(ident not in by_id or not by_id[ident].kept for ident in runs):
+        raise Refused("a movie fragment carries a track that is removed or missing; refused")
+    return tuple(replace(track, offsets=track.offsets + array("Q", [r.offset for r in runs.get(track.track_id, [])]),
+                         lengths=track.lengths + array("Q", [r.length for r in runs.get(track.track_id, [])]))
+                 for track in tracks)
 
 
 def _top_level_boxes(source: BinaryIO, size: int) -> Iterator[Box]:
@@ -215,11 +263,12 @@ def _top_level_boxes(source: BinaryIO, size: int) -> Iterator[Box]:
 
 
 def _check_top_level(source: BinaryIO, box: Box) -> None:
-    if box.type in _FRAGMENTS:
-        raise Refused("fragmented MP4 (moof, sidx...) is not cleaned: its fragments are not checked; refused")
+    if box.type in _FRAGMENT_REFUSED:
+        raise Refused(f"a fragmented movie with '{box.name}' boxes (events, indexes of their own) is not "
+                      "cleaned; refused")
     if box.type == b"meta" and any(b.type in (b"iloc", b"idat") for b, _ in _meta_children(source, box)):
         raise Refused("the movie stores items in a file-level meta box; refused")
-    if box.type not in (b"ftyp", b"moov", b"mdat") and box.type not in _TOP_DROPPED:
+    if box.type not in _TOP_KNOWN:
         raise Refused(f"an unknown top-level box ({box_name(box.type)!r}) could carry anything; refused")
 
 
@@ -670,7 +719,8 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
     movie = _movie(source)
     media = movie.media_boxes()
     movie_size = len(_clean_movie(movie, lambda offset: offset)[0])
-    kept = [box for box in movie.top if box.type in (b"ftyp", b"moov") or box in media]
+    kept = [box for box in movie.top if box.type in (b"ftyp", b"moov", b"styp", b"sidx", b"moof") or box in media]
+    fragments = {fragment.box.start: fragment for fragment in movie.fragments}
     shifts, position = {}, 0
     for box in kept:
         shifts[box.start] = position - box.start
@@ -684,10 +734,12 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
     for box in kept:
         if box.type == b"moov":
             out.write(_clean_movie(movie, relocate)[0])
-        elif box.type == b"ftyp":
-            copy_range(source, box.start, box.start + box.size, out)
-        else:
+        elif box.type == b"moof":
+            out.write(fragments[box.start].moved(relocate))
+        elif box.type == b"mdat":
             _write_media(source, box, movie.played(), out)
+        else:
+            copy_range(source, box.start, box.start + box.size, out)
 
 
 def _write_media(source: BinaryIO, box: Box, played: Iterator[Chunk], out: BinaryIO) -> None:
@@ -717,6 +769,9 @@ def _content_parts(source: BinaryIO, movie: Movie) -> Iterator[tuple[int, Iterat
             yield len(table), iter((table,))
         for chunk in track.chunks():
             yield chunk.length, _pieces(source, chunk.offset, chunk.end)
+    for fragment in movie.fragments:  # sample sizes, durations and flags of fragmented movies
+        described = fragment.content()
+        yield len(described), iter((described,))
 
 
 def content_digest(source: BinaryIO) -> bytes:
