@@ -85,7 +85,7 @@ _REWRITTEN = {
     b"stbl": frozenset({b"stsd", b"stco", b"co64"}),
 }
 _INNER = {b"trak": b"mdia", b"mdia": b"minf", b"minf": b"stbl"}
-MAX_TOP_LEVEL_BOXES = 10_000
+MAX_TOP_LEVEL_BOXES = 200_000  # a fragmented day-long recording has a moof and an mdat per second
 _TIMED_METADATA = {b"gpmd": "GoPro GPMF", b"camm": "camera motion", b"mebx": "Apple timed metadata"}
 _GPS_CAPABLE = frozenset({b"gpmd", b"camm"})  # their samples carry GPS whenever the camera had a fix
 _GENERIC_HANDLER_NAMES = frozenset({
@@ -172,9 +172,7 @@ class Movie:
 
     def media_boxes(self) -> list[Box]:
         """The `mdat` boxes holding at least one kept sample: the others are left out."""
-        holders = _Holders(self.media())
-        used = {holder.start for chunk in self.played() if (holder := holders.of(chunk)) is not None}
-        return [box for box in self.media() if box.start in used]
+        return [box for box, runs in _media_runs(self) if any(played for _, _, played in runs)]
 
 
 class _Holders:
@@ -222,6 +220,8 @@ def _fragments(source: BinaryIO, top: tuple[Box, ...], defaults: dict[int, int] 
     if moofs and defaults is None:
         raise Refused("the movie has fragments but no movie-extends box (mvex); refused")
     _check_index_position(top)
+    if sum(box.size for box in moofs) > MAX_MOVIE_BYTES:
+        raise Refused(f"the movie's fragment headers (moof) hold more than {MAX_MOVIE_BYTES >> 20} MiB; refused")
     return tuple(read_fragment(box, _whole(source, box), defaults or {}) for box in moofs)
 
 
@@ -668,18 +668,28 @@ def _text_samples(source: BinaryIO, track: Track) -> list[str]:
     return texts
 
 
+def _media_runs(movie: Movie) -> Iterator[tuple[Box, list[tuple[int, int, bool]]]]:
+    """Each `mdat` with its payload cut into (start, end, played) runs, in one pass over the
+    played ranges (both are in file order, and every played range lies inside one mdat)."""
+    played = movie.played()
+    pending = next(played, None)
+    for box in movie.media():
+        runs, position = [], box.payload_start
+        while pending is not None and box.payload_start <= pending.offset and pending.end <= box.payload_end:
+            if pending.offset > position:
+                runs.append((position, pending.offset, False))
+            runs.append((pending.offset, pending.end, True))
+            position = pending.end
+            pending = next(played, None)
+        if position < box.payload_end:
+            runs.append((position, box.payload_end, False))
+        yield box, runs
+
+
 def _unplayed(movie: Movie) -> Iterator[tuple[int, int]]:
     """(start, end) of every byte in an `mdat` no kept track plays; the headers are not included."""
-    for box in (b for b in movie.top if b.type == b"mdat"):
-        position = box.payload_start
-        for chunk in movie.played():
-            if chunk.end <= box.payload_start or chunk.offset >= box.payload_end:
-                continue
-            if chunk.offset > position:
-                yield position, chunk.offset
-            position = max(position, chunk.end)
-        if position < box.payload_end:
-            yield position, box.payload_end
+    for _, runs in _media_runs(movie):
+        yield from ((start, end) for start, end, played in runs if not played)
 
 
 def _pieces(source: BinaryIO, start: int, end: int) -> Iterator[bytes]:
@@ -721,6 +731,7 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
     movie_size = len(_clean_movie(movie, lambda offset: offset)[0])
     kept = [box for box in movie.top if box.type in (b"ftyp", b"moov", b"styp", b"sidx", b"moof") or box in media]
     fragments = {fragment.box.start: fragment for fragment in movie.fragments}
+    runs = {box.start: box_runs for box, box_runs in _media_runs(movie)}
     shifts, position = {}, 0
     for box in kept:
         shifts[box.start] = position - box.start
@@ -737,21 +748,18 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
         elif box.type == b"moof":
             out.write(fragments[box.start].moved(relocate))
         elif box.type == b"mdat":
-            _write_media(source, box, movie.played(), out)
+            _write_media(source, box, runs[box.start], out)
         else:
             copy_range(source, box.start, box.start + box.size, out)
 
 
-def _write_media(source: BinaryIO, box: Box, played: Iterator[Chunk], out: BinaryIO) -> None:
+def _write_media(source: BinaryIO, box: Box, runs: list[tuple[int, int, bool]], out: BinaryIO) -> None:
     copy_range(source, box.start, box.payload_start, out)
-    position = box.payload_start
-    for chunk in played:
-        if chunk.end <= box.payload_start or chunk.offset >= box.payload_end:
-            continue
-        _write_zeros(out, chunk.offset - position)
-        copy_range(source, chunk.offset, chunk.end, out)
-        position = chunk.end
-    _write_zeros(out, box.payload_end - position)
+    for start, end, played in runs:
+        if played:
+            copy_range(source, start, end, out)
+        else:
+            _write_zeros(out, end - start)
 
 
 def _write_zeros(out: BinaryIO, count: int) -> None:
