@@ -43,7 +43,22 @@ def _iso_bmff(head: bytes) -> str | None:
         return "image/avif"
     if brand == b"qt  ":
         return "video/quicktime"
+    if brand in (b"M4A ", b"M4B ", b"M4P "):
+        return "audio/mp4"
+    if brand.startswith(b"3g2"):
+        return "video/3gpp2"
+    if brand.startswith((b"3gp", b"3gg", b"3gr", b"3gs")):
+        return "video/3gpp"
+    if brand == b"crx ":
+        return "image/x-canon-cr3"  # a camera RAW in the same box format: never cleaned as a video
     return "video/mp4"
+
+
+def _old_quicktime(head: bytes) -> str | None:
+    """QuickTime files written before `ftyp` existed start straight with their boxes."""
+    if head[4:8] in (b"moov", b"mdat") or head[:8] == b"\x00\x00\x00\x08wide":
+        return "video/quicktime"
+    return None
 
 
 def _zip(head: bytes) -> str | None:
@@ -137,7 +152,7 @@ def _tiff_text(head: bytes, entry: bytes | None, order: str) -> bytes:
     return head[offset:offset + count].rstrip(b"\0") if offset + count <= len(head) else b""
 
 
-_STRUCTURED: tuple[Callable[[bytes], str | None], ...] = (_zip, _iso_bmff, _camera_raw)
+_STRUCTURED: tuple[Callable[[bytes], str | None], ...] = (_zip, _iso_bmff, _camera_raw, _old_quicktime)
 
 
 def sniff(head: bytes) -> str:
@@ -261,6 +276,7 @@ _EXTENSIONS = {
     "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp", "image/tiff": ".tif",
     "application/pdf": ".pdf",
     "audio/mpeg": ".mp3", "audio/wav": ".wav", "audio/flac": ".flac", "audio/ogg": ".ogg", "audio/aiff": ".aiff",
+    "video/mp4": ".mp4", "video/quicktime": ".mov", "audio/mp4": ".m4a", "video/3gpp": ".3gp", "video/3gpp2": ".3g2",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",

@@ -20,6 +20,8 @@ IDENTIFYING_TAGS = re.compile(
 )
 # The fixed time intake gives every zip member: the earliest a zip can say.
 NEUTRAL_ZIP_TIME = "1980:01:01 00:00:00"
+# How exiftool shows a QuickTime header time of zero: "not set", the value intake writes.
+UNSET_TIME = "0000:00:00 00:00:00"
 
 # Tags exiftool reports about the file itself or its structure, not its metadata;
 # and the ICC groups: a kept standard colour profile names its maker (the ICC),
@@ -44,7 +46,7 @@ def identifying(path: Path) -> dict[str, object]:
         group, name = key.split(":", 1)[0], key.rpartition(":")[2]
         if STRUCTURAL_GROUPS.match(group) or key in STRUCTURAL_TAGS:
             continue
-        if name == "ZipModifyDate" and value == NEUTRAL_ZIP_TIME:
+        if (name == "ZipModifyDate" and value == NEUTRAL_ZIP_TIME) or value == UNSET_TIME:
             continue
         if IDENTIFYING_GROUPS.match(group) or IDENTIFYING_TAGS.search(name):
             found[key] = value

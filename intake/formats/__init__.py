@@ -14,10 +14,10 @@ from intake.formats.base import FormatModule
 @cache
 def _build() -> dict[str, FormatModule]:
     from intake.formats import aiff, flac, gif, jpeg, mp3, odf, ogg, ooxml, pdf, png, raw, tiff, wav, webp
-    from intake.formats.isobmff import heif
+    from intake.formats.isobmff import heif, quicktime
 
     modules: tuple[FormatModule, ...] = (  # type: ignore[assignment]
-        jpeg, png, gif, webp, tiff, heif, pdf, ooxml, odf, mp3, wav, flac, ogg, aiff, raw)
+        jpeg, png, gif, webp, tiff, heif, quicktime, pdf, ooxml, odf, mp3, wav, flac, ogg, aiff, raw)
     return {media_type: module for module in modules for media_type in module.MEDIA_TYPES}
 
 

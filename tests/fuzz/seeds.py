@@ -114,6 +114,51 @@ def heif_seeds() -> list[Seed]:
     return [Seed("heif", avif, planted), Seed("heif", heic, planted)]
 
 
+MOVIE_MAKE = "PLANTED-MOVIEMAKE-fz20"
+MOVIE_SOFTWARE = "PLANTED-MOVIESOFT-fz21"
+MOVIE_GPS_SAMPLE = "PLANTED-GPMD-SAMPLE-fz22"
+MOVIE_FREE = "PLANTED-FREE-fz23"
+MOVIE_HANDLER = "PLANTED-HANDLER-fz24"
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def _movie_track(track_id: int, handler: bytes, entry: bytes, offset: int, sizes: list[int]) -> bytes:
+    """One track with one chunk of samples at `offset`: the smallest tables a player reads."""
+    header = _box(b"tkhd", b"\0\0\0\3" + struct.pack(">IIII", 3_000_000_000, 3_000_000_001, track_id, 0)
+                  + bytes(64))
+    media_header = _box(b"mdhd", b"\0\0\0\0" + struct.pack(">IIII", 3_000_000_000, 3_000_000_001, 1000, 1000)
+                        + bytes(4))
+    handler_box = _box(b"hdlr", bytes(8) + handler + bytes(12) + MOVIE_HANDLER.encode() + b"\0")
+    references = _box(b"dinf", _box(b"dref", b"\0\0\0\0\0\0\0\1" + _box(b"url ", b"\0\0\0\1")))
+    tables = _box(b"stbl", _box(b"stsd", b"\0\0\0\0\0\0\0\1" + _box(entry, bytes(6) + b"\0\1" + bytes(20)))
+                  + _box(b"stts", b"\0\0\0\0" + struct.pack(">III", 1, len(sizes), 10))
+                  + _box(b"stsc", b"\0\0\0\0" + struct.pack(">IIII", 1, 1, len(sizes), 1))
+                  + _box(b"stsz", b"\0\0\0\0" + struct.pack(f">II{len(sizes)}I", 0, len(sizes), *sizes))
+                  + _box(b"stco", b"\0\0\0\0" + struct.pack(">II", 1, offset)))
+    media = _box(b"mdia", media_header + handler_box + _box(b"minf", _box(b"smhd", bytes(8)) + references + tables))
+    return _box(b"trak", header + media)
+
+
+def movie_seeds() -> list[Seed]:
+    """A QuickTime movie built box by box: a sound track, a GoPro-style gpmd track whose sample
+    sits in mdat, QuickTime user data (GPS, make, software) and a free box with text."""
+    ftyp = _box(b"ftyp", b"qt  \0\0\2\0qt  ")
+    sound, gps = bytes(range(1, 33)), f"GPS5{MOVIE_GPS_SAMPLE}".encode()
+    start = len(ftyp) + 8
+    user_data = _box(b"udta", b"".join(_box(kind, struct.pack(">HH", len(text), 0) + text.encode()) for kind, text in
+                                       ((b"\xa9xyz", "+46.6354+032.6169/"), (b"\xa9mak", MOVIE_MAKE),
+                                        (b"\xa9swr", MOVIE_SOFTWARE))))
+    movie_header = _box(b"mvhd", b"\0\0\0\0" + struct.pack(">IIII", 3_000_000_000, 3_000_000_001, 1000, 1000)
+                        + bytes(76) + struct.pack(">I", 3))
+    moov = _box(b"moov", movie_header + _movie_track(1, b"soun", b"mp4a", start, [8, 8, 8, 8])
+                + _movie_track(2, b"meta", b"gpmd", start + len(sound), [len(gps)]) + user_data)
+    data = ftyp + _box(b"mdat", sound + gps) + moov + _box(b"free", MOVIE_FREE.encode())
+    return [Seed("movie", data, (MOVIE_MAKE, MOVIE_SOFTWARE, MOVIE_GPS_SAMPLE, MOVIE_FREE, MOVIE_HANDLER))]
+
+
 JAVASCRIPT = "app.alert('PLANTED-JS-fz13')"
 EMBEDDED = b"PLANTED-EMBEDDED-BODY-fz14"
 FIELD_TIP = "PLANTED-FIELDTIP-fz15"
@@ -273,4 +318,5 @@ def metadata_seeds() -> list[Seed]:
 FORMAT_SEEDS = {
     "jpeg": jpeg_seeds, "png": png_seeds, "gif": gif_seeds, "webp": webp_seeds, "tiff": tiff_seeds,
     "heif": heif_seeds, "pdf": pdf_seeds, "ooxml": ooxml_seeds, "odf": odf_seeds, "audio": audio_seeds,
+    "movie": movie_seeds,
 }

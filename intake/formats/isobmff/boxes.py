@@ -14,6 +14,7 @@ one-line reason, never guessed at.
 
 from __future__ import annotations
 
+import io
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -172,3 +173,11 @@ def copy_range(source: BinaryIO, start: int, end: int, out: BinaryIO, chunk: int
             raise Refused("the file ends inside a range it claims to hold")
         out.write(data)
         remaining -= len(data)
+
+
+def child_boxes(payload: bytes) -> list[tuple[Box, bytes]]:
+    """The boxes tiling a payload already read into memory (a `moov` read whole, with a limit), each
+    with its own payload. Offsets in each Box are relative to `payload`: payload[box.start:box.start +
+    box.size] is the box as written."""
+    return [(box, payload[box.payload_start:box.payload_end])
+            for box in iter_boxes(io.BytesIO(payload), 0, len(payload))]
