@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from intake.budget import configured_time_limit, run_within
-from intake.formats import handler_for, icc, supported_media_types
+from intake.formats import handler_for, icc
 from intake.formats.base import SEVERITY, Finding, FormatModule, Refused
 from intake.media import sniff_bytes
 
@@ -75,7 +75,7 @@ def inspect_bytes(data: bytes) -> Inspection:
 def inspect_within(data: bytes, seconds: float | None = None) -> Inspection:
     """inspect_bytes within the per-file time budget (intake/budget.py)."""
     limit = configured_time_limit() if seconds is None else seconds
-    supported_media_types()  # imported before the fork: a child must not wait on an import lock
+    handler_for(sniff_bytes(data))  # imported before the fork: a child must not wait on an import lock
     try:
         return run_within(limit, inspect_bytes, data)
     except Refused as refusal:
@@ -85,7 +85,7 @@ def inspect_within(data: bytes, seconds: float | None = None) -> Inspection:
 def clean_within(data: bytes, seconds: float | None = None) -> Cleaned:
     """clean_bytes within the per-file time budget (intake/budget.py)."""
     limit = configured_time_limit() if seconds is None else seconds
-    supported_media_types()
+    handler_for(sniff_bytes(data))
     return run_within(limit, clean_bytes, data)
 
 
