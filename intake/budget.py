@@ -86,6 +86,22 @@ def _unpickle(data: bytes, shared: mmap.mmap) -> tuple[str, object]:
         return pickle.loads(view)
 
 
+def _pickled(outcome: tuple[str, object], shared: mmap.mmap) -> bytes:
+    """What goes through the pipe: the pickle itself, or where it was written in shared memory
+    (straight into it: a large result is not copied once more on the way)."""
+    try:
+        pickle.dump(outcome, shared)  # type: ignore[arg-type]
+        return b"@%d" % shared.tell()
+    except ValueError:  # larger than the shared memory
+        pass
+    except Exception:
+        outcome = ("error", Refused("the file could not be handled; refused"))
+    try:
+        return pickle.dumps(outcome)
+    except Exception:
+        return pickle.dumps(("error", Refused("the file could not be handled; refused")))
+
+
 def _child(write_fd: int, shared: mmap.mmap, work: Callable[..., object], args: tuple) -> None:
     code = 0
     try:
@@ -93,13 +109,7 @@ def _child(write_fd: int, shared: mmap.mmap, work: Callable[..., object], args: 
             outcome: tuple[str, object] = ("ok", work(*args))
         except Exception as error:  # handed to the parent, which raises it
             outcome = ("error", error)
-        try:
-            data = pickle.dumps(outcome)
-        except Exception:
-            data = pickle.dumps(("error", Refused("the file could not be handled; refused")))
-        if len(data) <= len(shared):
-            shared[:len(data)] = data
-            data = b"@%d" % len(data)
+        data = _pickled(outcome, shared)
         with os.fdopen(write_fd, "wb") as pipe:
             pipe.write(data)
     except BaseException:
