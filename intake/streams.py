@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO, TypeVar
 
+from intake.hashing import read_into
+
 T = TypeVar("T")
 
 
@@ -62,14 +64,14 @@ class KeepingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        chunk = self._source.read(len(buffer))
-        buffer[:len(chunk)] = chunk
+        count = read_into(self._source, buffer)
         if not self.overflowed:
-            if len(self._kept) + len(chunk) > self._limit:
+            if len(self._kept) + count > self._limit:
                 self.overflowed, self._kept = True, bytearray()
             else:
-                self._kept += chunk
-        return len(chunk)
+                with memoryview(buffer) as whole, whole[:count] as chunk:
+                    self._kept += chunk
+        return count
 
     def kept(self) -> bytes:
         return bytes(self._kept)
