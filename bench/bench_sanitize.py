@@ -70,8 +70,10 @@ def base_exif(image: Image.Image, synthetic_note: bool) -> bytes:
     return block[:at + 6] + note + block[at + 6 + len(note):]
 
 
-def make_photos(folder: Path, count: int, makernotes: list[Path]) -> None:
+def make_photos(folder: Path, count: int, makernotes: list[Path] = ()) -> None:  # type: ignore[assignment]
     """Camera-sized noise pictures, then one exiftool process writes each photo's tags."""
+    if count == 0:
+        return
     image = Image.effect_noise((4000, 3000), 64).convert("RGB")
     thumb = folder.parent / "thumbnail.jpg"
     image.resize((160, 120)).save(thumb, "JPEG", quality=80)

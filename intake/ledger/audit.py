@@ -25,6 +25,7 @@ from intake.ledger.stored_tree import all_rows
 from intake.ledger.note import NoteError, Verifier, b64decode_canonical, open_note
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
 from intake.seal import SealError, unseal, unseal_stream
+from keys.identity import PublicIdentity
 from keys.keystore import Keyring
 
 
@@ -288,8 +289,9 @@ def _check_entries(
         return []
     opened: list[SignedEntry] = []
     seen: set[str] = set()
+    public = keyring.public  # derived from the secret key on each access
     for stored in entries:
-        signed = _open_entry(stored, keyring)
+        signed = _open_entry(stored, keyring, public)
         entry = signed.entry
         prev = roots[stored.idx - 1] if stored.idx else merkle.EMPTY_ROOT
         if entry.seq != stored.idx or entry.prev != prev.hex():
@@ -367,15 +369,15 @@ def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Keyring)
         raise AuditFailure(f"entry {entry.seq}: {what} was replaced")
 
 
-def _open_entry(stored: StoredEntry, keyring: Keyring) -> SignedEntry:
+def _open_entry(stored: StoredEntry, keyring: Keyring, public: PublicIdentity) -> SignedEntry:
     try:
         signed = SignedEntry.from_bytes(unseal(stored.sealed, [keyring.secret.age_identity]))
     except (SealError, EntryError) as error:
         raise AuditFailure(f"entry {stored.idx}: it does not open as a custody entry") from error
     if signed.commitment() != stored.commitment:
         raise AuditFailure(f"entry {stored.idx}: its content does not match its commitment")
-    if not signed.verify(keyring.public):
+    if not signed.verify(public):
         raise AuditFailure(f"entry {stored.idx}: its signature does not verify")
-    if signed.entry.actor != keyring.public.fingerprint_hex:
+    if signed.entry.actor != public.fingerprint_hex:
         raise AuditFailure(f"entry {stored.idx}: it names another custodian")
     return signed
