@@ -18,6 +18,7 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from intake.canonical import canonical_json
@@ -36,7 +37,13 @@ class Field:
     value: Scalar
 
     def encoded_path(self) -> bytes:
-        return canonical_json(list(self.path))
+        return _encoded_path(self.path)
+
+
+@lru_cache(maxsize=4096)
+def _encoded_path(path: Path) -> bytes:
+    """Entries share their paths ("outputs", 0, "sha256"): each is encoded once per process."""
+    return canonical_json(list(path))
 
 
 def flatten(value: Any, path: Path = ()) -> Iterator[Field]:
@@ -66,13 +73,15 @@ def field_digest(field: Field, salt: bytes, encoded_path: bytes | None = None) -
 
 def commit_digests(digests: dict[Path, bytes], encoded_paths: dict[Path, bytes] | None = None) -> bytes:
     """`encoded_paths`: canonical_json of each path, when the caller has them already."""
-    encoded = encoded_paths or {path: canonical_json(list(path)) for path in digests}
-    ordered = sorted(digests.items(), key=lambda pair: encoded[pair[0]])
-    listing = [[list(path), digest.hex()] for path, digest in ordered]
-    return hashlib.sha256(COMMIT_DOMAIN + canonical_json(listing)).digest()
+    encoded = encoded_paths or {path: _encoded_path(path) for path in digests}
+    ordered = sorted(digests, key=encoded.__getitem__)
+    # canonical_json([[path, hex digest], ...]), written from the encoded paths: the same bytes
+    listing = b"[" + b",".join(b"[" + encoded[path] + b',"' + digests[path].hex().encode("ascii") + b'"]'
+                               for path in ordered) + b"]"
+    return hashlib.sha256(COMMIT_DOMAIN + listing).digest()
 
 
 def commit_fields(fields: list[Field], salt: bytes) -> bytes:
-    encoded = {f.path: f.encoded_path() for f in fields}  # each path is encoded once, for its salt and the order
+    encoded = {f.path: f.encoded_path() for f in fields}
     return commit_digests({f.path: field_digest(f, field_salt(salt, f, encoded[f.path]), encoded[f.path])
                            for f in fields}, encoded)
