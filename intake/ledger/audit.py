@@ -25,7 +25,7 @@ from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry
 from intake.ledger.log import leaf_hash_of
 from intake.ledger.note import NoteError, Verifier, b64decode_canonical, open_note
-from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
+from intake.ledger.store import LedgerStore, StoredEntry
 from intake.seal import SealError, unseal, unseal_stream
 from keys.identity import PublicIdentity
 from keys.keystore import Keyring
@@ -90,7 +90,7 @@ def audit(
         _check_numbering([idx for idx, _ in rows], report)
         hashes = [leaf for _, leaf in rows]
         roots = merkle.prefix_roots(hashes)
-        checkpoints = _check_checkpoints(store.checkpoints(), roots, origin, verifier, report)
+        checkpoints = _check_checkpoints(store, roots, origin, verifier, report)
         tree = _Tree.of(hashes)
         _check_consistency(checkpoints, tree.subtree, report)
         _check_stored_tree(store, tree, report)
@@ -122,13 +122,14 @@ def _check_numbering(indexes: list[int], report: AuditReport) -> None:
 
 
 def _check_checkpoints(
-    stored: list[StoredCheckpoint], roots: list[bytes], origin: str, verifier: Verifier, report: AuditReport
+    store: LedgerStore, roots: list[bytes], origin: str, verifier: Verifier, report: AuditReport
 ) -> list[Checkpoint]:
-    _check_sizes([c.size for c in stored], len(roots))
-    sampled = _signature_sample(len(stored))
+    sizes = store.checkpoint_sizes()
+    _check_sizes(sizes, len(roots))
+    sampled = _signature_sample(len(sizes))
     expected = _ExpectedNote(origin, verifier.key_id)
     checkpoints = []
-    for row in stored:
+    for row in store.iter_checkpoints():  # the notes row by row: never all held at once
         root = roots[row.size - 1]
         if sampled is not None and row.size not in sampled and expected.matches(row.note, row.size, root):
             checkpoints.append(Checkpoint(origin, row.size, root))
