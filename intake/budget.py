@@ -53,7 +53,7 @@ def run_within(seconds: float, work: Callable[..., T], *args: object) -> T:
         pid = os.fork()
         if pid == 0:  # the child: never returns into the caller's code
             os.close(read_fd)
-            _child(write_fd, shared, work, args)
+            serve_in_child(write_fd, work, args, shared)
         os.close(write_fd)
         try:
             data = _read_until(read_fd, time.monotonic() + seconds)
@@ -86,12 +86,13 @@ def _unpickle(data: bytes, shared: mmap.mmap) -> tuple[str, object]:
         return pickle.loads(view)
 
 
-def _pickled(outcome: tuple[str, object], shared: mmap.mmap) -> bytes:
+def _pickled(outcome: tuple[str, object], shared: mmap.mmap | None) -> bytes:
     """What goes through the pipe: the pickle itself, or where it was written in shared memory
     (straight into it: a large result is not copied once more on the way)."""
     try:
-        pickle.dump(outcome, shared)  # type: ignore[arg-type]
-        return b"@%d" % shared.tell()
+        if shared is not None:
+            pickle.dump(outcome, shared)  # type: ignore[arg-type]
+            return b"@%d" % shared.tell()
     except ValueError:  # larger than the shared memory
         pass
     except Exception:
@@ -102,7 +103,9 @@ def _pickled(outcome: tuple[str, object], shared: mmap.mmap) -> bytes:
         return pickle.dumps(("error", Refused("the file could not be handled; refused")))
 
 
-def _child(write_fd: int, shared: mmap.mmap, work: Callable[..., object], args: tuple) -> None:
+def serve_in_child(write_fd: int, work: Callable[..., object], args: tuple, shared: mmap.mmap | None = None) -> None:
+    """The whole life of a forked child: work(*args), then its result or exception, pickled, to the
+    parent (through `shared` memory when given and large enough, else the pipe); never returns."""
     code = 0
     try:
         try:

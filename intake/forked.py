@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from intake.budget import serve_in_child
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -56,7 +58,7 @@ class _Child:
         pid = os.fork()
         if pid == 0:  # the child: never returns into the caller's code
             os.close(read_fd)
-            _child(write_fd, work, part)
+            serve_in_child(write_fd, work, (part,))
         os.close(write_fd)
         return cls(pid, read_fd)
 
@@ -82,22 +84,3 @@ class _Child:
         if not self.reaped:
             os.kill(self.pid, 9)
             os.waitpid(self.pid, 0)
-
-
-def _child(write_fd: int, work: Callable[[Sequence[T]], list[R]], part: Sequence[T]) -> None:
-    code = 0
-    try:
-        try:
-            outcome: tuple[str, object] = ("ok", work(part))
-        except Exception as error:  # handed to the parent, which raises it
-            outcome = ("error", error)
-        try:
-            data = pickle.dumps(outcome)
-        except Exception:
-            data = pickle.dumps(("error", RuntimeError("a worker process's result could not be sent")))
-        with os.fdopen(write_fd, "wb") as pipe:
-            pipe.write(data)
-    except BaseException:
-        code = 1
-    finally:
-        os._exit(code)
