@@ -1,6 +1,11 @@
 """`intake export`, `verify`, `submit` and `receive` against the standard tools a user would otherwise chain.
 
-    .venv/bin/python bench/bench_bundles.py [--photos 20] [--big 3] [--big-mb 64] [--runs 3] [--gpg]
+    .venv/bin/python bench/bench_bundles.py [--photos 20] [--big 3] [--big-mb 64] [--small 0] [--runs 3] [--gpg]
+        [--only LABEL]
+
+`--small N` adds N small photos (64x48 JPEGs with EXIF and GPS, a few KB
+each): the per-item costs (ledger, proofs, statements, signatures). `--only`
+runs only the comparisons whose label starts with LABEL (e.g. `export`).
 
 Builds throwaway vaults with the real CLI: a field vault that takes in
 generated files with `intake add` (camera-sized JPEGs made with Pillow, plus
@@ -84,6 +89,15 @@ def make_big_pngs(folder: Path, count: int, size_mb: int) -> None:
         image.save(folder / f"scan-{i:02}.png", compress_level=0, pnginfo=info)
 
 
+def make_small_photos(folder: Path, count: int) -> None:
+    """Small but real items: a few KB each, every one with identifying EXIF to clean."""
+    base = Image.effect_noise((64, 48), 64).convert("RGB")
+    for i in range(count):
+        exif = base.getexif()
+        exif[0x010F], exif[0x0110], exif[0x013B] = "BenchMake", "BenchModel", f"Photographer {i}"
+        base.save(folder / f"small-{i:04}.jpg", "JPEG", quality=85, exif=exif.tobytes())
+
+
 def run_cli(intake: str, vault: Path, *args: str, env: dict[str, str]) -> str:
     result = subprocess.run([intake, "--vault", str(vault), *args], env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -124,6 +138,7 @@ def build(work: Path, args: argparse.Namespace, intake: str, env: dict[str, str]
     originals.mkdir()
     make_photos(originals, args.photos)
     make_big_pngs(originals, args.big, args.big_mb)
+    make_small_photos(originals, args.small)
     field, editor = work / "field", work / "editor"
     run_cli(intake, field, "init", "--name", "field", env=env)
     run_cli(intake, editor, "init", "--name", "editor", env=env)
@@ -234,6 +249,8 @@ def main() -> int:
     parser.add_argument("--photos", type=int, default=20, help="4000x3000 noise JPEGs (about 8 MiB each)")
     parser.add_argument("--big", type=int, default=3, help="large PNGs of random pixels")
     parser.add_argument("--big-mb", type=int, default=64, help="size of each large PNG in MiB")
+    parser.add_argument("--small", type=int, default=0, help="small JPEGs with EXIF (per-item costs)")
+    parser.add_argument("--only", default="", help="only the comparisons whose label starts with this")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--gpg", action="store_true", help="link a throwaway GPG key, so bundles carry .asc signatures")
     args = parser.parse_args()
@@ -246,7 +263,8 @@ def main() -> int:
     env = {**os.environ, "INTAKE_PASSPHRASE": PASSPHRASE, "LC_ALL": "C"}
     try:
         setup = build(work, args, intake, env)
-        rows = [compare(c, args.runs, work, env) for c in comparisons(setup, work, intake)]
+        chosen = [c for i, c in enumerate(comparisons(setup, work, intake)) if i == 0 or c.label.startswith(args.only)]
+        rows = [compare(c, args.runs, work, env) for c in chosen]
         report(args, setup, rows)
     finally:
         if args.gpg:
@@ -287,7 +305,7 @@ def mib(path: Path) -> float:
 
 def report(args: argparse.Namespace, s: Setup, rows: list[Row]) -> None:
     clean_count = len(list(s.clean.iterdir()))
-    print(f"{args.photos} JPEGs of 4000x3000 and {args.big} PNGs of {args.big_mb} MiB of random pixels: "
+    print(f"{args.photos} JPEGs of 4000x3000, {args.small} small JPEGs and {args.big} PNGs of {args.big_mb} MiB of random pixels: "
           f"originals {mib(s.originals):.0f} MiB, clean copies {mib(s.clean):.0f} MiB ({clean_count} files), "
           f"submission {mib(s.submission):.0f} MiB; median of {args.runs} runs"
           f"{'; bundles carry OpenPGP signatures' if args.gpg else ''}\n")

@@ -10,14 +10,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+# One encoder for every call: json.dumps with options builds a new one each time, which
+# was a good part of committing to a ledger entry (canonical_json runs several times per field).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
 
 def canonical_json(value: Any) -> bytes:
     _refuse_floats(value)
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return text.encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def _refuse_floats(value: Any) -> None:
+    if type(value) in _PLAIN:
+        return
     if isinstance(value, float):
         raise TypeError("canonical JSON carries no floats; use integers or strings")
     if isinstance(value, dict):

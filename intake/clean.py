@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from intake.budget import configured_time_limit, run_within
-from intake.formats import handler_for, icc, supported_media_types
+from intake.formats import handler_for, icc
 from intake.formats.base import SEVERITY, Finding, FormatModule, Refused, StreamingFormatModule, View, streams
 from intake.media import sniff_bytes, sniff_handle
 
@@ -99,7 +99,7 @@ def inspect_bytes(data: bytes) -> Inspection:
 def inspect_within(data: bytes, seconds: float | None = None) -> Inspection:
     """inspect_bytes within the per-file time budget (intake/budget.py)."""
     limit = configured_time_limit() if seconds is None else seconds
-    supported_media_types()  # imported before the fork: a child must not wait on an import lock
+    handler_for(sniff_bytes(data))  # imported before the fork: a child must not wait on an import lock
     try:
         return run_within(limit, inspect_bytes, data)
     except Refused as refusal:
@@ -109,7 +109,7 @@ def inspect_within(data: bytes, seconds: float | None = None) -> Inspection:
 def clean_within(data: bytes, seconds: float | None = None) -> Cleaned:
     """clean_bytes within the per-file time budget (intake/budget.py)."""
     limit = configured_time_limit() if seconds is None else seconds
-    supported_media_types()
+    handler_for(sniff_bytes(data))
     return run_within(limit, clean_bytes, data)
 
 
@@ -208,7 +208,7 @@ def inspect_file(source: BinaryIO) -> Inspection:
 
 def inspect_file_within(source: BinaryIO, seconds: float | None = None) -> Inspection:
     limit = configured_time_limit(size_of(source)) if seconds is None else seconds
-    supported_media_types()
+    handler_for(sniff_file(source))  # imported before the fork: a child must not wait on an import lock
     try:
         return run_within(limit, inspect_file, source)
     except Refused as refusal:
@@ -219,7 +219,7 @@ def clean_file_within(source: BinaryIO, out: BinaryIO, seconds: float | None = N
     """clean_file within the per-file time budget. The child writes into `out` through the
     shared descriptor; on any refusal what it wrote is the caller's to discard."""
     limit = configured_time_limit(size_of(source)) if seconds is None else seconds
-    supported_media_types()
+    handler_for(sniff_file(source))  # imported before the fork: a child must not wait on an import lock
     return run_within(limit, clean_file, source, out)
 
 

@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from intake import __version__, bundle_commands, commands, tsa_commands, witness_commands
+from intake import __version__
 from intake.display import printable
 from intake.errors import IntakeError
 from intake.process import forbid_core_dumps
+
+
+class _Commands:
+    """A command module, imported only when one of its commands runs: the bundle, ledger and
+    witness modules pull in cryptography, pikepdf and more, which `intake --help` or
+    `intake inspect` must not wait for (docs/performance.md, start-up)."""
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Callable[[argparse.Namespace], int]:
+        def handler(args: argparse.Namespace) -> int:
+            return getattr(importlib.import_module(self._module), name)(args)
+
+        handler.__name__ = handler.__qualname__ = name
+        return handler
+
+
+commands = _Commands("intake.commands")
+bundle_commands = _Commands("intake.bundle_commands")
+tsa_commands = _Commands("intake.tsa_commands")
+witness_commands = _Commands("intake.witness_commands")
 
 DESCRIPTION = """\
 Take in documents and photos as sealed evidence, remove identifying metadata

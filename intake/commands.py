@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
@@ -20,7 +19,8 @@ from intake import passphrase
 from intake.errors import CheckFailed, IntakeError
 from intake.clean import Inspection, clean_file_within
 from intake.display import printable, recordable
-from intake.formats import supported_media_types
+from intake.formats import handler_for
+from intake.media import HEAD_SIZE, sniff
 from intake.formats.base import Refused
 from intake.fsutil import CHECKPOINT_FILE_LIMIT, NewFile, fsync_dir, open_regular, read_regular_text, resolved
 from intake.ledger_view import EntryRow, read_entries, verify_ledger
@@ -29,9 +29,13 @@ from intake.ledger.entries import CustodyEntry
 from intake.pipeline import NotCleaned, Received, Sanitized, Source, collect_sources
 from intake.recipients import add_recipient, check_not_self, grouped_hex, read_identity_file
 from intake.takein import NotTakenIn, inspect_source, removed_summary, take_in
-from intake.vault import Vault, check_passphrase, create_vault
-from keys.identity import PublicIdentity
-from keys.keystore import Keyring
+
+if TYPE_CHECKING:  # the vault side (cryptography, age, the ledger) loads only for the commands that open a vault
+    from intake.ledger.audit import AuditReport
+    from intake.ledger.entries import CustodyEntry
+    from intake.vault import Vault
+    from keys.identity import PublicIdentity
+    from keys.keystore import Keyring
 
 ENV_VAULT = "INTAKE_VAULT"
 
@@ -45,6 +49,8 @@ def vault_root(args: argparse.Namespace) -> Path:
 
 
 def _open(args: argparse.Namespace) -> Vault:
+    from intake.vault import Vault
+
     return Vault.open(vault_root(args))
 
 
@@ -53,6 +59,9 @@ def _unlock(args: argparse.Namespace, vault: Vault) -> Keyring:
 
 
 def init(args: argparse.Namespace) -> int:
+    from intake.recipients import grouped_hex, read_identity_file
+    from intake.vault import check_passphrase, create_vault
+
     root = vault_root(args)
     files = [read_identity_file(path) for path in args.recipient]
     recipients = tuple(file.text for file in files)
@@ -71,6 +80,8 @@ def init(args: argparse.Namespace) -> int:
 
 
 def _describe(identity: PublicIdentity, label: str) -> list[str]:
+    from intake.recipients import grouped_hex
+
     return [
         f"{label}  {identity.name}",
         f"  fingerprint  {grouped_hex(identity.fingerprint_hex)}",
@@ -110,6 +121,8 @@ def keys_export(args: argparse.Namespace) -> int:
 
 
 def keys_add_recipient(args: argparse.Namespace) -> int:
+    from intake.recipients import add_recipient, check_not_self, read_identity_file
+
     recipient = read_identity_file(args.file)
     identity = recipient.identity
     vault = _open(args)
@@ -230,9 +243,23 @@ def _map_files(work: Callable[[Source, Path], dict], sources: list[Source], targ
     workers = min(len(sources), os.cpu_count() or 1)
     if workers < 2:
         return [work(source, target) for source, target in zip(sources, targets)]
-    supported_media_types()  # import every format module once, before the workers fork
+    _import_handlers(sources)  # once, before the workers fork
+    import concurrent.futures  # only a batch needs them (start-up)
+    import multiprocessing
+
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         return list(pool.map(work, sources, targets))
+
+
+def _import_handlers(sources: list[Source]) -> None:
+    """The format modules these files need (sniffed from their first bytes), not every module."""
+    for source in sources:
+        try:
+            with open(source.path, "rb") as handle:
+                head = handle.read(HEAD_SIZE)
+        except OSError:
+            continue  # reported by the worker that reads it
+        handler_for(sniff(head))
 
 
 def _output_paths(sources: list[Source], folder: Path) -> list[Path]:
@@ -300,6 +327,8 @@ def _progress_printer():
 
 
 def _audit(args: argparse.Namespace, vault: Vault, keyring: Keyring | None) -> AuditReport:
+    from intake.ledger_view import verify_ledger
+
     against = _read_text(args.against) if getattr(args, "against", None) is not None else None
     return verify_ledger(vault, keyring, against)
 
@@ -309,6 +338,8 @@ def _read_text(path: Path) -> str:
 
 
 def ledger_verify(args: argparse.Namespace) -> int:
+    from intake.recipients import grouped_hex
+
     vault = _open(args)
     secret = passphrase.optional(args.passphrase_file, "Passphrase to also open every entry (Enter to skip): ")
     keyring = vault.unlock(secret) if secret is not None else None
@@ -331,6 +362,8 @@ def ledger_verify(args: argparse.Namespace) -> int:
 
 
 def ledger_show(args: argparse.Namespace) -> int:
+    from intake.ledger_view import read_entries
+
     vault = _open(args)
     entries = read_entries(vault, _unlock(args, vault))
     if args.json:
@@ -341,6 +374,8 @@ def ledger_show(args: argparse.Namespace) -> int:
 
 
 def _print_entries(entries: list[CustodyEntry]) -> None:
+    from intake.ledger_view import EntryRow
+
     if not entries:
         print("the ledger is empty")
     for row in map(EntryRow.of, entries):

@@ -43,11 +43,10 @@ class DigestingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        chunk = self._source.read(len(buffer))
-        count = len(chunk)
-        buffer[:count] = chunk
-        self._sha256.update(chunk)
-        self._sha512.update(chunk)
+        count = read_into(self._source, buffer)
+        with memoryview(buffer) as whole, whole[:count] as chunk:  # hashed where it lies: no copy
+            self._sha256.update(chunk)
+            self._sha512.update(chunk)
         self._size += count
         if self._on_progress is not None and count:
             self._on_progress(self._size)
@@ -81,9 +80,22 @@ class DigestingWriter(io.RawIOBase):
         return Digests(self._sha256.hexdigest(), self._sha512.hexdigest(), self._size)
 
 
+def read_into(source: BinaryIO, buffer: bytearray | memoryview) -> int:
+    """Fill `buffer` from `source` as far as one read goes: straight into it when the source can."""
+    readinto = getattr(source, "readinto", None)
+    if readinto is not None:
+        return readinto(buffer) or 0
+    chunk = source.read(len(buffer))
+    buffer[:len(chunk)] = chunk
+    return len(chunk)
+
+
 def digest_stream(source: BinaryIO) -> Digests:
+    """One reused buffer: each chunk is read once into it and hashed there (issue 12: the reads
+    through `read` copied every chunk three times)."""
     reader = DigestingReader(source)
-    while reader.read(CHUNK):
+    buffer = bytearray(CHUNK)
+    while reader.readinto(buffer):
         pass
     return reader.digests()
 

@@ -19,9 +19,8 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from intake.blobs import place_blob
 from intake.canonical import canonical_json
 from intake.clean import IN_MEMORY_BYTES, Cleaned, CleanedFile, clean_file_within, clean_within
 from intake.display import recordable
@@ -29,11 +28,11 @@ from intake.errors import FileRefused, IntakeError
 from intake.formats.base import Refused
 from intake.fsutil import create_private, open_regular, partial_path, read_regular_file, resolved
 from intake.hashing import Digests, DigestingReader, digest_bytes
-from intake.ledger.entries import Draft, new_id
-from intake.ledger.log import Ledger
 from intake.media import sniff_handle
-from intake.seal import seal_stream
-from keys.keystore import Keyring
+
+if TYPE_CHECKING:  # the vault side loads only when something is taken in: `inspect` and `sanitize` start fast
+    from intake.ledger.log import Ledger
+    from keys.keystore import Keyring
 
 Progress = Callable[[str, int, int], None]
 
@@ -148,6 +147,8 @@ def receive(
     progress: Progress | None = None,
 ) -> Received:
     """Seal one original into a new blob and record its `received` entry."""
+    from intake.ledger.entries import Draft, new_id
+
     blob = blobs / f"{secrets.token_hex(16)}.age"
     media_type, digests = _seal_original(source, blob, keyring, ledger, progress)
     try:
@@ -161,6 +162,9 @@ def receive(
 
 
 def _seal_original(source: Source, blob: Path, keyring: Keyring, ledger: Ledger, progress: Progress | None) -> tuple[str, Digests]:
+    from intake.blobs import place_blob
+    from intake.seal import seal_stream
+
     original = _open_source(source)
     partial = partial_path(blob)
     try:
@@ -258,6 +262,8 @@ def _record_clean(
     source: Source, received: Received, cleaned: Cleaned | CleanedFile, clean: BinaryIO, ledger: Ledger,
     keyring: Keyring, blobs: Path,
 ) -> Sanitized:
+    from intake.ledger.entries import Draft, new_id
+
     report = canonical_json({"item": received.item, "findings": [f.to_dict() for f in cleaned.findings]})
     written: list[Path] = []
     try:
@@ -283,6 +289,9 @@ def _record_clean(
 def _write_sealed_stream(blobs: Path, plain: BinaryIO, keyring: Keyring, ledger: Ledger,
                          written: list[Path]) -> tuple[str, Digests]:
     """Seal a file into a new blob in one pass that also hashes it."""
+    from intake.blobs import place_blob
+    from intake.seal import seal_stream
+
     blob = blobs / f"{secrets.token_hex(16)}.age"
     written.append(blob)
     partial = partial_path(blob)

@@ -9,7 +9,6 @@ the same user from reading its memory through ptrace or /proc.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import resource
 import sys
 
@@ -27,7 +26,8 @@ def forbid_core_dumps() -> None:
 
 def _set_not_dumpable() -> None:
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        # The program's own symbols include libc's; ctypes.util.find_library would run ldconfig at every start.
+        libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     except (OSError, AttributeError):
         pass

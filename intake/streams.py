@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+from intake.hashing import read_into
+
 T = TypeVar("T")
 
 
@@ -66,12 +68,12 @@ class SpillingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        chunk = self._source.read(len(buffer))
-        buffer[:len(chunk)] = chunk
-        if not self.spilled and self._copy.tell() + len(chunk) > self._limit:
+        count = read_into(self._source, buffer)
+        if not self.spilled and self._copy.tell() + count > self._limit:
             self._spill()
-        self._copy.write(chunk)
-        return len(chunk)
+        with memoryview(buffer) as whole, whole[:count] as chunk:
+            self._copy.write(chunk)
+        return count
 
     def _spill(self) -> None:
         held = self._copy.getvalue()  # type: ignore[attr-defined]

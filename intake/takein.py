@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from intake.clean import Inspection, inspect_file_within
 from intake.errors import FileRefused
 from intake.formats.base import SEVERITY
 from intake.fsutil import open_regular
 from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, receive, sanitize_received
-from intake.vault import Vault
-from keys.keystore import Keyring
+
+if TYPE_CHECKING:
+    from intake.vault import Vault
+    from keys.keystore import Keyring
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ def take_in(
     between files releases the lock; files already yielded stay recorded. A file that cannot be
     received is yielded as NotTakenIn, with nothing of it written, and the next one is taken.
     """
+    from keys.keystore import Keyring
+
     with vault.locked(), vault.ledger() as ledger:
         keyring = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
         for source in sources:

@@ -349,6 +349,7 @@ class _FolderSink:
         remove_stale_staging(target.parent)
         self._staging = _staging_name(target)
         self._folders = [self._staging]
+        self._files: list[Path] = []
         self._committed = False
         _make_folder(self._staging)
 
@@ -359,11 +360,10 @@ class _FolderSink:
         folder = self._folder_for(file.path)
         name = file.path.rsplit("/", 1)[-1]
         fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+        self._files.append(folder / name)
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)  # not narrowed by the umask: this is public output
             digests = _emit(file, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
         return digests
 
     def _folder_for(self, path: str) -> Path:
@@ -376,6 +376,15 @@ class _FolderSink:
         return folder
 
     def commit(self) -> None:
+        # Every file is synced here, not as it is written: one journal commit then covers many
+        # files, where a sync per file waited for one commit each (an export of 500 small items
+        # spent most of its time there). Nothing is renamed into place before all are on disk.
+        for path in self._files:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         for folder in reversed(self._folders):  # children were made after their parents
             fsync_dir(folder)
         if os.path.lexists(self.target):

@@ -6,9 +6,19 @@ because some module happened to be imported.
 
 from __future__ import annotations
 
+import importlib
 from functools import cache
 
 from intake.formats.base import FormatModule
+
+# Where each listed media type is handled, known without importing every
+# module: `intake inspect photo.jpg` loads the JPEG module, not pikepdf. The
+# module must list the type in its MEDIA_TYPES too; a type not found here is
+# looked up in the full registry (_build).
+_HOMES = {"image/jpeg": "jpeg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
+          "image/tiff": "tiff", "image/heif": "heif", "image/avif": "heif", "application/pdf": "pdf"}
+_HOME_PREFIXES = (("application/vnd.openxmlformats-officedocument.", "ooxml"),
+                  ("application/vnd.oasis.opendocument.", "odf"))
 
 
 @cache
@@ -21,7 +31,18 @@ def _build() -> dict[str, FormatModule]:
     return {media_type: module for module in modules for media_type in module.MEDIA_TYPES}
 
 
+def _home(media_type: str) -> str | None:
+    if media_type in _HOMES:
+        return _HOMES[media_type]
+    return next((home for prefix, home in _HOME_PREFIXES if media_type.startswith(prefix)), None)
+
+
 def handler_for(media_type: str) -> FormatModule | None:
+    home = _home(media_type)
+    if home is not None:
+        module: FormatModule = importlib.import_module(f"intake.formats.{home}")  # type: ignore[assignment]
+        if media_type in module.MEDIA_TYPES:
+            return module
     return _build().get(media_type)
 
 

@@ -12,19 +12,22 @@ are checked. The first failure names the entry or checkpoint it concerns.
 from __future__ import annotations
 
 import base64
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from intake.blobs import unreferenced_blobs
+from intake.forked import forked_map
 from intake.hashing import Digests, DigestingWriter
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry
 from intake.ledger.log import leaf_hash_of
-from intake.ledger.stored_tree import all_rows
 from intake.ledger.note import NoteError, Verifier, b64decode_canonical, open_note
-from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
+from intake.ledger.store import LedgerStore, StoredEntry
 from intake.seal import SealError, unseal, unseal_stream
+from keys.identity import PublicIdentity
 from keys.keystore import Keyring
 
 
@@ -87,9 +90,9 @@ def audit(
         _check_numbering([idx for idx, _ in rows], report)
         hashes = [leaf for _, leaf in rows]
         roots = merkle.prefix_roots(hashes)
-        checkpoints = _check_checkpoints(store.checkpoints(), roots, origin, verifier, report)
-        tree = {(level, index): value for level, index, value in all_rows(hashes)}
-        _check_consistency(checkpoints, _subtrees(tree), report)
+        checkpoints = _check_checkpoints(store, roots, origin, verifier, report)
+        tree = _Tree.of(hashes)
+        _check_consistency(checkpoints, tree.subtree, report)
         _check_stored_tree(store, tree, report)
         if keyring is not None:
             report.signed = _check_entries(store.entries(), roots, keyring, report)
@@ -119,13 +122,14 @@ def _check_numbering(indexes: list[int], report: AuditReport) -> None:
 
 
 def _check_checkpoints(
-    stored: list[StoredCheckpoint], roots: list[bytes], origin: str, verifier: Verifier, report: AuditReport
+    store: LedgerStore, roots: list[bytes], origin: str, verifier: Verifier, report: AuditReport
 ) -> list[Checkpoint]:
-    _check_sizes([c.size for c in stored], len(roots))
-    sampled = _signature_sample(len(stored))
+    sizes = store.checkpoint_sizes()
+    _check_sizes(sizes, len(roots))
+    sampled = _signature_sample(len(sizes))
     expected = _ExpectedNote(origin, verifier.key_id)
     checkpoints = []
-    for row in stored:
+    for row in store.iter_checkpoints():  # the notes row by row: never all held at once
         root = roots[row.size - 1]
         if sampled is not None and row.size not in sampled and expected.matches(row.note, row.size, root):
             checkpoints.append(Checkpoint(origin, row.size, root))
@@ -197,9 +201,30 @@ def _check_roots(checkpoints: list[Checkpoint], roots: list[bytes]) -> None:
     raise AuditFailure(f"entry {first - 1}: its stored record does not match signed checkpoint {first}; it was altered")
 
 
-def _subtrees(tree: dict[tuple[int, int], bytes]) -> merkle.SubtreeHash:
-    """Subtree hashes from the tree recomputed here (never from the stored table being checked)."""
-    return lambda lo, hi: merkle.fold([tree[block] for block in merkle.perfect_blocks(lo, hi)])
+@dataclass(frozen=True)
+class _Tree:
+    """Every perfect subtree hash, recomputed here (never read from the stored table being
+    checked), one list per level: level 0 is the leaf list itself. A dict keyed by (level, index)
+    held twice the memory for a big ledger (issue 12: verify over 150 MB at 100,000 entries)."""
+
+    levels: list[list[bytes]]
+
+    @classmethod
+    def of(cls, leaves: list[bytes]) -> _Tree:
+        levels = [leaves] if leaves else []
+        while len(levels[-1] if levels else ()) > 1:
+            nodes = levels[-1]
+            levels.append([merkle.node_hash(nodes[i], nodes[i + 1]) for i in range(0, len(nodes) - 1, 2)])
+        return cls(levels)
+
+    def get(self, level: int, index: int) -> bytes | None:
+        return self.levels[level][index] if level < len(self.levels) and index < len(self.levels[level]) else None
+
+    def count(self) -> int:
+        return sum(len(level) for level in self.levels)
+
+    def subtree(self, lo: int, hi: int) -> bytes:
+        return merkle.fold([self.levels[level][index] for level, index in merkle.perfect_blocks(lo, hi)])
 
 
 def _check_consistency(checkpoints: list[Checkpoint], subtree: merkle.SubtreeHash, report: AuditReport) -> None:
@@ -216,19 +241,19 @@ def _check_consistency(checkpoints: list[Checkpoint], subtree: merkle.SubtreeHas
     report.checked.append("each checkpoint is an append-only extension of the one before (consistency proofs)")
 
 
-def _check_stored_tree(store: LedgerStore, expected: dict[tuple[int, int], bytes], report: AuditReport) -> None:
+def _check_stored_tree(store: LedgerStore, expected: _Tree, report: AuditReport) -> None:
     """The stored subtree hashes serve every proof a bundle carries: they must be the entries' own."""
-    if not expected and store.tree_count() == 0:
+    if not expected.levels and store.tree_count() == 0:
         return  # an empty ledger: nothing stored, nothing to say
     if not store.has_tree() or store.tree_count() == 0:
         report.checked.append("no stored Merkle hashes yet (an older vault: they are built at the next append)")
         return
     count = 0
     for row, (level, index, value) in enumerate(store.iter_tree_rows()):
-        if expected.get((level, index)) != value:
+        if level < 0 or index < 0 or expected.get(level, index) != value:
             raise _altered_tree(row)
         count = row + 1
-    if count != len(expected):
+    if count != expected.count():
         raise _altered_tree(count)
     report.checked.append(f"the {count} stored Merkle hashes match the entries")
 
@@ -288,8 +313,11 @@ def _check_entries(
         return []
     opened: list[SignedEntry] = []
     seen: set[str] = set()
-    for stored in entries:
-        signed = _open_entry(stored, keyring)
+    # Opening is most of the work (age, the commitment, Ed25519) and each entry's is its own: on every core.
+    each = forked_map(functools.partial(_open_entries, keyring=keyring, public=keyring.public), entries)
+    for stored, signed in zip(entries, each):
+        if isinstance(signed, AuditFailure):
+            raise signed
         entry = signed.entry
         prev = roots[stored.idx - 1] if stored.idx else merkle.EMPTY_ROOT
         if entry.seq != stored.idx or entry.prev != prev.hex():
@@ -332,12 +360,12 @@ def _check_export(entry: CustodyEntry, by_id: dict[str, CustodyEntry]) -> None:
 
 def _check_blobs(entries: list[CustodyEntry], blobs: Path, keyring: Keyring, report: AuditReport) -> None:
     """Every sealed file an entry names is still there and still the file it recorded."""
-    count = 0
-    for entry in entries:
-        for output in entry.outputs:
-            if "blob" in output:
-                _check_blob(entry, output, blobs / str(output["blob"]), keyring)
-                count += 1
+    named = [(entry, output) for entry in entries for output in entry.outputs if "blob" in output]
+    check = functools.partial(_blob_failures, blobs=blobs, keyring=keyring)
+    failure = next((f for f in (forked_map(check, named) if keyring.can_open_sealed else check(named)) if f), None)
+    if failure is not None:
+        raise failure
+    count = len(named)
     how = "open and match their recorded hashes" if keyring.can_open_sealed else "are present (sealed to the editors)"
     report.checked.append(f"{count} sealed files (originals, clean copies, findings reports) {how}")
 
@@ -349,6 +377,34 @@ def _find_unreferenced(store: LedgerStore, blobs: Path, report: AuditReport, ope
     if opened:
         named = {str(out["blob"]) for entry in report.entries for out in entry.outputs if "blob" in out}
         report.unexplained = sorted(present - named - set(report.orphans))
+
+
+def _blob_failures(
+    named: Sequence[tuple[CustodyEntry, dict]], blobs: Path, keyring: Keyring
+) -> list[AuditFailure | None]:
+    """For each sealed file in turn, None or why it fails; nothing after the first failure."""
+    results: list[AuditFailure | None] = []
+    for entry, output in named:
+        try:
+            _check_blob(entry, output, blobs / str(output["blob"]), keyring)
+            results.append(None)
+        except AuditFailure as failure:
+            results.append(failure)
+            break
+    return results
+
+
+def _open_entries(stored: Sequence[StoredEntry], keyring: Keyring, public: PublicIdentity) -> list[SignedEntry | AuditFailure]:
+    """Each entry opened and checked on its own (commitment, signature, custodian), in order;
+    nothing after the first failure. Links between entries are checked afterwards, in order."""
+    results: list[SignedEntry | AuditFailure] = []
+    for one in stored:
+        try:
+            results.append(_open_entry(one, keyring, public))
+        except AuditFailure as failure:
+            results.append(failure)
+            break
+    return results
 
 
 def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Keyring) -> None:
@@ -367,15 +423,15 @@ def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Keyring)
         raise AuditFailure(f"entry {entry.seq}: {what} was replaced")
 
 
-def _open_entry(stored: StoredEntry, keyring: Keyring) -> SignedEntry:
+def _open_entry(stored: StoredEntry, keyring: Keyring, public: PublicIdentity) -> SignedEntry:
     try:
         signed = SignedEntry.from_bytes(unseal(stored.sealed, [keyring.secret.age_identity]))
     except (SealError, EntryError) as error:
         raise AuditFailure(f"entry {stored.idx}: it does not open as a custody entry") from error
     if signed.commitment() != stored.commitment:
         raise AuditFailure(f"entry {stored.idx}: its content does not match its commitment")
-    if not signed.verify(keyring.public):
+    if not signed.verify(public):
         raise AuditFailure(f"entry {stored.idx}: its signature does not verify")
-    if signed.entry.actor != keyring.public.fingerprint_hex:
+    if signed.entry.actor != public.fingerprint_hex:
         raise AuditFailure(f"entry {stored.idx}: it names another custodian")
     return signed

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from intake.canonical import canonical_json
@@ -36,7 +37,13 @@ class Field:
     value: Scalar
 
     def encoded_path(self) -> bytes:
-        return canonical_json(list(self.path))
+        return _encoded_path(self.path)
+
+
+@lru_cache(maxsize=4096)
+def _encoded_path(path: Path) -> bytes:
+    """Entries share their paths ("outputs", 0, "sha256"): each is encoded once per process."""
+    return canonical_json(list(path))
 
 
 def flatten(value: Any, path: Path = ()) -> Iterator[Field]:
@@ -51,20 +58,30 @@ def flatten(value: Any, path: Path = ()) -> Iterator[Field]:
         yield Field(path, list(value) if isinstance(value, tuple) else value)
 
 
-def field_salt(salt: bytes, field: Field) -> bytes:
-    return hmac.new(salt, FIELD_SALT_DOMAIN + field.encoded_path(), hashlib.sha256).digest()
+def field_salt(salt: bytes, field: Field, encoded_path: bytes | None = None) -> bytes:
+    path = field.encoded_path() if encoded_path is None else encoded_path
+    return hmac.digest(salt, FIELD_SALT_DOMAIN + path, "sha256")  # one-shot: the same HMAC, in C
 
 
-def field_digest(field: Field, salt: bytes) -> bytes:
+def field_digest(field: Field, salt: bytes, encoded_path: bytes | None = None) -> bytes:
     """`salt` is the field's own salt (from field_salt), never the entry's."""
-    return hashlib.sha256(FIELD_DOMAIN + salt + canonical_json([list(field.path), field.value])).digest()
+    if encoded_path is None:
+        return hashlib.sha256(FIELD_DOMAIN + salt + canonical_json([list(field.path), field.value])).digest()
+    # The same bytes as canonical_json([path, value]), from the path already encoded.
+    return hashlib.sha256(FIELD_DOMAIN + salt + b"[" + encoded_path + b"," + canonical_json(field.value) + b"]").digest()
 
 
-def commit_digests(digests: dict[Path, bytes]) -> bytes:
-    ordered = sorted(digests.items(), key=lambda pair: canonical_json(list(pair[0])))
-    listing = [[list(path), digest.hex()] for path, digest in ordered]
-    return hashlib.sha256(COMMIT_DOMAIN + canonical_json(listing)).digest()
+def commit_digests(digests: dict[Path, bytes], encoded_paths: dict[Path, bytes] | None = None) -> bytes:
+    """`encoded_paths`: canonical_json of each path, when the caller has them already."""
+    encoded = encoded_paths or {path: _encoded_path(path) for path in digests}
+    ordered = sorted(digests, key=encoded.__getitem__)
+    # canonical_json([[path, hex digest], ...]), written from the encoded paths: the same bytes
+    listing = b"[" + b",".join(b"[" + encoded[path] + b',"' + digests[path].hex().encode("ascii") + b'"]'
+                               for path in ordered) + b"]"
+    return hashlib.sha256(COMMIT_DOMAIN + listing).digest()
 
 
 def commit_fields(fields: list[Field], salt: bytes) -> bytes:
-    return commit_digests({f.path: field_digest(f, field_salt(salt, f)) for f in fields})
+    encoded = {f.path: f.encoded_path() for f in fields}
+    return commit_digests({f.path: field_digest(f, field_salt(salt, f, encoded[f.path]), encoded[f.path])
+                           for f in fields}, encoded)

@@ -16,6 +16,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from intake.canonical import canonical_json
@@ -133,6 +134,12 @@ class SignedEntry:
 
     def commitment(self) -> bytes:
         """A hiding commitment: without the salt, guessing the entry confirms nothing."""
+        return self._commitment
+
+    @cached_property
+    def _commitment(self) -> bytes:
+        # Computed once per record: verify, audit and export each ask for it, and it is the
+        # costliest part of reading an entry (a digest and an HMAC per field). The record is immutable.
         return commit_fields(self.entry.fields(), self.salt)
 
     def verify(self, signer: PublicIdentity) -> bool:

@@ -109,6 +109,20 @@ class LedgerStore:
             for where in (f"checkpoint row {position}",)
         ]
 
+    def checkpoint_sizes(self) -> list[int]:
+        rows = self._query("SELECT size FROM checkpoints ORDER BY size")
+        return [_as_int(size, f"checkpoint row {position}") for position, (size,) in enumerate(rows)]
+
+    def iter_checkpoints(self) -> Iterator[StoredCheckpoint]:
+        """checkpoints(), row by row: an audit of a big ledger does not hold every note at once."""
+        try:
+            cursor = self._db.execute("SELECT size, note, typeof(note) = 'text' FROM checkpoints ORDER BY size")
+            for position, (size, note, typed) in enumerate(cursor):
+                where = f"checkpoint row {position}"
+                yield StoredCheckpoint(_as_int(size, where), _as_text(note, typed, where))
+        except sqlite3.Error as error:
+            raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
+
     def count(self) -> int:
         """The ledger's size, from the last index (one b-tree lookup; count(*) would read every row).
         A gap left by a deleted row is the audit's to find."""

@@ -1,0 +1,46 @@
+"""Start-up stays fast: a command loads only what it uses (docs/performance.md, start-up)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from intake.formats import _build, handler_for
+
+HEAVY = ("pikepdf", "textual", "gnupg", "cryptography", "pyrage", "rfc3161ng", "intake.bundle", "intake.ledger",
+         "intake.witness", "intake.formats.pdf", "intake.formats.odf", "keys.keystore")
+
+
+def loaded_after(arguments: list[str]) -> set[str]:
+    """The modules loaded once intake's command line has run these arguments."""
+    script = ("import sys; from intake.cli import main\n"
+              "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+              "sys.stderr.write('\\n'.join(sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script, *arguments], capture_output=True, text=True, check=True)
+    return set(result.stderr.split("\n"))
+
+
+def test_the_registry_table_agrees_with_every_module() -> None:
+    for media_type, module in _build().items():
+        assert handler_for(media_type) is module
+    assert handler_for("application/octet-stream") is None
+
+
+def test_help_and_inspect_leave_the_vault_side_unloaded(tmp_path: Path) -> None:
+    photo = tmp_path / "one.jpg"
+    image = Image.new("RGB", (32, 32), "gray")
+    exif = image.getexif()
+    exif[0x010F] = "PlantedMake"
+    image.save(photo, "JPEG", exif=exif.tobytes())
+    for arguments in (["--help"], ["inspect", str(photo)]):
+        loaded = loaded_after(arguments)
+        assert not {name for name in loaded if name.startswith(HEAVY)}, arguments
+    assert "intake.formats.jpeg" in loaded_after(["inspect", str(photo)])
+
+
+def test_a_vault_command_still_loads_what_it_needs(tmp_path: Path) -> None:
+    loaded = loaded_after(["--vault", str(tmp_path / "none"), "ledger", "checkpoint"])
+    assert "intake.vault" in loaded
