@@ -44,3 +44,4 @@ def test_help_and_inspect_leave_the_vault_side_unloaded(tmp_path: Path) -> None:
 def test_a_vault_command_still_loads_what_it_needs(tmp_path: Path) -> None:
     loaded = loaded_after(["--vault", str(tmp_path / "none"), "ledger", "checkpoint"])
     assert "intake.vault" in loaded
+

@@ -16,9 +16,14 @@ from intake.formats.base import FormatModule
 # module must list the type in its MEDIA_TYPES too; a type not found here is
 # looked up in the full registry (_build).
 _HOMES = {"image/jpeg": "jpeg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
-          "image/tiff": "tiff", "image/heif": "heif", "image/avif": "heif", "application/pdf": "pdf"}
+          "image/tiff": "tiff", "image/heif": "isobmff.heif", "image/avif": "isobmff.heif",
+          "video/mp4": "isobmff.quicktime", "video/quicktime": "isobmff.quicktime",
+          "audio/mp4": "isobmff.quicktime", "video/3gpp": "isobmff.quicktime", "video/3gpp2": "isobmff.quicktime",
+          "application/pdf": "pdf", "audio/mpeg": "mp3", "audio/wav": "wav", "audio/flac": "flac",
+          "audio/ogg": "ogg", "audio/aiff": "aiff"}
 _HOME_PREFIXES = (("application/vnd.openxmlformats-officedocument.", "ooxml"),
-                  ("application/vnd.oasis.opendocument.", "odf"))
+                  ("application/vnd.oasis.opendocument.", "odf"),
+                  ("image/x-", "raw"))
 
 
 @cache
