@@ -159,7 +159,7 @@ def receive(
 
 
 def _seal_original(source: Source, blob: Path, keyring: Keyring, ledger: Ledger, progress: Progress | None) -> tuple[str, Digests]:
-    original = _open_source(source)
+    original = open_source(source)
     partial = partial_path(blob)
     try:
         with original, os.fdopen(create_private(partial), "wb") as target:
@@ -179,7 +179,7 @@ def _seal_original(source: Source, blob: Path, keyring: Keyring, ledger: Ledger,
     return media_type, reader.digests()
 
 
-def _open_source(source: Source) -> BinaryIO:
+def open_source(source: Source) -> BinaryIO:
     """The file as it is now: it may have been swapped for a FIFO or removed since it was listed."""
     try:
         return open_regular(source.path, "the file")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
 
 from intake.bundle.consistency import read_old_checkpoint
@@ -10,7 +11,9 @@ from intake.bundle.export import ExportOptions, export_bundle
 from intake.bundle.receive import check_submission, receive_submission
 from intake.bundle.submission import submit
 from intake.bundle.verify import Check, VerifyReport, report_to_dict, verify_bundle
-from intake.cli.output import describe_identity, dump_json, progress
+from intake.cli.output import (
+    CheckLine, describe_identity, dump_json, identity_to_dict, print_checks, print_verdict, progress, quiet, say, wants_json,
+)
 from intake.cli.parser import Subcommands, add_json, command
 from intake.cli.session import open_vault, unlock
 from intake.display import printable
@@ -50,6 +53,7 @@ def _register_export(sub: Subcommands) -> None:
     p.add_argument("--with-notes", action="store_true", help="also publish the notes of custody entries")
     p.add_argument("--time-precision", choices=("day", "second"), default="day",
                    help="how precisely custody times are published (default: day)")
+    add_json(p)
     p.set_defaults(handler=export)
 
 
@@ -90,6 +94,7 @@ def _register_submit(sub: Subcommands) -> None:
     p.add_argument("--to", type=Path, required=True, metavar="EDITOR_FILE", help="the editor's public identity file")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     p.add_argument("--gpg-recipient", metavar="FPR", help="also wrap the file for this GPG key (full fingerprint)")
+    add_json(p)
     p.set_defaults(handler=submit_command)
 
 
@@ -105,6 +110,7 @@ def _register_receive(sub: Subcommands) -> None:
     p.add_argument("--trust", metavar="KEY",
                    help="with --check: the field contact's .pub file, hex fingerprint or 12 words; "
                         "fail if another key sent it")
+    add_json(p)
     p.set_defaults(handler=receive)
 
 
@@ -122,9 +128,20 @@ def export(args: argparse.Namespace) -> int:
     vault = open_vault(args)
     keyring = unlock(args, vault)
     result = export_bundle(vault, keyring, items, args.output, options, progress(args, "exporting"))
+    if wants_json(args):
+        dump_json({"target": str(result.target), "items": list(result.items), "duplicates": list(result.duplicates),
+                   "witnessing": None if result.witnessing is None else {
+                       "quorum": result.witnessing.quorum, "cosigned": result.witnessing.cosigned,
+                       "outcomes": [asdict(o) for o in result.witnessing.outcomes]},
+                   "timestamps": [asdict(o) for o in result.timestamps]})
+        return 0
     print(f"exported {len(result.items)} clean cop{'y' if len(result.items) == 1 else 'ies'} to {result.target}")
     for item in result.items:
         print(f"  {item}")
+    if result.duplicates:
+        say(args, f"left out {len(result.duplicates)} identical clean cop"
+                  f"{'y' if len(result.duplicates) == 1 else 'ies'} (the same file, taken in or sent twice): "
+                  + ", ".join(result.duplicates))
     if result.witnessing is not None:
         _print_witnessing(result.witnessing)
     for line in outcome_lines(result.timestamps):
@@ -148,39 +165,39 @@ def verify(args: argparse.Namespace) -> int:
     if args.json:  # the report says why; a second (error) document would spoil stdout
         dump_json(report_to_dict(report))
         return 0 if report.ok else 1
-    _print_report(report, trusted=pin is not None)
+    _print_report(args, report)
     if not report.ok:
         if report.only_unpinned:
             raise CheckFailed("every check holds, but the signer is NOT pinned: compare the words above with the "
                               "custodian's, published elsewhere, and give them with --trust")
         failed = sum(not check.ok for check in report.checks)
-        raise CheckFailed(f"the bundle did not verify: {failed} check(s) failed (listed above with `FAIL`)")
+        raise CheckFailed(f"the bundle did not verify: {failed} check(s) failed (listed first, with `FAIL`)")
+    _print_bundle_verdict(report)
     return 0
 
 
-def _print_line(check: Check) -> None:
-    print(printable(f"ok    {check.what}" if check.ok else f"FAIL  {check.what}: {check.reason}"))
+def _check_line(check: Check) -> CheckLine:
+    return CheckLine(check.what, None if check.ok else check.reason or "failed")
 
 
-def _print_report(report: VerifyReport, trusted: bool, kind: str = "bundle") -> None:
-    for check in report.checks:
-        _print_line(check)
-    for timeline in report.items:
-        print(f"custody of {timeline.item} ({timeline.file})")
-        for event in timeline.events:
-            print(f"  {event.day}  {event.action:<11}  {event.of:<10}  by {event.actor[:16]}")
+def _print_report(args: argparse.Namespace, report: VerifyReport) -> None:
+    """Failures first, the checks that hold after them, each item's custody, and the signer last:
+    whether the signer is pinned is the question the verdict answers."""
+    print_checks(args, map(_check_line, report.checks))
+    if not quiet(args):
+        for timeline in report.items:
+            print(f"custody of {timeline.item} ({timeline.file})")
+            for event in timeline.events:
+                print(f"  {event.day}  {event.action:<11}  {event.of:<10}  by {event.actor[:16]}")
+                if event.note:
+                    print(printable(f"    note: {event.note}"))
     if report.signer is not None:
         print()
-        _print_line(report.signer)
-    if not report.ok:
-        return
-    if kind == "bundle":
-        print("bundle verified" if report.pinned else "bundle checks hold, but the signer is NOT pinned")
-        return
-    print("submission verified")
-    if not trusted and report.custodian is not None:
-        print(f"signed by the key with words: {report.custodian.words}")
-        print("compare them with the field contact's, or pin the key with --trust")
+        print_checks(args, [_check_line(report.signer)])
+
+
+def _print_bundle_verdict(report: VerifyReport) -> None:
+    print_verdict("bundle verified" if report.pinned else "bundle checks hold, but the signer is NOT pinned")
 
 
 def submit_command(args: argparse.Namespace) -> int:
@@ -188,8 +205,13 @@ def submit_command(args: argparse.Namespace) -> int:
     editor = read_identity_file(args.to).identity
     vault = open_vault(args)
     keyring = unlock(args, vault)
-    print("\n".join(describe_identity(editor, "sealed to editor")))
+    if not wants_json(args):
+        print("\n".join(describe_identity(editor, "sealed to editor")))
     result = submit(vault, keyring, items, editor, args.output, args.gpg_recipient, progress(args, "sealing"))
+    if wants_json(args):
+        dump_json({"target": str(result.target), "items": list(result.items) or None, "entries": result.entries,
+                   "editor": identity_to_dict(editor)})
+        return 0
     what = f"{len(result.items)} item(s)" if result.items else "everything this vault took in (sealed; not readable here)"
     print(f"wrote submission {result.target}: {what}, {result.entries} custody entries")
     print("only the editor's key opens it; hand it over by any channel")
@@ -204,6 +226,11 @@ def receive(args: argparse.Namespace) -> int:
     if args.check:
         return _check_only(vault, keyring, args)
     result = receive_submission(vault, keyring, args.file, progress(args, "importing"))
+    if wants_json(args):
+        dump_json({"sender": identity_to_dict(result.sender), "new_sender": result.new_sender,
+                   "originals": list(result.originals), "clean_copies": list(result.clean_copies),
+                   "skipped": result.skipped})
+        return 0
     label = "new sender (compare these words with the field contact's)" if result.new_sender else "known sender"
     print("\n".join(describe_identity(result.sender, label)))
     print(f"received {len(result.originals)} original(s) and {len(result.clean_copies)} clean cop"
@@ -218,8 +245,14 @@ def receive(args: argparse.Namespace) -> int:
 def _check_only(vault: Vault, keyring: Keyring, args: argparse.Namespace) -> int:
     pin = parse_pin(args.trust) if args.trust else None
     report = check_submission(vault, keyring, args.file, pin, progress(args, "checking"))
-    _print_report(report, trusted=pin is not None, kind="submission")
+    if wants_json(args):
+        dump_json({**report_to_dict(report), "imported": False})
+        return 0 if report.ok else 1
+    _print_report(args, report)
     if not report.ok:
         raise CheckFailed("the submission did not pass its checks (see `FAIL` above); nothing was imported")
-    print("nothing was imported: run `intake receive FILE` to import it")
+    if pin is None and report.custodian is not None:
+        print(f"signed by the key with words: {report.custodian.words}")
+        say(args, "compare them with the field contact's, or pin the key with --trust")
+    print_verdict("submission verified; nothing was imported (`intake receive FILE` imports it)")
     return 0

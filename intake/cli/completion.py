@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import shtab
-
 from intake.cli.parser import Subcommands, command
 
 SHELLS = ("bash", "zsh", "fish")
@@ -26,5 +24,7 @@ def register(sub: Subcommands) -> None:
 
 
 def print_completion(args: argparse.Namespace) -> int:
+    import shtab  # only here: every other command starts without it
+
     sys.stdout.write(shtab.complete(args.parser_root, shell=args.shell))
     return 0

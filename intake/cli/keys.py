@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from intake.cli.output import describe_identity
-from intake.cli.parser import Subcommands, actions, command
+from intake.cli.output import describe_identity, dump_json, identity_to_dict, wants_json
+from intake.cli.parser import Subcommands, actions, add_json, command
 from intake.cli.session import open_vault, unlock
 from intake.display import printable
 from intake.errors import IntakeError
@@ -22,6 +22,7 @@ def register(sub: Subcommands) -> None:
     keys = command(sub, "keys", "show, export and manage identities and recipients")
     chosen = actions(keys, "keys_command")
     show = command(chosen, "show", "fingerprints of this vault's identity, as hex and as words")
+    add_json(show)
     show.set_defaults(handler=show_identity)
     export = command(chosen, "export", "write this vault's public identity to a file to give to others")
     export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
@@ -41,6 +42,7 @@ def register(sub: Subcommands) -> None:
                         help="the recipient's 12 fingerprint words (quoted), hex fingerprint, or .pub file")
     remove.set_defaults(handler=remove_recipient_command)
     listing = command(chosen, "list", "this vault's identity and the recipients it seals to")
+    add_json(listing)
     listing.set_defaults(handler=list_keys)
     gpg = command(chosen, "use-gpg", "link an existing GPG key: exports also carry OpenPGP signatures",
                   "Link a GPG secret key (from $GNUPGHOME or ~/.gnupg) by its full fingerprint. Bundles "
@@ -53,6 +55,9 @@ def show_identity(args: argparse.Namespace) -> int:
     vault = open_vault(args)
     keyring = unlock(args, vault)
     public = keyring.public
+    if wants_json(args):
+        dump_json({**identity_to_dict(public), "ledger": vault.config.origin, "write_only": not keyring.can_open_sealed})
+        return 0
     lines = describe_identity(public, "identity")
     lines.append(f"  ed25519      {public.signing_key.hex()}")
     lines.append(f"  age          {public.age_recipient}")
@@ -122,6 +127,10 @@ def remove_recipient_command(args: argparse.Namespace) -> int:
 def list_keys(args: argparse.Namespace) -> int:
     vault = open_vault(args)
     keyring = unlock(args, vault)
+    if wants_json(args):
+        dump_json({"identity": identity_to_dict(keyring.public), "seals_to_self": keyring.can_open_sealed,
+                   "recipients": [identity_to_dict(r) for r in keyring.policy.recipients]})
+        return 0
     lines = describe_identity(keyring.public, "identity (self)" if keyring.can_open_sealed else
                               "identity (not a recipient)")
     for recipient in keyring.policy.recipients:

@@ -52,9 +52,9 @@ def add_common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="show a traceback on unexpected errors")
     loudness = parser.add_mutually_exclusive_group()
     loudness.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=-1, default=default(0),
-                          help="print only results, failures and the verdict (no notes, no progress)")
+                          help="print only results, failures and the verdict (no notes, no progress, no checks that hold)")
     loudness.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=1, default=default(0),
-                          help="print more detail: every check that holds, whole hashes")
+                          help="print more detail (whole hashes in `ledger show`)")
 
 
 def command(sub: Subcommands, name: str, help_text: str, description: str | None = None) -> argparse.ArgumentParser:

@@ -28,4 +28,4 @@ def open_vault(args: argparse.Namespace) -> Vault:
 
 
 def unlock(args: argparse.Namespace, vault: Vault) -> Keyring:
-    return vault.unlock(passphrase.obtain(args.passphrase_file))
+    return passphrase.obtain_accepted(args.passphrase_file, vault.unlock)

@@ -15,9 +15,9 @@ def register(sub: Subcommands) -> None:
     tsa = command(sub, "tsa", "the time-stamping authorities (RFC 3161) that exports ask for trusted time")
     chosen = actions(tsa, "tsa_command")
     add = command(chosen, "add", "time-stamp every exported checkpoint with this TSA",
-                   "Every export from now on sends the SHA-256 of its checkpoint to URL and puts the signed "
-                   "time stamp in the bundle. CERTFILE is the TSA's CA certificate (PEM), from the TSA itself; "
-                   "its tokens must chain to it. The TSA learns the hash and this machine's address.")
+                  "Every export from now on sends the SHA-256 of its checkpoint to URL and puts the signed "
+                  "time stamp in the bundle. CERTFILE is the TSA's CA certificate (PEM), from the TSA itself; "
+                  "its tokens must chain to it. The TSA learns the hash and this machine's address.")
     add.add_argument("url", metavar="URL", help="the TSA's http:// or https:// address")
     add.add_argument("certfile", type=Path, metavar="CERTFILE", help="the TSA's CA certificate (PEM)")
     add.set_defaults(handler=tsa_add)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from intake import passphrase
-from intake.cli.output import describe_identity, file_progress, quiet
-from intake.cli.parser import Subcommands, command
+from intake.cli.output import describe_identity, dump_json, file_progress, quiet, wants_json
+from intake.cli.parser import Subcommands, add_json, command
 from intake.cli.session import open_vault, unlock, vault_root
 from intake.display import printable, recordable
 from intake.errors import CheckFailed
 from intake.pipeline import NotCleaned, Received, Sanitized, collect_sources
 from intake.recipients import grouped_hex, read_identity_file
-from intake.takein import NotTakenIn, removed_summary, take_in
+from intake.takein import Duplicate, IntakeResult, NotTakenIn, find_duplicates, removed_summary, take_in
 from intake.vault import check_passphrase, create_vault
 
 
@@ -36,6 +37,9 @@ def register(sub: Subcommands) -> None:
                       "walked; symbolic links inside them are skipped. Prints the item ids.")
     add_cmd.add_argument("paths", type=Path, nargs="+", metavar="FILE|DIR")
     add_cmd.add_argument("--note", metavar="TEXT", help="a note kept, sealed, in each file's custody entry")
+    add_cmd.add_argument("--allow-duplicate", action="store_true",
+                         help="take in a file even when the same bytes (SHA-256) were taken in before")
+    add_json(add_cmd)
     add_cmd.set_defaults(handler=add)
     tui_cmd = command(sub, "tui", "open the terminal app on the vault (also: `intake` alone, on a terminal)",
                       "The terminal app: unlock (or create) the vault, then Intake, Ledger, Verify, Export and "
@@ -49,7 +53,7 @@ def init(args: argparse.Namespace) -> int:
     recipients = tuple(file.text for file in files)
     for file in files:
         print("\n".join(describe_identity(file.identity, "recipient")))
-    secret = check_passphrase(passphrase.obtain(args.passphrase_file, "New vault passphrase: ", confirm=True))
+    secret = passphrase.obtain_accepted(args.passphrase_file, check_passphrase, "New vault passphrase: ", confirm=True)
     vault = create_vault(root, args.name, secret, args.write_only, recipients)
     public = vault.public_keys()
     print(f"created vault {root}")
@@ -69,21 +73,67 @@ def add(args: argparse.Namespace) -> int:
             sys.stderr.write(f"intake: skipped symbolic link {printable(str(link))}\n")
     keyring = unlock(args, vault)
     note = recordable(args.note) if args.note is not None else None
+    sources, duplicates = collected.sources, []
+    if not args.allow_duplicate:
+        duplicates = find_duplicates(vault, keyring, sources)
+        sources = [s for s in sources if s not in {d.source for d in duplicates}]
+    for duplicate in duplicates:
+        earlier = f"was taken in before as {duplicate.earlier}" if duplicate.in_ledger else (
+            f"is the same file as {duplicate.earlier}, given too")
+        sys.stderr.write(f"intake: skipped {printable(duplicate.source.name)}: it {printable(earlier)}; "
+                         "--allow-duplicate takes it in anyway\n")
+    report = _AddReport(args, duplicates)
+    for result in take_in(vault, keyring, sources, note, file_progress(args, "sealing"), report.received):
+        report.taken(result)
+    return report.finish(len(collected.sources))
 
-    def show_received(received: Received) -> None:
-        print(f"{received.item}  {received.media_type}  {printable(received.name)}", flush=True)
 
-    refused = 0
-    for result in take_in(vault, keyring, collected.sources, note, file_progress(args, "sealing"), show_received):
+@dataclass
+class _AddReport:
+    """What `add` prints as it goes, or collects for --json."""
+
+    args: argparse.Namespace
+    duplicates: list[Duplicate]
+    files: list[dict] = field(default_factory=list)
+    refused: int = 0
+
+    def received(self, received: Received) -> None:
+        if not wants_json(self.args):
+            print(f"{received.item}  {received.media_type}  {printable(received.name)}", flush=True)
+
+    def taken(self, result: IntakeResult | NotTakenIn) -> None:
         if isinstance(result, NotTakenIn):
-            refused += 1
+            self.refused += 1
             sys.stderr.write(f"intake: refused {printable(result.source.name)}: {printable(result.reason)}\n")
-            continue
-        print(f"  {_describe_outcome(result.outcome)}", flush=True)
-    if refused:
-        raise CheckFailed(f"{refused} of {len(collected.sources)} file(s) were refused (named above); "
-                          "the others were taken in")
-    return 0
+            self.files.append({"name": result.source.name, "status": "refused", "reason": result.reason})
+            return
+        self.files.append(_taken_to_dict(result))
+        if not wants_json(self.args):
+            print(f"  {_describe_outcome(result.outcome)}", flush=True)
+
+    def finish(self, given: int) -> int:
+        self.files += [{"name": d.source.name, "status": "duplicate", "sha256": d.sha256, "earlier": d.earlier,
+                        "in_ledger": d.in_ledger}
+                       for d in self.duplicates]
+        if wants_json(self.args):
+            dump_json({"files": self.files})
+            return 1 if self.refused else 0
+        if self.refused:
+            raise CheckFailed(f"{self.refused} of {given} file(s) were refused (named above); "
+                              "the others were taken in")
+        return 0
+
+
+def _taken_to_dict(result: IntakeResult) -> dict:
+    received = result.received
+    shown: dict = {"name": received.name, "status": "taken in", "item": received.item,
+                   "media_type": received.media_type, "sha256": received.digests.sha256}
+    if isinstance(result.outcome, Sanitized):
+        shown["clean_copy"] = {"item": result.outcome.item, "removed": result.outcome.removed}
+    else:
+        shown["clean_copy"] = None
+        shown["reason"] = result.outcome.reason
+    return shown
 
 
 def _describe_outcome(outcome: Sanitized | NotCleaned) -> str:

@@ -25,6 +25,42 @@ from intake.witness.server import Witness, make_server
 from keys.keystore import Keyring, SealingPolicy
 
 
+def register(sub: Subcommands) -> None:
+    witness = command(sub, "witness", "run a witness, or choose the witnesses that cosign this desk's exports",
+                      "A witness (C2SP tlog-witness) cosigns a ledger's checkpoint only if it extends the one it "
+                      "cosigned before, so two forks of one ledger cannot both be witnessed. init, trust-log and "
+                      "serve run a witness (no vault); add, list, remove and quorum configure this desk's.")
+    chosen = actions(witness, "witness_command")
+    init = command(chosen, "init", "create a witness: a key and an empty state in DIR")
+    init.add_argument("--state", type=Path, required=True, metavar="DIR")
+    init.add_argument("--name", default="witness", help="the witness's key name, e.g. witness.example.org/w1")
+    init.set_defaults(handler=witness_init)
+    trust = command(chosen, "trust-log", "cosign a desk's ledger from now on (its `intake ledger vkey`)")
+    trust.add_argument("--state", type=Path, required=True, metavar="DIR")
+    trust.add_argument("vkey", metavar="VKEY")
+    trust.set_defaults(handler=witness_trust_log)
+    serve = command(chosen, "serve", "answer add-checkpoint requests over HTTP until SIGINT or SIGTERM",
+                    "Serve POST /add-checkpoint (c2sp.org/tlog-witness) on HOST:PORT, one log line per request "
+                    "on stderr, without the client's address.")
+    serve.add_argument("--state", type=Path, required=True, metavar="DIR")
+    serve.add_argument("--listen", required=True, metavar="HOST:PORT")
+    serve.set_defaults(handler=witness_serve)
+    add = command(chosen, "add", "send this desk's exported checkpoints to a witness")
+    add.add_argument("name", metavar="NAME", help="a local name for the witness")
+    add.add_argument("vkey", metavar="VKEY", help="the witness's key (from `intake witness init`)")
+    add.add_argument("url", metavar="URL", help="its submission prefix, e.g. http://witness.example:8080")
+    add.set_defaults(handler=witness_add)
+    listing = command(chosen, "list", "this desk's witnesses and quorum")
+    add_json(listing)
+    listing.set_defaults(handler=witness_list)
+    remove = command(chosen, "remove", "stop sending checkpoints to a witness")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(handler=witness_remove)
+    quorum = command(chosen, "quorum", "how many cosignatures an export needs to count as witnessed")
+    quorum.add_argument("quorum", type=int, metavar="K")
+    quorum.set_defaults(handler=witness_quorum)
+
+
 def witness_init(args: argparse.Namespace) -> int:
     home = create_witness(args.state, args.name)
     print(f"created witness {home.cosigner.name} in {args.state}")
@@ -45,42 +81,6 @@ def witness_trust_log(args: argparse.Namespace) -> int:
             raise IntakeError(f"this witness already trusts another key for {log.name!r}")
     print(f"witnessing ledger {log.name}")
     return 0
-
-
-def register(sub: Subcommands) -> None:
-    witness = command(sub, "witness", "run a witness, or choose the witnesses that cosign this desk's exports",
-                       "A witness (C2SP tlog-witness) cosigns a ledger's checkpoint only if it extends the one it "
-                       "cosigned before, so two forks of one ledger cannot both be witnessed. init, trust-log and "
-                       "serve run a witness (no vault); add, list, remove and quorum configure this desk's.")
-    chosen = actions(witness, "witness_command")
-    init = command(chosen, "init", "create a witness: a key and an empty state in DIR")
-    init.add_argument("--state", type=Path, required=True, metavar="DIR")
-    init.add_argument("--name", default="witness", help="the witness's key name, e.g. witness.example.org/w1")
-    init.set_defaults(handler=witness_init)
-    trust = command(chosen, "trust-log", "cosign a desk's ledger from now on (its `intake ledger vkey`)")
-    trust.add_argument("--state", type=Path, required=True, metavar="DIR")
-    trust.add_argument("vkey", metavar="VKEY")
-    trust.set_defaults(handler=witness_trust_log)
-    serve = command(chosen, "serve", "answer add-checkpoint requests over HTTP until SIGINT or SIGTERM",
-                     "Serve POST /add-checkpoint (c2sp.org/tlog-witness) on HOST:PORT, one log line per request "
-                     "on stderr, without the client's address.")
-    serve.add_argument("--state", type=Path, required=True, metavar="DIR")
-    serve.add_argument("--listen", required=True, metavar="HOST:PORT")
-    serve.set_defaults(handler=witness_serve)
-    add = command(chosen, "add", "send this desk's exported checkpoints to a witness")
-    add.add_argument("name", metavar="NAME", help="a local name for the witness")
-    add.add_argument("vkey", metavar="VKEY", help="the witness's key (from `intake witness init`)")
-    add.add_argument("url", metavar="URL", help="its submission prefix, e.g. http://witness.example:8080")
-    add.set_defaults(handler=witness_add)
-    listing = command(chosen, "list", "this desk's witnesses and quorum")
-    add_json(listing)
-    listing.set_defaults(handler=witness_list)
-    remove = command(chosen, "remove", "stop sending checkpoints to a witness")
-    remove.add_argument("name", metavar="NAME")
-    remove.set_defaults(handler=witness_remove)
-    quorum = command(chosen, "quorum", "how many cosignatures an export needs to count as witnessed")
-    quorum.add_argument("quorum", type=int, metavar="K")
-    quorum.set_defaults(handler=witness_quorum)
 
 
 class _Stopping(Exception):
