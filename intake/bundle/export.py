@@ -103,7 +103,7 @@ def exportable_items(vault: Vault, keyring: Keyring) -> list[ExportableItem]:
     with vault.locked(exclusive=False), vault.ledger() as ledger:
         custody = Custody.open(vault, keyring, ledger)
     return [ExportableItem(c.item, c.original_item, c.name, c.media_type, c.day, c.sender)
-            for c in distinct_clean_copies(custody.clean_items())[0]]
+            for c in custody.clean_items()]
 
 
 def export_bundle(
