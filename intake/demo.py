@@ -52,13 +52,21 @@ def _sample_files(folder: Path) -> list[Path]:
     return [letter, photo, notes]
 
 
+def _throwaway_folder() -> Path:
+    """A fresh folder that also becomes the current one, so whatever the demo writes by a relative
+    name (the app's export offers `bundle-DAY`) lands there, never in the checkout it was run from."""
+    base = Path(tempfile.mkdtemp(prefix="intake-demo-"))
+    os.chdir(base)
+    return base
+
+
 def app_demo() -> int:
     """The terminal app on a throwaway vault: two files already taken in, the rest waiting."""
     from tui.app import create_app
 
     os.umask(0o077)
     quiet_libraries()
-    base = Path(tempfile.mkdtemp(prefix="intake-demo-"))
+    base = _throwaway_folder()
     received = base / "received"
     files = samples.write_samples(received)
     print(f"intake demo: preparing a throwaway vault in {base} ...", flush=True)
@@ -76,7 +84,7 @@ def app_demo() -> int:
 
 def script_demo() -> int:
     """The command-line walk: inspect, init, add, ledger show/verify, tampering caught."""
-    base = Path(tempfile.mkdtemp(prefix="intake-demo-"))
+    base = _throwaway_folder()
     os.environ["INTAKE_PASSPHRASE"] = DEMO_PASSPHRASE
     os.environ.pop("INTAKE_VAULT", None)
     vault = str(base / "vault")
@@ -126,7 +134,7 @@ def _bundle_demo(base: Path, field: str) -> None:
     _run("--vault", editor, "receive", str(base / "submission.age"))
     _say("The editor publishes a bundle (BagIt): clean copies only, signed provenance, proofs, VERIFY.txt;"
          " the export is recorded in the editor's ledger.")
-    _run("--vault", editor, "export", "--all", "-o", str(base / "bundle"))
+    _run("--vault", editor, "export", "--all", "-o", "bundle")  # relative: into the throwaway folder
     _run("--vault", editor, "ledger", "show")
     _say("Anyone verifies it offline, without a vault. The key inside the bundle proves nothing about who"
          " signed, so without a pin the result says so, last...")

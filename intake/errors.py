@@ -25,3 +25,7 @@ class FileRefused(CheckFailed):
 
 class WrongPassphrase(IntakeError):
     """The passphrase does not open the vault's identity."""
+
+
+class WeakPassphrase(IntakeError):
+    """A new passphrase shorter than the minimum."""

@@ -165,7 +165,7 @@ def _seal_original(source: Source, blob: Path, keyring: Keyring, ledger: Ledger,
     from intake.blobs import place_blob
     from intake.seal import seal_stream
 
-    original = _open_source(source)
+    original = open_source(source)
     partial = partial_path(blob)
     try:
         with original, os.fdopen(create_private(partial), "wb") as target:
@@ -185,7 +185,7 @@ def _seal_original(source: Source, blob: Path, keyring: Keyring, ledger: Ledger,
     return media_type, reader.digests()
 
 
-def _open_source(source: Source) -> BinaryIO:
+def open_source(source: Source) -> BinaryIO:
     """The file as it is now: it may have been swapped for a FIFO or removed since it was listed."""
     try:
         return open_regular(source.path, "the file")
@@ -230,7 +230,7 @@ def sanitize_received(
     if source.size <= IN_MEMORY_BYTES:
         return _sanitize_in_memory(source, received, ledger, keyring, blobs)
     try:
-        original = _open_source(source)
+        original = open_source(source)
     except FileRefused as error:
         return NotCleaned(str(error))
     with original, tempfile.TemporaryFile(dir=blobs) as clean:

@@ -9,15 +9,16 @@ has yielded is fully recorded, and nothing of the next one is written yet.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from intake.clean import Inspection, inspect_file_within
-from intake.errors import FileRefused
+from intake.errors import CheckFailed, FileRefused
 from intake.formats.base import SEVERITY
 from intake.fsutil import open_regular
-from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, receive, sanitize_received
+from intake.hashing import digest_stream
+from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, open_source, receive, sanitize_received
 
 if TYPE_CHECKING:
     from intake.vault import Vault
@@ -51,6 +52,46 @@ def inspect_source(source: Source) -> Inspection:
     """What `inspect` reports for one file: findings worst first, or why there are none."""
     with open_regular(source.path, "the file") as handle:
         return inspect_file_within(handle)
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A file whose bytes were taken in before (by SHA-256): in the ledger, or earlier in this batch."""
+
+    source: Source
+    sha256: str
+    earlier: str  # the earlier item's id, or the earlier file's name in this batch
+    in_ledger: bool  # True: `earlier` is an item id already in the ledger
+
+
+def find_duplicates(vault: Vault, keyring: Keyring, sources: Sequence[Source]) -> list[Duplicate]:
+    """Files already taken in. A write-only vault cannot open its entries, so there only repeats
+    within these sources are found (the editor's export still publishes each clean copy once)."""
+    in_ledger = _originals_by_sha256(vault, keyring) if keyring.can_open_sealed else {}
+    in_batch: dict[str, str] = {}
+    found = []
+    for source in sources:
+        with open_source(source) as data:
+            digest = digest_stream(data).sha256
+        if digest in in_ledger:
+            found.append(Duplicate(source, digest, in_ledger[digest], True))
+        elif digest in in_batch:
+            found.append(Duplicate(source, digest, in_batch[digest], False))
+        else:
+            in_batch[digest] = source.name
+    return found
+
+
+def _originals_by_sha256(vault: Vault, keyring: Keyring) -> dict[str, str]:
+    from intake.ledger.audit import audit
+
+    with vault.locked(exclusive=False), vault.ledger() as ledger:
+        report = audit(ledger.store, vault.config.origin, vault.verifier, keyring)
+    if not report.ok:
+        raise CheckFailed(f"ledger verification failed: {report.failure}")
+    entries = report.entries
+    return {str(e.outputs[0]["sha256"]): e.item for e in entries
+            if e.action in ("received", "transferred") and e.outputs and "role" not in e.outputs[0]}
 
 
 def removed_summary(removed: dict[str, int]) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 from intake.blobs import remove_orphans
 from intake import policy_state
 from intake.canonical import canonical_json
-from intake.errors import CheckFailed, IntakeError
+from intake.errors import CheckFailed, IntakeError, WeakPassphrase
 from intake.fsutil import PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir
 from intake.ledger.audit import read_checkpoint
 from intake.ledger.log import Ledger
@@ -210,7 +210,7 @@ def require_private_folders(root: Path) -> None:
 
 def check_passphrase(passphrase: str) -> str:
     if len(passphrase) < MIN_PASSPHRASE:
-        raise IntakeError(f"a vault passphrase needs at least {MIN_PASSPHRASE} characters")
+        raise WeakPassphrase(f"a vault passphrase needs at least {MIN_PASSPHRASE} characters")
     return passphrase
 
 

@@ -9,7 +9,7 @@ order. Export and submission both start here, after a full audit.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from intake.vault import Vault
 from keys.keystore import Keyring
 
 CLEAN_COPY = "clean copy"
+SENDER_RECORD = "sender record"  # the input of a `transferred` entry that names who sent it
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,12 @@ class CleanItem:
     @property
     def item(self) -> str:
         return self.opened.entry.item
+
+    @property
+    def sender(self) -> str | None:
+        """The fingerprint (hex) of the field contact who submitted it; None: taken in here."""
+        return next((str(given["sender"]) for given in self.opened.entry.inputs
+                     if given.get("role") == SENDER_RECORD), None)
 
     @property
     def original_item(self) -> str:
@@ -95,7 +102,8 @@ class Custody:
                 raise IntakeError("the vault holds no clean copy yet: nothing can leave it")
             return clean
         chosen: list[CleanItem] = []
-        for wanted in dict.fromkeys(items):
+        known = {opened.entry.item for opened in self.entries}
+        for wanted in dict.fromkeys(unique_item(given, known) for given in items):
             match = [c for c in clean if wanted in (c.item, c.original_item)]
             if not match:
                 raise IntakeError(self._why_missing(wanted))
@@ -117,3 +125,23 @@ class Custody:
                 found[current.entry.id] = current
                 pending += [by_id[parent] for parent in current.entry.parents if parent in by_id]
         return tuple(sorted(found.values(), key=lambda o: o.entry.seq))
+
+
+ITEM_PREFIX = "itm_"
+MIN_PREFIX = 4  # characters after `itm_`, as git asks at least 4 of a hash
+
+
+def unique_item(given: str, known: Iterable[str]) -> str:
+    """The one known item id that `given` starts (with or without `itm_`), as git takes a short
+    hash; an unknown id is returned as given, for the caller's own `no item` message."""
+    known = set(known)
+    if given in known:
+        return given
+    wanted = given if given.startswith(ITEM_PREFIX) else ITEM_PREFIX + given
+    if len(wanted) - len(ITEM_PREFIX) < MIN_PREFIX:
+        raise IntakeError(f"item {given!r} is too short: give at least {MIN_PREFIX} characters of its id")
+    matches = sorted(item for item in known if item.startswith(wanted))
+    if len(matches) > 1:
+        shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
+        raise IntakeError(f"item {given} is ambiguous: it starts {len(matches)} ids ({shown}); give more characters")
+    return matches[0] if matches else given

@@ -75,6 +75,7 @@ class ExportableItem:
     name: str
     media_type: str
     day: str
+    sender: str | None = None  # the submitting field contact's fingerprint (hex); None: taken in here
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,26 @@ class ExportResult:
     items: tuple[str, ...]
     witnessing: ExportWitnessing | None = None  # None: the desk configured no witnesses
     timestamps: tuple[StampOutcome, ...] = ()  # one per configured TSA: a token, or why there is none
+    duplicates: tuple[str, ...] = ()  # chosen items left out: the same clean copy is in the bundle already
+
+
+def distinct_clean_copies(chosen: list[CleanItem]) -> tuple[list[CleanItem], list[CleanItem]]:
+    """The first of each set of identical clean copies (by SHA-256), and the others: the same file
+    taken in twice, or sent twice, is published once."""
+    seen: set[str] = set()
+    kept, repeated = [], []
+    for clean in chosen:
+        digest = str(clean.output.get("sha256"))
+        (repeated if digest in seen else kept).append(clean)
+        seen.add(digest)
+    return kept, repeated
 
 
 def exportable_items(vault: Vault, keyring: Keyring) -> list[ExportableItem]:
     with vault.locked(exclusive=False), vault.ledger() as ledger:
         custody = Custody.open(vault, keyring, ledger)
-    return [ExportableItem(c.item, c.original_item, c.name, c.media_type, c.day) for c in custody.clean_items()]
+    return [ExportableItem(c.item, c.original_item, c.name, c.media_type, c.day, c.sender)
+            for c in custody.clean_items()]
 
 
 def export_bundle(
@@ -99,7 +114,7 @@ def export_bundle(
         raise IntakeError(f"{target} already exists; choose another -o OUT")
     with vault.locked(), vault.ledger() as ledger:  # exclusive: the export is recorded
         custody = Custody.open(vault, keyring, ledger)
-        chosen = custody.resolve(items)
+        chosen, repeated = distinct_clean_copies(custody.resolve(items))
         custody, witnessing = _witnessed(ledger, custody, keyring)
         payload, tags, stamps = _bundle_files(vault, keyring, ledger, custody, chosen, options, progress)
         summary = write_bag(target, payload, tags,
@@ -111,7 +126,8 @@ def export_bundle(
         except BaseException:
             _remove_bag(target)
             raise
-    return ExportResult(target, tuple(c.item for c in chosen), witnessing, stamps.outcomes)
+    return ExportResult(target, tuple(c.item for c in chosen), witnessing, stamps.outcomes,
+                        tuple(c.item for c in repeated))
 
 
 def _witnessed(ledger: Ledger, custody: Custody, keyring: Keyring) -> tuple[Custody, ExportWitnessing | None]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from intake.bundle.custody import CLEAN_COPY, Custody
+from intake.bundle.custody import CLEAN_COPY, SENDER_RECORD, Custody
 from intake.bundle.verify import ORIGINAL, ItemTimeline, TimelineEvent, VerifyReport
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.blobs import place_blob
@@ -50,7 +50,6 @@ from keys.pinning import Pin
 from keys.identity import IdentityError, PublicIdentity
 from keys.keystore import Keyring
 
-SENDER_RECORD = "sender record"
 SUBMISSION_ID = re.compile(r"^sub_[a-z0-9]{8,64}$")
 Progress = Callable[[int, int], None]
 Passed = Callable[[str], None]  # one check that held, for the report of check_submission
@@ -552,8 +551,9 @@ def _drafts(manifest: _Manifest, renamed: dict[str, str], history: _History) -> 
         outputs = tuple({**output, "blob": renamed[str(output["blob"])]} for output in entry.outputs)
         inputs = (*entry.inputs, record) if entry.action == "sanitized" else (record,)
         parents = tuple(ours[p] for p in entry.parents)
+        # The field contact's note travels on, sealed like every entry; exports publish it only --with-notes.
         drafts.append(Draft("transferred", entry.item, inputs=inputs, outputs=outputs, parents=parents,
-                            entry_id=ours[entry.id]))
+                            entry_id=ours[entry.id], note=entry.note))
     return drafts
 
 
@@ -569,8 +569,8 @@ def _timelines(manifest: _Manifest) -> list[ItemTimeline]:
         entry = signed.entry
         parents = [by_id[p] for p in entry.parents if p in by_id]
         own = CLEAN_COPY if entry.action == "sanitized" else ORIGINAL
-        events = tuple(TimelineEvent(e.time[:10], e.action, e.actor, ORIGINAL) for e in parents) + (
-            TimelineEvent(entry.time[:10], entry.action, entry.actor, own),)
+        events = tuple(TimelineEvent(e.time[:10], e.action, e.actor, ORIGINAL, e.note) for e in parents) + (
+            TimelineEvent(entry.time[:10], entry.action, entry.actor, own, entry.note),)
         name = str(entry.outputs[0].get("name", "")) if entry.outputs else ""
         timelines.append(ItemTimeline(entry.item, name, events))
     return timelines

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from intake.bundle.custody import Custody, OpenedEntry
+from intake.bundle.custody import Custody, OpenedEntry, unique_item
 from intake.canonical import canonical_json
 from intake.errors import IntakeError
 from intake.fsutil import create_private, new_file, partial_path
@@ -108,8 +108,9 @@ def _entries_for(custody: Custody, items: Sequence[str] | None) -> list[OpenedEn
         if not local:
             raise IntakeError("the vault holds nothing it took in itself: nothing to submit")
         return local
-    wanted = set(items)
     known = {o.entry.item for o in local}
+    items = [unique_item(item, known) for item in items]
+    wanted = set(items)
     for item in items:
         if item not in known:
             raise IntakeError(f"no item {item} taken in by this vault (see `intake ledger show`)")

@@ -50,6 +50,7 @@ class TimelineEvent:
     action: str
     actor: str
     of: str  # what the step concerned: "original", or this "clean copy"
+    note: str | None = None  # the custodian's note, where it is disclosed (a submission, sealed to the editor)
 
 
 ORIGINAL = "original"
@@ -388,10 +389,14 @@ def report_to_dict(report: VerifyReport) -> dict[str, Any]:
         "checks": [{"ok": c.ok, "what": c.what, "reason": c.reason} for c in report.checks],
         "timestamps": [asdict(t) for t in report.timestamps],
         "items": [
-            {"item": t.item, "file": t.file, "events": [{"day": e.day, "action": e.action, "of": e.of, "actor": e.actor}
-                                                       for e in t.events]}
+            {"item": t.item, "file": t.file, "events": [_event_to_dict(e) for e in t.events]}
             for t in report.items
         ],
     }
 
 
+def _event_to_dict(event: TimelineEvent) -> dict[str, Any]:
+    shown: dict[str, Any] = {"day": event.day, "action": event.action, "of": event.of, "actor": event.actor}
+    if event.note is not None:
+        shown["note"] = event.note
+    return shown

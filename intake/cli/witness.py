@@ -1,17 +1,18 @@
-"""The witness commands: run a witness (init, trust-log, serve) and configure a desk's (add, list,
-remove, quorum), plus `ledger vkey`, the key a desk gives to its witnesses."""
+"""`witness`: run a witness (init, trust-log, serve) and configure a desk's (add, list, remove, quorum)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from types import FrameType
 
-from intake.commands import _open, _unlock
+from intake.cli.output import dump_json
+from intake.cli.parser import Subcommands, actions, add_json, command
+from intake.cli.session import open_vault, unlock
 from intake.display import printable
 from intake.errors import IntakeError
 from intake.ledger.note import NoteError, Verifier
@@ -24,9 +25,40 @@ from intake.witness.server import Witness, make_server
 from keys.keystore import Keyring, SealingPolicy
 
 
-def ledger_vkey(args: argparse.Namespace) -> int:
-    print(_open(args).verifier.vkey())
-    return 0
+def register(sub: Subcommands) -> None:
+    witness = command(sub, "witness", "run a witness, or choose the witnesses that cosign this desk's exports",
+                      "A witness (C2SP tlog-witness) cosigns a ledger's checkpoint only if it extends the one it "
+                      "cosigned before, so two forks of one ledger cannot both be witnessed. init, trust-log and "
+                      "serve run a witness (no vault); add, list, remove and quorum configure this desk's.")
+    chosen = actions(witness, "witness_command")
+    init = command(chosen, "init", "create a witness: a key and an empty state in DIR")
+    init.add_argument("--state", type=Path, required=True, metavar="DIR")
+    init.add_argument("--name", default="witness", help="the witness's key name, e.g. witness.example.org/w1")
+    init.set_defaults(handler=witness_init)
+    trust = command(chosen, "trust-log", "cosign a desk's ledger from now on (its `intake ledger vkey`)")
+    trust.add_argument("--state", type=Path, required=True, metavar="DIR")
+    trust.add_argument("vkey", metavar="VKEY")
+    trust.set_defaults(handler=witness_trust_log)
+    serve = command(chosen, "serve", "answer add-checkpoint requests over HTTP until SIGINT or SIGTERM",
+                    "Serve POST /add-checkpoint (c2sp.org/tlog-witness) on HOST:PORT, one log line per request "
+                    "on stderr, without the client's address.")
+    serve.add_argument("--state", type=Path, required=True, metavar="DIR")
+    serve.add_argument("--listen", required=True, metavar="HOST:PORT")
+    serve.set_defaults(handler=witness_serve)
+    add = command(chosen, "add", "send this desk's exported checkpoints to a witness")
+    add.add_argument("name", metavar="NAME", help="a local name for the witness")
+    add.add_argument("vkey", metavar="VKEY", help="the witness's key (from `intake witness init`)")
+    add.add_argument("url", metavar="URL", help="its submission prefix, e.g. http://witness.example:8080")
+    add.set_defaults(handler=witness_add)
+    listing = command(chosen, "list", "this desk's witnesses and quorum")
+    add_json(listing)
+    listing.set_defaults(handler=witness_list)
+    remove = command(chosen, "remove", "stop sending checkpoints to a witness")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(handler=witness_remove)
+    quorum = command(chosen, "quorum", "how many cosignatures an export needs to count as witnessed")
+    quorum.add_argument("quorum", type=int, metavar="K")
+    quorum.set_defaults(handler=witness_quorum)
 
 
 def witness_init(args: argparse.Namespace) -> int:
@@ -95,8 +127,8 @@ def _listen(text: str) -> tuple[str, int]:
 
 def _change_policy(args: argparse.Namespace, change: Callable[[SealingPolicy], SealingPolicy]) -> Keyring:
     """Re-read the policy under the vault lock, change it, sign and seal it again."""
-    vault: Vault = _open(args)
-    keyring = _unlock(args, vault)
+    vault: Vault = open_vault(args)
+    keyring = unlock(args, vault)
     with vault.locked():
         current = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
         return vault.save_policy(current, change(current.policy))
@@ -131,12 +163,11 @@ def _print_quorum(policy: SealingPolicy) -> None:
 
 
 def witness_list(args: argparse.Namespace) -> int:
-    vault = _open(args)
-    policy = _unlock(args, vault).policy
+    vault = open_vault(args)
+    policy = unlock(args, vault).policy
     if args.json:
-        json.dump({"quorum": required(policy) if policy.witnesses else 0,
-                   "witnesses": [w.to_dict() for w in policy.witnesses]}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        dump_json({"quorum": required(policy) if policy.witnesses else 0,
+                   "witnesses": [w.to_dict() for w in policy.witnesses]})
         return 0
     for witness in policy.witnesses:
         print(printable(f"{witness.name}  {witness.url}  {witness.key.vkey()}"))
