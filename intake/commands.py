@@ -367,7 +367,7 @@ def ledger_checkpoint(args: argparse.Namespace) -> int:
 def tui(args: argparse.Namespace) -> int:
     """The Textual app. Only an explicit --passphrase-file unlocks without asking: the app is
     for people at a keyboard, and a leftover INTAKE_PASSPHRASE should not skip the question."""
-    from tui.app import create_app  # Textual loads only when the app is wanted
+    from intake.app.app import create_app  # Textual loads only when the app is wanted
 
     given = passphrase.supplied(args.passphrase_file) if args.passphrase_file is not None else None
     app = create_app(vault_root(args), passphrase_source=(lambda: given) if given is not None else None)

@@ -54,7 +54,7 @@ def _sample_files(folder: Path) -> list[Path]:
 
 def app_demo() -> int:
     """The terminal app on a throwaway vault: two files already taken in, the rest waiting."""
-    from tui.app import create_app
+    from intake.app.app import create_app
 
     os.umask(0o077)
     quiet_libraries()

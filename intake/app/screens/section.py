@@ -11,8 +11,8 @@ from textual.widgets import Button
 from textual.worker import Worker, get_current_worker
 
 from intake.errors import IntakeError
-from tui.app import Session
-from tui.widgets.progress import ProgressPanel, Progressed
+from intake.app.app import Session
+from intake.app.widgets.progress import ProgressPanel, Progressed
 
 
 class Stopped(IntakeError):
@@ -91,11 +91,11 @@ class Section(Screen):
 
 
 def section_screen(name: str) -> Section:
-    from tui.screens.export import ExportScreen
-    from tui.screens.intake import IntakeScreen
-    from tui.screens.keys import KeysScreen
-    from tui.screens.ledger import LedgerScreen
-    from tui.screens.verify import VerifyScreen
+    from intake.app.screens.export import ExportScreen
+    from intake.app.screens.intake import IntakeScreen
+    from intake.app.screens.keys import KeysScreen
+    from intake.app.screens.ledger import LedgerScreen
+    from intake.app.screens.verify import VerifyScreen
 
     screens: dict[str, type[Section]] = {"intake": IntakeScreen, "ledger": LedgerScreen, "verify": VerifyScreen,
                                          "export": ExportScreen, "keys": KeysScreen}

@@ -23,13 +23,13 @@ from intake.bundle.verify import ItemTimeline, VerifyReport, verify_bundle
 from intake.display import printable
 from intake.recipients import grouped_hex
 from keys.pinning import parse_pin
-from tui.app import Session
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.section import Section
-from tui.widgets.checklist import Checklist, Line
-from tui.widgets.fields import Field
-from tui.widgets.nav import NavBar
-from tui.widgets.progress import ProgressPanel
+from intake.app.app import Session
+from intake.app.screens.confirm import ConfirmScreen
+from intake.app.screens.section import Section
+from intake.app.widgets.checklist import Checklist, Line
+from intake.app.widgets.fields import Field
+from intake.app.widgets.nav import NavBar
+from intake.app.widgets.progress import ProgressPanel
 
 
 @dataclass(frozen=True)

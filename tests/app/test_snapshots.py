@@ -2,7 +2,7 @@
 
 Stable by construction: a vault with fixed keys and ledger origin, a fixed
 clock, no blinking cursor, paths relative to the test's folder. Update them
-with `pytest tests/tui/test_snapshots.py --snapshot-update` after a deliberate
+with `pytest tests/app/test_snapshots.py --snapshot-update` after a deliberate
 change, and look at the new SVGs before committing them.
 """
 

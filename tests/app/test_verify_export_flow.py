@@ -11,9 +11,9 @@ from intake.pipeline import collect_sources
 from intake.takein import take_in
 from intake.bundle.verify import verify_bundle
 from intake.vault import Vault
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.export import ExportScreen
-from tui.screens.verify import VerifyScreen
+from intake.app.screens.confirm import ConfirmScreen
+from intake.app.screens.export import ExportScreen
+from intake.app.screens.verify import VerifyScreen
 from tuikit import SIZE, app_on, copy_vault, notifications, run, settle, text_of, type_into, unlock
 
 

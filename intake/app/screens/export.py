@@ -19,11 +19,11 @@ from intake.bundle.export import ExportOptions, export_bundle, exportable_items
 from intake.bundle.submission import submit
 from intake.display import printable
 from keys.identity import PublicIdentity
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.section import Section
-from tui.widgets.fields import Field
-from tui.widgets.nav import NavBar
-from tui.widgets.progress import ProgressPanel
+from intake.app.screens.confirm import ConfirmScreen
+from intake.app.screens.section import Section
+from intake.app.widgets.fields import Field
+from intake.app.widgets.nav import NavBar
+from intake.app.widgets.progress import ProgressPanel
 
 def absolute(typed: str) -> Path:
     """Where a typed path points, named in full in the question and the result."""

@@ -18,9 +18,9 @@ from intake.ledger.entries import CustodyEntry
 from intake.ledger_view import EntryRow, read_entries, verify_ledger
 from intake.recipients import grouped_hex
 from intake.takein import removed_summary
-from tui.screens.section import Section
-from tui.widgets.checklist import Checklist, Line
-from tui.widgets.nav import NavBar
+from intake.app.screens.section import Section
+from intake.app.widgets.checklist import Checklist, Line
+from intake.app.widgets.nav import NavBar
 
 
 def entry_detail(entry: CustodyEntry) -> Text:

@@ -19,11 +19,11 @@ from intake.recipients import (
 )
 from keys.identity import PublicIdentity
 from keys.keystore import Keyring
-from tui.app import Session
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.section import Section
-from tui.widgets.fields import Field
-from tui.widgets.nav import NavBar
+from intake.app.app import Session
+from intake.app.screens.confirm import ConfirmScreen
+from intake.app.screens.section import Section
+from intake.app.widgets.fields import Field
+from intake.app.widgets.nav import NavBar
 
 
 def identity_text(label: str, identity: PublicIdentity) -> Text:

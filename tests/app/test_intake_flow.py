@@ -8,8 +8,8 @@ from pathlib import Path
 from intake import samples
 from intake.ledger_view import read_entries, verify_ledger
 from intake.vault import Vault
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.intake import IntakeScreen
+from intake.app.screens.confirm import ConfirmScreen
+from intake.app.screens.intake import IntakeScreen
 from tuikit import SIZE, app_on, copy_vault, notifications, run, settle, type_into, unlock
 
 

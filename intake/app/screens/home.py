@@ -10,7 +10,7 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from intake.display import printable
-from tui.widgets.nav import NavBar
+from intake.app.widgets.nav import NavBar
 
 CHOICES = (
     ("intake", "i  Intake   take files or folders in: see what they give away, then seal and clean them"),

@@ -7,10 +7,10 @@ from pathlib import Path
 from textual.widgets import Input
 
 from intake.vault import Vault
-from tui.screens.create import CreateScreen
-from tui.screens.home import HomeScreen
-from tui.screens.ledger import LedgerScreen
-from tui.screens.unlock import UnlockScreen
+from intake.app.screens.create import CreateScreen
+from intake.app.screens.home import HomeScreen
+from intake.app.screens.ledger import LedgerScreen
+from intake.app.screens.unlock import UnlockScreen
 from tuikit import PASSPHRASE, SIZE, app_on, copy_vault, notifications, run, settle, text_of, unlock
 
 
@@ -131,7 +131,7 @@ def test_write_only_needs_an_editor(tmp_path: Path) -> None:
 
 def test_field_vault_with_a_confirmed_editor(tmp_path: Path) -> None:
     from keys.identity import SecretIdentity
-    from tui.screens.confirm import ConfirmScreen
+    from intake.app.screens.confirm import ConfirmScreen
 
     editor = SecretIdentity.generate("editor-1")
     identity_file = tmp_path / "editor.pub"

@@ -22,7 +22,7 @@ from textual.binding import Binding
 from intake.process import forbid_core_dumps
 from intake.vault import Vault
 from keys.keystore import Keyring
-from tui.errors import UNEXPECTED, explain
+from intake.app.errors import UNEXPECTED, explain
 
 PassphraseSource = Callable[[], str | None]
 Clock = Callable[[], datetime]
@@ -70,8 +70,8 @@ class IntakeApp(App[int]):
         self.unexpected: BaseException | None = None  # kept for `intake --debug tui`
 
     def on_mount(self) -> None:
-        from tui.screens.create import CreateScreen
-        from tui.screens.unlock import UnlockScreen
+        from intake.app.screens.create import CreateScreen
+        from intake.app.screens.unlock import UnlockScreen
 
         self.sub_title = str(self.vault_path)
         if (self.vault_path / "vault.json").is_file():
@@ -81,7 +81,7 @@ class IntakeApp(App[int]):
             self.push_screen(CreateScreen(self.vault_path))
 
     def unlocked(self, session: Session) -> None:
-        from tui.screens.home import HomeScreen
+        from intake.app.screens.home import HomeScreen
 
         # the library's "waiting for another command" line would garble the screen: a notice instead
         self.session = Session(replace(session.vault, on_wait=self.waiting_for_lock), session.keyring)
@@ -97,8 +97,8 @@ class IntakeApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "section":
-            from tui.screens.section import Section
-            from tui.screens.home import HomeScreen
+            from intake.app.screens.section import Section
+            from intake.app.screens.home import HomeScreen
 
             screen = self.screen
             if self.session is None or not isinstance(screen, (HomeScreen, Section)):
@@ -107,7 +107,7 @@ class IntakeApp(App[int]):
         return True
 
     def action_section(self, name: str) -> None:
-        from tui.screens.section import Section, section_screen
+        from intake.app.screens.section import Section, section_screen
 
         if isinstance(self.screen, Section):
             self.switch_screen(section_screen(name))
@@ -115,7 +115,7 @@ class IntakeApp(App[int]):
             self.push_screen(section_screen(name))
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
+        from intake.app.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())

@@ -13,9 +13,9 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
 from intake.errors import IntakeError
 from intake.recipients import RecipientFile, grouped_hex, read_identity_file
 from intake.vault import check_passphrase, create_vault
-from tui.app import Session
-from tui.screens.confirm import ConfirmScreen
-from tui.widgets.fields import Field
+from intake.app.app import Session
+from intake.app.screens.confirm import ConfirmScreen
+from intake.app.widgets.fields import Field
 
 
 class CreateScreen(Screen):

@@ -16,9 +16,9 @@ from intake.pipeline import collect_sources
 from intake.takein import take_in
 from intake.vault import Vault
 from keys.identity import SecretIdentity
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.keys import KeysScreen
-from tui.screens.ledger import LedgerScreen
+from intake.app.screens.confirm import ConfirmScreen
+from intake.app.screens.keys import KeysScreen
+from intake.app.screens.ledger import LedgerScreen
 from tuikit import SIZE, app_on, copy_vault, notifications, run, settle, text_of, type_into, unlock
 
 

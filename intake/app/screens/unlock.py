@@ -11,8 +11,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Static
 
 from intake.vault import Vault
-from tui.app import Session
-from tui.widgets.fields import Field
+from intake.app.app import Session
+from intake.app.widgets.fields import Field
 
 
 class UnlockScreen(Screen):

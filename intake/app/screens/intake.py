@@ -21,12 +21,12 @@ from intake.clean import Inspection
 from intake.display import printable, recordable
 from intake.pipeline import Source, collect_sources
 from intake.takein import IntakeResult, NotTakenIn, inspect_source, take_in
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.section import Section
-from tui.widgets.fields import Field
-from tui.widgets.findings import Report, inspection_text, result_text
-from tui.widgets.nav import NavBar
-from tui.widgets.progress import ProgressPanel, Progressed
+from intake.app.screens.confirm import ConfirmScreen
+from intake.app.screens.section import Section
+from intake.app.widgets.fields import Field
+from intake.app.widgets.findings import Report, inspection_text, result_text
+from intake.app.widgets.nav import NavBar
+from intake.app.widgets.progress import ProgressPanel, Progressed
 
 NOTHING_CHOSEN = ("Choose files or folders: move in the tree and press a (or Enter on a file), "
                   "or type a path below and press Enter. Their findings appear here before anything is written.")

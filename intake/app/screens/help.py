@@ -19,14 +19,14 @@ def _describe_keys(keys: str) -> str:
 
 
 def help_text() -> str:
-    from tui.app import IntakeApp
-    from tui.screens.confirm import ConfirmScreen
-    from tui.screens.export import ExportScreen
-    from tui.screens.intake import IntakeScreen
-    from tui.screens.keys import KeysScreen
-    from tui.screens.ledger import LedgerScreen
-    from tui.screens.section import Section
-    from tui.screens.verify import VerifyScreen
+    from intake.app.app import IntakeApp
+    from intake.app.screens.confirm import ConfirmScreen
+    from intake.app.screens.export import ExportScreen
+    from intake.app.screens.intake import IntakeScreen
+    from intake.app.screens.keys import KeysScreen
+    from intake.app.screens.ledger import LedgerScreen
+    from intake.app.screens.section import Section
+    from intake.app.screens.verify import VerifyScreen
 
     groups = [("Everywhere", IntakeApp), ("In every section", Section), ("Intake", IntakeScreen),
               ("Ledger", LedgerScreen), ("Verify", VerifyScreen), ("Export", ExportScreen), ("Keys", KeysScreen),

@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from tui.app import IntakeApp, create_app
+from intake.app.app import IntakeApp, create_app
 
 PASSPHRASE = "a long test passphrase"  # the template vault's (tests/conftest.py)
 SIZE = (100, 30)

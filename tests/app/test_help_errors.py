@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from intake.errors import CheckFailed, IntakeError
-from tui.app import IntakeApp
-from tui.errors import UNEXPECTED, explain
-from tui.screens.export import ExportScreen
-from tui.screens.help import HelpScreen, help_text
-from tui.screens.intake import IntakeScreen
-from tui.screens.keys import KeysScreen
-from tui.screens.ledger import LedgerScreen
-from tui.screens.verify import VerifyScreen
+from intake.app.app import IntakeApp
+from intake.app.errors import UNEXPECTED, explain
+from intake.app.screens.export import ExportScreen
+from intake.app.screens.help import HelpScreen, help_text
+from intake.app.screens.intake import IntakeScreen
+from intake.app.screens.keys import KeysScreen
+from intake.app.screens.ledger import LedgerScreen
+from intake.app.screens.verify import VerifyScreen
 from tuikit import PASSPHRASE, SIZE, app_on, copy_vault, run, settle
 
 
