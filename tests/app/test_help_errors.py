@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from intake.errors import CheckFailed, IntakeError
-from intake.app.app import IntakeApp
+from intake.app.app import IntakeApp, key_groups
 from intake.app.errors import UNEXPECTED, explain
 from intake.app.screens.export import ExportScreen
 from intake.app.screens.help import HelpScreen, help_text
@@ -17,7 +17,7 @@ from tuikit import PASSPHRASE, SIZE, app_on, copy_vault, run, settle
 
 
 def test_help_lists_every_binding_of_every_screen() -> None:
-    text = help_text()
+    text = help_text(key_groups())
     for owner in (IntakeApp, IntakeScreen, LedgerScreen, VerifyScreen, ExportScreen, KeysScreen):
         for binding in owner.BINDINGS:
             if binding.description:

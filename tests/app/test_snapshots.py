@@ -57,8 +57,16 @@ def test_unlock_screen(stage: Path, snap_compare) -> None:
     assert snap_compare(app_on(Path("vault")), terminal_size=(100, 30))
 
 
-def test_create_screen_80x24(stage: Path, snap_compare) -> None:
+def test_no_vault_screen_80x24(stage: Path, snap_compare) -> None:
     assert snap_compare(app_on(Path("new-vault")), terminal_size=(80, 24))
+
+
+def test_create_screen_80x24(stage: Path, snap_compare) -> None:
+    async def before(pilot) -> None:
+        await pilot.press("c")
+        await pilot.pause()
+
+    assert snap_compare(app_on(Path("new-vault")), terminal_size=(80, 24), run_before=before)
 
 
 def test_home_after_typing_the_passphrase(stage: Path, snap_compare) -> None:

@@ -10,8 +10,11 @@ from intake.vault import Vault
 from intake.app.screens.create import CreateScreen
 from intake.app.screens.home import HomeScreen
 from intake.app.screens.ledger import LedgerScreen
+from intake.app.screens.novault import NoVaultScreen
 from intake.app.screens.unlock import UnlockScreen
-from tuikit import PASSPHRASE, SIZE, app_on, copy_vault, notifications, run, settle, text_of, unlock
+from tuikit import (
+    PASSPHRASE, SIZE, app_on, copy_vault, notifications, open_create_form, run, settle, text_of, unlock,
+)
 
 
 def test_right_passphrase_opens_the_sections(tmp_path: Path, template_vault) -> None:
@@ -90,7 +93,7 @@ def test_no_vault_offers_to_create_one(tmp_path: Path) -> None:
 
     async def flow() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await open_create_form(pilot)
             assert isinstance(app.screen, CreateScreen)
             screen = app.screen
             screen.query_one("#name", Input).value = "kestrel"
@@ -111,12 +114,52 @@ def test_no_vault_offers_to_create_one(tmp_path: Path) -> None:
     assert Vault.open(root).unlock("correct horse battery").public.name == "kestrel"
 
 
+def test_a_folder_of_other_files_is_no_vault_and_is_not_offered(tmp_path: Path) -> None:
+    """A mistyped --vault pointing at a folder of documents: said at once, no passphrase asked."""
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "letter.txt").write_text("not a vault", encoding="utf-8")
+    app = app_on(folder)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, NoVaultScreen)
+            assert text_of(app, "#no-vault .title") == f"No vault at {folder}"
+            assert not app.screen.query("#create-here") and not app.screen.query(Input)
+            await pilot.press("c")
+            await pilot.pause()
+            assert isinstance(app.screen, NoVaultScreen)
+
+    run(flow)
+    assert sorted(p.name for p in folder.iterdir()) == ["letter.txt"]
+
+
+def test_no_vault_names_the_path_before_any_passphrase(tmp_path: Path) -> None:
+    root = tmp_path / "typo-vault"
+    app = app_on(root)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, NoVaultScreen)
+            assert text_of(app, "#no-vault .title") == f"No vault at {root}"
+            assert not app.screen.query(Input)  # nothing to type a passphrase into yet
+            await pilot.press("c")
+            await pilot.pause()
+            assert isinstance(app.screen, CreateScreen)
+            assert app.screen.focused is app.screen.query_one("#name", Input)  # the first field, top-down
+
+    run(flow)
+    assert not root.exists()
+
+
 def test_write_only_needs_an_editor(tmp_path: Path) -> None:
     app = app_on(tmp_path / "field")
 
     async def flow() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await open_create_form(pilot)
             screen = app.screen
             screen.query_one("#passphrase", Input).value = "correct horse battery"
             screen.query_one("#repeat", Input).value = "correct horse battery"
@@ -141,7 +184,7 @@ def test_field_vault_with_a_confirmed_editor(tmp_path: Path) -> None:
 
     async def flow() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await open_create_form(pilot)
             screen = app.screen
             screen.query_one("#name", Input).value = "field-7"
             screen.query_one("#passphrase", Input).value = "correct horse battery"

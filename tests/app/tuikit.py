@@ -75,3 +75,14 @@ async def type_into(pilot: Pilot, selector: str, text: str, submit: bool = True)
     await pilot.pause()
     if submit:
         await pilot.press("enter")
+
+
+async def open_create_form(pilot: Pilot) -> None:
+    """No vault at the path: the app says so first; `c` asks for the form to create one there."""
+    from intake.app.screens.create import CreateScreen
+    from intake.app.screens.novault import NoVaultScreen
+
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, NoVaultScreen)
+    await pilot.press("c")
+    await settle(pilot, lambda: isinstance(pilot.app.screen, CreateScreen))

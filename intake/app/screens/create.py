@@ -10,12 +10,15 @@ from textual.containers import Center, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
 
+from intake.display import printable
 from intake.errors import IntakeError
 from intake.recipients import RecipientFile, grouped_hex, read_identity_file
 from intake.vault import check_passphrase, create_vault
-from intake.app.app import Session
+from intake.app.errors import show_error
+from intake.app.messages import Unlocked
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.widgets.fields import Field
+from intake.app.widgets.toggles import TickBox
 
 
 class CreateScreen(Screen):
@@ -27,8 +30,7 @@ class CreateScreen(Screen):
         yield Header()
         with Center():
             with VerticalScroll(id="create", classes="dialog"):
-                yield Static("Create a vault", classes="title")
-                yield Static(f"There is no vault at {self.vault_path}. Create one there:", classes="muted")
+                yield Static(f"Create a vault at {printable(str(self.vault_path))}", classes="title")
                 yield Static("Pseudonym (never your real name)", classes="label")
                 yield Field(value="custodian", id="name")
                 yield Static("Passphrase (at least 8 characters)", classes="label")
@@ -37,14 +39,15 @@ class CreateScreen(Screen):
                 yield Field(password=True, id="repeat")
                 yield Static("Editor's public identity file (optional)", classes="label")
                 yield Field(placeholder="path to editor.pub", id="recipient")
-                yield Checkbox("Write-only field vault: seal only to the editor; "
-                               "this device cannot open what it takes in", id="write-only")
+                yield TickBox("Write-only field vault (needs the editor's file)", id="write-only")
+                yield Static("It seals only to the editor: this device cannot open what it takes in.",
+                             classes="muted")
                 yield Button("Create", id="create-button", variant="primary", compact=True)
                 yield Static("", id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#passphrase", Input).focus()
+        self.query_one("#name", Input).focus()
 
     @on(Input.Submitted)
     def next_field(self, event: Input.Submitted) -> None:
@@ -65,7 +68,7 @@ class CreateScreen(Screen):
             if write_only and recipient is None:
                 raise IntakeError("a write-only vault needs an editor's public identity file")
         except IntakeError as error:
-            self.app.show_error(error)
+            show_error(self, error)
             return
         for id_ in ("passphrase", "repeat"):
             self.query_one(f"#{id_}", Input).value = ""
@@ -96,18 +99,13 @@ class CreateScreen(Screen):
         try:
             recipients = (recipient.text,) if recipient is not None else ()
             vault = create_vault(self.vault_path, name, passphrase, write_only, recipients)
-            session = Session(vault, vault.unlock(passphrase))
+            keyring = vault.unlock(passphrase)
         except Exception as error:
             self.app.call_from_thread(self._failed, error)
             return
-        self.app.call_from_thread(self._created, session)
+        self.post_message(Unlocked(vault, keyring, created=True))
 
     def _failed(self, error: BaseException) -> None:
-        self.app.show_error(error)
+        show_error(self, error)
         self.query_one("#status", Static).update("")
         self.query_one("#create-button", Button).disabled = False
-
-    def _created(self, session: Session) -> None:
-        self.app.notify("Vault created. Keep the passphrase safe: without it nothing here can be recovered.",
-                        timeout=10)
-        self.app.unlocked(session)

@@ -19,11 +19,13 @@ from intake.bundle.export import ExportOptions, export_bundle, exportable_items
 from intake.bundle.submission import submit
 from intake.display import printable
 from keys.identity import PublicIdentity
+from intake.app.errors import show_error
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.section import Section
 from intake.app.widgets.fields import Field
 from intake.app.widgets.nav import NavBar
 from intake.app.widgets.progress import ProgressPanel
+from intake.app.widgets.toggles import Radio, TickBox, TickList
 
 def absolute(typed: str) -> Path:
     """Where a typed path points, named in full in the question and the result."""
@@ -32,6 +34,7 @@ def absolute(typed: str) -> Path:
 
 class ExportScreen(Section):
     SECTION = "export"
+    MAIN = "#items"
     STOPPING = "stopping: nothing will be written…"
     BINDINGS = [
         Binding("b", "export", "Export bundle"),
@@ -52,20 +55,20 @@ class ExportScreen(Section):
             self.error = error
 
     def compose(self) -> ComposeResult:
-        today = self.app.clock().strftime("%Y-%m-%d")
+        today = self.session.settings.clock().strftime("%Y-%m-%d")
         recipients = self.session.keyring.policy.recipients
         yield Header()
         yield NavBar(self.SECTION)
         with Horizontal(id="export-body"):
             with Vertical(id="export-items"):
                 yield Static("Items (clean copies); space ticks, none ticked means all", classes="label")
-                yield SelectionList[str](id="items")
+                yield TickList(id="items")
             with Vertical(id="export-options"):
-                yield Checkbox("with notes", id="with-notes")
+                yield TickBox("with notes", id="with-notes")
                 with RadioSet(id="precision"):
-                    yield RadioButton("times to the day", value=True, id="day")
-                    yield RadioButton("times to the second", id="second")
-                yield Checkbox("as one .zip file", id="zip")
+                    yield Radio("times to the day", value=True, id="day")
+                    yield Radio("times to the second", id="second")
+                yield TickBox("as one .zip file", id="zip")
                 yield Static("Bundle goes to", classes="label")
                 yield Field(value=f"bundle-{today}", id="target")
                 yield Static("Submit to editor", classes="label")
@@ -97,7 +100,7 @@ class ExportScreen(Section):
     def listed(self, event: Listed) -> None:
         self.end()
         if event.items is None:
-            self.app.show_error(event.error)
+            show_error(self, event.error)
             return
         choices = self.query_one("#items", SelectionList)
         choices.clear_options()
@@ -193,7 +196,7 @@ class ExportScreen(Section):
         panel = self.query_one(ProgressPanel)
         if event.text is None:
             panel.finish("not done")
-            self.app.show_error(event.error)
+            show_error(self, event.error)
             return
         panel.finish(printable(event.text))
         self.app.notify(printable(event.text), timeout=12)

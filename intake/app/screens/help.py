@@ -8,32 +8,26 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+KeyGroups = list[tuple[str, type]]
+
 
 def _bindings(owner: type) -> list[Binding]:
     return [b for b in getattr(owner, "BINDINGS", []) if isinstance(b, Binding) and b.description]
 
 
 def _describe_keys(keys: str) -> str:
-    names = {"question_mark": "?", "escape": "Esc", "ctrl+q": "Ctrl+Q", "f1": "F1", "enter": "Enter"}
+    names = {"question_mark": "?", "escape": "Esc", "ctrl+q": "Ctrl+Q", "ctrl+l": "Ctrl+L", "f1": "F1",
+             "enter": "Enter", "space": "Space"}
     return " / ".join(names.get(key.strip(), key.strip()) for key in keys.split(","))
 
 
-def help_text() -> str:
-    from intake.app.app import IntakeApp
-    from intake.app.screens.confirm import ConfirmScreen
-    from intake.app.screens.export import ExportScreen
-    from intake.app.screens.intake import IntakeScreen
-    from intake.app.screens.keys import KeysScreen
-    from intake.app.screens.ledger import LedgerScreen
-    from intake.app.screens.section import Section
-    from intake.app.screens.verify import VerifyScreen
-
-    groups = [("Everywhere", IntakeApp), ("In every section", Section), ("Intake", IntakeScreen),
-              ("Ledger", LedgerScreen), ("Verify", VerifyScreen), ("Export", ExportScreen), ("Keys", KeysScreen),
-              ("Questions", ConfirmScreen)]
+def help_text(groups: KeyGroups) -> str:
+    """`groups`: (title, screen or app class) in the order a user meets them; the first two are shared."""
+    shared_owners = {owner for _, owner in groups[:2]}
+    section_keys = _bindings(groups[1][1])
     lines = []
     for title, owner in groups:
-        shared = [] if owner in (IntakeApp, Section) else _bindings(Section)
+        shared = [] if owner in shared_owners else section_keys
         own = [b for b in _bindings(owner) if b not in shared]
         if not own:
             continue
@@ -47,11 +41,15 @@ def help_text() -> str:
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,f1,q", "close", "Close")]
 
+    def __init__(self, groups: KeyGroups) -> None:
+        super().__init__()
+        self.groups = groups
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog modal", id="help"):
             yield Static("Keys", classes="title")
             with VerticalScroll():
-                yield Static(help_text(), markup=False, id="help-text")
+                yield Static(help_text(self.groups), markup=False, id="help-text")
             yield Static("Esc closes this list.", classes="muted")
 
     def action_close(self) -> None:

@@ -9,6 +9,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from intake.app.messages import OpenSection
+from intake.app.session import Session
 from intake.display import printable
 from intake.app.widgets.nav import NavBar
 
@@ -22,11 +24,14 @@ CHOICES = (
 
 
 class HomeScreen(Screen):
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
     def compose(self) -> ComposeResult:
-        session = self.app.session
-        keyring = session.keyring
+        keyring = self.session.keyring
         mode = "normal vault" if keyring.can_open_sealed else "write-only field vault (cannot open what it takes in)"
-        unlocked_at = self.app.clock().strftime("%H:%M")
+        unlocked_at = self.session.settings.clock().strftime("%H:%M")
         yield Header()
         yield NavBar()
         with Vertical(id="home"):
@@ -40,4 +45,4 @@ class HomeScreen(Screen):
 
     @on(OptionList.OptionSelected, "#menu")
     def choose(self, event: OptionList.OptionSelected) -> None:
-        self.app.action_section(str(event.option.id))
+        self.post_message(OpenSection(str(event.option.id)))

@@ -21,8 +21,10 @@ from intake.clean import Inspection
 from intake.display import printable, recordable
 from intake.pipeline import Source, collect_sources
 from intake.takein import IntakeResult, NotTakenIn, inspect_source, take_in
+from intake.app.errors import show_error
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.section import Section
+from intake.app.session import Session
 from intake.app.widgets.fields import Field
 from intake.app.widgets.findings import Report, inspection_text, result_text
 from intake.app.widgets.nav import NavBar
@@ -34,6 +36,7 @@ NOTHING_CHOSEN = ("Choose files or folders: move in the tree and press a (or Ent
 
 class IntakeScreen(Section):
     SECTION = "intake"
+    MAIN = "#tree"
     STOPPING = "stopping after the current file…"
     BINDINGS = [
         Binding("a", "add_highlighted", "Add to selection"),
@@ -68,8 +71,8 @@ class IntakeScreen(Section):
             self.total = total
             self.error = error
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
         self.paths: list[Path] = []
         self.sources: list[Source] = []
         self.inspected = 0
@@ -80,7 +83,7 @@ class IntakeScreen(Section):
         yield NavBar(self.SECTION)
         with Horizontal(id="intake-body"):
             with Vertical(id="picker"):
-                yield DirectoryTree(self.app.start_dir, id="tree")
+                yield DirectoryTree(self.session.settings.start_dir, id="tree")
                 yield Field(placeholder="or type a path, Enter adds it", id="path")
             with Vertical(id="review"):
                 yield Static("Nothing chosen yet.", id="selection")
@@ -253,7 +256,7 @@ class IntakeScreen(Section):
         self.end()
         panel = self.query_one(ProgressPanel)
         if event.error is not None:
-            self.app.show_error(event.error)
+            show_error(self, event.error)
         if event.verb == "inspected":
             complete = event.error is None and event.done == len(self.sources) and self.sources
             panel.finish(f"{event.done} of {len(self.sources)} files inspected; nothing was written. "

@@ -19,7 +19,9 @@ from intake.recipients import (
 )
 from keys.identity import PublicIdentity
 from keys.keystore import Keyring
-from intake.app.app import Session
+from intake.app.errors import show_error
+from intake.app.messages import SessionChanged
+from intake.app.session import Session
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.section import Section
 from intake.app.widgets.fields import Field
@@ -56,6 +58,7 @@ def keyring_text(keyring: Keyring, origin: str) -> Text:
 
 class KeysScreen(Section):
     SECTION = "keys"
+    MAIN = "#keys-body"
     BINDINGS = [
         Binding("a", "focus_add", "Add a recipient"),
         Binding("g", "focus_gpg", "Link a GPG key"),
@@ -118,7 +121,7 @@ class KeysScreen(Section):
             recipient = read_identity_file(Path(text).expanduser())
             check_not_self(self.session.keyring, recipient.identity)
         except IntakeError as error:
-            self.app.show_error(error)
+            show_error(self, error)
             return
         identity = recipient.identity
 
@@ -144,15 +147,16 @@ class KeysScreen(Section):
         except Exception as error:
             self.post_message(self.Added(None, False, name, error))
             return
-        self.post_message(self.Added(Session(session.vault, outcome.keyring), outcome.added, name))
+        self.post_message(self.Added(session.with_keyring(outcome.keyring), outcome.added, name))
 
     @on(Added)
     def added(self, event: Added) -> None:
         self.end()
         if event.session is None:
-            self.app.show_error(event.error)
+            show_error(self, event.error)
             return
-        self.app.session = event.session
+        self.session = event.session
+        self.post_message(SessionChanged(event.session))
         self.query_one("#recipient-file", Input).value = ""
         self.refresh_identity()
         if event.added:
@@ -178,16 +182,17 @@ class KeysScreen(Section):
         except Exception as error:
             self.post_message(self.Linked(None, None, error))
             return
-        self.post_message(self.Linked(Session(session.vault, linked.keyring), f"Linked GPG key {linked.fingerprint}: "
+        self.post_message(self.Linked(session.with_keyring(linked.keyring), f"Linked GPG key {linked.fingerprint}: "
                                       "exports now also carry OpenPGP signatures by it."))
 
     @on(Linked)
     def linked(self, event: Linked) -> None:
         self.end()
         if event.session is None:
-            self.app.show_error(event.error)
+            show_error(self, event.error)
             return
-        self.app.session = event.session
+        self.session = event.session
+        self.post_message(SessionChanged(event.session))
         self.refresh_identity()
         self.query_one("#gpg-fingerprint", Input).value = ""
         self.app.notify(event.text)

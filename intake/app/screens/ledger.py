@@ -18,7 +18,9 @@ from intake.ledger.entries import CustodyEntry
 from intake.ledger_view import EntryRow, read_entries, verify_ledger
 from intake.recipients import grouped_hex
 from intake.takein import removed_summary
+from intake.app.errors import show_error
 from intake.app.screens.section import Section
+from intake.app.session import Session
 from intake.app.widgets.checklist import Checklist, Line
 from intake.app.widgets.nav import NavBar
 
@@ -71,6 +73,7 @@ def audit_lines(report: AuditReport) -> list[Line]:
 
 class LedgerScreen(Section):
     SECTION = "ledger"
+    MAIN = "#entries"
     BINDINGS = [
         Binding("c", "check", "Verify the ledger"),
         Binding("r", "reload", "Reload"),
@@ -89,8 +92,8 @@ class LedgerScreen(Section):
             self.report = report
             self.error = error
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
         self.entries: list[CustodyEntry] = []
 
     def compose(self) -> ComposeResult:
@@ -142,7 +145,7 @@ class LedgerScreen(Section):
         status = self.query_one("#ledger-status", Static)
         if event.entries is None:
             status.update("The entries cannot be shown. Press c to see which check fails.")
-            self.app.show_error(event.error)
+            show_error(self, event.error)
             return
         self.entries = event.entries
         table = self.query_one("#entries", DataTable)
@@ -193,7 +196,7 @@ class LedgerScreen(Section):
         checks = self.query_one("#ledger-checks", Checklist)
         if event.report is None:
             checks.update("")
-            self.app.show_error(event.error)
+            show_error(self, event.error)
             return
         report = event.report
         verdict = "ledger verified" if report.ok else "ledger verification FAILED"

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from textual import on
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Button
+from textual.widget import Widget
+from textual.widgets import Button, Input
 from textual.worker import Worker, get_current_worker
 
 from intake.errors import IntakeError
-from intake.app.app import Session
+from intake.app.session import Session
 from intake.app.widgets.progress import ProgressPanel, Progressed
 
 
@@ -31,8 +32,11 @@ class Section(Screen):
     STOPPING = "stopping…"  # what Esc during work does, in the progress panel
     BINDINGS = [Binding("escape", "back", "Back / Cancel")]
 
-    def __init__(self) -> None:
+    MAIN = ""  # the selector of the widget that has the focus when no text field has it
+
+    def __init__(self, session: Session) -> None:
         super().__init__()
+        self.session = session
         self.pending = 0
 
     def begin(self) -> None:
@@ -40,11 +44,6 @@ class Section(Screen):
 
     def end(self) -> None:
         self.pending = max(0, self.pending - 1)
-
-    @property
-    def session(self) -> Session:
-        assert self.app.session is not None, "sections open only after unlocking"
-        return self.app.session
 
     def running(self) -> list[Worker]:
         return [worker for worker in self.app.workers if worker.node is self and worker.is_running]
@@ -54,10 +53,18 @@ class Section(Screen):
         return self.pending > 0 or bool(self.running())
 
     def action_back(self) -> None:
+        """Esc: stop work; else leave a text field (keeping what was typed); else go home."""
         if self.busy:
             self.cancel_work()
+        elif isinstance(self.focused, Input):
+            self.leave_field()
         else:
             self.app.pop_screen()
+
+    def leave_field(self) -> None:
+        """Focus the screen's main widget, so the section keys work again."""
+        main: Widget | None = self.query_one(self.MAIN) if self.MAIN else None
+        self.set_focus(main)
 
     def stoppable_progress(self, step: str) -> Callable[[int, int], None]:
         """A progress callback for a library call that is all or nothing: once Esc cancelled the
@@ -88,15 +95,3 @@ class Section(Screen):
         for panel in self.query(ProgressPanel):
             panel.cancelling(self.STOPPING)
         self.app.notify("Stopping at the next safe point…")
-
-
-def section_screen(name: str) -> Section:
-    from intake.app.screens.export import ExportScreen
-    from intake.app.screens.intake import IntakeScreen
-    from intake.app.screens.keys import KeysScreen
-    from intake.app.screens.ledger import LedgerScreen
-    from intake.app.screens.verify import VerifyScreen
-
-    screens: dict[str, type[Section]] = {"intake": IntakeScreen, "ledger": LedgerScreen, "verify": VerifyScreen,
-                                         "export": ExportScreen, "keys": KeysScreen}
-    return screens[name]()

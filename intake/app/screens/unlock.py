@@ -10,9 +10,10 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Static
 
-from intake.vault import Vault
-from intake.app.app import Session
+from intake.app.errors import show_error
+from intake.app.messages import Unlocked
 from intake.app.widgets.fields import Field
+from intake.vault import Vault
 
 
 class UnlockScreen(Screen):
@@ -60,14 +61,14 @@ class UnlockScreen(Screen):
     def unlock(self, passphrase: str) -> None:
         try:
             vault = Vault.open(self.vault_path)
-            session = Session(vault, vault.unlock(passphrase))
+            keyring = vault.unlock(passphrase)
         except Exception as error:  # shown in plain words; the passphrase is in no message
             self.app.call_from_thread(self._failed, error)
             return
-        self.app.call_from_thread(self.app.unlocked, session)
+        self.post_message(Unlocked(vault, keyring))
 
     def _failed(self, error: BaseException) -> None:
-        self.app.show_error(error)
+        show_error(self, error)
         self.query_one("#status", Static).update("")
         field = self.query_one("#passphrase", Input)
         field.disabled = False

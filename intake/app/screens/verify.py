@@ -23,7 +23,8 @@ from intake.bundle.verify import ItemTimeline, VerifyReport, verify_bundle
 from intake.display import printable
 from intake.recipients import grouped_hex
 from keys.pinning import parse_pin
-from intake.app.app import Session
+from intake.app.errors import show_error
+from intake.app.session import Session
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.section import Section
 from intake.app.widgets.checklist import Checklist, Line
@@ -85,6 +86,7 @@ def signer_text(checked: Checked) -> Text:
 
 class VerifyScreen(Section):
     SECTION = "verify"
+    MAIN = "#verify-result"
     STOPPING = "stopping: nothing will be written…"
     BINDINGS = [
         Binding("o", "focus_path", "Open"),
@@ -104,8 +106,8 @@ class VerifyScreen(Section):
             self.result = result
             self.error = error
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
         self.checked: Checked | None = None
 
     def compose(self) -> ComposeResult:
@@ -183,7 +185,7 @@ class VerifyScreen(Section):
         panel = self.query_one(ProgressPanel)
         if event.checked is None:
             panel.finish("not verified", complete=False)
-            self.app.show_error(event.error)
+            show_error(self, event.error)
             return
         self._show(event.checked)
         self.query_one("#verify-result").focus()  # keys (r, o, Esc) work, and the result scrolls
@@ -245,7 +247,7 @@ class VerifyScreen(Section):
         panel = self.query_one(ProgressPanel)
         if event.result is None:
             panel.finish("not received; the vault is as it was", complete=False)
-            self.app.show_error(event.error)
+            show_error(self, event.error)
             self._show(self.checked)
             return
         result = event.result
