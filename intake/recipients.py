@@ -3,6 +3,7 @@ files, adding them) and the GPG key that co-signs its exports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,37 @@ def add_recipient(vault: Vault, keyring: Keyring, recipient: RecipientFile) -> R
         if any(r.fingerprint == recipient.identity.fingerprint for r in keyring.policy.recipients):
             return RecipientAdded(keyring, False)
         return RecipientAdded(vault.save_policy(keyring, keyring.policy.with_recipient(recipient.text)), True)
+
+
+@dataclass(frozen=True)
+class RecipientRemoved:
+    keyring: Keyring  # with the policy as now saved
+    removed: PublicIdentity
+
+
+def remove_recipient(vault: Vault, keyring: Keyring, fingerprint: bytes) -> RecipientRemoved:
+    """Seal nothing more to this recipient from now on. What was already sealed to them stays
+    openable by them: sealing cannot be undone. A write-only vault keeps at least one editor,
+    or it would seal to nobody. The policy is read again under the exclusive lock."""
+    with vault.locked():
+        keyring = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
+        policy = keyring.policy
+        found = next((r for r in policy.recipients if r.fingerprint == fingerprint), None)
+        if found is None:
+            raise IntakeError("that key is not a recipient of this vault (see `intake keys list`)")
+        if not policy.seal_to_self and len(policy.recipients) == 1:
+            raise IntakeError("this write-only vault seals to that editor only; add another recipient first")
+        return RecipientRemoved(vault.save_policy(keyring, policy.without_recipient(fingerprint)), found)
+
+
+def find_recipient(keyring: Keyring, matches: Callable[[PublicIdentity], bool]) -> PublicIdentity:
+    """The one recipient a pin (hex, words or key file) names."""
+    found = [r for r in keyring.policy.recipients if matches(r)]
+    if not found:
+        raise IntakeError("no recipient of this vault has that fingerprint (see `intake keys list`)")
+    if len(found) > 1:
+        raise IntakeError("more than one recipient matches; give the whole hex fingerprint")
+    return found[0]
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,11 @@ class SealingPolicy:
             return self
         return replace(self, recipients=self.recipients + (identity,), exported=self.exported + (text,))
 
+    def without_recipient(self, fingerprint: bytes) -> "SealingPolicy":
+        """The policy without this recipient (its exported text goes with it)."""
+        kept = [(r, text) for r, text in zip(self.recipients, self.exported) if r.fingerprint != fingerprint]
+        return replace(self, recipients=tuple(r for r, _ in kept), exported=tuple(text for _, text in kept))
+
     def age_recipients(self, own: PublicIdentity) -> list[str]:
         chosen = [r.age_recipient for r in self.recipients]
         if self.seal_to_self:
