@@ -21,6 +21,7 @@ from intake.vault import Vault
 from keys.keystore import Keyring
 
 CLEAN_COPY = "clean copy"
+SENDER_RECORD = "sender record"  # the input of a `transferred` entry naming who sent it
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,15 @@ class CleanItem:
     @property
     def day(self) -> str:
         return self.opened.entry.time[:10]
+
+    @property
+    def sender(self) -> str | None:
+        """The hex fingerprint of the field contact who sent it; None when it was taken in here."""
+        for opened in self.trail:
+            for record in opened.entry.inputs:
+                if record.get("role") == SENDER_RECORD:
+                    return str(record["sender"])
+        return None
 
 
 @dataclass(frozen=True)

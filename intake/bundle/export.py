@@ -75,6 +75,7 @@ class ExportableItem:
     name: str
     media_type: str
     day: str
+    sender: str | None = None  # hex fingerprint of the field contact it came from; None: taken in here
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ class ExportResult:
 def exportable_items(vault: Vault, keyring: Keyring) -> list[ExportableItem]:
     with vault.locked(exclusive=False), vault.ledger() as ledger:
         custody = Custody.open(vault, keyring, ledger)
-    return [ExportableItem(c.item, c.original_item, c.name, c.media_type, c.day) for c in custody.clean_items()]
+    return [ExportableItem(c.item, c.original_item, c.name, c.media_type, c.day, c.sender)
+            for c in custody.clean_items()]
 
 
 def export_bundle(

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from intake.bundle.custody import CLEAN_COPY, Custody
+from intake.bundle.custody import CLEAN_COPY, SENDER_RECORD, Custody
 from intake.bundle.verify import ORIGINAL, ItemTimeline, TimelineEvent, VerifyReport
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.blobs import place_blob
@@ -50,7 +50,6 @@ from keys.pinning import Pin
 from keys.identity import IdentityError, PublicIdentity
 from keys.keystore import Keyring
 
-SENDER_RECORD = "sender record"
 SUBMISSION_ID = re.compile(r"^sub_[a-z0-9]{8,64}$")
 Progress = Callable[[int, int], None]
 Passed = Callable[[str], None]  # one check that held, for the report of check_submission

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from textual import events
+
 from intake import samples
 from intake.ledger_view import read_entries, verify_ledger
 from intake.vault import Vault
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.intake import IntakeScreen
-from tuikit import SIZE, app_on, copy_vault, notifications, run, settle, type_into, unlock
+from tuikit import SIZE, app_on, copy_vault, notifications, run, settle, text_of, type_into, unlock
 
 
 def report_text(app) -> str:
@@ -122,5 +124,130 @@ def test_a_path_inside_the_vault_is_refused_in_plain_words(tmp_path: Path, templ
             await type_into(pilot, "#path", str(vault / "blobs"))
             await settle(pilot)
             assert notifications(app)[-1].endswith("is or holds the vault itself; add files from outside it")
+
+    run(flow)
+
+
+def test_a_bad_path_is_refused_alone_and_a_retry_works(tmp_path: Path, template_vault) -> None:
+    """A failed path is not kept: the earlier choice stays, and the next path is inspected."""
+    vault = copy_vault(template_vault[0], tmp_path / "vault")
+    inbox = tmp_path / "inbox"
+    samples.write_samples(inbox)
+    app = app_on(vault, start_dir=tmp_path)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.press("i")
+            await type_into(pilot, "#path", str(tmp_path / "no-such-file.jpg"))
+            await settle(pilot)
+            assert "no-such-file.jpg" in notifications(app)[-1]
+            assert app.screen.paths == [] and text_of(app, "#selection") == "Nothing chosen yet."
+            await type_into(pilot, "#path", str(inbox / "crate-0412.jpg"))
+            await settle(pilot)
+            assert app.screen.paths == [inbox / "crate-0412.jpg"]
+            assert "GPS position" in report_text(app)
+            await type_into(pilot, "#path", str(tmp_path / "still-missing"))
+            await settle(pilot)
+            assert app.screen.paths == [inbox / "crate-0412.jpg"] and "GPS position" in report_text(app)
+            assert app.screen.focused is app.screen.query_one("#tree")  # section keys work again
+            await pilot.press("t", "y")
+            await settle(pilot)
+            assert "1 of 1 files taken in: 1 cleaned, 0 without a clean copy." in notifications(app)
+
+    run(flow)
+    received = [e for e in read_entries(Vault.open(vault), template_vault[1]) if e.action == "received"]
+    assert [e.outputs[0]["name"] for e in received] == ["crate-0412.jpg"]
+
+
+def test_dropped_files_are_chosen_however_the_terminal_quotes_them(tmp_path: Path, template_vault) -> None:
+    vault = copy_vault(template_vault[0], tmp_path / "vault")
+    inbox = tmp_path / "dropped files"
+    written = samples.write_samples(inbox)
+    photo, letter = (inbox / "crate-0412.jpg"), next(p for p in written if p.suffix == ".pdf")
+    spaced = inbox / "scan of the port.jpg"
+    spaced.write_bytes(photo.read_bytes())
+    app = app_on(vault, start_dir=tmp_path)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.press("i")
+            screen = app.screen
+            # a drop while the tree has the focus: quoted, then one per line as URIs
+            screen.query_one("#tree").post_message(events.Paste(f"'{photo}' \"{letter}\""))
+            await settle(pilot, lambda: len(screen.paths) == 2)
+            screen.query_one("#tree").post_message(events.Paste(spaced.as_uri() + "\n"))
+            await settle(pilot, lambda: len(screen.paths) == 3)
+            assert screen.paths == [photo, letter, spaced]
+            await pilot.press("x")
+            # typed or pasted into the path field: backslash escapes, and a bare path with spaces
+            await type_into(pilot, "#path", str(spaced).replace(" ", "\\ "))
+            await settle(pilot)
+            await type_into(pilot, "#path", f"{photo}")
+            await settle(pilot)
+            assert screen.paths == [spaced, photo]
+            assert report_text(app).count("GPS position") == 2
+
+    run(flow)
+
+
+def test_the_same_file_again_is_named_and_left_out(tmp_path: Path, template_vault) -> None:
+    vault = copy_vault(template_vault[0], tmp_path / "vault")
+    inbox = tmp_path / "inbox"
+    samples.write_samples(inbox)
+    again = tmp_path / "later" / "renamed.jpg"
+    again.parent.mkdir()
+    again.write_bytes((inbox / "crate-0412.jpg").read_bytes())
+    app = app_on(vault, start_dir=tmp_path)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.press("i")
+            await type_into(pilot, "#path", str(inbox / "crate-0412.jpg"))
+            await settle(pilot)
+            await pilot.press("t", "y")
+            await settle(pilot)
+            item = app.screen.results[0].received.item
+            await type_into(pilot, "#path", str(again))
+            await type_into(pilot, "#path", str(inbox / "field-notes.txt"))
+            await settle(pilot, lambda: app.screen.inspected == 2)
+            assert f"already in the vault as {item} (same SHA-256)" in report_text(app)
+            await pilot.press("t")
+            assert isinstance(app.screen, ConfirmScreen)
+            assert f"renamed.jpg ({item})" in text_of(app, "#confirm-details")
+            await pilot.press("y")
+            await settle(pilot)
+            await type_into(pilot, "#path", str(again))
+            await settle(pilot)
+            await pilot.press("t")
+            assert notifications(app)[-1].startswith("Every chosen file is already in the vault")
+
+    run(flow)
+    received = [e for e in read_entries(Vault.open(vault), template_vault[1]) if e.action == "received"]
+    assert sorted(e.outputs[0]["name"] for e in received) == ["crate-0412.jpg", "field-notes.txt"]
+
+
+def test_esc_in_a_field_keeps_the_screen_the_selection_and_the_note(tmp_path: Path, template_vault) -> None:
+    vault = copy_vault(template_vault[0], tmp_path / "vault")
+    inbox = tmp_path / "inbox"
+    samples.write_samples(inbox)
+    app = app_on(vault, start_dir=tmp_path)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.press("i")
+            await type_into(pilot, "#path", str(inbox / "crate-0412.jpg"))
+            await settle(pilot)
+            await type_into(pilot, "#note", "from the port", submit=False)
+            await pilot.press("escape")
+            assert isinstance(app.screen, IntakeScreen)
+            assert app.screen.query_one("#note").value == "from the port"
+            assert app.screen.paths == [inbox / "crate-0412.jpg"]
+            assert app.screen.focused is app.screen.query_one("#tree")
+            await pilot.press("l")  # a section key works once the field is left
+            assert not isinstance(app.screen, IntakeScreen)
 
     run(flow)

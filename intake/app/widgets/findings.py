@@ -15,12 +15,16 @@ CATEGORY_STYLE = {"location": "bold red", "person": "bold red", "device": "bold 
                   "hidden content": "bold magenta", "time": "cyan", "software": "dim", "other": "dim"}
 
 
-def inspection_text(name: str, inspection: Inspection) -> Text:
-    """The header line, then at most one problem line, then findings worst first."""
+def inspection_text(name: str, inspection: Inspection, held_as: str | None = None) -> Text:
+    """The header line, whether the vault holds the file already, at most one problem line,
+    then findings worst first."""
     count = len(inspection.findings)
     text = Text()
     text.append(printable(name), style="bold")
     text.append(f"  {inspection.media_type}  {count} finding{'s' if count != 1 else ''}\n")
+    if held_as is not None:
+        text.append(f"  already in the vault as {held_as} (same SHA-256): left out of the take-in\n",
+                    style="bold yellow")
     if inspection.problem:
         kind = "refused" if inspection.supported else "not supported"
         text.append(f"  {kind}: {printable(inspection.problem)}\n", style="yellow")
