@@ -80,7 +80,8 @@ def test_verifying_a_good_and_a_tampered_bundle(tmp_path: Path, template_vault) 
         async with app.run_test(size=SIZE) as pilot:
             await unlock(pilot)
             unpinned = await verify_on_screen(pilot, bundle)
-            assert unpinned.count("FAIL") == 1 and "the signer is NOT pinned" in unpinned
+            assert unpinned.count("FAIL ") == 1 and "the signer is NOT pinned" in unpinned
+            assert unpinned.startswith("1 of ") and "checks FAILED:" in unpinned.splitlines()[0]  # failures first
             assert "bundle verified" not in unpinned
             assert words in text_of(app, "#signer") and "NOT pinned" in text_of(app, "#signer")
             app.screen.query_one("#bundle", Input).value = ""

@@ -15,10 +15,11 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioButton, RadioSet, Select, SelectionList, Static
 
-from intake.bundle.export import ExportOptions, export_bundle, exportable_items
-from intake.bundle.submission import submit
+from intake.bundle.export import ExportableItem, ExportOptions, export_bundle, exportable_items
+from intake.bundle.submission import SubmitResult, submit
 from intake.display import printable
 from keys.identity import PublicIdentity
+from keys.words import fingerprint_words
 from intake.app.errors import show_error
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.section import Section
@@ -27,9 +28,29 @@ from intake.app.widgets.nav import NavBar
 from intake.app.widgets.progress import ProgressPanel
 from intake.app.widgets.toggles import Radio, TickBox, TickList
 
+WRITE_ONLY = ("This write-only field vault cannot open what it took in, so it cannot export a bundle or pick "
+              "items. Submit sends everything it took in, sealed to the editor:")
+
+
+def item_label(item: ExportableItem) -> str:
+    """One row: the file, its type and day, its id, and who sent it when it came from a field contact."""
+    row = f"{printable(item.name)}  {item.media_type}  {item.day}  {item.item}"
+    if item.sender is not None:
+        row += f"  from {' '.join(fingerprint_words(bytes.fromhex(item.sender)).split()[:3])}…"
+    return row
+
+
 def absolute(typed: str) -> Path:
     """Where a typed path points, named in full in the question and the result."""
     return Path.cwd() / Path(typed.strip()).expanduser()
+
+
+def submitted_text(result: SubmitResult) -> str:
+    if result.items:
+        return f"Submission of {len(result.items)} item(s) ({result.entries} entries) written to {result.target}"
+    # a write-only vault cannot open its entries, so it cannot name the items it sent
+    return (f"Submission of everything this vault took in ({result.entries} sealed entries and their files) "
+            f"written to {result.target}")
 
 
 class ExportScreen(Section):
@@ -61,7 +82,8 @@ class ExportScreen(Section):
         yield NavBar(self.SECTION)
         with Horizontal(id="export-body"):
             with Vertical(id="export-items"):
-                yield Static("Items (clean copies); space ticks, none ticked means all", classes="label")
+                yield Static("Items (clean copies); Space ticks, none ticked means all", id="items-label",
+                             classes="label")
                 yield TickList(id="items")
             with Vertical(id="export-options"):
                 yield TickBox("with notes", id="with-notes")
@@ -83,9 +105,21 @@ class ExportScreen(Section):
         yield Footer()
 
     def on_mount(self) -> None:
+        if not self.session.keyring.can_open_sealed:
+            self.query_one("#items-label", Static).update(WRITE_ONLY)
+            self.query_one("#items-label").set_classes("notice")
+            self.query_one("#items").display = False
+            self.query_one("#export", Button).display = False
+            self.query_one("#editor", Select).focus()
+            return
         self.query_one("#items", SelectionList).focus()
         self.begin()
         self.list_items()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export":
+            return self.session.keyring.can_open_sealed
+        return True
 
     @work(thread=True, exclusive=True, group="export")
     def list_items(self) -> None:
@@ -105,7 +139,7 @@ class ExportScreen(Section):
         choices = self.query_one("#items", SelectionList)
         choices.clear_options()
         for item in event.items:
-            choices.add_option((f"{printable(item.name)}  {item.media_type}  {item.day}  {item.item}", item.item))
+            choices.add_option((item_label(item), item.item))
         if event.items:
             choices.highlighted = 0  # Space ticks at once, without an arrow key first
         else:
@@ -164,7 +198,7 @@ class ExportScreen(Section):
         target = absolute(self.query_one("#submission-target", Input).value)
         gpg = self.query_one("#gpg", Input).value.strip() or None
         chosen = self._chosen()
-        what = f"{len(chosen)} item(s)" if chosen else "every item this vault took in"
+        what = f"{len(chosen)} item(s)" if chosen else "everything this vault took in"
         details = (f"{what}, sealed to {printable(editor.name)} "
                    f"({editor.words}), to {target}")
 
@@ -188,7 +222,7 @@ class ExportScreen(Section):
         except Exception as error:
             self.post_message(self.Done(None, error))
             return
-        self.post_message(self.Done(f"Submission of {len(result.items)} item(s) written to {result.target}"))
+        self.post_message(self.Done(submitted_text(result)))
 
     @on(Done)
     def done(self, event: Done) -> None:

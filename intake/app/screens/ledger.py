@@ -64,6 +64,11 @@ def entry_detail(entry: CustodyEntry) -> Text:
     return text
 
 
+WRITE_ONLY = ("This write-only field vault cannot open its entries: they are sealed to the editor, so they "
+              "are not listed here. Press c to check what it can check: every entry is there, without gaps, "
+              "under signed checkpoints that only ever grew.")
+
+
 def audit_lines(report: AuditReport) -> list[Line]:
     lines = [Line(True, what) for what in report.checked]
     if report.failure is not None:
@@ -117,11 +122,14 @@ class LedgerScreen(Section):
         table = self.query_one("#entries", DataTable)
         table.add_columns("seq", "time", "action", "item", "custodian")
         table.focus()
+        if not self.session.keyring.can_open_sealed:
+            self.query_one("#ledger-status", Static).update(WRITE_ONLY)
+            return
         self.begin()
         self.load()
 
     def action_reload(self) -> None:
-        if not self.busy:
+        if not self.busy and self.session.keyring.can_open_sealed:
             self.query_one("#ledger-status", Static).update("opening every entry…")
             self.begin()
             self.load()
@@ -144,7 +152,7 @@ class LedgerScreen(Section):
         self.end()
         status = self.query_one("#ledger-status", Static)
         if event.entries is None:
-            status.update("The entries cannot be shown. Press c to see which check fails.")
+            status.update("The entries cannot be shown. Press c to run every check.")
             show_error(self, event.error)
             return
         self.entries = event.entries

@@ -18,15 +18,20 @@ class Line:
 
 
 def checklist_text(lines: list[Line], verdict: str | None = None) -> Text:
+    """Failed checks first, under a summary line with their reasons; the passed ones after;
+    the verdict last."""
+    failed = [line for line in lines if not line.ok]
     text = Text()
-    for line in lines:
+    if failed:
+        reasons = "; ".join(printable(line.reason or line.what) for line in failed)
+        text.append(f"{len(failed)} of {len(lines)} checks FAILED: {reasons}\n\n", style="bold red")
+    for line in [*failed, *(line for line in lines if line.ok)]:
         text.append(" ok  " if line.ok else "FAIL ", style="bold green" if line.ok else "bold red reverse")
         text.append(f" {printable(line.what)}\n")
         if line.reason:
             text.append(f"      {printable(line.reason)}\n", style="red")
     if verdict is not None:
-        passed = all(line.ok for line in lines)
-        text.append(verdict, style="bold green" if passed else "bold red")
+        text.append(verdict, style="bold red" if failed else "bold green")
     return text
 
 
