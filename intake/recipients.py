@@ -3,6 +3,7 @@ files, adding them) and the GPG key that co-signs its exports."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,19 @@ def add_recipient(vault: Vault, keyring: Keyring, recipient: RecipientFile) -> R
         if any(r.fingerprint == recipient.identity.fingerprint for r in keyring.policy.recipients):
             return RecipientAdded(keyring, False)
         return RecipientAdded(vault.save_policy(keyring, keyring.policy.with_recipient(recipient.text)), True)
+
+
+def write_public_identity(keyring: Keyring, target: Path) -> None:
+    """This vault's public identity file, for the people who seal to it. Never overwrites; the
+    file is public, so readable by all."""
+    try:
+        with open(target, "x", encoding="utf-8") as handle:
+            handle.write(keyring.secret.export_public())
+    except FileExistsError as error:
+        raise IntakeError(f"{target} already exists; choose another file name") from error
+    except OSError as error:
+        raise IntakeError(f"cannot write {target} ({error.strerror})") from error
+    os.chmod(target, 0o644)
 
 
 @dataclass(frozen=True)

@@ -51,9 +51,10 @@ class IntakeApp(App[int]):
     CSS_PATH = "intake.tcss"
     TITLE = "intake"
     ENABLE_COMMAND_PALETTE = False
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # intake.tcss stacks panes when narrow
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("ctrl+l", "lock", "Lock", priority=True),
+        Binding("ctrl+l", "lock", "Lock", priority=True, tooltip="Lock: back to the passphrase, the keys dropped"),
         Binding("f1,question_mark", "help", "Help"),
         Binding("i", "section('intake')", "Intake", show=False),
         Binding("l", "section('ledger')", "Ledger", show=False),

@@ -9,13 +9,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Select
 
 from intake import samples
 from intake.pipeline import collect_sources
 from intake.takein import take_in
 from intake.vault import Vault
-from keys.identity import SecretIdentity
+from keys.identity import PublicIdentity, SecretIdentity
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.keys import KeysScreen
 from intake.app.screens.ledger import LedgerScreen
@@ -120,12 +120,13 @@ def test_keys_shows_words_and_adds_a_confirmed_recipient(tmp_path: Path, templat
             await unlock(pilot)
             await pilot.press("k")
             assert isinstance(app.screen, KeysScreen)
-            shown = text_of(app, "#identity")
+            shown = flat(text_of(app, "#identity"))
             assert template_vault[1].public.words in shown and "no other recipients" in shown
             # First the words are shown for confirmation; saying no adds nothing.
             await type_into(pilot, "#recipient-file", str(identity_file))
             assert isinstance(app.screen, ConfirmScreen)
             assert editor.public().words in text_of(app, "#confirm-details")
+            assert "cannot be undone" in text_of(app, "#confirm-details")
             await pilot.press("n")
             await settle(pilot)
             assert Vault.open(vault).unlock_policy(template_vault[1].secret).recipients == ()
@@ -133,8 +134,9 @@ def test_keys_shows_words_and_adds_a_confirmed_recipient(tmp_path: Path, templat
             await pilot.press("y")
             await settle(pilot)
             assert "Added recipient editor-1" in notifications(app)[-1]
-            assert editor.public().words in text_of(app, "#identity")
+            assert editor.public().words in flat(text_of(app, "#identity"))
             assert app.session.keyring.policy.recipients == (editor.public(),)
+            assert app.screen.focused is app.screen.query_one("#keys-body")  # the section keys work again
 
     run(flow)
     assert Vault.open(vault).unlock_policy(template_vault[1].secret).recipients == (editor.public(),)
@@ -190,3 +192,64 @@ def test_linking_a_gpg_key_updates_the_session_and_the_policy(
         assert Vault.open(vault).unlock_policy(template_vault[1].secret).openpgp == fingerprint
     finally:
         discard_home(home)
+
+
+def flat(text: str) -> str:
+    """Words and hex groups are shown over two lines; compared as one."""
+    return " ".join(text.split())
+
+
+def test_keys_saves_the_public_identity_to_a_named_file(tmp_path: Path, template_vault,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    vault = copy_vault(template_vault[0], tmp_path / "vault")
+    monkeypatch.chdir(tmp_path)
+    app = app_on(vault)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.press("k", "p")
+            field = app.screen.query_one("#save-target", Input)
+            assert app.screen.focused is field and field.value == f"{template_vault[1].public.name}.pub"
+            await type_into(pilot, "#save-target", "for-the-desk.pub")
+            assert notifications(app)[-1].startswith(f"Saved this vault's public identity to {tmp_path}")
+            await type_into(pilot, "#save-target", "for-the-desk.pub")
+            assert notifications(app)[-1].endswith("already exists; choose another file name")
+
+    run(flow)
+    saved = tmp_path / "for-the-desk.pub"
+    assert PublicIdentity.from_text(saved.read_text(encoding="utf-8")) == template_vault[1].public
+    assert saved.stat().st_mode & 0o777 == 0o644
+
+
+def test_keys_removes_a_recipient_after_saying_what_it_does_not_undo(tmp_path: Path, template_vault) -> None:
+    from intake.recipients import add_recipient, read_identity_file
+
+    vault = copy_vault(template_vault[0], tmp_path / "vault")
+    editor = SecretIdentity.generate("editor-1")
+    identity_file = tmp_path / "editor.pub"
+    identity_file.write_text(editor.export_public(), encoding="utf-8")
+    add_recipient(Vault.open(vault), template_vault[1], read_identity_file(identity_file))
+    app = app_on(vault)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.press("k", "d")
+            choice = app.screen.query_one("#remove-choice", Select)
+            assert app.screen.focused is choice
+            choice.value = 0
+            await pilot.pause()
+            await pilot.click("#remove")
+            assert isinstance(app.screen, ConfirmScreen)
+            details = text_of(app, "#confirm-details")
+            assert editor.public().words in details and "cannot be undone" in details
+            await pilot.press("y")
+            await settle(pilot)
+            assert notifications(app)[-1] == ("Removed recipient editor-1: nothing sealed from now on opens with "
+                                              "their key.")
+            assert app.session.keyring.policy.recipients == ()
+            assert "no other recipients" in text_of(app, "#identity")
+
+    run(flow)
+    assert Vault.open(vault).unlock_policy(template_vault[1].secret).recipients == ()

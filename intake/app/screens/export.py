@@ -22,7 +22,7 @@ from keys.identity import PublicIdentity
 from keys.words import fingerprint_words
 from intake.app.errors import show_error
 from intake.app.screens.confirm import ConfirmScreen
-from intake.app.screens.section import Section
+from intake.app.screens.section import BACK, Section
 from intake.app.widgets.fields import Field
 from intake.app.widgets.nav import NavBar
 from intake.app.widgets.progress import ProgressPanel
@@ -58,9 +58,9 @@ class ExportScreen(Section):
     MAIN = "#items"
     STOPPING = "stopping: nothing will be written…"
     BINDINGS = [
-        Binding("b", "export", "Export bundle"),
-        Binding("s", "submit", "Submit to editor"),
-        Binding("escape", "back", "Back / Cancel"),
+        Binding("b", "export", "Export", tooltip="Export a public bundle (after confirmation)"),
+        Binding("s", "submit", "Submit", tooltip="Submit to the chosen editor (after confirmation)"),
+        BACK,
     ]
 
     class Listed(Message):
@@ -95,7 +95,8 @@ class ExportScreen(Section):
                 yield Field(value=f"bundle-{today}", id="target")
                 yield Static("Submit to editor", classes="label")
                 yield Select([(printable(r.name), i) for i, r in enumerate(recipients)], id="editor",
-                             prompt="no recipients: add one under Keys" if not recipients else "choose an editor")
+                             prompt="none yet: add one under Keys" if not recipients else "choose an editor",
+                             value=0 if len(recipients) == 1 else Select.BLANK)
                 yield Field(value=f"submission-{today}.age", id="submission-target")
                 yield Field(placeholder="editor's GPG key (optional)", id="gpg")
         yield ProgressPanel(id="progress")

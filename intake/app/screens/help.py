@@ -32,7 +32,7 @@ def help_text(groups: KeyGroups) -> str:
         if not own:
             continue
         lines.append(title)
-        lines.extend(f"  {_describe_keys(b.key):<16} {b.description}" for b in own)
+        lines.extend(f"  {_describe_keys(b.key):<16} {b.tooltip or b.description}" for b in own)
         lines.append("")
     lines.append("Tab / Shift+Tab move between fields and buttons; Enter presses a button or opens a file.")
     return "\n".join(lines)

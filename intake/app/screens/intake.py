@@ -30,7 +30,7 @@ from intake.takein import IntakeResult, NotTakenIn, inspect_source, originals_he
 from intake.app.pasted import pasted_paths
 from intake.app.errors import show_error
 from intake.app.screens.confirm import ConfirmScreen
-from intake.app.screens.section import Section
+from intake.app.screens.section import BACK, Section
 from intake.app.session import Session
 from intake.app.widgets.fields import Field, PathField
 from intake.app.widgets.findings import Report, inspection_text, result_text
@@ -47,10 +47,10 @@ class IntakeScreen(Section):
     MAIN = "#tree"
     STOPPING = "stopping after the current file…"
     BINDINGS = [
-        Binding("a", "add_highlighted", "Add to selection"),
-        Binding("t", "take_in", "Take in"),
-        Binding("x", "clear", "Clear selection"),
-        Binding("escape", "back", "Back / Cancel"),
+        Binding("a", "add_highlighted", "Add", tooltip="Add the highlighted file or folder to the selection"),
+        Binding("t", "take_in", "Take in", tooltip="Take the chosen files in (after confirmation)"),
+        Binding("x", "clear", "Clear", tooltip="Clear the selection"),
+        BACK,
     ]
 
     class Collected(Message):

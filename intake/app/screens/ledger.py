@@ -19,7 +19,7 @@ from intake.ledger_view import EntryRow, read_entries, verify_ledger
 from intake.recipients import grouped_hex
 from intake.takein import removed_summary
 from intake.app.errors import show_error
-from intake.app.screens.section import Section
+from intake.app.screens.section import BACK, Section
 from intake.app.session import Session
 from intake.app.widgets.checklist import Checklist, Line
 from intake.app.widgets.nav import NavBar
@@ -80,9 +80,9 @@ class LedgerScreen(Section):
     SECTION = "ledger"
     MAIN = "#entries"
     BINDINGS = [
-        Binding("c", "check", "Verify the ledger"),
-        Binding("r", "reload", "Reload"),
-        Binding("escape", "back", "Back / Cancel"),
+        Binding("c", "check", "Verify", tooltip="Verify the ledger: every check"),
+        Binding("r", "reload", "Reload", tooltip="Reload the entries"),
+        BACK,
     ]
 
     class Loaded(Message):
@@ -163,8 +163,8 @@ class LedgerScreen(Section):
             table.add_row(str(row.seq), row.time.replace("T", " ")[:16], row.action, row.item,
                           row.actor[:8], key=str(row.seq))
         count = len(self.entries)
-        status.update(f"{count} entr{'ies' if count != 1 else 'y'}, all opened and verified. "
-                      "Times are UTC; custodian is the start of the fingerprint."
+        status.update(f"{count} entr{'ies' if count != 1 else 'y'}, opened and verified. "
+                      "Times UTC; custodian = fingerprint start."
                       if count else "The ledger is empty: take files in first.")
         if self.entries:
             self.show_detail(0)
@@ -175,6 +175,7 @@ class LedgerScreen(Section):
             self.show_detail(int(event.row_key.value))
 
     def show_detail(self, seq: int) -> None:
+        self.query_one("#ledger-bottom").remove_class("-checking")
         entry = self.entries[seq]
         self.query_one("#detail", Static).update(entry_detail(entry))
 
@@ -182,6 +183,7 @@ class LedgerScreen(Section):
         if self.busy:
             return
         self.query_one("#ledger-checks", Checklist).update("verifying every checkpoint, entry and sealed file…")
+        self.query_one("#ledger-bottom").add_class("-checking")  # when narrow, the checks replace the entry
         self.begin()
         self.check()
 

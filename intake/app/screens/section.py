@@ -16,6 +16,9 @@ from intake.app.session import Session
 from intake.app.widgets.progress import ProgressPanel, Progressed
 
 
+BACK = Binding("escape", "back", "Back", tooltip="Back home; in a text field, leave it; while working, stop")
+
+
 class Stopped(IntakeError):
     """Esc during work that is all or nothing (export, submit, receive, checking)."""
 
@@ -30,7 +33,7 @@ class Section(Screen):
 
     SECTION = ""
     STOPPING = "stopping…"  # what Esc during work does, in the progress panel
-    BINDINGS = [Binding("escape", "back", "Back / Cancel")]
+    BINDINGS = [BACK]
 
     MAIN = ""  # the selector of the widget that has the focus when no text field has it
 

@@ -26,7 +26,7 @@ from keys.pinning import parse_pin
 from intake.app.errors import show_error
 from intake.app.session import Session
 from intake.app.screens.confirm import ConfirmScreen
-from intake.app.screens.section import Section
+from intake.app.screens.section import BACK, Section
 from intake.app.widgets.checklist import Checklist, Line
 from intake.app.widgets.fields import Field
 from intake.app.widgets.nav import NavBar
@@ -89,9 +89,9 @@ class VerifyScreen(Section):
     MAIN = "#verify-result"
     STOPPING = "stopping: nothing will be written…"
     BINDINGS = [
-        Binding("o", "focus_path", "Open"),
-        Binding("r", "receive", "Receive"),
-        Binding("escape", "back", "Back / Cancel"),
+        Binding("o", "focus_path", "Open", tooltip="Go to the path of the bundle or submission"),
+        Binding("r", "receive", "Receive", tooltip="Receive the submission just checked (after confirmation)"),
+        BACK,
     ]
 
     class Verified(Message):
