@@ -96,7 +96,7 @@ class ExportScreen(Section):
                 yield Static("Submit to editor", classes="label")
                 yield Select([(printable(r.name), i) for i, r in enumerate(recipients)], id="editor",
                              prompt="none yet: add one under Keys" if not recipients else "choose an editor",
-                             value=0 if len(recipients) == 1 else Select.BLANK)
+                             value=0 if len(recipients) == 1 else Select.NULL)
                 yield Field(value=f"submission-{today}.age", id="submission-target")
                 yield Field(placeholder="editor's GPG key (optional)", id="gpg")
         yield ProgressPanel(id="progress")
