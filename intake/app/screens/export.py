@@ -234,4 +234,5 @@ class ExportScreen(Section):
             show_error(self, event.error)
             return
         panel.finish(printable(event.text))
+        self.leave_field()
         self.app.notify(printable(event.text), timeout=12)

@@ -188,7 +188,9 @@ class VerifyScreen(Section):
             show_error(self, event.error)
             return
         self._show(event.checked)
-        self.query_one("#verify-result").focus()  # keys (r, o, Esc) work, and the result scrolls
+        result = self.query_one("#verify-result")
+        result.focus()  # keys (r, o, Esc) work, and the result scrolls
+        result.scroll_home(animate=False)  # the failures and their summary are at the top
         verdict = verdict_of(event.checked)
         panel.finish(verdict)
         self.app.notify(verdict, severity="information" if event.checked.report.ok else "error")
