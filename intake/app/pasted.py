@@ -15,6 +15,12 @@ from urllib.parse import unquote, urlsplit
 from intake.errors import IntakeError
 
 
+def absolute(typed: str) -> Path:
+    """Where a typed target path points (relative: the folder intake started in), named in full
+    in the question and the result."""
+    return Path.cwd() / Path(typed.strip()).expanduser()
+
+
 def pasted_paths(text: str) -> list[Path]:
     paths: list[Path] = []
     for line in text.splitlines():

@@ -128,12 +128,24 @@ def test_a_path_inside_the_vault_is_refused_in_plain_words(tmp_path: Path, templ
     run(flow)
 
 
-def test_a_bad_path_is_refused_alone_and_a_retry_works(tmp_path: Path, template_vault) -> None:
-    """A failed path is not kept: the earlier choice stays, and the next path is inspected."""
+def staged(tmp_path: Path, template_vault) -> tuple[Path, Path, object]:
+    """A copy of the template vault, the sample files in inbox/, and the app on them."""
     vault = copy_vault(template_vault[0], tmp_path / "vault")
     inbox = tmp_path / "inbox"
     samples.write_samples(inbox)
-    app = app_on(vault, start_dir=tmp_path)
+    return vault, inbox, app_on(vault, start_dir=tmp_path)
+
+
+async def choose_on_intake(pilot, path: Path) -> None:
+    await unlock(pilot)
+    await pilot.press("i")
+    await type_into(pilot, "#path", str(path))
+    await settle(pilot)
+
+
+def test_a_bad_path_is_refused_alone_and_a_retry_works(tmp_path: Path, template_vault) -> None:
+    """A failed path is not kept: the earlier choice stays, and the next path is inspected."""
+    vault, inbox, app = staged(tmp_path, template_vault)
 
     async def flow() -> None:
         async with app.run_test(size=SIZE) as pilot:
@@ -203,10 +215,7 @@ def test_the_same_file_again_is_named_and_left_out(tmp_path: Path, template_vaul
 
     async def flow() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await unlock(pilot)
-            await pilot.press("i")
-            await type_into(pilot, "#path", str(inbox / "crate-0412.jpg"))
-            await settle(pilot)
+            await choose_on_intake(pilot, inbox / "crate-0412.jpg")
             await pilot.press("t", "y")
             await settle(pilot)
             item = app.screen.results[0].received.item
@@ -230,17 +239,11 @@ def test_the_same_file_again_is_named_and_left_out(tmp_path: Path, template_vaul
 
 
 def test_esc_in_a_field_keeps_the_screen_the_selection_and_the_note(tmp_path: Path, template_vault) -> None:
-    vault = copy_vault(template_vault[0], tmp_path / "vault")
-    inbox = tmp_path / "inbox"
-    samples.write_samples(inbox)
-    app = app_on(vault, start_dir=tmp_path)
+    vault, inbox, app = staged(tmp_path, template_vault)
 
     async def flow() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await unlock(pilot)
-            await pilot.press("i")
-            await type_into(pilot, "#path", str(inbox / "crate-0412.jpg"))
-            await settle(pilot)
+            await choose_on_intake(pilot, inbox / "crate-0412.jpg")
             await type_into(pilot, "#note", "from the port", submit=False)
             await pilot.press("escape")
             assert isinstance(app.screen, IntakeScreen)

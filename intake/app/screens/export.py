@@ -23,6 +23,7 @@ from keys.words import fingerprint_words
 from intake.app.errors import show_error
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.section import BACK, Section
+from intake.app.pasted import absolute
 from intake.app.widgets.fields import Field
 from intake.app.widgets.nav import NavBar
 from intake.app.widgets.progress import ProgressPanel
@@ -38,11 +39,6 @@ def item_label(item: ExportableItem) -> str:
     if item.sender is not None:
         row += f"  from {' '.join(fingerprint_words(bytes.fromhex(item.sender)).split()[:3])}…"
     return row
-
-
-def absolute(typed: str) -> Path:
-    """Where a typed path points, named in full in the question and the result."""
-    return Path.cwd() / Path(typed.strip()).expanduser()
 
 
 def submitted_text(result: SubmitResult) -> str:

@@ -26,6 +26,7 @@ from intake.app.messages import SessionChanged
 from intake.app.session import Session
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.section import BACK, Section
+from intake.app.pasted import absolute
 from intake.app.widgets.fields import Field, PathField
 from intake.app.widgets.nav import NavBar
 
@@ -85,10 +86,10 @@ class KeysScreen(Section):
     MAIN = "#keys-body"
     MAIN = "#keys-body"
     BINDINGS = [
-        Binding("p", "focus_save", "Export id", tooltip="Save this vault's public identity to a file"),
-        Binding("a", "focus_add", "Add", tooltip="Add a recipient (words confirmed first)"),
-        Binding("d", "focus_remove", "Remove", tooltip="Remove a recipient (after confirmation)"),
-        Binding("g", "focus_gpg", "GPG", tooltip="Link a GPG secret key"),
+        Binding("p", "focus('#save-target')", "Export id", tooltip="Save this vault's public identity to a file"),
+        Binding("a", "focus('#recipient-file')", "Add", tooltip="Add a recipient (words confirmed first)"),
+        Binding("d", "focus('#remove-choice')", "Remove", tooltip="Remove a recipient (after confirmation)"),
+        Binding("g", "focus('#gpg-fingerprint')", "GPG", tooltip="Link a GPG secret key"),
         Binding("f", "toggle_full", "Full keys", show=False, tooltip="Show the signing key and age recipient in full"),
         BACK,
     ]
@@ -163,14 +164,8 @@ class KeysScreen(Section):
         self.post_message(SessionChanged(session))
         self.refresh_identity()
 
-    def action_focus_save(self) -> None:
-        self.query_one("#save-target", Input).focus()
-
-    def action_focus_add(self) -> None:
-        self.query_one("#recipient-file", Input).focus()
-
-    def action_focus_remove(self) -> None:
-        self.query_one("#remove-choice", Select).focus()
+    def action_focus(self, selector: str) -> None:
+        self.query_one(selector).focus()
 
     # --- saving the public identity -------------------------------------------------------
 
@@ -180,7 +175,7 @@ class KeysScreen(Section):
         typed = self.query_one("#save-target", Input).value.strip()
         if not typed:
             return
-        target = Path.cwd() / Path(typed).expanduser()
+        target = absolute(typed)
         try:
             write_public_identity(self.session.keyring, target)
         except IntakeError as error:
@@ -189,9 +184,6 @@ class KeysScreen(Section):
         self.leave_field()
         self.notify(f"Saved this vault's public identity to {target}. Read its words to whoever you give it to: "
                     f"{self.session.keyring.public.words}", timeout=20, markup=False)
-
-    def action_focus_gpg(self) -> None:
-        self.query_one("#gpg-fingerprint", Input).focus()
 
     # --- adding a recipient -------------------------------------------------------------
 
