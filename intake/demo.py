@@ -62,7 +62,7 @@ def _throwaway_folder() -> Path:
 
 def app_demo() -> int:
     """The terminal app on a throwaway vault: two files already taken in, the rest waiting."""
-    from tui.app import create_app
+    from intake.app.app import create_app
 
     os.umask(0o077)
     quiet_libraries()

@@ -3,6 +3,7 @@ files, adding them) and the GPG key that co-signs its exports."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,50 @@ def add_recipient(vault: Vault, keyring: Keyring, recipient: RecipientFile) -> R
         if any(r.fingerprint == recipient.identity.fingerprint for r in keyring.policy.recipients):
             return RecipientAdded(keyring, False)
         return RecipientAdded(vault.save_policy(keyring, keyring.policy.with_recipient(recipient.text)), True)
+
+
+def write_public_identity(keyring: Keyring, target: Path) -> None:
+    """This vault's public identity file, for the people who seal to it. Never overwrites; the
+    file is public, so readable by all."""
+    try:
+        with open(target, "x", encoding="utf-8") as handle:
+            handle.write(keyring.secret.export_public())
+    except FileExistsError as error:
+        raise IntakeError(f"{target} already exists; choose another file name") from error
+    except OSError as error:
+        raise IntakeError(f"cannot write {target} ({error.strerror})") from error
+    os.chmod(target, 0o644)
+
+
+@dataclass(frozen=True)
+class RecipientRemoved:
+    keyring: Keyring  # with the policy as now saved
+    removed: PublicIdentity
+
+
+def remove_recipient(vault: Vault, keyring: Keyring, fingerprint: bytes) -> RecipientRemoved:
+    """Seal nothing more to this recipient from now on. What was already sealed to them stays
+    openable by them: sealing cannot be undone. A write-only vault keeps at least one editor,
+    or it would seal to nobody. The policy is read again under the exclusive lock."""
+    with vault.locked():
+        keyring = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
+        policy = keyring.policy
+        found = next((r for r in policy.recipients if r.fingerprint == fingerprint), None)
+        if found is None:
+            raise IntakeError("that key is not a recipient of this vault (see `intake keys list`)")
+        if not policy.seal_to_self and len(policy.recipients) == 1:
+            raise IntakeError("this write-only vault seals to that editor only; add another recipient first")
+        return RecipientRemoved(vault.save_policy(keyring, policy.without_recipient(fingerprint)), found)
+
+
+def find_recipient(keyring: Keyring, matches: Callable[[PublicIdentity], bool]) -> PublicIdentity:
+    """The one recipient a pin (hex, words or key file) names."""
+    found = [r for r in keyring.policy.recipients if matches(r)]
+    if not found:
+        raise IntakeError("no recipient of this vault has that fingerprint (see `intake keys list`)")
+    if len(found) > 1:
+        raise IntakeError("more than one recipient matches; give the whole hex fingerprint")
+    return found[0]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ has yielded is fully recorded, and nothing of the next one is written yet.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -92,6 +93,31 @@ def _originals_by_sha256(vault: Vault, keyring: Keyring) -> dict[str, str]:
     entries = report.entries
     return {str(e.outputs[0]["sha256"]): e.item for e in entries
             if e.action in ("received", "transferred") and e.outputs and "role" not in e.outputs[0]}
+
+
+def originals_held(vault: Vault, keyring: Keyring) -> dict[str, str]:
+    """The SHA-256 of every original in the vault (taken in here or received from a field
+    contact), mapped to its item id: so taking the same file in twice can be noticed. A
+    write-only vault cannot open its entries, so it knows none."""
+    from intake.bundle.custody import Custody
+    from intake.bundle.verify import ORIGINAL
+
+    if not keyring.can_open_sealed:
+        return {}
+    with vault.locked(exclusive=False), vault.ledger() as ledger:
+        custody = Custody.open(vault, keyring, ledger)
+    held: dict[str, str] = {}
+    for entry in (opened.entry for opened in custody.entries):
+        if entry.action in ("received", "transferred") and entry.outputs \
+                and entry.outputs[0].get("role", ORIGINAL) == ORIGINAL:
+            held.setdefault(str(entry.outputs[0]["sha256"]), entry.item)
+    return held
+
+
+def sha256_of(source: Source) -> str:
+    """The file's SHA-256, as a `received` entry records it, read in chunks."""
+    with source.path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def removed_summary(removed: dict[str, int]) -> str:

@@ -69,6 +69,15 @@ class CleanItem:
     def day(self) -> str:
         return self.opened.entry.time[:10]
 
+    @property
+    def sender(self) -> str | None:
+        """The hex fingerprint of the field contact who sent it; None when it was taken in here."""
+        for opened in self.trail:
+            for record in opened.entry.inputs:
+                if record.get("role") == SENDER_RECORD:
+                    return str(record["sender"])
+        return None
+
 
 @dataclass(frozen=True)
 class Custody:

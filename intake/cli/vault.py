@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -145,10 +146,12 @@ def _describe_outcome(outcome: Sanitized | NotCleaned) -> str:
 def tui(args: argparse.Namespace) -> int:
     """The Textual app. Only an explicit --passphrase-file unlocks without asking: the app is
     for people at a keyboard, and a leftover INTAKE_PASSPHRASE should not skip the question."""
-    from tui.app import create_app  # Textual loads only when the app is wanted
+    from intake.app.app import create_app  # Textual loads only when the app is wanted
+    from intake.app.session import lock_after_from
 
     given = passphrase.supplied(args.passphrase_file) if args.passphrase_file is not None else None
-    app = create_app(vault_root(args), passphrase_source=(lambda: given) if given is not None else None)
+    app = create_app(vault_root(args), passphrase_source=(lambda: given) if given is not None else None,
+                     lock_after=lock_after_from(os.environ))
     app.run()
     if app.unexpected is not None and args.debug:
         traceback.print_exception(app.unexpected)
