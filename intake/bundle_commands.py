@@ -21,8 +21,8 @@ from intake.tsa_commands import print_export_timestamps
 from intake.vault import Vault
 from intake.witness.desk import ExportWitnessing
 from intake.witness.policy import WitnessPolicy
-from keys.keystore import Keyring
-from keys.pinning import parse_pin
+from intake.keys.keystore import Keyring
+from intake.keys.pinning import parse_pin
 
 
 def _items(args: argparse.Namespace) -> list[str] | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import platformdirs
 
-from intake import passphrase
+from intake.keys import passphrase
 from intake.errors import CheckFailed, IntakeError
 from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_within
 from intake.display import printable, recordable
@@ -30,8 +30,8 @@ from intake.pipeline import NotCleaned, Received, Sanitized, Source, collect_sou
 from intake.recipients import add_recipient, check_not_self, grouped_hex, read_identity_file
 from intake.takein import NotTakenIn, inspect_source, removed_summary, take_in
 from intake.vault import Vault, check_passphrase, create_vault
-from keys.identity import PublicIdentity
-from keys.keystore import Keyring
+from intake.keys.identity import PublicIdentity
+from intake.keys.keystore import Keyring
 
 ENV_VAULT = "INTAKE_VAULT"
 

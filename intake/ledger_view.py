@@ -8,7 +8,7 @@ from intake.errors import CheckFailed, IntakeError
 from intake.ledger.audit import AuditReport, audit, audit_against
 from intake.ledger.entries import CustodyEntry
 from intake.vault import Vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 
 @dataclass(frozen=True)

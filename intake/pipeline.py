@@ -30,8 +30,8 @@ from intake.hashing import Digests, DigestingReader, digest_bytes
 from intake.ledger.entries import Draft, new_id
 from intake.ledger.log import Ledger
 from intake.media import sniff_handle
-from intake.seal import seal, seal_stream
-from keys.keystore import Keyring
+from intake.keys.seal import seal, seal_stream
+from intake.keys.keystore import Keyring
 
 Progress = Callable[[str, int, int], None]
 

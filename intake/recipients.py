@@ -9,8 +9,8 @@ from pathlib import Path
 from intake.errors import IntakeError
 from intake.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
 from intake.vault import Vault
-from keys.identity import IdentityError, PublicIdentity
-from keys.keystore import Keyring
+from intake.keys.identity import IdentityError, PublicIdentity
+from intake.keys.keystore import Keyring
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class GpgLinked:
 
 def link_gpg_key(vault: Vault, keyring: Keyring, fingerprint: str) -> GpgLinked:
     """Exports from now on also carry OpenPGP signatures by this GPG secret key (full fingerprint)."""
-    from keys.openpgp import find_key  # only when asked: python-gnupg looks for gpg
+    from intake.keys.openpgp import find_key  # only when asked: python-gnupg looks for gpg
 
     key = find_key(fingerprint, secret=True)
     with vault.locked():

@@ -17,7 +17,7 @@ from intake.errors import FileRefused
 from intake.formats.base import SEVERITY
 from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, read_source, receive, sanitize_received
 from intake.vault import Vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 
 @dataclass(frozen=True)

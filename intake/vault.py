@@ -34,8 +34,8 @@ from intake.ledger.audit import read_checkpoint
 from intake.ledger.log import Ledger
 from intake.ledger.note import Verifier
 from intake.ledger.store import LedgerStore
-from keys.identity import PublicIdentity, SecretIdentity
-from keys.keystore import Keyring, SealingPolicy, load_identity, load_policy, save_identity, save_policy
+from intake.keys.identity import PublicIdentity, SecretIdentity
+from intake.keys.keystore import Keyring, SealingPolicy, load_identity, load_policy, save_identity, save_policy
 
 VAULT_FORMAT = "intake-vault/1"
 MIN_PASSPHRASE = 8

@@ -21,7 +21,7 @@ from intake.witness.cosignature import CosignerKey
 from intake.witness.desk import required, with_quorum, with_witness, without_witness
 from intake.witness.home import create_witness, open_witness
 from intake.witness.server import Witness, make_server
-from keys.keystore import Keyring, SealingPolicy
+from intake.keys.keystore import Keyring, SealingPolicy
 
 
 def ledger_vkey(args: argparse.Namespace) -> int:

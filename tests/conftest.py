@@ -23,7 +23,7 @@ from intake.bundle.submission import submit
 from intake.demo import _sample_files
 from intake.pipeline import Received, collect_sources, receive, sanitize_received, source_for
 from intake.vault import Vault, create_vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 PASSPHRASE = "a long test passphrase"
 PROJECT = Path(__file__).resolve().parent.parent

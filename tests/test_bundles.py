@@ -29,7 +29,7 @@ from intake.bundle.verify import verify_bundle
 from intake.demo import _sample_files
 from intake.errors import IntakeError
 from intake.vault import Vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 SECRETS = (b"SN-4471-0093", b"DemoPhone", b"Col. Example", b"ministry build", b"crate-0412", b"supply-letter",
            b"field-notes", b"LOT 7", b"from source K")

@@ -16,7 +16,7 @@ from intake.bundle.export import export_bundle
 from intake.bundle.receive import receive_submission
 from intake.bundle.submission import submit
 from intake.bundle.verify import verify_bundle
-from keys.openpgp import looks_like_openpgp
+from intake.keys.openpgp import looks_like_openpgp
 from test_openpgp import add_subkey, agents_running, discard_home, gpg, make_home, new_key
 from test_recipe import failed_steps, run_recipe
 

@@ -19,7 +19,7 @@ from intake.bundle.submission import submit
 from intake.demo import _sample_files
 from intake.errors import IntakeError
 from intake.vault import Vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 
 def state(vault: Vault) -> tuple[int, list[str], list[str]]:

@@ -15,7 +15,7 @@ from PIL.ExifTags import IFD
 
 from intake.clean import clean_bytes, inspect_bytes
 from intake.formats.base import Refused
-from intake.seal import unseal
+from intake.keys.seal import unseal
 
 ARTIST = "PLANTED-ARTIST-Okonkwo"
 SERIAL = "SN-PLANTED-99812"

@@ -14,7 +14,7 @@ from intake.bundle.export import ExportOptions, export_bundle
 from intake.bundle.statement import CHECKPOINT_FILE
 from intake.bundle.verify import verify_bundle
 from intake.vault import Vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 from intake import samples
 
 

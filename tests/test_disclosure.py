@@ -12,7 +12,7 @@ from intake.ledger import merkle
 from intake.ledger.commitment import Field, commit_fields, field_digest, field_salt, flatten
 from intake.ledger.disclosure import HIDDEN, Disclosure, DisclosureError, disclose
 from intake.ledger.entries import CustodyEntry, SignedEntry
-from keys.identity import SecretIdentity
+from intake.keys.identity import SecretIdentity
 
 SIGNER = SecretIdentity.generate("signer")
 OTHER = SecretIdentity.generate("other")

@@ -12,10 +12,10 @@ import pytest
 
 from conftest import PASSPHRASE, PROJECT
 from intake.pipeline import receive, source_for
-from intake.seal import SealError, unseal
+from intake.keys.seal import SealError, unseal
 from intake.vault import Vault, create_vault
-from keys.identity import IdentityError, PublicIdentity, SecretIdentity
-from keys.words import from_words
+from intake.keys.identity import IdentityError, PublicIdentity, SecretIdentity
+from intake.keys.words import from_words
 
 
 def test_public_identity_round_trip_and_tamper() -> None:

@@ -21,7 +21,7 @@ from intake.bundle.submission import submit
 from intake.demo import _sample_files
 from intake.ledger_view import verify_ledger
 from intake.vault import Vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 KILLS = int(os.environ.get("INTAKE_KILLS", "40"))
 KINDS = ("add", "submit", "receive", "export")

@@ -26,7 +26,7 @@ from intake.ledger.commitment import COMMIT_DOMAIN
 from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, leaf_data, new_id, signing_message
 from intake.ledger.log import TOOL, leaf_hashes
 from intake.ledger.note import NoteError, Signer, Verifier, open_note
-from intake.seal import unseal
+from intake.keys.seal import unseal
 
 COUNT = 7  # not a power of two: trees with unbalanced right edges
 

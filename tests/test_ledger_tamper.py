@@ -29,7 +29,7 @@ from conftest import PASSPHRASE, Unlocked
 from intake.errors import CheckFailed
 from intake.ledger.audit import audit, audit_against
 from intake.vault import Vault, create_vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 N = 5  # entries in the built vault; checkpoints have sizes 1..N
 ROWS = list(range(N))

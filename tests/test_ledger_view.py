@@ -10,7 +10,7 @@ from intake import samples
 from intake.errors import CheckFailed, IntakeError
 from intake.ledger_view import EntryRow, read_entries, verify_ledger
 from intake.vault import create_vault
-from keys.identity import SecretIdentity
+from intake.keys.identity import SecretIdentity
 from conftest import PASSPHRASE
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyrage
 import pytest
 
-from keys.openpgp import (
+from intake.keys.openpgp import (
     GpgKey,
     OpenPGPError,
     decrypt_file,

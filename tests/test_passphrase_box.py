@@ -8,7 +8,7 @@ import pytest
 
 from intake.canonical import canonical_json
 from intake.errors import IntakeError
-from keys.passphrase_box import lock_secret, unlock_secret
+from intake.keys.passphrase_box import lock_secret, unlock_secret
 
 
 def test_round_trip_and_wrong_passphrase() -> None:

@@ -13,8 +13,8 @@ from intake.bundle.export import export_bundle
 from intake.bundle.verify import verify_bundle
 from intake.demo import _sample_files
 from intake.vault import create_vault
-from keys.identity import SecretIdentity
-from keys.pinning import Pin, PinError, parse_pin
+from intake.keys.identity import SecretIdentity
+from intake.keys.pinning import Pin, PinError, parse_pin
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import cli_env
-from keys.keystore import save_policy
+from intake.keys.keystore import save_policy
 from intake.vault import Vault
 from test_cli import one_error_line, snapshot
 

@@ -34,8 +34,8 @@ from intake.bundle.statement import CONTENTS_FILE
 from intake.bundle.verify import verify_bundle
 from intake.demo import _sample_files
 from intake.vault import Vault, VaultConfig, create_vault
-from keys import words
-from keys.keystore import Keyring
+from intake.keys import words
+from intake.keys.keystore import Keyring
 
 STRANGER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 pytestmark = pytest.mark.skipif(

@@ -6,7 +6,7 @@ import pytest
 
 from intake.errors import IntakeError
 from intake.recipients import add_recipient, grouped_hex, read_identity_file
-from keys.identity import SecretIdentity
+from intake.keys.identity import SecretIdentity
 
 
 def test_read_identity_file_checks_the_self_signature(tmp_path) -> None:

@@ -22,7 +22,7 @@ from intake.timestamp.authorities import add_tsa
 from intake.timestamp.rfc3161 import TimeStampError, request_timestamp
 from intake.timestamp.stamps import chain_file, token_file
 from intake.vault import Vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 from local_tsa import Authority, LocalTsa, closed_port_url, make_authority, serve
 
 CHECKPOINT = "provenance/checkpoint.txt"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import cli_env
 from intake.ledger.audit import audit
-from intake.seal import seal
+from intake.keys.seal import seal
 
 
 def _audit(unlocked):

@@ -22,7 +22,7 @@ from intake.vault import Vault
 from intake.witness.client import ConfiguredWitness
 from intake.witness.desk import with_quorum, with_witness
 from intake.witness.policy import WitnessPolicy
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 from test_consistency import add_photo
 from witness_helpers import RunningWitness, new_witness, serving
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keys.words import (
+from intake.keys.words import (
     EVEN_WORDS,
     ODD_WORDS,
     WordsError,

@@ -21,7 +21,7 @@ from textual.binding import Binding
 
 from intake.process import forbid_core_dumps
 from intake.vault import Vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 from tui.errors import UNEXPECTED, explain
 
 PassphraseSource = Callable[[], str | None]

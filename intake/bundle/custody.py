@@ -18,7 +18,7 @@ from intake.ledger.audit import audit
 from intake.ledger.entries import CustodyEntry, SignedEntry
 from intake.ledger.log import Ledger
 from intake.vault import Vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 CLEAN_COPY = "clean copy"
 

@@ -45,12 +45,12 @@ from intake.ledger import merkle
 from intake.ledger.log import Ledger, stored_leaf_hashes
 from intake.ledger.proof import TlogProof
 from intake.media import extension_for
-from intake.seal import SealError, unseal_stream
+from intake.keys.seal import SealError, unseal_stream
 from intake.timestamp.stamps import CheckpointStamps, StampOutcome, stamp_checkpoint, timestamp_steps
 from intake.vault import Vault
 from intake.witness.client import witness_checkpoint
 from intake.witness.desk import ExportWitnessing, required
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 Progress = Callable[[int, int], None]
 PUBLIC_BUNDLE = "public bundle"  # the role of an `exported` entry's output
@@ -237,7 +237,7 @@ def _identity_files(keyring: Keyring) -> list[BagFile]:
     pem = keyring.secret.signing_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     files = [BagFile(IDENTITY_FILE, keyring.secret.export_public().encode("utf-8")), BagFile(PEM_FILE, pem)]
     if keyring.policy.openpgp:
-        from keys.openpgp import export_public_key
+        from intake.keys.openpgp import export_public_key
 
         files.append(BagFile(OPENPGP_KEY_FILE, export_public_key(keyring.policy.openpgp).encode("ascii")))
     return files
@@ -252,7 +252,7 @@ class _Signer:
     def __call__(self, data: bytes) -> list[tuple[str, bytes]]:
         signatures = [(".sig", self.keyring.secret.sign(data))]
         if self.keyring.policy.openpgp:
-            from keys.openpgp import sign_detached
+            from intake.keys.openpgp import sign_detached
 
             signatures.append((".asc", sign_detached(data, self.keyring.policy.openpgp).encode("ascii")))
         return signatures

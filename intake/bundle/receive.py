@@ -43,12 +43,12 @@ from intake.ledger.entries import CustodyEntry, Draft, EntryError, SignedEntry, 
 from intake.ledger.log import Ledger
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.proof import ProofError, TlogProof
-from intake.seal import SealError, seal_stream, unseal, unseal_stream
+from intake.keys.seal import SealError, seal_stream, unseal, unseal_stream
 from intake.streams import KeepingReader, piped
 from intake.vault import Vault
-from keys.pinning import Pin
-from keys.identity import IdentityError, PublicIdentity
-from keys.keystore import Keyring
+from intake.keys.pinning import Pin
+from intake.keys.identity import IdentityError, PublicIdentity
+from intake.keys.keystore import Keyring
 
 SENDER_RECORD = "sender record"
 SUBMISSION_ID = re.compile(r"^sub_[a-z0-9]{8,64}$")
@@ -132,7 +132,7 @@ def check_submission(
 def looks_like_submission(path: Path) -> bool:
     """A file that starts as age or as an OpenPGP message: what `receive` takes. A bundle is a
     folder or a zip, so the two are told apart by content, not by name."""
-    from keys.openpgp import looks_like_openpgp
+    from intake.keys.openpgp import looks_like_openpgp
 
     try:
         head = _head(path) if path.is_file() else b""
@@ -155,7 +155,7 @@ def _age_file(source: Path, vault: Vault) -> Iterator[Path]:
     if head.startswith(AGE_HEADER):
         yield source
         return
-    from keys.openpgp import decrypt_file, looks_like_openpgp
+    from intake.keys.openpgp import decrypt_file, looks_like_openpgp
 
     if not looks_like_openpgp(head):
         raise IntakeError(f"{source} is not an intake submission (neither age nor OpenPGP)")

@@ -33,8 +33,8 @@ from intake.ledger.proof import ProofError, TlogProof
 from intake.recipients import grouped_hex
 from intake.witness.policy import WitnessPolicy
 from intake.timestamp.stamps import TimestampResult, check_bundle_timestamps
-from keys.identity import IdentityError, PublicIdentity
-from keys.pinning import Pin
+from intake.keys.identity import IdentityError, PublicIdentity
+from intake.keys.pinning import Pin
 
 Progress = Callable[[int, int], None]
 _SMALL = 1 << 20
@@ -344,7 +344,7 @@ def _openpgp(bag: BagSource, report: VerifyReport) -> None:
     signatures = sorted(p for p in bag.files() if p.endswith(".asc") and p != OPENPGP_KEY_FILE)
     if not signatures:
         return
-    from keys import openpgp
+    from intake.keys import openpgp
 
     if OPENPGP_KEY_FILE not in bag.files():
         report.failed("OpenPGP signatures", f"{len(signatures)} .asc files but no {OPENPGP_KEY_FILE}")

@@ -24,8 +24,8 @@ from intake.ledger.log import leaf_hash_of
 from intake.ledger.stored_tree import all_rows
 from intake.ledger.note import NoteError, Verifier, b64decode_canonical, open_note
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
-from intake.seal import SealError, unseal, unseal_stream
-from keys.keystore import Keyring
+from intake.keys.seal import SealError, unseal, unseal_stream
+from intake.keys.keystore import Keyring
 
 
 PAIRWISE_LIMIT = 1024

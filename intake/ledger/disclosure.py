@@ -16,7 +16,7 @@ from typing import Any
 
 from intake.ledger.commitment import Field, Path, Scalar, commit_digests, field_digest, field_salt
 from intake.ledger.entries import SignedEntry, signing_message
-from keys.identity import PublicIdentity
+from intake.keys.identity import PublicIdentity
 
 HIDDEN = object()
 _MAX_FIELDS = 10_000

@@ -20,7 +20,7 @@ from typing import Any
 
 from intake.canonical import canonical_json
 from intake.ledger.commitment import Field, commit_fields, flatten
-from keys.identity import PublicIdentity, SecretIdentity
+from intake.keys.identity import PublicIdentity, SecretIdentity
 
 ACTIONS = frozenset({"received", "sanitized", "signed", "transferred", "exported", "verified", "note"})
 ENTRY_DOMAIN = b"intake-entry/v2\n"

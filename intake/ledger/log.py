@@ -18,8 +18,8 @@ from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, leaf_data, n
 from intake.ledger.note import Signer, Verifier, sign
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
 from intake.ledger.stored_tree import StoredTree, all_rows
-from intake.seal import seal
-from keys.keystore import Keyring
+from intake.keys.seal import seal
+from intake.keys.keystore import Keyring
 
 TOOL = f"intake/{__version__}"
 

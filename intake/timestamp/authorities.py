@@ -19,7 +19,7 @@ from intake.errors import IntakeError
 from intake.fsutil import read_regular_file
 from intake.timestamp.rfc3161 import load_certificates
 from intake.vault import Vault
-from keys.keystore import Keyring, TimestampAuthority
+from intake.keys.keystore import Keyring, TimestampAuthority
 
 MAX_CA_FILE = 1 << 20
 

@@ -25,7 +25,7 @@ from intake.timestamp.authorities import ca_certificate
 from intake.timestamp.rfc3161 import (
     MAX_REPLY, TimeStamp, TimeStampError, certificate_pem, check_timestamp, load_certificates, request_timestamp,
 )
-from keys.keystore import TimestampAuthority
+from intake.keys.keystore import TimestampAuthority
 
 TIMESTAMPS = f"{PROVENANCE}/timestamps"
 _MAX_CHAIN = 1 << 20

@@ -31,8 +31,8 @@ from intake.ledger.disclosure import Disclosure, DisclosureError
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.proof import ProofError, TlogProof
 from intake.media import HEAD_SIZE, sniff, sniff_bytes
-from intake.seal import seal
-from keys.identity import IdentityError, PublicIdentity
+from intake.keys.seal import seal
+from intake.keys.identity import IdentityError, PublicIdentity
 
 import journey as journey_module
 from containers import CONTAINERS, tar_members, zip_members

@@ -15,7 +15,7 @@ from intake import samples
 from intake.pipeline import collect_sources
 from intake.takein import take_in
 from intake.vault import Vault
-from keys.identity import SecretIdentity
+from intake.keys.identity import SecretIdentity
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.keys import KeysScreen
 from tui.screens.ledger import LedgerScreen

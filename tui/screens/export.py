@@ -18,7 +18,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioButton
 from intake.bundle.export import ExportOptions, export_bundle, exportable_items
 from intake.bundle.submission import submit
 from intake.display import printable
-from keys.identity import PublicIdentity
+from intake.keys.identity import PublicIdentity
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.section import Section
 from tui.widgets.fields import Field

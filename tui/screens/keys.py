@@ -17,8 +17,8 @@ from intake.errors import IntakeError
 from intake.recipients import (
     RecipientFile, add_recipient, check_not_self, grouped_hex, link_gpg_key, read_identity_file,
 )
-from keys.identity import PublicIdentity
-from keys.keystore import Keyring
+from intake.keys.identity import PublicIdentity
+from intake.keys.keystore import Keyring
 from tui.app import Session
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.section import Section

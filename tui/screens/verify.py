@@ -22,7 +22,7 @@ from intake.bundle.receive import ReceiveResult, check_submission, looks_like_su
 from intake.bundle.verify import ItemTimeline, VerifyReport, verify_bundle
 from intake.display import printable
 from intake.recipients import grouped_hex
-from keys.pinning import parse_pin
+from intake.keys.pinning import parse_pin
 from tui.app import Session
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.section import Section

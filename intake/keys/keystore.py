@@ -21,10 +21,10 @@ from pathlib import Path
 from intake.canonical import canonical_json
 from intake.errors import CheckFailed, IntakeError, WrongPassphrase
 from intake.fsutil import atomic_write
-from intake.seal import SealError, seal, unseal
-from keys.passphrase_box import lock_secret, unlock_secret
+from intake.keys.seal import SealError, seal, unseal
+from intake.keys.passphrase_box import lock_secret, unlock_secret
 from intake.witness.client import ConfiguredWitness
-from keys.identity import IdentityError, PublicIdentity, SecretIdentity
+from intake.keys.identity import IdentityError, PublicIdentity, SecretIdentity
 
 _POLICY_DOMAIN = b"intake-sealing-policy/v1\n"
 

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from pyrage import x25519
 
 from intake.errors import IntakeError
-from keys.words import fingerprint_words
+from intake.keys.words import fingerprint_words
 
 PUBLIC_HEADER = "intake-public-identity/v1"
 _FINGERPRINT_DOMAIN = b"intake-fingerprint/v1\n"

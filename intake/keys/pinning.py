@@ -15,8 +15,8 @@ from pathlib import Path
 
 from intake.errors import IntakeError
 from intake.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
-from keys.identity import IdentityError, PublicIdentity
-from keys.words import WordsError, from_words
+from intake.keys.identity import IdentityError, PublicIdentity
+from intake.keys.words import WordsError, from_words
 
 _HEX_DIGITS = 64
 _MIN_WORDS = 12  # `keys show` prints 12 words: 96 bits of the fingerprint
