@@ -95,6 +95,10 @@ class Keyring:
     def can_open_sealed(self) -> bool:
         return self.policy.seal_to_self
 
+    @property
+    def policy_serial(self) -> int:
+        return self.policy.serial
+
     def seal_recipients(self) -> list[str]:
         return self.policy.age_recipients(self.public)
 

@@ -19,13 +19,13 @@ from intake.blobs import unreferenced_blobs
 from intake.hashing import Digests, DigestingWriter
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
+from intake.ledger.custodian import Custodian
 from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry
 from intake.ledger.log import leaf_hash_of
 from intake.ledger.stored_tree import all_rows
 from intake.ledger.note import NoteError, Verifier, b64decode_canonical, open_note
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
 from intake.keys.seal import SealError, unseal, unseal_stream
-from intake.keys.keystore import Keyring
 
 
 PAIRWISE_LIMIT = 1024
@@ -79,7 +79,7 @@ def read_checkpoint(note: str, origin: str, verifier: Verifier, single_signature
 
 
 def audit(
-    store: LedgerStore, origin: str, verifier: Verifier, keyring: Keyring | None = None, blobs: Path | None = None
+    store: LedgerStore, origin: str, verifier: Verifier, keyring: Custodian | None = None, blobs: Path | None = None
 ) -> AuditReport:
     report = AuditReport()
     try:
@@ -254,7 +254,7 @@ def _proof_pairs(checkpoints: list[Checkpoint]) -> list[tuple[Checkpoint, Checkp
 
 def audit_against(
     store: LedgerStore, origin: str, verifier: Verifier, saved_note: str,
-    keyring: Keyring | None = None, blobs: Path | None = None,
+    keyring: Custodian | None = None, blobs: Path | None = None,
 ) -> AuditReport:
     """Is the ledger now an append-only extension of a checkpoint saved earlier?"""
     report = audit(store, origin, verifier, keyring, blobs)
@@ -281,7 +281,7 @@ def audit_against(
 
 
 def _check_entries(
-    entries: list[StoredEntry], roots: list[bytes], keyring: Keyring, report: AuditReport
+    entries: list[StoredEntry], roots: list[bytes], keyring: Custodian, report: AuditReport
 ) -> list[SignedEntry]:
     if not keyring.can_open_sealed:
         report.checked.append("entries are sealed to the editors only (write-only vault): contents not opened here")
@@ -330,7 +330,7 @@ def _check_export(entry: CustodyEntry, by_id: dict[str, CustodyEntry]) -> None:
         raise AuditFailure(f"entry {entry.seq}: it exports a file that is not the clean copy its parent produced")
 
 
-def _check_blobs(entries: list[CustodyEntry], blobs: Path, keyring: Keyring, report: AuditReport) -> None:
+def _check_blobs(entries: list[CustodyEntry], blobs: Path, keyring: Custodian, report: AuditReport) -> None:
     """Every sealed file an entry names is still there and still the file it recorded."""
     count = 0
     for entry in entries:
@@ -351,7 +351,7 @@ def _find_unreferenced(store: LedgerStore, blobs: Path, report: AuditReport, ope
         report.unexplained = sorted(present - named - set(report.orphans))
 
 
-def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Keyring) -> None:
+def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Custodian) -> None:
     what = f"the sealed {output.get('role', 'original')} of item {output.get('item', entry.item)}"
     if not path.is_file() or "/" in str(output["blob"]):
         raise AuditFailure(f"entry {entry.seq}: {what} is missing")
@@ -367,7 +367,7 @@ def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Keyring)
         raise AuditFailure(f"entry {entry.seq}: {what} was replaced")
 
 
-def _open_entry(stored: StoredEntry, keyring: Keyring) -> SignedEntry:
+def _open_entry(stored: StoredEntry, keyring: Custodian) -> SignedEntry:
     try:
         signed = SignedEntry.from_bytes(unseal(stored.sealed, [keyring.secret.age_identity]))
     except (SealError, EntryError) as error:

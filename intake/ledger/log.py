@@ -14,12 +14,12 @@ from intake import __version__
 from intake import policy_state
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint
+from intake.ledger.custodian import Custodian
 from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, leaf_data, new_id
 from intake.ledger.note import Signer, Verifier, sign
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
 from intake.ledger.stored_tree import StoredTree, all_rows
 from intake.keys.seal import seal
-from intake.keys.keystore import Keyring
 
 TOOL = f"intake/{__version__}"
 
@@ -47,10 +47,10 @@ class Ledger:
     origin: str
     verifier: Verifier
 
-    def append(self, draft: Draft, keyring: Keyring) -> CustodyEntry:
+    def append(self, draft: Draft, keyring: Custodian) -> CustodyEntry:
         return self.append_all([draft], keyring)[0]
 
-    def append_all(self, drafts: list[Draft], keyring: Keyring) -> list[CustodyEntry]:
+    def append_all(self, drafts: list[Draft], keyring: Custodian) -> list[CustodyEntry]:
         """Several entries in one transaction: all are recorded, or none. Reads O(log n) stored
         hashes per entry, never the whole ledger (but once, to build the tree of an older vault)."""
         appended = []
@@ -68,7 +68,7 @@ class Ledger:
                 note = sign(checkpoint.to_text(), [Signer(self.origin, keyring.secret.signing_key)])
                 self.store.insert(stored, StoredCheckpoint(checkpoint.size, note))
                 appended.append(entry)
-            policy_state.record(self.store, self.origin, size, keyring.policy.serial, keyring.secret)
+            policy_state.record(self.store, self.origin, size, keyring.policy_serial, keyring.secret)
             self.store.forget_unrecorded([str(out["blob"]) for draft in drafts for out in draft.outputs if "blob" in out])
         return appended
 
@@ -87,7 +87,7 @@ class Ledger:
         hashes = stored_leaf_hashes(self.store)[:size]  # not built yet (read-only use of an older vault)
         return lambda lo, hi: merkle.root(hashes[lo:hi])
 
-    def _complete(self, draft: Draft, keyring: Keyring, seq: int, prev: bytes) -> CustodyEntry:
+    def _complete(self, draft: Draft, keyring: Custodian, seq: int, prev: bytes) -> CustodyEntry:
         return CustodyEntry(
             id=draft.entry_id or new_id("ent_"),
             seq=seq,
