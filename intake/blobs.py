@@ -14,7 +14,7 @@ import os
 import re
 from pathlib import Path
 
-from intake.fsutil import create_private, fsync_dir, partial_path
+from intake.support.fsutil import create_private, fsync_dir, partial_path
 from intake.ledger.log import Ledger
 from intake.ledger.store import LedgerStore
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from intake.budget import configured_time_limit, run_within
 from intake.formats import handler_for, icc, supported_media_types
 from intake.formats.base import SEVERITY, Finding, FormatModule, Refused
-from intake.media import sniff_bytes
+from intake.support.sniff import sniff_bytes
 
 # Cleaning works in memory; bigger files are received and sealed, not cleaned.
 MAX_CLEAN_BYTES = 256 << 20

@@ -14,7 +14,7 @@ from typing import NoReturn
 from intake import __version__, bundle_commands, commands, tsa_commands, witness_commands
 from intake.display import printable
 from intake.errors import IntakeError
-from intake.process import forbid_core_dumps
+from intake.support.process import forbid_core_dumps
 
 DESCRIPTION = """\
 Take in documents and photos as sealed evidence, remove identifying metadata

@@ -20,16 +20,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 from intake.blobs import place_blob, write_blob
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.clean import MAX_CLEAN_BYTES, Cleaned, clean_within
 from intake.display import recordable
 from intake.errors import FileRefused, IntakeError
 from intake.formats.base import Refused
-from intake.fsutil import create_private, open_regular, partial_path, read_regular_file, resolved
-from intake.hashing import Digests, DigestingReader, digest_bytes
+from intake.support.fsutil import create_private, open_regular, partial_path, read_regular_file, resolved
+from intake.support.hashing import Digests, DigestingReader, digest_bytes
 from intake.ledger.entries import Draft, new_id
 from intake.ledger.log import Ledger
-from intake.media import sniff_handle
+from intake.support.sniff import sniff_handle
 from intake.keys.seal import seal, seal_stream
 from intake.keys.keystore import Keyring
 

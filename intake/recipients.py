@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.errors import IntakeError
-from intake.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
+from intake.support.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
 from intake.vault import Vault
 from intake.keys.identity import IdentityError, PublicIdentity
 from intake.keys.keystore import Keyring

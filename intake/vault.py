@@ -27,9 +27,9 @@ from pathlib import Path
 
 from intake.blobs import remove_orphans
 from intake import policy_state
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.errors import CheckFailed, IntakeError
-from intake.fsutil import PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir
+from intake.support.fsutil import PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir
 from intake.ledger.audit import read_checkpoint
 from intake.ledger.log import Ledger
 from intake.ledger.note import Verifier

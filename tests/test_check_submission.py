@@ -159,7 +159,7 @@ def test_a_clean_copy_that_is_not_clean_is_refused(
     altered): its signature and hashes hold, and only inspecting the file again catches it."""
     import intake.pipeline
     from intake.clean import Cleaned
-    from intake.media import sniff_bytes
+    from intake.support.sniff import sniff_bytes
 
     editor, editor_keys = fresh_editor(editor_template, tmp_path)
     field, keys = copy_vault(write_only_template if sender == "write-only" else template_vault, tmp_path / "field")

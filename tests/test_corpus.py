@@ -15,7 +15,7 @@ import pytest
 import exiftool_judge as exiftool
 from intake.clean import clean_bytes, inspect_bytes
 from intake.formats.base import Refused
-from intake.media import sniff_bytes
+from intake.support.sniff import sniff_bytes
 
 CORPUS = Path(os.environ["INTAKE_CORPUS"]) if os.environ.get("INTAKE_CORPUS") else None
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name != "README.md") if CORPUS and CORPUS.is_dir() else []

@@ -22,7 +22,7 @@ from PIL import Image, ImageCms
 
 from intake.formats import jpeg
 from intake.formats.base import Category, Finding, Refused
-from intake.media import sniff
+from intake.support.sniff import sniff
 from planted import encodings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -22,7 +22,7 @@ import planted
 from intake.formats import odf, png
 from intake.formats.base import Category, Refused
 from planted import encodings, has
-from intake.media import sniff
+from intake.support.sniff import sniff
 
 DATE_2023 = (2023, 9, 1, 12, 0, 0)
 NS = {

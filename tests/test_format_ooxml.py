@@ -23,7 +23,7 @@ import planted
 from intake.formats import jpeg, ooxml, png, zippkg
 from intake.formats.base import Category, Refused
 from planted import encodings, has
-from intake.media import sniff
+from intake.support.sniff import sniff
 
 DATE_2023 = (2023, 5, 6, 7, 8, 9)
 NS = {

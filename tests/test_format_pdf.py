@@ -25,7 +25,7 @@ from pikepdf import Array, Dictionary, Name, Stream, String
 from intake.formats import pdf as pdf_format
 from intake.formats.pdf import decoding as pdf_decoding
 from intake.formats.base import Category, Finding, Refused
-from intake.media import sniff
+from intake.support.sniff import sniff
 from planted import encodings
 
 TEXT = "Witness statement 2024: the convoy left at dawn."

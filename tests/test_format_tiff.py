@@ -27,7 +27,7 @@ from PIL.TiffImagePlugin import IFDRational, ImageFileDirectory_v2
 
 from intake.formats import tiff
 from intake.formats.base import Category, Finding, Refused
-from intake.media import sniff
+from intake.support.sniff import sniff
 
 EXIFTOOL = shutil.which("exiftool")
 

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import Unlocked
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.ledger import merkle
 from intake.ledger.audit import audit, audit_against
 from intake.ledger.checkpoint import Checkpoint

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from intake.canonical import canonical_json
-from intake.media import HEAD_SIZE, UNKNOWN, sniff
+from intake.support.canonical import canonical_json
+from intake.support.sniff import HEAD_SIZE, UNKNOWN, sniff
 
 
 def zipped(members: dict[str, bytes], stored_first: str | None = None) -> bytes:
@@ -60,7 +60,7 @@ def test_canonical_json_is_sorted_compact_and_refuses_floats() -> None:
 @pytest.mark.parametrize(("method", "skip"), [(zipfile.ZIP_DEFLATED, 0), (zipfile.ZIP_LZMA, 4), (zipfile.ZIP_BZIP2, 0)])
 def test_a_corrupt_compressed_mimetype_is_a_zip_not_a_crash(method: int, skip: int) -> None:
     """Fuzzing found zlib.error escaping sniffing (issue 11), which stopped `add` for a whole batch."""
-    from intake.media import sniff_bytes
+    from intake.support.sniff import sniff_bytes
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

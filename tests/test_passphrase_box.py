@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.errors import IntakeError
 from intake.keys.passphrase_box import lock_secret, unlock_secret
 

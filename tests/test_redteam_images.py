@@ -17,7 +17,7 @@ from PIL import Image, ImageOps, ImageSequence
 
 from intake.clean import clean_bytes
 from intake.formats import handler_for
-from intake.media import sniff_bytes
+from intake.support.sniff import sniff_bytes
 
 EXIFTOOL = shutil.which("exiftool")
 needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool is not installed")

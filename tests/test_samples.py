@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from intake import samples
 from intake.clean import clean_bytes, inspect_bytes
-from intake.media import sniff_bytes
+from intake.support.sniff import sniff_bytes
 
 
 def fields(data: bytes) -> set[tuple[str, str]]:

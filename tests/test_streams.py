@@ -1,4 +1,4 @@
-"""intake.streams: the pipe between a writer and a reader, and the reader that keeps a copy."""
+"""intake.support.streams: the pipe between a writer and a reader, and the reader that keeps a copy."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from intake.streams import KeepingReader, piped
+from intake.support.streams import KeepingReader, piped
 
 
 def test_piped_carries_everything_and_raises_the_producers_error() -> None:

@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
 
-from intake.process import forbid_core_dumps
+from intake.support.process import forbid_core_dumps
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
 from tui.errors import UNEXPECTED, explain

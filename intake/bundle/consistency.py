@@ -27,7 +27,7 @@ from pathlib import Path
 from intake.bundle.bagsource import BagSource
 from intake.bundle.statement import CHECKPOINT_FILE, PROVENANCE
 from intake.errors import IntakeError
-from intake.fsutil import open_regular, read_regular_file
+from intake.support.fsutil import open_regular, read_regular_file
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.note import NoteError, Verifier, open_note

@@ -39,12 +39,12 @@ from intake.bundle.statement import (
     build_statement, proof_file, statement_file,
 )
 from intake.errors import CheckFailed, IntakeError
-from intake.hashing import Digests, DigestingWriter
+from intake.support.hashing import Digests, DigestingWriter
 from intake.ledger.entries import Draft
 from intake.ledger import merkle
 from intake.ledger.log import Ledger, stored_leaf_hashes
 from intake.ledger.proof import TlogProof
-from intake.media import extension_for
+from intake.support.sniff import extension_for
 from intake.keys.seal import SealError, unseal_stream
 from intake.timestamp.stamps import CheckpointStamps, StampOutcome, stamp_checkpoint, timestamp_steps
 from intake.vault import Vault

@@ -32,11 +32,11 @@ from intake.bundle.custody import CLEAN_COPY, Custody
 from intake.bundle.verify import ORIGINAL, ItemTimeline, TimelineEvent, VerifyReport
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.blobs import place_blob
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.clean import MAX_CLEAN_BYTES, inspect_within
 from intake.errors import CheckFailed, IntakeError
-from intake.fsutil import create_private, fsync_dir, open_regular, partial_path
-from intake.hashing import Digests, DigestingReader, digest_stream
+from intake.support.fsutil import create_private, fsync_dir, open_regular, partial_path
+from intake.support.hashing import Digests, DigestingReader, digest_stream
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.entries import CustodyEntry, Draft, EntryError, SignedEntry, new_id
@@ -44,7 +44,7 @@ from intake.ledger.log import Ledger
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.proof import ProofError, TlogProof
 from intake.keys.seal import SealError, seal_stream, unseal, unseal_stream
-from intake.streams import KeepingReader, piped
+from intake.support.streams import KeepingReader, piped
 from intake.vault import Vault
 from intake.keys.pinning import Pin
 from intake.keys.identity import IdentityError, PublicIdentity

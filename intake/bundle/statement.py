@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.bundle.custody import CLEAN_COPY, CleanItem
 from intake.ledger.commitment import Path
 from intake.ledger.disclosure import Disclosure, disclose

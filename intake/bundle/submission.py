@@ -30,14 +30,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from intake.bundle.custody import Custody, OpenedEntry
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.errors import IntakeError
-from intake.fsutil import create_private, new_file, partial_path
+from intake.support.fsutil import create_private, new_file, partial_path
 from intake.ledger.entries import SignedEntry, new_id
 from intake.ledger.log import Ledger
 from intake.ledger.proof import TlogProof
 from intake.keys.seal import seal_stream, unseal_stream
-from intake.streams import piped
+from intake.support.streams import piped
 from intake.vault import Vault
 from intake.keys.identity import PublicIdentity
 from intake.keys.keystore import Keyring

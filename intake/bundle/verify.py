@@ -25,7 +25,7 @@ from intake.bundle.consistency import check_since, consistency_file
 from intake.bundle.custody import CLEAN_COPY
 from intake.bundle.fileset import file_set_checks, signature_check
 from intake.errors import IntakeError
-from intake.hashing import Digests, DigestingWriter
+from intake.support.hashing import Digests, DigestingWriter
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.disclosure import Disclosure, DisclosureError
 from intake.ledger.note import NoteError, Verifier, open_note, signature_lines

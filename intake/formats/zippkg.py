@@ -51,7 +51,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from intake.formats.base import Category, Finding, Refused, View, categorise
 from intake.formats.officexml import UNKNOWN, Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
-from intake.media import HEAD_SIZE, sniff
+from intake.support.sniff import HEAD_SIZE, sniff
 
 # --- guarded entry points ---------------------------------------------------
 

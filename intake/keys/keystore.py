@@ -18,9 +18,9 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.errors import CheckFailed, IntakeError, WrongPassphrase
-from intake.fsutil import atomic_write
+from intake.support.fsutil import atomic_write
 from intake.keys.seal import SealError, seal, unseal
 from intake.keys.passphrase_box import lock_secret, unlock_secret
 from intake.witness.client import ConfiguredWitness

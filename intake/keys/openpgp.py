@@ -26,7 +26,7 @@ from typing import BinaryIO
 import gnupg
 
 from intake.errors import IntakeError
-from intake.fsutil import create_private, fsync_dir, partial_path
+from intake.support.fsutil import create_private, fsync_dir, partial_path
 
 # Command-line options beat gpg.conf: no dirmngr means no keyserver, WKD, DANE
 # or CRL lookups, whatever the user's configuration says.

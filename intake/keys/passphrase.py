@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from intake.errors import IntakeError
-from intake.fsutil import PASSPHRASE_FILE_LIMIT, read_regular_text
+from intake.support.fsutil import PASSPHRASE_FILE_LIMIT, read_regular_text
 
 ENV_VAR = "INTAKE_PASSPHRASE"
 

@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.errors import IntakeError
 
 FORMAT = "intake-passphrase-box/v1"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.errors import IntakeError
-from intake.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
+from intake.support.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
 from intake.keys.identity import IdentityError, PublicIdentity
 from intake.keys.words import WordsError, from_words
 

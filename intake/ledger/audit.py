@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from intake.blobs import unreferenced_blobs
-from intake.hashing import Digests, DigestingWriter
+from intake.support.hashing import Digests, DigestingWriter
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.custodian import Custodian

@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.ledger.commitment import Field, commit_fields, flatten
 from intake.keys.identity import PublicIdentity, SecretIdentity
 

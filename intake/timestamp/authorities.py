@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from intake.errors import IntakeError
-from intake.fsutil import read_regular_file
+from intake.support.fsutil import read_regular_file
 from intake.timestamp.rfc3161 import load_certificates
 from intake.vault import Vault
 from intake.keys.keystore import Keyring, TimestampAuthority

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.errors import IntakeError
-from intake.fsutil import PRIVATE_DIR, atomic_write, read_regular_file
+from intake.support.fsutil import PRIVATE_DIR, atomic_write, read_regular_file
 from intake.witness.cosignature import Cosigner, CosignatureError
 from intake.witness.state import KEY_FILE, StateError, WitnessState
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.errors import IntakeError
-from intake.fsutil import read_regular_file
+from intake.support.fsutil import read_regular_file
 from intake.witness.cosignature import CosignatureError, CosignerKey
 
 _POLICY_LIMIT = 64 << 10

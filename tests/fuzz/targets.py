@@ -22,7 +22,7 @@ from pathlib import Path
 from intake.bundle.receive import check_submission
 from intake.bundle.statement import CHECKPOINT_FILE, IDENTITY_FILE, proof_file
 from intake.bundle.verify import verify_bundle
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.clean import clean_bytes, inspect_bytes
 from intake.errors import IntakeError
 from intake.formats import handler_for, icc, metadata
@@ -30,7 +30,7 @@ from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.disclosure import Disclosure, DisclosureError
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.proof import ProofError, TlogProof
-from intake.media import HEAD_SIZE, sniff, sniff_bytes
+from intake.support.sniff import HEAD_SIZE, sniff, sniff_bytes
 from intake.keys.seal import seal
 from intake.keys.identity import IdentityError, PublicIdentity
 
