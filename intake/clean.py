@@ -13,7 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from intake.budget import configured_time_limit, run_within
-from intake.formats import handler_for, icc, supported_media_types
+from intake.formats import handler_for, supported_media_types
+from intake.formats.shared import icc
 from intake.formats.base import SEVERITY, Finding, FormatModule, Refused
 from intake.support.sniff import sniff_bytes
 

@@ -20,7 +20,8 @@ from defusedxml.ElementTree import fromstring
 
 import exiftool_judge
 import planted
-from intake.formats import jpeg, ooxml, png, zippkg
+from intake.formats import jpeg, ooxml, png
+from intake.formats.shared import zippkg
 from intake.formats.base import Category, Refused
 from planted import encodings, has
 from intake.support.sniff import sniff

@@ -1,4 +1,4 @@
-"""intake.formats.icc: parsing, the standard-profile decision, neutralising and findings.
+"""intake.formats.shared.icc: parsing, the standard-profile decision, neutralising and findings.
 
 Profiles are built here byte by byte (plus LittleCMS's sRGB through Pillow),
 so each test says exactly what the profile holds.
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import ImageCms
 
-from intake.formats import icc
+from intake.formats.shared import icc
 from intake.formats.base import Category, Finding, Refused
 
 WHERE = "test profile"

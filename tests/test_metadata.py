@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import time
 
-from intake.formats.metadata import exif_findings
+from intake.formats.shared.metadata import exif_findings
 
 
 def block_with_entry(tag: int, kind: int, count: int) -> bytes:

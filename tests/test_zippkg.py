@@ -1,6 +1,6 @@
 """The zip layer shared by OOXML and OpenDocument: hostile zips refused, clean zips blank.
 
-These tests call intake.formats.zippkg directly, with zips built by hand
+These tests call intake.formats.shared.zippkg directly, with zips built by hand
 (zipfile, then byte patches for what zipfile will not write), so that a
 refusal is known to come from the zip layer and not from a format's checks.
 """
@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from intake.formats import zippkg
+from intake.formats.shared import zippkg
 from intake.formats.base import Category, Finding, Refused
 
 ODT = b"application/vnd.oasis.opendocument.text"

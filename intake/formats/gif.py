@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from intake.formats import icc
+from intake.formats.shared import icc
 from intake.formats.base import Category, Finding, Refused, View, shorten
-from intake.formats.metadata import iptc_findings, xmp_findings
+from intake.formats.shared.metadata import iptc_findings, xmp_findings
 from intake.formats.png import TAIL_WHERE, iptc_block, or_generic
 
 NAME = "GIF"

@@ -10,7 +10,7 @@ still receives and seals the original.
 from __future__ import annotations
 
 from intake.formats.base import Finding, Refused, View
-from intake.formats.metadata import exif_findings
+from intake.formats.shared.metadata import exif_findings
 
 NAME = "HEIF"
 MEDIA_TYPES = ("image/heif", "image/avif")

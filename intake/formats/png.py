@@ -14,7 +14,7 @@ raise Refused.
 
 Some helpers here (EXIF review, text helpers) are shared with the GIF and
 WebP modules, which carry the same blocks in other containers; ICC profiles
-are judged by intake.formats.icc for every format.
+are judged by intake.formats.shared.icc for every format.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from intake.formats import icc
+from intake.formats.shared import icc
 from intake.formats.base import Category, Finding, Refused, View, categorise, shorten
-from intake.formats.metadata import exif_findings, iptc_findings, xmp_findings
+from intake.formats.shared.metadata import exif_findings, iptc_findings, xmp_findings
 
 NAME = "PNG"
 MEDIA_TYPES = ("image/png",)
@@ -562,7 +562,7 @@ def _orientation(tiff: bytes) -> int | None:
 
 
 # ICC profiles: a standard colour space (sRGB, Display P3, Adobe RGB...) says how to
-# show the colours and is kept, neutralised (see intake.formats.icc). In an iCCP
+# show the colours and is kept, neutralised (see intake.formats.shared.icc). In an iCCP
 # chunk the profile's name must be a generic one too: anything else (a calibrated
 # monitor, a scanner, a named printer) can point to a device or a person.
 STANDARD_ICC_NAMES = frozenset({"icc profile", "icc", "photoshop icc profile", "embedded profile", "default"})

@@ -16,9 +16,9 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from intake.formats import icc
+from intake.formats.shared import icc
 from intake.formats.base import Category, Finding, Refused, View, nonzero_outside
-from intake.formats.metadata import exif_findings, iptc_findings, xmp_findings
+from intake.formats.shared.metadata import exif_findings, iptc_findings, xmp_findings
 
 NAME = "TIFF"
 MEDIA_TYPES = ("image/tiff",)

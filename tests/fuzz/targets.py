@@ -25,7 +25,8 @@ from intake.bundle.verify import verify_bundle
 from intake.support.canonical import canonical_json
 from intake.clean import clean_bytes, inspect_bytes
 from intake.errors import IntakeError
-from intake.formats import handler_for, icc, metadata
+from intake.formats import handler_for
+from intake.formats.shared import icc, metadata
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.disclosure import Disclosure, DisclosureError
 from intake.ledger.note import NoteError, Verifier, open_note

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from intake.formats import office_names
+from intake.formats.shared import office_names
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 

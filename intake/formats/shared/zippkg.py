@@ -50,7 +50,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from intake.formats.base import Category, Finding, Refused, View, categorise
-from intake.formats.officexml import UNKNOWN, Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
+from intake.formats.shared.officexml import UNKNOWN, Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
 from intake.support.sniff import HEAD_SIZE, sniff
 
 # --- guarded entry points ---------------------------------------------------
