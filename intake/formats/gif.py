@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from intake.formats.shared import icc
 from intake.formats.base import Category, Finding, Refused, View, shorten
 from intake.formats.shared.metadata import iptc_findings, xmp_findings
-from intake.formats.png import TAIL_WHERE, iptc_block, or_generic
+from intake.formats.shared.image_blocks import TAIL_WHERE, iptc_block, or_generic
 
 NAME = "GIF"
 MEDIA_TYPES = ("image/gif",)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from intake.formats.shared import icc
 from intake.formats.base import Category, Finding, Refused, View
 from intake.formats.shared.metadata import xmp_findings
-from intake.formats.png import TAIL_WHERE, exif_review, or_generic
+from intake.formats.shared.image_blocks import TAIL_WHERE, exif_review, or_generic
 
 NAME = "WebP"
 MEDIA_TYPES = ("image/webp",)
