@@ -28,7 +28,7 @@ from intake.formats.base import Refused
 from intake.support.fsutil import create_private, open_regular, partial_path, read_regular_file, resolved
 from intake.support.hashing import Digests, DigestingReader, digest_bytes
 from intake.ledger.entries import Draft, new_id
-from intake.ledger.log import Ledger
+from intake.ledger.append import Ledger
 from intake.support.sniff import sniff_handle
 from intake.keys.seal import seal, seal_stream
 from intake.keys.keystore import Keyring

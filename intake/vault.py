@@ -31,7 +31,7 @@ from intake.support.canonical import canonical_json
 from intake.errors import CheckFailed, IntakeError
 from intake.support.fsutil import PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir
 from intake.ledger.audit import read_checkpoint
-from intake.ledger.log import Ledger
+from intake.ledger.append import Ledger
 from intake.ledger.note import Verifier
 from intake.ledger.store import LedgerStore
 from intake.keys.identity import PublicIdentity, SecretIdentity

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from intake.bundle.bagit import BagFile, SignedList, write_bag
 from intake.bundle.consistency import ConsistencyProof, consistency_file, earlier_sizes
-from intake.bundle.custody import CleanItem, Custody
+from intake.custody import CleanItem, Custody
 from intake.bundle.recipe import SCRIPT_FILE, verify_recipe, verify_script
 from intake.bundle.statement import (
     CHECKPOINT_FILE, CONTENTS_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, PEM_FILE, TIME_PRECISIONS, DisclosureOptions,
@@ -42,7 +42,7 @@ from intake.errors import CheckFailed, IntakeError
 from intake.support.hashing import Digests, DigestingWriter
 from intake.ledger.entries import Draft
 from intake.ledger import merkle
-from intake.ledger.log import Ledger, stored_leaf_hashes
+from intake.ledger.append import Ledger, stored_leaf_hashes
 from intake.ledger.proof import TlogProof
 from intake.support.sniff import extension_for
 from intake.keys.seal import SealError, unseal_stream

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from intake.bundle.custody import CLEAN_COPY, Custody
+from intake.custody import CLEAN_COPY, Custody
 from intake.bundle.verify import ORIGINAL, ItemTimeline, TimelineEvent, VerifyReport
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.blobs import place_blob
@@ -40,7 +40,7 @@ from intake.support.hashing import Digests, DigestingReader, digest_stream
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.entries import CustodyEntry, Draft, EntryError, SignedEntry, new_id
-from intake.ledger.log import Ledger
+from intake.ledger.append import Ledger
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.proof import ProofError, TlogProof
 from intake.keys.seal import SealError, seal_stream, unseal, unseal_stream

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.support.canonical import canonical_json
-from intake.bundle.custody import CLEAN_COPY, CleanItem
+from intake.custody import CLEAN_COPY, CleanItem
 from intake.ledger.commitment import Path
 from intake.ledger.disclosure import Disclosure, disclose
 from intake.ledger.entries import CustodyEntry

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from intake.bundle.custody import Custody, OpenedEntry
+from intake.custody import Custody, OpenedEntry
 from intake.support.canonical import canonical_json
 from intake.errors import IntakeError
 from intake.support.fsutil import create_private, new_file, partial_path
 from intake.ledger.entries import SignedEntry, new_id
-from intake.ledger.log import Ledger
+from intake.ledger.append import Ledger
 from intake.ledger.proof import TlogProof
 from intake.keys.seal import seal_stream, unseal_stream
 from intake.support.streams import piped

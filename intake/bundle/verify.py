@@ -22,7 +22,7 @@ from intake.bundle.statement import (
     statement_file,
 )
 from intake.bundle.consistency import check_since, consistency_file
-from intake.bundle.custody import CLEAN_COPY
+from intake.custody import CLEAN_COPY
 from intake.bundle.fileset import file_set_checks, signature_check
 from intake.errors import IntakeError
 from intake.support.hashing import Digests, DigestingWriter

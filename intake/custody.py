@@ -16,7 +16,7 @@ from typing import Any
 from intake.errors import CheckFailed, IntakeError
 from intake.ledger.audit import audit
 from intake.ledger.entries import CustodyEntry, SignedEntry
-from intake.ledger.log import Ledger
+from intake.ledger.append import Ledger
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
 
