@@ -23,7 +23,8 @@ from intake.display import printable, recordable
 from intake.formats import supported_media_types
 from intake.formats.base import Refused
 from intake.support.fsutil import CHECKPOINT_FILE_LIMIT, fsync_dir, new_file, read_regular_text, resolved
-from intake.ledger_view import EntryRow, read_entries, verify_ledger
+from intake.text import EntryRow
+from intake.custody import read_entries, verify_ledger
 from intake.ledger.audit import AuditReport
 from intake.ledger.entries import CustodyEntry
 from intake.pipeline import NotCleaned, Received, Sanitized, Source, collect_sources, read_source

@@ -1,6 +1,8 @@
-"""The custody of items in an unlocked vault: which clean copies exist, and their trails.
+"""The custody ledger read for people: verify it, read its entries, find the clean copies.
 
-A clean copy is an item some entry produced with the role "clean copy": a
+`verify_ledger` is every check of `ledger verify`; `read_entries` and `Custody.open`
+open the entries after the ledger verified (the one place that refuses a write-only
+vault). A clean copy is an item some entry produced with the role "clean copy": a
 `sanitized` entry (cleaned here) or a `transferred` one (received from a field
 contact). Its trail is that entry and every entry it derives from, in ledger
 order. Export and submission both start here, after a full audit.
@@ -14,13 +16,40 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.errors import CheckFailed, IntakeError
-from intake.ledger.audit import audit
+from intake.ledger.audit import AuditReport, audit, audit_against
 from intake.ledger.entries import CustodyEntry, SignedEntry
 from intake.ledger.append import Ledger
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
 
 CLEAN_COPY = "clean copy"
+
+
+def verify_ledger(vault: Vault, keyring: Keyring | None = None, against: str | None = None) -> AuditReport:
+    """Every check of `ledger verify`: with a keyring also every entry and sealed file;
+    with `against` (a saved checkpoint's text) also that the ledger extends it."""
+    blobs = vault.blobs
+    with vault.locked(exclusive=False), vault.ledger() as ledger:
+        if against is not None:
+            return audit_against(ledger.store, vault.config.origin, vault.verifier, against, keyring, blobs)
+        return audit(ledger.store, vault.config.origin, vault.verifier, keyring, blobs)
+
+
+def read_entries(vault: Vault, keyring: Keyring) -> list[CustodyEntry]:
+    """Every entry, opened, after the ledger verified in full (sealed files too); as `ledger show` does."""
+    _require_openable(keyring)
+    return _verified(verify_ledger(vault, keyring)).entries
+
+
+def _require_openable(keyring: Keyring) -> None:
+    if not keyring.can_open_sealed:
+        raise IntakeError("this is a write-only field vault: its entries are sealed to the editors and cannot be opened here")
+
+
+def _verified(report: AuditReport) -> AuditReport:
+    if not report.ok:
+        raise CheckFailed(f"ledger verification failed: {report.failure}")
+    return report
 
 
 @dataclass(frozen=True)
@@ -71,11 +100,8 @@ class Custody:
     @classmethod
     def open(cls, vault: Vault, keyring: Keyring, ledger: Ledger) -> "Custody":
         """Audit the ledger (entries, not blobs) and open every entry."""
-        if not keyring.can_open_sealed:
-            raise IntakeError("this is a write-only field vault: it cannot open its own entries")
-        report = audit(ledger.store, vault.config.origin, vault.verifier, keyring)
-        if not report.ok:
-            raise CheckFailed(f"ledger verification failed: {report.failure}")
+        _require_openable(keyring)
+        report = _verified(audit(ledger.store, vault.config.origin, vault.verifier, keyring))
         sealed = [hashlib.sha256(row.sealed).digest() for row in ledger.store.entries()]
         return cls(tuple(OpenedEntry(s, h) for s, h in zip(report.signed, sealed)), ledger.latest_checkpoint())
 

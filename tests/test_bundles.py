@@ -473,7 +473,7 @@ def test_a_signed_statement_of_the_wrong_shape_fails_a_check_not_the_verifier(
 
 
 def _opened_entries(vault: Vault, keys: Keyring) -> list:
-    from intake.ledger_view import read_entries
+    from intake.custody import read_entries
 
     return read_entries(vault, keys)
 
@@ -516,7 +516,7 @@ def test_an_export_that_cannot_be_recorded_leaves_no_bundle(journey: dict, tmp_p
 
 def test_a_forged_export_record_fails_the_audit(journey: dict, tmp_path: Path) -> None:
     from intake.ledger.entries import Draft
-    from intake.ledger_view import verify_ledger
+    from intake.custody import verify_ledger
 
     editor, keys = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")
     original = journey["received"].originals[0]

@@ -25,7 +25,7 @@ from intake.blobs import BLOB_NAME
 from intake.bundle.receive import SubmissionRefused, receive_submission
 from intake.errors import IntakeError
 from intake.ledger.store import LedgerStore
-from intake.ledger_view import read_entries
+from intake.custody import read_entries
 from intake.support.sniff import sniff_bytes, sniff_handle
 from intake.pipeline import Source, source_for
 from intake.takein import IntakeResult, NotTakenIn, take_in

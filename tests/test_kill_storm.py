@@ -19,7 +19,7 @@ import pytest
 from conftest import cli_env, copy_vault, take_in
 from intake.bundle.submission import submit
 from intake.demo import _sample_files
-from intake.ledger_view import verify_ledger
+from intake.custody import verify_ledger
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
 

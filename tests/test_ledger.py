@@ -24,7 +24,8 @@ from intake.ledger.audit import audit, audit_against
 from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.commitment import COMMIT_DOMAIN
 from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, leaf_data, new_id, signing_message
-from intake.ledger.append import TOOL, leaf_hashes
+from intake.ledger.append import TOOL
+from intake.ledger.stored_tree import leaf_hashes
 from intake.ledger.note import NoteError, Signer, Verifier, open_note
 from intake.keys.seal import unseal
 

@@ -8,7 +8,8 @@ import pytest
 
 from intake import samples
 from intake.errors import CheckFailed, IntakeError
-from intake.ledger_view import EntryRow, read_entries, verify_ledger
+from intake.text import EntryRow
+from intake.custody import read_entries, verify_ledger
 from intake.vault import create_vault
 from intake.keys.identity import SecretIdentity
 from conftest import PASSPHRASE

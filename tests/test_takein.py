@@ -6,7 +6,7 @@ import pytest
 
 from intake import samples
 from intake.clean import MAX_CLEAN_BYTES
-from intake.ledger_view import read_entries
+from intake.custody import read_entries
 from intake.errors import IntakeError
 from intake.pipeline import NotCleaned, Sanitized, collect_sources, source_for
 from intake.takein import inspect_source, removed_summary, take_in

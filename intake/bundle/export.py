@@ -42,7 +42,8 @@ from intake.errors import CheckFailed, IntakeError
 from intake.support.hashing import Digests, DigestingWriter
 from intake.ledger.entries import Draft
 from intake.ledger import merkle
-from intake.ledger.append import Ledger, stored_leaf_hashes
+from intake.ledger.append import Ledger
+from intake.ledger.stored_tree import stored_leaf_hashes
 from intake.ledger.proof import TlogProof
 from intake.support.sniff import extension_for
 from intake.keys.seal import SealError, unseal_stream

@@ -1,8 +1,10 @@
 """The custody ledger: append signed, sealed entries; prove what it holds.
 
-Each append is one SQLite transaction that stores the entry and the signed
-checkpoint of the new tree, so every tree size has exactly one checkpoint and
-a tampered row is pinned to the first checkpoint it breaks.
+An entry is signed and sealed in `seal_entry`; each new tree size's checkpoint
+is signed by `sign_checkpoint` (checkpoint.py). Each append is one SQLite
+transaction that stores the entry and the signed checkpoint of the new tree, so
+every tree size has exactly one checkpoint and a tampered row is pinned to the
+first checkpoint it breaks.
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from datetime import datetime, timezone
 from intake import __version__
 from intake import policy_state
 from intake.ledger import merkle
-from intake.ledger.checkpoint import Checkpoint
+from intake.ledger.checkpoint import Checkpoint, sign_checkpoint
 from intake.ledger.custodian import Custodian
-from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, leaf_data, new_id
-from intake.ledger.note import Signer, Verifier, sign
+from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, new_id
+from intake.ledger.note import Verifier
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
-from intake.ledger.stored_tree import StoredTree, all_rows
+from intake.ledger.stored_tree import StoredTree, all_rows, leaf_hash_of, stored_leaf_hashes
 from intake.keys.seal import seal
 
 TOOL = f"intake/{__version__}"
@@ -28,17 +30,10 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def leaf_hash_of(commitment: bytes, sealed: bytes) -> bytes:
-    return merkle.leaf_hash(leaf_data(commitment, sealed))
-
-
-def leaf_hashes(entries: list[StoredEntry]) -> list[bytes]:
-    return [leaf_hash_of(e.commitment, e.sealed) for e in entries]
-
-
-def stored_leaf_hashes(store: LedgerStore) -> list[bytes]:
-    """Every leaf hash, read row by row: the sealed records are never all held at once."""
-    return [leaf for _, leaf in store.leaf_rows(leaf_hash_of)]
+def seal_entry(entry: CustodyEntry, custodian: Custodian) -> StoredEntry:
+    """Sign the entry, then seal the signed bytes to the policy's recipients: the row the ledger keeps."""
+    signed = SignedEntry.sign(entry, custodian.secret)
+    return StoredEntry(entry.seq, signed.commitment(), seal(signed.to_bytes(), custodian.seal_recipients()))
 
 
 @dataclass(frozen=True)
@@ -59,14 +54,11 @@ class Ledger:
             tree = self._tree_for_append(size)
             for draft in drafts:
                 entry = self._complete(draft, keyring, seq=size, prev=tree.root(size))
-                signed = SignedEntry.sign(entry, keyring.secret)
-                sealed = seal(signed.to_bytes(), keyring.seal_recipients())
-                stored = StoredEntry(entry.seq, signed.commitment(), sealed)
-                tree.append(size, merkle.leaf_hash(leaf_data(stored.commitment, stored.sealed)))
+                stored = seal_entry(entry, keyring)
+                tree.append(size, leaf_hash_of(stored.commitment, stored.sealed))
                 size += 1
                 checkpoint = Checkpoint(self.origin, size, tree.root(size))
-                note = sign(checkpoint.to_text(), [Signer(self.origin, keyring.secret.signing_key)])
-                self.store.insert(stored, StoredCheckpoint(checkpoint.size, note))
+                self.store.insert(stored, StoredCheckpoint(size, sign_checkpoint(checkpoint, keyring.secret.signing_key)))
                 appended.append(entry)
             policy_state.record(self.store, self.origin, size, keyring.policy_serial, keyring.secret)
             self.store.forget_unrecorded([str(out["blob"]) for draft in drafts for out in draft.outputs if "blob" in out])

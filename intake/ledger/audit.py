@@ -21,7 +21,7 @@ from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.custodian import Custodian
 from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry
-from intake.ledger.append import leaf_hash_of
+from intake.ledger.stored_tree import leaf_hash_of
 from intake.ledger.stored_tree import all_rows
 from intake.ledger.note import NoteError, Verifier, b64decode_canonical, open_note
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry

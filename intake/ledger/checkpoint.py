@@ -13,7 +13,11 @@ import binascii
 import re
 from dataclasses import dataclass
 
-__all__ = ["Checkpoint", "CheckpointError"]
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from intake.ledger.note import Signer, sign
+
+__all__ = ["Checkpoint", "CheckpointError", "sign_checkpoint"]
 
 _ROOT_SIZE = 32  # SHA-256 RFC 6962 Merkle tree hash
 # Tree sizes are uint64 in every reference implementation; larger values
@@ -122,3 +126,8 @@ class Checkpoint:
             root=_parse_root(root),
             extensions=tuple(extensions),
         )
+
+
+def sign_checkpoint(checkpoint: Checkpoint, signing_key: Ed25519PrivateKey) -> str:
+    """The checkpoint as a signed note under its own origin: what the ledger stores for each tree size."""
+    return sign(checkpoint.to_text(), [Signer(checkpoint.origin, signing_key)])

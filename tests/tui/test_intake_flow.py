@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from intake import samples
-from intake.ledger_view import read_entries, verify_ledger
+from intake.custody import read_entries, verify_ledger
 from intake.vault import Vault
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.intake import IntakeScreen

@@ -15,7 +15,8 @@ from intake.bundle.receive import SENDER_RECORD
 from intake.display import printable
 from intake.ledger.audit import AuditReport
 from intake.ledger.entries import CustodyEntry
-from intake.ledger_view import EntryRow, read_entries, verify_ledger
+from intake.text import EntryRow
+from intake.custody import read_entries, verify_ledger
 from intake.recipients import grouped_hex
 from intake.takein import removed_summary
 from tui.screens.section import Section
