@@ -17,13 +17,10 @@ from typing import Any
 
 from intake.errors import CheckFailed, IntakeError
 from intake.ledger.audit import AuditReport, audit, audit_against
-from intake.ledger.entries import CustodyEntry, SignedEntry
+from intake.ledger.entries import CLEAN_COPY, CustodyEntry, SignedEntry
 from intake.ledger.append import Ledger
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
-
-CLEAN_COPY = "clean copy"
-
 
 def verify_ledger(vault: Vault, keyring: Keyring | None = None, against: str | None = None) -> AuditReport:
     """Every check of `ledger verify`: with a keyring also every entry and sealed file;

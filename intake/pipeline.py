@@ -27,7 +27,7 @@ from intake.errors import FileRefused, IntakeError
 from intake.formats.base import Refused
 from intake.support.fsutil import create_private, open_regular, partial_path, read_regular_file, resolved
 from intake.support.hashing import Digests, DigestingReader, digest_bytes
-from intake.ledger.entries import Draft, new_id
+from intake.ledger.entries import CLEAN_COPY, FINDINGS_REPORT, Draft, new_id
 from intake.ledger.append import Ledger
 from intake.support.sniff import sniff_handle
 from intake.keys.seal import seal, seal_stream
@@ -248,9 +248,9 @@ def _record_clean(
         digests = digest_bytes(cleaned.data)
         original = {**received.digests.to_dict(), "media_type": received.media_type, "item": received.item}
         clean = {**digests.to_dict(), "media_type": cleaned.media_type, "name": source.name, "blob": clean_blob,
-                 "item": item, "role": "clean copy", "removed": cleaned.removed()}
+                 "item": item, "role": CLEAN_COPY, "removed": cleaned.removed()}
         findings = {**digest_bytes(report).to_dict(), "media_type": "application/json", "blob": report_blob,
-                    "item": received.item, "role": "findings report"}
+                    "item": received.item, "role": FINDINGS_REPORT}
         entry = ledger.append(
             Draft("sanitized", item, inputs=(original,), outputs=(clean, findings), parents=(received.entry,)),
             keyring,

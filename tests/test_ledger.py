@@ -23,7 +23,7 @@ from intake.ledger import merkle
 from intake.ledger.audit import audit, audit_against
 from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.commitment import COMMIT_DOMAIN
-from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, leaf_data, new_id, signing_message
+from intake.ledger.entries import CustodyEntry, Draft, EntryError, SignedEntry, leaf_data, new_id, signing_message
 from intake.ledger.append import TOOL
 from intake.ledger.stored_tree import leaf_hashes
 from intake.ledger.note import NoteError, Signer, Verifier, open_note
@@ -47,7 +47,7 @@ def checkpoint_of(unlocked: Unlocked, note: str) -> Checkpoint:
 
 
 def drafts(count: int) -> list[Draft]:
-    return [Draft("note", f"itm_test{number}", note=f"draft {number}") for number in range(count)]
+    return [Draft("received", f"itm_test{number}", note=f"draft {number}") for number in range(count)]
 
 
 @pytest.fixture
@@ -252,7 +252,7 @@ def test_entries_opened_by_audit_equal_what_was_appended(unlocked: Unlocked) -> 
               outputs=({"role": "clean copy", "sha256": "11" * 32},), parents=(first[0].id,), entry_id=cleaned),
         Draft("exported", "itm_b", inputs=({"item": "itm_b", "sha256": "11" * 32},),
               outputs=({"role": "public bundle"},), parents=(cleaned,), note=None),
-        Draft("verified", "itm_a"),
+        Draft("transferred", "itm_a"),
     ])
     vault = unlocked.vault
     with vault.ledger() as ledger:
@@ -332,3 +332,9 @@ def test_an_entry_of_the_wrong_shape_is_refused(change: dict) -> None:
 
     with pytest.raises(EntryError, match="wrong type"):
         CustodyEntry.from_dict({**_entry().to_dict(), **change})
+
+
+@pytest.mark.parametrize("action", ["signed", "verified", "note", "deleted"])
+def test_only_the_actions_some_command_writes_are_accepted(action: str) -> None:
+    with pytest.raises(EntryError, match="unknown custody action"):
+        Draft(action, "itm_a")

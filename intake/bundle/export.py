@@ -40,7 +40,7 @@ from intake.bundle.statement import (
 )
 from intake.errors import CheckFailed, IntakeError
 from intake.support.hashing import Digests, DigestingWriter
-from intake.ledger.entries import Draft
+from intake.ledger.entries import PUBLIC_BUNDLE, Draft
 from intake.ledger import merkle
 from intake.ledger.append import Ledger
 from intake.ledger.stored_tree import stored_leaf_hashes
@@ -54,7 +54,6 @@ from intake.witness.desk import ExportWitnessing, required
 from intake.keys.keystore import Keyring
 
 Progress = Callable[[int, int], None]
-PUBLIC_BUNDLE = "public bundle"  # the role of an `exported` entry's output
 TAGMANIFEST = "tagmanifest-sha256.txt"
 
 

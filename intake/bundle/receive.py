@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from intake.custody import CLEAN_COPY, Custody
-from intake.bundle.verify import ORIGINAL, ItemTimeline, TimelineEvent, VerifyReport
+from intake.custody import Custody
+from intake.bundle.verify import ItemTimeline, TimelineEvent, VerifyReport
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.blobs import place_blob
 from intake.support.canonical import canonical_json
@@ -39,7 +39,7 @@ from intake.support.fsutil import create_private, fsync_dir, open_regular, parti
 from intake.support.hashing import Digests, DigestingReader, digest_stream
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.entries import CustodyEntry, Draft, EntryError, SignedEntry, new_id
+from intake.ledger.entries import CLEAN_COPY, ORIGINAL, SENDER_RECORD, CustodyEntry, Draft, EntryError, SignedEntry, new_id
 from intake.ledger.append import Ledger
 from intake.ledger.note import NoteError, Verifier, open_note
 from intake.ledger.proof import ProofError, TlogProof
@@ -50,7 +50,6 @@ from intake.keys.pinning import Pin
 from intake.keys.identity import IdentityError, PublicIdentity
 from intake.keys.keystore import Keyring
 
-SENDER_RECORD = "sender record"
 SUBMISSION_ID = re.compile(r"^sub_[a-z0-9]{8,64}$")
 Progress = Callable[[int, int], None]
 Passed = Callable[[str], None]  # one check that held, for the report of check_submission

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.support.canonical import canonical_json
-from intake.custody import CLEAN_COPY, CleanItem
+from intake.ledger.entries import CLEAN_COPY
+from intake.custody import CleanItem
 from intake.ledger.commitment import Path
 from intake.ledger.disclosure import Disclosure, disclose
 from intake.ledger.entries import CustodyEntry

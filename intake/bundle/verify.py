@@ -22,7 +22,7 @@ from intake.bundle.statement import (
     statement_file,
 )
 from intake.bundle.consistency import check_since, consistency_file
-from intake.custody import CLEAN_COPY
+from intake.ledger.entries import CLEAN_COPY, ORIGINAL
 from intake.bundle.fileset import file_set_checks, signature_check
 from intake.errors import IntakeError
 from intake.support.hashing import Digests, DigestingWriter
@@ -50,9 +50,6 @@ class TimelineEvent:
     action: str
     actor: str
     of: str  # what the step concerned: "original", or this "clean copy"
-
-
-ORIGINAL = "original"
 
 
 def event_subject(step_item: object, item: str) -> str:

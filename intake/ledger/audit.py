@@ -20,7 +20,7 @@ from intake.support.hashing import Digests, DigestingWriter
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, CheckpointError
 from intake.ledger.custodian import Custodian
-from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry
+from intake.ledger.entries import CLEAN_COPY, CustodyEntry, EntryError, SignedEntry
 from intake.ledger.stored_tree import leaf_hash_of
 from intake.ledger.stored_tree import all_rows
 from intake.ledger.note import NoteError, Verifier, b64decode_canonical, open_note
@@ -325,7 +325,7 @@ def _check_export(entry: CustodyEntry, by_id: dict[str, CustodyEntry]) -> None:
     parent = by_id.get(entry.parents[0]) if len(entry.parents) == 1 else None
     produced = parent.outputs[0] if parent is not None and parent.outputs else {}
     source = entry.inputs[0] if len(entry.inputs) == 1 else {}
-    if parent is None or produced.get("role") != "clean copy" or parent.item != entry.item \
+    if parent is None or produced.get("role") != CLEAN_COPY or parent.item != entry.item \
             or source.get("item") != entry.item or source.get("sha256") != produced.get("sha256"):
         raise AuditFailure(f"entry {entry.seq}: it exports a file that is not the clean copy its parent produced")
 

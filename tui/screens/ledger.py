@@ -10,8 +10,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
-from intake.bundle.export import PUBLIC_BUNDLE
-from intake.bundle.receive import SENDER_RECORD
+from intake.ledger.entries import PUBLIC_BUNDLE
+from intake.ledger.entries import SENDER_RECORD
 from intake.display import printable
 from intake.ledger.audit import AuditReport
 from intake.ledger.entries import CustodyEntry
