@@ -32,7 +32,7 @@ from PIL import Image  # noqa: E402
 
 from intake.clean import clean_bytes  # noqa: E402
 from intake.formats import handler_for  # noqa: E402
-from intake.formats.base import Refused  # noqa: E402
+from intake.errors import Refused  # noqa: E402
 from intake.support.sniff import sniff_bytes  # noqa: E402
 
 

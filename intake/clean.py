@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from intake.budget import configured_time_limit, run_within
 from intake.formats import handler_for, supported_media_types
 from intake.formats.shared import icc
-from intake.formats.base import SEVERITY, Finding, FormatModule, Refused
+from intake.formats.base import SEVERITY, Finding, FormatModule
+from intake.errors import Refused
 from intake.support.sniff import sniff_bytes
 
 # Cleaning works in memory; bigger files are received and sealed, not cleaned.

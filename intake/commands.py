@@ -17,11 +17,10 @@ from pathlib import Path
 import platformdirs
 
 from intake.keys import passphrase
-from intake.errors import CheckFailed, IntakeError
+from intake.errors import CheckFailed, IntakeError, Refused
 from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_within
 from intake.display import printable, recordable
 from intake.formats import supported_media_types
-from intake.formats.base import Refused
 from intake.support.fsutil import CHECKPOINT_FILE_LIMIT, fsync_dir, new_file, read_regular_text, resolved
 from intake.text import EntryRow
 from intake.custody import read_entries, verify_ledger

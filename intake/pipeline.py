@@ -23,8 +23,7 @@ from intake.blobs import place_blob, write_blob
 from intake.support.canonical import canonical_json
 from intake.clean import MAX_CLEAN_BYTES, Cleaned, clean_within
 from intake.display import recordable
-from intake.errors import FileRefused, IntakeError
-from intake.formats.base import Refused
+from intake.errors import FileRefused, IntakeError, Refused
 from intake.support.fsutil import create_private, open_regular, partial_path, read_regular_file, resolved
 from intake.support.hashing import Digests, DigestingReader, digest_bytes
 from intake.ledger.entries import CLEAN_COPY, FINDINGS_REPORT, Draft, new_id

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from intake.errors import IntakeError
+from intake.errors import IdentityError, IntakeError
 from intake.support.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
 from intake.vault import Vault
-from intake.keys.identity import IdentityError, PublicIdentity
+from intake.keys.identity import PublicIdentity
 from intake.keys.keystore import Keyring
 
 

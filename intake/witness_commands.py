@@ -13,8 +13,8 @@ from types import FrameType
 
 from intake.commands import _open, _unlock
 from intake.display import printable
-from intake.errors import IntakeError
-from intake.ledger.note import NoteError, Verifier
+from intake.errors import IntakeError, NoteError
+from intake.ledger.note import Verifier
 from intake.vault import Vault
 from intake.witness.client import ConfiguredWitness
 from intake.witness.cosignature import CosignerKey

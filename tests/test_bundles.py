@@ -23,11 +23,11 @@ import pytest
 
 from conftest import cli_env, copy_vault, take_in
 from intake.bundle.export import ExportOptions, export_bundle, exportable_items
-from intake.bundle.receive import SubmissionRefused, receive_submission
+from intake.errors import IntakeError, SubmissionRefused
+from intake.bundle.receive import receive_submission
 from intake.bundle.submission import submit
 from intake.bundle.verify import verify_bundle
 from intake.demo import _sample_files
-from intake.errors import IntakeError
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
 

@@ -14,10 +14,10 @@ import pyrage
 import pytest
 
 from conftest import copy_vault, take_in
-from intake.bundle.receive import SubmissionRefused, check_submission, receive_submission
+from intake.errors import IntakeError, SubmissionRefused
+from intake.bundle.receive import check_submission, receive_submission
 from intake.bundle.submission import submit
 from intake.demo import _sample_files
-from intake.errors import IntakeError
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
 

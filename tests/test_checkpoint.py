@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
-from intake.ledger.checkpoint import Checkpoint, CheckpointError
+from intake.ledger.checkpoint import Checkpoint
+from intake.errors import CheckpointError
 
 # Example checkpoint body from the C2SP spec, https://c2sp.org/tlog-checkpoint
 # (C2SP/C2SP tlog-checkpoint.md), without its signature block.

@@ -14,7 +14,7 @@ from PIL import Image
 from PIL.ExifTags import IFD
 
 from intake.clean import clean_bytes, inspect_bytes
-from intake.formats.base import Refused
+from intake.errors import Refused
 from intake.keys.seal import unseal
 
 ARTIST = "PLANTED-ARTIST-Okonkwo"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_vault, take_in
-from intake.bundle.consistency import ConsistencyError, ConsistencyProof, consistency_file
+from intake.errors import ConsistencyError
+from intake.bundle.consistency import ConsistencyProof, consistency_file
 from intake.bundle.export import ExportOptions, export_bundle
 from intake.bundle.statement import CHECKPOINT_FILE
 from intake.bundle.verify import verify_bundle

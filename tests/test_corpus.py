@@ -14,7 +14,7 @@ import pytest
 
 import exiftool_judge as exiftool
 from intake.clean import clean_bytes, inspect_bytes
-from intake.formats.base import Refused
+from intake.errors import Refused
 from intake.support.sniff import sniff_bytes
 
 CORPUS = Path(os.environ["INTAKE_CORPUS"]) if os.environ.get("INTAKE_CORPUS") else None

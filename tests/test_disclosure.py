@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from intake.ledger import merkle
 from intake.ledger.commitment import Field, commit_fields, field_digest, field_salt, flatten
-from intake.ledger.disclosure import HIDDEN, Disclosure, DisclosureError, disclose
+from intake.ledger.disclosure import HIDDEN, Disclosure, disclose
+from intake.errors import DisclosureError
 from intake.ledger.entries import CustodyEntry, SignedEntry
 from intake.keys.identity import SecretIdentity
 

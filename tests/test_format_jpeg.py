@@ -16,12 +16,12 @@ import warnings
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image, ImageCms
 
 from intake.formats import jpeg
-from intake.formats.base import Category, Finding, Refused
+from intake.formats.base import Category, Finding
+from intake.errors import Refused
 from intake.support.sniff import sniff
 from planted import encodings
 

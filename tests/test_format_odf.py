@@ -20,7 +20,8 @@ import pytest
 import exiftool_judge
 import planted
 from intake.formats import odf, png
-from intake.formats.base import Category, Refused
+from intake.formats.base import Category
+from intake.errors import Refused
 from planted import encodings, has
 from intake.support.sniff import sniff
 

@@ -22,7 +22,8 @@ import exiftool_judge
 import planted
 from intake.formats import jpeg, ooxml, png
 from intake.formats.shared import zippkg
-from intake.formats.base import Category, Refused
+from intake.formats.base import Category
+from intake.errors import Refused
 from planted import encodings, has
 from intake.support.sniff import sniff
 

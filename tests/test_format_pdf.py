@@ -24,7 +24,8 @@ from pikepdf import Array, Dictionary, Name, Stream, String
 
 from intake.formats import pdf as pdf_format
 from intake.formats.pdf import decoding as pdf_decoding
-from intake.formats.base import Category, Finding, Refused
+from intake.formats.base import Category, Finding
+from intake.errors import Refused
 from intake.support.sniff import sniff
 from planted import encodings
 

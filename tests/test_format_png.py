@@ -15,13 +15,13 @@ import zlib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image, ImageCms, ImageSequence, PngImagePlugin
 
 import exiftool_judge as exiftool
 from intake.formats import png
-from intake.formats.base import Category, Finding, Refused
+from intake.formats.base import Category, Finding
+from intake.errors import Refused
 from planted import encodings
 
 ARTIST = "PLANTED-ARTIST-7f3a"

@@ -20,13 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image, ImageSequence
 from PIL.TiffImagePlugin import IFDRational, ImageFileDirectory_v2
 
 from intake.formats import tiff
-from intake.formats.base import Category, Finding, Refused
+from intake.formats.base import Category, Finding
+from intake.errors import Refused
 from intake.support.sniff import sniff
 
 EXIFTOOL = shutil.which("exiftool")

@@ -22,8 +22,8 @@ import pytest
 
 from conftest import PASSPHRASE, cli_env, copy_vault
 from intake.blobs import BLOB_NAME
-from intake.bundle.receive import SubmissionRefused, receive_submission
-from intake.errors import IntakeError
+from intake.errors import IntakeError, SubmissionRefused
+from intake.bundle.receive import receive_submission
 from intake.ledger.store import LedgerStore
 from intake.custody import read_entries
 from intake.support.sniff import sniff_bytes, sniff_handle

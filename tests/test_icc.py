@@ -12,12 +12,12 @@ import struct
 import subprocess
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from PIL import ImageCms
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, Refused
+from intake.formats.base import Category, Finding
+from intake.errors import Refused
 
 WHERE = "test profile"
 DATE = (2019, 7, 4, 13, 37, 0)

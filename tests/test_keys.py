@@ -12,9 +12,10 @@ import pytest
 
 from conftest import PASSPHRASE, PROJECT
 from intake.pipeline import receive, source_for
-from intake.keys.seal import SealError, unseal
+from intake.errors import IdentityError, SealError
+from intake.keys.seal import unseal
 from intake.vault import Vault, create_vault
-from intake.keys.identity import IdentityError, PublicIdentity, SecretIdentity
+from intake.keys.identity import PublicIdentity, SecretIdentity
 from intake.keys.words import from_words
 
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from conftest import Unlocked
 from intake.support.canonical import canonical_json
@@ -23,10 +22,11 @@ from intake.ledger import merkle
 from intake.ledger.audit import audit, audit_against
 from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.commitment import COMMIT_DOMAIN
-from intake.ledger.entries import CustodyEntry, Draft, EntryError, SignedEntry, leaf_data, new_id, signing_message
+from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, leaf_data, new_id, signing_message
+from intake.errors import EntryError, NoteError
 from intake.ledger.append import TOOL
 from intake.ledger.stored_tree import leaf_hashes
-from intake.ledger.note import NoteError, Signer, Verifier, open_note
+from intake.ledger.note import Signer, Verifier, open_note
 from intake.keys.seal import unseal
 
 COUNT = 7  # not a power of two: trees with unbalanced right edges
@@ -328,7 +328,7 @@ def test_clean_copy_must_derive_from_what_its_parent_received(unlocked: Unlocked
 ])
 def test_an_entry_of_the_wrong_shape_is_refused(change: dict) -> None:
     """Entries arrive in other people's submissions: a wrong type is a malformed entry, not a crash later."""
-    from intake.ledger.entries import EntryError
+    from intake.errors import EntryError
 
     with pytest.raises(EntryError, match="wrong type"):
         CustodyEntry.from_dict({**_entry().to_dict(), **change})

@@ -6,18 +6,10 @@ import base64
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from intake.ledger.note import (
-    MAX_SIGNATURES,
-    NoteError,
-    Signer,
-    Verifier,
-    key_id,
-    open_note,
-    sign,
-)
+from intake.ledger.note import MAX_SIGNATURES, Signer, Verifier, key_id, open_note, sign
+from intake.errors import NoteError
 
 # --- Reference vectors ------------------------------------------------------
 # Copied verbatim from golang.org/x/mod/sumdb/note/note_test.go (TestNewVerifier,

@@ -26,7 +26,7 @@ from defusedxml.ElementTree import fromstring
 from intake.clean import clean_bytes
 from intake.formats import odf, ooxml
 from intake.formats.shared import office_names, zippkg
-from intake.formats.base import Refused
+from intake.errors import Refused
 from intake.formats.shared.officexml import identifying_shape, leftovers
 from planted import encodings
 from test_format_odf import ALL_NS, HEAD, annotation, change_info, document, odf_package

@@ -23,7 +23,6 @@ import pytest
 
 from intake.keys.openpgp import (
     GpgKey,
-    OpenPGPError,
     decrypt_file,
     encrypt_file,
     export_public_key,
@@ -33,6 +32,7 @@ from intake.keys.openpgp import (
     sign_detached,
     verify_detached,
 )
+from intake.errors import OpenPGPError
 
 pytestmark = pytest.mark.skipif(not gpg_available(), reason="gpg is not installed (./dev test installs it)")
 

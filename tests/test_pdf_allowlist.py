@@ -26,7 +26,7 @@ from pikepdf import Array, Dictionary, Name, Stream, String
 
 from intake import clean
 from intake.formats import pdf as pdf_format
-from intake.formats.base import Refused
+from intake.errors import Refused
 from intake.formats.pdf import leftovers
 from planted import encodings
 from test_icc import profile as icc_profile

@@ -14,7 +14,8 @@ from intake.bundle.verify import verify_bundle
 from intake.demo import _sample_files
 from intake.vault import create_vault
 from intake.keys.identity import SecretIdentity
-from intake.keys.pinning import Pin, PinError, parse_pin
+from intake.keys.pinning import Pin, parse_pin
+from intake.errors import PinError
 
 
 @pytest.fixture(scope="module")

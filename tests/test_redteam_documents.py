@@ -16,8 +16,7 @@ from pikepdf import Array, Dictionary, Name, String
 from PIL import Image
 
 from intake.clean import clean_bytes
-from intake.formats import ooxml
-from intake.formats import pdf as pdf_format
+from intake.formats import ooxml, pdf as pdf_format
 from intake.formats.base import Category
 
 

@@ -11,9 +11,8 @@ import pytest
 from intake.errors import CheckFailed
 from intake.ledger import merkle
 from intake.ledger.audit import audit
-from intake.ledger.stored_tree import leaf_hashes
+from intake.ledger.stored_tree import StoredTree, all_rows, leaf_hashes, stored_count
 from intake.ledger.store import LedgerStore
-from intake.ledger.stored_tree import StoredTree, all_rows, stored_count
 
 
 def leaves(n: int) -> list[bytes]:

@@ -13,7 +13,7 @@ from conftest import cli_env
 from intake import samples
 from intake.budget import TimeLimitExceeded, run_within
 from intake.clean import clean_within
-from intake.formats.base import Refused
+from intake.errors import Refused
 
 
 def _sleep_then(value: str) -> str:

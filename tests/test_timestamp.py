@@ -19,7 +19,8 @@ from intake.bundle.recipe import recipe_commands
 from intake.bundle.verify import VerifyReport, verify_bundle
 from intake.demo import _sample_files
 from intake.timestamp.authorities import add_tsa
-from intake.timestamp.rfc3161 import TimeStampError, request_timestamp
+from intake.errors import TimeStampError
+from intake.timestamp.rfc3161 import request_timestamp
 from intake.timestamp.stamps import chain_file, token_file
 from intake.vault import Vault
 from intake.keys.keystore import Keyring

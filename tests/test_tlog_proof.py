@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.note import Signer, sign
-from intake.ledger.proof import ProofError, TlogProof
+from intake.errors import ProofError
+from intake.ledger.proof import TlogProof
 
 ORIGIN = "example.com/testlog"
 KEY = Ed25519PrivateKey.generate()

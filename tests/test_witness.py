@@ -15,9 +15,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.note import Signer, sign
-from intake.witness.cosignature import CosignatureError, Cosigner, CosignerKey, signed_message
-from intake.witness.policy import PolicyError, WitnessPolicy
-from intake.witness.protocol import AddCheckpoint, ProtocolError
+from intake.errors import CosignatureError, PolicyError, ProtocolError
+from intake.witness.cosignature import Cosigner, CosignerKey, signed_message
+from intake.witness.policy import WitnessPolicy
+from intake.witness.protocol import AddCheckpoint
 from intake.witness.state import KEY_FILE, Head
 from witness_helpers import new_witness, reopened, serving
 

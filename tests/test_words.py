@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
-from intake.keys.words import (
-    EVEN_WORDS,
-    ODD_WORDS,
-    WordsError,
-    fingerprint_words,
-    from_words,
-    to_words,
-)
+from intake.keys.words import EVEN_WORDS, ODD_WORDS, fingerprint_words, from_words, to_words
+from intake.errors import WordsError
 
 
 def test_lists_have_256_unique_lowercase_words_and_do_not_overlap() -> None:

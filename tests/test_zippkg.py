@@ -14,7 +14,8 @@ import zipfile
 import pytest
 
 from intake.formats.shared import zippkg
-from intake.formats.base import Category, Finding, Refused
+from intake.formats.base import Category, Finding
+from intake.errors import Refused
 
 ODT = b"application/vnd.oasis.opendocument.text"
 LOCAL, CENTRAL = b"PK\x03\x04", b"PK\x01\x02"

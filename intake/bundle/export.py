@@ -38,7 +38,7 @@ from intake.bundle.statement import (
     CHECKPOINT_FILE, CONTENTS_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, PEM_FILE, TIME_PRECISIONS, DisclosureOptions,
     build_statement, proof_file, statement_file,
 )
-from intake.errors import CheckFailed, IntakeError
+from intake.errors import CheckFailed, IntakeError, SealError
 from intake.support.hashing import Digests, DigestingWriter
 from intake.ledger.entries import PUBLIC_BUNDLE, Draft
 from intake.ledger import merkle
@@ -46,7 +46,7 @@ from intake.ledger.append import Ledger
 from intake.ledger.stored_tree import stored_leaf_hashes
 from intake.ledger.proof import TlogProof
 from intake.support.sniff import extension_for
-from intake.keys.seal import SealError, unseal_stream
+from intake.keys.seal import unseal_stream
 from intake.timestamp.stamps import CheckpointStamps, StampOutcome, stamp_checkpoint, timestamp_steps
 from intake.vault import Vault
 from intake.witness.client import witness_checkpoint

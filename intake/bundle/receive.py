@@ -34,29 +34,34 @@ from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMI
 from intake.blobs import place_blob
 from intake.support.canonical import canonical_json
 from intake.clean import MAX_CLEAN_BYTES, inspect_within
-from intake.errors import CheckFailed, IntakeError
+from intake.errors import (
+    CheckpointError,
+    EntryError,
+    IdentityError,
+    IntakeError,
+    NoteError,
+    ProofError,
+    SealError,
+    SubmissionRefused,
+)
 from intake.support.fsutil import create_private, fsync_dir, open_regular, partial_path
 from intake.support.hashing import Digests, DigestingReader, digest_stream
 from intake.ledger import merkle
-from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.entries import CLEAN_COPY, ORIGINAL, SENDER_RECORD, CustodyEntry, Draft, EntryError, SignedEntry, new_id
+from intake.ledger.checkpoint import Checkpoint
+from intake.ledger.entries import CLEAN_COPY, ORIGINAL, SENDER_RECORD, CustodyEntry, Draft, SignedEntry, new_id
 from intake.ledger.append import Ledger
-from intake.ledger.note import NoteError, Verifier, open_note
-from intake.ledger.proof import ProofError, TlogProof
-from intake.keys.seal import SealError, seal_stream, unseal, unseal_stream
+from intake.ledger.note import Verifier, open_note
+from intake.ledger.proof import TlogProof
+from intake.keys.seal import seal_stream, unseal, unseal_stream
 from intake.support.streams import KeepingReader, piped
 from intake.vault import Vault
 from intake.keys.pinning import Pin
-from intake.keys.identity import IdentityError, PublicIdentity
+from intake.keys.identity import PublicIdentity
 from intake.keys.keystore import Keyring
 
 SUBMISSION_ID = re.compile(r"^sub_[a-z0-9]{8,64}$")
 Progress = Callable[[int, int], None]
 Passed = Callable[[str], None]  # one check that held, for the report of check_submission
-
-
-class SubmissionRefused(CheckFailed):
-    """The submission does not hold what it claims; nothing was imported."""
 
 
 @dataclass(frozen=True)

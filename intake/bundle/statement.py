@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.support.canonical import canonical_json
-from intake.ledger.entries import CLEAN_COPY
+from intake.ledger.entries import CLEAN_COPY, CustodyEntry
 from intake.custody import CleanItem
 from intake.ledger.commitment import Path
 from intake.ledger.disclosure import Disclosure, disclose
-from intake.ledger.entries import CustodyEntry
 
 STATEMENT_TYPE = "intake-provenance/v1"
 PROVENANCE = "provenance"

@@ -24,16 +24,16 @@ from intake.bundle.statement import (
 from intake.bundle.consistency import check_since, consistency_file
 from intake.ledger.entries import CLEAN_COPY, ORIGINAL
 from intake.bundle.fileset import file_set_checks, signature_check
-from intake.errors import IntakeError
+from intake.errors import CheckpointError, DisclosureError, IdentityError, IntakeError, NoteError, ProofError
 from intake.support.hashing import Digests, DigestingWriter
-from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.disclosure import Disclosure, DisclosureError
-from intake.ledger.note import NoteError, Verifier, open_note, signature_lines
-from intake.ledger.proof import ProofError, TlogProof
+from intake.ledger.checkpoint import Checkpoint
+from intake.ledger.disclosure import Disclosure
+from intake.ledger.note import Verifier, open_note, signature_lines
+from intake.ledger.proof import TlogProof
 from intake.recipients import grouped_hex
 from intake.witness.policy import WitnessPolicy
 from intake.timestamp.stamps import TimestampResult, check_bundle_timestamps
-from intake.keys.identity import IdentityError, PublicIdentity
+from intake.keys.identity import PublicIdentity
 from intake.keys.pinning import Pin
 
 Progress = Callable[[int, int], None]

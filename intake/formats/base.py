@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from intake.errors import CheckFailed
 
 
 class Category(str, Enum):
@@ -58,10 +57,6 @@ class View:
 
     where: str
     data: bytes
-
-
-class Refused(CheckFailed):
-    """This file cannot be cleaned completely: refused, never copied through."""
 
 
 class FormatModule(Protocol):

@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, Refused, View, shorten
+from intake.formats.base import Category, Finding, View, shorten
+from intake.errors import Refused
 from intake.formats.shared.metadata import iptc_findings, xmp_findings
 from intake.formats.shared.image_blocks import TAIL_WHERE, iptc_block, or_generic
 

@@ -9,7 +9,8 @@ still receives and seals the original.
 
 from __future__ import annotations
 
-from intake.formats.base import Finding, Refused, View
+from intake.formats.base import Finding, View
+from intake.errors import Refused
 from intake.formats.shared.metadata import exif_findings
 
 NAME = "HEIF"

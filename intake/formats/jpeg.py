@@ -20,7 +20,8 @@ import struct
 from dataclasses import dataclass
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.base import Category, Finding, View
+from intake.errors import Refused
 from intake.formats.shared.metadata import ExifReader, Tiff, TiffEntry, iptc_findings, xmp_findings
 
 NAME = "JPEG"

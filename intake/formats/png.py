@@ -26,7 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, Refused, View, categorise, shorten
+from intake.formats.base import Category, Finding, View, categorise, shorten
+from intake.errors import Refused
 from intake.formats.shared.image_blocks import TAIL_WHERE, exif_review, iptc_block, or_generic
 from intake.formats.shared.metadata import iptc_findings, xmp_findings
 

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, Refused, View, nonzero_outside
+from intake.formats.base import Category, Finding, View, nonzero_outside
+from intake.errors import Refused
 from intake.formats.shared.metadata import exif_findings, iptc_findings, xmp_findings
 
 NAME = "TIFF"

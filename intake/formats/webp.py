@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.base import Category, Finding, View
+from intake.errors import Refused
 from intake.formats.shared.metadata import xmp_findings
 from intake.formats.shared.image_blocks import TAIL_WHERE, exif_review, or_generic
 

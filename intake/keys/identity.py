@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 from pyrage import x25519
 
-from intake.errors import IntakeError
+from intake.errors import IdentityError
 from intake.keys.words import fingerprint_words
 
 PUBLIC_HEADER = "intake-public-identity/v1"
@@ -25,10 +25,6 @@ _FINGERPRINT_DOMAIN = b"intake-fingerprint/v1\n"
 _SECRET_SEED_PREFIX = "# intake-ed25519-seed: "
 _NAME_PREFIX = "# intake-name: "
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-class IdentityError(IntakeError):
-    """A public or secret identity file is malformed or its signature is wrong."""
 
 
 def check_name(name: str) -> str:

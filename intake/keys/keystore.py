@@ -19,12 +19,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from intake.support.canonical import canonical_json
-from intake.errors import CheckFailed, IntakeError, WrongPassphrase
+from intake.errors import CheckFailed, IdentityError, IntakeError, SealError, WrongPassphrase
 from intake.support.fsutil import atomic_write
-from intake.keys.seal import SealError, seal, unseal
+from intake.keys.seal import seal, unseal
 from intake.keys.passphrase_box import lock_secret, unlock_secret
 from intake.witness.client import ConfiguredWitness
-from intake.keys.identity import IdentityError, PublicIdentity, SecretIdentity
+from intake.keys.identity import PublicIdentity, SecretIdentity
 
 _POLICY_DOMAIN = b"intake-sealing-policy/v1\n"
 

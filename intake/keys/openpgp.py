@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 import gnupg
 
-from intake.errors import IntakeError
+from intake.errors import OpenPGPError
 from intake.support.fsutil import create_private, fsync_dir, partial_path
 
 # Command-line options beat gpg.conf: no dirmngr means no keyserver, WKD, DANE
@@ -41,10 +41,6 @@ _UNUSABLE_VALIDITY = {"r": "is revoked", "e": "has expired", "i": "is invalid", 
 # a wrong passphrase, none given.
 _PASSPHRASE_ERRORS = {11, 62, 85, 86, 99, 177}
 _PINENTRY_SOURCE = 5
-
-
-class OpenPGPError(IntakeError):
-    """gpg is missing, a key is unusable, or gpg could not do what was asked."""
 
 
 @dataclass(frozen=True)

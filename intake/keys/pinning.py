@@ -13,20 +13,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from intake.errors import IntakeError
+from intake.errors import IdentityError, IntakeError, PinError, WordsError
 from intake.support.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
-from intake.keys.identity import IdentityError, PublicIdentity
-from intake.keys.words import WordsError, from_words
+from intake.keys.identity import PublicIdentity
+from intake.keys.words import from_words
 
 _HEX_DIGITS = 64
 _MIN_WORDS = 12  # `keys show` prints 12 words: 96 bits of the fingerprint
 _HEX_SEPARATORS = re.compile(r"[\s:]+")
 _WORD_SEPARATORS = re.compile(r"[\s,;-]+")
 USAGE = "--trust takes the signer's .pub file, their 64-digit hex fingerprint, or their 12 fingerprint words"
-
-
-class PinError(IntakeError):
-    """What was given as a pin is neither a key file, a fingerprint nor the words."""
 
 
 @dataclass(frozen=True)

@@ -11,21 +11,13 @@ from typing import BinaryIO
 import pyrage
 from pyrage import x25519
 
-from intake.errors import IntakeError
-
-
-class SealError(IntakeError):
-    """A sealed blob does not open with the identities at hand."""
+from intake.errors import SealError, SealWriteFailed
 
 
 def _recipients(recipients: Sequence[str]) -> list[x25519.Recipient]:
     if not recipients:
         raise SealError("nothing can be sealed without at least one recipient")
     return [x25519.Recipient.from_str(r) for r in recipients]
-
-
-class SealWriteFailed(IntakeError):
-    """Sealing stopped: the disk is full, a file size limit was reached, or the input failed."""
 
 
 _WRITE_FAILED = "sealing stopped before the end (is the disk full, or the input unreadable?); nothing was recorded"

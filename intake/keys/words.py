@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from intake.errors import WordsError
+
 # The PGP word list (Juola and Zimmermann, PGPfone 1995, later refined for PGP's
 # "biometric" fingerprint display), stored lowercase, 8 words per line, so line
 # n holds bytes 8n..8n+7. Transcribed from iana-org/dnssec-keytools-legacy,
@@ -99,14 +101,6 @@ ODD_WORDS: tuple[str, ...] = tuple(
 
 _EVEN_INDEX: dict[str, int] = {word: byte for byte, word in enumerate(EVEN_WORDS)}
 _ODD_INDEX: dict[str, int] = {word: byte for byte, word in enumerate(ODD_WORDS)}
-
-
-class WordsError(ValueError):
-    """A word sequence that does not decode; ``index`` is the 0-based position."""
-
-    def __init__(self, message: str, index: int) -> None:
-        super().__init__(message)
-        self.index = index
 
 
 def to_words(data: bytes) -> list[str]:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from intake import __version__
-from intake import policy_state
+from intake import __version__, policy_state
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint, sign_checkpoint
 from intake.ledger.custodian import Custodian

@@ -18,14 +18,14 @@ from pathlib import Path
 from intake.blobs import unreferenced_blobs
 from intake.support.hashing import Digests, DigestingWriter
 from intake.ledger import merkle
-from intake.ledger.checkpoint import Checkpoint, CheckpointError
+from intake.ledger.checkpoint import Checkpoint
+from intake.errors import CheckpointError, EntryError, NoteError, SealError
 from intake.ledger.custodian import Custodian
-from intake.ledger.entries import CLEAN_COPY, CustodyEntry, EntryError, SignedEntry
-from intake.ledger.stored_tree import leaf_hash_of
-from intake.ledger.stored_tree import all_rows
-from intake.ledger.note import NoteError, Verifier, b64decode_canonical, open_note
+from intake.ledger.entries import CLEAN_COPY, CustodyEntry, SignedEntry
+from intake.ledger.stored_tree import all_rows, leaf_hash_of
+from intake.ledger.note import Verifier, b64decode_canonical, open_note
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
-from intake.keys.seal import SealError, unseal, unseal_stream
+from intake.keys.seal import unseal, unseal_stream
 
 
 PAIRWISE_LIMIT = 1024

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from intake.ledger.note import Signer, sign
+from intake.errors import CheckpointError
 
 __all__ = ["Checkpoint", "CheckpointError", "sign_checkpoint"]
 
@@ -27,10 +28,6 @@ _MAX_SIZE = 2**64 - 1
 # leading zero unless the tree is empty.
 _SIZE_RE = re.compile(r"0|[1-9][0-9]*")
 _CONTROL = re.compile(r"[\x00-\x1f]")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint is malformed."""
 
 
 def _check_line(line: object, what: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from intake.support.canonical import canonical_json
 from intake.ledger.commitment import Field, commit_fields, flatten
 from intake.keys.identity import PublicIdentity, SecretIdentity
+from intake.errors import EntryError
 
 # The actions some command writes (ledger.md); an entry with any other action does not parse.
 ACTIONS = frozenset({"received", "sanitized", "transferred", "exported"})
@@ -34,10 +35,6 @@ PUBLIC_BUNDLE = "public bundle"  # an `exported` entry's: the bundle by its tag 
 ENTRY_DOMAIN = b"intake-entry/v2\n"
 SCHEMA_VERSION = 2
 DAY = ("day",)  # committed beside the fields, so a bundle can show the day without the time
-
-
-class EntryError(ValueError):
-    """A stored entry does not parse as a custody entry."""
 
 
 def new_id(prefix: str) -> str:

@@ -10,11 +10,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
-from intake.ledger.entries import PUBLIC_BUNDLE
-from intake.ledger.entries import SENDER_RECORD
+from intake.ledger.entries import PUBLIC_BUNDLE, SENDER_RECORD, CustodyEntry
 from intake.display import printable
 from intake.ledger.audit import AuditReport
-from intake.ledger.entries import CustodyEntry
 from intake.text import EntryRow
 from intake.custody import read_entries, verify_ledger
 from intake.recipients import grouped_hex

@@ -25,7 +25,8 @@ import io
 
 import pikepdf
 
-from intake.formats.base import Category, Finding, Refused
+from intake.formats.base import Category, Finding
+from intake.errors import Refused
 from intake.formats.pdf import leftovers
 from intake.formats.pdf.compared import content, residue, views
 from intake.formats.pdf.decoding import Budget, check_all_streams, guarded, open_pdf

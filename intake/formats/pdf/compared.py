@@ -11,7 +11,8 @@ import pikepdf
 from pikepdf import Array, Name, Stream, String
 
 from intake.formats.shared import icc
-from intake.formats.base import Refused, View
+from intake.errors import Refused
+from intake.formats.base import View
 from intake.formats.pdf.decoding import Budget, decoded, guarded, is_dict, open_pdf
 from intake.formats.pdf.images import image_digest, jpeg_views
 from intake.formats.pdf.roles import KEPT_ANNOTATIONS

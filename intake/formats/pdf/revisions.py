@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from intake.formats.base import Category, Finding, Refused
+from intake.formats.base import Category, Finding
+from intake.errors import Refused
 from intake.formats.pdf.decoding import Budget, open_pdf
 from intake.formats.pdf.findings import survey_document
 from intake.formats.pdf.values import counted

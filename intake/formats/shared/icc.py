@@ -31,7 +31,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from intake.formats.base import Category, Finding, Refused, nonzero_outside, shorten
+from intake.formats.base import Category, Finding, nonzero_outside, shorten
+from intake.errors import Refused
 
 HEADER_SIZE = 128
 # Real profiles have a few dozen tags. Standard ones are a few kilobytes; printer

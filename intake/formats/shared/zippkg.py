@@ -49,7 +49,8 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from intake.formats.base import Category, Finding, Refused, View, categorise
+from intake.formats.base import Category, Finding, View, categorise
+from intake.errors import Refused
 from intake.formats.shared.officexml import UNKNOWN, Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
 from intake.support.sniff import HEAD_SIZE, sniff
 
