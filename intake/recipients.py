@@ -3,14 +3,14 @@ files, adding them) and the GPG key that co-signs its exports."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from intake.errors import IdentityError, IntakeError
 from intake.support.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
 from intake.vault import Vault
 from intake.keys.identity import PublicIdentity
-from intake.keys.keystore import Keyring
+from intake.keys.keystore import Keyring, SealingPolicy
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,16 @@ def add_recipient(vault: Vault, keyring: Keyring, recipient: RecipientFile) -> R
     The policy is read again under the exclusive lock, so a concurrent change is not lost.
     """
     check_not_self(keyring, recipient.identity)
-    with vault.locked():
-        keyring = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
-        if any(r.fingerprint == recipient.identity.fingerprint for r in keyring.policy.recipients):
-            return RecipientAdded(keyring, False)
-        return RecipientAdded(vault.save_policy(keyring, keyring.policy.with_recipient(recipient.text)), True)
+    added = False
+
+    def with_recipient(policy: SealingPolicy) -> SealingPolicy | None:
+        nonlocal added
+        if any(r.fingerprint == recipient.identity.fingerprint for r in policy.recipients):
+            return None
+        added = True
+        return policy.with_recipient(recipient.text)
+
+    return RecipientAdded(vault.change_policy(keyring, with_recipient), added)
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,7 @@ def link_gpg_key(vault: Vault, keyring: Keyring, fingerprint: str) -> GpgLinked:
     from intake.keys.openpgp import find_key  # only when asked: python-gnupg looks for gpg
 
     key = find_key(fingerprint, secret=True)
-    with vault.locked():
-        keyring = vault.link_gpg(keyring, key.fingerprint)
+    keyring = vault.change_policy(keyring, lambda policy: replace(policy, openpgp=key.fingerprint))
     return GpgLinked(keyring, key.fingerprint, key.user_ids[0] if key.user_ids else None)
 
 

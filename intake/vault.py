@@ -190,10 +190,13 @@ class Vault:
             policy_state.record(ledger.store, self.config.origin, ledger.store.count(), policy.serial, keyring.secret)
         return Keyring(keyring.secret, policy)
 
-    def link_gpg(self, keyring: Keyring, fingerprint: str) -> Keyring:
-        """Record the GPG key that also signs exports; re-read the policy first (call under the lock)."""
-        current = Keyring(keyring.secret, self.unlock_policy(keyring.secret))
-        return self.save_policy(current, replace(current.policy, openpgp=fingerprint))
+    def change_policy(self, keyring: Keyring, change: Callable[[SealingPolicy], SealingPolicy | None]) -> Keyring:
+        """Take the exclusive lock, read the policy again (so a concurrent change is not lost), and
+        sign and seal what `change` makes of it; `change` returns None to leave it as it is."""
+        with self.locked():
+            current = Keyring(keyring.secret, self.unlock_policy(keyring.secret))
+            changed = change(current.policy)
+            return current if changed is None else self.save_policy(current, changed)
 
     def check_saved_checkpoint(self, note: str) -> None:
         read_checkpoint(note, self.config.origin, self.verifier)

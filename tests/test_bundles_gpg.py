@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,7 @@ def test_export_with_a_linked_key_verifies_with_gpg_alone(
     home, fingerprint = editor_gpg
     monkeypatch.setenv("GNUPGHOME", str(home))
     editor, keys = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")
-    with editor.locked():
-        keys = editor.link_gpg(keys, fingerprint)
+    keys = editor.change_policy(keys, lambda policy: replace(policy, openpgp=fingerprint))
     bundle = tmp_path / "bundle"
     export_bundle(editor, keys, None, bundle)
     signatures = sorted(bundle.rglob("*.asc"))
