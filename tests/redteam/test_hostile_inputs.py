@@ -183,7 +183,7 @@ def _run_as_nobody(*args: str | Path, env: dict[str, str]) -> subprocess.Complet
     python = shutil.which("python3", path="/usr/bin:/bin")
     if python is None:
         pytest.skip("no system python3 to run as another user")
-    env = {**env, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parent.parent),
+    env = {**env, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]),
                                                     *[p for p in sys.path if p.endswith("site-packages")]])}
     return subprocess.run([python, "-m", "intake", *map(str, args)], capture_output=True, text=True, input="",
                           env=env, timeout=60, cwd="/", preexec_fn=_as_nobody)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-TOOL = Path(__file__).resolve().parent.parent / "tools" / "office_vocabulary.py"
+TOOL = Path(__file__).resolve().parents[3] / "tools" / "office_vocabulary.py"
 NS = "urn:example:drawing"
 EXT = "urn:example:extension"
 

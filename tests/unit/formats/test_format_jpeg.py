@@ -25,7 +25,7 @@ from intake.errors import Refused
 from intake.support.sniff import sniff
 from planted import encodings
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import exiftool_judge  # noqa: E402
 
 ARTIST = "PLANTED-ARTIST-7f3a"
