@@ -22,13 +22,13 @@ from intake.clean import MAX_CLEAN_BYTES, Inspection, clean_within
 from intake.display import printable, recordable
 from intake.formats import supported_media_types
 from intake.support.fsutil import CHECKPOINT_FILE_LIMIT, fsync_dir, new_file, read_regular_text, resolved
-from intake.text import EntryRow
+from intake.text import EntryRow, grouped_hex, removed_summary
 from intake.custody import read_entries, verify_ledger
 from intake.ledger.audit import AuditReport
 from intake.ledger.entries import CustodyEntry
 from intake.pipeline import NotCleaned, Received, Sanitized, Source, collect_sources, read_source
-from intake.recipients import add_recipient, check_not_self, grouped_hex, read_identity_file
-from intake.takein import NotTakenIn, inspect_source, removed_summary, take_in
+from intake.recipients import add_recipient, check_not_self, read_identity_file
+from intake.takein import NotTakenIn, inspect_source, take_in
 from intake.vault import Vault, check_passphrase, create_vault
 from intake.keys.identity import PublicIdentity
 from intake.keys.keystore import Keyring

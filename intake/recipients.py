@@ -72,8 +72,3 @@ def link_gpg_key(vault: Vault, keyring: Keyring, fingerprint: str) -> GpgLinked:
     key = find_key(fingerprint, secret=True)
     keyring = vault.change_policy(keyring, lambda policy: replace(policy, openpgp=key.fingerprint))
     return GpgLinked(keyring, key.fingerprint, key.user_ids[0] if key.user_ids else None)
-
-
-def grouped_hex(hex_text: str) -> str:
-    """A fingerprint in groups of four, as people read it: `b794 cff3 1533 ...`."""
-    return " ".join(hex_text[i:i + 4] for i in range(0, len(hex_text), 4))

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from intake.clean import MAX_CLEAN_BYTES, Inspection, inspect_within
 from intake.errors import FileRefused
-from intake.formats.base import SEVERITY
 from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, read_source, receive, sanitize_received
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
@@ -48,14 +47,6 @@ def inspect_source(source: Source) -> Inspection:
     if source.size > MAX_CLEAN_BYTES:
         return Inspection("unknown", [], False, f"over {MAX_CLEAN_BYTES >> 20} MiB: not inspected")
     return inspect_within(read_source(source))
-
-
-def removed_summary(removed: dict[str, int]) -> str:
-    """`5 location, 1 person`, worst first (a ledger entry stores the counts in key order),
-    or `nothing`; never the values."""
-    order = [category.value for category in SEVERITY]
-    ranked = sorted(removed.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order))
-    return ", ".join(f"{count} {category}" for category, count in ranked) or "nothing"
 
 
 def take_in(

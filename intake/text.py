@@ -1,10 +1,24 @@
-"""What both front ends (the command line and the app) print: shared wording and table rows."""
+"""What both front ends (the command line and the app) print: summaries, grouped hex, table rows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from intake.formats.base import SEVERITY
 from intake.ledger.entries import CustodyEntry
+
+
+def removed_summary(removed: dict[str, int]) -> str:
+    """`5 location, 1 person`, worst first (a ledger entry stores the counts in key order),
+    or `nothing`; never the values."""
+    order = [category.value for category in SEVERITY]
+    ranked = sorted(removed.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order))
+    return ", ".join(f"{count} {category}" for category, count in ranked) or "nothing"
+
+
+def grouped_hex(hex_text: str) -> str:
+    """A fingerprint in groups of four, as people read it: `b794 cff3 1533 ...`."""
+    return " ".join(hex_text[i:i + 4] for i in range(0, len(hex_text), 4))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.disclosure import Disclosure
 from intake.ledger.note import Verifier, open_note, signature_lines
 from intake.ledger.proof import TlogProof
-from intake.recipients import grouped_hex
+from intake.text import grouped_hex
 from intake.witness.policy import WitnessPolicy
 from intake.timestamp.stamps import TimestampResult, check_bundle_timestamps
 from intake.keys.identity import PublicIdentity

@@ -9,7 +9,8 @@ from intake.clean import MAX_CLEAN_BYTES
 from intake.custody import read_entries
 from intake.errors import IntakeError
 from intake.pipeline import NotCleaned, Sanitized, collect_sources, source_for
-from intake.takein import inspect_source, removed_summary, take_in
+from intake.takein import inspect_source, take_in
+from intake.text import removed_summary
 
 
 def test_inspect_source_lists_findings_worst_first(make_file) -> None:

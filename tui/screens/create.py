@@ -11,7 +11,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
 
 from intake.errors import IntakeError
-from intake.recipients import RecipientFile, grouped_hex, read_identity_file
+from intake.recipients import RecipientFile, read_identity_file
+from intake.text import grouped_hex
 from intake.vault import check_passphrase, create_vault
 from tui.app import Session
 from tui.screens.confirm import ConfirmScreen

@@ -14,9 +14,8 @@ from textual.widgets import Button, Footer, Header, Input, Static
 
 from intake.display import printable
 from intake.errors import IntakeError
-from intake.recipients import (
-    RecipientFile, add_recipient, check_not_self, grouped_hex, link_gpg_key, read_identity_file,
-)
+from intake.recipients import RecipientFile, add_recipient, check_not_self, link_gpg_key, read_identity_file
+from intake.text import grouped_hex
 from intake.keys.identity import PublicIdentity
 from intake.keys.keystore import Keyring
 from tui.app import Session

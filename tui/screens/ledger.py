@@ -13,10 +13,8 @@ from textual.widgets import Button, DataTable, Footer, Header, Static
 from intake.ledger.entries import PUBLIC_BUNDLE, SENDER_RECORD, CustodyEntry
 from intake.display import printable
 from intake.ledger.audit import AuditReport
-from intake.text import EntryRow
+from intake.text import EntryRow, grouped_hex, removed_summary
 from intake.custody import read_entries, verify_ledger
-from intake.recipients import grouped_hex
-from intake.takein import removed_summary
 from tui.screens.section import Section
 from tui.widgets.checklist import Checklist, Line
 from tui.widgets.nav import NavBar

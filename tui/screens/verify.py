@@ -21,7 +21,7 @@ from textual.widgets import Button, Footer, Header, Input, Static
 from intake.bundle.receive import ReceiveResult, check_submission, looks_like_submission, receive_submission
 from intake.bundle.verify import ItemTimeline, VerifyReport, verify_bundle
 from intake.display import printable
-from intake.recipients import grouped_hex
+from intake.text import grouped_hex
 from intake.keys.pinning import parse_pin
 from tui.app import Session
 from tui.screens.confirm import ConfirmScreen

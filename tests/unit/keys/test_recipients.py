@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from intake.errors import IntakeError
-from intake.recipients import add_recipient, grouped_hex, read_identity_file
+from intake.recipients import add_recipient, read_identity_file
+from intake.text import grouped_hex
 from intake.keys.identity import SecretIdentity
 
 
