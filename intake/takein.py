@@ -61,7 +61,7 @@ def take_in(
     received is yielded as NotTakenIn, with nothing of it written, and the next one is taken.
     """
     with vault.locked(), vault.ledger() as ledger:
-        keyring = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
+        keyring = vault.reread_policy(keyring)
         for source in sources:
             try:
                 received = receive(source, ledger, keyring, vault.blobs, note, progress)

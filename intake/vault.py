@@ -123,6 +123,11 @@ class Vault:
             raise CheckFailed("vault.json names other keys than the vault's identity: the vault was tampered with")
         return Keyring(secret, self.unlock_policy(secret))
 
+    def reread_policy(self, keyring: Keyring) -> Keyring:
+        """The keyring with the policy as saved now: call under the lock, so that a recipient or
+        witness another command added meanwhile is used, and not lost by a change made here."""
+        return Keyring(keyring.secret, self.unlock_policy(keyring.secret))
+
     def unlock_policy(self, secret: SecretIdentity) -> SealingPolicy:
         """The policy, refused if older than the ledger records (intake/policy_state.py)."""
         policy = load_policy(self.policy_path, secret)
@@ -194,7 +199,7 @@ class Vault:
         """Take the exclusive lock, read the policy again (so a concurrent change is not lost), and
         sign and seal what `change` makes of it; `change` returns None to leave it as it is."""
         with self.locked():
-            current = Keyring(keyring.secret, self.unlock_policy(keyring.secret))
+            current = self.reread_policy(keyring)
             changed = change(current.policy)
             return current if changed is None else self.save_policy(current, changed)
 
