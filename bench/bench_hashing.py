@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from intake.hashing import CHUNK, digest_stream
+from intake.support.hashing import CHUNK, digest_stream
 
 
 def plain(path: Path) -> tuple[str, str]:

@@ -27,9 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_add import measure  # noqa: E402
 
-from intake.hashing import digest_bytes  # noqa: E402
+from intake.support.hashing import digest_bytes  # noqa: E402
 from intake.ledger.entries import Draft  # noqa: E402
-from intake.seal import seal  # noqa: E402
+from intake.keys.seal import seal  # noqa: E402
 from intake.vault import create_vault  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase"

@@ -39,8 +39,8 @@ except ImportError:
 
 from intake.clean import clean_bytes  # noqa: E402
 from intake.formats import handler_for  # noqa: E402
-from intake.formats.base import Refused  # noqa: E402
-from intake.media import sniff_bytes  # noqa: E402
+from intake.errors import Refused  # noqa: E402
+from intake.support.sniff import sniff_bytes  # noqa: E402
 
 
 def run_intake(source: Path, out: Path) -> Path | str:

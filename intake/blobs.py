@@ -14,8 +14,8 @@ import os
 import re
 from pathlib import Path
 
-from intake.fsutil import create_private, fsync_dir, partial_path
-from intake.ledger.log import Ledger
+from intake.support.fsutil import create_private, fsync_dir, partial_path
+from intake.ledger.append import Ledger
 from intake.ledger.store import LedgerStore
 
 BLOB_NAME = re.compile(r"^[0-9a-f]{32}\.age$")

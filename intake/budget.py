@@ -20,8 +20,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from intake.errors import IntakeError
-from intake.formats.base import Refused
+from intake.errors import IntakeError, Refused
 
 T = TypeVar("T")
 ENV_TIME_LIMIT = "INTAKE_TIME_LIMIT"

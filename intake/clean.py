@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from intake.budget import configured_time_limit, run_within
-from intake.formats import handler_for, icc
-from intake.formats.base import SEVERITY, Finding, FormatModule, Refused, StreamingFormatModule, View, streams
-from intake.media import sniff_bytes, sniff_handle
+from intake.formats import handler_for
+from intake.formats.shared import icc
+from intake.formats.base import SEVERITY, Finding, FormatModule, StreamingFormatModule, View, streams
+from intake.errors import Refused
+from intake.support.sniff import sniff_bytes, sniff_handle
 
 # Modules without the stream verbs clean in memory; bigger files of their
 # formats are received and sealed, not cleaned.

@@ -29,3 +29,96 @@ class WrongPassphrase(IntakeError):
 
 class WeakPassphrase(IntakeError):
     """A new passphrase shorter than the minimum."""
+# --- Keys and sealing (intake/keys/)
+
+
+class IdentityError(IntakeError):
+    """A public or secret identity file is malformed or its signature is wrong."""
+
+
+class WordsError(ValueError):
+    """A word sequence that does not decode; ``index`` is the 0-based position."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+class PinError(IntakeError):
+    """What was given as a pin is neither a key file, a fingerprint nor the words."""
+
+
+class SealError(IntakeError):
+    """A sealed blob does not open with the identities at hand."""
+
+
+class SealWriteFailed(IntakeError):
+    """Sealing stopped: the disk is full, a file size limit was reached, or the input failed."""
+
+
+class OpenPGPError(IntakeError):
+    """gpg is missing, a key is unusable, or gpg could not do what was asked."""
+
+
+# --- Formats (intake/formats/)
+
+
+class Refused(CheckFailed):
+    """This file cannot be cleaned completely: refused, never copied through."""
+
+
+# --- Ledger parsers (intake/ledger/): malformed input; callers say what it means for them
+
+
+class NoteError(ValueError):
+    """A note, key or signature is malformed or does not verify."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is malformed."""
+
+
+class EntryError(ValueError):
+    """A stored entry does not parse as a custody entry."""
+
+
+class ProofError(ValueError):
+    """A proof is malformed or does not prove what it claims."""
+
+
+class DisclosureError(ValueError):
+    """A disclosure is malformed."""
+
+
+# --- Bundles, submissions, time stamps
+
+
+class ConsistencyError(ValueError):
+    """A consistency proof file is malformed."""
+
+
+class SubmissionRefused(CheckFailed):
+    """The submission does not hold what it claims; nothing was imported."""
+
+
+class TimeStampError(CheckFailed):
+    """A TSA did not answer, answered nonsense, or its token does not hold."""
+
+
+# --- Witnesses (intake/witness/)
+
+
+class ProtocolError(ValueError):
+    """A request or response body does not follow the protocol."""
+
+
+class CosignatureError(IntakeError):
+    """A witness key or cosignature is malformed."""
+
+
+class StateError(IntakeError):
+    """The witness's state folder is missing or damaged."""
+
+
+class PolicyError(IntakeError):
+    """The witness policy file is malformed."""

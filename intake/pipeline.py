@@ -21,18 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.clean import IN_MEMORY_BYTES, Cleaned, CleanedFile, clean_file_within, clean_within
 from intake.display import recordable
-from intake.errors import FileRefused, IntakeError
-from intake.formats.base import Refused
-from intake.fsutil import create_private, open_regular, partial_path, read_regular_file, resolved
-from intake.hashing import Digests, DigestingReader, digest_bytes
-from intake.media import sniff_handle
+from intake.errors import FileRefused, IntakeError, Refused
+from intake.support.fsutil import create_private, open_regular, partial_path, read_regular_file, resolved
+from intake.support.hashing import Digests, DigestingReader, digest_bytes
+from intake.support.sniff import sniff_handle
 
 if TYPE_CHECKING:  # the vault side loads only when something is taken in: `inspect` and `sanitize` start fast
-    from intake.ledger.log import Ledger
-    from keys.keystore import Keyring
+    from intake.ledger.append import Ledger
+    from intake.keys.keystore import Keyring
 
 Progress = Callable[[str, int, int], None]
 
@@ -163,7 +162,7 @@ def receive(
 
 def _seal_original(source: Source, blob: Path, keyring: Keyring, ledger: Ledger, progress: Progress | None) -> tuple[str, Digests]:
     from intake.blobs import place_blob
-    from intake.seal import seal_stream
+    from intake.keys.seal import seal_stream
 
     original = open_source(source)
     partial = partial_path(blob)
@@ -262,7 +261,7 @@ def _record_clean(
     source: Source, received: Received, cleaned: Cleaned | CleanedFile, clean: BinaryIO, ledger: Ledger,
     keyring: Keyring, blobs: Path,
 ) -> Sanitized:
-    from intake.ledger.entries import Draft, new_id
+    from intake.ledger.entries import CLEAN_COPY, FINDINGS_REPORT, Draft, new_id
 
     report = canonical_json({"item": received.item, "findings": [f.to_dict() for f in cleaned.findings]})
     written: list[Path] = []
@@ -272,9 +271,9 @@ def _record_clean(
         item = new_id("itm_")
         original = {**received.digests.to_dict(), "media_type": received.media_type, "item": received.item}
         clean_output = {**digests.to_dict(), "media_type": cleaned.media_type, "name": source.name,
-                        "blob": clean_blob, "item": item, "role": "clean copy", "removed": cleaned.removed()}
+                        "blob": clean_blob, "item": item, "role": CLEAN_COPY, "removed": cleaned.removed()}
         findings = {**digest_bytes(report).to_dict(), "media_type": "application/json", "blob": report_blob,
-                    "item": received.item, "role": "findings report"}
+                    "item": received.item, "role": FINDINGS_REPORT}
         entry = ledger.append(
             Draft("sanitized", item, inputs=(original,), outputs=(clean_output, findings), parents=(received.entry,)),
             keyring,
@@ -290,7 +289,7 @@ def _write_sealed_stream(blobs: Path, plain: BinaryIO, keyring: Keyring, ledger:
                          written: list[Path]) -> tuple[str, Digests]:
     """Seal a file into a new blob in one pass that also hashes it."""
     from intake.blobs import place_blob
-    from intake.seal import seal_stream
+    from intake.keys.seal import seal_stream
 
     blob = blobs / f"{secrets.token_hex(16)}.age"
     written.append(blob)

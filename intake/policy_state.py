@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from intake.errors import CheckFailed
 from intake.ledger.store import LedgerStore
-from keys.identity import PublicIdentity, SecretIdentity
+from intake.keys.identity import PublicIdentity, SecretIdentity
 
 _DOMAIN = b"intake-policy-state/v1\n"
 

@@ -3,16 +3,16 @@ files, adding them) and the GPG key that co-signs its exports."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from intake.errors import IntakeError
-from intake.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
+from intake.errors import IdentityError, IntakeError
+from intake.support.fsutil import IDENTITY_FILE_LIMIT, read_regular_text
 from intake.vault import Vault
-from keys.identity import IdentityError, PublicIdentity
-from keys.keystore import Keyring
+from intake.keys.identity import PublicIdentity
+from intake.keys.keystore import Keyring, SealingPolicy
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,16 @@ def add_recipient(vault: Vault, keyring: Keyring, recipient: RecipientFile) -> R
     The policy is read again under the exclusive lock, so a concurrent change is not lost.
     """
     check_not_self(keyring, recipient.identity)
-    with vault.locked():
-        keyring = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
-        if any(r.fingerprint == recipient.identity.fingerprint for r in keyring.policy.recipients):
-            return RecipientAdded(keyring, False)
-        return RecipientAdded(vault.save_policy(keyring, keyring.policy.with_recipient(recipient.text)), True)
+    added = False
+
+    def with_recipient(policy: SealingPolicy) -> SealingPolicy | None:
+        nonlocal added
+        if any(r.fingerprint == recipient.identity.fingerprint for r in policy.recipients):
+            return None
+        added = True
+        return policy.with_recipient(recipient.text)
+
+    return RecipientAdded(vault.change_policy(keyring, with_recipient), added)
 
 
 def write_public_identity(keyring: Keyring, target: Path) -> None:
@@ -79,38 +84,7 @@ def remove_recipient(vault: Vault, keyring: Keyring, fingerprint: bytes) -> Reci
     openable by them: sealing cannot be undone. A write-only vault keeps at least one editor,
     or it would seal to nobody. The policy is read again under the exclusive lock."""
     with vault.locked():
-        keyring = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
-        policy = keyring.policy
-        found = next((r for r in policy.recipients if r.fingerprint == fingerprint), None)
-        if found is None:
-            raise IntakeError("that key is not a recipient of this vault (see `intake keys list`)")
-        if not policy.seal_to_self and len(policy.recipients) == 1:
-            raise IntakeError("this write-only vault seals to that editor only; add another recipient first")
-        return RecipientRemoved(vault.save_policy(keyring, policy.without_recipient(fingerprint)), found)
-
-
-def find_recipient(keyring: Keyring, matches: Callable[[PublicIdentity], bool]) -> PublicIdentity:
-    """The one recipient a pin (hex, words or key file) names."""
-    found = [r for r in keyring.policy.recipients if matches(r)]
-    if not found:
-        raise IntakeError("no recipient of this vault has that fingerprint (see `intake keys list`)")
-    if len(found) > 1:
-        raise IntakeError("more than one recipient matches; give the whole hex fingerprint")
-    return found[0]
-
-
-@dataclass(frozen=True)
-class RecipientRemoved:
-    keyring: Keyring  # with the policy as now saved
-    removed: PublicIdentity
-
-
-def remove_recipient(vault: Vault, keyring: Keyring, fingerprint: bytes) -> RecipientRemoved:
-    """Seal nothing more to this recipient from now on. What was already sealed to them stays
-    openable by them: sealing cannot be undone. A write-only vault keeps at least one editor,
-    or it would seal to nobody. The policy is read again under the exclusive lock."""
-    with vault.locked():
-        keyring = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
+        keyring = vault.reread_policy(keyring)
         policy = keyring.policy
         found = next((r for r in policy.recipients if r.fingerprint == fingerprint), None)
         if found is None:
@@ -139,14 +113,8 @@ class GpgLinked:
 
 def link_gpg_key(vault: Vault, keyring: Keyring, fingerprint: str) -> GpgLinked:
     """Exports from now on also carry OpenPGP signatures by this GPG secret key (full fingerprint)."""
-    from keys.openpgp import find_key  # only when asked: python-gnupg looks for gpg
+    from intake.keys.openpgp import find_key  # only when asked: python-gnupg looks for gpg
 
     key = find_key(fingerprint, secret=True)
-    with vault.locked():
-        keyring = vault.link_gpg(keyring, key.fingerprint)
+    keyring = vault.change_policy(keyring, lambda policy: replace(policy, openpgp=key.fingerprint))
     return GpgLinked(keyring, key.fingerprint, key.user_ids[0] if key.user_ids else None)
-
-
-def grouped_hex(hex_text: str) -> str:
-    """A fingerprint in groups of four, as people read it: `b794 cff3 1533 ...`."""
-    return " ".join(hex_text[i:i + 4] for i in range(0, len(hex_text), 4))

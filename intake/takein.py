@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING
 
 from intake.clean import Inspection, inspect_file_within
 from intake.errors import CheckFailed, FileRefused
-from intake.formats.base import SEVERITY
-from intake.fsutil import open_regular
-from intake.hashing import digest_stream
+from intake.support.fsutil import open_regular
+from intake.support.hashing import digest_stream
 from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, open_source, receive, sanitize_received
 
 if TYPE_CHECKING:
     from intake.vault import Vault
-    from keys.keystore import Keyring
+    from intake.keys.keystore import Keyring
 
 
 @dataclass(frozen=True)
@@ -99,8 +98,8 @@ def originals_held(vault: Vault, keyring: Keyring) -> dict[str, str]:
     """The SHA-256 of every original in the vault (taken in here or received from a field
     contact), mapped to its item id: so taking the same file in twice can be noticed. A
     write-only vault cannot open its entries, so it knows none."""
-    from intake.bundle.custody import Custody
-    from intake.bundle.verify import ORIGINAL
+    from intake.custody import Custody
+    from intake.ledger.entries import ORIGINAL
 
     if not keyring.can_open_sealed:
         return {}
@@ -120,14 +119,6 @@ def sha256_of(source: Source) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
-def removed_summary(removed: dict[str, int]) -> str:
-    """`5 location, 1 person`, worst first (a ledger entry stores the counts in key order),
-    or `nothing`; never the values."""
-    order = [category.value for category in SEVERITY]
-    ranked = sorted(removed.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order))
-    return ", ".join(f"{count} {category}" for category, count in ranked) or "nothing"
-
-
 def take_in(
     vault: Vault, keyring: Keyring, sources: Iterable[Source], note: str | None = None,
     progress: Progress | None = None, on_received: Callable[[Received], None] | None = None,
@@ -139,10 +130,8 @@ def take_in(
     between files releases the lock; files already yielded stay recorded. A file that cannot be
     received is yielded as NotTakenIn, with nothing of it written, and the next one is taken.
     """
-    from keys.keystore import Keyring
-
     with vault.locked(), vault.ledger() as ledger:
-        keyring = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
+        keyring = vault.reread_policy(keyring)
         for source in sources:
             try:
                 received = receive(source, ledger, keyring, vault.blobs, note, progress)

@@ -27,15 +27,15 @@ from pathlib import Path
 
 from intake.blobs import remove_orphans
 from intake import policy_state
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.errors import CheckFailed, IntakeError, WeakPassphrase
-from intake.fsutil import PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir
+from intake.support.fsutil import PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir
 from intake.ledger.audit import read_checkpoint
-from intake.ledger.log import Ledger
+from intake.ledger.append import Ledger
 from intake.ledger.note import Verifier
 from intake.ledger.store import LedgerStore
-from keys.identity import PublicIdentity, SecretIdentity
-from keys.keystore import Keyring, SealingPolicy, load_identity, load_policy, save_identity, save_policy
+from intake.keys.identity import PublicIdentity, SecretIdentity
+from intake.keys.keystore import Keyring, SealingPolicy, load_identity, load_policy, save_identity, save_policy
 
 VAULT_FORMAT = "intake-vault/1"
 MIN_PASSPHRASE = 8
@@ -123,6 +123,11 @@ class Vault:
             raise CheckFailed("vault.json names other keys than the vault's identity: the vault was tampered with")
         return Keyring(secret, self.unlock_policy(secret))
 
+    def reread_policy(self, keyring: Keyring) -> Keyring:
+        """The keyring with the policy as saved now: call under the lock, so that a recipient or
+        witness another command added meanwhile is used, and not lost by a change made here."""
+        return Keyring(keyring.secret, self.unlock_policy(keyring.secret))
+
     def unlock_policy(self, secret: SecretIdentity) -> SealingPolicy:
         """The policy, refused if older than the ledger records (intake/policy_state.py)."""
         policy = load_policy(self.policy_path, secret)
@@ -190,10 +195,13 @@ class Vault:
             policy_state.record(ledger.store, self.config.origin, ledger.store.count(), policy.serial, keyring.secret)
         return Keyring(keyring.secret, policy)
 
-    def link_gpg(self, keyring: Keyring, fingerprint: str) -> Keyring:
-        """Record the GPG key that also signs exports; re-read the policy first (call under the lock)."""
-        current = Keyring(keyring.secret, self.unlock_policy(keyring.secret))
-        return self.save_policy(current, replace(current.policy, openpgp=fingerprint))
+    def change_policy(self, keyring: Keyring, change: Callable[[SealingPolicy], SealingPolicy | None]) -> Keyring:
+        """Take the exclusive lock, read the policy again (so a concurrent change is not lost), and
+        sign and seal what `change` makes of it; `change` returns None to leave it as it is."""
+        with self.locked():
+            current = self.reread_policy(keyring)
+            changed = change(current.policy)
+            return current if changed is None else self.save_policy(current, changed)
 
     def check_saved_checkpoint(self, note: str) -> None:
         read_checkpoint(note, self.config.origin, self.verifier)

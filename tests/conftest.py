@@ -23,10 +23,17 @@ from intake.bundle.submission import submit
 from intake.demo import _sample_files
 from intake.pipeline import Received, collect_sources, receive, sanitize_received, source_for
 from intake.vault import Vault, create_vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 PASSPHRASE = "a long test passphrase"
 PROJECT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+
+# Test modules share helpers by module name (`from test_cli import one_error_line`) across the
+# folders the tests are sorted into; pytest only puts a test's own folder on the path, so every
+# test folder is put after tests/ here. (Stopgap: such helpers belong in tests/*_helpers.py.)
+sys.path.extend(str(folder) for folder in sorted({path.parent for path in TESTS.rglob("test_*.py")} - {TESTS})
+                if str(folder) not in sys.path)
 
 
 @dataclass

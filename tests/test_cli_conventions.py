@@ -18,11 +18,11 @@ import pytest
 from PIL import Image
 
 from conftest import PASSPHRASE, PROJECT, cli_env, copy_vault
-from intake.bundle.custody import unique_item
+from intake.custody import unique_item
 from intake.bundle.export import exportable_items
-from intake.errors import IntakeError
-from intake.seal import SealError, unseal
-from keys.identity import SecretIdentity
+from intake.errors import IntakeError, SealError
+from intake.keys.seal import unseal
+from intake.keys.identity import SecretIdentity
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ import pytest
 
 from conftest import PASSPHRASE
 from intake.forked import forked_map
-from intake.hashing import digest_bytes
+from intake.support.hashing import digest_bytes
 from intake.ledger.audit import audit
 from intake.ledger.entries import Draft
-from intake.seal import seal
+from intake.keys.seal import seal
 from intake.vault import create_vault
 
 TWO_CORES = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: nothing is forked")

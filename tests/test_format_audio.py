@@ -31,8 +31,9 @@ from PIL import Image
 
 from intake.clean import clean_bytes, inspect_bytes
 from intake.formats import aiff, flac, mp3, ogg, raw, wav
-from intake.formats.base import Category, Refused
-from intake.media import sniff_bytes, sniff_handle
+from intake.formats.base import Category
+from intake.errors import Refused
+from intake.support.sniff import sniff_bytes, sniff_handle
 from planted import assert_absent, has
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -20,10 +20,11 @@ import pytest
 from PIL import Image
 
 from intake.clean import clean_bytes
-from intake.formats.base import Category, Refused
+from intake.formats.base import Category
+from intake.errors import Refused
 from intake.formats.isobmff import heif
 from intake.formats.isobmff.boxes import box_bytes, full_box_payload
-from intake.media import sniff_bytes
+from intake.support.sniff import sniff_bytes
 from planted import assert_absent, has
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

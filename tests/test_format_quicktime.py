@@ -21,9 +21,10 @@ import pytest
 
 from intake.clean import clean_bytes
 from intake.formats import handler_for
-from intake.formats.base import Category, Refused
+from intake.formats.base import Category
+from intake.errors import Refused
 from intake.formats.isobmff import quicktime
-from intake.media import sniff_bytes
+from intake.support.sniff import sniff_bytes
 from planted import assert_absent, has
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.hashing import CHUNK, DigestingReader, digest_stream
+from intake.support.hashing import CHUNK, DigestingReader, digest_stream
 
 DATA = os.urandom(3 * CHUNK + 12345)
 

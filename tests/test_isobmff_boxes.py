@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from intake.formats.base import Refused
+from intake.errors import Refused
 from intake.formats.isobmff.boxes import (
     MAX_DEPTH, Box, box_bytes, box_header, children, copy_range, full_box_header,
     full_box_payload, iter_boxes, read_payload, write_box,

@@ -19,7 +19,7 @@ from PIL.ExifTags import IFD
 
 from intake.formats import jpeg
 from intake.formats.base import Category, Finding
-from intake.formats.metadata import exif_findings
+from intake.formats.shared.metadata import exif_findings
 
 SERIAL = "PLANTED-SERIAL-5521"
 OWNER = "PLANTED-OWNER-77a1"

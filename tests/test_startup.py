@@ -11,7 +11,7 @@ from PIL import Image
 from intake.formats import _build, handler_for
 
 HEAVY = ("pikepdf", "textual", "gnupg", "cryptography", "pyrage", "rfc3161ng", "intake.bundle", "intake.ledger",
-         "intake.witness", "intake.formats.pdf", "intake.formats.odf", "keys.keystore")
+         "intake.witness", "intake.formats.pdf", "intake.formats.odf", "intake.keys.keystore")
 
 
 def loaded_after(arguments: list[str]) -> set[str]:

@@ -16,17 +16,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from big_files import (PLANTED_AUTHOR, PLANTED_PLACE, png_size_for, tiff_size_for, write_pdf, write_png,
                        write_tiff)
 from intake.clean import IN_MEMORY_BYTES, clean_bytes, clean_file, inspect_file, scan_views
 import intake.formats.pdf as pdf_format
 from intake.formats import png, tiff
-from intake.formats.base import CHUNK_SETTING, ContentDigest, Refused, View, digest_of_parts, streams
+from intake.formats.base import CHUNK_SETTING, ContentDigest, View, digest_of_parts, streams
+from intake.errors import Refused
 from intake.pipeline import Sanitized, source_for
-from intake.seal import unseal
+from intake.keys.seal import unseal
 from intake.takein import take_in
 from test_format_png import apng, idat_png, interlaced_png, planted_png, noise, small_png, insert_before, chunk
 import zlib

@@ -1,4 +1,4 @@
-"""Writes intake/formats/office_names.py: the element and attribute names of each office XML namespace.
+"""Writes intake/formats/shared/office_names.py: the element and attribute names of each office XML namespace.
 
 The names come from the published schemas, never typed by hand (except the two
 markup-compatibility attributes noted below). Only the names are extracted;
@@ -10,7 +10,7 @@ no schema text is copied. Run it again when a schema version is added:
         --rng ODF/odf1.*/OpenDocument-*schema*.rng \
         --sdk SDK/data/schemas/*.json --sdk-namespaces SDK/data/namespaces.json \
         --source "ISO/IEC 29500-4:2016 Transitional XSDs (where from, which commit)" ... \
-        > intake/formats/office_names.py
+        > intake/formats/shared/office_names.py
 
 (SCHEMAS: the `schemas/` folder of github.com/devoidfury/docx-validator; ODF: the
 `validator/src/main/resources/schema/` folder of github.com/tdf/odftoolkit; SDK: a

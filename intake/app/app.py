@@ -37,7 +37,7 @@ from intake.app.screens.section import Section
 from intake.app.screens.unlock import UnlockScreen
 from intake.app.screens.verify import VerifyScreen
 from intake.app.session import DEFAULT_LOCK_AFTER, Clock, Session, Settings, utc_clock
-from intake.process import forbid_core_dumps
+from intake.support.process import forbid_core_dumps
 
 PassphraseSource = Callable[[], str | None]
 

@@ -6,7 +6,7 @@ from textual.message import Message
 
 from intake.app.session import Session
 from intake.vault import Vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 
 class Unlocked(Message):

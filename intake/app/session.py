@@ -10,7 +10,7 @@ from pathlib import Path
 
 from intake.errors import IntakeError
 from intake.vault import Vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 Clock = Callable[[], datetime]
 

@@ -31,8 +31,8 @@ from typing import BinaryIO, Protocol
 from intake.bundle.bagpath import fold, parents, path_problem, shown
 from intake.bundle.bagsource import BagSource
 from intake.errors import CheckFailed, IntakeError
-from intake.fsutil import NewFile, fsync_dir
-from intake.hashing import Digests, DigestingWriter, digest_stream
+from intake.support.fsutil import NewFile, fsync_dir
+from intake.support.hashing import Digests, DigestingWriter, digest_stream
 
 __all__ = ["ALGORITHMS", "BagCheck", "BagFile", "BagSource", "BagSummary", "SignedList", "manifest_entries",
            "signed_list_entries", "validate_bag", "write_bag"]

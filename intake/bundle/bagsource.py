@@ -43,7 +43,7 @@ from typing import BinaryIO
 
 from intake.bundle.bagpath import fold, parents, path_problem, shown
 from intake.errors import CheckFailed, IntakeError
-from intake.fsutil import open_regular
+from intake.support.fsutil import open_regular
 
 MAX_ENTRIES = 100_000
 MAX_TOTAL_SIZE = 4 << 30

@@ -26,20 +26,16 @@ from pathlib import Path
 
 from intake.bundle.bagsource import BagSource
 from intake.bundle.statement import CHECKPOINT_FILE, PROVENANCE
-from intake.errors import IntakeError
-from intake.fsutil import open_regular, read_regular_file
+from intake.errors import CheckpointError, ConsistencyError, IntakeError, NoteError
+from intake.support.fsutil import open_regular, read_regular_file
 from intake.ledger import merkle
-from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.note import NoteError, Verifier, open_note
+from intake.ledger.checkpoint import Checkpoint
+from intake.ledger.note import Verifier, open_note
 
 CONSISTENCY_DIR = f"{PROVENANCE}/consistency"
 _HASH_SIZE = 32
 _MAX_PROOF_LINES = 64  # a proof has at most about 2·log2(size) hashes
 _CHECKPOINT_LIMIT = 64 << 10
-
-
-class ConsistencyError(ValueError):
-    """A consistency proof file is malformed."""
 
 
 def consistency_file(old_size: int) -> str:

@@ -32,28 +32,28 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from intake.bundle.bagit import BagFile, SignedList, write_bag
 from intake.bundle.consistency import ConsistencyProof, consistency_file, earlier_sizes
-from intake.bundle.custody import CleanItem, Custody
+from intake.custody import CleanItem, Custody
 from intake.bundle.recipe import SCRIPT_FILE, verify_recipe, verify_script
 from intake.bundle.statement import (
     CHECKPOINT_FILE, CONTENTS_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, PEM_FILE, TIME_PRECISIONS, DisclosureOptions,
     build_statement, proof_file, statement_file,
 )
-from intake.errors import CheckFailed, IntakeError
-from intake.hashing import Digests, DigestingWriter
-from intake.ledger.entries import Draft
+from intake.errors import CheckFailed, IntakeError, SealError
+from intake.support.hashing import Digests, DigestingWriter
+from intake.ledger.entries import PUBLIC_BUNDLE, Draft
 from intake.ledger import merkle
-from intake.ledger.log import Ledger, stored_leaf_hashes
+from intake.ledger.append import Ledger
+from intake.ledger.stored_tree import stored_leaf_hashes
 from intake.ledger.proof import TlogProof
-from intake.media import extension_for
-from intake.seal import SealError, unseal_stream
+from intake.support.sniff import extension_for
+from intake.keys.seal import unseal_stream
 from intake.timestamp.stamps import CheckpointStamps, StampOutcome, stamp_checkpoint, timestamp_steps
 from intake.vault import Vault
 from intake.witness.client import witness_checkpoint
 from intake.witness.desk import ExportWitnessing, required
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 Progress = Callable[[int, int], None]
-PUBLIC_BUNDLE = "public bundle"  # the role of an `exported` entry's output
 TAGMANIFEST = "tagmanifest-sha256.txt"
 
 
@@ -253,7 +253,7 @@ def _identity_files(keyring: Keyring) -> list[BagFile]:
     pem = keyring.secret.signing_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     files = [BagFile(IDENTITY_FILE, keyring.secret.export_public().encode("utf-8")), BagFile(PEM_FILE, pem)]
     if keyring.policy.openpgp:
-        from keys.openpgp import export_public_key
+        from intake.keys.openpgp import export_public_key
 
         files.append(BagFile(OPENPGP_KEY_FILE, export_public_key(keyring.policy.openpgp).encode("ascii")))
     return files
@@ -268,7 +268,7 @@ class _Signer:
     def __call__(self, data: bytes) -> list[tuple[str, bytes]]:
         signatures = [(".sig", self.keyring.secret.sign(data))]
         if self.keyring.policy.openpgp:
-            from keys.openpgp import sign_detached
+            from intake.keys.openpgp import sign_detached
 
             signatures.append((".asc", sign_detached(data, self.keyring.policy.openpgp).encode("ascii")))
         return signatures

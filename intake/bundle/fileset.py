@@ -21,7 +21,7 @@ from intake.bundle.bagit import BagCheck, BagSource, manifest_entries, signed_li
 from intake.bundle.bagpath import shown
 from intake.bundle.statement import CONTENTS_FILE, OPENPGP_KEY_FILE, PEM_FILE
 from intake.errors import IntakeError
-from keys.identity import PublicIdentity
+from intake.keys.identity import PublicIdentity
 
 TAG_MANIFESTS = ("tagmanifest-sha256.txt", "tagmanifest-sha512.txt")
 _SIGNATURE_LIMIT = 1 << 16

@@ -28,35 +28,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from intake.bundle.custody import CLEAN_COPY, SENDER_RECORD, Custody
-from intake.bundle.verify import ORIGINAL, ItemTimeline, TimelineEvent, VerifyReport
+from intake.custody import Custody
+from intake.bundle.verify import ItemTimeline, TimelineEvent, VerifyReport
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
 from intake.blobs import place_blob
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.clean import IN_MEMORY_BYTES, inspect_file_within
-from intake.errors import CheckFailed, IntakeError
-from intake.fsutil import create_private, fsync_dir, open_regular, partial_path
-from intake.hashing import Digests, DigestingReader, digest_stream
+from intake.errors import (
+    CheckpointError,
+    EntryError,
+    IdentityError,
+    IntakeError,
+    NoteError,
+    ProofError,
+    SealError,
+    SubmissionRefused,
+)
+from intake.support.fsutil import create_private, fsync_dir, open_regular, partial_path
+from intake.support.hashing import Digests, DigestingReader, digest_stream
 from intake.ledger import merkle
-from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.entries import CustodyEntry, Draft, EntryError, SignedEntry, new_id
-from intake.ledger.log import Ledger
-from intake.ledger.note import NoteError, Verifier, open_note
-from intake.ledger.proof import ProofError, TlogProof
-from intake.seal import SealError, seal_stream, unseal, unseal_stream
-from intake.streams import SpillingReader, piped
+from intake.ledger.checkpoint import Checkpoint
+from intake.ledger.entries import CLEAN_COPY, ORIGINAL, SENDER_RECORD, CustodyEntry, Draft, SignedEntry, new_id
+from intake.ledger.append import Ledger
+from intake.ledger.note import Verifier, open_note
+from intake.ledger.proof import TlogProof
+from intake.keys.seal import seal_stream, unseal, unseal_stream
+from intake.support.streams import SpillingReader, piped
 from intake.vault import Vault
-from keys.pinning import Pin
-from keys.identity import IdentityError, PublicIdentity
-from keys.keystore import Keyring
+from intake.keys.pinning import Pin
+from intake.keys.identity import PublicIdentity
+from intake.keys.keystore import Keyring
 
 SUBMISSION_ID = re.compile(r"^sub_[a-z0-9]{8,64}$")
 Progress = Callable[[int, int], None]
 Passed = Callable[[str], None]  # one check that held, for the report of check_submission
-
-
-class SubmissionRefused(CheckFailed):
-    """The submission does not hold what it claims; nothing was imported."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,7 @@ def check_submission(
 def looks_like_submission(path: Path) -> bool:
     """A file that starts as age or as an OpenPGP message: what `receive` takes. A bundle is a
     folder or a zip, so the two are told apart by content, not by name."""
-    from keys.openpgp import looks_like_openpgp
+    from intake.keys.openpgp import looks_like_openpgp
 
     try:
         head = _head(path) if path.is_file() else b""
@@ -154,7 +159,7 @@ def _age_file(source: Path, vault: Vault) -> Iterator[Path]:
     if head.startswith(AGE_HEADER):
         yield source
         return
-    from keys.openpgp import decrypt_file, looks_like_openpgp
+    from intake.keys.openpgp import decrypt_file, looks_like_openpgp
 
     if not looks_like_openpgp(head):
         raise IntakeError(f"{source} is not an intake submission (neither age nor OpenPGP)")

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from intake.canonical import canonical_json
-from intake.bundle.custody import CLEAN_COPY, CleanItem
+from intake.support.canonical import canonical_json
+from intake.ledger.entries import CLEAN_COPY, CustodyEntry
+from intake.custody import CleanItem
 from intake.ledger.commitment import Path
 from intake.ledger.disclosure import Disclosure, disclose
-from intake.ledger.entries import CustodyEntry
 
 STATEMENT_TYPE = "intake-provenance/v1"
 PROVENANCE = "provenance"

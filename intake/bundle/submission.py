@@ -29,18 +29,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from intake.bundle.custody import Custody, OpenedEntry, unique_item
-from intake.canonical import canonical_json
+from intake.custody import Custody, OpenedEntry, unique_item
+from intake.support.canonical import canonical_json
 from intake.errors import IntakeError
-from intake.fsutil import create_private, new_file, partial_path
+from intake.support.fsutil import create_private, new_file, partial_path
 from intake.ledger.entries import SignedEntry, new_id
-from intake.ledger.log import Ledger
+from intake.ledger.append import Ledger
 from intake.ledger.proof import TlogProof
-from intake.seal import seal_stream, unseal_stream
-from intake.streams import piped
+from intake.keys.seal import seal_stream, unseal_stream
+from intake.support.streams import piped
 from intake.vault import Vault
-from keys.identity import PublicIdentity
-from keys.keystore import Keyring
+from intake.keys.identity import PublicIdentity
+from intake.keys.keystore import Keyring
 
 SUBMISSION_TYPE = "intake-submission/v1"
 MANIFEST = "submission.json"
@@ -177,7 +177,7 @@ def _write_gpg_wrapped(target: Path, seal_into: Callable[[BinaryIO], None], vaul
     """gpg reads and writes named files, so the age file and gpg's output wait in the vault
     (sealed to the editor; a kill leaves them to the next exclusive lock to remove), and only
     the finished file is copied to the user's folder, nameless until complete."""
-    from keys.openpgp import encrypt_file
+    from intake.keys.openpgp import encrypt_file
 
     sealed_path, wrapped = partial_path(vault.root / "submission.age"), partial_path(vault.root / "submission.gpg")
     try:

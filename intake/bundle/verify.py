@@ -22,19 +22,19 @@ from intake.bundle.statement import (
     statement_file,
 )
 from intake.bundle.consistency import check_since, consistency_file
-from intake.bundle.custody import CLEAN_COPY
+from intake.ledger.entries import CLEAN_COPY, ORIGINAL
 from intake.bundle.fileset import file_set_checks, signature_check
-from intake.errors import IntakeError
-from intake.hashing import Digests, DigestingWriter
-from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.disclosure import Disclosure, DisclosureError
-from intake.ledger.note import NoteError, Verifier, open_note, signature_lines
-from intake.ledger.proof import ProofError, TlogProof
-from intake.recipients import grouped_hex
+from intake.errors import CheckpointError, DisclosureError, IdentityError, IntakeError, NoteError, ProofError
+from intake.support.hashing import Digests, DigestingWriter
+from intake.ledger.checkpoint import Checkpoint
+from intake.ledger.disclosure import Disclosure
+from intake.ledger.note import Verifier, open_note, signature_lines
+from intake.ledger.proof import TlogProof
+from intake.text import grouped_hex
 from intake.witness.policy import WitnessPolicy
 from intake.timestamp.stamps import TimestampResult, check_bundle_timestamps
-from keys.identity import IdentityError, PublicIdentity
-from keys.pinning import Pin
+from intake.keys.identity import PublicIdentity
+from intake.keys.pinning import Pin
 
 Progress = Callable[[int, int], None]
 _SMALL = 1 << 20
@@ -51,9 +51,6 @@ class TimelineEvent:
     actor: str
     of: str  # what the step concerned: "original", or this "clean copy"
     note: str | None = None  # the custodian's note, where it is disclosed (a submission, sealed to the editor)
-
-
-ORIGINAL = "original"
 
 
 def event_subject(step_item: object, item: str) -> str:
@@ -345,7 +342,7 @@ def _openpgp(bag: BagSource, report: VerifyReport) -> None:
     signatures = sorted(p for p in bag.files() if p.endswith(".asc") and p != OPENPGP_KEY_FILE)
     if not signatures:
         return
-    from keys import openpgp
+    from intake.keys import openpgp
 
     if OPENPGP_KEY_FILE not in bag.files():
         report.failed("OpenPGP signatures", f"{len(signatures)} .asc files but no {OPENPGP_KEY_FILE}")

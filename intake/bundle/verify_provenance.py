@@ -114,7 +114,7 @@ def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     return point_encode(point_add(point_multiply(s, BASE), point_multiply(k, minus_a))) == signature[:32]
 
 
-# --- the fingerprint as words (the PGP word list; intake's keys/words.py) ----------------------
+# --- the fingerprint as words (the PGP word list; intake/keys/words.py) ----------------------
 
 EVEN_WORDS = """
 aardvark absurd accrue acme adrift adult afflict ahead aimless algol allow alone ammo ancient apple artist

@@ -16,7 +16,7 @@ from intake.cli.output import dump_json, wants_json
 from intake.cli.parser import OneLineParser, build_parser as _build
 from intake.display import printable
 from intake.errors import IntakeError
-from intake.process import forbid_core_dumps
+from intake.support.process import forbid_core_dumps
 
 GROUPS = [vault.register, keys.register, files.register, ledger.register, bundle.register, tsa.register,
           witness.register, completion.register]

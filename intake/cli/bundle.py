@@ -24,8 +24,8 @@ from intake.timestamp.stamps import outcome_lines
 from intake.vault import Vault
 from intake.witness.desk import ExportWitnessing
 from intake.witness.policy import WitnessPolicy
-from keys.keystore import Keyring
-from keys.pinning import parse_pin
+from intake.keys.keystore import Keyring
+from intake.keys.pinning import parse_pin
 
 
 def register(sub: Subcommands) -> None:

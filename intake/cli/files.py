@@ -16,12 +16,12 @@ from intake.clean import Inspection, clean_file_within
 from intake.cli.output import dump_json, quiet
 from intake.cli.parser import Subcommands, add_json, command
 from intake.display import printable
-from intake.errors import IntakeError
+from intake.errors import IntakeError, Refused
 from intake.formats import supported_media_types
-from intake.formats.base import Refused
-from intake.fsutil import NewFile, fsync_dir, open_regular, resolved
+from intake.support.fsutil import NewFile, fsync_dir, open_regular, resolved
 from intake.pipeline import Source, collect_sources
-from intake.takein import inspect_source, removed_summary
+from intake.takein import inspect_source
+from intake.text import removed_summary
 
 CLEANED_MARK = ".cleaned"  # `photo.jpg` -> `photo.cleaned.jpg` beside it, as mat2 names its output
 

@@ -15,7 +15,7 @@ from intake.errors import IntakeError
 from intake.recipients import (
     add_recipient, check_not_self, find_recipient, link_gpg_key, read_identity_file, remove_recipient,
 )
-from keys.pinning import parse_pin
+from intake.keys.pinning import parse_pin
 
 
 def register(sub: Subcommands) -> None:

@@ -6,18 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from intake import passphrase
+from intake.keys import passphrase
 from intake.cli.output import CheckLine, dump_json, print_checks, print_verdict, say, verbose, wants_json
 from intake.cli.parser import Subcommands, actions, add_json, command
 from intake.cli.session import open_vault, unlock
 from intake.display import printable
 from intake.errors import CheckFailed, IntakeError
-from intake.fsutil import CHECKPOINT_FILE_LIMIT, read_regular_text
+from intake.support.fsutil import CHECKPOINT_FILE_LIMIT, read_regular_text
 from intake.ledger.audit import AuditReport
 from intake.ledger.entries import CustodyEntry
-from intake.ledger_view import EntryRow, read_entries, verify_ledger
-from intake.recipients import grouped_hex
-from keys.keystore import Keyring
+from intake.text import EntryRow, grouped_hex
+from intake.custody import read_entries, verify_ledger
+from intake.keys.keystore import Keyring
 
 
 def register(sub: Subcommands) -> None:

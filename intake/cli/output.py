@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from intake.display import printable
-from intake.recipients import grouped_hex
-from keys.identity import PublicIdentity
+from intake.text import grouped_hex
+from intake.keys.identity import PublicIdentity
 
 
 def quiet(args: argparse.Namespace) -> bool:

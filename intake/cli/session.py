@@ -8,9 +8,9 @@ from pathlib import Path
 
 import platformdirs
 
-from intake import passphrase
+from intake.keys import passphrase
 from intake.vault import Vault
-from keys.keystore import Keyring
+from intake.keys.keystore import Keyring
 
 ENV_VAULT = "INTAKE_VAULT"
 

@@ -9,15 +9,16 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake import passphrase
+from intake.keys import passphrase
 from intake.cli.output import describe_identity, dump_json, file_progress, quiet, wants_json
 from intake.cli.parser import Subcommands, add_json, command
 from intake.cli.session import open_vault, unlock, vault_root
 from intake.display import printable, recordable
 from intake.errors import CheckFailed
 from intake.pipeline import NotCleaned, Received, Sanitized, collect_sources
-from intake.recipients import grouped_hex, read_identity_file
-from intake.takein import Duplicate, IntakeResult, NotTakenIn, find_duplicates, removed_summary, take_in
+from intake.text import grouped_hex, removed_summary
+from intake.recipients import read_identity_file
+from intake.takein import Duplicate, IntakeResult, NotTakenIn, find_duplicates, take_in
 from intake.vault import check_passphrase, create_vault
 
 

@@ -14,15 +14,15 @@ from intake.cli.output import dump_json
 from intake.cli.parser import Subcommands, actions, add_json, command
 from intake.cli.session import open_vault, unlock
 from intake.display import printable
-from intake.errors import IntakeError
-from intake.ledger.note import NoteError, Verifier
+from intake.errors import IntakeError, NoteError
+from intake.ledger.note import Verifier
 from intake.vault import Vault
 from intake.witness.client import ConfiguredWitness
 from intake.witness.cosignature import CosignerKey
 from intake.witness.desk import required, with_quorum, with_witness, without_witness
 from intake.witness.home import create_witness, open_witness
 from intake.witness.server import Witness, make_server
-from keys.keystore import Keyring, SealingPolicy
+from intake.keys.keystore import Keyring, SealingPolicy
 
 
 def register(sub: Subcommands) -> None:

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from intake.formats import audio_tags, iff
-from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.base import Category, Finding, View
+from intake.errors import Refused
 from intake.formats.iff import Chunk, Form
 from intake.formats.streamed import bytes_verbs, digest_of_ranges
 

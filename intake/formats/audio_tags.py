@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from intake.formats.base import Category, CategoryRules, Finding, Refused, categorise, shorten
+from intake.formats.base import Category, CategoryRules, Finding, categorise, shorten
+from intake.errors import Refused
 
 _RULES: CategoryRules = (
     (re.compile(r"gps|location|latitude|longitude|geo|place|city|country|TLOC", re.I), Category.LOCATION),

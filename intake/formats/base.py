@@ -3,7 +3,7 @@
 A format module (jpeg.py, pdf.py, ...) exposes, at module level:
 
     NAME: str                                   "JPEG"
-    MEDIA_TYPES: tuple[str, ...]                as intake.media.sniff returns them
+    MEDIA_TYPES: tuple[str, ...]                as intake.support.sniff.sniff returns them
     inspect(data: bytes) -> list[Finding]       everything that would be removed; nothing written
     sanitize(data: bytes) -> bytes              the clean copy; raises Refused when it cannot be complete
     views(data: bytes) -> list[View]            every byte string a reader could reach after full
@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import BinaryIO, Protocol
 
-from intake.errors import CheckFailed
+from intake.errors import Refused
 
 
 class Category(str, Enum):
@@ -97,10 +97,6 @@ class View:
 
     where: str
     data: bytes
-
-
-class Refused(CheckFailed):
-    """This file cannot be cleaned completely: refused, never copied through."""
 
 
 class FormatModule(Protocol):

@@ -18,7 +18,8 @@ from typing import BinaryIO
 
 from intake.formats import audio_tags
 from intake.formats.audio_tags import TagBlock
-from intake.formats.base import Category, Finding, Refused, View, read_exactly
+from intake.formats.base import Category, Finding, View, read_exactly
+from intake.errors import Refused
 from intake.formats.streamed import bytes_verbs, copy_range, digest_of_ranges
 
 NAME = "FLAC"

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from intake.formats import icc
-from intake.formats.base import Category, Finding, Refused, View, shorten
-from intake.formats.metadata import iptc_findings, xmp_findings
-from intake.formats.png import TAIL_WHERE, iptc_block, or_generic
+from intake.formats.shared import icc
+from intake.formats.base import Category, Finding, View, shorten
+from intake.errors import Refused
+from intake.formats.shared.metadata import iptc_findings, xmp_findings
+from intake.formats.shared.image_blocks import TAIL_WHERE, iptc_block, or_generic
 
 NAME = "GIF"
 MEDIA_TYPES = ("image/gif",)

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
-from intake.formats.base import Category, Finding, Refused, View, read_exactly
+from intake.formats.base import Category, Finding, View, read_exactly
+from intake.errors import Refused
 from intake.formats.streamed import copy_range
 
 MAX_CHUNKS = 4096

@@ -19,9 +19,10 @@ import re
 import struct
 from dataclasses import dataclass
 
-from intake.formats import icc
-from intake.formats.base import Category, Finding, Refused, View
-from intake.formats.metadata import ExifReader, Tiff, TiffEntry, iptc_findings, xmp_findings
+from intake.formats.shared import icc
+from intake.formats.base import Category, Finding, View
+from intake.errors import Refused
+from intake.formats.shared.metadata import ExifReader, Tiff, TiffEntry, iptc_findings, xmp_findings
 
 NAME = "JPEG"
 MEDIA_TYPES = ("image/jpeg",)
@@ -480,7 +481,7 @@ def _head_segments(data: bytes) -> list[Segment]:
 # the pixels are unchanged and the original stays sealed in the vault.
 #
 # Keeping recognised wide-gamut profiles is built and tested: they are
-# rebuilt (intake.formats.icc.rebuild) with a fresh description, their colour
+# rebuilt (intake.formats.shared.icc.rebuild) with a fresh description, their colour
 # tags only and a header with every date, vendor and device field zeroed. It
 # is off because exiftool still lists the (empty) ICC header fields
 # DeviceModel and ProfileCreator, which tests/exiftool_judge.py counts as
@@ -489,7 +490,7 @@ def _head_segments(data: bytes) -> list[Segment]:
 
 ICC_PREFIX = b"ICC_PROFILE\0"
 _ICC_CHUNK = MAX_PAYLOAD - len(ICC_PREFIX) - 2
-# Normalised descriptions (intake.formats.icc.normalise) of the standard profiles that are not sRGB.
+# Normalised descriptions (intake.formats.shared.icc.normalise) of the standard profiles that are not sRGB.
 ICC_WIDE_GAMUT = icc.STANDARD_DESCRIPTIONS - icc.SRGB_DESCRIPTIONS
 ICC_KEPT: frozenset[str] = frozenset()
 _ICC_WHERE = "ICC profile (APP2)"

@@ -30,9 +30,10 @@ import re
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, Refused, View
-from intake.formats.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape
-from intake.formats.zippkg import (DROP, KEEP, Recorder, XmlDoc, allow_only, binary_strings,
+from intake.formats.base import Category, Finding, View
+from intake.errors import Refused
+from intake.formats.shared.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape
+from intake.formats.shared.zippkg import (DROP, KEEP, Recorder, XmlDoc, allow_only, binary_strings,
                                    clean_image, cleaning_verbs, guarded, image_content, local_name, note_kept_values,
                                    package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
                                    serialize_xml, short, stray_text, unique, unknown_attributes, unknown_declarations,

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from intake.formats import audio_tags
-from intake.formats.base import Category, ContentDigest, Finding, Refused, View, chunk_size
+from intake.formats.base import Category, ContentDigest, Finding, View, chunk_size
+from intake.errors import Refused
 from intake.formats.flac import picture_finding
 from intake.formats.streamed import bytes_verbs
 

@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, Refused, View
-from intake.formats.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape, split_name
-from intake.formats.zippkg import (DROP, KEEP, UNWRAP, Recorder, XmlDoc, allow_only, clean_image,
+from intake.formats.base import Category, Finding, View
+from intake.errors import Refused
+from intake.formats.shared.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape, split_name
+from intake.formats.shared.zippkg import (DROP, KEEP, UNWRAP, Recorder, XmlDoc, allow_only, clean_image,
                                    cleaning_verbs, guarded, image_content, local_name, note_kept_values,
                                    package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
                                    serialize_xml, stray_text, unique, unknown_attributes, unknown_declarations,

@@ -14,7 +14,7 @@ raise Refused.
 
 Some helpers here (EXIF review, text helpers) are shared with the GIF and
 WebP modules, which carry the same blocks in other containers; ICC profiles
-are judged by intake.formats.icc for every format.
+are judged by intake.formats.shared.icc for every format.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from intake.formats import icc
-from intake.formats.base import (Category, ContentDigest, Finding, Refused, View, categorise, read_exactly,
-                                 shorten)
-from intake.formats.metadata import exif_findings, iptc_findings, xmp_findings
+from intake.formats.shared import icc
+from intake.formats.base import Category, ContentDigest, Finding, View, categorise, read_exactly, shorten
+from intake.errors import Refused
+from intake.formats.shared.image_blocks import TAIL_WHERE, exif_review, iptc_block, or_generic
+from intake.formats.shared.metadata import iptc_findings, xmp_findings
 
 NAME = "PNG"
 MEDIA_TYPES = ("image/png",)
@@ -65,9 +66,6 @@ _COLOUR_TYPES = {0: (1, (1, 2, 4, 8, 16)), 2: (3, (8, 16)), 3: (1, (1, 2, 4, 8))
 _ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
 # tRNS data length by colour type (palette: up to one byte per entry).
 _TRNS_LENGTHS = {0: frozenset({2}), 2: frozenset({6}), 3: frozenset(range(1, 257))}
-
-TAIL_WHERE = "bytes after the end of the image"
-
 
 @dataclass(frozen=True)
 class Chunk:
@@ -509,63 +507,8 @@ def content(data: bytes) -> list[bytes]:
     return _clean(data).content
 
 
-# ---------------------------------------------------------------- shared helpers (GIF, WebP)
-
-def or_generic(findings: list[Finding], label: str, where: str) -> list[Finding]:
-    """A removed block is always reported, even when nothing in it could be read."""
-    return findings or [Finding(Category.OTHER, label, "present (no readable fields)", where)]
-
-
-def iptc_block(data: bytes) -> bytes:
-    """Raw IPTC-IIM, unwrapping a Photoshop resource block (8BIM, resource 0x0404) if that is what it is."""
-    offset = 0
-    while data[offset:offset + 4] == b"8BIM" and offset + 8 <= len(data):  # each pass moves forward
-        resource = int.from_bytes(data[offset + 4:offset + 6], "big")
-        name_length = data[offset + 6] if offset + 6 < len(data) else 0
-        size_at = offset + 6 + ((name_length + 2) & ~1)
-        size = int.from_bytes(data[size_at:size_at + 4], "big")
-        if resource == 0x0404:
-            return data[size_at + 4:size_at + 4 + size]
-        offset = size_at + 4 + size + (size & 1)
-    return data
-
-
-# EXIF: only the orientation survives (it says how to show the pixels), in a
-# minimal block written here so that nothing else can ride along.
-def orientation_exif(orientation: int) -> bytes:
-    return b"MM\0*\0\0\0\x08\0\x01" + struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + b"\0\0\0\0"
-
-
-_ORIENTATION_BLOCKS = frozenset(orientation_exif(n) for n in range(2, 9))
-
-
-def exif_review(block: bytes, where: str) -> tuple[bytes | None, list[Finding]]:
-    """(replacement block or None, findings) for an EXIF block that is being removed."""
-    if block in _ORIENTATION_BLOCKS:
-        return block, []
-    tiff = block[6:] if block.startswith(b"Exif\0\0") else block
-    findings = or_generic(exif_findings(tiff, where), "EXIF", where)
-    orientation = _orientation(tiff)
-    return (orientation_exif(orientation) if orientation and orientation > 1 else None), findings
-
-
-def _orientation(tiff: bytes) -> int | None:
-    order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
-    if order is None or len(tiff) < 10:
-        return None
-    ifd = struct.unpack(order + "I", tiff[4:8])[0]
-    if ifd + 2 > len(tiff):
-        return None
-    count = struct.unpack(order + "H", tiff[ifd:ifd + 2])[0]
-    for entry in range(ifd + 2, min(ifd + 2 + 12 * count, len(tiff) - 11), 12):
-        tag, kind, number, value = struct.unpack(order + "HHIH", tiff[entry:entry + 10])
-        if tag == 0x0112 and kind == 3 and number == 1:
-            return value if 1 <= value <= 8 else None
-    return None
-
-
 # ICC profiles: a standard colour space (sRGB, Display P3, Adobe RGB...) says how to
-# show the colours and is kept, neutralised (see intake.formats.icc). In an iCCP
+# show the colours and is kept, neutralised (see intake.formats.shared.icc). In an iCCP
 # chunk the profile's name must be a generic one too: anything else (a calibrated
 # monitor, a scanner, a named printer) can point to a device or a person.
 STANDARD_ICC_NAMES = frozenset({"icc profile", "icc", "photoshop icc profile", "embedded profile", "default"})

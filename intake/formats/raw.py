@@ -12,8 +12,9 @@ receives and seals the original, and `inspect` lists what its EXIF says.
 
 from __future__ import annotations
 
-from intake.formats.base import Finding, Refused, View
-from intake.formats.metadata import exif_findings
+from intake.formats.base import Finding, View
+from intake.errors import Refused
+from intake.formats.shared.metadata import exif_findings
 
 NAME = "camera raw"
 MEDIA_TYPES = ("image/x-adobe-dng", "image/x-canon-cr2", "image/x-nikon-nef", "image/x-sony-arw",

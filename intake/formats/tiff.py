@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from intake.formats import icc
-from intake.formats.base import (Category, ContentDigest, FileBytes, Finding, Refused, View, nonzero_outside,
-                                 read_exactly)
-from intake.formats.metadata import exif_findings, iptc_findings, xmp_findings
+from intake.formats.shared import icc
+from intake.formats.base import Category, ContentDigest, FileBytes, Finding, View, nonzero_outside, read_exactly
+from intake.errors import Refused
+from intake.formats.shared.metadata import exif_findings, iptc_findings, xmp_findings
 
 NAME = "TIFF"
 MEDIA_TYPES = ("image/tiff",)

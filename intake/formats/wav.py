@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from intake.formats import audio_tags, iff
-from intake.formats.base import Category, Finding, Refused, View
+from intake.formats.base import Category, Finding, View
+from intake.errors import Refused
 from intake.formats.iff import Chunk, Form
-from intake.formats.metadata import xmp_findings
+from intake.formats.shared.metadata import xmp_findings
 from intake.formats.streamed import bytes_verbs, digest_of_ranges
 
 NAME = "WAV"

@@ -3,7 +3,7 @@
 A WebP is "RIFF", a size, "WEBP", then chunks (four-character code, little-
 endian size, data, one zero byte of padding after odd sizes). The clean copy
 keeps the image chunks byte for byte (VP8, VP8L, ALPH, ANIM and the frames in
-ANMF), keeps a standard ICC profile (see intake.formats.icc) and the orientation
+ANMF), keeps a standard ICC profile (see intake.formats.shared.icc) and the orientation
 (in a minimal EXIF block written here), and drops EXIF, XMP and unknown
 chunks, unknown chunks inside animation frames and anything after the RIFF
 container. The VP8X flags and the RIFF size are rewritten to match.
@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from intake.formats import icc
-from intake.formats.base import Category, Finding, Refused, View
-from intake.formats.metadata import xmp_findings
-from intake.formats.png import TAIL_WHERE, exif_review, or_generic
+from intake.formats.shared import icc
+from intake.formats.base import Category, Finding, View
+from intake.errors import Refused
+from intake.formats.shared.metadata import xmp_findings
+from intake.formats.shared.image_blocks import TAIL_WHERE, exif_review, or_generic
 
 NAME = "WebP"
 MEDIA_TYPES = ("image/webp",)

@@ -18,17 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from intake.blobs import unreferenced_blobs
-from intake.forked import forked_map
-from intake.hashing import Digests, DigestingWriter
+from intake.support.hashing import Digests, DigestingWriter
 from intake.ledger import merkle
-from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.entries import CustodyEntry, EntryError, SignedEntry
-from intake.ledger.log import leaf_hash_of
-from intake.ledger.note import NoteError, Verifier, b64decode_canonical, open_note
+from intake.ledger.checkpoint import Checkpoint
+from intake.errors import CheckpointError, EntryError, NoteError, SealError
+from intake.ledger.custodian import Custodian
+from intake.ledger.entries import CLEAN_COPY, CustodyEntry, SignedEntry
+from intake.ledger.stored_tree import leaf_hash_of
+from intake.ledger.note import Verifier, b64decode_canonical, open_note
 from intake.ledger.store import LedgerStore, StoredEntry
-from intake.seal import SealError, unseal, unseal_stream
-from keys.identity import PublicIdentity
-from keys.keystore import Keyring
+from intake.keys.seal import unseal, unseal_stream
+from intake.forked import forked_map
+from intake.keys.identity import PublicIdentity
 
 
 PAIRWISE_LIMIT = 1024
@@ -82,7 +83,7 @@ def read_checkpoint(note: str, origin: str, verifier: Verifier, single_signature
 
 
 def audit(
-    store: LedgerStore, origin: str, verifier: Verifier, keyring: Keyring | None = None, blobs: Path | None = None
+    store: LedgerStore, origin: str, verifier: Verifier, keyring: Custodian | None = None, blobs: Path | None = None
 ) -> AuditReport:
     report = AuditReport()
     try:
@@ -279,7 +280,7 @@ def _proof_pairs(checkpoints: list[Checkpoint]) -> list[tuple[Checkpoint, Checkp
 
 def audit_against(
     store: LedgerStore, origin: str, verifier: Verifier, saved_note: str,
-    keyring: Keyring | None = None, blobs: Path | None = None,
+    keyring: Custodian | None = None, blobs: Path | None = None,
 ) -> AuditReport:
     """Is the ledger now an append-only extension of a checkpoint saved earlier?"""
     report = audit(store, origin, verifier, keyring, blobs)
@@ -306,7 +307,7 @@ def audit_against(
 
 
 def _check_entries(
-    entries: list[StoredEntry], roots: list[bytes], keyring: Keyring, report: AuditReport
+    entries: list[StoredEntry], roots: list[bytes], keyring: Custodian, report: AuditReport
 ) -> list[SignedEntry]:
     if not keyring.can_open_sealed:
         report.checked.append("entries are sealed to the editors only (write-only vault): contents not opened here")
@@ -353,12 +354,12 @@ def _check_export(entry: CustodyEntry, by_id: dict[str, CustodyEntry]) -> None:
     parent = by_id.get(entry.parents[0]) if len(entry.parents) == 1 else None
     produced = parent.outputs[0] if parent is not None and parent.outputs else {}
     source = entry.inputs[0] if len(entry.inputs) == 1 else {}
-    if parent is None or produced.get("role") != "clean copy" or parent.item != entry.item \
+    if parent is None or produced.get("role") != CLEAN_COPY or parent.item != entry.item \
             or source.get("item") != entry.item or source.get("sha256") != produced.get("sha256"):
         raise AuditFailure(f"entry {entry.seq}: it exports a file that is not the clean copy its parent produced")
 
 
-def _check_blobs(entries: list[CustodyEntry], blobs: Path, keyring: Keyring, report: AuditReport) -> None:
+def _check_blobs(entries: list[CustodyEntry], blobs: Path, keyring: Custodian, report: AuditReport) -> None:
     """Every sealed file an entry names is still there and still the file it recorded."""
     if not keyring.can_open_sealed:
         _describe_write_only_blobs(blobs, report)
@@ -390,7 +391,7 @@ def _find_unreferenced(store: LedgerStore, blobs: Path, report: AuditReport, ope
 
 
 def _blob_failures(
-    named: Sequence[tuple[CustodyEntry, dict]], blobs: Path, keyring: Keyring
+    named: Sequence[tuple[CustodyEntry, dict]], blobs: Path, keyring: Custodian
 ) -> list[AuditFailure | None]:
     """For each sealed file in turn, None or why it fails; nothing after the first failure."""
     results: list[AuditFailure | None] = []
@@ -404,7 +405,7 @@ def _blob_failures(
     return results
 
 
-def _open_entries(stored: Sequence[StoredEntry], keyring: Keyring, public: PublicIdentity) -> list[SignedEntry | AuditFailure]:
+def _open_entries(stored: Sequence[StoredEntry], keyring: Custodian, public: PublicIdentity) -> list[SignedEntry | AuditFailure]:
     """Each entry opened and checked on its own (commitment, signature, custodian), in order;
     nothing after the first failure. Links between entries are checked afterwards, in order."""
     results: list[SignedEntry | AuditFailure] = []
@@ -417,7 +418,7 @@ def _open_entries(stored: Sequence[StoredEntry], keyring: Keyring, public: Publi
     return results
 
 
-def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Keyring) -> None:
+def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Custodian) -> None:
     what = f"the sealed {output.get('role', 'original')} of item {output.get('item', entry.item)}"
     if not path.is_file() or "/" in str(output["blob"]):
         raise AuditFailure(f"entry {entry.seq}: {what} is missing")
@@ -433,7 +434,7 @@ def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Keyring)
         raise AuditFailure(f"entry {entry.seq}: {what} was replaced")
 
 
-def _open_entry(stored: StoredEntry, keyring: Keyring, public: PublicIdentity) -> SignedEntry:
+def _open_entry(stored: StoredEntry, keyring: Custodian, public: PublicIdentity) -> SignedEntry:
     try:
         signed = SignedEntry.from_bytes(unseal(stored.sealed, [keyring.secret.age_identity]))
     except (SealError, EntryError) as error:

@@ -13,7 +13,12 @@ import binascii
 import re
 from dataclasses import dataclass
 
-__all__ = ["Checkpoint", "CheckpointError"]
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from intake.ledger.note import Signer, sign
+from intake.errors import CheckpointError
+
+__all__ = ["Checkpoint", "CheckpointError", "sign_checkpoint"]
 
 _ROOT_SIZE = 32  # SHA-256 RFC 6962 Merkle tree hash
 # Tree sizes are uint64 in every reference implementation; larger values
@@ -23,10 +28,6 @@ _MAX_SIZE = 2**64 - 1
 # leading zero unless the tree is empty.
 _SIZE_RE = re.compile(r"0|[1-9][0-9]*")
 _CONTROL = re.compile(r"[\x00-\x1f]")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint is malformed."""
 
 
 def _check_line(line: object, what: str) -> str:
@@ -122,3 +123,8 @@ class Checkpoint:
             root=_parse_root(root),
             extensions=tuple(extensions),
         )
+
+
+def sign_checkpoint(checkpoint: Checkpoint, signing_key: Ed25519PrivateKey) -> str:
+    """The checkpoint as a signed note under its own origin: what the ledger stores for each tree size."""
+    return sign(checkpoint.to_text(), [Signer(checkpoint.origin, signing_key)])

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 
 FIELD_SALT_DOMAIN = b"intake-field-salt/v1\n"
 FIELD_DOMAIN = b"intake-field/v1\n"

@@ -16,14 +16,11 @@ from typing import Any
 
 from intake.ledger.commitment import Field, Path, Scalar, commit_digests, field_digest, field_salt
 from intake.ledger.entries import SignedEntry, signing_message
-from keys.identity import PublicIdentity
+from intake.keys.identity import PublicIdentity
+from intake.errors import DisclosureError
 
 HIDDEN = object()
 _MAX_FIELDS = 10_000
-
-
-class DisclosureError(ValueError):
-    """A disclosure is malformed."""
 
 
 @dataclass(frozen=True)

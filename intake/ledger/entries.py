@@ -19,18 +19,23 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.ledger.commitment import Field, commit_fields, flatten
-from keys.identity import PublicIdentity, SecretIdentity
+from intake.keys.identity import PublicIdentity, SecretIdentity
+from intake.errors import EntryError
 
-ACTIONS = frozenset({"received", "sanitized", "signed", "transferred", "exported", "verified", "note"})
+# The actions some command writes (ledger.md); an entry with any other action does not parse.
+ACTIONS = frozenset({"received", "sanitized", "transferred", "exported"})
+# What an entry's output is: its "role". ORIGINAL also names, in a bundle's timeline, the
+# file a step concerned when it was not the clean copy itself.
+ORIGINAL = "original"
+CLEAN_COPY = "clean copy"
+FINDINGS_REPORT = "findings report"
+SENDER_RECORD = "sender record"  # a `transferred` entry's: who sent it, and their checkpoint
+PUBLIC_BUNDLE = "public bundle"  # an `exported` entry's: the bundle by its tag manifest's hash
 ENTRY_DOMAIN = b"intake-entry/v2\n"
 SCHEMA_VERSION = 2
 DAY = ("day",)  # committed beside the fields, so a bundle can show the day without the time
-
-
-class EntryError(ValueError):
-    """A stored entry does not parse as a custody entry."""
 
 
 def new_id(prefix: str) -> str:

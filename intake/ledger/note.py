@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from intake.errors import NoteError
+
 __all__ = [
     "NoteError",
     "Signer",
@@ -49,10 +51,6 @@ MAX_SIGNATURES = 100
 _SIG_PREFIX = "\u2014 "  # em dash, space
 _HEX_KEY_ID = re.compile(r"[0-9a-fA-F]{8}")
 _CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f]")
-
-
-class NoteError(ValueError):
-    """A note, key or signature is malformed or does not verify."""
 
 
 # --- validation helpers -----------------------------------------------------

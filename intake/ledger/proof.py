@@ -21,16 +21,13 @@ import re
 from dataclasses import dataclass
 
 from intake.ledger import merkle
-from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.note import NoteError, Verifier, open_note
+from intake.ledger.checkpoint import Checkpoint
+from intake.errors import CheckpointError, NoteError, ProofError
+from intake.ledger.note import Verifier, open_note
 
 HEADER = "c2sp.org/tlog-proof@v1"
 _INDEX = re.compile(r"index (0|[1-9][0-9]{0,19})")
 _MAX_HASHES = 64
-
-
-class ProofError(ValueError):
-    """A proof is malformed or does not prove what it claims."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.errors import CheckFailed, IntakeError
-from intake.fsutil import PRIVATE_FILE
+from intake.support.fsutil import PRIVATE_FILE
 
 _TREE_TABLE = ("CREATE TABLE IF NOT EXISTS tree (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
                "PRIMARY KEY (level, idx)) WITHOUT ROWID")

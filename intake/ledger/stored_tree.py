@@ -14,7 +14,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from intake.ledger import merkle
-from intake.ledger.store import LedgerStore, TreeRow
+from intake.ledger.entries import leaf_data
+from intake.ledger.store import LedgerStore, StoredEntry, TreeRow
+
+
+def leaf_hash_of(commitment: bytes, sealed: bytes) -> bytes:
+    return merkle.leaf_hash(leaf_data(commitment, sealed))
+
+
+def leaf_hashes(entries: list[StoredEntry]) -> list[bytes]:
+    return [leaf_hash_of(e.commitment, e.sealed) for e in entries]
+
+
+def stored_leaf_hashes(store: LedgerStore) -> list[bytes]:
+    """Every leaf hash, read row by row: the sealed records are never all held at once."""
+    return [leaf for _, leaf in store.leaf_rows(leaf_hash_of)]
 
 
 def stored_count(size: int) -> int:

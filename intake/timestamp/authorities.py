@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from intake.errors import IntakeError
-from intake.fsutil import read_regular_file
+from intake.support.fsutil import read_regular_file
 from intake.timestamp.rfc3161 import load_certificates
 from intake.vault import Vault
-from keys.keystore import Keyring, TimestampAuthority
+from intake.keys.keystore import Keyring, SealingPolicy, TimestampAuthority
 
 MAX_CA_FILE = 1 << 20
 
@@ -68,20 +68,22 @@ def describe_ca(ca: x509.Certificate) -> str:
 def add_tsa(vault: Vault, keyring: Keyring, url: str, ca_pem: str) -> Keyring:
     """Ask this TSA at every export from now on; a URL already configured gets the new CA."""
     check_tsa_url(url)
-    with vault.locked():
-        current = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
-        others = tuple(t for t in current.policy.timestamp_authorities if t.url != url)
-        policy = replace(current.policy, timestamp_authorities=others + (TimestampAuthority(url, ca_pem),))
-        return vault.save_policy(current, policy)
+
+    def with_tsa(policy: SealingPolicy) -> SealingPolicy:
+        others = tuple(t for t in policy.timestamp_authorities if t.url != url)
+        return replace(policy, timestamp_authorities=others + (TimestampAuthority(url, ca_pem),))
+
+    return vault.change_policy(keyring, with_tsa)
 
 
 def remove_tsa(vault: Vault, keyring: Keyring, url: str) -> Keyring:
-    with vault.locked():
-        current = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
-        kept = tuple(t for t in current.policy.timestamp_authorities if t.url != url)
-        if len(kept) == len(current.policy.timestamp_authorities):
+    def without_tsa(policy: SealingPolicy) -> SealingPolicy:
+        kept = tuple(t for t in policy.timestamp_authorities if t.url != url)
+        if len(kept) == len(policy.timestamp_authorities):
             raise IntakeError(f"no time-stamping authority with the URL {url} (see `intake tsa list`)")
-        return vault.save_policy(current, replace(current.policy, timestamp_authorities=kept))
+        return replace(policy, timestamp_authorities=kept)
+
+    return vault.change_policy(keyring, without_tsa)
 
 
 def read_verifier_roots(paths: list[Path]) -> list[x509.Certificate]:

@@ -24,17 +24,13 @@ from rfc3161_client import (
     decode_timestamp_response,
 )
 
-from intake.errors import CheckFailed, IntakeError
+from intake.errors import IntakeError, TimeStampError
 
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
 MAX_REPLY = 256 << 10  # a token with a long chain is a few KiB; more is not a time stamp
 _CHUNK = 16 << 10
 TIMEOUT_SECONDS = 10.0
-
-
-class TimeStampError(CheckFailed):
-    """A TSA did not answer, answered nonsense, or its token does not hold."""
 
 
 @dataclass(frozen=True)

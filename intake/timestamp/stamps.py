@@ -20,12 +20,17 @@ from intake.bundle.bagit import BagCheck, BagFile
 from intake.bundle.bagsource import BagSource
 from intake.bundle.recipe import RecipeStep
 from intake.bundle.statement import CHECKPOINT_FILE, PROVENANCE
-from intake.errors import IntakeError
+from intake.errors import IntakeError, TimeStampError
 from intake.timestamp.authorities import ca_certificate
 from intake.timestamp.rfc3161 import (
-    MAX_REPLY, TimeStamp, TimeStampError, certificate_pem, check_timestamp, load_certificates, request_timestamp,
+    MAX_REPLY,
+    TimeStamp,
+    certificate_pem,
+    check_timestamp,
+    load_certificates,
+    request_timestamp,
 )
-from keys.keystore import TimestampAuthority
+from intake.keys.keystore import TimestampAuthority
 
 TIMESTAMPS = f"{PROVENANCE}/timestamps"
 _MAX_CHAIN = 1 << 20

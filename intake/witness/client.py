@@ -18,13 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from intake.errors import IntakeError
+from intake.errors import IntakeError, ProtocolError
 from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.note import signature_lines
 from intake.witness.cosignature import CosignerKey
-from intake.witness.protocol import (
-    PATH, SIZE_CONTENT_TYPE, AddCheckpoint, ProtocolError, Status, cosignature_lines, parse_size_body,
-)
+from intake.witness.protocol import PATH, SIZE_CONTENT_TYPE, AddCheckpoint, Status, cosignature_lines, parse_size_body
 
 TIMEOUT = 5.0
 _ANSWER_LIMIT = 64 << 10

@@ -25,8 +25,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
-from intake.errors import IntakeError
-from intake.ledger.note import NoteError, b64decode_canonical, signature_lines, valid_key_name
+from intake.errors import CosignatureError, NoteError
+from intake.ledger.note import b64decode_canonical, signature_lines, valid_key_name
 
 COSIGNATURE_V1 = 0x04
 _KEY_SIZE = 32
@@ -36,10 +36,6 @@ _MAX_TIME = 2**63 - 1
 _HEX_KEY_ID = re.compile(r"[0-9a-fA-F]{8}")
 _PRIVATE_PREFIX = "PRIVATE+KEY+"
 _LINE_PREFIX = "\u2014 "
-
-
-class CosignatureError(IntakeError):
-    """A witness key or cosignature is malformed."""
 
 
 def _b64(raw: bytes) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from intake.errors import IntakeError
 from intake.witness.client import COSIGNED, ConfiguredWitness, WitnessOutcome
-from keys.keystore import SealingPolicy
+from intake.keys.keystore import SealingPolicy
 
 
 def required(policy: SealingPolicy) -> int:

@@ -6,10 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from intake.errors import IntakeError
-from intake.fsutil import PRIVATE_DIR, atomic_write, read_regular_file
-from intake.witness.cosignature import Cosigner, CosignatureError
-from intake.witness.state import KEY_FILE, StateError, WitnessState
+from intake.errors import CosignatureError, IntakeError, StateError
+from intake.support.fsutil import PRIVATE_DIR, atomic_write, read_regular_file
+from intake.witness.cosignature import Cosigner
+from intake.witness.state import KEY_FILE, WitnessState
 
 _KEY_LIMIT = 4096
 

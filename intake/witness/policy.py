@@ -17,15 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from intake.errors import IntakeError
-from intake.fsutil import read_regular_file
-from intake.witness.cosignature import CosignatureError, CosignerKey
+from intake.errors import PolicyError
+from intake.support.fsutil import read_regular_file
+from intake.errors import CosignatureError
+from intake.witness.cosignature import CosignerKey
 
 _POLICY_LIMIT = 64 << 10
-
-
-class PolicyError(IntakeError):
-    """The witness policy file is malformed."""
 
 
 @dataclass(frozen=True)

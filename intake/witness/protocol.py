@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from intake.ledger.note import b64decode_canonical
+from intake.errors import ProtocolError
 
 PATH = "/add-checkpoint"
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
@@ -36,10 +37,6 @@ class Status(IntEnum):
     UNKNOWN_LOG = 404
     CONFLICT = 409
     BAD_PROOF = 422
-
-
-class ProtocolError(ValueError):
-    """A request or response body does not follow the protocol."""
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from intake.ledger import merkle
-from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.note import NoteError, open_note, signature_lines
+from intake.ledger.checkpoint import Checkpoint
+from intake.errors import CheckpointError, NoteError, ProtocolError
+from intake.ledger.note import open_note, signature_lines
 from intake.witness.home import WitnessHome
-from intake.witness.protocol import (
-    MAX_BODY, PATH, SIZE_CONTENT_TYPE, AddCheckpoint, ProtocolError, Status, size_body,
-)
+from intake.witness.protocol import MAX_BODY, PATH, SIZE_CONTENT_TYPE, AddCheckpoint, Status, size_body
 from intake.witness.state import Head
 
 _READ_TIMEOUT = 10

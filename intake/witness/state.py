@@ -18,8 +18,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from intake.errors import IntakeError
-from intake.ledger.note import NoteError, Verifier
+from intake.errors import NoteError, StateError
+from intake.ledger.note import Verifier
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS logs (origin TEXT PRIMARY KEY, vkey TEXT NOT NULL) STRICT;
@@ -31,10 +31,6 @@ CREATE TABLE IF NOT EXISTS heads (
 """
 STATE_FILE = "witness.sqlite"
 KEY_FILE = "witness.key"
-
-
-class StateError(IntakeError):
-    """The witness's state folder is missing or damaged."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.export import ExportScreen
 from intake.app.screens.ledger import LedgerScreen
 from intake.app.widgets.checklist import Line, checklist_text
-from keys.words import fingerprint_words
+from intake.keys.words import fingerprint_words
 from tuikit import SIZE, app_on, copy_vault, run, settle, text_of, type_into, unlock
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from textual import events
 
 from intake import samples
-from intake.ledger_view import read_entries, verify_ledger
+from intake.custody import read_entries, verify_ledger
 from intake.vault import Vault
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.intake import IntakeScreen

@@ -15,7 +15,7 @@ from intake import samples
 from intake.pipeline import collect_sources
 from intake.takein import take_in
 from intake.vault import Vault
-from keys.identity import PublicIdentity, SecretIdentity
+from intake.keys.identity import PublicIdentity, SecretIdentity
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.keys import KeysScreen
 from intake.app.screens.ledger import LedgerScreen

@@ -17,7 +17,7 @@ from pyrage import x25519
 import intake.vault
 from intake import samples
 from intake.vault import create_vault
-from keys.identity import SecretIdentity
+from intake.keys.identity import SecretIdentity
 from tuikit import PASSPHRASE, app_on, settle, type_into, unlock
 
 FIXED_AGE = "AGE-SECRET-KEY-1C825AMHCC0K5AJDTZMSXAVLQZV7H92EV58NP4WMJ2DCN4ED6JH6SA3MP8G"

@@ -173,7 +173,7 @@ def test_write_only_needs_an_editor(tmp_path: Path) -> None:
 
 
 def test_field_vault_with_a_confirmed_editor(tmp_path: Path) -> None:
-    from keys.identity import SecretIdentity
+    from intake.keys.identity import SecretIdentity
     from intake.app.screens.confirm import ConfirmScreen
 
     editor = SecretIdentity.generate("editor-1")

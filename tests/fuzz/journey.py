@@ -21,10 +21,10 @@ from intake.bundle.export import ExportOptions, export_bundle
 from intake.bundle.receive import receive_submission
 from intake.bundle.submission import submit
 from intake.pipeline import collect_sources, receive, sanitize_received
-from intake.seal import unseal
+from intake.keys.seal import unseal
 from intake.vault import Vault, create_vault
-from keys.identity import PublicIdentity
-from keys.keystore import Keyring
+from intake.keys.identity import PublicIdentity
+from intake.keys.keystore import Keyring
 
 PASSPHRASE = "a long fuzzing passphrase"
 

@@ -22,17 +22,18 @@ from pathlib import Path
 from intake.bundle.receive import check_submission
 from intake.bundle.statement import CHECKPOINT_FILE, IDENTITY_FILE, proof_file
 from intake.bundle.verify import verify_bundle
-from intake.canonical import canonical_json
+from intake.support.canonical import canonical_json
 from intake.clean import clean_bytes, inspect_bytes
-from intake.errors import IntakeError
-from intake.formats import handler_for, icc, metadata
-from intake.ledger.checkpoint import Checkpoint, CheckpointError
-from intake.ledger.disclosure import Disclosure, DisclosureError
-from intake.ledger.note import NoteError, Verifier, open_note
-from intake.ledger.proof import ProofError, TlogProof
-from intake.media import HEAD_SIZE, sniff, sniff_bytes
-from intake.seal import seal
-from keys.identity import IdentityError, PublicIdentity
+from intake.errors import CheckpointError, DisclosureError, IdentityError, IntakeError, NoteError, ProofError
+from intake.formats import handler_for
+from intake.formats.shared import icc, metadata
+from intake.ledger.checkpoint import Checkpoint
+from intake.ledger.disclosure import Disclosure
+from intake.ledger.note import Verifier, open_note
+from intake.ledger.proof import TlogProof
+from intake.support.sniff import HEAD_SIZE, sniff, sniff_bytes
+from intake.keys.seal import seal
+from intake.keys.identity import PublicIdentity
 
 import journey as journey_module
 from containers import CONTAINERS, tar_members, zip_members

@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mutations import mutation_lists
 from targets import TARGETS, TIME_LIMIT, Case, Context

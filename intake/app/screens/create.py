@@ -12,7 +12,8 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
 
 from intake.display import printable
 from intake.errors import IntakeError
-from intake.recipients import RecipientFile, grouped_hex, read_identity_file
+from intake.recipients import RecipientFile, read_identity_file
+from intake.text import grouped_hex
 from intake.vault import check_passphrase, create_vault
 from intake.app.errors import show_error
 from intake.app.messages import Unlocked

@@ -18,8 +18,8 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioButton
 from intake.bundle.export import ExportableItem, ExportOptions, export_bundle, exportable_items
 from intake.bundle.submission import SubmitResult, submit
 from intake.display import printable
-from keys.identity import PublicIdentity
-from keys.words import fingerprint_words
+from intake.keys.identity import PublicIdentity
+from intake.keys.words import fingerprint_words
 from intake.app.errors import show_error
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.section import BACK, Section

@@ -16,11 +16,17 @@ from textual.widgets import Button, Footer, Header, Input, Select, Static
 from intake.display import printable
 from intake.errors import IntakeError
 from intake.recipients import (
-    RecipientFile, add_recipient, check_not_self, grouped_hex, link_gpg_key, read_identity_file, remove_recipient,
+    RecipientFile,
+    add_recipient,
+    check_not_self,
+    link_gpg_key,
+    read_identity_file,
+    remove_recipient,
     write_public_identity,
 )
-from keys.identity import PublicIdentity
-from keys.keystore import Keyring
+from intake.text import grouped_hex
+from intake.keys.identity import PublicIdentity
+from intake.keys.keystore import Keyring
 from intake.app.errors import show_error
 from intake.app.messages import SessionChanged
 from intake.app.session import Session

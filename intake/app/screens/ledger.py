@@ -10,14 +10,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
-from intake.bundle.export import PUBLIC_BUNDLE
-from intake.bundle.receive import SENDER_RECORD
+from intake.ledger.entries import PUBLIC_BUNDLE, SENDER_RECORD, CustodyEntry
 from intake.display import printable
 from intake.ledger.audit import AuditReport
-from intake.ledger.entries import CustodyEntry
-from intake.ledger_view import EntryRow, read_entries, verify_ledger
-from intake.recipients import grouped_hex
-from intake.takein import removed_summary
+from intake.text import EntryRow, grouped_hex, removed_summary
+from intake.custody import read_entries, verify_ledger
 from intake.app.errors import show_error
 from intake.app.screens.section import BACK, Section
 from intake.app.session import Session

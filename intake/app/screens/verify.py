@@ -21,8 +21,8 @@ from textual.widgets import Button, Footer, Header, Input, Static
 from intake.bundle.receive import ReceiveResult, check_submission, looks_like_submission, receive_submission
 from intake.bundle.verify import ItemTimeline, VerifyReport, verify_bundle
 from intake.display import printable
-from intake.recipients import grouped_hex
-from keys.pinning import parse_pin
+from intake.text import grouped_hex
+from intake.keys.pinning import parse_pin
 from intake.app.errors import show_error
 from intake.app.session import Session
 from intake.app.screens.confirm import ConfirmScreen

@@ -9,7 +9,8 @@ from textual.widgets import Static
 from intake.clean import Inspection
 from intake.display import printable
 from intake.pipeline import NotCleaned
-from intake.takein import IntakeResult, NotTakenIn, removed_summary
+from intake.takein import IntakeResult, NotTakenIn
+from intake.text import removed_summary
 
 CATEGORY_STYLE = {"location": "bold red", "person": "bold red", "device": "bold yellow",
                   "hidden content": "bold magenta", "time": "cyan", "software": "dim", "other": "dim"}

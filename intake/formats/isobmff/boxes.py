@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from intake.formats.base import Refused
+from intake.errors import Refused
 
 # Real files nest a handful of levels (moov/trak/mdia/minf/stbl/stsd/...);
 # a deeper tree is built to exhaust a parser.

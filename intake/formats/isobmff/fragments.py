@@ -18,7 +18,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from intake.formats.base import Refused
+from intake.errors import Refused
 from intake.formats.isobmff.boxes import Box, child_boxes
 
 _TRAF_KEPT = frozenset({b"tfhd", b"tfdt", b"trun", b"sgpd", b"sbgp", b"subs", b"sdtp"})

@@ -26,13 +26,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import BinaryIO
 
-from intake.formats import icc, jpeg
-from intake.formats.base import Category, Finding, Refused, View, shorten
+from intake.formats.shared import icc
+from intake.formats import jpeg
+from intake.formats.base import Category, Finding, View, shorten
+from intake.errors import Refused
 from intake.formats.isobmff.boxes import (
     Box, box_bytes, box_header, children, type_name, copy_range, full_box_header, full_box_payload,
     iter_boxes, read_payload,
 )
-from intake.formats.metadata import ExifReader, xmp_findings
+from intake.formats.shared.metadata import ExifReader, xmp_findings
 
 NAME = "HEIF"
 MEDIA_TYPES = ("image/heif", "image/avif")
@@ -518,7 +520,7 @@ def _without_sei(prop: Property) -> tuple[bytes, int]:
 
 
 def _review_profile(prop: Property, index: int) -> tuple[bytes | None, list[Finding]]:
-    """The project's colour-profile policy (intake.formats.icc.review): a published profile stays
+    """The project's colour-profile policy (intake.formats.shared.icc.review): a published profile stays
     with its header's dates and vendor fields zeroed; any other profile is dropped."""
     profile, findings = icc.review(prop.payload[4:], f"ICC profile (property {index})")
     if profile is None:

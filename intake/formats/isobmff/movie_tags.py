@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 from intake.formats.base import Category, CategoryRules, Finding, categorise, format_coordinates, shorten
 from intake.formats.isobmff.boxes import Box, child_boxes
-from intake.formats.metadata import xmp_findings
+from intake.formats.shared.metadata import xmp_findings
 
 XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
 

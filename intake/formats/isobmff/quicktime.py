@@ -44,8 +44,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
-from intake.formats.base import (Category, ContentDigest, Finding, Refused, View, chunk_size, inspect_via_stream,
-                                 read_exactly, sanitize_via_stream, shorten)
+from intake.formats.base import (
+    Category,
+    ContentDigest,
+    Finding,
+    View,
+    chunk_size,
+    inspect_via_stream,
+    read_exactly,
+    sanitize_via_stream,
+    shorten,
+)
+from intake.errors import Refused
 from intake.formats.isobmff.boxes import Box, box_bytes, child_boxes, copy_range, iter_boxes, read_payload
 from intake.formats.isobmff.fragments import Fragment, Run, read_fragment, sample_size_defaults
 from intake.formats.isobmff.movie_tags import (box_name, mac_time, meta_findings, uuid_findings,

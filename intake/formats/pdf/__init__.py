@@ -27,7 +27,8 @@ from typing import BinaryIO
 
 import pikepdf
 
-from intake.formats.base import Category, ContentDigest, Finding, Refused, View, read_exactly
+from intake.formats.base import Category, ContentDigest, Finding, View, read_exactly
+from intake.errors import Refused
 from intake.formats.pdf import leftovers
 from intake.formats.pdf.compared import content, content_parts, reachable_views, residue, views
 from intake.formats.pdf.decoding import Budget, budget_for, check_all_streams, guarded, open_pdf, open_pdf_file

@@ -10,8 +10,9 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Name, Stream, String
 
-from intake.formats import icc
-from intake.formats.base import Refused, View
+from intake.formats.shared import icc
+from intake.errors import Refused
+from intake.formats.base import View
 from intake.formats.pdf.decoding import Budget, decoded, guarded, is_dict, open_pdf
 from intake.formats.pdf.images import image_digest, jpeg_views
 from intake.formats.pdf.roles import KEPT_ANNOTATIONS

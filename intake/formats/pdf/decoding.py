@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, TypeVar
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
 
-from intake.formats.base import Refused
+from intake.errors import Refused
 
 
 # Decompression bomb guards: a stream may not decode to more than this, nor

@@ -12,7 +12,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream, String
 
 from intake.formats.base import Category
-from intake.formats.metadata import xmp_findings
+from intake.formats.shared.metadata import xmp_findings
 from intake.formats.pdf.decoding import Budget, decoded, is_container, is_dict
 from intake.formats.pdf.images import rule_jpeg, rule_jpeg2000
 from intake.formats.pdf.values import (

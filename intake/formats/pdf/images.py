@@ -11,8 +11,9 @@ from dataclasses import replace
 
 from pikepdf import Array, Name, Stream
 
-from intake.formats.base import Category, Finding, Refused, View
-from intake.formats.metadata import xmp_findings
+from intake.formats.base import Category, Finding, View
+from intake.errors import Refused
+from intake.formats.shared.metadata import xmp_findings
 from intake.formats.pdf.decoding import DCT, JPX, Budget, codec_bytes, decoded, filter_names, is_dict, jpeg_module
 from intake.formats.pdf.walk import Node, Survey
 

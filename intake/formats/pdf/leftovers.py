@@ -27,7 +27,7 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Name, String
 
-from intake.formats.base import Refused
+from intake.errors import Refused
 from intake.formats.pdf.compared import kept_strings
 from intake.formats.pdf.decoding import is_dict
 from intake.formats.pdf.roles import FONT_ORDERINGS, FONT_REGISTRIES, LANGUAGE, KEPT_ANNOTATIONS, listed_keys

@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import BinaryIO
 
+from intake.formats.base import Category, Finding, chunk_size
+from intake.errors import Refused
+from intake.formats.pdf.decoding import Budget, open_pdf, open_pdf_file
 import pikepdf
 
-from intake.formats.base import Category, Finding, Refused, chunk_size
-from intake.formats.pdf.decoding import Budget, open_pdf, open_pdf_file
 from intake.formats.pdf.findings import survey_document
 from intake.formats.pdf.values import counted
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from pikepdf import Array, Name, Stream, String
 
-from intake.formats.base import Category, Refused, categorise
+from intake.formats.base import Category, categorise
+from intake.errors import Refused
 from intake.formats.pdf.decoding import Budget, decoded, is_dict
 
 

@@ -1,0 +1,173 @@
+"""The custody ledger read for people: verify it, read its entries, find the clean copies.
+
+`verify_ledger` is every check of `ledger verify`; `read_entries` and `Custody.open`
+open the entries after the ledger verified (the one place that refuses a write-only
+vault). A clean copy is an item some entry produced with the role "clean copy": a
+`sanitized` entry (cleaned here) or a `transferred` one (received from a field
+contact). Its trail is that entry and every entry it derives from, in ledger
+order. Export and submission both start here, after a full audit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from intake.errors import CheckFailed, IntakeError
+from intake.ledger.audit import AuditReport, audit, audit_against
+from intake.ledger.entries import CLEAN_COPY, SENDER_RECORD, CustodyEntry, SignedEntry
+from intake.ledger.append import Ledger
+from intake.vault import Vault
+from intake.keys.keystore import Keyring
+
+
+def verify_ledger(vault: Vault, keyring: Keyring | None = None, against: str | None = None) -> AuditReport:
+    """Every check of `ledger verify`: with a keyring also every entry and sealed file;
+    with `against` (a saved checkpoint's text) also that the ledger extends it."""
+    blobs = vault.blobs
+    with vault.locked(exclusive=False), vault.ledger() as ledger:
+        if against is not None:
+            return audit_against(ledger.store, vault.config.origin, vault.verifier, against, keyring, blobs)
+        return audit(ledger.store, vault.config.origin, vault.verifier, keyring, blobs)
+
+
+def read_entries(vault: Vault, keyring: Keyring) -> list[CustodyEntry]:
+    """Every entry, opened, after the ledger verified in full (sealed files too); as `ledger show` does."""
+    _require_openable(keyring)
+    return _verified(verify_ledger(vault, keyring)).entries
+
+
+def _require_openable(keyring: Keyring) -> None:
+    if not keyring.can_open_sealed:
+        raise IntakeError("this is a write-only field vault: its entries are sealed to the editors and cannot be opened here")
+
+
+def _verified(report: AuditReport) -> AuditReport:
+    if not report.ok:
+        raise CheckFailed(f"ledger verification failed: {report.failure}")
+    return report
+
+
+@dataclass(frozen=True)
+class OpenedEntry:
+    signed: SignedEntry
+    sealed_sha256: bytes
+
+    @property
+    def entry(self) -> CustodyEntry:
+        return self.signed.entry
+
+
+@dataclass(frozen=True)
+class CleanItem:
+    opened: OpenedEntry          # the entry that produced the clean copy
+    trail: tuple[OpenedEntry, ...]  # ancestors first, this entry last
+
+    @property
+    def output(self) -> dict[str, Any]:
+        return self.opened.entry.outputs[0]
+
+    @property
+    def item(self) -> str:
+        return self.opened.entry.item
+
+    @property
+    def original_item(self) -> str:
+        return str(self.opened.entry.inputs[0]["item"])
+
+    @property
+    def name(self) -> str:
+        return str(self.output.get("name", ""))
+
+    @property
+    def media_type(self) -> str:
+        return str(self.output["media_type"])
+
+    @property
+    def day(self) -> str:
+        return self.opened.entry.time[:10]
+
+    @property
+    def sender(self) -> str | None:
+        """The hex fingerprint of the field contact who sent it; None when it was taken in here."""
+        for opened in self.trail:
+            for record in opened.entry.inputs:
+                if record.get("role") == SENDER_RECORD:
+                    return str(record["sender"])
+        return None
+
+
+@dataclass(frozen=True)
+class Custody:
+    entries: tuple[OpenedEntry, ...]
+    checkpoint: str | None
+
+    @classmethod
+    def open(cls, vault: Vault, keyring: Keyring, ledger: Ledger) -> "Custody":
+        """Audit the ledger (entries, not blobs) and open every entry."""
+        _require_openable(keyring)
+        report = _verified(audit(ledger.store, vault.config.origin, vault.verifier, keyring))
+        sealed = [hashlib.sha256(row.sealed).digest() for row in ledger.store.entries()]
+        return cls(tuple(OpenedEntry(s, h) for s, h in zip(report.signed, sealed)), ledger.latest_checkpoint())
+
+    def clean_items(self) -> list[CleanItem]:
+        by_id = {opened.entry.id: opened for opened in self.entries}
+        return [
+            CleanItem(opened, self._trail(opened, by_id))
+            for opened in self.entries
+            if opened.entry.outputs and opened.entry.outputs[0].get("role") == CLEAN_COPY
+        ]
+
+    def resolve(self, items: Sequence[str] | None) -> list[CleanItem]:
+        """The clean copies asked for, by their item id or their original's; None: all."""
+        clean = self.clean_items()
+        if items is None:
+            if not clean:
+                raise IntakeError("the vault holds no clean copy yet: nothing can leave it")
+            return clean
+        chosen: list[CleanItem] = []
+        known = {opened.entry.item for opened in self.entries}
+        for wanted in dict.fromkeys(unique_item(given, known) for given in items):
+            match = [c for c in clean if wanted in (c.item, c.original_item)]
+            if not match:
+                raise IntakeError(self._why_missing(wanted))
+            chosen += [c for c in match if c not in chosen]
+        return chosen
+
+    def _why_missing(self, wanted: str) -> str:
+        if any(opened.entry.item == wanted for opened in self.entries):
+            return f"item {wanted} has no clean copy (it could not be cleaned), so it cannot leave the vault"
+        return f"no item {wanted} in this vault (see `intake ledger show`)"
+
+    @staticmethod
+    def _trail(opened: OpenedEntry, by_id: dict[str, OpenedEntry]) -> tuple[OpenedEntry, ...]:
+        found: dict[str, OpenedEntry] = {}
+        pending = [opened]
+        while pending:
+            current = pending.pop()
+            if current.entry.id not in found:
+                found[current.entry.id] = current
+                pending += [by_id[parent] for parent in current.entry.parents if parent in by_id]
+        return tuple(sorted(found.values(), key=lambda o: o.entry.seq))
+
+
+ITEM_PREFIX = "itm_"
+MIN_PREFIX = 4  # characters after `itm_`, as git asks at least 4 of a hash
+
+
+def unique_item(given: str, known: Iterable[str]) -> str:
+    """The one known item id that `given` starts (with or without `itm_`), as git takes a short
+    hash; an unknown id is returned as given, for the caller's own `no item` message."""
+    known = set(known)
+    if given in known:
+        return given
+    wanted = given if given.startswith(ITEM_PREFIX) else ITEM_PREFIX + given
+    if len(wanted) - len(ITEM_PREFIX) < MIN_PREFIX:
+        raise IntakeError(f"item {given!r} is too short: give at least {MIN_PREFIX} characters of its id")
+    matches = sorted(item for item in known if item.startswith(wanted))
+    if len(matches) > 1:
+        shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
+        raise IntakeError(f"item {given} is ambiguous: it starts {len(matches)} ids ({shown}); give more characters")
+    return matches[0] if matches else given

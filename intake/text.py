@@ -1,0 +1,45 @@
+"""What both front ends (the command line and the app) print: summaries, grouped hex, table rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from intake.formats.base import SEVERITY
+from intake.ledger.entries import CustodyEntry
+
+
+def removed_summary(removed: dict[str, int]) -> str:
+    """`5 location, 1 person`, worst first (a ledger entry stores the counts in key order),
+    or `nothing`; never the values."""
+    order = [category.value for category in SEVERITY]
+    ranked = sorted(removed.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order))
+    return ", ".join(f"{count} {category}" for category, count in ranked) or "nothing"
+
+
+def grouped_hex(hex_text: str) -> str:
+    """A fingerprint in groups of four, as people read it: `b794 cff3 1533 ...`."""
+    return " ".join(hex_text[i:i + 4] for i in range(0, len(hex_text), 4))
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """One custody entry as a line of a table: what `ledger show` prints."""
+
+    seq: int
+    time: str
+    action: str
+    item: str
+    sha256: str  # of the first output: the original, or the clean copy of a `sanitized` entry
+    name: str    # an `exported` entry: the clean copy's hash, and the bundle instead of a name
+    note: str | None
+    actor: str
+
+    @classmethod
+    def of(cls, entry: CustodyEntry) -> "EntryRow":
+        if entry.action == "exported":  # what left: the clean copy; where to: the bundle
+            copy, bundle = entry.inputs[0] if entry.inputs else {}, entry.outputs[0] if entry.outputs else {}
+            return cls(entry.seq, entry.time, entry.action, entry.item, str(copy.get("sha256", "")),
+                       f"to the bundle {str(bundle.get('tagmanifest_sha256', ''))[:16]}", entry.note, entry.actor)
+        subject = entry.outputs[0] if entry.outputs else {}
+        return cls(entry.seq, entry.time, entry.action, entry.item, str(subject.get("sha256", "")),
+                   str(subject.get("name", "")), entry.note, entry.actor)

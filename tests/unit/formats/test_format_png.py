@@ -1,0 +1,571 @@
+"""PNG cleaning: every planted value goes, every pixel stays, bad input is refused.
+
+The planted EXIF, XMP and ICC builders here are shared with the GIF and WebP
+tests, which carry the same blocks in their own containers.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import subprocess
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from PIL import Image, ImageCms, ImageSequence, PngImagePlugin
+
+import exiftool_judge as exiftool
+from intake.formats import png
+from intake.formats.base import Category, Finding
+from intake.errors import Refused
+from planted import encodings
+
+ARTIST = "PLANTED-ARTIST-7f3a"
+SERIAL = "SN-PLANTED-99812"
+MAKE = "PlantedMake-4411"
+MODEL = "PlantedModel-X9"
+SOFTWARE = "PlantedSoft-2.1"
+EXIF_DATE = "2019:07:04 13:37:00"
+THUMB_ARTIST = "PLANTED-THUMB-ARTIST-5c2"
+XMP_CREATOR = "PLANTED-XMP-CREATOR-c0de"
+XMP_TOOL = "PLANTED-TOOL-88"
+XMP_CITY = "PLANTED-CITY-Odesa"
+COMMENT = "PLANTED-COMMENT-lot7"
+DESCRIPTION = "PLANTED-DESCRIPTION-iTXt-31"
+ICC_DESC = "PLANTED-ICC-Johns-Monitor"
+ICC_COPYRIGHT = "PLANTED-ICC-COPYRIGHT-Petrenko"
+ICC_DEVICE = "PLANTED-ICC-DEVICE-Calib"
+HIDDEN_CHUNK = "PLANTED-HIDDEN-chunk-e1"
+TAIL = "PLANTED-TAIL-after-end"
+PLANTED = (ARTIST, SERIAL, MAKE, MODEL, SOFTWARE, THUMB_ARTIST, XMP_CREATOR, XMP_TOOL, XMP_CITY, COMMENT,
+           DESCRIPTION, ICC_DESC, ICC_COPYRIGHT, ICC_DEVICE, HIDDEN_CHUNK, TAIL, "2019:07:04", "2019-07-04")
+GPS_DECIMAL = "46.635400, 32.616900"
+
+
+# ---------------------------------------------------------------- planted blocks (shared)
+
+def _entry(tag: int, kind: int, count: int, payload: bytes) -> tuple[int, int, int, bytes]:
+    return tag, kind, count, payload
+
+
+def _ascii(tag: int, text: str) -> tuple[int, int, int, bytes]:
+    raw = text.encode() + b"\0"
+    return _entry(tag, 2, len(raw), raw)
+
+
+def _rationals(tag: int, *values: tuple[int, int]) -> tuple[int, int, int, bytes]:
+    return _entry(tag, 5, len(values), b"".join(struct.pack(">II", n, d) for n, d in values))
+
+
+def _long(tag: int, value: int) -> tuple[int, int, int, bytes]:
+    return _entry(tag, 4, 1, struct.pack(">I", value))
+
+
+def _ifd_size(entries: list) -> int:
+    return 2 + 12 * len(entries) + 4 + sum(len(p) + len(p) % 2 for *_, p in entries if len(p) > 4)
+
+
+def _ifd(entries: list, offset: int, next_offset: int) -> bytes:
+    entries = sorted(entries)
+    data_at = offset + 2 + 12 * len(entries) + 4
+    head, tail = struct.pack(">H", len(entries)), b""
+    for tag, kind, count, payload in entries:
+        if len(payload) <= 4:
+            value = payload.ljust(4, b"\0")
+        else:
+            value = struct.pack(">I", data_at + len(tail))
+            tail += payload + b"\0" * (len(payload) % 2)
+        head += struct.pack(">HHI", tag, kind, count) + value
+    return head + struct.pack(">I", next_offset) + tail
+
+
+def thumbnail_jpeg() -> bytes:
+    """A thumbnail with EXIF of its own, as cameras write them."""
+    image = Image.new("RGB", (8, 8), (200, 10, 10))
+    exif = image.getexif()
+    exif[0x013B] = THUMB_ARTIST
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def planted_exif(orientation: int = 6) -> bytes:
+    """A bare TIFF-structured EXIF block (big-endian) with IFD0, Exif, GPS and a thumbnail in IFD1."""
+    thumb = thumbnail_jpeg()
+    ifd0 = [_ascii(0x010F, MAKE), _ascii(0x0110, MODEL), _ascii(0x013B, ARTIST), _ascii(0x0131, SOFTWARE),
+            _ascii(0x0132, EXIF_DATE), _entry(0x0112, 3, 1, struct.pack(">H", orientation)),
+            _long(0x8769, 0), _long(0x8825, 0)]
+    exif = [_ascii(0xA431, SERIAL), _ascii(0x9003, EXIF_DATE)]
+    gps = [_ascii(1, "N"), _rationals(2, (46, 1), (38, 1), (744, 100)), _ascii(3, "E"),
+           _rationals(4, (32, 1), (37, 1), (84, 100))]
+    ifd1 = [_entry(0x0103, 3, 1, struct.pack(">H", 6)), _long(0x0201, 0), _long(0x0202, len(thumb))]
+    at_exif = 8 + _ifd_size(ifd0)
+    at_gps = at_exif + _ifd_size(exif)
+    at_ifd1 = at_gps + _ifd_size(gps)
+    at_thumb = at_ifd1 + _ifd_size(ifd1)
+    ifd0[-2:] = [_long(0x8769, at_exif), _long(0x8825, at_gps)]
+    ifd1[1] = _long(0x0201, at_thumb)
+    return (b"MM\0*\0\0\0\x08" + _ifd(ifd0, 8, at_ifd1) + _ifd(exif, at_exif, 0) + _ifd(gps, at_gps, 0)
+            + _ifd(ifd1, at_ifd1, 0) + thumb)
+
+
+def planted_xmp() -> bytes:
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" '
+        f'xmp:CreatorTool="{XMP_TOOL}" xmp:CreateDate="2019-07-04T13:37:00" photoshop:City="{XMP_CITY}">'
+        f'<dc:creator><rdf:Seq><rdf:li>{XMP_CREATOR}</rdf:li></rdf:Seq></dc:creator>'
+        '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    ).encode("utf-8")
+
+
+def _icc_desc_tag(text: str) -> bytes:
+    # v2 textDescriptionType: ASCII, then empty Unicode and ScriptCode parts.
+    ascii_part = text.encode() + b"\0"
+    tag = b"desc\0\0\0\0" + struct.pack(">I", len(ascii_part)) + ascii_part + bytes(8) + bytes(3 + 67)
+    return tag + bytes(-len(tag) % 4)
+
+
+def _icc_text_tag(text: str) -> bytes:
+    tag = b"text\0\0\0\0" + text.encode() + b"\0"
+    return tag + bytes(-len(tag) % 4)
+
+
+def planted_icc(description: str = ICC_DESC, date: tuple[int, ...] = (2019, 7, 4, 13, 37, 0)) -> bytes:
+    """A small v2 display profile whose text names a person's calibrated monitor."""
+    xyz = b"XYZ \0\0\0\0" + struct.pack(">3i", 63190, 65536, 54061)
+    tags = [(b"desc", _icc_desc_tag(description)), (b"cprt", _icc_text_tag(ICC_COPYRIGHT)),
+            (b"dmdd", _icc_desc_tag(ICC_DEVICE)), (b"wtpt", xyz)]
+    offset, table, body = 128 + 4 + 12 * len(tags), b"", b""
+    for signature, data in tags:
+        table += signature + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    size = offset + len(body)
+    header = (struct.pack(">I", size) + b"lcms" + b"\x02\x10\0\0" + b"mntrRGB XYZ " + struct.pack(">6H", *date)
+              + b"acspAPPL" + bytes(4) + b"PLNTX9\0\0" + bytes(8) + struct.pack(">I", 0)
+              + struct.pack(">3i", 63190, 65536, 54061) + b"PLNT" + bytes(44))
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+def standard_icc() -> bytes:
+    """LittleCMS's built-in sRGB: a standard profile, but stamped with the time it was made."""
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def raw_profile(kind: str, data: bytes) -> str:
+    """ImageMagick's hex text encoding of a profile."""
+    hexed = data.hex()
+    lines = "\n".join(hexed[i:i + 72] for i in range(0, len(hexed), 72))
+    return f"\n{kind}\n{len(data):8d}\n{lines}\n"
+
+
+def assert_nothing_planted(data: bytes, views: list, planted: tuple[str, ...] = PLANTED) -> None:
+    for value in planted:
+        for needle in encodings(value):
+            assert needle not in data, value
+            for view in views:
+                assert needle not in view.data, (value, view.where)
+
+
+def exiftool_check(tmp_path: Path, name: str, data: bytes, planted: tuple[str, ...] = PLANTED,
+                   ignore_groups: tuple[str, ...] = ()) -> dict:
+    """exiftool shows none of the planted values and no identifying tag in the clean copy."""
+    if not exiftool.AVAILABLE:
+        pytest.skip("exiftool is not installed")
+    path = tmp_path / name
+    path.write_bytes(data)
+    # -G1:4 numbers repeated tags (Copy1:Comment...), which plain -j -a would fold into one.
+    every = subprocess.run(["exiftool", "-j", "-a", "-G1:4", "-ee", "-b", "-u", str(path)],
+                           capture_output=True, text=True, timeout=60).stdout
+    for value in planted:
+        assert value not in every, value
+    left = {k: v for k, v in exiftool.identifying(path).items() if not k.startswith(ignore_groups)}
+    assert left == {}
+    return exiftool.tags(path)
+
+
+def categories(findings: list[Finding]) -> set[Category]:
+    return {finding.category for finding in findings}
+
+
+# ---------------------------------------------------------------- PNG helpers
+
+def chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def chunk_list(data: bytes) -> list[tuple[bytes, bytes]]:
+    """An independent walk over the chunks (not the module's parser)."""
+    out, offset = [], 8
+    while offset < len(data):
+        length = struct.unpack(">I", data[offset:offset + 4])[0]
+        kind = data[offset + 4:offset + 8]
+        out.append((kind, data[offset + 8:offset + 8 + length]))
+        offset += 12 + length
+        if kind == b"IEND":
+            break
+    return out
+
+
+def insert_before(data: bytes, before: bytes, extra: bytes) -> bytes:
+    offset = 8
+    while data[offset + 4:offset + 8] != before:
+        offset += 12 + struct.unpack(">I", data[offset:offset + 4])[0]
+    return data[:offset] + extra + data[offset:]
+
+
+def noise(size: tuple[int, int] = (48, 32), mode: str = "RGB", seed: int = 7) -> Image.Image:
+    """Reproducible noise, so every run tests the same bytes."""
+    return Image.frombytes("RGB", size, random.Random(seed).randbytes(3 * size[0] * size[1])).convert(mode)
+
+
+def planted_png(image: Image.Image | None = None, icc: bytes | None = None, **save: object) -> bytes:
+    image = image or noise()
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", ARTIST)
+    info.add_text("Software", SOFTWARE)
+    info.add_text("Creation Time", "2019-07-04 13:37")
+    info.add_text("Comment", COMMENT, zip=True)
+    info.add_itxt("Description", DESCRIPTION, lang="en", tkey="Beschreibung", zip=True)
+    info.add_itxt("XML:com.adobe.xmp", planted_xmp().decode())
+    info.add_text("Raw profile type exif", raw_profile("exif", b"Exif\0\0" + planted_exif()))
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info, exif=planted_exif(), icc_profile=icc or planted_icc(), **save)
+    data = insert_before(out.getvalue(), b"IDAT", chunk(b"tIME", struct.pack(">HBBBBB", 2019, 7, 4, 13, 37, 0))
+                         + chunk(b"prVW", HIDDEN_CHUNK.encode()) + chunk(b"caBX", b"jumb" + b"c2pa" * 4))
+    return data + TAIL.encode()
+
+
+def pixels(data: bytes) -> tuple[str, tuple[int, int], bytes]:
+    image = Image.open(io.BytesIO(data))
+    return image.mode, image.size, image.tobytes()
+
+
+def frames(data: bytes) -> list[bytes]:
+    return [frame.convert("RGBA").tobytes() for frame in ImageSequence.Iterator(Image.open(io.BytesIO(data)))]
+
+
+# ---------------------------------------------------------------- the planted file
+
+@pytest.fixture(scope="module")
+def dirty() -> bytes:
+    return planted_png()
+
+
+def test_planted_values_are_found_with_categories(dirty: bytes) -> None:
+    findings = png.inspect(dirty)
+    assert categories(findings) == set(Category)
+    shown = {(f.value, f.category, f.where) for f in findings}
+    for expected in [
+        (GPS_DECIMAL, Category.LOCATION, "EXIF (PNG eXIf chunk)"),
+        (ARTIST, Category.PERSON, "PNG tEXt chunk"),
+        (ARTIST, Category.PERSON, "EXIF (PNG eXIf chunk)"),
+        (XMP_CREATOR, Category.PERSON, "XMP (PNG iTXt chunk)"),
+        (XMP_CITY, Category.LOCATION, "XMP (PNG iTXt chunk)"),
+        (SERIAL, Category.DEVICE, "EXIF (PNG eXIf chunk)"),
+        (SOFTWARE, Category.SOFTWARE, "PNG tEXt chunk"),
+        (COMMENT, Category.OTHER, "PNG zTXt chunk"),
+        (DESCRIPTION, Category.OTHER, "PNG iTXt chunk"),
+        (ICC_DESC, Category.DEVICE, "PNG iCCP chunk (colour profile)"),
+        (ICC_COPYRIGHT, Category.PERSON, "PNG iCCP chunk (colour profile)"),
+        ("2019-07-04 13:37:00 UTC", Category.TIME, "PNG tIME chunk"),
+        (f"{len(TAIL)} bytes", Category.HIDDEN, "bytes after the end of the image"),
+        (f"{len(HIDDEN_CHUNK)} bytes", Category.HIDDEN, "PNG prVW chunk"),
+        # The hex-encoded EXIF in a text chunk is decoded, not just reported as text.
+        (GPS_DECIMAL, Category.LOCATION, "EXIF (PNG tEXt chunk 'Raw profile type exif')"),
+    ]:
+        assert expected in shown, expected
+    assert any(f.field == "embedded thumbnail" and f.category is Category.HIDDEN for f in findings)
+
+
+def test_clean_copy_has_no_planted_value_and_same_pixels(dirty: bytes) -> None:
+    clean = png.sanitize(dirty)
+    assert_nothing_planted(clean, png.views(clean))
+    assert png.inspect(clean) == []
+    assert pixels(clean) == pixels(dirty)
+    assert png.content(clean) == png.content(dirty)
+    kinds = [kind for kind, _ in chunk_list(clean)]
+    assert kinds == [b"IHDR", b"eXIf", b"IDAT", b"IEND"]  # the custom ICC profile went too
+    assert png.sanitize(clean) == clean
+
+
+def test_idat_is_kept_byte_for_byte(dirty: bytes) -> None:
+    clean = png.sanitize(dirty)
+    idat = [data for kind, data in chunk_list(dirty) if kind == b"IDAT"]
+    assert [data for kind, data in chunk_list(clean) if kind == b"IDAT"] == idat
+
+
+def test_orientation_survives_alone(dirty: bytes) -> None:
+    clean = png.sanitize(dirty)
+    exif = Image.open(io.BytesIO(clean)).getexif()
+    assert dict(exif) == {0x0112: 6}
+
+
+def test_views_reach_compressed_text(dirty: bytes) -> None:
+    reachable = b"".join(view.data for view in png.views(dirty))
+    for value in (COMMENT, DESCRIPTION, ICC_DESC, ARTIST, "Beschreibung"):
+        assert value.encode() in reachable
+    assert COMMENT.encode() not in dirty  # only after decompression
+
+
+def test_exiftool_finds_nothing(dirty: bytes, tmp_path: Path) -> None:
+    tags = exiftool_check(tmp_path, "clean.png", png.sanitize(dirty))
+    assert tags.get("IFD0:Orientation") in ("Rotate 90 CW", 6)
+
+
+def test_standard_profile_is_kept_without_its_date(tmp_path: Path) -> None:
+    profile = standard_icc()
+    data = planted_png(icc=profile)
+    findings = png.inspect(data)
+    assert any(f.field == "ICC profile creation date" and f.category is Category.TIME for f in findings)
+    clean = png.sanitize(data)
+    assert png.inspect(clean) == []
+    kept = Image.open(io.BytesIO(clean)).info["icc_profile"]
+    # The date, the profile ID and every other header field that is not about colour are zeroed.
+    assert kept[24:36] == bytes(12) and kept[84:100] == bytes(16) and kept[4:8] == kept[80:84] == bytes(4)
+    assert kept[:4] + kept[8:24] + kept[36:40] + kept[64:80] + kept[128:] == \
+        profile[:4] + profile[8:24] + profile[36:40] + profile[64:80] + profile[128:]
+    assert pixels(clean) == pixels(data)
+    # exiftool lists a profile's header fields (DeviceModel, ProfileCreator...) under ICC
+    # groups; they are the same in every copy of the standard profile.
+    tags = exiftool_check(tmp_path, "srgb.png", clean, ignore_groups=("ICC",))
+    assert tags["ICC-header:ProfileDateTime"].startswith("0000:00:00")
+
+
+def test_profile_with_a_private_name_is_dropped() -> None:
+    out = io.BytesIO()
+    noise().save(out, "PNG", icc_profile=standard_icc())
+    data = out.getvalue().replace(b"ICC Profile\0", b"Olga's iMac\0", 1)
+    data = b"".join(chunk(k, v) for k, v in chunk_list(data))  # fix the CRC
+    data = png.SIGNATURE + data
+    findings = png.inspect(data)
+    assert any(f.value == "Olga's iMac" for f in findings)
+    assert b"iCCP" not in png.sanitize(data)
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "P", "RGBA", "I;16"])
+def test_every_colour_type_round_trips(mode: str) -> None:
+    image = noise((37, 19), "L" if mode in ("1", "I;16") else "RGB").convert(mode)
+    save = {"transparency": 3} if mode == "P" else {}
+    data = planted_png(image, **save)
+    clean = png.sanitize(data)
+    assert pixels(clean) == pixels(data)
+    assert png.inspect(clean) == [] and png.content(clean) == png.content(data)
+    if mode == "P":
+        assert b"tRNS" in clean and b"PLTE" in clean
+
+
+def test_apng_frames_and_animation_are_kept(tmp_path: Path) -> None:
+    images = [noise((24, 16), seed=i) for i in range(3)]
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", ARTIST)
+    out = io.BytesIO()
+    images[0].save(out, "PNG", save_all=True, append_images=images[1:], duration=[100, 200, 300], loop=2,
+                   pnginfo=info, exif=planted_exif())
+    data = out.getvalue()
+    clean = png.sanitize(data)
+    assert [k for k, _ in chunk_list(clean) if k in (b"acTL", b"fcTL", b"fdAT")] == \
+           [k for k, _ in chunk_list(data) if k in (b"acTL", b"fcTL", b"fdAT")]
+    assert frames(clean) == frames(data)
+    assert len(png.content(data)) == 1 + 1 + 2  # IHDR, IDAT, two fdAT frames
+    assert png.content(clean) == png.content(data) and png.inspect(clean) == []
+    assert ARTIST.encode() not in clean
+    exiftool_check(tmp_path, "anim.png", clean)
+
+
+def interlaced_png(width: int = 13, height: int = 9, extra: bytes = b"") -> bytes:
+    """Pillow cannot write Adam7; a black 8-bit grey image needs one zero per filter byte and pixel."""
+    size = 0
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+                           (0, 1, 1, 2)):
+        columns, rows = len(range(x0, width, dx)), len(range(y0, height, dy))
+        size += rows * (1 + columns) if columns and rows else 0
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 1)
+    return (png.SIGNATURE + chunk(b"IHDR", ihdr) + chunk(b"tEXt", b"Author\0" + ARTIST.encode())
+            + chunk(b"IDAT", zlib.compress(bytes(size) + extra)) + chunk(b"IEND", b""))
+
+
+def test_interlaced_image() -> None:
+    data = interlaced_png()
+    clean = png.sanitize(data)
+    assert pixels(clean) == pixels(data) and ARTIST.encode() not in clean
+    with pytest.raises(Refused, match="more than the image needs"):
+        png.sanitize(interlaced_png(extra=b"\0"))
+
+
+# ---------------------------------------------------------------- malformed input
+
+def small_png() -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", COMMENT, zip=True)
+    out = io.BytesIO()
+    noise((9, 7)).save(out, "PNG", pnginfo=info, exif=planted_exif())
+    return out.getvalue()
+
+
+def assert_refused_or_clean(data: bytes) -> None:
+    """Every verb either works or raises Refused; a clean copy is really clean."""
+    for verb in (png.inspect, png.views, png.content):
+        try:
+            verb(data)
+        except Refused:
+            pass
+    try:
+        clean = png.sanitize(data)
+    except Refused as refusal:
+        assert str(refusal) and "\n" not in str(refusal)
+        return
+    assert png.inspect(clean) == []
+    assert png.content(clean) == png.content(data)
+
+
+def test_truncation_at_every_offset_is_refused() -> None:
+    data = small_png()
+    start = time.monotonic()
+    for cut in range(len(data)):
+        with pytest.raises(Refused):
+            png.sanitize(data[:cut])
+        with pytest.raises(Refused):
+            png.inspect(data[:cut])
+    assert time.monotonic() - start < 10
+
+
+def idat_png(raw: bytes, width: int = 4, height: int = 4, colour: int = 0) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
+    return png.SIGNATURE + chunk(b"IHDR", ihdr) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("data,reason", [
+    (b"\x89PNG\r\n\x1a\n", "truncated"),
+    (b"GIF89a", "not a PNG"),
+    (small_png()[:-1] + bytes([small_png()[-1] ^ 1]), "CRC"),
+    (insert_before(small_png(), b"IDAT", chunk(b"ZZZZ", b"secret")), "unknown critical"),
+    (insert_before(small_png(), b"IDAT", chunk(b"gAMA", b"\0\0\0\0PLANTED")), "invalid length"),
+    (png.SIGNATURE + b"\xff\xff\xff\xffIHDR" + bytes(20), "length"),
+    (png.SIGNATURE + chunk(b"IH1R", bytes(13)), "four letters"),
+    (idat_png(zlib.compress(bytes(20))), "image data"),                     # right size, fine below
+    (idat_png(zlib.compress(bytes(21))), "more than the image needs"),
+    (idat_png(zlib.compress(bytes(19))), "truncated"),
+    (idat_png(zlib.compress(bytes(20)) + b"PLANTED"), "bytes after the compressed stream"),
+    (idat_png(zlib.compress(bytes(20))[:-3]), "truncated"),
+    (idat_png(b"not zlib at all"), "not valid zlib"),
+    (idat_png(zlib.compress(bytes(20)), colour=3), "palette"),
+    (png.SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 0, 0, 0, 0)) + chunk(b"IEND", b""),
+     "no image data"),
+])
+def test_malformed_is_refused(data: bytes, reason: str) -> None:
+    if reason == "image data":
+        assert pixels(png.sanitize(data))[1] == (4, 4)
+        return
+    with pytest.raises(Refused, match=reason):
+        png.sanitize(data)
+    with pytest.raises(Refused):
+        png.inspect(data)
+
+
+def test_decompression_bomb_is_refused_quickly() -> None:
+    # 60000 x 60000 RGBA would be 14 GB of pixels from a few KB of zlib.
+    ihdr = struct.pack(">IIBBBBB", 60000, 60000, 8, 6, 0, 0, 0)
+    bomb = png.SIGNATURE + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(10 << 20))) + chunk(b"IEND", b"")
+    start = time.monotonic()
+    with pytest.raises(Refused, match="MiB"):
+        png.content(bomb)
+    assert time.monotonic() - start < 2
+
+
+def test_text_bomb_is_bounded() -> None:
+    # A zTXt that inflates to 64 MiB: removed anyway; inspect only looks at the first part.
+    bomb = chunk(b"zTXt", b"Comment\0\0" + zlib.compress(bytes(64 << 20), 9))
+    data = insert_before(small_png(), b"IDAT", bomb)
+    start = time.monotonic()
+    findings = png.inspect(data)
+    assert any("over 16 MiB" in f.value for f in findings)
+    assert b"zTXt" not in png.sanitize(data)
+    assert time.monotonic() - start < 5
+
+
+def test_many_small_bombs_and_many_chunks_are_refused_quickly() -> None:
+    bomb = chunk(b"zTXt", b"Comment\0\0" + zlib.compress(bytes(16 << 20), 9))
+    start = time.monotonic()
+    with pytest.raises(Refused, match="expand to more than"):
+        png.views(insert_before(small_png(), b"IDAT", bomb * 5))
+    with pytest.raises(Refused, match="more than 200000 chunks"):
+        png.inspect(insert_before(small_png(), b"IDAT", chunk(b"prVW", b"") * 200_001))
+    assert time.monotonic() - start < 5
+
+
+def apng(sequence: list[int] | None = None, drop_fctl: bool = False, frames_declared: int = 2) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", 2, 2, 8, 0, 0, 0, 0)
+    idat = zlib.compress(bytes(6))
+    seq = sequence or [0, 1, 2]
+    fctl = lambda n: chunk(b"fcTL", struct.pack(">IIIIIHHBB", n, 2, 2, 0, 0, 1, 10, 0, 0))  # noqa: E731
+    body = (chunk(b"IHDR", ihdr) + chunk(b"acTL", struct.pack(">II", frames_declared, 0)) + fctl(seq[0])
+            + chunk(b"IDAT", idat) + (b"" if drop_fctl else fctl(seq[1]))
+            + chunk(b"fdAT", struct.pack(">I", seq[2]) + idat) + chunk(b"IEND", b""))
+    return png.SIGNATURE + body
+
+
+def test_apng_structure_checks() -> None:
+    assert png.sanitize(apng()) == apng()
+    with pytest.raises(Refused, match="sequence"):
+        png.sanitize(apng([0, 2, 1]))
+    with pytest.raises(Refused, match="without its frame control"):
+        png.sanitize(apng([0, 1, 1], drop_fctl=True))
+    with pytest.raises(Refused, match="frame count"):
+        png.sanitize(apng(frames_declared=1))
+
+
+# ---------------------------------------------------------------- properties of the chunk parser
+
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+chunk_types = st.text(LETTERS, min_size=4, max_size=4).map(str.encode).filter(lambda kind: kind != b"IEND")
+chunk_lists = st.lists(st.tuples(chunk_types, st.binary(max_size=64)), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(chunk_lists, st.binary(max_size=32))
+def test_chunk_list_round_trips(chunks: list[tuple[bytes, bytes]], tail: bytes) -> None:
+    listed = [png.Chunk(kind, data) for kind, data in chunks] + [png.Chunk(b"IEND", b"")]
+    data = png.build_png(listed) + tail
+    assert png.parse_chunks(data) == (listed, tail)
+    assert data == png.SIGNATURE + b"".join(chunk(c.type, c.data) for c in listed) + tail
+
+
+MUTATION_BASE = planted_png(noise((6, 5)))
+mutations = st.lists(st.tuples(st.integers(0, len(MUTATION_BASE) - 1), st.integers(0, 255)), min_size=1, max_size=4)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutations, st.integers(0, len(MUTATION_BASE)))
+def test_random_byte_mutations_raise_only_refused(changes: list[tuple[int, int]], cut: int) -> None:
+    data = bytearray(MUTATION_BASE)
+    for offset, value in changes:
+        data[offset] = value
+    assert_refused_or_clean(bytes(data[:cut]))
+    assert_refused_or_clean(bytes(data))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_chunk_data_with_valid_crcs_raises_only_refused(data: st.DataObject) -> None:
+    """Mutations behind a correct CRC reach the structure checks, not just the CRC check."""
+    chunks, tail = png.parse_chunks(MUTATION_BASE)
+    index = data.draw(st.integers(0, len(chunks) - 1))
+    body = bytearray(chunks[index].data)
+    action = data.draw(st.sampled_from(["flip", "cut", "grow", "retype"]))
+    if action == "flip" and body:
+        body[data.draw(st.integers(0, len(body) - 1))] ^= data.draw(st.integers(1, 255))
+    elif action == "cut":
+        del body[data.draw(st.integers(0, len(body))):]
+    elif action == "grow":
+        body += data.draw(st.binary(min_size=1, max_size=16))
+    kind = data.draw(chunk_types) if action == "retype" else chunks[index].type
+    chunks[index] = png.Chunk(kind, bytes(body))
+    assert_refused_or_clean(png.build_png(chunks) + tail)

@@ -1,0 +1,68 @@
+"""Reading and verifying the ledger through the library (as `ledger show` and the TUI do)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from intake import samples
+from intake.errors import CheckFailed, IntakeError
+from intake.text import EntryRow
+from intake.custody import read_entries, verify_ledger
+from intake.vault import create_vault
+from intake.keys.identity import SecretIdentity
+from conftest import PASSPHRASE
+
+
+def test_rows_show_what_ledger_show_prints(unlocked, make_file) -> None:
+    received = unlocked.add(make_file("crate.jpg", samples.photo()), note="from K")
+    (entry,) = read_entries(unlocked.vault, unlocked.keyring)
+    row = EntryRow.of(entry)
+    assert (row.seq, row.action, row.item, row.name, row.note) == (0, "received", received.item, "crate.jpg", "from K")
+    assert row.sha256 == received.digests.sha256
+    assert row.actor == unlocked.keyring.public.fingerprint_hex
+
+
+def test_verify_with_and_without_the_keyring(unlocked, make_file) -> None:
+    unlocked.add(make_file("crate.jpg", samples.photo()))
+    full = verify_ledger(unlocked.vault, unlocked.keyring)
+    public = verify_ledger(unlocked.vault)
+    assert full.ok and public.ok
+    assert any("sealed files" in line for line in full.checked)
+    assert not any("sealed files" in line for line in public.checked)
+
+
+def test_verify_names_an_altered_entry_and_read_entries_refuses(unlocked, make_file) -> None:
+    unlocked.add(make_file("a.jpg", samples.photo()))
+    unlocked.add(make_file("b.jpg", samples.photo()))
+    with sqlite3.connect(unlocked.vault.ledger_path) as db:
+        (sealed,) = db.execute("SELECT sealed FROM entries WHERE idx = 0").fetchone()
+        changed = bytearray(sealed)
+        changed[len(changed) // 2] ^= 1
+        db.execute("UPDATE entries SET sealed = ? WHERE idx = 0", (bytes(changed),))
+    report = verify_ledger(unlocked.vault, unlocked.keyring)
+    assert not report.ok and report.failure.startswith("entry 0")
+    with pytest.raises(CheckFailed, match="entry 0"):
+        read_entries(unlocked.vault, unlocked.keyring)
+
+
+def test_verify_against_a_saved_checkpoint_detects_rollback(unlocked, make_file) -> None:
+    unlocked.add(make_file("a.jpg", samples.photo()))
+    unlocked.add(make_file("b.jpg", samples.photo()))
+    with unlocked.ledger() as ledger:
+        saved = ledger.latest_checkpoint()
+    assert verify_ledger(unlocked.vault, against=saved).ok
+    with sqlite3.connect(unlocked.vault.ledger_path) as db:
+        db.execute("DELETE FROM entries WHERE idx = 1")
+        db.execute("DELETE FROM checkpoints WHERE size = 2")
+        db.execute("DELETE FROM tree WHERE ((idx + 1) << level) > 1")  # a careful attacker trims the tree too
+    report = verify_ledger(unlocked.vault, against=saved)
+    assert not report.ok and "rolled back" in report.failure
+
+
+def test_write_only_vault_entries_cannot_be_read(tmp_path) -> None:
+    editor = SecretIdentity.generate("editor").export_public()
+    vault = create_vault(tmp_path / "field", "field", PASSPHRASE, write_only=True, recipients=(editor,))
+    with pytest.raises(IntakeError, match="write-only"):
+        read_entries(vault, vault.unlock(PASSPHRASE))
