@@ -27,7 +27,7 @@ from intake.formats.isobmff import quicktime
 from intake.support.sniff import sniff_bytes
 from planted import assert_absent, has
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import exiftool_judge  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg (Debian package ffmpeg) is needed")

@@ -36,7 +36,7 @@ from intake.errors import Refused
 from intake.support.sniff import sniff_bytes, sniff_handle
 from planted import assert_absent, has
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import exiftool_judge  # noqa: E402
 
 FFMPEG = shutil.which("ffmpeg")

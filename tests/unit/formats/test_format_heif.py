@@ -27,7 +27,7 @@ from intake.formats.isobmff.boxes import box_bytes, full_box_payload
 from intake.support.sniff import sniff_bytes
 from planted import assert_absent, has
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import exiftool_judge  # noqa: E402
 
 pillow_heif = pytest.importorskip("pillow_heif")
