@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
-from intake.formats.base import SEVERITY
-from intake.ledger.entries import CustodyEntry
+if TYPE_CHECKING:
+    from intake.ledger.entries import CustodyEntry
+
 
 
 def removed_summary(removed: dict[str, int]) -> str:
     """`5 location, 1 person`, worst first (a ledger entry stores the counts in key order),
     or `nothing`; never the values."""
+    from intake.formats.base import SEVERITY
+
     order = [category.value for category in SEVERITY]
     ranked = sorted(removed.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order))
     return ", ".join(f"{count} {category}" for category, count in ranked) or "nothing"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from intake.bundle.consistency import read_old_checkpoint
-from intake.bundle.export import ExportOptions, export_bundle
-from intake.bundle.receive import check_submission, receive_submission
-from intake.bundle.submission import submit
-from intake.bundle.verify import Check, VerifyReport, report_to_dict, verify_bundle
 from intake.cli.output import (
     CheckLine, describe_identity, dump_json, identity_to_dict, print_checks, print_verdict, progress, quiet, say, wants_json,
 )
@@ -18,14 +15,12 @@ from intake.cli.parser import Subcommands, add_json, command
 from intake.cli.session import open_vault, unlock
 from intake.display import printable
 from intake.errors import CheckFailed, IntakeError
-from intake.recipients import read_identity_file
-from intake.timestamp.authorities import read_verifier_roots
-from intake.timestamp.stamps import outcome_lines
-from intake.vault import Vault
-from intake.witness.desk import ExportWitnessing
-from intake.witness.policy import WitnessPolicy
-from intake.keys.keystore import Keyring
-from intake.keys.pinning import parse_pin
+
+if TYPE_CHECKING:
+    from intake.bundle.verify import Check, VerifyReport
+    from intake.vault import Vault
+    from intake.witness.desk import ExportWitnessing
+    from intake.keys.keystore import Keyring
 
 
 def register(sub: Subcommands) -> None:
@@ -123,6 +118,9 @@ def _items(args: argparse.Namespace) -> list[str] | None:
 
 
 def export(args: argparse.Namespace) -> int:
+    from intake.bundle.export import ExportOptions, export_bundle
+    from intake.timestamp.stamps import outcome_lines
+
     items = _items(args)
     options = ExportOptions(args.with_notes, args.time_precision, args.zip)
     vault = open_vault(args)
@@ -157,6 +155,12 @@ def _print_witnessing(witnessing: ExportWitnessing) -> None:
 
 
 def verify(args: argparse.Namespace) -> int:
+    from intake.bundle.consistency import read_old_checkpoint
+    from intake.bundle.verify import report_to_dict, verify_bundle
+    from intake.keys.pinning import parse_pin
+    from intake.timestamp.authorities import read_verifier_roots
+    from intake.witness.policy import WitnessPolicy
+
     pin = parse_pin(args.trust) if args.trust is not None else None
     since = read_old_checkpoint(args.since) if args.since is not None else None
     witnesses = WitnessPolicy.read(args.witnesses) if args.witnesses is not None else None
@@ -201,6 +205,9 @@ def _print_bundle_verdict(report: VerifyReport) -> None:
 
 
 def submit_command(args: argparse.Namespace) -> int:
+    from intake.bundle.submission import submit
+    from intake.recipients import read_identity_file
+
     items = _items(args)
     editor = read_identity_file(args.to).identity
     vault = open_vault(args)
@@ -219,6 +226,8 @@ def submit_command(args: argparse.Namespace) -> int:
 
 
 def receive(args: argparse.Namespace) -> int:
+    from intake.bundle.receive import receive_submission
+
     if args.trust and not args.check:
         raise IntakeError("--trust goes with --check; `receive` itself prints the sender's words to compare")
     vault = open_vault(args)
@@ -243,6 +252,10 @@ def receive(args: argparse.Namespace) -> int:
 
 
 def _check_only(vault: Vault, keyring: Keyring, args: argparse.Namespace) -> int:
+    from intake.bundle.receive import check_submission
+    from intake.bundle.verify import report_to_dict
+    from intake.keys.pinning import parse_pin
+
     pin = parse_pin(args.trust) if args.trust else None
     report = check_submission(vault, keyring, args.file, pin, progress(args, "checking"))
     if wants_json(args):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import concurrent.futures
 import functools
@@ -12,16 +14,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from intake.clean import Inspection, clean_file_within
 from intake.cli.output import dump_json, quiet
 from intake.cli.parser import Subcommands, add_json, command
 from intake.display import printable
 from intake.errors import IntakeError, Refused
-from intake.formats import supported_media_types
 from intake.support.fsutil import NewFile, fsync_dir, open_regular, resolved
-from intake.pipeline import Source, collect_sources
-from intake.takein import inspect_source
-from intake.text import removed_summary
+
+if TYPE_CHECKING:
+    from intake.clean import Inspection
+    from intake.pipeline import Source
 
 CLEANED_MARK = ".cleaned"  # `photo.jpg` -> `photo.cleaned.jpg` beside it, as mat2 names its output
 
@@ -48,6 +49,8 @@ def register(sub: Subcommands) -> None:
 
 
 def _collect_reporting_links(paths: list[Path], args: argparse.Namespace) -> list[Source]:
+    from intake.pipeline import collect_sources
+
     collected = collect_sources(paths)
     if not quiet(args):
         for link in collected.skipped_links:
@@ -56,6 +59,8 @@ def _collect_reporting_links(paths: list[Path], args: argparse.Namespace) -> lis
 
 
 def inspect(args: argparse.Namespace) -> int:
+    from intake.takein import inspect_source
+
     sources = _collect_reporting_links(args.paths, args)
     results = [(source, inspect_source(source)) for source in sources]
     if args.json:
@@ -77,6 +82,8 @@ def _print_inspection(source: Source, inspection: Inspection) -> None:
 
 
 def sanitize(args: argparse.Namespace) -> int:
+    from intake.text import removed_summary
+
     sources = _collect_reporting_links(args.paths, args)
     if args.output is not None:
         sources = _outside(sources, args.output)
@@ -110,6 +117,8 @@ def _outside(sources: list[Source], folder: Path) -> list[Source]:
 
 def _map_files(work: Callable[[Source, Path], dict], sources: list[Source], targets: list[Path]) -> list[dict]:
     """Files are independent: clean them on every core, results in input order."""
+    from intake.formats import supported_media_types
+
     workers = min(len(sources), os.cpu_count() or 1)
     if workers < 2:
         return [work(source, target) for source, target in zip(sources, targets)]
@@ -145,6 +154,8 @@ def _refuse_taken(sources: list[Source], targets: list[Path], advice: str) -> No
 
 def _sanitize_one(source: Source, target: Path, with_hash: bool = False) -> dict:
     """Cleaned by stream into the target, written nameless and linked in only when every check passed."""
+    from intake.clean import clean_file_within
+
     result: dict = {"path": source.name, "output": None, "status": "refused", "reason": None}
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

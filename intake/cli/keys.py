@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 import argparse
 import os
 import sys
@@ -12,10 +13,7 @@ from intake.cli.parser import Subcommands, actions, add_json, command
 from intake.cli.session import open_vault, unlock
 from intake.display import printable
 from intake.errors import IntakeError
-from intake.recipients import (
-    add_recipient, check_not_self, find_recipient, link_gpg_key, read_identity_file, remove_recipient,
-)
-from intake.keys.pinning import parse_pin
+
 
 
 def register(sub: Subcommands) -> None:
@@ -86,6 +84,8 @@ def export_identity(args: argparse.Namespace) -> int:
 
 
 def add_recipient_command(args: argparse.Namespace) -> int:
+    from intake.recipients import add_recipient, check_not_self, read_identity_file
+
     recipient = read_identity_file(args.file)
     identity = recipient.identity
     vault = open_vault(args)
@@ -114,6 +114,9 @@ def _confirm_words(assume_yes: bool) -> None:
 
 
 def remove_recipient_command(args: argparse.Namespace) -> int:
+    from intake.keys.pinning import parse_pin
+    from intake.recipients import find_recipient, remove_recipient
+
     pin = parse_pin(args.recipient)
     vault = open_vault(args)
     keyring = unlock(args, vault)
@@ -142,6 +145,8 @@ def list_keys(args: argparse.Namespace) -> int:
 
 
 def use_gpg(args: argparse.Namespace) -> int:
+    from intake.recipients import link_gpg_key
+
     vault = open_vault(args)
     keyring = unlock(args, vault)
     linked = link_gpg_key(vault, keyring, args.fingerprint)

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import sys
 from pathlib import Path
 
-from intake.keys import passphrase
 from intake.cli.output import CheckLine, dump_json, print_checks, print_verdict, say, verbose, wants_json
 from intake.cli.parser import Subcommands, actions, add_json, command
 from intake.cli.session import open_vault, unlock
 from intake.display import printable
 from intake.errors import CheckFailed, IntakeError
 from intake.support.fsutil import CHECKPOINT_FILE_LIMIT, read_regular_text
-from intake.ledger.audit import AuditReport
-from intake.ledger.entries import CustodyEntry
-from intake.text import EntryRow, grouped_hex
-from intake.custody import read_entries, verify_ledger
-from intake.keys.keystore import Keyring
+
+if TYPE_CHECKING:
+    from intake.ledger.audit import AuditReport
+    from intake.ledger.entries import CustodyEntry
+    from intake.keys.keystore import Keyring
 
 
 def register(sub: Subcommands) -> None:
@@ -42,6 +43,10 @@ def register(sub: Subcommands) -> None:
 
 
 def verify_command(args: argparse.Namespace) -> int:
+    from intake.custody import verify_ledger
+    from intake.keys import passphrase
+    from intake.text import grouped_hex
+
     vault = open_vault(args)
     secret = passphrase.optional(args.passphrase_file, "Passphrase to also open every entry (Enter to skip): ")
     keyring = vault.unlock(secret) if secret is not None else None
@@ -89,6 +94,8 @@ def _verified_verdict(keyring: Keyring | None) -> str:
 
 
 def show_entries(args: argparse.Namespace) -> int:
+    from intake.custody import read_entries
+
     vault = open_vault(args)
     entries = read_entries(vault, unlock(args, vault))
     if args.json:
@@ -99,6 +106,8 @@ def show_entries(args: argparse.Namespace) -> int:
 
 
 def _print_entries(entries: list[CustodyEntry], hash_digits: int) -> None:
+    from intake.text import EntryRow
+
     if not entries:
         print("the ledger is empty")
     for row in map(EntryRow.of, entries):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import json
 import sys
@@ -9,8 +11,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from intake.display import printable
-from intake.text import grouped_hex
-from intake.keys.identity import PublicIdentity
+
+if TYPE_CHECKING:
+    from intake.keys.identity import PublicIdentity
 
 
 def quiet(args: argparse.Namespace) -> bool:
@@ -74,6 +77,8 @@ def file_progress(args: argparse.Namespace, verb: str) -> Callable[[str, int, in
 
 
 def describe_identity(identity: PublicIdentity, label: str) -> list[str]:
+    from intake.text import grouped_hex
+
     return [
         f"{label}  {printable(identity.name)}",
         f"  fingerprint  {grouped_hex(identity.fingerprint_hex)}",

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import os
 from pathlib import Path
 
 import platformdirs
 
-from intake.keys import passphrase
-from intake.vault import Vault
-from intake.keys.keystore import Keyring
+if TYPE_CHECKING:
+    from intake.vault import Vault
+    from intake.keys.keystore import Keyring
+
 
 ENV_VAULT = "INTAKE_VAULT"
 
@@ -24,8 +27,12 @@ def vault_root(args: argparse.Namespace) -> Path:
 
 
 def open_vault(args: argparse.Namespace) -> Vault:
+    from intake.vault import Vault
+
     return Vault.open(vault_root(args))
 
 
 def unlock(args: argparse.Namespace, vault: Vault) -> Keyring:
+    from intake.keys import passphrase
+
     return passphrase.obtain_accepted(args.passphrase_file, vault.unlock)

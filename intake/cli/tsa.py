@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+
 import argparse
 from pathlib import Path
 
 from intake.cli.parser import Subcommands, actions, command
 from intake.cli.session import open_vault, unlock
 from intake.display import printable
-from intake.timestamp.authorities import add_tsa, ca_certificate, check_tsa_url, describe_ca, read_tsa_ca, remove_tsa
+
 
 
 def register(sub: Subcommands) -> None:
@@ -29,6 +30,8 @@ def register(sub: Subcommands) -> None:
 
 
 def tsa_add(args: argparse.Namespace) -> int:
+    from intake.timestamp.authorities import add_tsa, ca_certificate, check_tsa_url, describe_ca, read_tsa_ca
+
     url = check_tsa_url(args.url)
     ca_pem = read_tsa_ca(args.certfile)  # checked before the passphrase is asked
     vault = open_vault(args)
@@ -40,6 +43,8 @@ def tsa_add(args: argparse.Namespace) -> int:
 
 
 def tsa_list(args: argparse.Namespace) -> int:
+    from intake.timestamp.authorities import ca_certificate, describe_ca
+
     vault = open_vault(args)
     authorities = unlock(args, vault).policy.timestamp_authorities
     if not authorities:
@@ -51,6 +56,8 @@ def tsa_list(args: argparse.Namespace) -> int:
 
 
 def tsa_remove(args: argparse.Namespace) -> int:
+    from intake.timestamp.authorities import remove_tsa
+
     vault = open_vault(args)
     remove_tsa(vault, unlock(args, vault), args.url)
     print(printable(f"exports no longer ask {args.url}"))

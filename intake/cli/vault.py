@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import os
 import sys
@@ -9,17 +11,15 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake.keys import passphrase
 from intake.cli.output import describe_identity, dump_json, file_progress, quiet, wants_json
 from intake.cli.parser import Subcommands, add_json, command
 from intake.cli.session import open_vault, unlock, vault_root
 from intake.display import printable, recordable
 from intake.errors import CheckFailed
-from intake.pipeline import NotCleaned, Received, Sanitized, collect_sources
-from intake.text import grouped_hex, removed_summary
-from intake.recipients import read_identity_file
-from intake.takein import Duplicate, IntakeResult, NotTakenIn, find_duplicates, take_in
-from intake.vault import check_passphrase, create_vault
+
+if TYPE_CHECKING:
+    from intake.pipeline import NotCleaned, Received, Sanitized
+    from intake.takein import Duplicate, IntakeResult, NotTakenIn
 
 
 def register(sub: Subcommands) -> None:
@@ -50,6 +50,11 @@ def register(sub: Subcommands) -> None:
 
 
 def init(args: argparse.Namespace) -> int:
+    from intake.keys import passphrase
+    from intake.recipients import read_identity_file
+    from intake.text import grouped_hex
+    from intake.vault import check_passphrase, create_vault
+
     root = vault_root(args)
     files = [read_identity_file(path) for path in args.recipient]
     recipients = tuple(file.text for file in files)
@@ -68,6 +73,9 @@ def init(args: argparse.Namespace) -> int:
 
 
 def add(args: argparse.Namespace) -> int:
+    from intake.pipeline import collect_sources
+    from intake.takein import find_duplicates, take_in
+
     vault = open_vault(args)
     collected = collect_sources(args.paths, vault.root)
     if not quiet(args):
@@ -104,6 +112,8 @@ class _AddReport:
             print(f"{received.item}  {received.media_type}  {printable(received.name)}", flush=True)
 
     def taken(self, result: IntakeResult | NotTakenIn) -> None:
+        from intake.takein import NotTakenIn
+
         if isinstance(result, NotTakenIn):
             self.refused += 1
             sys.stderr.write(f"intake: refused {printable(result.source.name)}: {printable(result.reason)}\n")
@@ -127,6 +137,8 @@ class _AddReport:
 
 
 def _taken_to_dict(result: IntakeResult) -> dict:
+    from intake.pipeline import Sanitized
+
     received = result.received
     shown: dict = {"name": received.name, "status": "taken in", "item": received.item,
                    "media_type": received.media_type, "sha256": received.digests.sha256}
@@ -139,6 +151,9 @@ def _taken_to_dict(result: IntakeResult) -> dict:
 
 
 def _describe_outcome(outcome: Sanitized | NotCleaned) -> str:
+    from intake.pipeline import NotCleaned
+    from intake.text import removed_summary
+
     if isinstance(outcome, NotCleaned):
         return f"no clean copy: {outcome.reason}. It is sealed as received but cannot be exported."
     return f"{outcome.item}  clean copy (removed: {removed_summary(outcome.removed)})"
@@ -147,6 +162,8 @@ def _describe_outcome(outcome: Sanitized | NotCleaned) -> str:
 def tui(args: argparse.Namespace) -> int:
     """The Textual app. Only an explicit --passphrase-file unlocks without asking: the app is
     for people at a keyboard, and a leftover INTAKE_PASSPHRASE should not skip the question."""
+    from intake.keys import passphrase
+
     from intake.app.app import create_app  # Textual loads only when the app is wanted
     from intake.app.session import lock_after_from
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import signal
 import sys
@@ -15,14 +17,9 @@ from intake.cli.parser import Subcommands, actions, add_json, command
 from intake.cli.session import open_vault, unlock
 from intake.display import printable
 from intake.errors import IntakeError, NoteError
-from intake.ledger.note import Verifier
-from intake.vault import Vault
-from intake.witness.client import ConfiguredWitness
-from intake.witness.cosignature import CosignerKey
-from intake.witness.desk import required, with_quorum, with_witness, without_witness
-from intake.witness.home import create_witness, open_witness
-from intake.witness.server import Witness, make_server
-from intake.keys.keystore import Keyring, SealingPolicy
+
+if TYPE_CHECKING:
+    from intake.keys.keystore import Keyring, SealingPolicy
 
 
 def register(sub: Subcommands) -> None:
@@ -62,6 +59,8 @@ def register(sub: Subcommands) -> None:
 
 
 def witness_init(args: argparse.Namespace) -> int:
+    from intake.witness.home import create_witness
+
     home = create_witness(args.state, args.name)
     print(f"created witness {home.cosigner.name} in {args.state}")
     print("give this key to the desks and verifiers that rely on you:")
@@ -70,6 +69,9 @@ def witness_init(args: argparse.Namespace) -> int:
 
 
 def witness_trust_log(args: argparse.Namespace) -> int:
+    from intake.ledger.note import Verifier
+    from intake.witness.home import open_witness
+
     try:
         log = Verifier.from_vkey(args.vkey.strip())
     except NoteError as error:
@@ -92,6 +94,9 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 def witness_serve(args: argparse.Namespace) -> int:
+    from intake.witness.home import open_witness
+    from intake.witness.server import Witness, make_server
+
     home = open_witness(args.state)
     host, port = _listen(args.listen)
     try:
@@ -127,6 +132,9 @@ def _listen(text: str) -> tuple[str, int]:
 
 def _change_policy(args: argparse.Namespace, change: Callable[[SealingPolicy], SealingPolicy]) -> Keyring:
     """Re-read the policy under the vault lock, change it, sign and seal it again."""
+    from intake.keys.keystore import Keyring
+    from intake.vault import Vault
+
     vault: Vault = open_vault(args)
     keyring = unlock(args, vault)
     with vault.locked():
@@ -135,6 +143,10 @@ def _change_policy(args: argparse.Namespace, change: Callable[[SealingPolicy], S
 
 
 def witness_add(args: argparse.Namespace) -> int:
+    from intake.witness.client import ConfiguredWitness
+    from intake.witness.cosignature import CosignerKey
+    from intake.witness.desk import with_witness
+
     witness = ConfiguredWitness(args.name, CosignerKey.from_vkey(args.vkey), args.url)
     keyring = _change_policy(args, lambda policy: with_witness(policy, witness))
     print(f"added witness {args.name} ({witness.key.name}) at {args.url}")
@@ -143,6 +155,8 @@ def witness_add(args: argparse.Namespace) -> int:
 
 
 def witness_remove(args: argparse.Namespace) -> int:
+    from intake.witness.desk import without_witness
+
     keyring = _change_policy(args, lambda policy: without_witness(policy, args.name))
     print(f"removed witness {args.name}")
     _print_quorum(keyring.policy)
@@ -150,12 +164,16 @@ def witness_remove(args: argparse.Namespace) -> int:
 
 
 def witness_quorum(args: argparse.Namespace) -> int:
+    from intake.witness.desk import with_quorum
+
     keyring = _change_policy(args, lambda policy: with_quorum(policy, args.quorum))
     _print_quorum(keyring.policy)
     return 0
 
 
 def _print_quorum(policy: SealingPolicy) -> None:
+    from intake.witness.desk import required
+
     if policy.witnesses:
         print(f"exports need {required(policy)} of {len(policy.witnesses)} witness cosignature(s)")
     else:
@@ -163,6 +181,8 @@ def _print_quorum(policy: SealingPolicy) -> None:
 
 
 def witness_list(args: argparse.Namespace) -> int:
+    from intake.witness.desk import required
+
     vault = open_vault(args)
     policy = unlock(args, vault).policy
     if args.json:
