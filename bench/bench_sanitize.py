@@ -112,11 +112,28 @@ def timed(command: list[str]) -> float:
     return elapsed
 
 
+def make_heic_photos(folder: Path, count: int) -> None:
+    """Camera-sized noise pictures saved as HEIC with a thumbnail, EXIF and GPS."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    base = Image.effect_noise((4000, 3000), 64).convert("RGB")
+    for i in range(count):
+        exif = base.getexif()
+        exif[0x010F], exif[0x0110], exif[0x013B] = "BenchMake", "BenchModel", f"Photographer {i}"
+        exif.get_ifd(IFD.GPSInfo).update({1: "N", 2: (46.0, 38.0, float(i)), 3: "E", 4: (32.0, 37.0, 0.84)})
+        out = io.BytesIO()
+        base.save(out, "HEIF", quality=90, exif=exif.tobytes(), thumbnails=[256])
+        (folder / f"photo-{i:03}.heic").write_bytes(out.getvalue())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--makernotes", type=Path, help="a folder of camera JPEGs to copy maker notes from")
+    parser.add_argument("--format", choices=("jpeg", "heic"), default="jpeg",
+                        help="heic: HEICs with EXIF, GPS and a thumbnail (needs pillow-heif from .[test])")
     args = parser.parse_args()
     if shutil.which("exiftool") is None:
         print("bench: exiftool is missing (apt-get install libimage-exiftool-perl)", file=sys.stderr)
@@ -130,14 +147,18 @@ def main() -> int:
     try:
         photos = work / "photos"
         photos.mkdir()
-        make_photos(photos, args.count, sources)
+        if args.format == "heic":
+            make_heic_photos(photos, args.count)
+        else:
+            make_photos(photos, args.count, sources)
         size = sum(p.stat().st_size for p in photos.iterdir()) >> 20
         ours, theirs = [], []
         for run in range(args.runs):
             ours.append(timed([intake, "sanitize", str(photos), "-o", str(work / f"intake-{run}")]))
             theirs.append(timed(["exiftool", "-q", "-all=", "-o", str(work / f"exiftool-{run}") + "/", str(photos)]))
         cleaned = len(list((work / "intake-0" / "photos").iterdir()))
-        notes = f"maker notes of {len(sources)} cameras" if sources else "a synthetic Canon maker note"
+        notes = (f"maker notes of {len(sources)} cameras" if sources else "a synthetic Canon maker note"
+                 ) if args.format == "jpeg" else "EXIF, GPS and a thumbnail"
         report(args, size, cleaned, notes, ours, theirs)
     finally:
         shutil.rmtree(work)
@@ -146,7 +167,7 @@ def main() -> int:
 
 def report(args: argparse.Namespace, size_mb: int, cleaned: int, notes: str,
            ours: list[float], theirs: list[float]) -> None:
-    print(f"{args.count} JPEGs of 4000x3000 ({size_mb} MiB in all) with {notes}, median of {args.runs} runs; "
+    print(f"{args.count} {args.format.upper()}s of 4000x3000 ({size_mb} MiB in all) with {notes}, median of {args.runs} runs; "
           f"intake cleaned {cleaned}\n")
     print("| command | seconds (median) | runs |")
     print("|---|---|---|")
