@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import argparse
 import signal
 import sys
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
@@ -19,7 +18,7 @@ from intake.display import printable
 from intake.errors import IntakeError, NoteError
 
 if TYPE_CHECKING:
-    from intake.keys.keystore import Keyring, SealingPolicy
+    from intake.keys.keystore import SealingPolicy
 
 
 def register(sub: Subcommands) -> None:
@@ -130,25 +129,14 @@ def _listen(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _change_policy(args: argparse.Namespace, change: Callable[[SealingPolicy], SealingPolicy]) -> Keyring:
-    """Re-read the policy under the vault lock, change it, sign and seal it again."""
-    from intake.keys.keystore import Keyring
-    from intake.vault import Vault
-
-    vault: Vault = open_vault(args)
-    keyring = unlock(args, vault)
-    with vault.locked():
-        current = Keyring(keyring.secret, vault.unlock_policy(keyring.secret))
-        return vault.save_policy(current, change(current.policy))
-
-
 def witness_add(args: argparse.Namespace) -> int:
     from intake.witness.client import ConfiguredWitness
     from intake.witness.cosignature import CosignerKey
     from intake.witness.desk import with_witness
 
     witness = ConfiguredWitness(args.name, CosignerKey.from_vkey(args.vkey), args.url)
-    keyring = _change_policy(args, lambda policy: with_witness(policy, witness))
+    vault = open_vault(args)
+    keyring = vault.change_policy(unlock(args, vault), lambda policy: with_witness(policy, witness))
     print(f"added witness {args.name} ({witness.key.name}) at {args.url}")
     _print_quorum(keyring.policy)
     return 0
@@ -157,7 +145,8 @@ def witness_add(args: argparse.Namespace) -> int:
 def witness_remove(args: argparse.Namespace) -> int:
     from intake.witness.desk import without_witness
 
-    keyring = _change_policy(args, lambda policy: without_witness(policy, args.name))
+    vault = open_vault(args)
+    keyring = vault.change_policy(unlock(args, vault), lambda policy: without_witness(policy, args.name))
     print(f"removed witness {args.name}")
     _print_quorum(keyring.policy)
     return 0
@@ -166,7 +155,8 @@ def witness_remove(args: argparse.Namespace) -> int:
 def witness_quorum(args: argparse.Namespace) -> int:
     from intake.witness.desk import with_quorum
 
-    keyring = _change_policy(args, lambda policy: with_quorum(policy, args.quorum))
+    vault = open_vault(args)
+    keyring = vault.change_policy(unlock(args, vault), lambda policy: with_quorum(policy, args.quorum))
     _print_quorum(keyring.policy)
     return 0
 
