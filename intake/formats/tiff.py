@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, ContentDigest, FileBytes, Finding, View, nonzero_outside, read_exactly
+from intake.formats.base import (
+    Category, ContentDigest, FileBytes, Finding, View, nonzero_outside, read_exactly, shorten,
+)
 from intake.errors import Refused
 from intake.formats.shared.metadata import exif_findings, iptc_findings, xmp_findings
 
@@ -546,9 +548,9 @@ def _describe(entry: _Entry, order: str) -> str:
         return f"value of unknown type {entry.type}"
     raw = bytes(entry.raw)
     if entry.tag in _UTF16_TAGS:
-        return _shorten(raw.decode("utf-16-le", "replace").rstrip("\0"))
+        return shorten(raw.decode("utf-16-le", "replace").rstrip("\0"))
     if entry.type == 2 or (entry.type in (1, 7) and _is_text(raw)):
-        return _shorten("; ".join(part.decode("utf-8", "replace") for part in raw.split(b"\0") if part))
+        return shorten("; ".join(part.decode("utf-8", "replace") for part in raw.split(b"\0") if part))
     if entry.type in (3, 4, 8, 9) and entry.count <= 8:
         letter = {3: "H", 4: "I", 8: "h", 9: "i"}[entry.type]
         return " ".join(str(v) for v in struct.unpack(f"{order}{entry.count}{letter}", raw))
@@ -565,11 +567,6 @@ def _describe(entry: _Entry, order: str) -> str:
 def _is_text(raw: bytes) -> bool:
     stripped = raw.rstrip(b"\0")
     return bool(stripped) and all(32 <= b < 127 or b in (9, 10, 13) for b in stripped[:4096])
-
-
-def _shorten(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _photoshop_findings(raw: bytes, where: str) -> list[Finding]:
