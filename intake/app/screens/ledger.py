@@ -37,10 +37,14 @@ def entry_detail(entry: CustodyEntry) -> Text:
     field("tool", entry.tool, "dim")
     for parent in entry.parents:
         field("parent", parent)
+    sent = False
     for source in entry.inputs:
-        if source.get("role") == SENDER_RECORD:  # a `transferred` entry: who sent it, and their entry
+        if source.get("role") == SENDER_RECORD:  # a `transferred` entry: who sent it, their entry and note
+            sent = True
             field("sender", grouped_hex(str(source.get("sender", ""))), "dim")
             field("  entry", f"their seq {source.get('seq', '')} in {source.get('submission', '')}")
+            if entry.note is not None:
+                field("  note", entry.note)
             continue
         field("from", f"{source.get('item', '')}  {source.get('media_type', '')}")
         field("  sha256", source.get("sha256", ""), "dim")
@@ -55,7 +59,7 @@ def entry_detail(entry: CustodyEntry) -> Text:
         if "removed" in output:
             field("  removed", removed_summary(dict(output["removed"])))
         field("  sha256", output.get("sha256", ""), "dim")
-    if entry.note is not None:
+    if entry.note is not None and not sent:
         field("note", entry.note)
     field("custodian", grouped_hex(entry.actor), "dim")
     return text

@@ -42,7 +42,7 @@ class Checked:
 
 
 def timeline_text(items: list[ItemTimeline]) -> Text:
-    """Each item: its file, then its custody events, oldest first."""
+    """Each item: its file, then its custody events, oldest first, each with the sender's note if any."""
     text = Text()
     for item in items:
         text.append(f"{item.item}", style="bold")
@@ -50,6 +50,8 @@ def timeline_text(items: list[ItemTimeline]) -> Text:
         for event in item.events:
             text.append(f"  {event.day}  {printable(event.action):<12} {event.of:<10}  "
                         f"by {grouped_hex(event.actor)[:19]}\n")
+            if event.note:
+                text.append(f"    note: {printable(event.note)}\n", style="italic")
     return text
 
 
