@@ -114,12 +114,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(_refused(Status.UNKNOWN_LOG, f"a witness answers only POST {PATH}"))
 
     def _send(self, answer: Answer) -> None:
+        # Logged before answering: once a client has its answer, the log already says so.
+        self.server.log(f"{self.command} {self.path[:64]} {int(answer.status)} {answer.summary}")
         self.send_response(int(answer.status))
         self.send_header("Content-Type", answer.content_type)
         self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
         self.wfile.write(answer.body)
-        self.server.log(f"{self.command} {self.path[:64]} {int(answer.status)} {answer.summary}")
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         """The stdlib's line names the client's address; ours (in _send) does not."""
