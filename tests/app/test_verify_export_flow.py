@@ -153,3 +153,21 @@ def test_a_write_only_vault_cannot_check_a_submission(tmp_path: Path, journey: d
 def ledger_size(root: Path) -> int:
     with Vault.open(root).ledger() as ledger:
         return ledger.size()
+
+
+def test_tab_goes_from_the_path_to_the_signer_so_typed_words_stay_in_the_field(tmp_path: Path, template_vault) -> None:
+    vault = filled_vault(tmp_path, template_vault)
+    app = app_on(vault)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.press("v")
+            await settle(pilot, lambda: isinstance(app.screen, VerifyScreen))
+            await pilot.press(*"bundle", "tab", *"swelter deckhand")
+            await settle(pilot)
+            assert isinstance(app.screen, VerifyScreen)
+            assert app.screen.query_one("#bundle", Input).value == "bundle"
+            assert app.screen.query_one("#trust", Input).value == "swelter deckhand"
+
+    run(flow)

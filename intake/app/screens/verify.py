@@ -133,6 +133,10 @@ class VerifyScreen(Section):
 
     def on_mount(self) -> None:
         self.query_one("#receive", Button).display = False
+        # Tab goes from the path to the signer, never to a button where typed letters
+        # become section keys (the words of a pin hold an `e`): Enter verifies, `r` receives.
+        for button in self.query(Button):
+            button.can_focus = False
         self.action_focus_path()
 
     def action_focus_path(self) -> None:
