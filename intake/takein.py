@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from intake.clean import Inspection, inspect_file_within
 from intake.errors import CheckFailed, FileRefused
 from intake.support.fsutil import open_regular
-from intake.support.hashing import digest_stream
 from intake.pipeline import NotCleaned, Progress, Received, Sanitized, Source, open_source, receive, sanitize_received
 
 if TYPE_CHECKING:
@@ -67,12 +66,11 @@ class Duplicate:
 def find_duplicates(vault: Vault, keyring: Keyring, sources: Sequence[Source]) -> list[Duplicate]:
     """Files already taken in. A write-only vault cannot open its entries, so there only repeats
     within these sources are found (the editor's export still publishes each clean copy once)."""
-    in_ledger = _originals_by_sha256(vault, keyring) if keyring.can_open_sealed else {}
+    in_ledger = originals_held(vault, keyring)
     in_batch: dict[str, str] = {}
     found = []
     for source in sources:
-        with open_source(source) as data:
-            digest = digest_stream(data).sha256
+        digest = sha256_of(source)
         if digest in in_ledger:
             found.append(Duplicate(source, digest, in_ledger[digest], True))
         elif digest in in_batch:
@@ -82,31 +80,21 @@ def find_duplicates(vault: Vault, keyring: Keyring, sources: Sequence[Source]) -
     return found
 
 
-def _originals_by_sha256(vault: Vault, keyring: Keyring) -> dict[str, str]:
-    from intake.ledger.audit import audit
-
-    with vault.locked(exclusive=False), vault.ledger() as ledger:
-        report = audit(ledger.store, vault.config.origin, vault.verifier, keyring)
-    if not report.ok:
-        raise CheckFailed(f"ledger verification failed: {report.failure}")
-    entries = report.entries
-    return {str(e.outputs[0]["sha256"]): e.item for e in entries
-            if e.action in ("received", "transferred") and e.outputs and "role" not in e.outputs[0]}
-
-
 def originals_held(vault: Vault, keyring: Keyring) -> dict[str, str]:
     """The SHA-256 of every original in the vault (taken in here or received from a field
-    contact), mapped to its item id: so taking the same file in twice can be noticed. A
-    write-only vault cannot open its entries, so it knows none."""
-    from intake.custody import Custody
+    contact), mapped to its first item id: so taking the same file in twice can be noticed.
+    A write-only vault cannot open its entries, so it knows none."""
+    from intake.ledger.audit import audit
     from intake.ledger.entries import ORIGINAL
 
     if not keyring.can_open_sealed:
         return {}
     with vault.locked(exclusive=False), vault.ledger() as ledger:
-        custody = Custody.open(vault, keyring, ledger)
+        report = audit(ledger.store, vault.config.origin, vault.verifier, keyring)
+    if not report.ok:
+        raise CheckFailed(f"ledger verification failed: {report.failure}")
     held: dict[str, str] = {}
-    for entry in (opened.entry for opened in custody.entries):
+    for entry in report.entries:
         if entry.action in ("received", "transferred") and entry.outputs \
                 and entry.outputs[0].get("role", ORIGINAL) == ORIGINAL:
             held.setdefault(str(entry.outputs[0]["sha256"]), entry.item)
@@ -114,8 +102,9 @@ def originals_held(vault: Vault, keyring: Keyring) -> dict[str, str]:
 
 
 def sha256_of(source: Source) -> str:
-    """The file's SHA-256, as a `received` entry records it, read in chunks."""
-    with source.path.open("rb") as file:
+    """The file's SHA-256, as a `received` entry records it; a file swapped for a FIFO or a
+    device since it was listed is refused (FileRefused), never read."""
+    with open_source(source) as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
