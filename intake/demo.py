@@ -20,7 +20,7 @@ from pathlib import Path
 
 from intake import samples
 from intake.cli import main as intake, quiet_libraries
-from intake.pipeline import source_for
+from intake.takein.sources import source_for
 from intake.takein import take_in
 from intake.vault import create_vault
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class IntakeError(Exception):
     """Unusable input or a usage error: one line on stderr, exit code 2.
@@ -23,6 +25,26 @@ class FileRefused(CheckFailed):
     """One input file is refused (swapped, unreadable, hostile); the rest of a batch goes on."""
 
 
+class Malformed(IntakeError, ValueError):
+    """Input that does not parse as what it claims (a note, checkpoint, entry, proof, words...).
+
+    The parsers raise it; a caller that knows what the input was for may say what that
+    means ("its checkpoint is not signed by the custodian"), and one that does not lets it
+    reach the user as one line. A ValueError too, so a parser's callers that catch the
+    errors of int(), base64 and json alike catch it with them.
+    """
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of any report (bundle verify, ledger verify, submission check): what was
+    checked, as a sentence, and if it failed, why, naming the file or entry."""
+
+    ok: bool
+    what: str
+    reason: str | None = None
+
+
 class WrongPassphrase(IntakeError):
     """The passphrase does not open the vault's identity."""
 
@@ -36,7 +58,7 @@ class IdentityError(IntakeError):
     """A public or secret identity file is malformed or its signature is wrong."""
 
 
-class WordsError(ValueError):
+class WordsError(Malformed):
     """A word sequence that does not decode; ``index`` is the 0-based position."""
 
     def __init__(self, message: str, index: int) -> None:
@@ -70,30 +92,30 @@ class Refused(CheckFailed):
 # --- Ledger parsers (intake/ledger/): malformed input; callers say what it means for them
 
 
-class NoteError(ValueError):
+class NoteError(Malformed):
     """A note, key or signature is malformed or does not verify."""
 
 
-class CheckpointError(ValueError):
+class CheckpointError(Malformed):
     """A checkpoint is malformed."""
 
 
-class EntryError(ValueError):
+class EntryError(Malformed):
     """A stored entry does not parse as a custody entry."""
 
 
-class ProofError(ValueError):
+class ProofError(Malformed):
     """A proof is malformed or does not prove what it claims."""
 
 
-class DisclosureError(ValueError):
+class DisclosureError(Malformed):
     """A disclosure is malformed."""
 
 
 # --- Bundles, submissions, time stamps
 
 
-class ConsistencyError(ValueError):
+class ConsistencyError(Malformed):
     """A consistency proof file is malformed."""
 
 
@@ -108,7 +130,7 @@ class TimeStampError(CheckFailed):
 # --- Witnesses (intake/witness/)
 
 
-class ProtocolError(ValueError):
+class ProtocolError(Malformed):
     """A request or response body does not follow the protocol."""
 
 

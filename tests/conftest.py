@@ -21,7 +21,9 @@ from intake.bundle.export import export_bundle
 from intake.bundle.receive import receive_submission
 from intake.bundle.submission import submit
 from intake.demo import _sample_files
-from intake.pipeline import Received, collect_sources, receive, sanitize_received, source_for
+from intake.takein.clean_copy import clean_received
+from intake.takein.original import Received, receive_original
+from intake.takein.sources import collect_sources, source_for
 from intake.vault import Vault, create_vault
 from intake.keys.keystore import Keyring
 
@@ -43,7 +45,7 @@ class Unlocked:
 
     def add(self, path: Path, note: str | None = None) -> Received:
         with self.vault.locked(), self.vault.ledger() as ledger:
-            return receive(source_for(path), ledger, self.keyring, self.vault.blobs, note)
+            return receive_original(source_for(path), ledger, self.keyring, self.vault.blobs, note)
 
     def ledger(self):  # context manager
         return self.vault.ledger()
@@ -110,8 +112,8 @@ def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 def take_in(vault: Vault, keyring: Keyring, paths: list[Path], note: str | None = None) -> None:
     with vault.locked(), vault.ledger() as ledger:
         for source in collect_sources(paths, vault.root).sources:
-            received = receive(source, ledger, keyring, vault.blobs, note)
-            sanitize_received(source, received, ledger, keyring, vault.blobs)
+            received = receive_original(source, ledger, keyring, vault.blobs, note)
+            clean_received(source, received, ledger, keyring, vault.blobs)
 
 
 def copy_vault(template: tuple[Path, Keyring], target: Path) -> tuple[Vault, Keyring]:

@@ -30,11 +30,11 @@ from typing import BinaryIO, Protocol
 
 from intake.bundle.bagpath import fold, parents, path_problem, shown
 from intake.bundle.bagsource import BagSource
-from intake.errors import CheckFailed, IntakeError
+from intake.errors import Check, CheckFailed, IntakeError
 from intake.support.fsutil import NewFile, fsync_dir
 from intake.support.hashing import Digests, DigestingWriter, digest_stream
 
-__all__ = ["ALGORITHMS", "BagCheck", "BagFile", "BagSource", "BagSummary", "SignedList", "manifest_entries",
+__all__ = ["ALGORITHMS", "BagFile", "BagSource", "BagSummary", "SignedList", "manifest_entries",
            "signed_list_entries", "validate_bag", "write_bag"]
 
 ALGORITHMS = ("sha256", "sha512")
@@ -93,13 +93,6 @@ class BagSummary:
     payload_bytes: int
     payload: dict[str, Digests]   # by path, e.g. "data/x.jpg"
     tags: dict[str, Digests]      # every other file written, manifests included
-
-
-@dataclass(frozen=True)
-class BagCheck:
-    ok: bool
-    what: str                 # what was checked, as a sentence
-    reason: str | None = None  # why it failed, naming the file
 
 
 # --- writing ------------------------------------------------------------------
@@ -486,7 +479,7 @@ _BLANKS = " \t"
 _OXUM = re.compile(r"^([0-9]{1,20})\.([0-9]{1,20})$")
 
 
-def validate_bag(source: BagSource) -> list[BagCheck]:
+def validate_bag(source: BagSource) -> list[Check]:
     """Every check on the bag, in order; a failure does not stop the checks that follow."""
     bag = _Bag(source)
     checks = [_check_bagit_txt(bag)]
@@ -584,38 +577,38 @@ def _elements(text: str, name: str) -> list[tuple[str, str]]:
     return elements
 
 
-def _check_bagit_txt(bag: _Bag) -> BagCheck:
+def _check_bagit_txt(bag: _Bag) -> Check:
     what = "bagit.txt declares BagIt 1.0 with UTF-8 tag files"
     try:
         elements = _elements(bag.text("bagit.txt", BAGIT_TXT_LIMIT), "bagit.txt")
     except CheckFailed as error:
-        return BagCheck(False, what, str(error))
+        return Check(False, what, str(error))
     labels = [label for label, _ in elements]
     if labels != ["BagIt-Version", "Tag-File-Character-Encoding"]:
-        return BagCheck(False, what, "bagit.txt must hold BagIt-Version and Tag-File-Character-Encoding, "
+        return Check(False, what, "bagit.txt must hold BagIt-Version and Tag-File-Character-Encoding, "
                                      "in that order, and nothing else")
     version, encoding = elements[0][1], elements[1][1]
     if version != "1.0":
-        return BagCheck(False, what, f"bagit.txt declares BagIt version {shown(version)}, not 1.0")
+        return Check(False, what, f"bagit.txt declares BagIt version {shown(version)}, not 1.0")
     if encoding.upper() != "UTF-8":
-        return BagCheck(False, what, f"bagit.txt declares the encoding {shown(encoding)}, not UTF-8")
-    return BagCheck(True, what)
+        return Check(False, what, f"bagit.txt declares the encoding {shown(encoding)}, not UTF-8")
+    return Check(True, what)
 
 
-def _check_bag_info(bag: _Bag) -> tuple[BagCheck, tuple[int, int] | None]:
+def _check_bag_info(bag: _Bag) -> tuple[Check, tuple[int, int] | None]:
     """The check, and Payload-Oxum as (bytes, files) if bag-info.txt gives one well-formed."""
     what = "bag-info.txt is well-formed and gives a Payload-Oxum"
     try:
         elements = _elements(bag.text("bag-info.txt", BAG_INFO_LIMIT), "bag-info.txt")
     except CheckFailed as error:
-        return BagCheck(False, what, str(error)), None
+        return Check(False, what, str(error)), None
     oxums = [value for label, value in elements if label.lower() == "payload-oxum"]
     if len(oxums) != 1:
-        return BagCheck(False, what, f"bag-info.txt gives {len(oxums)} Payload-Oxum elements, not one"), None
+        return Check(False, what, f"bag-info.txt gives {len(oxums)} Payload-Oxum elements, not one"), None
     match = _OXUM.match(oxums[0])
     if not match:
-        return BagCheck(False, what, f"bag-info.txt has a malformed Payload-Oxum: {shown(oxums[0])}"), None
-    return BagCheck(True, what), (int(match.group(1)), int(match.group(2)))
+        return Check(False, what, f"bag-info.txt has a malformed Payload-Oxum: {shown(oxums[0])}"), None
+    return Check(True, what), (int(match.group(1)), int(match.group(2)))
 
 
 def _parse_manifest(bag: _Bag, name: str, algorithm: str, payload: bool | None
@@ -654,11 +647,11 @@ def _entry_problem(line: str, algorithm: str, payload: bool | None, entries: dic
 
 
 def _check_manifest(bag: _Bag, name: str, algorithm: str, payload: bool
-                    ) -> tuple[list[BagCheck], dict[str, str]]:
+                    ) -> tuple[list[Check], dict[str, str]]:
     """Well-formed, every listed file present and matching, and (payload) every file listed."""
     entries, problems = _parse_manifest(bag, name, algorithm, payload)
     if entries is None:
-        return [BagCheck(False, f"{name} is present and readable", problems[0])], {}
+        return [Check(False, f"{name} is present and readable", problems[0])], {}
     kind = "payload" if payload else "tag"
     checks = [_outcome(f"{name} is well-formed ({len(entries)} entries)", problems)]
     mismatches = []
@@ -678,22 +671,22 @@ def _check_manifest(bag: _Bag, name: str, algorithm: str, payload: bool
     return checks, entries
 
 
-def _check_oxum(bag: _Bag, oxum: tuple[int, int] | None) -> BagCheck:
+def _check_oxum(bag: _Bag, oxum: tuple[int, int] | None) -> Check:
     sizes = [bag.digests(path) for path in bag.payload]
     unreadable = [digests for digests in sizes if isinstance(digests, str)]
     total = sum(digests.size for digests in sizes if isinstance(digests, Digests))
     what = f"Payload-Oxum matches the payload ({len(bag.payload)} files, {total} bytes)"
     if oxum is None:
-        return BagCheck(False, what, "bag-info.txt gives no usable Payload-Oxum")
+        return Check(False, what, "bag-info.txt gives no usable Payload-Oxum")
     if unreadable:
         return _outcome(what, unreadable)
     if oxum != (total, len(bag.payload)):
-        return BagCheck(False, what, f"Payload-Oxum says {oxum[1]} files, {oxum[0]} bytes; "
+        return Check(False, what, f"Payload-Oxum says {oxum[1]} files, {oxum[0]} bytes; "
                                      f"the payload has {len(bag.payload)} files, {total} bytes")
-    return BagCheck(True, what)
+    return Check(True, what)
 
 
-def _check_other_manifests(bag: _Bag) -> list[BagCheck]:
+def _check_other_manifests(bag: _Bag) -> list[Check]:
     """Manifests for other algorithms would go unchecked: failing closed, as intake never writes them."""
     others = [path for path in bag.tags
               if (match := _MANIFEST_NAME.match(path)) and match.group(2) not in ALGORITHMS]
@@ -703,7 +696,7 @@ def _check_other_manifests(bag: _Bag) -> list[BagCheck]:
                      [f"{shown(path)}: intake checks sha256 and sha512 manifests only" for path in others])]
 
 
-def _check_tag_coverage(bag: _Bag, tag_entries: list[dict[str, str]]) -> BagCheck:
+def _check_tag_coverage(bag: _Bag, tag_entries: list[dict[str, str]]) -> Check:
     """Every tag file is listed in every tag manifest: intake lists them all, so one missing is tampering.
 
     The only exceptions are the tag manifests themselves (RFC 8493: they
@@ -714,13 +707,13 @@ def _check_tag_coverage(bag: _Bag, tag_entries: list[dict[str, str]]) -> BagChec
     uncovered = [path for path in listable if not all(path in entries for entries in tag_entries)]
     what = f"all {len(listable)} tag files are listed in every tag manifest"
     if uncovered:
-        return BagCheck(False, f"{len(uncovered)} tag files not covered by a tag manifest",
+        return Check(False, f"{len(uncovered)} tag files not covered by a tag manifest",
                         _joined([shown(path) for path in uncovered]))
-    return BagCheck(True, what)
+    return Check(True, what)
 
 
-def _outcome(what: str, problems: list[str]) -> BagCheck:
-    return BagCheck(not problems, what, _joined(problems) if problems else None)
+def _outcome(what: str, problems: list[str]) -> Check:
+    return Check(not problems, what, _joined(problems) if problems else None)
 
 
 def _joined(problems: list[str]) -> str:

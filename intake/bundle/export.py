@@ -52,8 +52,8 @@ from intake.vault import Vault
 from intake.witness.client import witness_checkpoint
 from intake.witness.desk import ExportWitnessing, required
 from intake.keys.keystore import Keyring
+from intake.support.progress import Progress
 
-Progress = Callable[[int, int], None]
 TAGMANIFEST = "tagmanifest-sha256.txt"
 
 

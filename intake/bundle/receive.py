@@ -58,9 +58,9 @@ from intake.vault import Vault
 from intake.keys.pinning import Pin
 from intake.keys.identity import PublicIdentity
 from intake.keys.keystore import Keyring
+from intake.support.progress import Progress
 
 SUBMISSION_ID = re.compile(r"^sub_[a-z0-9]{8,64}$")
-Progress = Callable[[int, int], None]
 Passed = Callable[[str], None]  # one check that held, for the report of check_submission
 
 

@@ -41,12 +41,12 @@ from intake.support.streams import piped
 from intake.vault import Vault
 from intake.keys.identity import PublicIdentity
 from intake.keys.keystore import Keyring
+from intake.support.progress import Progress
 
 SUBMISSION_TYPE = "intake-submission/v1"
 MANIFEST = "submission.json"
 AGE_HEADER = b"age-encryption.org/v1\n"
 MANIFEST_LIMIT = 64 << 20
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)

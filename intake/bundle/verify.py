@@ -9,14 +9,14 @@ plainly, unless the caller accepts an unpinned signer (and the report says so).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
-from intake.bundle.bagit import BagCheck, BagSource, validate_bag
+from intake.bundle.bagit import BagSource, validate_bag
 from intake.bundle.statement import (
     CHECKPOINT_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, ORIGINAL_HASH, PROVENANCE, parse_statement, proof_file,
     statement_file,
@@ -24,7 +24,7 @@ from intake.bundle.statement import (
 from intake.bundle.consistency import check_since, consistency_file
 from intake.ledger.entries import CLEAN_COPY, ORIGINAL
 from intake.bundle.fileset import file_set_checks, signature_check
-from intake.errors import CheckpointError, DisclosureError, IdentityError, IntakeError, NoteError, ProofError
+from intake.errors import Check, CheckpointError, DisclosureError, IdentityError, IntakeError, NoteError, ProofError
 from intake.support.hashing import Digests, DigestingWriter
 from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.disclosure import Disclosure
@@ -35,13 +35,10 @@ from intake.witness.policy import WitnessPolicy
 from intake.timestamp.stamps import TimestampResult, check_bundle_timestamps
 from intake.keys.identity import PublicIdentity
 from intake.keys.pinning import Pin
+from intake.support.progress import Progress
 
-Progress = Callable[[int, int], None]
 _SMALL = 1 << 20
 _STATEMENT_LIMIT = 64 << 20
-
-
-Check = BagCheck  # one line of the report: ok, what was checked, why it failed
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from intake.cli.output import (
-    CheckLine, describe_identity, dump_json, identity_to_dict, print_checks, print_verdict, progress, quiet, say, wants_json,
+    describe_identity, dump_json, identity_to_dict, print_checks, print_verdict, progress, quiet, say, wants_json,
 )
 from intake.cli.parser import Subcommands, add_json, command
 from intake.cli.session import open_vault, unlock
@@ -17,7 +17,7 @@ from intake.display import printable
 from intake.errors import CheckFailed, IntakeError
 
 if TYPE_CHECKING:
-    from intake.bundle.verify import Check, VerifyReport
+    from intake.bundle.verify import VerifyReport
     from intake.vault import Vault
     from intake.witness.desk import ExportWitnessing
     from intake.keys.keystore import Keyring
@@ -180,14 +180,10 @@ def verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_line(check: Check) -> CheckLine:
-    return CheckLine(check.what, None if check.ok else check.reason or "failed")
-
-
 def _print_report(args: argparse.Namespace, report: VerifyReport) -> None:
     """Failures first, the checks that hold after them, each item's custody, and the signer last:
     whether the signer is pinned is the question the verdict answers."""
-    print_checks(args, map(_check_line, report.checks))
+    print_checks(args, report.checks)
     if not quiet(args):
         for timeline in report.items:
             print(f"custody of {timeline.item} ({timeline.file})")
@@ -197,7 +193,7 @@ def _print_report(args: argparse.Namespace, report: VerifyReport) -> None:
                     print(printable(f"    note: {event.note}"))
     if report.signer is not None:
         print()
-        print_checks(args, [_check_line(report.signer)])
+        print_checks(args, [report.signer])
 
 
 def _print_bundle_verdict(report: VerifyReport) -> None:

@@ -22,7 +22,7 @@ from intake.support.fsutil import NewFile, fsync_dir, open_regular, resolved
 
 if TYPE_CHECKING:
     from intake.clean import Inspection
-    from intake.pipeline import Source
+    from intake.takein.sources import Source
 
 CLEANED_MARK = ".cleaned"  # `photo.jpg` -> `photo.cleaned.jpg` beside it, as mat2 names its output
 
@@ -49,7 +49,7 @@ def register(sub: Subcommands) -> None:
 
 
 def _collect_reporting_links(paths: list[Path], args: argparse.Namespace) -> list[Source]:
-    from intake.pipeline import collect_sources
+    from intake.takein.sources import collect_sources
 
     collected = collect_sources(paths)
     if not quiet(args):
@@ -59,7 +59,7 @@ def _collect_reporting_links(paths: list[Path], args: argparse.Namespace) -> lis
 
 
 def inspect(args: argparse.Namespace) -> int:
-    from intake.takein import inspect_source
+    from intake.takein.sources import inspect_source
 
     sources = _collect_reporting_links(args.paths, args)
     results = [(source, inspect_source(source)) for source in sources]

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from intake.cli.output import CheckLine, dump_json, print_checks, print_verdict, say, verbose, wants_json
+from intake.cli.output import dump_json, print_checks, print_verdict, say, verbose, wants_json
 from intake.cli.parser import Subcommands, actions, add_json, command
 from intake.cli.session import open_vault, unlock
 from intake.display import printable
@@ -62,8 +62,7 @@ def verify_command(args: argparse.Namespace) -> int:
                    "notes": notes, "orphans": report.orphans, "unexplained": report.unexplained})
         return 0 if report.ok else 1
     print(f"ledger of {grouped_hex(fingerprint)}")
-    failed = [CheckLine("the ledger", report.failure)] if report.failure is not None else []
-    print_checks(args, failed + [CheckLine(line) for line in report.checked])
+    print_checks(args, report.checks)
     for note in notes:
         say(args, f"note  {note}")
     if not report.ok:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from intake.display import printable
+from intake.errors import Check
 
 if TYPE_CHECKING:
     from intake.keys.identity import PublicIdentity
@@ -91,25 +92,17 @@ def identity_to_dict(identity: PublicIdentity) -> dict:
             "ed25519": identity.signing_key.hex(), "age": identity.age_recipient}
 
 
-@dataclass(frozen=True)
-class CheckLine:
-    """One check as printed: what was checked, and why it failed (None: it holds)."""
-
-    what: str
-    failure: str | None = None
-
-
-def print_checks(args: argparse.Namespace, checks: Iterable[CheckLine]) -> None:
+def print_checks(args: argparse.Namespace, checks: Iterable[Check]) -> None:
     """Failures first, so the reason is the first thing read; the checks that hold after them
     (left out with -q)."""
     listed = list(checks)
     for check in listed:
-        if check.failure is not None:
-            print(printable(f"FAIL  {check.what}: {check.failure}"))
+        if not check.ok:
+            print(printable(f"FAIL  {check.what}: {check.reason or 'failed'}"))
     if quiet(args):
         return
     for check in listed:
-        if check.failure is None:
+        if check.ok:
             print(printable(f"ok    {check.what}"))
 
 

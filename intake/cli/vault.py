@@ -18,8 +18,10 @@ from intake.display import printable, recordable
 from intake.errors import CheckFailed
 
 if TYPE_CHECKING:
-    from intake.pipeline import NotCleaned, Received, Sanitized
-    from intake.takein import Duplicate, IntakeResult, NotTakenIn
+    from intake.takein.clean_copy import NotCleaned, Sanitized
+    from intake.takein.original import Received
+    from intake.takein import IntakeResult, NotTakenIn
+    from intake.takein.duplicates import Duplicate
 
 
 def register(sub: Subcommands) -> None:
@@ -73,8 +75,9 @@ def init(args: argparse.Namespace) -> int:
 
 
 def add(args: argparse.Namespace) -> int:
-    from intake.pipeline import collect_sources
-    from intake.takein import find_duplicates, take_in
+    from intake.takein.sources import collect_sources
+    from intake.takein import take_in
+    from intake.takein.duplicates import find_duplicates
 
     vault = open_vault(args)
     collected = collect_sources(args.paths, vault.root)
@@ -137,7 +140,7 @@ class _AddReport:
 
 
 def _taken_to_dict(result: IntakeResult) -> dict:
-    from intake.pipeline import Sanitized
+    from intake.takein.clean_copy import Sanitized
 
     received = result.received
     shown: dict = {"name": received.name, "status": "taken in", "item": received.item,
@@ -151,7 +154,7 @@ def _taken_to_dict(result: IntakeResult) -> dict:
 
 
 def _describe_outcome(outcome: Sanitized | NotCleaned) -> str:
-    from intake.pipeline import NotCleaned
+    from intake.takein.clean_copy import NotCleaned
     from intake.text import removed_summary
 
     if isinstance(outcome, NotCleaned):

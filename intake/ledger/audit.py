@@ -21,7 +21,7 @@ from intake.blobs import unreferenced_blobs
 from intake.support.hashing import Digests, DigestingWriter
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint
-from intake.errors import CheckpointError, EntryError, NoteError, SealError
+from intake.errors import Check, CheckpointError, EntryError, NoteError, SealError
 from intake.ledger.custodian import Custodian
 from intake.ledger.entries import CLEAN_COPY, CustodyEntry, SignedEntry
 from intake.ledger.stored_tree import leaf_hash_of
@@ -63,6 +63,12 @@ class AuditReport:
     @property
     def ok(self) -> bool:
         return self.failure is None
+
+    @property
+    def checks(self) -> list[Check]:
+        """The report as lines: the failure (the first thing found wrong), then what held."""
+        failed = [Check(False, "the ledger", self.failure)] if self.failure is not None else []
+        return failed + [Check(True, what) for what in self.checked]
 
 
 def read_checkpoint(note: str, origin: str, verifier: Verifier, single_signature: bool = False) -> Checkpoint:

@@ -16,11 +16,11 @@ from datetime import datetime
 
 from cryptography import x509
 
-from intake.bundle.bagit import BagCheck, BagFile
+from intake.bundle.bagit import BagFile
 from intake.bundle.bagsource import BagSource
 from intake.bundle.recipe import RecipeStep
 from intake.bundle.statement import CHECKPOINT_FILE, PROVENANCE
-from intake.errors import IntakeError, TimeStampError
+from intake.errors import Check, IntakeError, TimeStampError
 from intake.timestamp.authorities import ca_certificate
 from intake.timestamp.rfc3161 import (
     MAX_REPLY,
@@ -98,13 +98,13 @@ class TimestampResult:
     tsa: str | None = None
     reason: str | None = None
 
-    def check(self) -> BagCheck:
+    def check(self) -> Check:
         if not self.ok:
-            return BagCheck(False, f"{self.file}: a time stamp of {CHECKPOINT_FILE}", self.reason)
+            return Check(False, f"{self.file}: a time stamp of {CHECKPOINT_FILE}", self.reason)
         if self.pinned:
-            return BagCheck(True, f"{self.file}: the checkpoint existed by {self.gen_time} (TSA {self.tsa}; "
+            return Check(True, f"{self.file}: the checkpoint existed by {self.gen_time} (TSA {self.tsa}; "
                                   f"chains to the TSA CA you gave)")
-        return BagCheck(True, f"{self.file}: the checkpoint existed by {self.gen_time} (TSA {self.tsa}), but the "
+        return Check(True, f"{self.file}: the checkpoint existed by {self.gen_time} (TSA {self.tsa}), but the "
                               f"TSA is NOT pinned: checked only against the CA in the bundle, which anyone can "
                               f"make; get the TSA's CA certificate from the TSA and give it with --tsa-ca")
 

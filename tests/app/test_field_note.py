@@ -8,13 +8,13 @@ from pathlib import Path
 from textual.widgets import DataTable
 
 from intake.bundle.submission import submit
-from intake.pipeline import collect_sources
+from intake.takein.sources import collect_sources
 from intake.takein import take_in
 from intake.vault import Vault
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.ledger import LedgerScreen
 from tuikit import SIZE, app_on, copy_vault, run, settle, text_of, unlock
-from test_verify_export_flow import verify_on_screen
+from verify_screen_helpers import verify_on_screen
 
 # An escape that would turn the terminal red and a right-to-left override that would reverse what follows.
 NOTE = "from source K\x1b[31m, met at the\u202e port"

@@ -9,13 +9,14 @@ from textual.widgets import Select, SelectionList
 
 from intake import samples
 from intake.bundle.receive import check_submission
-from intake.pipeline import collect_sources
+from intake.takein.sources import collect_sources
 from intake.takein import take_in
 from intake.vault import Vault
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.export import ExportScreen
 from intake.app.screens.ledger import LedgerScreen
-from intake.app.widgets.checklist import Line, checklist_text
+from intake.app.widgets.checklist import checklist_text
+from intake.errors import Check
 from intake.keys.words import fingerprint_words
 from tuikit import SIZE, app_on, copy_vault, run, settle, text_of, type_into, unlock
 
@@ -107,11 +108,11 @@ def test_the_editors_export_list_names_the_sender(tmp_path: Path, journey: dict,
 
 
 def test_failed_checks_come_first_under_a_summary_with_the_reasons() -> None:
-    lines = [Line(True, "manifests match"), Line(False, "signature", "made by another key"),
-             Line(True, "tree consistent"), Line(False, "item list", "an item is missing")]
+    lines = [Check(True, "manifests match"), Check(False, "signature", "made by another key"),
+             Check(True, "tree consistent"), Check(False, "item list", "an item is missing")]
     text = checklist_text(lines, "bundle NOT verified").plain.splitlines()
     assert text[0] == "2 of 4 checks FAILED: made by another key; an item is missing"
     assert [line.split()[0] for line in text[2:] if line.startswith((" ok", "FAIL"))] == ["FAIL", "FAIL", "ok", "ok"]
     assert text[-1] == "bundle NOT verified"
-    passed = checklist_text([Line(True, "manifests match")], "bundle verified").plain.splitlines()
+    passed = checklist_text([Check(True, "manifests match")], "bundle verified").plain.splitlines()
     assert passed == [" ok   manifests match", "bundle verified"]

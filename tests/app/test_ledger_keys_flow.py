@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import DataTable, Input, Select
 
 from intake import samples
-from intake.pipeline import collect_sources
+from intake.takein.sources import collect_sources
 from intake.takein import take_in
 from intake.vault import Vault
 from intake.keys.identity import PublicIdentity, SecretIdentity
@@ -166,7 +166,7 @@ def test_linking_a_gpg_key_updates_the_session_and_the_policy(
 ) -> None:
     """Real gpg in a throwaway home: an unknown fingerprint is refused in plain words; a key
     with its secret part is linked, shown, and used by this session's next export."""
-    from test_openpgp import discard_home, make_home, new_key
+    from gpg_helpers import discard_home, make_home, new_key
 
     home = make_home()
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Input, SelectionList
 
 from intake import samples
-from intake.pipeline import collect_sources
+from intake.takein.sources import collect_sources
 from intake.takein import take_in
 from intake.bundle.verify import verify_bundle
 from intake.vault import Vault
@@ -15,6 +15,7 @@ from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.export import ExportScreen
 from intake.app.screens.verify import VerifyScreen
 from tuikit import SIZE, app_on, copy_vault, notifications, run, settle, text_of, type_into, unlock
+from verify_screen_helpers import verify_on_screen
 
 
 def filled_vault(tmp_path: Path, template_vault) -> Path:
@@ -28,15 +29,6 @@ def export_with_library(vault: Path, keyring, target: Path) -> Path:
     from intake.bundle.export import ExportOptions, export_bundle
 
     return export_bundle(Vault.open(vault), keyring, None, target, ExportOptions()).target
-
-
-async def verify_on_screen(pilot, bundle: Path, trust: str = "") -> str:
-    await pilot.press("v")
-    assert isinstance(pilot.app.screen, VerifyScreen)
-    pilot.app.screen.query_one("#trust", Input).value = trust
-    await type_into(pilot, "#bundle", str(bundle))
-    await settle(pilot)
-    return text_of(pilot.app, "#checks")
 
 
 def test_export_writes_a_bundle_after_confirmation(tmp_path: Path, template_vault) -> None:

@@ -8,12 +8,10 @@ verifies it offline. Then every tampering the issue names is tried.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import shutil
 import subprocess
 import sys
-import tarfile
 import zipfile
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from intake.bundle.verify import verify_bundle
 from intake.demo import _sample_files
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
+from bundle_helpers import reseal_bytes
 
 SECRETS = (b"SN-4471-0093", b"DemoPhone", b"Col. Example", b"ministry build", b"crate-0412", b"supply-letter",
            b"field-notes", b"LOT 7", b"from source K")
@@ -305,22 +304,6 @@ def _reseal(journey: dict, target: Path, change) -> Path:
         return json.dumps(manifest).encode()
 
     return reseal_bytes(journey, target, rewrite)
-
-
-def reseal_bytes(journey: dict, target: Path, rewrite) -> Path:
-    """The same, with `rewrite` turning the manifest's bytes into any bytes at all."""
-    editor_keys = journey["editor"][1]
-    plain = pyrage.decrypt(journey["submission"].read_bytes(), [editor_keys.secret.age_identity])
-    out = io.BytesIO()
-    with tarfile.open(fileobj=io.BytesIO(plain)) as source, tarfile.open(fileobj=out, mode="w") as tar:
-        for member in source.getmembers():
-            data = source.extractfile(member).read()
-            if member.name == "submission.json":
-                data = rewrite(data)
-                member.size = len(data)
-            tar.addfile(member, io.BytesIO(data))
-    target.write_bytes(pyrage.encrypt(out.getvalue(), [pyrage.x25519.Recipient.from_str(editor_keys.public.age_recipient)]))
-    return target
 
 
 @pytest.mark.parametrize("attack, reason", [

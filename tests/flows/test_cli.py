@@ -17,22 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PASSPHRASE, cli_env
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Every file of a vault with its content hash (the lock file is state, not data)."""
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file() and p.name != "lock"
-    }
-
-
-def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("intake: error: "), lines[0]
-    assert "Traceback" not in result.stderr
-    return lines[0]
+from cli_helpers import one_error_line, snapshot
 
 
 @pytest.fixture
@@ -260,7 +245,7 @@ def test_hostile_names_in_errors_and_notes_are_escaped(cli, vault_dir: Path, tmp
 def test_sanitize_of_parent_folder_stays_inside_output(cli, tmp_path: Path) -> None:
     work = tmp_path / "deep" / "inner"
     work.mkdir(parents=True)
-    from test_clean import planted_jpeg
+    from jpeg_builders import planted_jpeg
     (tmp_path / "deep" / "photo.jpg").write_bytes(planted_jpeg())
     out = work / "out"
     result = subprocess.run([sys.executable, "-m", "intake", "sanitize", "..", "-o", "out"], cwd=work,

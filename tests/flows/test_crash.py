@@ -38,7 +38,7 @@ def inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Cleanable files, so kills also land while clean copies are sealed and recorded."""
-    from test_clean import planted_jpeg
+    from jpeg_builders import planted_jpeg
 
     folder = tmp_path_factory.mktemp("photos")
     for i in range(10):

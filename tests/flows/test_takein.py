@@ -8,8 +8,10 @@ from intake import samples
 from intake.clean import MAX_CLEAN_BYTES
 from intake.custody import read_entries
 from intake.errors import IntakeError
-from intake.pipeline import NotCleaned, Sanitized, collect_sources, source_for
-from intake.takein import inspect_source, take_in
+from intake.takein.clean_copy import NotCleaned, Sanitized
+from intake.takein.sources import collect_sources, source_for
+from intake.takein import take_in
+from intake.takein.sources import inspect_source
 from intake.text import removed_summary
 
 

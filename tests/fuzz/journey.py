@@ -20,7 +20,9 @@ from intake import samples
 from intake.bundle.export import ExportOptions, export_bundle
 from intake.bundle.receive import receive_submission
 from intake.bundle.submission import submit
-from intake.pipeline import collect_sources, receive, sanitize_received
+from intake.takein.clean_copy import clean_received
+from intake.takein.original import receive_original
+from intake.takein.sources import collect_sources
 from intake.keys.seal import unseal
 from intake.vault import Vault, create_vault
 from intake.keys.identity import PublicIdentity
@@ -42,8 +44,8 @@ class Journey:
 def _take_in(vault: Vault, keyring: Keyring, paths: list[Path]) -> None:
     with vault.locked(), vault.ledger() as ledger:
         for source in collect_sources(paths, vault.root).sources:
-            received = receive(source, ledger, keyring, vault.blobs, "from the fuzzing journey")
-            sanitize_received(source, received, ledger, keyring, vault.blobs)
+            received = receive_original(source, ledger, keyring, vault.blobs, "from the fuzzing journey")
+            clean_received(source, received, ledger, keyring, vault.blobs)
 
 
 def _inbox(folder: Path) -> list[Path]:

@@ -20,18 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PASSPHRASE, cli_env, copy_vault
+from conftest import cli_env, copy_vault
 from intake.blobs import BLOB_NAME
-from intake.errors import IntakeError, SubmissionRefused
+from intake.errors import SubmissionRefused
 from intake.bundle.receive import receive_submission
-from intake.ledger.store import LedgerStore
 from intake.custody import read_entries
 from intake.support.sniff import sniff_bytes, sniff_handle
-from intake.pipeline import Source, source_for
+from intake.takein.sources import Source, source_for
 from intake.takein import IntakeResult, NotTakenIn, take_in
 from intake.vault import Vault
-from test_bundles import reseal_bytes
-from test_cli import one_error_line, snapshot
+from bundle_helpers import reseal_bytes
+from cli_helpers import one_error_line, snapshot
 
 
 def run(*args: str | Path, env: dict[str, str], timeout: float = 60, **kwargs) -> subprocess.CompletedProcess[str]:

@@ -24,9 +24,11 @@ from textual.worker import get_current_worker
 
 from intake.clean import Inspection
 from intake.display import printable, recordable
-from intake.pipeline import Source, collect_sources
+from intake.takein.sources import Source, collect_sources
 from intake.errors import IntakeError
-from intake.takein import IntakeResult, NotTakenIn, inspect_source, originals_held, sha256_of, take_in
+from intake.takein import IntakeResult, NotTakenIn, take_in
+from intake.takein.duplicates import originals_held, sha256_of
+from intake.takein.sources import inspect_source
 from intake.app.pasted import pasted_paths
 from intake.app.errors import show_error
 from intake.app.screens.confirm import ConfirmScreen

@@ -18,7 +18,7 @@ from intake.custody import read_entries, verify_ledger
 from intake.app.errors import show_error
 from intake.app.screens.section import BACK, Section
 from intake.app.session import Session
-from intake.app.widgets.checklist import Checklist, Line
+from intake.app.widgets.checklist import Checklist
 from intake.app.widgets.nav import NavBar
 
 
@@ -68,13 +68,6 @@ def entry_detail(entry: CustodyEntry) -> Text:
 WRITE_ONLY = ("This write-only field vault cannot open its entries: they are sealed to the editor, so they "
               "are not listed here. Press c to check what it can check: every entry is there, without gaps, "
               "under signed checkpoints that only ever grew.")
-
-
-def audit_lines(report: AuditReport) -> list[Line]:
-    lines = [Line(True, what) for what in report.checked]
-    if report.failure is not None:
-        lines.append(Line(False, "the ledger was altered", report.failure))
-    return lines
 
 
 class LedgerScreen(Section):
@@ -211,7 +204,7 @@ class LedgerScreen(Section):
             return
         report = event.report
         verdict = "ledger verified" if report.ok else "ledger verification FAILED"
-        checks.show(audit_lines(report), verdict)
+        checks.show(report.checks, verdict)
         if report.ok:
             self.app.notify("Ledger verified: every check passed.")
         else:

@@ -27,7 +27,7 @@ from intake.app.errors import show_error
 from intake.app.session import Session
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.section import BACK, Section
-from intake.app.widgets.checklist import Checklist, Line
+from intake.app.widgets.checklist import Checklist
 from intake.app.widgets.fields import Field
 from intake.app.widgets.nav import NavBar
 from intake.app.widgets.progress import ProgressPanel
@@ -211,7 +211,7 @@ class VerifyScreen(Section):
         else:
             report = checked.report
             lines = [*report.checks, *([report.signer] if report.signer is not None else [])]
-            checks.show([Line(c.ok, c.what, c.reason) for c in lines], verdict_of(checked) + "\n")
+            checks.show(list(lines), verdict_of(checked) + "\n")
             self.query_one("#signer", Static).update(signer_text(checked))
             self.query_one("#timeline", Static).update(timeline_text(list(report.items)))
         self.query_one("#receive", Button).display = self._receivable()

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual.widgets import Static
 
 from intake.display import printable
+from intake.errors import Check
 
 
-@dataclass(frozen=True)
-class Line:
-    ok: bool
-    what: str
-    reason: str | None = None
-
-
-def checklist_text(lines: list[Line], verdict: str | None = None) -> Text:
+def checklist_text(lines: list[Check], verdict: str | None = None) -> Text:
     """Failed checks first, under a summary line with their reasons; the passed ones after;
     the verdict last."""
     failed = [line for line in lines if not line.ok]
@@ -36,5 +28,5 @@ def checklist_text(lines: list[Line], verdict: str | None = None) -> Text:
 
 
 class Checklist(Static):
-    def show(self, lines: list[Line], verdict: str | None = None) -> None:
+    def show(self, lines: list[Check], verdict: str | None = None) -> None:
         self.update(checklist_text(lines, verdict))

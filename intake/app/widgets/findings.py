@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from intake.clean import Inspection
 from intake.display import printable
-from intake.pipeline import NotCleaned
+from intake.takein.clean_copy import NotCleaned
 from intake.takein import IntakeResult, NotTakenIn
 from intake.text import removed_summary
 

@@ -26,10 +26,10 @@ from typing import BinaryIO
 import bagit
 import pytest
 
-from intake.bundle.bagit import (BAGIT_TXT, BagCheck, BagFile, BagSource, SignedList, manifest_entries,
+from intake.bundle.bagit import (BAGIT_TXT, BagFile, BagSource, SignedList, manifest_entries,
                                  signed_list_entries, validate_bag, write_bag)
 from intake.bundle.bagsource import MAX_ENTRIES
-from intake.errors import CheckFailed, IntakeError
+from intake.errors import Check, CheckFailed, IntakeError
 
 PAYLOAD = {
     "data/photo.jpg": b"\xff\xd8\xff" + bytes(range(256)) * 40,
@@ -54,12 +54,12 @@ def write_sample(target: Path, as_zip: bool = False, **extra) -> Path:
     return target
 
 
-def checks_of(path: Path) -> list[BagCheck]:
+def checks_of(path: Path) -> list[Check]:
     with BagSource.open(path) as source:
         return validate_bag(source)
 
 
-def failures(path: Path) -> list[BagCheck]:
+def failures(path: Path) -> list[Check]:
     return [check for check in checks_of(path) if not check.ok]
 
 

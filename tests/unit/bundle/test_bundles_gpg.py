@@ -18,8 +18,8 @@ from intake.bundle.receive import receive_submission
 from intake.bundle.submission import submit
 from intake.bundle.verify import verify_bundle
 from intake.keys.openpgp import looks_like_openpgp
-from test_openpgp import add_subkey, agents_running, discard_home, gpg, make_home, new_key
-from test_recipe import failed_steps, run_recipe
+from gpg_helpers import add_subkey, agents_running, discard_home, gpg, make_home, new_key
+from recipe_helpers import failed_steps, run_recipe
 
 
 @pytest.fixture(scope="module")

@@ -8,22 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_vault, take_in
+from conftest import copy_vault
 from intake.errors import ConsistencyError
 from intake.bundle.consistency import ConsistencyProof, consistency_file
 from intake.bundle.export import ExportOptions, export_bundle
 from intake.bundle.statement import CHECKPOINT_FILE
 from intake.bundle.verify import verify_bundle
-from intake.vault import Vault
 from intake.keys.keystore import Keyring
-from intake import samples
-
-
-def add_photo(vault: Vault, keyring: Keyring, folder: Path, name: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    photo = folder / name
-    photo.write_bytes(samples.photo())
-    take_in(vault, keyring, [photo])
+from consistency_helpers import add_photo
 
 
 def since_check(new: Path, old_note: str, keyring: Keyring):

@@ -16,7 +16,6 @@ import random
 import shutil
 import subprocess
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import bagit
@@ -29,55 +28,31 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from conftest import PASSPHRASE, take_in
 from intake.bundle import verify_provenance as script
 from intake.bundle.export import ExportOptions, export_bundle
-from intake.bundle.recipe import SCRIPT_FILE, recipe_commands
+from intake.bundle.recipe import SCRIPT_FILE
 from intake.bundle.statement import CONTENTS_FILE
 from intake.bundle.verify import verify_bundle
 from intake.demo import _sample_files
 from intake.vault import Vault, VaultConfig, create_vault
 from intake.keys import words
 from intake.keys.keystore import Keyring
+from recipe_helpers import STRANGER_PATH, failed_steps, run_recipe, stranger_env
 
-STRANGER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+@pytest.fixture
+def bundle(journey: dict, tmp_path: Path) -> Path:
+    copy = tmp_path / "bundle"
+    shutil.copytree(journey["bundle"], copy)
+    return copy
+
+
 pytestmark = pytest.mark.skipif(
     any(shutil.which(tool, path=STRANGER_PATH) is None for tool in ("bash", "openssl", "sha256sum", "python3")),
     reason="needs bash, openssl, sha256sum and a system python3")
 
 
-@dataclass(frozen=True)
-class StepRun:
-    title: str
-    returncode: int
-    output: str
-
-
-def stranger_env(home: Path) -> dict[str, str]:
-    (home / "tmp").mkdir(parents=True, exist_ok=True)
-    return {"HOME": str(home), "PATH": STRANGER_PATH, "TMPDIR": str(home / "tmp"), "LC_ALL": "C.UTF-8"}
-
-
-def run_recipe(bundle: Path, home: Path) -> list[StepRun]:
-    """Every step of VERIFY.txt: its command lines, as written, in one bash per step, in the bundle's folder.
-
-    A step fails when one of its command lines exits non-zero; every line runs, as a reader would run them.
-    """
-    runs = []
-    env = stranger_env(home)
-    for title, commands in recipe_commands((bundle / "VERIFY.txt").read_text()):
-        assert commands, title
-        each = "".join(f"{{ {command}\n}} || step_failed=1\n" for command in commands) + "exit ${step_failed:-0}\n"
-        result = subprocess.run(["bash", "-o", "pipefail", "-c", each], cwd=bundle, env=env,
-                                capture_output=True, text=True, timeout=300)
-        runs.append(StepRun(title, result.returncode, result.stdout + result.stderr))
-    return runs
-
-
 def run_script(bundle: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["python3", "-I", SCRIPT_FILE, *args], cwd=bundle, env=stranger_env(home),
                           capture_output=True, text=True, timeout=300)
-
-
-def failed_steps(runs: list[StepRun]) -> list[str]:
-    return [run.title for run in runs if run.returncode != 0]
 
 
 def script_failures(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -86,13 +61,6 @@ def script_failures(result: subprocess.CompletedProcess[str]) -> list[str]:
 
 def intake_failures(bundle: Path, keys: Keyring) -> list[str]:
     return [f"{c.what}: {c.reason}" for c in verify_bundle(bundle, trust=keys.public).checks if not c.ok]
-
-
-@pytest.fixture
-def bundle(journey: dict, tmp_path: Path) -> Path:
-    copy = tmp_path / "bundle"
-    shutil.copytree(journey["bundle"], copy)
-    return copy
 
 
 @pytest.fixture(scope="module")

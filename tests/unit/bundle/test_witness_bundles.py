@@ -3,13 +3,11 @@ verifier's policy; a fork, a rollback or a witness that is down leaves a bundle 
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ from intake.witness.client import ConfiguredWitness
 from intake.witness.desk import with_quorum, with_witness
 from intake.witness.policy import WitnessPolicy
 from intake.keys.keystore import Keyring
-from test_consistency import add_photo
+from consistency_helpers import add_photo
 from witness_helpers import RunningWitness, new_witness, serving
 
 

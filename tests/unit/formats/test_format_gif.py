@@ -13,7 +13,7 @@ from PIL import Image, ImageSequence
 from intake.formats import gif
 from intake.formats.base import Category
 from intake.errors import Refused
-from test_format_png import (ICC_COPYRIGHT, ICC_DESC, TAIL, XMP_CITY, XMP_CREATOR, XMP_TOOL, assert_nothing_planted,
+from png_builders import (ICC_COPYRIGHT, ICC_DESC, TAIL, XMP_CITY, XMP_CREATOR, XMP_TOOL, assert_nothing_planted,
                              categories, exiftool_check, noise, planted_icc, planted_xmp)
 
 COMMENT = "PLANTED-GIF-COMMENT-Kherson"

@@ -13,7 +13,7 @@ from PIL import Image, ImageSequence
 from intake.formats import webp
 from intake.formats.base import Category
 from intake.errors import Refused
-from test_format_png import (ARTIST, GPS_DECIMAL, ICC_COPYRIGHT, ICC_DESC, PLANTED, SERIAL, TAIL, XMP_CREATOR,
+from png_builders import (ARTIST, GPS_DECIMAL, ICC_COPYRIGHT, ICC_DESC, PLANTED, SERIAL, TAIL, XMP_CREATOR,
                              assert_nothing_planted, categories, exiftool_check, noise, planted_exif, planted_icc,
                              planted_xmp, standard_icc)
 

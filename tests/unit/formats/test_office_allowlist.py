@@ -29,8 +29,8 @@ from intake.formats.shared import office_names, zippkg
 from intake.errors import Refused
 from intake.formats.shared.officexml import identifying_shape, leftovers
 from planted import encodings
-from test_format_odf import ALL_NS, HEAD, annotation, change_info, document, odf_package
-from test_format_ooxml import OD, WML, XML_HEAD, package, rels, types, xmlns
+from odf_builders import ALL_NS, HEAD, annotation, change_info, document, odf_package
+from ooxml_builders import OD, WML, XML_HEAD, package, rels, types, xmlns
 
 NAME = "Jane Plantedname"
 FOLDER = "C:\\Users\\janeplanted\\Documents\\leak.docx"

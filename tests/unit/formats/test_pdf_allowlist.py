@@ -29,7 +29,7 @@ from intake.formats import pdf as pdf_format
 from intake.errors import Refused
 from intake.formats.pdf import leftovers
 from planted import encodings
-from test_icc import profile as icc_profile
+from icc_builders import profile as icc_profile
 
 PERSON = "Jane Q. Dissident"
 HOME = "/home/jdissident/leaks/draft.tex"
@@ -590,7 +590,7 @@ def test_keys_that_are_not_utf8_and_references_to_nothing_are_dropped_not_refuse
     """pikepdf cannot look such keys up with .get (a Latin-1 name, /Caf#E9), and an entry
     whose value is a reference to a missing object cannot be deleted: both once made the
     whole file a refusal."""
-    from test_format_pdf import EMPTY_STREAM, PAGES, simple_pdf
+    from pdf_builders import EMPTY_STREAM, PAGES, simple_pdf
 
     catalog = b"<< /Type /Catalog /Pages 2 0 R /Caf#E9 (" + PERSON.encode() + b") /Lang (en) >>"
     page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] /Contents 4 0 R /Thumb 99 0 R /Na#EFve (x) >>"

@@ -25,10 +25,11 @@ import intake.formats.pdf as pdf_format
 from intake.formats import png, tiff
 from intake.formats.base import CHUNK_SETTING, ContentDigest, View, digest_of_parts, streams
 from intake.errors import Refused
-from intake.pipeline import Sanitized, source_for
+from intake.takein.clean_copy import Sanitized
+from intake.takein.sources import source_for
 from intake.keys.seal import unseal
 from intake.takein import take_in
-from test_format_png import apng, idat_png, interlaced_png, planted_png, noise, small_png, insert_before, chunk
+from png_builders import apng, idat_png, interlaced_png, planted_png, noise, small_png, insert_before, chunk
 import zlib
 
 TINY_CHUNK = "5"  # odd, and shorter than any chunk header: every boundary logic runs
@@ -234,7 +235,7 @@ def test_add_cleans_a_file_over_the_in_memory_size_by_stream(unlocked, tmp_path:
 
 # ---------------------------------------------------------------- TIFF
 
-from test_format_tiff import FIXTURES as TIFF_FIXTURES, MALFORMED as TIFF_MALFORMED  # noqa: E402
+from tiff_builders import FIXTURES as TIFF_FIXTURES, MALFORMED as TIFF_MALFORMED  # noqa: E402
 
 TIFF_CASES = {**{name: make for name, make in TIFF_FIXTURES.items()},
               **{f"malformed: {name}": make for name, (make, _) in TIFF_MALFORMED.items()}}
@@ -287,7 +288,7 @@ def assert_clean_file_matches_clean_bytes(data: bytes) -> None:
 import pikepdf  # noqa: E402
 from pikepdf import Name  # noqa: E402
 
-from test_format_pdf import (_info, append_revision, build_planted_pdf, flate_bomb, image_pdf,  # noqa: E402
+from pdf_builders import (_info, append_revision, build_planted_pdf, flate_bomb, image_pdf,  # noqa: E402
                              planted_jpeg, title_in_a_bookmark)
 
 

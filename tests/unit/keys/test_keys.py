@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import PASSPHRASE, PROJECT
-from intake.pipeline import receive, source_for
+from intake.takein.original import receive_original
+from intake.takein.sources import source_for
 from intake.errors import IdentityError, SealError
 from intake.keys.seal import unseal
 from intake.vault import Vault, create_vault
@@ -141,7 +142,7 @@ def test_documented_recovery_then_stock_age_opens_blob(tmp_path: Path, template_
     original.write_text("opened by stock age")
     unlocked = Vault.open(vault)
     with unlocked.locked(), unlocked.ledger() as ledger:
-        receive(source_for(original), ledger, template_vault[1], unlocked.blobs)
+        receive_original(source_for(original), ledger, template_vault[1], unlocked.blobs)
     script = tmp_path / "recover.py"
     script.write_text(recovery_recipe())
     recovered = subprocess.run(

@@ -14,7 +14,7 @@ import pytest
 from conftest import cli_env
 from intake.keys.keystore import save_policy
 from intake.vault import Vault
-from test_cli import one_error_line, snapshot
+from cli_helpers import one_error_line, snapshot
 
 
 def run(vault: Path, env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -74,7 +74,7 @@ def test_a_checkpoint_signed_by_another_key_fails() -> None:
     "", "c2sp.org/tlog-proof@v2\nindex 0\n\n" + NOTE, "c2sp.org/tlog-proof@v1\nindex 01\n\n" + NOTE,
     "c2sp.org/tlog-proof@v1\nindex -1\n\n" + NOTE, "c2sp.org/tlog-proof@v1\nextra !!\nindex 0\n\n" + NOTE,
     "c2sp.org/tlog-proof@v1\nindex 0\nAAAA\n\n" + NOTE, "c2sp.org/tlog-proof@v1\nindex 0\n",
-])
+], ids=["empty", "v2", "leading-zero", "negative", "bad-extra", "hash-before-blank", "no-checkpoint"])
 def test_malformed_proofs_are_refused(text: str) -> None:
     with pytest.raises(ProofError):
         TlogProof.from_text(text)
