@@ -1,4 +1,5 @@
-"""What both front ends (the command line and the app) print: summaries, grouped hex, table rows."""
+"""Text, both ways: text from outside (file names, notes) escaped before it is shown or recorded,
+and what both front ends (the command line and the app) print: summaries, grouped hex, table rows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ from dataclasses import dataclass
 if TYPE_CHECKING:
     from intake.ledger.entries import CustodyEntry
 
+
+def printable(text: str) -> str:
+    """Escape what a terminal would obey: control characters and escapes."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def recordable(text: str) -> str:
+    """Names and arguments that are not UTF-8 are kept, their odd bytes escaped."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def removed_summary(removed: dict[str, int]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
-from intake.display import printable
+from intake.text import printable
 from intake.errors import IntakeError
 
 UNEXPECTED = ("Something unexpected went wrong, so that step was stopped. "

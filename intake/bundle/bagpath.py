@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from intake.display import printable, recordable
+from intake.text import printable, recordable
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _SHOWN_LENGTH = 120

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from intake.cli import bundle, completion, files, keys, ledger, tsa, vault, witness
 from intake.cli.output import dump_json, wants_json
 from intake.cli.parser import OneLineParser, build_parser as _build
-from intake.display import printable
+from intake.text import printable
 from intake.errors import IntakeError
 from intake.support.process import forbid_core_dumps
 

@@ -13,7 +13,7 @@ from intake.cli.output import (
 )
 from intake.cli.parser import Subcommands, add_json, command
 from intake.cli.session import open_vault, unlock
-from intake.display import printable
+from intake.text import printable
 from intake.errors import CheckFailed, IntakeError
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from intake.cli.output import dump_json, quiet
 from intake.cli.parser import Subcommands, add_json, command
-from intake.display import printable
+from intake.text import printable
 from intake.errors import IntakeError, Refused
 from intake.support.fsutil import NewFile, fsync_dir, open_regular, resolved
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from intake.cli.output import describe_identity, dump_json, identity_to_dict, wants_json
 from intake.cli.parser import Subcommands, actions, add_json, command
 from intake.cli.session import open_vault, unlock
-from intake.display import printable
+from intake.text import printable
 from intake.errors import IntakeError
 
 

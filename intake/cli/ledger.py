@@ -11,7 +11,7 @@ from pathlib import Path
 from intake.cli.output import dump_json, print_checks, print_verdict, say, verbose, wants_json
 from intake.cli.parser import Subcommands, actions, add_json, command
 from intake.cli.session import open_vault, unlock
-from intake.display import printable
+from intake.text import printable
 from intake.errors import CheckFailed, IntakeError
 from intake.support.fsutil import CHECKPOINT_FILE_LIMIT, read_regular_text
 

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from intake.display import printable
+from intake.text import printable
 from intake.errors import Check
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from intake.cli.parser import Subcommands, actions, command
 from intake.cli.session import open_vault, unlock
-from intake.display import printable
+from intake.text import printable
 
 
 

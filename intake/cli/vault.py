@@ -14,7 +14,7 @@ from pathlib import Path
 from intake.cli.output import describe_identity, dump_json, file_progress, quiet, wants_json
 from intake.cli.parser import Subcommands, add_json, command
 from intake.cli.session import open_vault, unlock, vault_root
-from intake.display import printable, recordable
+from intake.text import printable, recordable
 from intake.errors import CheckFailed
 
 if TYPE_CHECKING:

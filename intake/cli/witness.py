@@ -14,7 +14,7 @@ from types import FrameType
 from intake.cli.output import dump_json
 from intake.cli.parser import Subcommands, actions, add_json, command
 from intake.cli.session import open_vault, unlock
-from intake.display import printable
+from intake.text import printable
 from intake.errors import IntakeError, NoteError
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from intake.clean import Inspection, inspect_file_within
-from intake.display import recordable
+from intake.text import recordable
 from intake.errors import FileRefused, IntakeError
 from intake.support.fsutil import open_regular, resolved
 

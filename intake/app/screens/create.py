@@ -10,10 +10,9 @@ from textual.containers import Center, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
 
-from intake.display import printable
+from intake.text import grouped_hex, printable
 from intake.errors import IntakeError
 from intake.recipients import RecipientFile, read_identity_file
-from intake.text import grouped_hex
 from intake.vault import check_passphrase, create_vault
 from intake.app.errors import show_error
 from intake.app.messages import Unlocked

@@ -17,7 +17,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioButton
 
 from intake.bundle.export import ExportableItem, ExportOptions, export_bundle, exportable_items
 from intake.bundle.submission import SubmitResult, submit
-from intake.display import printable
+from intake.text import printable
 from intake.keys.identity import PublicIdentity
 from intake.keys.words import fingerprint_words
 from intake.app.errors import show_error

@@ -11,7 +11,7 @@ from textual.widgets.option_list import Option
 
 from intake.app.messages import OpenSection
 from intake.app.session import Session
-from intake.display import printable
+from intake.text import printable
 from intake.app.widgets.nav import NavBar
 
 CHOICES = (

@@ -23,7 +23,7 @@ from textual.widgets import Button, DirectoryTree, Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from intake.clean import Inspection
-from intake.display import printable, recordable
+from intake.text import printable, recordable
 from intake.takein.sources import Source, collect_sources
 from intake.errors import IntakeError
 from intake.takein import IntakeResult, NotTakenIn, take_in

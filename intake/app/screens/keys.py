@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Select, Static
 
-from intake.display import printable
+from intake.text import grouped_hex, printable
 from intake.errors import IntakeError
 from intake.recipients import (
     RecipientFile,
@@ -24,7 +24,6 @@ from intake.recipients import (
     remove_recipient,
     write_public_identity,
 )
-from intake.text import grouped_hex
 from intake.keys.identity import PublicIdentity
 from intake.keys.keystore import Keyring
 from intake.app.errors import show_error

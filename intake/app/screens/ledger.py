@@ -11,9 +11,8 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from intake.ledger.entries import PUBLIC_BUNDLE, SENDER_RECORD, CustodyEntry
-from intake.display import printable
+from intake.text import EntryRow, grouped_hex, printable, removed_summary
 from intake.ledger.audit import AuditReport
-from intake.text import EntryRow, grouped_hex, removed_summary
 from intake.custody import read_entries, verify_ledger
 from intake.app.errors import show_error
 from intake.app.screens.section import BACK, Section

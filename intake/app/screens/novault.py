@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static
 
 from intake.app.messages import CreateWanted
-from intake.display import printable
+from intake.text import printable
 
 
 def can_hold_a_new_vault(path: Path) -> bool:

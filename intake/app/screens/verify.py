@@ -20,8 +20,7 @@ from textual.widgets import Button, Footer, Header, Input, Static
 
 from intake.bundle.receive import ReceiveResult, check_submission, looks_like_submission, receive_submission
 from intake.bundle.verify import ItemTimeline, VerifyReport, verify_bundle
-from intake.display import printable
-from intake.text import grouped_hex
+from intake.text import grouped_hex, printable
 from intake.keys.pinning import parse_pin
 from intake.app.errors import show_error
 from intake.app.session import Session

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from intake.display import printable
+from intake.text import printable
 from intake.errors import Check
 
 

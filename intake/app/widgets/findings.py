@@ -7,10 +7,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from intake.clean import Inspection
-from intake.display import printable
+from intake.text import printable, removed_summary
 from intake.takein.clean_copy import NotCleaned
 from intake.takein import IntakeResult, NotTakenIn
-from intake.text import removed_summary
 
 CATEGORY_STYLE = {"location": "bold red", "person": "bold red", "device": "bold yellow",
                   "hidden content": "bold magenta", "time": "cyan", "software": "dim", "other": "dim"}

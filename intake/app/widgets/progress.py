@@ -7,7 +7,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
 
-from intake.display import printable
+from intake.text import printable
 
 
 class Progressed(Message):
