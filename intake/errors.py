@@ -14,6 +14,10 @@ class IntakeError(Exception):
 
     exit_code = 2
 
+    def one_line(self) -> str:
+        """The message as both front ends show it: one line, whatever newlines it holds."""
+        return " ".join(str(self).split())
+
 
 class CheckFailed(IntakeError):
     """A check ran and failed (verification, refusal): exit code 1."""

@@ -19,7 +19,7 @@ UNEXPECTED = ("Something unexpected went wrong, so that step was stopped. "
 def explain(error: BaseException) -> str:
     """The one line the app shows for an error."""
     if isinstance(error, IntakeError):
-        return printable(" ".join(str(error).split()))
+        return printable(error.one_line())
     return UNEXPECTED
 
 

@@ -58,7 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return args.handler(args)
     except IntakeError as error:
-        return _fail(args, " ".join(str(error).split()), error.exit_code)
+        return _fail(args, error.one_line(), error.exit_code)
     except BrokenPipeError:
         # The reader went away (`| head`): what it wanted, it got.
         sys.stdout = open(os.devnull, "w")

@@ -30,13 +30,13 @@ import re
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, View
+from intake.formats.base import Category, Finding, View, shorten
 from intake.errors import Refused
 from intake.formats.shared.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape
 from intake.formats.shared.zippkg import (DROP, KEEP, Recorder, XmlDoc, allow_only, binary_strings,
                                    clean_image, cleaning_verbs, guarded, image_content, local_name, note_kept_values,
                                    package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
-                                   serialize_xml, short, stray_text, unique, unknown_attributes, unknown_declarations,
+                                   serialize_xml, stray_text, unique, unknown_attributes, unknown_declarations,
                                    unknown_markup, write_zip)
 
 NAME = "OpenDocument"
@@ -307,9 +307,9 @@ def _settings_findings(name: str, data: bytes) -> list[Finding]:
         if not value:
             continue
         if key in _PRINTER_SETTINGS:
-            findings.append(Finding(Category.DEVICE, key, short(_printer_value(key, value)), name))
+            findings.append(Finding(Category.DEVICE, key, shorten(_printer_value(key, value)), name))
         elif _NAMED_SETTINGS.search(key) and value.lower() not in ("true", "false") and not value.isdigit():
-            findings.append(Finding(Category.OTHER, key, short(value), name))
+            findings.append(Finding(Category.OTHER, key, shorten(value), name))
         else:
             others += 1
     if others:

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ElementTree
 import exifread
 from defusedxml import ElementTree as SafeElementTree
 
-from intake.formats.base import Category, Finding, categorise, format_coordinates, gps_decimal
+from intake.formats.base import Category, Finding, categorise, format_coordinates, gps_decimal, shorten
 
 # Structural EXIF entries: pointers and layout, not information about anyone.
 _EXIF_STRUCTURAL = re.compile(r"(Offset|Pointer|GPSInfo|ExifOffset|InteroperabilityOffset)$")
@@ -56,7 +56,7 @@ def _exifread_findings(data: bytes, where: str) -> list[Finding]:
         if name == "JPEGThumbnail":
             findings.append(Finding(Category.HIDDEN, "embedded thumbnail", f"{len(tag)} bytes", where))
             continue
-        findings.append(Finding(_exif_category(name), name, _short(str(getattr(tag, "printable", tag))), where))
+        findings.append(Finding(_exif_category(name), name, shorten(str(getattr(tag, "printable", tag))), where))
     return [f for f in findings if f is not None]
 
 
@@ -72,11 +72,6 @@ def _gps_finding(tags: dict, where: str) -> Finding | None:
 def _dms(values: list, reference: str) -> float:
     degrees, minutes, seconds = (float(v.num) / float(v.den) for v in values[:3])
     return gps_decimal(degrees, minutes, seconds, reference)
-
-
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _XMP_RULES: tuple[tuple[re.Pattern[str], Category], ...] = (
@@ -117,9 +112,9 @@ def _walk_xmp(element: ElementTree.Element, parent: str, where: str, findings: l
     for attribute, value in element.attrib.items():
         local = _local(attribute)
         if local not in ("about", "parseType", "lang", "xmptk", "resource") and value.strip():
-            findings.append(Finding(_xmp_category(local), local, _short(value), where))
+            findings.append(Finding(_xmp_category(local), local, shorten(value), where))
     if element.text and element.text.strip():
-        findings.append(Finding(_xmp_category(label), label, _short(element.text), where))
+        findings.append(Finding(_xmp_category(label), label, shorten(element.text), where))
     for child in element:
         _walk_xmp(child, label, where, findings)
 
@@ -152,7 +147,7 @@ def iptc_findings(data: bytes, where: str) -> list[Finding]:
         offset += 5 + length
         if record == 2 and dataset != 0:
             name = _IPTC_NAMES.get(dataset, f"2:{dataset}")
-            text = _short(value.decode("utf-8", "replace"))
+            text = shorten(value.decode("utf-8", "replace"))
             findings.append(Finding(_IPTC_CATEGORY.get(dataset, Category.OTHER), f"IPTC {name}", text, where))
     return findings
 
@@ -271,7 +266,7 @@ def _hide_maker_notes(walk: ExifWalk, where: str) -> tuple[bytes, list[Finding]]
         name = note[:16].split(b"\0", 1)[0].decode("latin-1")
         label = name if name.isascii() and name.isprintable() and len(name) > 2 else walk.make or "unknown maker"
         notes.append(Finding(Category.DEVICE, "EXIF MakerNote", f"{label}, {entry.count} bytes", where))
-        notes += [Finding(_exif_category(f"MakerNote {tag}"), f"MakerNote {tag}", _short(value), where)
+        notes += [Finding(_exif_category(f"MakerNote {tag}"), f"MakerNote {tag}", shorten(value), where)
                   for tag, value in maker_note_tags(tiff, entry, walk.make)]
     return bytes(readable), notes
 

@@ -49,7 +49,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from intake.formats.base import Category, Finding, View, categorise
+from intake.formats.base import Category, Finding, View, categorise, shorten
 from intake.errors import Refused
 from intake.formats.shared.officexml import UNKNOWN, Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
 from intake.support.sniff import HEAD_SIZE, sniff
@@ -107,11 +107,6 @@ def cleaning_verbs(clean: Callable[[bytes], tuple[bytes, list[Finding]]], vocabu
     return inspect, sanitize
 
 
-def short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def unique(findings: Iterable[Finding]) -> list[Finding]:
     """The same value found twice in the same place is listed once."""
     return list(dict.fromkeys(findings))
@@ -143,7 +138,7 @@ class Recorder:
         values = self.values.setdefault((category, label), [])
         if len(values) >= MAX_VALUES_PER_FIELD:
             self.more[category, label] = self.more.get((category, label), 0) + 1
-        elif (text := short(value)) not in values:
+        elif (text := shorten(value)) not in values:
             values.append(text)
 
     def count(self, label: str, amount: int = 1) -> None:
@@ -156,7 +151,7 @@ class Recorder:
         found += [Finding(category, label, f"{count} more values", self.where)
                   for (category, label), count in self.more.items()]
         found += [Finding(Category.OTHER, label, f"{count} values", self.where) for label, count in self.counts.items()]
-        found += [Finding(Category.HIDDEN, "XML comment", short(text) or "(empty)", self.where) for text in comments]
+        found += [Finding(Category.HIDDEN, "XML comment", shorten(text) or "(empty)", self.where) for text in comments]
         return unique(found)
 
 
@@ -255,12 +250,12 @@ def _zip_findings(data: bytes, archive: zipfile.ZipFile, infos: list[zipfile.Zip
         span = _zip_date(dates[0]) if dates[0] == dates[-1] else f"{_zip_date(dates[0])} to {_zip_date(dates[-1])}"
         findings.append(Finding(Category.TIME, "zip entry dates", span, ZIP_WHERE))
     if archive.comment:
-        findings.append(Finding(Category.HIDDEN, "zip comment", short(archive.comment.decode("utf-8", "replace")),
+        findings.append(Finding(Category.HIDDEN, "zip comment", shorten(archive.comment.decode("utf-8", "replace")),
                                 ZIP_WHERE))
     for info in infos:
         if info.comment:
             findings.append(Finding(Category.HIDDEN, "zip entry comment",
-                                    short(info.comment.decode("utf-8", "replace")), info.filename))
+                                    shorten(info.comment.decode("utf-8", "replace")), info.filename))
     outside, local_extras = _layout(data, archive, infos)
     findings += _extra_findings([info.extra for info in infos] + local_extras)
     marked = [info for info in infos if info.create_system != 0 or info.external_attr != 0]
@@ -585,22 +580,22 @@ def _visit_values(element: Element, label: str, where: str, findings: list[Findi
         if (key_name in _SILENT_ATTRIBUTES or not value.strip() or _BOOLEAN.match(value)
                 or (name in _PROPERTY_ELEMENTS and key_name == "name")):
             continue
-        findings.append(Finding(value_category(key_name, name), key_name, short(value), where))
+        findings.append(Finding(value_category(key_name, name), key_name, shorten(value), where))
     if name in _RECORD_ELEMENTS:
-        text = short("".join(element.itertext()))
+        text = shorten("".join(element.itertext()))
         if text:
             findings.append(Finding(Category.HIDDEN, "comment text", text, where))
         return
     prop = element.get("name", element.get(_META_NAME, "")) if name in _PROPERTY_ELEMENTS else ""
     if prop:
-        findings.append(Finding(value_category(prop), prop, short("".join(element.itertext())) or "(empty)", where))
+        findings.append(Finding(value_category(prop), prop, shorten("".join(element.itertext())) or "(empty)", where))
         return
     if name in _UNLISTED_ELEMENTS:
         return
     # Typed values (vt:lpstr in a vector) are reported under the property that holds them.
     own = label if element.tag.startswith(_VT_NS) and label else name
     if len(element) == 0 and (element.text or "").strip() and not _BOOLEAN.match((element.text or "").strip()):
-        findings.append(Finding(value_category(own, name), own, short(element.text or ""), where))
+        findings.append(Finding(value_category(own, name), own, shorten(element.text or ""), where))
     for child in element:
         _visit_values(child, own, where, findings)
 
@@ -630,7 +625,7 @@ def removed_part(name: str, data: bytes, label: str, category: Category = Catego
         doc = parse_xml(data, name)
     except Refused:
         return [head]
-    comments = [Finding(Category.HIDDEN, "XML comment", short(text), name) for text in doc.comments if text.strip()]
+    comments = [Finding(Category.HIDDEN, "XML comment", shorten(text), name) for text in doc.comments if text.strip()]
     return [head] + xml_values(doc.root, name) + comments
 
 
