@@ -33,7 +33,6 @@ Entry points wrapped in `guarded` raise Refused only, never a library error.
 from __future__ import annotations
 
 import functools
-import importlib
 import io
 import re
 import struct
@@ -42,14 +41,14 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import ParamSpec, TypeVar
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from intake.formats.base import Category, Finding, View, categorise, shorten
+from intake.formats import handler_for
+from intake.formats.base import Category, Finding, FormatModule, View, categorise, shorten
 from intake.errors import Refused
 from intake.formats.shared.officexml import UNKNOWN, Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
 from intake.support.sniff import HEAD_SIZE, sniff
@@ -659,28 +658,20 @@ def _looks_like_xml(data: bytes) -> bool:
 
 # --- embedded pictures ----------------------------------------------------
 
-_IMAGE_MODULES = {"image/jpeg": "jpeg", "image/png": "png"}
+# The pictures an office package may carry and intake cleans; each is cleaned by its own module
+# from the format registry. Any other embedded media refuses the document.
+PICTURE_TYPES = frozenset({"image/jpeg", "image/png"})
 
 
-def _image_module(media_type: str) -> ModuleType | None:
-    # Imported lazily: the JPEG and PNG modules are separate and optional here;
-    # without one, a document with such a picture is refused, not half-cleaned.
-    module_name = _IMAGE_MODULES.get(media_type)
-    if module_name is None:
-        return None
-    try:
-        return importlib.import_module(f"intake.formats.{module_name}")
-    except ImportError:
-        return None
+def _image_module(media_type: str) -> FormatModule | None:
+    return handler_for(media_type) if media_type in PICTURE_TYPES else None
 
 
-def _picture_module(name: str, data: bytes) -> ModuleType:
+def _picture_module(name: str, data: bytes) -> FormatModule:
     media_type = sniff(data[:HEAD_SIZE])
-    if media_type not in _IMAGE_MODULES:
-        raise Refused(f"embedded {media_type} media {name} cannot be cleaned")
     module = _image_module(media_type)
     if module is None:
-        raise Refused(f"no cleaner for the embedded {media_type} picture {name}")
+        raise Refused(f"embedded {media_type} media {name} cannot be cleaned")
     return module
 
 
@@ -812,7 +803,7 @@ def check_clean_members(members: Iterable[tuple[str, bytes]], vocabulary: Vocabu
         if name in opaque or not data.strip():
             continue
         media_type = sniff(data[:HEAD_SIZE])
-        if media_type in _IMAGE_MODULES:
+        if media_type in PICTURE_TYPES:
             if _picture_module(name, data).inspect(data):
                 raise Refused(f"{name}: identifying metadata would remain in a picture; refused")
             continue
