@@ -1,4 +1,4 @@
-"""A real witness on 127.0.0.1 (ephemeral port), served from a thread of the test process."""
+"""A real witness on loopback (127.0.0.1 unless told, ephemeral port), served from a thread of the test process."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from intake.witness.home import WitnessHome, create_witness, open_witness
-from intake.witness.server import Witness, make_server
+from intake.witness.server import MAX_CONNECTIONS, Witness, make_server
 
 
 @dataclass
@@ -20,13 +20,14 @@ class RunningWitness:
 
 
 @contextmanager
-def serving(home: WitnessHome) -> Iterator[RunningWitness]:
+def serving(home: WitnessHome, host: str = "127.0.0.1", max_connections: int = MAX_CONNECTIONS) -> Iterator[RunningWitness]:
     log: list[str] = []
-    server = make_server(Witness(home), "127.0.0.1", 0, log.append)
+    server = make_server(Witness(home), host, 0, log.append, max_connections)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    shown = f"[{host}]" if ":" in host else host
     try:
-        yield RunningWitness(home, f"http://127.0.0.1:{server.server_address[1]}", log)
+        yield RunningWitness(home, f"http://{shown}:{server.server_address[1]}", log)
     finally:
         server.shutdown()
         server.server_close()

@@ -100,12 +100,13 @@ def witness_serve(args: argparse.Namespace) -> int:
     host, port = _listen(args.listen)
     try:
         server = make_server(Witness(home), host, port, _log_line)
-    except OSError as error:
+    except OSError as error:  # socket.gaierror too: a name that does not resolve
         raise IntakeError(f"cannot listen on {args.listen} ({error.strerror})") from None
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     bound_host, bound_port = server.server_address[:2]
-    _log_line(f"witness {home.cosigner.name} listening on http://{bound_host}:{bound_port}")
+    shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+    _log_line(f"witness {home.cosigner.name} listening on http://{shown_host}:{bound_port}")
     try:
         server.serve_forever()
     except _Stopping:
@@ -124,8 +125,10 @@ def _log_line(text: str) -> None:
 
 def _listen(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):  # an IPv6 address, as in a URL: [::1]:8080
+        host = host[1:-1]
     if not host or not port.isdigit() or int(port) > 65535:
-        raise IntakeError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080 (port 0: any free port)")
+        raise IntakeError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080 (port 0: any free port)")
     return host, int(port)
 
 

@@ -1,13 +1,18 @@
 """The witness: cosign a log's checkpoint only if it extends what was cosigned before.
 
 `Witness.add_checkpoint` decides (c2sp.org/tlog-witness, in the spec's order);
-`make_server` puts it behind a stdlib ThreadingHTTPServer. Requests are
-bounded (64 KiB, 10 s per read) and logged as one line without the client's
-address: a seized witness's log should not list the desks that use it.
+`make_server` puts it behind a stdlib ThreadingHTTPServer, on IPv4 or IPv6.
+Requests are bounded (64 KiB, 10 s per read), connections too (at most
+MAX_CONNECTIONS at once; the next is answered 503 and closed, so a flood of
+idle connections costs a thread each only up to the cap), and logged as one
+line without the client's address: a seized witness's log should not list the
+desks that use it.
 """
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +27,9 @@ from intake.witness.protocol import MAX_BODY, PATH, SIZE_CONTENT_TYPE, AddCheckp
 from intake.witness.state import Head
 
 _READ_TIMEOUT = 10
+MAX_CONNECTIONS = 64
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+         b"Content-Length: 24\r\nConnection: close\r\n\r\ntoo many connections now\n")
 _TEXT = "text/plain; charset=utf-8"
 
 
@@ -129,11 +137,43 @@ class _Handler(BaseHTTPRequestHandler):
 class WitnessServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], witness: Witness, log: Callable[[str], None]) -> None:
-        super().__init__(address, _Handler)
+    def __init__(self, address: tuple[str, int], witness: Witness, log: Callable[[str], None],
+                 family: socket.AddressFamily = socket.AF_INET, max_connections: int = MAX_CONNECTIONS) -> None:
+        self.address_family = family  # read by the socket server's constructor, so set first
         self.witness = witness
         self.log = log
+        self._slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        if not self._slots.acquire(blocking=False):
+            self._refuse_busy(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _refuse_busy(self, request: socket.socket) -> None:
+        self.log("- - 503 too many connections")
+        try:
+            request.settimeout(1)  # 150 bytes fit any socket buffer; a client that reads nothing waits no one
+            request.sendall(_BUSY)
+        except OSError:
+            pass
+        self.shutdown_request(request)
 
 
-def make_server(witness: Witness, host: str, port: int, log: Callable[[str], None]) -> WitnessServer:
-    return WitnessServer((host, port), witness, log)
+def make_server(witness: Witness, host: str, port: int, log: Callable[[str], None],
+                max_connections: int = MAX_CONNECTIONS) -> WitnessServer:
+    """A server bound to host:port; host is an IPv4 or IPv6 address or a name (the first address
+    it resolves to)."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    return WitnessServer((host, port), witness, log, family, max_connections)

@@ -6,7 +6,10 @@ import base64
 import hashlib
 import http.client
 import os
+import socket
 import stat
+import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -32,8 +35,8 @@ def checkpoint_note(log: Signer, size: int, leaves: list[bytes] = LEAVES) -> str
 
 
 def post(url: str, body: bytes) -> tuple[int, str, bytes]:
-    host, port = url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
     try:
         connection.request("POST", "/add-checkpoint", body)
         response = connection.getresponse()
@@ -176,6 +179,45 @@ def test_malformed_and_oversized_requests_are_400(witness) -> None:
     assert post(witness.url, b"old 0\n\nnot a checkpoint\n")[0] == 400
     assert post(witness.url, b"x" * (65 << 10))[0] == 400
     assert len(witness.log) == 3 and not any("127.0.0.1" in line for line in witness.log)  # no client address
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_a_witness_listens_on_ipv6(tmp_path: Path, log: Signer) -> None:
+    home = new_witness(tmp_path / "witness")
+    home.state.trust_log(log.verifier())
+    with serving(home, "::1") as running:
+        assert running.url.startswith("http://[::1]:")
+        assert add(running.url, log, 0, 3)[0] == 200
+    assert home.state.head(ORIGIN) is not None
+
+
+def test_connections_past_the_cap_get_503_and_the_witness_recovers(tmp_path: Path, log: Signer) -> None:
+    home = new_witness(tmp_path / "witness")
+    home.state.trust_log(log.verifier())
+    with serving(home, max_connections=2) as running:
+        port = int(running.url.rsplit(":", 1)[1])
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
+        try:
+            time.sleep(0.2)  # both accepted: each holds a thread, waiting for a request line
+            assert add(running.url, log, 0, 3)[0] == 503
+            assert home.state.head(ORIGIN) is None
+        finally:
+            for connection in idle:
+                connection.close()
+        deadline = time.monotonic() + 5
+        while (status := add(running.url, log, 0, 3)[0]) == 503 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the idle connections' threads end as they see the close
+        assert status == 200
+    assert any("503" in line for line in running.log)
 
 
 def test_the_state_survives_a_restart_and_the_key_file_is_private(tmp_path: Path, log: Signer) -> None:
