@@ -163,3 +163,33 @@ def test_tab_goes_from_the_path_to_the_signer_so_typed_words_stay_in_the_field(t
             assert app.screen.query_one("#trust", Input).value == "swelter deckhand"
 
     run(flow)
+
+
+def test_more_checks_an_older_bundle_and_a_witness_policy(tmp_path: Path, template_vault) -> None:
+    from intake.witness.cosignature import Cosigner
+
+    vault = filled_vault(tmp_path, template_vault)
+    keyring = template_vault[1]
+    older = export_with_library(vault, keyring, tmp_path / "older")
+    samples.write_samples(tmp_path / "more")
+    list(take_in(Vault.open(vault), keyring, collect_sources([tmp_path / "more"]).sources[:1]))
+    newer = export_with_library(vault, keyring, tmp_path / "newer")
+    policy = tmp_path / "witnesses.txt"
+    policy.write_text(f"{Cosigner.generate('w.example/w1').key.vkey()}\n")
+    words = keyring.public.words
+    app = app_on(vault)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            extends = await verify_on_screen(pilot, newer, trust=words, since=str(older))
+            assert "FAIL" not in extends and "bundle verified" in extends
+            assert "extends the older checkpoint" in extends and "consistency proof" in extends
+            rollback = await verify_on_screen(pilot, older, trust=words, since=str(newer))
+            assert "ROLLBACK" in rollback and "NOT verified" in rollback
+            unwitnessed = await verify_on_screen(pilot, newer, trust=words, witnesses=str(policy))
+            assert "FAIL" in unwitnessed and "witness" in unwitnessed.lower() and "NOT verified" in unwitnessed
+            await verify_on_screen(pilot, newer, trust=words, since=str(tmp_path / "nowhere"))
+            assert "nowhere" in notifications(app)[-1] and "Traceback" not in notifications(app)[-1]
+
+    run(flow)

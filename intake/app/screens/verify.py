@@ -3,11 +3,12 @@
 A bundle (folder or .zip) is checked by intake.bundle.verify, offline and without the vault; a
 submission (an age or OpenPGP file) by intake.bundle.receive against this vault's history,
 writing nothing, after which an editor may receive it. This screen only lists the checks.
+"More checks" holds what `intake verify` takes as --witnesses, --tsa-ca and --since.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.text import Text
@@ -16,12 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Footer, Header, Input, Static
+from textual.widgets import Button, Collapsible, Footer, Header, Input, Static
 
 from intake.bundle.receive import ReceiveResult, check_submission, looks_like_submission, receive_submission
 from intake.bundle.verify import ItemTimeline, VerifyReport, verify_bundle
 from intake.text import grouped_hex, printable
-from intake.keys.pinning import parse_pin
+from intake.keys.pinning import Pin, parse_pin
+from intake.support.progress import Progress
 from intake.app.errors import show_error
 from intake.app.session import Session
 from intake.app.screens.confirm import ConfirmScreen
@@ -30,6 +32,35 @@ from intake.app.widgets.checklist import Checklist
 from intake.app.widgets.fields import Field
 from intake.app.widgets.nav import NavBar
 from intake.app.widgets.progress import ProgressPanel
+
+
+@dataclass(frozen=True)
+class MoreChecks:
+    """What a reader holds from outside the bundle, as `intake verify` takes it (docs/bundles.md):
+    their witness policy, the TSAs' CA certificates, an older bundle or saved checkpoint."""
+
+    witnesses: Path | None = None
+    tsa_ca: list[Path] = field(default_factory=list)
+    since: Path | None = None
+
+    @classmethod
+    def from_fields(cls, witnesses: str, tsa_ca: str, since: str) -> MoreChecks:
+        def path(text: str) -> Path | None:
+            return Path(text.strip()).expanduser() if text.strip() else None
+
+        return cls(path(witnesses), [Path(p.strip()).expanduser() for p in tsa_ca.split(";") if p.strip()],
+                   path(since))
+
+    def verify(self, path: Path, pin: Pin | None, progress: Progress) -> VerifyReport:
+        """The bundle verified with these; a file that cannot be read is an IntakeError (one line)."""
+        from intake.bundle.consistency import read_old_checkpoint
+        from intake.timestamp.authorities import read_verifier_roots
+        from intake.witness.policy import WitnessPolicy
+
+        since = read_old_checkpoint(self.since) if self.since is not None else None
+        witnesses = WitnessPolicy.read(self.witnesses) if self.witnesses is not None else None
+        return verify_bundle(path, pin, progress, since=since, witnesses=witnesses,
+                             tsa_roots=read_verifier_roots(self.tsa_ca))
 
 
 @dataclass(frozen=True)
@@ -123,6 +154,16 @@ class VerifyScreen(Section):
         yield Static("Expected signer, as published elsewhere: their .pub file, fingerprint or 12 words",
                      classes="label")
         yield Field(placeholder="their .pub file, hex fingerprint or words", id="trust")
+        with Collapsible(title="More checks (bundles): witnesses, trusted time, an older bundle", id="more"):
+            yield Static("Your witness policy file (the witnesses you trust, and how many must cosign)",
+                         classes="label")
+            yield Field(placeholder="witness policy file", id="witnesses")
+            yield Static("The TSAs' CA certificates, as the TSAs published them (several: separate with ;)",
+                         classes="label")
+            yield Field(placeholder="CA certificate file(s)", id="tsa-ca")
+            yield Static("An older bundle or saved checkpoint from this desk: this one must extend it",
+                         classes="label")
+            yield Field(placeholder="older bundle (folder or .zip) or checkpoint file", id="since")
         yield ProgressPanel(id="progress")
         with VerticalScroll(id="verify-result"):
             yield Static("", id="signer")
@@ -154,10 +195,15 @@ class VerifyScreen(Section):
 
     @on(Input.Submitted, "#bundle")
     @on(Input.Submitted, "#trust")
+    @on(Input.Submitted, "#witnesses")
+    @on(Input.Submitted, "#tsa-ca")
+    @on(Input.Submitted, "#since")
     @on(Button.Pressed, "#verify")
     def verify_pressed(self) -> None:
         path = self.query_one("#bundle", Input).value.strip()
         trust = self.query_one("#trust", Input).value.strip()
+        more = MoreChecks.from_fields(*(self.query_one(f"#{name}", Input).value
+                                        for name in ("witnesses", "tsa-ca", "since")))
         if not path:
             self.action_focus_path()
             return
@@ -166,10 +212,10 @@ class VerifyScreen(Section):
         self._show(None)
         self.query_one(ProgressPanel).start("checking…", 1)
         self.begin()
-        self.verify(Path(path).expanduser(), trust or None)
+        self.verify(Path(path).expanduser(), trust or None, more)
 
     @work(thread=True, exclusive=True, group="verify")
-    def verify(self, path: Path, trust: str | None) -> None:
+    def verify(self, path: Path, trust: str | None, more: MoreChecks) -> None:
         session = self.session
         progress = self.stoppable_progress("checking")
         try:
@@ -178,7 +224,7 @@ class VerifyScreen(Section):
             if submission:
                 report = check_submission(session.vault, session.keyring, path, pin, progress)
             else:
-                report = verify_bundle(path, pin, progress)
+                report = more.verify(path, pin, progress)
         except Exception as error:
             self.post_message(self.Verified(None, error))
             return
