@@ -150,7 +150,10 @@ leaf commitment || sealed_sha256) up to provenance/checkpoint.txt; that
 checkpoint's signed-note signature; the signed list, the file set and every
 .sig again. It prints one line per check and a verdict. Give it the
 fingerprint the desk published, and it also fails on any other key:
-`python3 -I {SCRIPT_FILE} --fingerprint HEX`.""", (f"python3 -I {SCRIPT_FILE}",))
+`python3 -I {SCRIPT_FILE} --fingerprint HEX`. A signature cannot show that
+the desk never kept two histories: if you hold an older bundle of this desk,
+add `--since OLDER_BUNDLE_FOLDER` (a fork or a rollback fails), and if you
+trust witnesses, `--witnesses FILE` (their keys, one per line).""", (f"python3 -I {SCRIPT_FILE}",))
 
 
 def recipe_steps(openpgp: bool) -> list[RecipeStep]:

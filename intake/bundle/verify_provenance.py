@@ -6,6 +6,8 @@ Run it in the bundle's folder:
     python3 -I verify_provenance.py                     every check, one line each, then a verdict
     python3 -I verify_provenance.py --fingerprint HEX   the same, and fail unless HEX signed it
     python3 -I verify_provenance.py --key               only the signing key's fingerprint
+    python3 -I verify_provenance.py --since OLD         also: this bundle's ledger extends OLD's
+    python3 -I verify_provenance.py --witnesses FILE    also: the witnesses you trust cosigned it
 
 First it prints the fingerprint of the key that signed the bundle, computed
 from provenance/custodian.pub. Nothing inside a bundle can say whose key that
@@ -19,6 +21,16 @@ and for each statement its data file's hashes, each custody step's salted
 field digests, commitment and signature, and its tlog-proof (RFC 9162) up to
 the checkpoint. Exit status 0 only if every check holds. Each rule is the one
 `intake verify` applies; docs/bundles.md of intake states them all.
+
+A signature alone cannot show that the desk never kept two histories (a
+fork) or cut one back (a rollback). Two checks can, with what you hold from
+outside the bundle: --since OLD (an older bundle of the same desk, its folder
+or its provenance/checkpoint.txt, or a checkpoint saved with `intake ledger
+checkpoint`) checks the consistency proof from OLD's size (RFC 9162); and
+--witnesses FILE (the witnesses you trust, one verifier key per line, and
+optionally `quorum K`: the same file `intake verify --witnesses` takes) checks
+their cosignatures on the checkpoint (c2sp.org/tlog-cosignature). Time stamps
+are checked by the `openssl ts` steps of VERIFY.txt.
 """
 
 from __future__ import annotations
@@ -390,6 +402,148 @@ def node(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
+# --- an older checkpoint (--since): RFC 9162 consistency --------------------------------------
+
+CONSISTENCY = "provenance/consistency/{}.txt"
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+def read_older(path: str) -> str:
+    """OLD for --since: an older bundle's folder, or a checkpoint file."""
+    if os.path.isdir(path):
+        path = os.path.join(path, CHECKPOINT)
+    with open(path, "rb") as handle:
+        return handle.read(64 << 10).decode("utf-8")
+
+
+def origin_of(note: str) -> str:
+    return note.split("\n", 1)[0]
+
+
+def check_since(bundle: Bundle, key: Key, older: str, checkpoint: str, tree: tuple[int, bytes]) -> None:
+    """Does this bundle's ledger extend the older checkpoint, under the same key and origin?"""
+    if origin_of(older) != origin_of(checkpoint):
+        raise Failed("the older checkpoint is of another ledger (another origin)")
+    try:
+        old_size, old_root = open_checkpoint(older, key)
+    except Failed as error:
+        raise Failed(f"the older checkpoint is not signed by this bundle's key for this ledger ({error})") from None
+    new_size, new_root = tree
+    if old_size > new_size:
+        raise Failed(f"ROLLBACK: this bundle shows {new_size} entries, the older checkpoint {old_size}")
+    if old_size == new_size:
+        if old_root != new_root:
+            raise Failed(f"FORK: two different ledgers of {new_size} entries signed by the same key")
+        return
+    if old_size == 0:
+        if old_root != EMPTY_ROOT:
+            raise Failed("the older checkpoint claims an empty ledger with a root that is not the empty tree's")
+        return
+    name = CONSISTENCY.format(old_size)
+    if name not in bundle.files:
+        raise Failed(f"this bundle carries no consistency proof from size {old_size}: the ledgers cannot be compared")
+    first, *hashes = bundle.text(name).rstrip("\n").split("\n")
+    if first != f"old {old_size}" or len(hashes) > 64:
+        raise Failed(f"{name} is malformed")
+    if not consistent(old_size, new_size, old_root, new_root, [unbase64(h, 32) for h in hashes]):
+        raise Failed(f"FORK: this bundle's ledger ({new_size} entries) does not extend the older one "
+                     f"({old_size} entries); the consistency proof fails")
+
+
+def consistent(first: int, second: int, first_hash: bytes, second_hash: bytes, proof: list[bytes]) -> bool:
+    """RFC 9162, 2.1.4.2, for 0 < first < second: is (second, second_hash) an extension of (first, first_hash)?"""
+    if not proof:
+        return False
+    if first & (first - 1) == 0:
+        proof = [first_hash, *proof]
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = node(c, fr), node(c, sr)
+            while not fn & 1 and fn:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    return fr == first_hash and sr == second_hash and sn == 0
+
+
+# --- witnesses (--witnesses): c2sp.org/tlog-cosignature cosignature/v1 ------------------------
+
+COSIGNATURE_V1 = 4
+
+
+class Witness:
+    """A witness key as `name+hexid+base64(0x04 || Ed25519 key)`, its key ID checked."""
+
+    def __init__(self, vkey: str) -> None:
+        parts = vkey.split("+", 2)  # base64 may hold a "+"
+        if len(parts) != 3 or not parts[0] or any(c.isspace() for c in parts[0]):
+            raise Failed(f"{vkey[:40]!r} is not a witness key NAME+KEYID+KEY")
+        raw = unbase64(parts[2], 33)
+        if raw[0] != COSIGNATURE_V1:
+            raise Failed(f"the witness key {parts[0]} is not a cosignature/v1 key")
+        self.name, self.public_key = parts[0], raw[1:]
+        self.key_id = hashlib.sha256(self.name.encode("utf-8") + b"\n\x04" + self.public_key).digest()[:4]
+        if parts[1].lower() != self.key_id.hex():
+            raise Failed(f"the witness key {self.name}'s ID does not match its name and key")
+
+    def cosigned(self, note: str) -> bool:
+        split = note.rfind("\n\n")
+        text, lines = note[:split + 1], note[split + 2:-1].split("\n")
+        for line in lines:
+            name, _, encoded = line.removeprefix("\u2014 ").partition(" ")
+            try:
+                raw = unbase64(encoded)
+            except Failed:
+                continue
+            if name != self.name or raw[:4] != self.key_id or len(raw) != 4 + 8 + 64:
+                continue
+            time = int.from_bytes(raw[4:12], "big")
+            message = f"cosignature/v1\ntime {time}\n".encode("ascii") + text.encode("utf-8")
+            if time < 2**63 and ed25519_verify(self.public_key, message, raw[12:]):
+                return True
+        return False
+
+
+def read_witnesses(path: str) -> tuple[list[Witness], int]:
+    """The witness policy file: verifier keys, `#` comments, and at most one `quorum K` (default: all)."""
+    with open(path, "rb") as handle:
+        text = handle.read(1 << 20).decode("utf-8")
+    witnesses, quorum = [], None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("quorum"):
+            value = line[len("quorum"):].strip()
+            if quorum is not None or not value.isdigit():
+                raise Failed(f"witness policy line {number}: write one `quorum K` with K a number")
+            quorum = int(value)
+            continue
+        witnesses.append(Witness(line))
+    quorum = len(witnesses) if quorum is None else quorum
+    if not witnesses or not 1 <= quorum <= len(witnesses):
+        raise Failed("a witness policy needs at least one witness and a quorum of 1 to their number")
+    return witnesses, quorum
+
+
+def check_witnesses(policy: tuple[list[Witness], int], checkpoint: str) -> str:
+    witnesses, quorum = policy
+    cosigned = [w.name for w in witnesses if w.cosigned(checkpoint)]
+    counted = f"{len(cosigned)} of {len(witnesses)}, quorum {quorum}"
+    if len(cosigned) < quorum:
+        missing = ", ".join(w.name for w in witnesses if w.name not in cosigned)
+        raise Failed(f"only {counted}: no valid cosignature from {missing}; the witnesses did not see this "
+                     "checkpoint, or refused it (a fork or a rollback)")
+    return counted
+
+
 def inclusion_root(index: int, size: int, leaf: bytes, path: list[bytes]) -> bytes | None:
     """RFC 9162, 2.1.3.2: the root that `path` leads to from leaf number `index`, or None."""
     if not 0 <= index < size:
@@ -541,7 +695,7 @@ def parse_statement(bundle: Bundle, name: str, key: Key) -> dict[str, Any]:
 # --- all of it ---------------------------------------------------------------------------------
 
 
-def verify(bundle: Bundle, published: str | None) -> int:
+def verify(bundle: Bundle, published: str | None, since: str | None = None, witnesses: str | None = None) -> int:
     report = Report()
     key = report.attempt(f"{IDENTITY} is an intake public identity, self-signed", load_key, bundle)
     if key is None:
@@ -558,6 +712,17 @@ def verify(bundle: Bundle, published: str | None) -> int:
     check_signatures(bundle, key, report)
     checkpoint, tree = report.attempt(f"{CHECKPOINT} is a checkpoint signed by this key", read_checkpoint,
                                       bundle, key) or (None, None)
+    if since is not None:
+        older = report.attempt(f"the older checkpoint {since} (--since) is readable", read_older, since)
+        if older and tree:
+            report.attempt("the ledger extends the older checkpoint given with --since (RFC 9162 consistency)",
+                           check_since, bundle, key, older, checkpoint, tree)
+    if witnesses is not None:
+        policy = report.attempt(f"the witness policy {witnesses} (--witnesses) is readable", read_witnesses,
+                                witnesses)
+        if policy and checkpoint:
+            report.attempt("the checkpoint is cosigned by the witnesses you trust (--witnesses)", check_witnesses,
+                           policy, checkpoint)
     statements = sorted(p for p in bundle.files if p.startswith("provenance/itm_") and p.endswith(".json")
                         and p.count("/") == 1)
     report.check("the bundle holds provenance statements", bool(statements), "there are none")
@@ -580,10 +745,15 @@ def finish(report: Report, key: Key | None) -> int:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description="Check an intake bundle's provenance with python3 alone.")
+    parser = argparse.ArgumentParser(description="Check an intake bundle's provenance with python3 alone.",
+                                     allow_abbrev=False)
     parser.add_argument("bundle", nargs="?", default=".", help="the bundle's folder (default: this folder)")
     parser.add_argument("--fingerprint", metavar="HEX", help="the fingerprint the desk published; fail on any other")
     parser.add_argument("--key", action="store_true", help="only show the signing key's fingerprint")
+    parser.add_argument("--since", metavar="OLD", help="an older bundle of the same desk (its folder or its "
+                        "provenance/checkpoint.txt) or a saved checkpoint: fail unless this bundle's ledger extends it")
+    parser.add_argument("--witnesses", metavar="FILE", help="the witnesses you trust (one key per line, optional "
+                        "`quorum K`): fail unless enough of them cosigned the checkpoint")
     args = parser.parse_args(argv)
     bundle = Bundle(args.bundle)
     if args.key:
@@ -593,7 +763,7 @@ def main(argv: list[str]) -> int:
             show_key(key)
             report.attempt(f"{PEM} (used by the openssl steps) holds the same key", check_pem, bundle, key)
         return 1 if report.failures else 0
-    return verify(bundle, args.fingerprint)
+    return verify(bundle, args.fingerprint, args.since, args.witnesses)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from intake.bundle.recipe import recipe_commands
+from intake.bundle.recipe import SCRIPT_FILE, recipe_commands
 
 STRANGER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -41,3 +41,9 @@ def run_recipe(bundle: Path, home: Path) -> list[StepRun]:
 
 def failed_steps(runs: list[StepRun]) -> list[str]:
     return [run.title for run in runs if run.returncode != 0]
+
+
+def run_script(bundle: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The bundle's own verify_provenance.py, run by the system's python3 in a stranger's environment."""
+    return subprocess.run(["python3", "-I", SCRIPT_FILE, *args], cwd=bundle, env=stranger_env(home),
+                          capture_output=True, text=True, timeout=300)

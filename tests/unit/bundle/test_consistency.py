@@ -16,6 +16,7 @@ from intake.bundle.statement import CHECKPOINT_FILE
 from intake.bundle.verify import verify_bundle
 from intake.keys.keystore import Keyring
 from consistency_helpers import add_photo
+from recipe_helpers import run_script
 
 
 def since_check(new: Path, old_note: str, keyring: Keyring):
@@ -107,3 +108,23 @@ def test_cli_since_takes_a_bundle_zip_or_a_checkpoint_file(history: dict, tmp_pa
 def test_a_malformed_proof_file_is_refused(text: str) -> None:
     with pytest.raises(ConsistencyError):
         ConsistencyProof.from_text(text)
+
+
+def test_the_stdlib_script_checks_since_too(history: dict, tmp_path: Path) -> None:
+    home = tmp_path / "stranger"
+    extends = run_script(history["third"], home, "--since", str(history["first"]))
+    assert extends.returncode == 0, extends.stdout
+    assert "ok    the ledger extends the older checkpoint given with --since" in extends.stdout
+    saved = tmp_path / "saved.txt"
+    saved.write_text(note_of(history["third"]))
+    assert run_script(history["third"], home, "--since", str(saved)).returncode == 0  # the same checkpoint
+    rollback = run_script(history["first"], home, "--since", str(history["third"]))
+    assert rollback.returncode == 1 and "ROLLBACK" in rollback.stdout
+    fork = run_script(history["forked"], home, "--since", str(history["third"] / CHECKPOINT_FILE))
+    assert fork.returncode == 1 and "FORK" in fork.stdout
+    unpublished = tmp_path / "later.txt"
+    unpublished.write_text(history["saved_later"])
+    no_proof = run_script(history["third"], home, "--since", str(unpublished))
+    assert no_proof.returncode == 1 and "no consistency proof from size" in no_proof.stdout
+    missing = run_script(history["third"], home, "--since", str(tmp_path / "nowhere"))
+    assert missing.returncode == 1 and "Traceback" not in missing.stdout + missing.stderr

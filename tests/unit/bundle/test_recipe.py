@@ -35,7 +35,7 @@ from intake.demo import _sample_files
 from intake.vault import Vault, VaultConfig, create_vault
 from intake.keys import words
 from intake.keys.keystore import Keyring
-from recipe_helpers import STRANGER_PATH, failed_steps, run_recipe, stranger_env
+from recipe_helpers import STRANGER_PATH, failed_steps, run_recipe, run_script
 
 
 @pytest.fixture
@@ -48,11 +48,6 @@ def bundle(journey: dict, tmp_path: Path) -> Path:
 pytestmark = pytest.mark.skipif(
     any(shutil.which(tool, path=STRANGER_PATH) is None for tool in ("bash", "openssl", "sha256sum", "python3")),
     reason="needs bash, openssl, sha256sum and a system python3")
-
-
-def run_script(bundle: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["python3", "-I", SCRIPT_FILE, *args], cwd=bundle, env=stranger_env(home),
-                          capture_output=True, text=True, timeout=300)
 
 
 def script_failures(result: subprocess.CompletedProcess[str]) -> list[str]:

@@ -3,6 +3,7 @@ verifier's policy; a fork, a rollback or a witness that is down leaves a bundle 
 
 from __future__ import annotations
 
+import base64
 import re
 import signal
 import socket
@@ -18,10 +19,12 @@ from intake.bundle.statement import CHECKPOINT_FILE
 from intake.bundle.verify import verify_bundle
 from intake.vault import Vault
 from intake.witness.client import ConfiguredWitness
+from intake.witness.cosignature import Cosigner
 from intake.witness.desk import with_quorum, with_witness
 from intake.witness.policy import WitnessPolicy
 from intake.keys.keystore import Keyring
 from consistency_helpers import add_photo
+from recipe_helpers import run_script
 from witness_helpers import RunningWitness, new_witness, serving
 
 
@@ -89,6 +92,34 @@ def test_a_cosigned_bundle_verifies_against_the_verifiers_policy(tmp_path: Path,
     assert witness_line(report).what.endswith("1 of 1, quorum 1 (witness.test/w1)")
     unchecked = witness_line(verify_bundle(tmp_path / "bundle", keyring.public))
     assert unchecked.ok and "1 cosignature line(s) present, NOT checked" in unchecked.what
+
+
+def test_the_stdlib_script_checks_the_witnesses_you_trust(tmp_path: Path, desk, witness) -> None:
+    vault, keyring = desk
+    keyring = configure(vault, keyring, ("partner", witness))
+    bundle = export_bundle(vault, keyring, None, tmp_path / "bundle").target
+    home, trusted, stranger = tmp_path / "stranger", witness.home.cosigner.key.vkey(), \
+        Cosigner.generate("other.example/w").key.vkey()
+    policies = {"ours": f"# our partner\n{trusted}\n", "theirs": f"{stranger}\n",
+                "either": f"{trusted}\n{stranger}\nquorum 1\n", "both": f"{trusted}\n{stranger}\n"}
+    results = {}
+    for name, text in policies.items():
+        (tmp_path / name).write_text(text)
+        results[name] = run_script(bundle, home, "--witnesses", str(tmp_path / name))
+    assert results["ours"].returncode == 0 and results["either"].returncode == 0, results["ours"].stdout
+    assert "ok    the checkpoint is cosigned by the witnesses you trust" in results["ours"].stdout
+    for name in ("theirs", "both"):
+        assert results[name].returncode == 1
+        assert "no valid cosignature from other.example/w" in results[name].stdout
+    checkpoint = bundle / CHECKPOINT_FILE
+    note = checkpoint.read_text()
+    name, key_id_and_rest = note.rstrip("\n").rsplit("\n", 1)[-1].removeprefix("\u2014 ").split(" ")
+    assert name == witness.home.cosigner.name  # the last line is the witness's cosignature
+    raw = bytearray(base64.b64decode(key_id_and_rest))
+    raw[-1] ^= 1
+    checkpoint.write_text(note.replace(key_id_and_rest, base64.b64encode(bytes(raw)).decode("ascii")))
+    altered = run_script(bundle, home, "--witnesses", str(tmp_path / "ours"))
+    assert altered.returncode == 1 and "FAIL  the checkpoint is cosigned by the witnesses you trust" in altered.stdout
 
 
 def test_later_exports_are_cosigned_from_the_witness_size(tmp_path: Path, desk, witness) -> None:
