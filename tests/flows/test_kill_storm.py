@@ -104,7 +104,10 @@ def test_random_sigkills_leave_no_orphan_no_partial_file_and_a_verified_vault(st
         child = _start(stage, _command(stage, kind, n))
         time.sleep(rng.uniform(0, durations[kind]))
         child.send_signal(signal.SIGKILL)
-        killed += child.wait(timeout=60) == -signal.SIGKILL
+        if child.wait(timeout=60) == -signal.SIGKILL:
+            killed += 1
+        else:  # it ended first: repeats run shorter (a known submission is refused early), or the load fell
+            durations[kind] *= 0.7
         _assert_whole(stage.field, stage.field_keys)
         _assert_whole(stage.editor, stage.editor_keys)
         _assert_no_partial_output(stage.out)
