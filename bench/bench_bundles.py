@@ -90,12 +90,17 @@ def make_big_pngs(folder: Path, count: int, size_mb: int) -> None:
 
 
 def make_small_photos(folder: Path, count: int) -> None:
-    """Small but real items: a few KB each, every one with identifying EXIF to clean."""
+    """Small but real items: a few KB each, every one with identifying EXIF to clean, and pixels of its
+    own (its number drawn into the first row), so no two clean copies are the same file: export
+    publishes identical clean copies once, which would leave one item to export."""
     base = Image.effect_noise((64, 48), 64).convert("RGB")
     for i in range(count):
-        exif = base.getexif()
+        photo = base.copy()
+        for x in range(16):  # the number's bits, black or white
+            photo.putpixel((x, 0), (255, 255, 255) if (i >> x) & 1 else (0, 0, 0))
+        exif = photo.getexif()
         exif[0x010F], exif[0x0110], exif[0x013B] = "BenchMake", "BenchModel", f"Photographer {i}"
-        base.save(folder / f"small-{i:04}.jpg", "JPEG", quality=85, exif=exif.tobytes())
+        photo.save(folder / f"small-{i:04}.jpg", "JPEG", quality=85, exif=exif.tobytes())
 
 
 def run_cli(intake: str, vault: Path, *args: str, env: dict[str, str]) -> str:
