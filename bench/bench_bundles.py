@@ -20,7 +20,9 @@ leave the vault) and an editor vault. Then, side by side in each run:
   `unzip` for the zip);
 - `intake submit --all`  vs  `tar c FILES | age -r RECIPIENT > out`;
 - `intake receive` (into a fresh copy of the empty editor vault each run)
-  vs  `age -d -i KEY out | tar x` into an empty folder.
+  vs  `age -d -i KEY out | tar x` into an empty folder, and vs the same
+  followed by `sha256sum` and `sha512sum` of every file (receive hashes each
+  with both).
 
 Each command runs in its own wrapper process so its peak RSS is its own (for
 a shell pipeline: the largest process in it). The passphrase goes through
@@ -226,6 +228,13 @@ def comparisons(s: Setup, work: Path, intake: str) -> list[Comparison]:
                    lambda i: shell(f"mkdir {q(work / f'untar-{i}')}; age -d -i {q(s.age_key)} {q(s.age_tar)} | "
                                    f"tar xf - -C {q(work / f'untar-{i}')}"),
                    "age -d \\| tar x", ("tar", "age"), prepare=fresh_editor),
+        Comparison("receive FILE (baseline hashes too)",
+                   lambda i: [intake, "--vault", str(work / f"editor-{i}"), "receive", str(s.submission)],
+                   lambda i: shell(f"mkdir {q(work / f'untar-{i}')}; age -d -i {q(s.age_key)} {q(s.age_tar)} | "
+                                   f"tar xf - -C {q(work / f'untar-{i}')}; cd {q(work / f'untar-{i}')}; "
+                                   "sha256sum originals/* clean/* >/dev/null; sha512sum originals/* clean/* >/dev/null"),
+                   "age -d \\| tar x + sha256sum + sha512sum", ("tar", "age", "sha256sum", "sha512sum"),
+                   prepare=fresh_editor),
     ]
 
 
