@@ -42,8 +42,8 @@ def _b64(data: bytes) -> str:
 
 @lru_cache(maxsize=64)
 def _public_key(raw: bytes) -> Ed25519PublicKey:
-    """Loading a key (decompressing its point) costs as much as verifying a signature with it: a
-    ledger audit verifies one signature per entry with the same key, so it is loaded once."""
+    """Loading a key decompresses its point (about a tenth of a verification): a ledger audit
+    verifies one signature per entry with the same key, so it is loaded once."""
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
