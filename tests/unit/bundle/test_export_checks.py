@@ -18,7 +18,7 @@ from intake.bundle.verify import verify_bundle
 from intake.custody import Custody, verify_ledger
 from intake.errors import CheckFailed
 from intake.keys.keystore import Keyring
-from intake.ledger.append import Ledger, seal_entry
+from intake.ledger.append import seal_entry
 from intake.ledger.checkpoint import Checkpoint, sign_checkpoint
 from intake.ledger.entries import PUBLIC_BUNDLE, Draft, SignedEntry
 from intake.ledger.store import StoredCheckpoint
@@ -60,7 +60,6 @@ def append_with_wrong_commitment(vault: Vault, keyring: Keyring, draft: Draft) -
     """As Ledger.append_all, but the row stores the commitment of the same entry under another
     salt: the tree and the checkpoint are right, the commitment does not open with the record."""
     with vault.locked(), vault.ledger() as ledger, ledger.store.transaction():
-        assert isinstance(ledger, Ledger)
         size = ledger.store.count()
         tree = StoredTree(ledger.store)
         entry = ledger._complete(draft, keyring, seq=size, prev=tree.root(size))
