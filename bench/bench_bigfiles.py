@@ -12,7 +12,11 @@ children, as /usr/bin/time -v reports it):
 - `intake add FILE` into a fresh vault (seal the original, clean by stream, seal the copy);
 - `intake export --all -o DIR` of that vault;
 - `intake submit --all --to EDITOR` and `intake receive` into an editor vault,
-  next to `age -d | tar x` of a tar of the same clean copy sealed with age.
+  next to `age -d | tar x` of a tar of the same files the submission carries
+  (the original and its clean copy) sealed with age, and next to the same
+  followed by `sha256sum` and `sha512sum` of what it wrote: receive must hash
+  every file with both (issue 12: "≤ 2× age -d | tar x plus the hashing it
+  must do").
 
 Default --mb is 64 for a quick run; the figures in docs/performance.md are
 from --mb 1024. Prints a Markdown table. Needs exiftool, age and tar.
@@ -89,19 +93,27 @@ def bench_one(work: Path, kind: str, mb: int, intake: str, env: dict[str, str]) 
     submission = work / "submission.age"
     yield _row(size, "submit --all", measure([intake, "--vault", str(field), "submit", "--all", "--to",
                                               str(work / "editor.pub"), "-o", str(submission)], env))
-    yield _row(size, "receive", measure([intake, "--vault", str(editor), "receive", str(submission)], env),
-               "age -d \\| tar x", _age_baseline(work, env))
+    received = measure([intake, "--vault", str(editor), "receive", str(submission)], env)
+    plain, hashed = _age_baseline(work, original.name, env)
+    yield _row(size, "receive", received, "age -d \\| tar x", plain)
+    yield _row(size, "receive", received, "age -d \\| tar x + sha256sum + sha512sum", hashed)
 
 
-def _age_baseline(work: Path, env: dict[str, str]) -> Sample:
-    """The same clean copy, tarred and sealed with age, then opened the plain way."""
+def _age_baseline(work: Path, original: str, env: dict[str, str]) -> tuple[Sample, Sample]:
+    """The files a submission carries (the original and its clean copy), tarred and sealed with
+    age, then opened the plain way; then the same, hashing what it wrote with both algorithms."""
     key = work / "age-key.txt"
     subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
     recipient = subprocess.run(["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True).stdout.strip()
-    sealed, out = work / "baseline.tar.age", work / "untar"
-    subprocess.run(shell(f"tar cf - -C {q(work)} clean | age -r {q(recipient)} > {q(sealed)}"), check=True)
-    out.mkdir()
-    return measure(shell(f"age -d -i {q(key)} {q(sealed)} | tar xf - -C {q(out)}"), env)
+    sealed = work / "baseline.tar.age"
+    subprocess.run(shell(f"tar cf - -C {q(work)} {q(original)} clean | age -r {q(recipient)} > {q(sealed)}"), check=True)
+    samples = []
+    for out, then in ((work / "untar", ""), (work / "untar-hashed", "; sha256sum -- {files} >/dev/null; sha512sum -- {files} >/dev/null")):
+        out.mkdir()
+        files = f"{q(out)}/{q(original)} {q(out)}/clean/*"
+        samples.append(measure(shell(f"age -d -i {q(key)} {q(sealed)} | tar xf - -C {q(out)}" + then.format(files=files)), env))
+        shutil.rmtree(out)
+    return samples[0], samples[1]
 
 
 def _row(size: str, command: str, ours: Sample, peer: str = "", theirs: Sample | None = None) -> str:

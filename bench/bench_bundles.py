@@ -20,7 +20,9 @@ leave the vault) and an editor vault. Then, side by side in each run:
   `unzip` for the zip);
 - `intake submit --all`  vs  `tar c FILES | age -r RECIPIENT > out`;
 - `intake receive` (into a fresh copy of the empty editor vault each run)
-  vs  `age -d -i KEY out | tar x` into an empty folder.
+  vs  `age -d -i KEY out | tar x` into an empty folder, and vs the same
+  followed by `sha256sum` and `sha512sum` of every file (receive hashes each
+  with both).
 
 Each command runs in its own wrapper process so its peak RSS is its own (for
 a shell pipeline: the largest process in it). The passphrase goes through
@@ -47,7 +49,7 @@ from pathlib import Path
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from bench_sanitize import make_photos  # the same camera-sized JPEGs with EXIF and GPS
+from bench_sanitize import _tags, base_exif  # the same camera-sized JPEGs with EXIF and GPS
 
 WRAPPER = (
     "import resource, subprocess, sys, time\n"
@@ -89,13 +91,45 @@ def make_big_pngs(folder: Path, count: int, size_mb: int) -> None:
         image.save(folder / f"scan-{i:02}.png", compress_level=0, pnginfo=info)
 
 
+def make_photos(folder: Path, count: int) -> None:
+    """bench_sanitize's camera-sized noise photos (4000x3000, EXIF, GPS, a thumbnail, XMP, IPTC,
+    written by one exiftool process), each with its number drawn into its pixels: export publishes
+    identical clean copies once, and bench_sanitize's photos differ only in their metadata."""
+    if count == 0:
+        return
+    image = Image.effect_noise((4000, 3000), 64).convert("RGB")
+    thumb = folder.parent / "thumbnail.jpg"
+    image.resize((160, 120)).save(thumb, "JPEG", quality=80)
+    exif = base_exif(image, synthetic_note=True)
+    arguments: list[str] = []
+    for i in range(count):
+        photo = folder / f"photo-{i:03}.jpg"
+        _draw_number(image, i)
+        image.save(photo, "JPEG", quality=90, exif=exif)
+        arguments += _tags(i, thumb) + [str(photo), "-execute"]
+    args_file = folder.parent / "exiftool.args"
+    args_file.write_text("\n".join(arguments) + "\n")
+    subprocess.run(["exiftool", "-@", str(args_file), "-common_args", "-q", "-q", "-overwrite_original"], check=True)
+
+
+def _draw_number(image: Image.Image, number: int) -> None:
+    """The number's 16 bits as black or white 8x8 blocks in the top row (a JPEG block each)."""
+    for bit in range(16):
+        shade = (255, 255, 255) if (number >> bit) & 1 else (0, 0, 0)
+        image.paste(shade, (8 * bit, 0, 8 * bit + 8, 8))
+
+
 def make_small_photos(folder: Path, count: int) -> None:
-    """Small but real items: a few KB each, every one with identifying EXIF to clean."""
+    """Small but real items: a few KB each, every one with identifying EXIF to clean, and pixels of its
+    own (its number drawn into the first row), so no two clean copies are the same file: export
+    publishes identical clean copies once, which would leave one item to export."""
     base = Image.effect_noise((64, 48), 64).convert("RGB")
     for i in range(count):
-        exif = base.getexif()
+        photo = base.copy()
+        _draw_number(photo, i)
+        exif = photo.getexif()
         exif[0x010F], exif[0x0110], exif[0x013B] = "BenchMake", "BenchModel", f"Photographer {i}"
-        base.save(folder / f"small-{i:04}.jpg", "JPEG", quality=85, exif=exif.tobytes())
+        photo.save(folder / f"small-{i:04}.jpg", "JPEG", quality=85, exif=exif.tobytes())
 
 
 def run_cli(intake: str, vault: Path, *args: str, env: dict[str, str]) -> str:
@@ -198,16 +232,16 @@ def comparisons(s: Setup, work: Path, intake: str) -> list[Comparison]:
         Comparison("export --all --zip -o ZIP", lambda i: [*field, "export", "--all", "--zip", "-o", str(work / f"export-{i}.zip")],
                    lambda i: copy_and_hash(i, zipped=True), "cp -r + sha256sum + " + ("zip -r" if shutil.which("zip") else "Python zipfile (deflate)"),
                    ("cp", "sha256sum")),
-        Comparison("verify DIR", lambda i: [intake, "verify", str(s.bundle)],
+        Comparison("verify DIR", lambda i: [intake, "verify", "--allow-unpinned", str(s.bundle)],
                    lambda i: shell(f"cd {q(s.bundle)}; sha256sum -c --quiet manifest-sha256.txt{gpg_check}"),
                    "sha256sum -c" + (" + gpg --verify" if gpg_check else ""), ("sha256sum",) + (("gpg",) if gpg_check else ()),
                    unlocks=False),
-        Comparison("verify DIR (baseline checks both manifests)", lambda i: [intake, "verify", str(s.bundle)],
+        Comparison("verify DIR (baseline checks both manifests)", lambda i: [intake, "verify", "--allow-unpinned", str(s.bundle)],
                    lambda i: shell(f"cd {q(s.bundle)}; sha256sum -c --quiet manifest-sha256.txt; "
                                    f"sha512sum -c --quiet manifest-sha512.txt{gpg_check}"),
                    "sha256sum -c + sha512sum -c" + (" + gpg --verify" if gpg_check else ""),
                    ("sha256sum", "sha512sum") + (("gpg",) if gpg_check else ()), unlocks=False),
-        Comparison("verify ZIP", lambda i: [intake, "verify", str(s.bundle_zip)],
+        Comparison("verify ZIP", lambda i: [intake, "verify", "--allow-unpinned", str(s.bundle_zip)],
                    lambda i: shell(unzipper.format(zip=q(s.bundle_zip), out=q(work / f"unzip-{i}")) +
                                    f"; cd {q(work / f'unzip-{i}')}/*; sha256sum -c --quiet manifest-sha256.txt{gpg_check}"),
                    ("unzip" if shutil.which("unzip") else "Python zipfile -e") + " + sha256sum -c" + (" + gpg --verify" if gpg_check else ""),
@@ -221,6 +255,13 @@ def comparisons(s: Setup, work: Path, intake: str) -> list[Comparison]:
                    lambda i: shell(f"mkdir {q(work / f'untar-{i}')}; age -d -i {q(s.age_key)} {q(s.age_tar)} | "
                                    f"tar xf - -C {q(work / f'untar-{i}')}"),
                    "age -d \\| tar x", ("tar", "age"), prepare=fresh_editor),
+        Comparison("receive FILE (baseline hashes too)",
+                   lambda i: [intake, "--vault", str(work / f"editor-{i}"), "receive", str(s.submission)],
+                   lambda i: shell(f"mkdir {q(work / f'untar-{i}')}; age -d -i {q(s.age_key)} {q(s.age_tar)} | "
+                                   f"tar xf - -C {q(work / f'untar-{i}')}; cd {q(work / f'untar-{i}')}; "
+                                   "sha256sum originals/* clean/* >/dev/null; sha512sum originals/* clean/* >/dev/null"),
+                   "age -d \\| tar x + sha256sum + sha512sum", ("tar", "age", "sha256sum", "sha512sum"),
+                   prepare=fresh_editor),
     ]
 
 

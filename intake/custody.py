@@ -5,38 +5,47 @@ open the entries after the ledger verified (the one place that refuses a write-o
 vault). A clean copy is an item some entry produced with the role "clean copy": a
 `sanitized` entry (cleaned here) or a `transferred` one (received from a field
 contact). Its trail is that entry and every entry it derives from, in ledger
-order. Export and submission both start here, after a full audit.
+order. Export and submission both start here, after an audit. Submission's
+checks every entry in full. Export's proves every row unaltered (the roots
+against the signed checkpoints), opens every entry and checks its links, and
+checks the commitment and signature of every entry a bundle can publish: all
+but the `exported` ones, which are on no trail; `require_sound` makes sure of
+it for the trails chosen (docs/bundles.md, "What export checks").
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from intake.errors import CheckFailed, IntakeError
-from intake.ledger.audit import AuditReport, audit, audit_against
+from intake.ledger import merkle
+from intake.ledger.audit import AuditFailure, AuditReport, RecomputedTree, audit, audit_against, check_opened
 from intake.ledger.entries import CLEAN_COPY, SENDER_RECORD, CustodyEntry, SignedEntry
 from intake.ledger.append import Ledger
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
 
 
-def verify_ledger(vault: Vault, keyring: Keyring | None = None, against: str | None = None) -> AuditReport:
+def verify_ledger(
+    vault: Vault, keyring: Keyring | None = None, against: str | None = None, keep_entries: bool = False
+) -> AuditReport:
     """Every check of `ledger verify`: with a keyring also every entry and sealed file;
-    with `against` (a saved checkpoint's text) also that the ledger extends it."""
+    with `against` (a saved checkpoint's text) also that the ledger extends it. The opened
+    entries are in the report only with `keep_entries` (a big ledger's would fill the memory)."""
     blobs = vault.blobs
     with vault.locked(exclusive=False), vault.ledger() as ledger:
         if against is not None:
-            return audit_against(ledger.store, vault.config.origin, vault.verifier, against, keyring, blobs)
-        return audit(ledger.store, vault.config.origin, vault.verifier, keyring, blobs)
+            return audit_against(ledger.store, vault.config.origin, vault.verifier, against, keyring, blobs,
+                                 keep=keep_entries)
+        return audit(ledger.store, vault.config.origin, vault.verifier, keyring, blobs, keep=keep_entries)
 
 
 def read_entries(vault: Vault, keyring: Keyring) -> list[CustodyEntry]:
     """Every entry, opened, after the ledger verified in full (sealed files too); as `ledger show` does."""
     _require_openable(keyring)
-    return _verified(verify_ledger(vault, keyring)).entries
+    return _verified(verify_ledger(vault, keyring, keep_entries=True)).entries
 
 
 def _require_openable(keyring: Keyring) -> None:
@@ -54,6 +63,8 @@ def _verified(report: AuditReport) -> AuditReport:
 class OpenedEntry:
     signed: SignedEntry
     sealed_sha256: bytes
+    commitment: bytes = b""  # as stored; checked against the entry unless `checked`
+    checked: bool = True     # commitment, signature and custodian checked by the audit
 
     @property
     def entry(self) -> CustodyEntry:
@@ -103,14 +114,37 @@ class CleanItem:
 class Custody:
     entries: tuple[OpenedEntry, ...]
     checkpoint: str | None
+    tree: RecomputedTree | None = None  # the audit's recomputed Merkle tree, for proofs
 
     @classmethod
-    def open(cls, vault: Vault, keyring: Keyring, ledger: Ledger) -> "Custody":
-        """Audit the ledger (entries, not blobs) and open every entry."""
+    def open(cls, vault: Vault, keyring: Keyring, ledger: Ledger, every_entry: bool = True) -> "Custody":
+        """Audit the ledger (entries, not blobs) and open every entry. With `every_entry=False`
+        the commitment and signature of an `exported` entry are not checked (see audit)."""
         _require_openable(keyring)
-        report = _verified(audit(ledger.store, vault.config.origin, vault.verifier, keyring))
-        sealed = [hashlib.sha256(row.sealed).digest() for row in ledger.store.entries()]
-        return cls(tuple(OpenedEntry(s, h) for s, h in zip(report.signed, sealed)), ledger.latest_checkpoint())
+        report = _verified(audit(ledger.store, vault.config.origin, vault.verifier, keyring, every_entry=every_entry))
+        entries = tuple(OpenedEntry(r.signed, r.sealed_sha256, r.commitment, r.checked) for r in report.opened)
+        return cls(entries, ledger.latest_checkpoint(), report.tree)
+
+    def require_sound(self, chosen: Sequence[CleanItem], keyring: Keyring) -> None:
+        """Every entry on the chosen clean copies' trails is the content its stored commitment
+        commits to, signed by this custodian (ledger verify's steps 11-13): what a bundle
+        publishes of them must verify. The audit proved every row unaltered already."""
+        for clean in chosen:
+            for step in clean.trail:
+                if step.checked:
+                    continue
+                try:
+                    check_opened(step.signed, step.commitment, keyring.public, step.entry.seq)
+                except AuditFailure as failure:
+                    raise CheckFailed(f"ledger verification failed: {failure}") from failure
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        assert self.tree is not None
+        return merkle.inclusion_proof_from(index, size, self.tree.subtree)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        assert self.tree is not None
+        return merkle.consistency_proof_from(old_size, new_size, self.tree.subtree)
 
     def clean_items(self) -> list[CleanItem]:
         by_id = {opened.entry.id: opened for opened in self.entries}

@@ -17,6 +17,10 @@
 
 Nothing leaves the vault but clean copies whose hashes the ledger recorded;
 each is re-hashed as it is unsealed, and a mismatch aborts the whole export.
+Before anything is written the ledger is audited: every row against the signed
+checkpoints, every entry opened and linked, and every entry the bundle
+publishes (the chosen clean copies' trails) checked in full, commitment and
+signature (docs/bundles.md, "What export checks").
 Once the bag is in place, one `exported` entry per clean copy records it.
 """
 
@@ -41,9 +45,6 @@ from intake.bundle.statement import (
 from intake.errors import CheckFailed, IntakeError, SealError
 from intake.support.hashing import Digests, DigestingWriter
 from intake.ledger.entries import PUBLIC_BUNDLE, Draft
-from intake.ledger import merkle
-from intake.ledger.append import Ledger
-from intake.ledger.stored_tree import stored_leaf_hashes
 from intake.ledger.proof import TlogProof
 from intake.support.sniff import extension_for
 from intake.keys.seal import unseal_stream
@@ -113,10 +114,11 @@ def export_bundle(
     if target.exists() or target.is_symlink():
         raise IntakeError(f"{target} already exists; choose another -o OUT")
     with vault.locked(), vault.ledger() as ledger:  # exclusive: the export is recorded
-        custody = Custody.open(vault, keyring, ledger)
+        custody = Custody.open(vault, keyring, ledger, every_entry=False)
         chosen, repeated = distinct_clean_copies(custody.resolve(items))
-        custody, witnessing = _witnessed(ledger, custody, keyring)
-        payload, tags, stamps = _bundle_files(vault, keyring, ledger, custody, chosen, options, progress)
+        custody.require_sound(chosen, keyring)
+        custody, witnessing = _witnessed(custody, keyring)
+        payload, tags, stamps = _bundle_files(vault, keyring, custody, chosen, options, progress)
         summary = write_bag(target, payload, tags,
                             [("External-Description", "Clean copies with signed provenance; see VERIFY.txt")],
                             as_zip=options.as_zip, signed_list=SignedList(CONTENTS_FILE, _Signer(keyring)))
@@ -130,7 +132,7 @@ def export_bundle(
                         tuple(c.item for c in repeated))
 
 
-def _witnessed(ledger: Ledger, custody: Custody, keyring: Keyring) -> tuple[Custody, ExportWitnessing | None]:
+def _witnessed(custody: Custody, keyring: Keyring) -> tuple[Custody, ExportWitnessing | None]:
     """The checkpoint with the cosignatures of the desk's witnesses, before anything quotes it: the
     bundle's checkpoint.txt and every tlog-proof carry this same note. Witnesses hold the size of
     the last export they saw, and get a consistency proof from it."""
@@ -139,8 +141,8 @@ def _witnessed(ledger: Ledger, custody: Custody, keyring: Keyring) -> tuple[Cust
         return custody, None
     assert custody.checkpoint is not None
     size = len(custody.entries)
-    hashes = stored_leaf_hashes(ledger.store)[:size]  # read here: witnesses are asked from other threads
-    witnessed = witness_checkpoint(custody.checkpoint, witnesses, lambda old: merkle.consistency_proof(old, hashes),
+    # The recomputed tree is read-only here: witnesses are asked from other threads.
+    witnessed = witness_checkpoint(custody.checkpoint, witnesses, lambda old: custody.consistency_proof(old, size),
                                    believed_size=max(earlier_sizes(_published_sizes(custody), size), default=0))
     return replace(custody, checkpoint=witnessed.note), ExportWitnessing(witnessed.outcomes, required(keyring.policy))
 
@@ -173,7 +175,7 @@ def _remove_bag(target: Path) -> None:
 
 
 def _bundle_files(
-    vault: Vault, keyring: Keyring, ledger: Ledger, custody: Custody, chosen: list[CleanItem],
+    vault: Vault, keyring: Keyring, custody: Custody, chosen: list[CleanItem],
     options: ExportOptions, progress: Progress | None,
 ) -> tuple[list[BagFile], list[BagFile], CheckpointStamps]:
     assert custody.checkpoint is not None  # a clean copy implies entries, and every entry a checkpoint
@@ -190,11 +192,13 @@ def _bundle_files(
         statement = build_statement(clean, data_file, vault.config.origin, fingerprint, disclosure)
         tags += _signed(statement_file(clean.item), statement, keyring)
         for step in clean.trail:
-            proof = TlogProof(step.entry.seq, tuple(ledger.inclusion_proof(step.entry.seq, size)), custody.checkpoint,
+            if step.entry.id in proofs:
+                continue  # an ancestor on several trails
+            proof = TlogProof(step.entry.seq, tuple(custody.inclusion_proof(step.entry.seq, size)), custody.checkpoint,
                               extra=step.signed.commitment() + step.sealed_sha256)
             proofs[step.entry.id] = BagFile(proof_file(step.entry.id), proof.to_text().encode("utf-8"))
     tags += list(proofs.values())
-    tags += _consistency_files(ledger, custody, size)
+    tags += _consistency_files(custody, size)
     tags += _identity_files(keyring)
     tags.append(BagFile(CHECKPOINT_FILE, custody.checkpoint.encode("utf-8")))
     stamps = _timestamped(tags, keyring)
@@ -212,11 +216,11 @@ def _timestamped(tags: list[BagFile], keyring: Keyring) -> CheckpointStamps:
     return stamp_checkpoint(checkpoint, keyring.policy.timestamp_authorities)
 
 
-def _consistency_files(ledger: Ledger, custody: Custody, size: int) -> list[BagFile]:
+def _consistency_files(custody: Custody, size: int) -> list[BagFile]:
     """From every size an earlier export published: a reader holding that bundle can tell a fork."""
     published = _published_sizes(custody)
     return [
-        BagFile(consistency_file(old), ConsistencyProof(old, tuple(ledger.consistency_proof(old, size)))
+        BagFile(consistency_file(old), ConsistencyProof(old, tuple(custody.consistency_proof(old, size)))
                 .to_text().encode("ascii"))
         for old in earlier_sizes(published, size)
     ]

@@ -6,16 +6,23 @@ its signature, and the signatures of the latest and of sizes 1, 2, 4, 8, …),
 each checkpoint's root against the stored rows, consistency proofs between
 checkpoints, and the stored tree hashes. With the unlocked keyring: every entry is opened and
 its commitment, signature, sequence number and link to the tree before it
-are checked. The first failure names the entry or checkpoint it concerns.
+are checked, and with `blobs` every sealed file it names, in the same pass.
+The first failure names the entry or checkpoint it concerns.
+
+Entries are read and opened a chunk at a time, and what is kept of each is only
+what later checks need (its id, links and hashes), unless the caller keeps the
+opened entries (`keep`): `ledger verify` of a big ledger holds no opened entry.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from intake.blobs import unreferenced_blobs
 from intake.support.hashing import Digests, DigestingWriter
@@ -40,25 +47,44 @@ PAIRWISE_LIMIT = 1024
 # this key writes for that root; the signature bytes of the latest and of sizes 1, 2, 4, 8, ... are
 # verified too.
 SIGNATURE_LIMIT = 1024
+# The one action whose entries no bundle publishes: an export is on no clean copy's trail.
+UNPUBLISHED = "exported"
+# Entries read, opened and checked at a time: the sealed records of one chunk are held, never all.
+ENTRY_CHUNK = 8192
 
 
 class AuditFailure(Exception):
     """The first thing found wrong; its message names the entry or checkpoint."""
 
 
+@dataclass(frozen=True)
+class OpenedRecord:
+    """An entry as the audit opened it, with its leaf data as stored."""
+
+    signed: SignedEntry
+    commitment: bytes     # the stored commitment (the leaf data's first half)
+    sealed_sha256: bytes  # SHA-256 of the stored sealed record (its second half)
+    checked: bool         # its commitment, signature and custodian were checked (steps 11-13)
+
+
 @dataclass
 class AuditReport:
     checked: list[str] = field(default_factory=list)
     failure: str | None = None
-    signed: list[SignedEntry] = field(default_factory=list)
+    opened: list[OpenedRecord] = field(default_factory=list)  # only when the caller keeps the entries
     # Sealed files no entry names: `orphans` provably so (placed by a command killed before its
     # entry was appended; the next exclusive lock removes them), `unexplained` the others.
     orphans: list[str] = field(default_factory=list)
     unexplained: list[str] = field(default_factory=list)
+    tree: RecomputedTree | None = None  # every subtree hash, recomputed from the rows: proofs without SQL
+
+    @property
+    def signed(self) -> list[SignedEntry]:
+        return [record.signed for record in self.opened]
 
     @property
     def entries(self) -> list[CustodyEntry]:
-        return [signed.entry for signed in self.signed]
+        return [record.signed.entry for record in self.opened]
 
     @property
     def ok(self) -> bool:
@@ -89,8 +115,15 @@ def read_checkpoint(note: str, origin: str, verifier: Verifier, single_signature
 
 
 def audit(
-    store: LedgerStore, origin: str, verifier: Verifier, keyring: Custodian | None = None, blobs: Path | None = None
+    store: LedgerStore, origin: str, verifier: Verifier, keyring: Custodian | None = None, blobs: Path | None = None,
+    keep: bool = True, every_entry: bool = True,
 ) -> AuditReport:
+    """Every check of `ledger verify`. `keep`: the opened entries stay in the report (else only
+    their checks are). `every_entry=False` (export): every entry is opened and its links checked,
+    but the commitment, signature and custodian of an `exported` entry, which no bundle publishes
+    (it is on no clean copy's trail), are not (`OpenedRecord.checked`); the rows themselves are
+    proven unaltered either way, without the passphrase, by the roots recomputed against the
+    signed checkpoints."""
     report = AuditReport()
     try:
         rows = _leaf_rows(store)
@@ -98,15 +131,14 @@ def audit(
         hashes = [leaf for _, leaf in rows]
         roots = merkle.prefix_roots(hashes)
         checkpoints = _check_checkpoints(store, roots, origin, verifier, report)
-        tree = _Tree.of(hashes)
-        _check_consistency(checkpoints, tree.subtree, report)
-        _check_stored_tree(store, tree, report)
+        report.tree = RecomputedTree.of(hashes)
+        _check_consistency(checkpoints, report.tree.subtree, report)
+        _check_stored_tree(store, report.tree, report)
+        named = None
         if keyring is not None:
-            report.signed = _check_entries(store.entries(), roots, keyring, report)
-            if blobs is not None:
-                _check_blobs(report.entries, blobs, keyring, report)
+            named = _check_entries(store, roots, keyring, report, _Opening(blobs, keep, every_entry))
         if blobs is not None:
-            _find_unreferenced(store, blobs, report, opened=keyring is not None and keyring.can_open_sealed)
+            _find_unreferenced(store, blobs, report, named)
     except AuditFailure as failure:
         report.failure = str(failure)
     return report
@@ -209,7 +241,7 @@ def _check_roots(checkpoints: list[Checkpoint], roots: list[bytes]) -> None:
 
 
 @dataclass(frozen=True)
-class _Tree:
+class RecomputedTree:
     """Every perfect subtree hash, recomputed here (never read from the stored table being
     checked), one list per level: level 0 is the leaf list itself. A dict keyed by (level, index)
     held twice the memory for a big ledger (issue 12: verify over 150 MB at 100,000 entries)."""
@@ -217,12 +249,15 @@ class _Tree:
     levels: list[list[bytes]]
 
     @classmethod
-    def of(cls, leaves: list[bytes]) -> _Tree:
+    def of(cls, leaves: list[bytes]) -> RecomputedTree:
         levels = [leaves] if leaves else []
         while len(levels[-1] if levels else ()) > 1:
             nodes = levels[-1]
             levels.append([merkle.node_hash(nodes[i], nodes[i + 1]) for i in range(0, len(nodes) - 1, 2)])
         return cls(levels)
+
+    def leaves(self) -> list[bytes]:
+        return self.levels[0] if self.levels else []
 
     def get(self, level: int, index: int) -> bytes | None:
         return self.levels[level][index] if level < len(self.levels) and index < len(self.levels[level]) else None
@@ -248,7 +283,7 @@ def _check_consistency(checkpoints: list[Checkpoint], subtree: merkle.SubtreeHas
     report.checked.append("each checkpoint is an append-only extension of the one before (consistency proofs)")
 
 
-def _check_stored_tree(store: LedgerStore, expected: _Tree, report: AuditReport) -> None:
+def _check_stored_tree(store: LedgerStore, expected: RecomputedTree, report: AuditReport) -> None:
     """The stored subtree hashes serve every proof a bundle carries: they must be the entries' own."""
     if not expected.levels and store.tree_count() == 0:
         return  # an empty ledger: nothing stored, nothing to say
@@ -286,10 +321,10 @@ def _proof_pairs(checkpoints: list[Checkpoint]) -> list[tuple[Checkpoint, Checkp
 
 def audit_against(
     store: LedgerStore, origin: str, verifier: Verifier, saved_note: str,
-    keyring: Custodian | None = None, blobs: Path | None = None,
+    keyring: Custodian | None = None, blobs: Path | None = None, keep: bool = True,
 ) -> AuditReport:
     """Is the ledger now an append-only extension of a checkpoint saved earlier?"""
-    report = audit(store, origin, verifier, keyring, blobs)
+    report = audit(store, origin, verifier, keyring, blobs, keep=keep)
     if not report.ok:
         return report
     try:
@@ -297,7 +332,8 @@ def audit_against(
     except AuditFailure as failure:
         report.failure = f"the saved checkpoint: {failure}"
         return report
-    hashes = [leaf for _, leaf in _leaf_rows(store)]
+    assert report.tree is not None
+    hashes = report.tree.leaves()
     if saved.size > len(hashes):
         report.failure = (
             f"the ledger holds {len(hashes)} entries but the saved checkpoint saw {saved.size}: "
@@ -312,71 +348,128 @@ def audit_against(
     return report
 
 
+@dataclass(frozen=True)
+class _Opening:
+    """How the entries are opened: `blobs` (the vault's blobs/) to check every sealed file in the
+    same pass; `keep` the opened entries in the report; `every_entry` checked in full."""
+
+    blobs: Path | None
+    keep: bool
+    every_entry: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    """What the in-order checks need of one opened entry (links, derivation, sealed files): a
+    few strings, so a big ledger's audit need not hold its opened entries."""
+
+    seq: int
+    id: str
+    prev: str
+    parents: tuple[str, ...]
+    action: str
+    item: str
+    input_count: int
+    first_input: tuple[Any, Any]   # item and sha256 of inputs[0] (None, None without inputs)
+    first_output: tuple[Any, Any]  # role and sha256 of outputs[0] (None, None without outputs)
+    blobs: tuple[str, ...]         # the sealed files its outputs name
+
+    @classmethod
+    def of(cls, entry: CustodyEntry) -> _Summary:
+        source = entry.inputs[0] if entry.inputs else {}
+        produced = entry.outputs[0] if entry.outputs else {}
+        return cls(entry.seq, entry.id, entry.prev, tuple(entry.parents), entry.action, entry.item, len(entry.inputs),
+                   (source.get("item"), source.get("sha256")), (produced.get("role"), produced.get("sha256")),
+                   tuple(str(out["blob"]) for out in entry.outputs if "blob" in out))
+
+
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    """One entry opened (in a forked worker): its summary, the first sealed-file failure of its
+    slice (later files of that slice are not opened), and the record itself when it is kept."""
+
+    summary: _Summary
+    blob_failure: AuditFailure | None
+    record: OpenedRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Parent:
+    item: str
+    first_output: tuple[Any, Any]
+
+
 def _check_entries(
-    entries: list[StoredEntry], roots: list[bytes], keyring: Custodian, report: AuditReport
-) -> list[SignedEntry]:
+    store: LedgerStore, roots: list[bytes], keyring: Custodian, report: AuditReport, opening: _Opening
+) -> set[str] | None:
+    """Steps 10-18, in one pass over the entries, a chunk at a time; the sealed files the entries
+    name, or None when they cannot be opened here. Failures keep the order of the steps: any
+    entry's own or link failure first (in entry order), then a derivation, then a sealed file."""
     if not keyring.can_open_sealed:
         report.checked.append("entries are sealed to the editors only (write-only vault): contents not opened here")
-        return []
-    opened: list[SignedEntry] = []
-    seen: set[str] = set()
-    # Opening is most of the work (age, the commitment, Ed25519) and each entry's is its own: on every core.
-    each = forked_map(functools.partial(_open_entries, keyring=keyring, public=keyring.public), entries)
-    for stored, signed in zip(entries, each):
-        if isinstance(signed, AuditFailure):
-            raise signed
-        entry = signed.entry
-        prev = roots[stored.idx - 1] if stored.idx else merkle.EMPTY_ROOT
-        if entry.seq != stored.idx or entry.prev != prev.hex():
-            raise AuditFailure(f"entry {stored.idx}: its link to the entries before it is broken")
-        if entry.id in seen or any(parent not in seen for parent in entry.parents):
-            raise AuditFailure(f"entry {stored.idx}: its id repeats or a parent is not an earlier entry")
-        seen.add(entry.id)
-        opened.append(signed)
-    _check_derivations([signed.entry for signed in opened])
-    report.checked.append(f"{len(opened)} entries opened: commitment, signature, sequence and links hold")
-    return opened
+        if opening.blobs is not None:
+            _describe_write_only_blobs(opening.blobs, report)
+        return None
+    # Opening is most of the work (age, the commitment, Ed25519, each sealed file) and each entry's
+    # is its own: on every core.
+    work = functools.partial(_open_entries, keyring=keyring, public=keyring.public, opening=opening)
+    earlier: dict[str, _Parent] = {}
+    named: set[str] = set()
+    derivation: AuditFailure | None = None
+    blob_failure: AuditFailure | None = None
+    files = 0
+    for chunk in store.iter_entries(ENTRY_CHUNK):
+        for stored, opened in zip(chunk, forked_map(work, chunk)):
+            if isinstance(opened, AuditFailure):
+                raise opened
+            entry = opened.summary
+            _check_links(entry, stored.idx, roots, earlier)
+            derivation = derivation or _derivation_failure(entry, earlier)
+            blob_failure = blob_failure or opened.blob_failure
+            earlier[entry.id] = _Parent(entry.item, entry.first_output)
+            named.update(entry.blobs)
+            files += len(entry.blobs)
+            if opened.record is not None:
+                report.opened.append(opened.record)
+    if derivation is not None:
+        raise derivation
+    what = "commitment, signature, sequence and links hold" if opening.every_entry else \
+        "sequence and links hold; commitment and signature of every entry but `exported` ones"
+    report.checked.append(f"{len(earlier)} entries opened: {what}")
+    if opening.blobs is not None:
+        if blob_failure is not None:
+            raise blob_failure
+        report.checked.append(f"{files} sealed files (originals, clean copies, findings reports) open and match "
+                              "their recorded hashes")
+    return named
 
 
-def _check_derivations(entries: list[CustodyEntry]) -> None:
-    """A clean copy must name, as its input, exactly the file its parent received."""
-    by_id = {entry.id: entry for entry in entries}
-    for entry in entries:
-        if entry.action == "exported":
-            _check_export(entry, by_id)
-            continue
-        if entry.action != "sanitized" and not (entry.action == "transferred" and entry.parents):
-            continue
-        parent = by_id.get(entry.parents[0]) if len(entry.parents) == 1 else None
-        inputs = 1 if entry.action == "sanitized" else 2  # a transfer adds the sender's record
-        source = entry.inputs[0] if len(entry.inputs) == inputs else {}
-        received = parent.outputs[0] if parent is not None and parent.outputs else {}
-        if parent is None or parent.item != source.get("item") or received.get("sha256") != source.get("sha256"):
-            raise AuditFailure(f"entry {entry.seq}: its clean copy does not derive from the file its parent received")
+def _check_links(entry: _Summary, idx: int, roots: list[bytes], earlier: dict[str, _Parent]) -> None:
+    prev = roots[idx - 1] if idx else merkle.EMPTY_ROOT
+    if entry.seq != idx or entry.prev != prev.hex():
+        raise AuditFailure(f"entry {idx}: its link to the entries before it is broken")
+    if entry.id in earlier or any(parent not in earlier for parent in entry.parents):
+        raise AuditFailure(f"entry {idx}: its id repeats or a parent is not an earlier entry")
 
 
-def _check_export(entry: CustodyEntry, by_id: dict[str, CustodyEntry]) -> None:
-    """An export must name, as its input, exactly the clean copy its parent produced."""
-    parent = by_id.get(entry.parents[0]) if len(entry.parents) == 1 else None
-    produced = parent.outputs[0] if parent is not None and parent.outputs else {}
-    source = entry.inputs[0] if len(entry.inputs) == 1 else {}
-    if parent is None or produced.get("role") != CLEAN_COPY or parent.item != entry.item \
-            or source.get("item") != entry.item or source.get("sha256") != produced.get("sha256"):
-        raise AuditFailure(f"entry {entry.seq}: it exports a file that is not the clean copy its parent produced")
-
-
-def _check_blobs(entries: list[CustodyEntry], blobs: Path, keyring: Custodian, report: AuditReport) -> None:
-    """Every sealed file an entry names is still there and still the file it recorded."""
-    if not keyring.can_open_sealed:
-        _describe_write_only_blobs(blobs, report)
-        return
-    named = [(entry, output) for entry in entries for output in entry.outputs if "blob" in output]
-    check = functools.partial(_blob_failures, blobs=blobs, keyring=keyring)
-    failure = next((f for f in forked_map(check, named) if f), None)
-    if failure is not None:
-        raise failure
-    report.checked.append(f"{len(named)} sealed files (originals, clean copies, findings reports) open and match "
-                          "their recorded hashes")
+def _derivation_failure(entry: _Summary, earlier: dict[str, _Parent]) -> AuditFailure | None:
+    """A clean copy must name, as its input, exactly the file its parent received; an export,
+    exactly the clean copy its parent produced. Parents are earlier entries (checked first)."""
+    parent = earlier.get(entry.parents[0]) if len(entry.parents) == 1 else None
+    produced = parent.first_output if parent is not None else (None, None)
+    if entry.action == "exported":
+        source = entry.first_input if entry.input_count == 1 else (None, None)
+        if parent is None or produced[0] != CLEAN_COPY or parent.item != entry.item \
+                or source[0] != entry.item or source[1] != produced[1]:
+            return AuditFailure(f"entry {entry.seq}: it exports a file that is not the clean copy its parent produced")
+        return None
+    if entry.action != "sanitized" and not (entry.action == "transferred" and entry.parents):
+        return None
+    inputs = 1 if entry.action == "sanitized" else 2  # a transfer adds the sender's record
+    source = entry.first_input if entry.input_count == inputs else (None, None)
+    if parent is None or parent.item != source[0] or produced[1] != source[1]:
+        return AuditFailure(f"entry {entry.seq}: its clean copy does not derive from the file its parent received")
+    return None
 
 
 def _describe_write_only_blobs(blobs: Path, report: AuditReport) -> None:
@@ -387,49 +480,56 @@ def _describe_write_only_blobs(blobs: Path, report: AuditReport) -> None:
                           "matches its recorded hash, only the editors can check (write-only vault)")
 
 
-def _find_unreferenced(store: LedgerStore, blobs: Path, report: AuditReport, opened: bool) -> None:
-    """Without opened entries only the ledger's own list of unrecorded blobs can be told apart."""
+def _find_unreferenced(store: LedgerStore, blobs: Path, report: AuditReport, named: set[str] | None) -> None:
+    """Without opened entries (`named` None) only the ledger's own list of unrecorded blobs can be told apart."""
     present = set(unreferenced_blobs(blobs, set()))
     report.orphans = sorted(present & set(store.unrecorded()))
-    if opened:
-        named = {str(out["blob"]) for entry in report.entries for out in entry.outputs if "blob" in out}
+    if named is not None:
         report.unexplained = sorted(present - named - set(report.orphans))
 
 
-def _blob_failures(
-    named: Sequence[tuple[CustodyEntry, dict]], blobs: Path, keyring: Custodian
-) -> list[AuditFailure | None]:
-    """For each sealed file in turn, None or why it fails; nothing after the first failure."""
-    results: list[AuditFailure | None] = []
-    for entry, output in named:
-        try:
-            _check_blob(entry, output, blobs / str(output["blob"]), keyring)
-            results.append(None)
-        except AuditFailure as failure:
-            results.append(failure)
-            break
-    return results
-
-
-def _open_entries(stored: Sequence[StoredEntry], keyring: Custodian, public: PublicIdentity) -> list[SignedEntry | AuditFailure]:
-    """Each entry opened and checked on its own (commitment, signature, custodian), in order;
-    nothing after the first failure. Links between entries are checked afterwards, in order."""
-    results: list[SignedEntry | AuditFailure] = []
+def _open_entries(
+    stored: Sequence[StoredEntry], keyring: Custodian, public: PublicIdentity, opening: _Opening
+) -> list[_Opened | AuditFailure]:
+    """Each entry opened and checked on its own (commitment, signature, custodian; then its sealed
+    files), in order; nothing after the first failure of an entry, and no sealed file after the
+    first that fails. Links between entries are checked afterwards, in order."""
+    results: list[_Opened | AuditFailure] = []
+    blob_failed = False
     for one in stored:
         try:
-            results.append(_open_entry(one, keyring, public))
+            signed = _open_entry(one, keyring)
+            in_full = opening.every_entry or signed.entry.action != UNPUBLISHED
+            if in_full:
+                check_opened(signed, one.commitment, public, one.idx)
         except AuditFailure as failure:
             results.append(failure)
             break
+        blob_failure = None
+        if opening.blobs is not None and not blob_failed:
+            blob_failure = _first_blob_failure(signed.entry, opening.blobs, keyring)
+            blob_failed = blob_failure is not None
+        record = None
+        if opening.keep:
+            record = OpenedRecord(signed, one.commitment, hashlib.sha256(one.sealed).digest(), in_full)
+        results.append(_Opened(_Summary.of(signed.entry), blob_failure, record))
     return results
+
+
+def _first_blob_failure(entry: CustodyEntry, blobs: Path, keyring: Custodian) -> AuditFailure | None:
+    for output in entry.outputs:
+        if "blob" in output:
+            try:
+                _check_blob(entry, output, blobs / str(output["blob"]), keyring)
+            except AuditFailure as failure:
+                return failure
+    return None
 
 
 def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Custodian) -> None:
     what = f"the sealed {output.get('role', 'original')} of item {output.get('item', entry.item)}"
     if not path.is_file() or "/" in str(output["blob"]):
         raise AuditFailure(f"entry {entry.seq}: {what} is missing")
-    if not keyring.can_open_sealed:
-        return
     sink = DigestingWriter()
     try:
         with open(path, "rb") as sealed:
@@ -440,15 +540,19 @@ def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Custodia
         raise AuditFailure(f"entry {entry.seq}: {what} was replaced")
 
 
-def _open_entry(stored: StoredEntry, keyring: Custodian, public: PublicIdentity) -> SignedEntry:
+def _open_entry(stored: StoredEntry, keyring: Custodian) -> SignedEntry:
     try:
-        signed = SignedEntry.from_bytes(unseal(stored.sealed, [keyring.secret.age_identity]))
+        return SignedEntry.from_bytes(unseal(stored.sealed, [keyring.secret.age_identity]))
     except (SealError, EntryError) as error:
         raise AuditFailure(f"entry {stored.idx}: it does not open as a custody entry") from error
-    if signed.commitment() != stored.commitment:
-        raise AuditFailure(f"entry {stored.idx}: its content does not match its commitment")
+
+
+def check_opened(signed: SignedEntry, commitment: bytes, public: PublicIdentity, idx: int) -> None:
+    """Steps 11-13 for one opened entry: it is the content its stored commitment commits to,
+    signed by this custodian, and names this custodian."""
+    if signed.commitment() != commitment:
+        raise AuditFailure(f"entry {idx}: its content does not match its commitment")
     if not signed.verify(public):
-        raise AuditFailure(f"entry {stored.idx}: its signature does not verify")
+        raise AuditFailure(f"entry {idx}: its signature does not verify")
     if signed.entry.actor != public.fingerprint_hex:
-        raise AuditFailure(f"entry {stored.idx}: it names another custodian")
-    return signed
+        raise AuditFailure(f"entry {idx}: it names another custodian")

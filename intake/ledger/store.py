@@ -86,6 +86,24 @@ class LedgerStore:
             for where in (f"entry row {position}",)
         ]
 
+    def iter_entries(self, chunk: int) -> Iterator[list[StoredEntry]]:
+        """entries(), `chunk` rows at a time: an audit that opens every entry holds one chunk of
+        sealed records, not all of them."""
+        try:
+            cursor = self._db.execute(
+                "SELECT idx, commitment, sealed, typeof(commitment) = 'blob' AND typeof(sealed) = 'blob' "
+                "FROM entries ORDER BY idx")
+            position = 0
+            while rows := cursor.fetchmany(chunk):
+                yield [
+                    StoredEntry(_as_int(i, where), _as_bytes(c, typed, where), _as_bytes(s, typed, where))
+                    for number, (i, c, s, typed) in enumerate(rows, position)
+                    for where in (f"entry row {number}",)
+                ]
+                position += len(rows)
+        except sqlite3.Error as error:
+            raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
+
     def leaf_rows(self, leaf_hash: Callable[[bytes, bytes], bytes]) -> list[tuple[int, bytes]]:
         """(idx, leaf hash) of every entry, row by row: an audit without the passphrase never holds
         the sealed records themselves, so its memory does not grow with them."""
