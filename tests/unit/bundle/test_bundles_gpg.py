@@ -117,13 +117,19 @@ def test_keys_use_gpg_from_the_command_line(
     assert (tmp_path / "out" / "provenance" / "custodian.asc").is_file()
 
 
+GNUPG_PROGRAMS = frozenset({"gpg", "gpg2", "gpg-agent", "keyboxd", "dirmngr", "scdaemon", "gpgsm", "gpgconf"})
+
+
 def _environments_holding(secret: str) -> list[int]:
-    """Processes whose environment holds `secret` (as root, or our own user's, readable here)."""
+    """GnuPG processes whose environment holds `secret` (as root, or our own user's, readable here).
+    Only GnuPG's: intake commands of other tests, running at the same time, carry the test
+    passphrase in their environment by design."""
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if secret.encode() in (proc / "environ").read_bytes():
+                if (proc / "comm").read_text().strip() in GNUPG_PROGRAMS \
+                        and secret.encode() in (proc / "environ").read_bytes():
                     found.append(int(proc.name))
             except OSError:
                 pass
