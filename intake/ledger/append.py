@@ -18,6 +18,7 @@ from intake.ledger.checkpoint import Checkpoint, sign_checkpoint
 from intake.ledger.custodian import Custodian
 from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, new_id
 from intake.ledger.note import Verifier
+from intake.ledger.originals import entry_tag, tag_key
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
 from intake.ledger.stored_tree import StoredTree, all_rows, leaf_hash_of, stored_leaf_hashes
 from intake.keys.seal import seal
@@ -51,6 +52,7 @@ class Ledger:
         with self.store.transaction():
             size = self.store.count()
             tree = self._tree_for_append(size)
+            tags = tag_key(keyring.secret) if self.store.originals_through() == size else None
             for draft in drafts:
                 entry = self._complete(draft, keyring, seq=size, prev=tree.root(size))
                 stored = seal_entry(entry, keyring)
@@ -58,6 +60,8 @@ class Ledger:
                 size += 1
                 checkpoint = Checkpoint(self.origin, size, tree.root(size))
                 self.store.insert(stored, StoredCheckpoint(size, sign_checkpoint(checkpoint, keyring.secret.signing_key)))
+                if tags is not None:  # an older vault gets its rows when it first looks a file up
+                    self.store.insert_originals([(entry.seq, entry_tag(tags, entry.seq, entry))])
                 appended.append(entry)
             policy_state.record(self.store, self.origin, size, keyring.policy_serial, keyring.secret)
             self.store.forget_unrecorded([str(out["blob"]) for draft in drafts for out in draft.outputs if "blob" in out])

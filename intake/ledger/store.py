@@ -1,7 +1,8 @@
-"""SQLite storage of the ledger: three tables, nothing in the clear.
+"""SQLite storage of the ledger, nothing in the clear.
 
-entries(idx, commitment, sealed), checkpoints(size, note) and tree(level,
-idx, hash), the hash of every perfect Merkle subtree (intake/ledger/stored_tree.py).
+entries(idx, commitment, sealed), checkpoints(size, note), tree(level, idx,
+hash), the hash of every perfect Merkle subtree (intake/ledger/stored_tree.py),
+and originals(idx, tag), one keyed tag per entry (intake/ledger/originals.py).
 Every value is either random-looking (commitment, age ciphertext, hashes of
 them) or public by design (a signed checkpoint). Appends are single
 transactions: a crash leaves the ledger as it was before the append or after
@@ -30,12 +31,16 @@ _UNRECORDED_TABLE = "CREATE TABLE IF NOT EXISTS unrecorded (name TEXT PRIMARY KE
 # The sealing policy's version as of the ledger's current size, signed (intake/policy_state.py).
 _POLICY_TABLE = ("CREATE TABLE IF NOT EXISTS policy_state (one INTEGER PRIMARY KEY CHECK (one = 0), "
                  "size INTEGER NOT NULL, serial INTEGER NOT NULL, signature BLOB NOT NULL)")
+# One keyed tag per entry, so `add` finds an original taken in before (intake/ledger/originals.py).
+_ORIGINALS_TABLE = ("CREATE TABLE IF NOT EXISTS originals (idx INTEGER PRIMARY KEY, tag BLOB NOT NULL)",
+                    "CREATE INDEX IF NOT EXISTS originals_by_tag ON originals (tag)")
 _SCHEMA = (
     "CREATE TABLE entries (idx INTEGER PRIMARY KEY, commitment BLOB NOT NULL, sealed BLOB NOT NULL)",
     "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL)",
     _TREE_TABLE,
     _UNRECORDED_TABLE,
     _POLICY_TABLE,
+    *_ORIGINALS_TABLE,
 )
 TreeRow = tuple[int, int, bytes]  # level, index at that level, hash
 
@@ -217,6 +222,36 @@ class LedgerStore:
         self._db.execute(
             "INSERT INTO checkpoints (size, note) VALUES (?, ?)", (checkpoint.size, checkpoint.note)
         )
+
+    def entry_at(self, idx: int) -> StoredEntry | None:
+        rows = self._query("SELECT commitment, sealed, typeof(commitment) = 'blob' AND typeof(sealed) = 'blob' "
+                           "FROM entries WHERE idx = ?", (idx,))
+        if not rows:
+            return None
+        commitment, sealed, typed = rows[0]
+        where = f"entry row {idx}"
+        return StoredEntry(idx, _as_bytes(commitment, typed, where), _as_bytes(sealed, typed, where))
+
+    def originals_through(self) -> int | None:
+        """How many entries, from the first, have their originals row; None for a vault made before
+        the table (a gap is the same as a missing end: rows are only ever added in order)."""
+        if not self._query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'originals'")[0][0]:
+            return None
+        (last,) = self._query("SELECT max(idx) FROM originals")[0]
+        return 0 if last is None else _as_int(last, "the originals table") + 1
+
+    def original_rows(self, tag: bytes) -> list[int]:
+        """The entries whose originals row holds this tag (hints, to be confirmed by opening them)."""
+        if self.originals_through() is None:
+            return []
+        return [_as_int(idx, "the originals table") for (idx,) in
+                self._query("SELECT idx FROM originals WHERE tag = ? ORDER BY idx", (tag,))]
+
+    def insert_originals(self, rows: list[tuple[int, bytes]]) -> None:
+        """Within a transaction: creates the table on a vault made before it existed."""
+        for statement in _ORIGINALS_TABLE:
+            self._db.execute(statement)
+        self._db.executemany("INSERT OR REPLACE INTO originals (idx, tag) VALUES (?, ?)", rows)
 
     def note_unrecorded(self, name: str) -> None:
         """Committed before the blob `name` is renamed into place."""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from intake.errors import CheckFailed
 from intake.takein.sources import Source, open_source
 
 if TYPE_CHECKING:
@@ -28,11 +27,11 @@ class Duplicate:
 def find_duplicates(vault: Vault, keyring: Keyring, sources: Sequence[Source]) -> list[Duplicate]:
     """Files already taken in. A write-only vault cannot open its entries, so there only repeats
     within these sources are found (the editor's export still publishes each clean copy once)."""
-    in_ledger = originals_held(vault, keyring)
+    digests = [(source, sha256_of(source)) for source in sources]
+    in_ledger = held_originals(vault, keyring, [digest for _, digest in digests])
     in_batch: dict[str, str] = {}
     found = []
-    for source in sources:
-        digest = sha256_of(source)
+    for source, digest in digests:
         if digest in in_ledger:
             found.append(Duplicate(source, digest, in_ledger[digest], True))
         elif digest in in_batch:
@@ -42,25 +41,25 @@ def find_duplicates(vault: Vault, keyring: Keyring, sources: Sequence[Source]) -
     return found
 
 
-def originals_held(vault: Vault, keyring: Keyring) -> dict[str, str]:
-    """The SHA-256 of every original in the vault (taken in here or received from a field
-    contact), mapped to its first item id: so taking the same file in twice can be noticed.
-    A write-only vault cannot open its entries, so it knows none."""
-    from intake.ledger.audit import audit
-    from intake.ledger.entries import ORIGINAL
+def held_originals(vault: Vault, keyring: Keyring, digests: Iterable[str]) -> dict[str, str]:
+    """Of these SHA-256s, those of originals the vault holds (taken in here or received from a
+    field contact), each mapped to the first item that took it in: found by the ledger's keyed
+    tags and confirmed by opening that entry (intake/ledger/originals.py), never by opening every
+    entry. A write-only vault cannot open its entries, so it knows none."""
+    from intake.ledger import originals
 
     if not keyring.can_open_sealed:
         return {}
+    wanted = list(digests)
+    if not wanted:
+        return {}
     with vault.locked(exclusive=False), vault.ledger() as ledger:
-        report = audit(ledger.store, vault.config.origin, vault.verifier, keyring)
-    if not report.ok:
-        raise CheckFailed(f"ledger verification failed: {report.failure}")
-    held: dict[str, str] = {}
-    for entry in report.entries:
-        if entry.action in ("received", "transferred") and entry.outputs \
-                and entry.outputs[0].get("role", ORIGINAL) == ORIGINAL:
-            held.setdefault(str(entry.outputs[0]["sha256"]), entry.item)
-    return held
+        if originals.complete(ledger.store):
+            return originals.held(ledger.store, keyring, wanted)
+    with vault.locked(), vault.ledger() as ledger:  # a vault from before the tags: built once
+        if not originals.complete(ledger.store):
+            originals.build_missing(ledger.store, keyring)
+        return originals.held(ledger.store, keyring, wanted)
 
 
 def sha256_of(source: Source) -> str:

@@ -27,7 +27,7 @@ from intake.text import printable, recordable
 from intake.takein.sources import Source, collect_sources
 from intake.errors import IntakeError
 from intake.takein import IntakeResult, NotTakenIn, take_in
-from intake.takein.duplicates import originals_held, sha256_of
+from intake.takein.duplicates import held_originals, sha256_of
 from intake.takein.sources import inspect_source
 from intake.app.pasted import pasted_paths
 from intake.app.errors import show_error
@@ -89,7 +89,6 @@ class IntakeScreen(Section):
         self.sources: list[Source] = []
         self.inspected = 0
         self.already_held: dict[Path, str] = {}  # chosen files already in the vault: their item id
-        self.held: dict[str, str] | None = None  # SHA-256 -> item id of every original, read once
         self.results: list[IntakeResult | NotTakenIn] = []
 
     def compose(self) -> ComposeResult:
@@ -184,24 +183,23 @@ class IntakeScreen(Section):
             sources = [source for source in collected.sources if source.path not in chosen]
             total = len(sources)
             self.post_message(self.Collected(paths, sources, collected.skipped_links))
-            held = self.originals()
             for source in sources:
                 if worker.is_cancelled:
                     break
                 self.post_message(Progressed(f"inspecting {source.name}", 0, 1, done))
                 inspection = inspect_source(source)
-                self.post_message(self.FileInspected(source, inspection, held.get(sha256_of(source))))
+                self.post_message(self.FileInspected(source, inspection, self.taken_in_before(source)))
                 done += 1
         except Exception as error:
             self.post_message(self.Finished("inspected", done, total, error))
             return
         self.post_message(self.Finished("inspected", done, total))
 
-    def originals(self) -> dict[str, str]:
-        """Read in the worker, once per visit: every original's SHA-256 (none in a write-only vault)."""
-        if self.held is None:
-            self.held = originals_held(self.session.vault, self.session.keyring)
-        return self.held
+    def taken_in_before(self, source: Source) -> str | None:
+        """In the worker: the item that took this file in before, if one did (a write-only vault
+        cannot tell)."""
+        digest = sha256_of(source)
+        return held_originals(self.session.vault, self.session.keyring, [digest]).get(digest)
 
     @on(Collected)
     def collected(self, event: Collected) -> None:
@@ -300,8 +298,6 @@ class IntakeScreen(Section):
     @on(FileTaken)
     def file_taken(self, event: FileTaken) -> None:
         self.results.append(event.result)
-        if isinstance(event.result, IntakeResult) and self.held is not None:
-            self.held[event.result.received.digests.sha256] = event.result.received.item
         self.query_one(Report).add(result_text(event.result))
         self.query_one(ProgressPanel).advance(Progressed(f"{printable(event.result.source.name)} done", 1, 1,
                                                          event.done))
