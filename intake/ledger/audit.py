@@ -33,7 +33,7 @@ from intake.ledger.custodian import Custodian
 from intake.ledger.entries import CLEAN_COPY, CustodyEntry, SignedEntry
 from intake.ledger.stored_tree import leaf_hash_of
 from intake.ledger.note import Verifier, b64decode_canonical, open_note
-from intake.ledger.store import LedgerStore, StoredEntry
+from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
 from intake.keys.seal import unseal, unseal_stream
 from intake.forked import forked_map
 from intake.keys.identity import PublicIdentity
@@ -126,11 +126,9 @@ def audit(
     signed checkpoints."""
     report = AuditReport()
     try:
-        rows = _leaf_rows(store)
-        _check_numbering([idx for idx, _ in rows], report)
-        hashes = [leaf for _, leaf in rows]
-        roots = merkle.prefix_roots(hashes)
-        checkpoints = _check_checkpoints(store, roots, origin, verifier, report)
+        hashes = _numbered_leaves(store, report)
+        roots = merkle.HashList() if keyring is not None else None  # kept only for the entries' links
+        checkpoints = _check_checkpoints(store, hashes, roots, origin, verifier, report)
         report.tree = RecomputedTree.of(hashes)
         _check_consistency(checkpoints, report.tree.subtree, report)
         _check_stored_tree(store, report.tree, report)
@@ -144,50 +142,73 @@ def audit(
     return report
 
 
-def _leaf_rows(store: LedgerStore) -> list[tuple[int, bytes]]:
-    return store.leaf_rows(leaf_hash_of)
-
-
-def _check_numbering(indexes: list[int], report: AuditReport) -> None:
-    for position, idx in enumerate(indexes):
+def _numbered_leaves(store: LedgerStore, report: AuditReport) -> merkle.HashList:
+    """Every entry's leaf hash, row by row, each row numbered as its place."""
+    leaves = merkle.HashList()
+    rows = store.leaf_rows(leaf_hash_of)
+    for position, (idx, leaf) in enumerate(rows):
         if idx != position:
+            for _ in rows:  # a cell of the wrong type is named first, wherever it sorts
+                pass
             raise AuditFailure(
                 f"entry {position}: stored with index {idx}; a row was deleted, reordered or renumbered"
             )
-    if indexes:
-        report.checked.append(f"{len(indexes)} entries numbered 0..{len(indexes) - 1} without gaps")
+        leaves.append(leaf)
+    if leaves:
+        report.checked.append(f"{len(leaves)} entries numbered 0..{len(leaves) - 1} without gaps")
     else:
         report.checked.append("the ledger is empty")
+    return leaves
 
 
 def _check_checkpoints(
-    store: LedgerStore, roots: list[bytes], origin: str, verifier: Verifier, report: AuditReport
+    store: LedgerStore, leaves: merkle.HashList, roots: merkle.HashList | None, origin: str, verifier: Verifier,
+    report: AuditReport,
 ) -> list[Checkpoint]:
-    sizes = store.checkpoint_sizes()
-    _check_sizes(sizes, len(roots))
-    sampled = _signature_sample(len(sizes))
+    """Every size 1..n has exactly the checkpoint this key writes for the root recomputed from the
+    entries. Roots are computed one size at a time as the notes stream by (kept in `roots` only if
+    given); the checkpoints returned are those the consistency proofs replay (_proof_pairs)."""
+    count = len(leaves)
+    sampled = _signature_sample(count)
     expected = _ExpectedNote(origin, verifier.key_id)
-    checkpoints = []
-    for row in store.iter_checkpoints():  # the notes row by row: never all held at once
-        root = roots[row.size - 1]
+    replayed = _replayed_sizes(count)
+    recomputed = merkle.iter_prefix_roots(leaves)
+    checkpoints, broken, seen = [], [], 0
+    for position, row in enumerate(store.iter_checkpoints()):  # the notes row by row: never all held at once
+        if row.size != position + 1 or row.size > count:
+            raise _sizes_failure(store, count)
+        seen = row.size
+        root = next(recomputed)
+        if roots is not None:
+            roots.append(root)
         if sampled is not None and row.size not in sampled and expected.matches(row.note, row.size, root):
-            checkpoints.append(Checkpoint(origin, row.size, root))
-            continue
-        try:
-            checkpoint = read_checkpoint(row.note, origin, verifier, single_signature=True)
-        except AuditFailure as failure:
-            raise AuditFailure(f"checkpoint {row.size}: {failure}") from failure
-        if checkpoint.size != row.size:
-            raise AuditFailure(f"checkpoint {row.size}: it signs size {checkpoint.size}; checkpoints were swapped")
-        checkpoints.append(checkpoint)
-    _check_roots(checkpoints, roots)
+            checkpoint = Checkpoint(origin, row.size, root)
+        else:
+            checkpoint = _signed_checkpoint(row, origin, verifier)
+        if checkpoint.root != root:
+            broken.append(row.size)
+        if replayed is None or row.size in replayed:
+            checkpoints.append(checkpoint)
+    if seen != count:
+        raise _sizes_failure(store, count)
+    _check_roots(broken, count)
     if sampled is None:
-        report.checked.append(f"{len(checkpoints)} checkpoints signed by {verifier.vkey()}")
+        report.checked.append(f"{count} checkpoints signed by {verifier.vkey()}")
     else:
-        report.checked.append(f"{len(checkpoints)} checkpoints are exactly the notes {verifier.vkey()} writes for "
+        report.checked.append(f"{count} checkpoints are exactly the notes {verifier.vkey()} writes for "
                               f"their roots; the signatures of the latest and of {len(sampled) - 1} others verify")
     report.checked.append("every checkpoint's root matches the stored entries (RFC 9162)")
     return checkpoints
+
+
+def _signed_checkpoint(row: StoredCheckpoint, origin: str, verifier: Verifier) -> Checkpoint:
+    try:
+        checkpoint = read_checkpoint(row.note, origin, verifier, single_signature=True)
+    except AuditFailure as failure:
+        raise AuditFailure(f"checkpoint {row.size}: {failure}") from failure
+    if checkpoint.size != row.size:
+        raise AuditFailure(f"checkpoint {row.size}: it signs size {checkpoint.size}; checkpoints were swapped")
+    return checkpoint
 
 
 def _signature_sample(count: int) -> set[int] | None:
@@ -212,6 +233,15 @@ class _ExpectedNote:
         return raw is not None and len(raw) == 4 + 64 and raw[:4] == self.key_id
 
 
+def _sizes_failure(store: LedgerStore, count: int) -> AuditFailure:
+    """What is wrong with the checkpoints' sizes, read again in full (only once something is)."""
+    try:
+        _check_sizes(store.checkpoint_sizes(), count)
+    except AuditFailure as failure:
+        return failure
+    return AuditFailure("the checkpoints changed while they were read: run the check again")
+
+
 def _check_sizes(sizes: list[int], entry_count: int) -> None:
     expected = list(range(1, entry_count + 1))
     if sizes == expected:
@@ -228,14 +258,13 @@ def _check_sizes(sizes: list[int], entry_count: int) -> None:
     raise AuditFailure(f"{where}: checkpoints or entries were deleted or added")
 
 
-def _check_roots(checkpoints: list[Checkpoint], roots: list[bytes]) -> None:
-    """Name the culprit: an altered entry breaks every checkpoint from its own
-    on; a replaced checkpoint breaks only itself."""
-    broken = [c.size for c in checkpoints if c.root != roots[c.size - 1]]
+def _check_roots(broken: list[int], count: int) -> None:
+    """Name the culprit from the sizes whose checkpoint's root differs from the recomputed one: an
+    altered entry breaks every checkpoint from its own on; a replaced checkpoint breaks only itself."""
     if not broken:
         return
     first = broken[0]
-    if broken == [first] and first < len(roots):
+    if broken == [first] and first < count:
         raise AuditFailure(f"checkpoint {first}: its root matches no stored history while later ones do; it was replaced")
     raise AuditFailure(f"entry {first - 1}: its stored record does not match signed checkpoint {first}; it was altered")
 
@@ -246,18 +275,18 @@ class RecomputedTree:
     checked), one list per level: level 0 is the leaf list itself. A dict keyed by (level, index)
     held twice the memory for a big ledger (issue 12: verify over 150 MB at 100,000 entries)."""
 
-    levels: list[list[bytes]]
+    levels: list[merkle.HashList]
 
     @classmethod
-    def of(cls, leaves: list[bytes]) -> RecomputedTree:
+    def of(cls, leaves: merkle.HashList) -> RecomputedTree:
         levels = [leaves] if leaves else []
         while len(levels[-1] if levels else ()) > 1:
-            nodes = levels[-1]
-            levels.append([merkle.node_hash(nodes[i], nodes[i + 1]) for i in range(0, len(nodes) - 1, 2)])
+            nodes = iter(levels[-1])
+            levels.append(merkle.HashList(merkle.node_hash(left, right) for left, right in zip(nodes, nodes)))
         return cls(levels)
 
-    def leaves(self) -> list[bytes]:
-        return self.levels[0] if self.levels else []
+    def leaves(self) -> Sequence[bytes]:
+        return self.levels[0] if self.levels else merkle.HashList()
 
     def get(self, level: int, index: int) -> bytes | None:
         return self.levels[level][index] if level < len(self.levels) and index < len(self.levels[level]) else None
@@ -305,18 +334,18 @@ def _altered_tree(row: int) -> AuditFailure:
                         "by level and index): the tree table was altered")
 
 
-def _proof_pairs(checkpoints: list[Checkpoint]) -> list[tuple[Checkpoint, Checkpoint]]:
-    """Every successive pair for small ledgers; doubling sizes for big ones.
+def _replayed_sizes(count: int) -> set[int] | None:
+    """The checkpoints whose consistency proofs are replayed: every one (None) for small ledgers;
+    sizes 1, 2, 4, 8, … and the latest for big ones. A proof costs O(n) hashes to build, so all
+    pairs of a large ledger would be quadratic; the direct root checks already cover every size."""
+    if count <= PAIRWISE_LIMIT:
+        return None
+    return {1 << k for k in range(count.bit_length()) if (1 << k) <= count} | {count}
 
-    A proof costs O(n) hashes to build, so all pairs of a large ledger would be
-    quadratic; the direct root checks above already cover every size.
-    """
-    if len(checkpoints) <= PAIRWISE_LIMIT:
-        return list(zip(checkpoints, checkpoints[1:]))
-    picked = [checkpoints[(1 << k) - 1] for k in range(len(checkpoints).bit_length()) if (1 << k) <= len(checkpoints)]
-    if picked[-1] is not checkpoints[-1]:
-        picked.append(checkpoints[-1])
-    return list(zip(picked, picked[1:]))
+
+def _proof_pairs(checkpoints: list[Checkpoint]) -> list[tuple[Checkpoint, Checkpoint]]:
+    """Each successive pair of the replayed checkpoints (_replayed_sizes), in size order."""
+    return list(zip(checkpoints, checkpoints[1:]))
 
 
 def audit_against(
@@ -400,7 +429,7 @@ class _Parent:
 
 
 def _check_entries(
-    store: LedgerStore, roots: list[bytes], keyring: Custodian, report: AuditReport, opening: _Opening
+    store: LedgerStore, roots: Sequence[bytes], keyring: Custodian, report: AuditReport, opening: _Opening
 ) -> set[str] | None:
     """Steps 10-18, in one pass over the entries, a chunk at a time; the sealed files the entries
     name, or None when they cannot be opened here. Failures keep the order of the steps: any
@@ -444,7 +473,7 @@ def _check_entries(
     return named
 
 
-def _check_links(entry: _Summary, idx: int, roots: list[bytes], earlier: dict[str, _Parent]) -> None:
+def _check_links(entry: _Summary, idx: int, roots: Sequence[bytes], earlier: dict[str, _Parent]) -> None:
     prev = roots[idx - 1] if idx else merkle.EMPTY_ROOT
     if entry.seq != idx or entry.prev != prev.hex():
         raise AuditFailure(f"entry {idx}: its link to the entries before it is broken")

@@ -109,18 +109,16 @@ class LedgerStore:
         except sqlite3.Error as error:
             raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
 
-    def leaf_rows(self, leaf_hash: Callable[[bytes, bytes], bytes]) -> list[tuple[int, bytes]]:
-        """(idx, leaf hash) of every entry, row by row: an audit without the passphrase never holds
-        the sealed records themselves, so its memory does not grow with them."""
+    def leaf_rows(self, leaf_hash: Callable[[bytes, bytes], bytes]) -> Iterator[tuple[int, bytes]]:
+        """(idx, leaf hash) of every entry, one row at a time: an audit without the passphrase never
+        holds the sealed records themselves, so its memory does not grow with them."""
         try:
             cursor = self._db.execute(
                 "SELECT idx, commitment, sealed, typeof(commitment) = 'blob' AND typeof(sealed) = 'blob' "
                 "FROM entries ORDER BY idx")
-            return [
-                (_as_int(i, where), leaf_hash(_as_bytes(c, typed, where), _as_bytes(s, typed, where)))
-                for position, (i, c, s, typed) in enumerate(cursor)
-                for where in (f"entry row {position}",)
-            ]
+            for position, (i, c, s, typed) in enumerate(cursor):
+                where = f"entry row {position}"
+                yield _as_int(i, where), leaf_hash(_as_bytes(c, typed, where), _as_bytes(s, typed, where))
         except sqlite3.Error as error:
             raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
 

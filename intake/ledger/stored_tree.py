@@ -26,9 +26,9 @@ def leaf_hashes(entries: list[StoredEntry]) -> list[bytes]:
     return [leaf_hash_of(e.commitment, e.sealed) for e in entries]
 
 
-def stored_leaf_hashes(store: LedgerStore) -> list[bytes]:
+def stored_leaf_hashes(store: LedgerStore) -> merkle.HashList:
     """Every leaf hash, read row by row: the sealed records are never all held at once."""
-    return [leaf for _, leaf in store.leaf_rows(leaf_hash_of)]
+    return merkle.HashList(leaf for _, leaf in store.leaf_rows(leaf_hash_of))
 
 
 def stored_count(size: int) -> int:
