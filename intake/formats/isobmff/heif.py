@@ -520,11 +520,15 @@ def _without_sei(prop: Property) -> tuple[bytes, int]:
 
 
 def _review_profile(prop: Property, index: int) -> tuple[bytes | None, list[Finding]]:
-    """The project's colour-profile policy (intake.formats.shared.icc.review): a published profile stays
-    with its header's dates and vendor fields zeroed; any other profile is dropped."""
-    profile, findings = icc.review(prop.payload[4:], f"ICC profile (property {index})")
-    if profile is None:
-        return None, findings
+    """A published profile is rebuilt (intake.formats.shared.icc.rebuild): its colour tags byte for byte, a
+    fresh description, a header with every date and vendor field zeroed, and no copyright text, which
+    names the maker of the device ("Copyright Apple Inc., 2017" in every iPhone's Display P3). Any
+    other profile is dropped."""
+    where = f"ICC profile (property {index})"
+    data = prop.payload[4:]
+    if not icc.is_standard(data):
+        return None, icc.dropped_findings(data, where)
+    profile, findings = icc.rebuild(data, where)
     return box_bytes(b"colr", prop.payload[:4] + profile), findings
 
 

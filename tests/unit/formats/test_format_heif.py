@@ -24,6 +24,7 @@ from intake.formats.base import Category
 from intake.errors import Refused
 from intake.formats.isobmff import heif
 from intake.formats.isobmff.boxes import box_bytes, full_box_payload
+from intake.formats.shared import icc
 from intake.support.sniff import sniff_bytes
 from planted import assert_absent, has
 
@@ -502,3 +503,32 @@ def test_a_file_exiftool_already_stripped_is_cleaned(tmp_path: Path) -> None:
     stripped = (tmp_path / "stripped.heic").read_bytes()
     clean = clean_bytes(stripped).data
     assert_clean(stripped, clean, PLANTED, tmp_path)
+
+
+def test_a_kept_display_p3_profile_loses_the_copyright_naming_the_device_maker(tiles: tuple[Coded, Coded, Coded]) -> None:
+    """Every iPhone HEIC carries Apple's Display P3 profile ("Copyright Apple Inc., 2017") beside EXIF Make
+    "Apple": the profile is rebuilt (colour tags byte for byte, no copyright), so the maker is gone and the
+    leftover scan no longer refuses the file."""
+    from test_icc import CURVE, XYZ, mluc_tag, profile
+
+    maker = "PLANTEDMAKER"
+    display_p3 = profile(tags=[(b"desc", mluc_tag("Display P3")), (b"cprt", mluc_tag(f"Copyright {maker} Inc., 2017")),
+                               (b"wtpt", XYZ), (b"rXYZ", XYZ), (b"gXYZ", XYZ), (b"bXYZ", XYZ),
+                               (b"rTRC", CURVE), (b"gTRC", CURVE), (b"bTRC", CURVE)], maker=b"APPLP3  ")
+    colr = box_bytes(b"colr", b"prof" + display_p3)
+    make = maker.encode() + b"\0"
+    exif_tiff = b"MM\0*" + struct.pack(">IH", 8, 1) + struct.pack(">HHII", 0x010F, 2, len(make), 26) + bytes(4) + make
+    left = tiles[0]
+    original = Build(parts=[Part(1, b"hvc1", left.data, [left.hvcc, left.ispe, colr]),
+                            Part(2, b"Exif", bytes(4) + exif_tiff)], references=[(b"cdsc", 2, [1])]).bytes()
+    assert has(heif.inspect(original), Category.DEVICE, maker)
+
+    clean = clean_bytes(original).data  # refused before: "a removed value is still present"
+    assert_absent(heif, clean, [maker])
+    kept = heif.parse(io.BytesIO(clean)).property_of(1, b"colr").payload[4:]
+    assert icc.is_standard(kept) and icc.description(kept) == "Display P3"
+    colour_tags = {b"wtpt", b"rXYZ", b"gXYZ", b"bXYZ", b"rTRC", b"gTRC", b"bTRC"}
+    before, after = icc.parse(display_p3), icc.parse(kept)
+    assert {t.signature: before.body(t) for t in before.tags if t.signature in colour_tags} == \
+        {t.signature: after.body(t) for t in after.tags if t.signature in colour_tags}
+    assert pixels(clean) == pixels(original)
