@@ -111,6 +111,7 @@ def sha256_of(source: Source) -> str:
 def take_in(
     vault: Vault, keyring: Keyring, sources: Iterable[Source], note: str | None = None,
     progress: Progress | None = None, on_received: Callable[[Received], None] | None = None,
+    keep_hdr: bool = False,
 ) -> Iterator[IntakeResult | NotTakenIn]:
     """Receive and clean each file under the vault's exclusive lock.
 
@@ -129,5 +130,5 @@ def take_in(
                 continue
             if on_received is not None:
                 on_received(received)
-            outcome = sanitize_received(source, received, ledger, keyring, vault.blobs)
+            outcome = sanitize_received(source, received, ledger, keyring, vault.blobs, keep_hdr)
             yield IntakeResult(source, received, outcome)

@@ -532,3 +532,114 @@ def test_a_kept_display_p3_profile_loses_the_copyright_naming_the_device_maker(t
     assert {t.signature: before.body(t) for t in before.tags if t.signature in colour_tags} == \
         {t.signature: after.body(t) for t in after.tags if t.signature in colour_tags}
     assert pixels(clean) == pixels(original)
+
+
+# ---------------------------------------------------------------- keep_hdr: gain maps stay, nothing else does
+
+GAIN_MAP_URN = "urn:com:apple:photo:2020:aux:hdrgainmap"
+GAIN_MAP_TOOLKIT = "PLANTED-XMP-TOOLKIT-6e02"
+
+
+def gain_map_xmp(extra: str) -> bytes:
+    """Apple's gain-map parameters as an iPhone writes them, plus a planted property and toolkit."""
+    return (f'<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="{GAIN_MAP_TOOLKIT}"><rdf:RDF '
+            'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+            'xmlns:HDRGainMap="http://ns.apple.com/HDRGainMap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            '<HDRGainMap:HDRGainMapHeadroom>3.847906</HDRGainMap:HDRGainMapHeadroom>'
+            '<HDRGainMap:HDRGainMapVersion>131072</HDRGainMap:HDRGainMapVersion>'
+            f'<dc:creator><rdf:Seq><rdf:li>{extra}</rdf:li></rdf:Seq></dc:creator>'
+            '</rdf:Description></rdf:RDF></x:xmpmeta>').encode()
+
+
+def hdr_build(tiles: tuple[Coded, Coded, Coded]) -> Build:
+    """An iPhone-shaped HDR photo: primary, a gain map (auxl) described by an XMP item (cdsc), beside
+    a depth map, a portrait matte, a thumbnail and EXIF."""
+    left, _, small = tiles
+    matte = "urn:com:apple:photo:2018:aux:portraiteffectsmatte"
+    return Build(
+        parts=[Part(1, b"hvc1", left.data, [left.hvcc, left.ispe]),
+               Part(2, b"hvc1", small.data, [small.hvcc, small.ispe, aux(GAIN_MAP_URN)], hidden=True),
+               Part(3, b"mime", gain_map_xmp(XMP_CREATOR), content_type="application/rdf+xml", hidden=True),
+               Part(4, b"hvc1", small.data, [small.hvcc, small.ispe, aux("urn:mpeg:hevc:2015:auxid:2")], hidden=True),
+               Part(5, b"hvc1", small.data, [small.hvcc, small.ispe, aux(matte)], hidden=True),
+               Part(6, b"hvc1", small.data, [small.hvcc, small.ispe]),
+               Part(7, b"Exif", bytes(4) + tiff_with_artist(ARTIST), hidden=True)],
+        references=[(b"auxl", 2, [1]), (b"cdsc", 3, [2]), (b"auxl", 4, [1]), (b"auxl", 5, [1]),
+                    (b"thmb", 6, [1]), (b"cdsc", 7, [1])],
+    )
+
+
+def test_by_default_the_gain_map_goes_with_everything_else(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    original = hdr_build(tiles).bytes()
+    assert has(heif.inspect(original), Category.HIDDEN, "an HDR gain map")
+    cleaned = clean_bytes(original)
+    assert sorted(heif.parse(io.BytesIO(cleaned.data)).items) == [1] and cleaned.kept == ()
+    assert_clean(original, cleaned.data, [ARTIST, XMP_CREATOR, GAIN_MAP_TOOLKIT, GAIN_MAP_URN], tmp_path)
+
+
+def test_keep_hdr_keeps_the_gain_map_byte_identical_and_only_its_numbers(tiles: tuple[Coded, Coded, Coded],
+                                                                         tmp_path: Path) -> None:
+    original = hdr_build(tiles).bytes()
+    findings = heif.inspect(original, keep_hdr=True)
+    assert not has(findings, Category.HIDDEN, "an HDR gain map")  # it stays, so it is not reported as removed
+    assert has(findings, Category.HIDDEN, "a depth map") and has(findings, Category.PERSON, XMP_CREATOR)
+
+    cleaned = clean_bytes(original, keep_hdr=True)  # every check, in the keep_hdr mode
+    assert any("an HDR gain map" in text for text in cleaned.kept) and any("XMP" in text for text in cleaned.kept)
+    clean = cleaned.data
+    assert heif.inspect(clean, keep_hdr=True) == []
+    assert_absent(heif, clean, [ARTIST, XMP_CREATOR, GAIN_MAP_TOOLKIT])
+    before, after = heif.parse(io.BytesIO(original)), heif.parse(io.BytesIO(clean))
+    assert sorted(after.items) == [1, 2, 3]  # primary, gain map, its parameters: no depth, matte, thumbnail, EXIF
+    for item_id in (1, 2):  # coded bytes and every property byte for byte
+        assert item_bytes(clean, after, item_id) == item_bytes(original, before, item_id)
+        assert [after.properties[a.index - 1].raw for a in after.associations[item_id]] == \
+            [before.properties[a.index - 1].raw for a in before.associations[item_id]]
+    assert {(r.type, r.source, r.targets) for r in after.references} == {(b"auxl", 2, (1,)), (b"cdsc", 3, (2,))}
+    parameters = item_bytes(clean, after, 3)
+    assert b"<HDRGainMap:HDRGainMapHeadroom>3.847906<" in parameters and b"<HDRGainMap:HDRGainMapVersion>131072<" in parameters
+    assert after.items[3].content_type == "application/rdf+xml"
+    assert pixels(clean) == pixels(original)
+    decoded = pillow_heif.open_heif(io.BytesIO(clean))  # libheif finds the gain map as the primary's auxiliary
+    assert decoded.info["aux"] == {GAIN_MAP_URN: [2]}
+    assert decoded.get_aux_image(2).size == pillow_heif.open_heif(io.BytesIO(original)).get_aux_image(2).size
+    # The default mode, run on the clean copy, still sees the gain map: the modes differ only in it.
+    assert has(heif.inspect(clean), Category.HIDDEN, "an HDR gain map")
+    if exiftool_judge.AVAILABLE:
+        (tmp_path / "hdr.heic").write_bytes(clean)
+        assert set(exiftool_judge.identifying(tmp_path / "hdr.heic")) <= {
+            "XMP-HDRGainMap:HDRGainMapVersion", "XMP-HDRGainMap:HDRGainMapHeadroom"}
+
+
+def test_keep_hdr_changes_nothing_for_a_photo_without_a_gain_map(tiles: tuple[Coded, Coded, Coded]) -> None:
+    original = Build(parts=[p for p in grid_build(tiles).parts if p.id != 6],
+                     references=[r for r in grid_build(tiles).references if r[1] != 6]).bytes()
+    assert clean_bytes(original, keep_hdr=True).data == clean_bytes(original).data
+    assert clean_bytes(original, keep_hdr=True).kept == ()
+
+
+def test_keep_hdr_drops_a_gain_map_description_without_its_numbers(tiles: tuple[Coded, Coded, Coded]) -> None:
+    build = hdr_build(tiles)
+    build.parts[2] = Part(3, b"mime", xmp(XMP_CREATOR), content_type="application/rdf+xml", hidden=True)
+    cleaned = clean_bytes(build.bytes(), keep_hdr=True)
+    assert sorted(heif.parse(io.BytesIO(cleaned.data)).items) == [1, 2]
+    assert XMP_CREATOR.encode() not in cleaned.data
+
+
+def test_the_keep_hdr_option_of_sanitize_and_add(cli, tmp_path: Path, tiles: tuple[Coded, Coded, Coded]) -> None:
+    import json
+
+    (tmp_path / "hdr.heic").write_bytes(hdr_build(tiles).bytes())
+    kept = cli("sanitize", "--keep-hdr", "hdr.heic", "-o", "kept")
+    assert kept.returncode == 0, kept.stderr
+    assert "kept: an HDR gain map" in kept.stdout
+    plain = cli("sanitize", "--json", "hdr.heic", "-o", "plain")
+    assert plain.returncode == 0 and "kept" not in json.loads(plain.stdout)["files"][0]
+    assert len(heif.parse(io.BytesIO((tmp_path / "kept" / "hdr.heic").read_bytes())).items) == 3
+    assert len(heif.parse(io.BytesIO((tmp_path / "plain" / "hdr.heic").read_bytes())).items) == 1
+
+    assert cli("--vault", tmp_path / "v", "init").returncode == 0
+    added = cli("--vault", tmp_path / "v", "add", "--keep-hdr", "--json", "hdr.heic")
+    assert added.returncode == 0, added.stderr
+    copy = json.loads(added.stdout)["files"][0]["clean_copy"]
+    assert any("an HDR gain map" in text for text in copy["kept"])
