@@ -67,6 +67,8 @@ NOT_SET = ("0000:00:00 00:00:00", "1904:01:01 00:00:00", "0000:00:00 00:00:00Z")
 ICC_GROUPS = re.compile(r"^ICC.*", re.I)
 ICC_IDENTIFYING = frozenset({"ProfileCopyright", "ProfileDateTime", "DeviceManufacturer", "DeviceModel",
                              "ProfileCreator", "PrimaryPlatform", "CMMFlags", "ProfileCMMType", "ProfileID"})
+# Apple's gain-map parameters, kept by --keep-hdr: two numbers that say how bright the HDR rendering gets.
+GAIN_MAP_TAGS = frozenset({"XMP-HDRGainMap:HDRGainMapVersion", "XMP-HDRGainMap:HDRGainMapHeadroom"})
 # Tags that name a structure, never a person: kept codec fields and frame flags.
 STRUCTURAL_TAGS = frozenset({"CopyrightFlag", "MediaTimeScale", "TimeScale", "HandlerType", "HandlerDescription",
                              "CompressorName", "VendorID", "Encoder"})
@@ -101,7 +103,7 @@ def identifying(tags: dict[str, object]) -> dict[str, object]:
     for key, value in tags.items():
         group, _, name = key.partition(":")
         name = name.rpartition(":")[2]
-        if OUTSIDE_GROUPS.match(group) or (ICC_GROUPS.match(group) and name not in ICC_IDENTIFYING):
+        if key in GAIN_MAP_TAGS or OUTSIDE_GROUPS.match(group) or (ICC_GROUPS.match(group) and name not in ICC_IDENTIFYING):
             continue
         if str(value).strip() in NOT_SET or str(value).strip() in ("", "0") or name in STRUCTURAL_TAGS:
             continue

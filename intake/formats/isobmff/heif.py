@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import BinaryIO
 
-from intake.formats.shared import icc
+from intake.formats.shared import icc, sef
 from intake.formats import jpeg
 from intake.formats.base import Category, Finding, View, shorten
 from intake.errors import Refused
@@ -211,10 +211,19 @@ def parse(source: BinaryIO) -> Heif:
             metas.append(box)
         elif box.type == b"mdat":
             mdats.append(box)
+        elif box.type == b"ftyp":  # a second file appended whole after the image, a motion photo's video
+            heif.extras.append(Finding(Category.HIDDEN, "appended file", f"{size - box.start} bytes after the image, "
+                                       "starting with a file type box of its own (a motion photo's video?)", "the file"))
+            break  # nothing after it is read: it is left out of the clean copy whole
         elif box.type == b"moov":
             raise Refused("HEIF image sequences (a 'moov' box) are not cleaned")
         elif box.type in (b"free", b"skip"):
             heif.extras += _padding_findings(source, box, "the file")
+        elif box.type == b"mpvd":  # Google's and Samsung's motion photo: an MP4 in a box of its own
+            heif.extras.append(Finding(Category.HIDDEN, "motion-photo video", f"{box.payload_size} bytes: the seconds "
+                                       "of video and sound around the shot", "the file ('mpvd' box)"))
+        elif box.type == b"sefd":
+            heif.extras += sef.findings(read_payload(source, box, ITEM_READ_LIMIT), "Samsung SEF data ('sefd' box)")
         else:
             heif.extras.append(_unknown_box(box, "the file"))
     if len(metas) != 1:

@@ -643,3 +643,64 @@ def test_the_keep_hdr_option_of_sanitize_and_add(cli, tmp_path: Path, tiles: tup
     assert added.returncode == 0, added.stderr
     copy = json.loads(added.stdout)["files"][0]["clean_copy"]
     assert any("an HDR gain map" in text for text in copy["kept"])
+
+
+# ---------------------------------------------------------------- motion photos: a whole video after the image
+
+MOTION_LOCATION = "+46.6354+032.6169/"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A second of video with a location, as the camera app stores next to the still."""
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed")
+    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=64x64:rate=10:duration=1", "-c:v", "libx264", "-metadata",
+                    f"location={MOTION_LOCATION}", str(path)], check=True)
+    return path.read_bytes()
+
+
+def sef_block(records: list[tuple[int, str, bytes]]) -> bytes:
+    """Samsung's SEF layout: records, then the SEFH directory pointing back at them, its size, SEFT."""
+    body, places = b"", []
+    for kind, name, value in records:
+        record = struct.pack("<HHI", 0, kind, len(name)) + name.encode() + value
+        places.append((kind, len(body), len(record)))
+        body += record
+    directory = b"SEFH" + struct.pack("<II", 106, len(records))
+    directory += b"".join(struct.pack("<HHII", 0, kind, len(body) - at, length) for kind, at, length in places)
+    return body + directory + struct.pack("<I", len(directory)) + b"SEFT"
+
+
+def test_a_samsung_motion_photo_loses_its_video_and_sef_records(tmp_path: Path, clip: bytes) -> None:
+    still = encoded(picture(64, 48, seed=11))
+    sef = sef_block([(0x0A01, "Image_UTC_Data", b"1705124333853"), (0x0AA1, "MCC_Data", b"310"),
+                     (0x0A30, "MotionPhoto_Data", b"mpv2")])
+    original = still + box_bytes(b"mpvd", clip) + box_bytes(b"sefd", sef)
+    findings = heif.inspect(original)
+    assert has(findings, Category.HIDDEN, "the seconds of video and sound around the shot")
+    assert has(findings, Category.TIME, "2024-01-13 05:38:53 UTC") and has(findings, Category.LOCATION, "310")
+    clean = clean_bytes(original).data
+    assert b"mpvd" not in clean and b"SEFH" not in clean and clip[:64] not in clean
+    assert_clean(original, clean, [MOTION_LOCATION, "Image_UTC_Data", "1705124333853"], tmp_path)
+
+
+def test_a_video_appended_after_a_heic_is_left_out(tmp_path: Path, clip: bytes) -> None:
+    """Not a box of the image's: a whole MP4 file (its own ftyp, moov, mdat) written after it."""
+    still = encoded(picture(64, 48, seed=12))
+    original = still + clip
+    assert has(heif.inspect(original), Category.HIDDEN, f"{len(clip)} bytes after the image")
+    clean = clean_bytes(original).data
+    assert len(clean) < len(still) + 256 < len(original) and b"moov" not in clean
+    assert_clean(original, clean, [MOTION_LOCATION], tmp_path)
+
+
+def test_an_unreadable_sef_block_is_reported_by_size() -> None:
+    from intake.formats.shared import sef
+
+    assert [f.value for f in sef.findings(b"SEFH" + bytes(3), "x")] == ["7 bytes in an unreadable layout"]
+    broken = bytearray(sef_block([(0x0A01, "Image_UTC_Data", b"1705124333853")]))
+    broken[-24:-20] = struct.pack("<I", 10_000)  # a record said to start before the block
+    assert sef.findings(bytes(broken), "x")[0].value.endswith("in an unreadable layout")
