@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 from types import ModuleType
 
@@ -24,3 +25,16 @@ def assert_absent(module: ModuleType, data: bytes, planted: Iterable[str]) -> No
 
 def has(findings: list[Finding], category: Category, text: str) -> bool:
     return any(f.category == category and (text in f.value or text in f.field) for f in findings)
+
+
+def sef_block(records: list[tuple[int, str, bytes]]) -> bytes:
+    """Samsung's SEF layout, as Galaxy phones append it to photos and videos: the records (type, name,
+    value), then the SEFH directory pointing back at them, its size and SEFT."""
+    body, places = b"", []
+    for kind, name, value in records:
+        record = struct.pack("<HHI", 0, kind, len(name)) + name.encode() + value
+        places.append((kind, len(body), len(record)))
+        body += record
+    directory = b"SEFH" + struct.pack("<II", 106, len(records))
+    directory += b"".join(struct.pack("<HHII", 0, kind, len(body) - at, length) for kind, at, length in places)
+    return body + directory + struct.pack("<I", len(directory)) + b"SEFT"

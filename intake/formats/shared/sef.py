@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import struct
 from datetime import datetime, timezone
+from typing import BinaryIO
 
 from intake.formats.base import Category, Finding, shorten
 
@@ -70,3 +71,27 @@ def _finding(name: str, value: bytes, where: str) -> Finding:
     if text.isprintable() and text:
         return Finding(Category.OTHER, f"Samsung {shorten(name, 60)}", shorten(text), where)
     return Finding(Category.HIDDEN, f"Samsung {shorten(name, 60)}", f"{len(value)} bytes", where)
+
+
+def block_start(source: BinaryIO, size: int) -> int | None:
+    """Where a SEF block that ends the file starts ('SEFT' last, its directory before it), or None
+    when the file does not end with one that reads cleanly."""
+    if size < 20:
+        return None
+    source.seek(size - 8)
+    footer = source.read(8)
+    if footer[4:] != b"SEFT":
+        return None
+    head = size - 8 - struct.unpack("<I", footer[:4])[0]
+    if head < 0:
+        return None
+    source.seek(head)
+    directory = source.read(size - 8 - head)
+    if not directory.startswith(_HEAD) or len(directory) < 12:
+        return None
+    count = struct.unpack_from("<I", directory, 8)[0]
+    if count == 0 or count > MAX_RECORDS or len(directory) < 12 + count * _ENTRY:
+        return None
+    furthest = max(struct.unpack_from("<I", directory, 12 + index * _ENTRY + 4)[0] for index in range(count))
+    start = head - furthest
+    return start if 0 <= start < head else None

@@ -26,7 +26,7 @@ from intake.formats.isobmff import heif
 from intake.formats.isobmff.boxes import box_bytes, full_box_payload
 from intake.formats.shared import icc
 from intake.support.sniff import sniff_bytes
-from planted import assert_absent, has
+from planted import assert_absent, has, sef_block
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import exiftool_judge  # noqa: E402
@@ -660,18 +660,6 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
                     "testsrc2=size=64x64:rate=10:duration=1", "-c:v", "libx264", "-metadata",
                     f"location={MOTION_LOCATION}", str(path)], check=True)
     return path.read_bytes()
-
-
-def sef_block(records: list[tuple[int, str, bytes]]) -> bytes:
-    """Samsung's SEF layout: records, then the SEFH directory pointing back at them, its size, SEFT."""
-    body, places = b"", []
-    for kind, name, value in records:
-        record = struct.pack("<HHI", 0, kind, len(name)) + name.encode() + value
-        places.append((kind, len(body), len(record)))
-        body += record
-    directory = b"SEFH" + struct.pack("<II", 106, len(records))
-    directory += b"".join(struct.pack("<HHII", 0, kind, len(body) - at, length) for kind, at, length in places)
-    return body + directory + struct.pack("<I", len(directory)) + b"SEFT"
 
 
 def test_a_samsung_motion_photo_loses_its_video_and_sef_records(tmp_path: Path, clip: bytes) -> None:

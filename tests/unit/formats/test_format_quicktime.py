@@ -25,7 +25,7 @@ from intake.formats.base import Category
 from intake.errors import Refused
 from intake.formats.isobmff import quicktime
 from intake.support.sniff import sniff_bytes
-from planted import assert_absent, has
+from planted import assert_absent, has, sef_block
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import exiftool_judge  # noqa: E402
@@ -447,3 +447,15 @@ def test_hostile_boxes_are_refused(sample: bytes, name: str) -> None:
     assert str(refusal.value) and len(str(refusal.value).splitlines()) == 1
     with pytest.raises(Refused):
         clean_bytes(hostile)
+
+
+def test_a_samsung_sef_block_after_the_movie_goes(tmp_path: Path) -> None:
+    """Galaxy phones append SEF records (capture time, the network's country code) after the last box."""
+    plain = tagged_mp4(tmp_path)
+    with_sef = tmp_path / "sef.mp4"
+    with_sef.write_bytes(plain.read_bytes() + sef_block([(0x0A01, "Image_UTC_Data", b"1705124333853"),
+                                                         (0x0AA1, "MCC_Data", b"310")]))
+    findings = quicktime.inspect(with_sef.read_bytes())
+    assert has(findings, Category.TIME, "2024-01-13 05:38:53 UTC") and has(findings, Category.LOCATION, "310")
+    clean = assert_clean(with_sef, [TITLE, ARTIST, "Image_UTC_Data", "1705124333853", "SEFH"])
+    assert clean.read_bytes() == cleaned(plain).read_bytes()  # the block goes whole; nothing else changes
