@@ -895,14 +895,66 @@ def _content_parts(source: BinaryIO, heif: Heif, chosen: Plan) -> Iterator[tuple
 def content_digest(source: BinaryIO, keep_hdr: bool = False) -> bytes:
     heif = parse(source)
     digest = hashlib.sha256()
+    buffer = bytearray(_PIECE)  # one buffer read into: the coded bytes are never copied into new objects
     for description, location in _content_parts(source, heif, plan(heif, source, keep_hdr)):
         digest.update(len(description).to_bytes(8, "big") + description)
         extents = location.extents if location else ()
         digest.update(sum(e.length for e in extents).to_bytes(8, "big"))
         for extent in extents:
-            for piece in _pieces(source, extent.offset, extent.offset + extent.length, 0):
-                digest.update(piece)
+            _digest_range(source, extent.offset, extent.offset + extent.length, digest, buffer)
     return digest.digest()
+
+
+def same_content(original: BinaryIO, clean: BinaryIO, keep_hdr: bool = False) -> bool:
+    """What content_digest proves, compared directly: the same descriptions in the same order, and each
+    kept extent's bytes equal to its counterpart's, read side by side in pieces (a memory compare, where
+    digesting both files would hash every coded byte twice)."""
+    first, second = parse(original), parse(clean)
+    ours = list(_content_parts(original, first, plan(first, original, keep_hdr)))
+    theirs = list(_content_parts(clean, second, plan(second, clean, keep_hdr)))
+    if len(ours) != len(theirs):
+        return False
+    buffers = bytearray(_PIECE), bytearray(_PIECE)
+    for (description, location), (other_description, other_location) in zip(ours, theirs):
+        extents = location.extents if location else ()
+        other_extents = other_location.extents if other_location else ()
+        if description != other_description or [e.length for e in extents] != [e.length for e in other_extents]:
+            return False  # the clean copy keeps each extent whole, so any other layout is a change
+        if not all(_same_range(original, extent, clean, other, buffers) for extent, other in zip(extents, other_extents)):
+            return False
+    return True
+
+
+def _same_range(source: BinaryIO, extent: Extent, other_source: BinaryIO, other: Extent,
+                buffers: tuple[bytearray, bytearray]) -> bool:
+    mine, theirs = buffers
+    for at in range(0, extent.length, _PIECE):
+        size = min(_PIECE, extent.length - at)
+        if _read_into(source, extent.offset + at, mine, size) != _read_into(other_source, other.offset + at, theirs, size):
+            return False
+    return True
+
+
+def _read_into(source: BinaryIO, position: int, buffer: bytearray, size: int) -> bytearray | bytes:
+    """source[position:position + size], in `buffer` when it fills it (compared with a memcmp)."""
+    source.seek(position)
+    if size < len(buffer):
+        return _read(source, position, size)
+    if source.readinto(buffer) != size:  # type: ignore[attr-defined]
+        raise Refused("the HEIF file ends inside a range its boxes claim")
+    return buffer
+
+
+def _digest_range(source: BinaryIO, start: int, end: int, digest: "hashlib._Hash", buffer: bytearray) -> None:
+    view = memoryview(buffer)
+    source.seek(start)
+    remaining = end - start
+    while remaining:
+        got = source.readinto(view[:min(len(buffer), remaining)])  # type: ignore[attr-defined]
+        if not got:
+            raise Refused("the HEIF file ends inside a range its boxes claim")
+        digest.update(view[:got])
+        remaining -= got
 
 
 def residue_stream(source: BinaryIO, keep_hdr: bool = False) -> Iterator[View]:
@@ -998,6 +1050,10 @@ class KeepingHdr:
     @staticmethod
     def residue_stream(source: BinaryIO) -> Iterator[View]:
         return residue_stream(source, keep_hdr=True)
+
+    @staticmethod
+    def same_content(original: BinaryIO, clean: BinaryIO) -> bool:
+        return same_content(original, clean, keep_hdr=True)
 
     @staticmethod
     def kept_stream(source: BinaryIO) -> list[str]:
