@@ -282,8 +282,6 @@ def _check_top_level(source: BinaryIO, box: Box) -> None:
                       "cleaned; refused")
     if box.type == b"meta" and any(b.type in (b"iloc", b"idat") for b, _ in _meta_children(source, box)):
         raise Refused("the movie stores items in a file-level meta box; refused")
-    if box.type not in _TOP_KNOWN:
-        raise Refused(f"an unknown top-level box ({box_name(box.type)!r}) could carry anything; refused")
 
 
 def _meta_children(source: BinaryIO, box: Box) -> list[tuple[Box, bytes]]:
@@ -722,6 +720,9 @@ def _top_level_findings(source: BinaryIO, movie: Movie) -> list[Finding]:
                                         where))
         elif box.type in _TOP_DROPPED:
             findings += dropped_findings(box, read_payload(source, box, MAX_MOVIE_BYTES), where)
+        elif box.type not in _TOP_KNOWN:  # no kept sample lies in it (samples outside an mdat are refused)
+            findings.append(Finding(Category.HIDDEN, "unknown box", f"an unknown top-level box of "
+                                    f"{box.size - (box.payload_start - box.start)} bytes", where))
     if movie.trailer is not None:
         start, end = movie.trailer
         if end - start > MAX_MOVIE_BYTES:
