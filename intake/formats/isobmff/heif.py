@@ -217,6 +217,8 @@ def parse(source: BinaryIO) -> Heif:
             break  # nothing after it is read: it is left out of the clean copy whole
         elif box.type == b"moov":
             raise Refused("HEIF image sequences (a 'moov' box) are not cleaned")
+        elif box.type == b"mini":
+            raise Refused("the low-overhead HEIF form (a 'mini' box, HEIF 2024) is not cleaned yet")
         elif box.type in (b"free", b"skip"):
             heif.extras += _padding_findings(source, box, "the file")
         elif box.type == b"mpvd":  # Google's and Samsung's motion photo: an MP4 in a box of its own

@@ -714,3 +714,12 @@ def test_same_content_compares_the_kept_bytes_side_by_side(tiles: tuple[Coded, C
     unrotated = Build(parts=[Part(1, b"hvc1", tiles[0].data, [tiles[0].hvcc, tiles[0].ispe])]).bytes()
     assert not heif.same_content(io.BytesIO(rotated), io.BytesIO(heif.sanitize(unrotated)))  # a property differs
     assert not heif.same_content(io.BytesIO(original), io.BytesIO(heif.sanitize(unrotated)))  # fewer items
+
+
+@pytest.mark.parametrize("brand, media_type", [(b"heic", "image/heif"), (b"avif", "image/avif")])
+def test_the_low_overhead_form_is_recognised_and_refused(brand: bytes, media_type: str) -> None:
+    """HEIF 2024's 'mini' box replaces meta: told apart by its 'mif3' brand, refused by name, not as a video."""
+    data = box_bytes(b"ftyp", b"mif3" + brand) + box_bytes(b"mini", bytes(40))
+    assert sniff_bytes(data) == media_type
+    with pytest.raises(Refused, match="low-overhead HEIF form"):
+        clean_bytes(data)
