@@ -105,7 +105,8 @@ def identifying(tags: dict[str, object]) -> dict[str, object]:
         name = name.rpartition(":")[2]
         if key in GAIN_MAP_TAGS or OUTSIDE_GROUPS.match(group) or (ICC_GROUPS.match(group) and name not in ICC_IDENTIFYING):
             continue
-        if str(value).strip() in NOT_SET or str(value).strip() in ("", "0") or name in STRUCTURAL_TAGS:
+        if str(value).strip() in NOT_SET or str(value).strip() in ("", "0") or (
+                name in STRUCTURAL_TAGS and STRUCTURAL_GROUPS.match(group)):
             continue
         if IDENTIFYING_TAGS.search(name) or (IDENTIFYING_GROUPS.match(group) and not STRUCTURAL_GROUPS.match(group)):
             found[key] = value

@@ -713,7 +713,10 @@ def _top_level_findings(source: BinaryIO, movie: Movie) -> list[Finding]:
     findings = []
     for box in movie.top:
         where = f"the {box_name(box.type)} box at byte {box.start}"
-        if box.type in _EMPTY_SPACE:
+        if box.type == b"ftyp" and any(_minor_version(source, box)):
+            findings.append(Finding(Category.OTHER, "file type minor version",
+                                    f"0x{_minor_version(source, box).hex()}", where))
+        elif box.type in _EMPTY_SPACE:
             hidden = sum(len(p) - p.count(0) for p in _pieces(source, box.payload_start, box.payload_end))
             if hidden:
                 findings.append(Finding(Category.HIDDEN, "free space", f"{hidden} bytes of data in unused space",
@@ -745,7 +748,8 @@ def inspect_stream(source: BinaryIO) -> list[Finding]:
 
 
 def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
-    """ftyp as it was, the rebuilt moov, each mdat with its unplayed bytes zeroed, in the original order."""
+    """ftyp with its minor version zeroed, the rebuilt moov, each mdat with its unplayed bytes zeroed, in the
+    original order."""
     movie = _movie(source)
     media = movie.media_boxes()
     movie_size = len(_clean_movie(movie, lambda offset: offset)[0])
@@ -769,8 +773,23 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
             out.write(fragments[box.start].moved(relocate))
         elif box.type == b"mdat":
             _write_media(source, box, runs[box.start], out)
+        elif box.type == b"ftyp":
+            out.write(_file_type(source, box))
         else:
             copy_range(source, box.start, box.start + box.size, out)
+
+
+def _file_type(source: BinaryIO, box: Box) -> bytes:
+    """The ftyp box with its minor version zeroed: brands stay, the version (GoPro's firmware date,
+    QuickTime's release) goes. Same size, so no offset moves."""
+    whole = bytearray(_whole(source, box))
+    at = box.payload_start - box.start + 4  # after the major brand
+    whole[at:at + 4] = bytes(len(_minor_version(source, box)))
+    return bytes(whole)
+
+
+def _minor_version(source: BinaryIO, box: Box) -> bytes:
+    return read_payload(source, box, MAX_MOVIE_BYTES)[4:8]
 
 
 def _write_media(source: BinaryIO, box: Box, runs: list[tuple[int, int, bool]], out: BinaryIO) -> None:

@@ -481,3 +481,15 @@ def test_a_samsung_sef_block_after_the_movie_goes(tmp_path: Path) -> None:
     assert has(findings, Category.TIME, "2024-01-13 05:38:53 UTC") and has(findings, Category.LOCATION, "310")
     clean = assert_clean(with_sef, [TITLE, ARTIST, "Image_UTC_Data", "1705124333853", "SEFH"])
     assert clean.read_bytes() == cleaned(plain).read_bytes()  # the block goes whole; nothing else changes
+
+
+def test_the_file_type_minor_version_is_zeroed_and_the_brands_kept(tmp_path: Path) -> None:
+    """GoPro writes its firmware's date there (0x20131018 in a Karma drone's video)."""
+    data = bytearray(tagged_mp4(tmp_path).read_bytes())
+    data[12:16] = bytes.fromhex("20131018")
+    dated = tmp_path / "dated.mp4"
+    dated.write_bytes(bytes(data))
+    assert has(quicktime.inspect(bytes(data)), Category.OTHER, "0x20131018")
+    clean = assert_clean(dated, [TITLE, ARTIST]).read_bytes()
+    ftyp_end = struct.unpack(">I", data[:4])[0]
+    assert clean[:12] == data[:12] and clean[12:16] == bytes(4) and clean[16:ftyp_end] == data[16:ftyp_end]
