@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import struct
+import subprocess
 from collections.abc import Iterable
+from pathlib import Path
 from types import ModuleType
 
 from intake.formats.base import Category, Finding
@@ -38,3 +41,17 @@ def sef_block(records: list[tuple[int, str, bytes]]) -> bytes:
     directory = b"SEFH" + struct.pack("<II", 106, len(records))
     directory += b"".join(struct.pack("<HHII", 0, kind, len(body) - at, length) for kind, at, length in places)
     return body + directory + struct.pack("<I", len(directory)) + b"SEFT"
+
+
+def located_clip(folder: Path, location: str) -> bytes:
+    """A second of H.264 video that ffmpeg tags with an ISO 6709 location, as a camera app stores next to
+    a still (a motion photo); skips the test when ffmpeg is missing."""
+    import pytest
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed")
+    path = folder / "clip.mp4"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=64x64:rate=10:duration=1", "-c:v", "libx264", "-metadata",
+                    f"location={location}", str(path)], check=True)
+    return path.read_bytes()

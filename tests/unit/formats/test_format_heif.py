@@ -26,7 +26,7 @@ from intake.formats.isobmff import heif
 from intake.formats.isobmff.boxes import box_bytes, full_box_payload
 from intake.formats.shared import icc
 from intake.support.sniff import sniff_bytes
-from planted import assert_absent, has, sef_block
+from planted import assert_absent, has, located_clip, sef_block
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import exiftool_judge  # noqa: E402
@@ -652,14 +652,7 @@ MOTION_LOCATION = "+46.6354+032.6169/"
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """A second of video with a location, as the camera app stores next to the still."""
-    if shutil.which("ffmpeg") is None:
-        pytest.skip("ffmpeg is not installed")
-    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
-                    "testsrc2=size=64x64:rate=10:duration=1", "-c:v", "libx264", "-metadata",
-                    f"location={MOTION_LOCATION}", str(path)], check=True)
-    return path.read_bytes()
+    return located_clip(tmp_path_factory.mktemp("clip"), MOTION_LOCATION)
 
 
 def test_a_samsung_motion_photo_loses_its_video_and_sef_records(tmp_path: Path, clip: bytes) -> None:

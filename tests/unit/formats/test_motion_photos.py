@@ -6,9 +6,6 @@ The HEIC forms are in test_format_heif.py."""
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -16,7 +13,7 @@ from PIL import Image
 from intake.clean import clean_bytes
 from intake.formats import jpeg
 from intake.formats.base import Category
-from planted import assert_absent, has, sef_block
+from planted import assert_absent, has, located_clip, sef_block
 
 LOCATION = "+46.6354+032.6169/"
 MICRO_VIDEO_XMP = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
@@ -26,13 +23,7 @@ MICRO_VIDEO_XMP = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    if shutil.which("ffmpeg") is None:
-        pytest.skip("ffmpeg is not installed")
-    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
-                    "testsrc2=size=64x64:rate=10:duration=1", "-c:v", "libx264", "-metadata",
-                    f"location={LOCATION}", str(path)], check=True)
-    return path.read_bytes()
+    return located_clip(tmp_path_factory.mktemp("clip"), LOCATION)
 
 
 def still(xmp: str) -> bytes:
