@@ -44,7 +44,8 @@ def _home(media_type: str) -> str | None:
 
 def handler_for(media_type: str, keep_hdr: bool = False) -> FormatModule | None:
     """The format module for a media type. `keep_hdr`: a module that can keep HDR gain maps offers
-    its verbs in that mode as `KeepingHdr`; the others clean as always (they hold no gain maps)."""
+    its verbs in that mode as `KeepingHdr` (HEIF); the others clean as always (a JPEG's Ultra HDR gain map,
+    after the end of its image, still goes)."""
     module = _plain_handler(media_type)
     if keep_hdr and module is not None and hasattr(module, "KeepingHdr"):
         return module.KeepingHdr  # type: ignore[attr-defined,no-any-return]

@@ -189,17 +189,22 @@ class Build:
     extra_brands: bytes = b""
     iloc_tweak: dict[int, tuple[int, int]] = field(default_factory=dict)  # item -> (method, data reference)
     wide_ids: bool = False  # 32-bit item IDs: iloc 2, infe 3, iref 1, ipma 1, pitm 1
+    mdat_per_item: bool = False  # each item's data in an mdat of its own, as some writers do
 
     def id(self, item_id: int) -> bytes:
         return item_id.to_bytes(4 if self.wide_ids else 2, "big")
 
     def bytes(self) -> bytes:
         ftyp = box_bytes(b"ftyp", self.brand + bytes(4) + b"mif1" + self.brand + b"miaf" + self.extra_brands)
-        mdat_payload = b"".join(p.data for p in self.parts if not p.in_idat)
+        in_mdat = [p.data for p in self.parts if not p.in_idat]
+        if self.mdat_per_item:
+            media = b"".join(box_bytes(b"mdat", data) for data in in_mdat)
+        else:
+            media = box_bytes(b"mdat", b"".join(in_mdat))
         idat = b"".join(p.data for p in self.parts if p.in_idat)
         meta = self._meta(0, idat)
         mdat_start = len(ftyp) + len(meta) + 8 + len(self.top_extra)
-        return ftyp + self._meta(mdat_start, idat) + self.top_extra + box_bytes(b"mdat", mdat_payload)
+        return ftyp + self._meta(mdat_start, idat) + self.top_extra + media
 
     def _meta(self, mdat_start: int, idat: bytes) -> bytes:
         properties: list[bytes] = []
@@ -217,7 +222,8 @@ class Build:
             method, reference = self.iloc_tweak.get(part.id, (1 if part.in_idat else 0, 0))
             offset = idat_at if part.in_idat else mdat_at
             iloc += self.id(part.id) + struct.pack(">HHHII", method, reference, 1, offset, len(part.data))
-            idat_at, mdat_at = (idat_at + len(part.data), mdat_at) if part.in_idat else (idat_at, mdat_at + len(part.data))
+            step = len(part.data) + (8 if self.mdat_per_item else 0)  # the next item's data is past its mdat header
+            idat_at, mdat_at = (idat_at + len(part.data), mdat_at) if part.in_idat else (idat_at, mdat_at + step)
         infes = b"".join(box_bytes(b"infe", full_box_payload(3 if self.wide_ids else 2, int(p.hidden), self.id(p.id) + bytes(2) + p.type
                                                              + p.name.encode() + b"\0"
                                                              + (p.content_type.encode() + b"\0" if p.type == b"mime" else b"")))
@@ -716,3 +722,17 @@ def test_the_low_overhead_form_is_recognised_and_refused(brand: bytes, media_typ
     assert sniff_bytes(data) == media_type
     with pytest.raises(Refused, match="low-overhead HEIF form"):
         clean_bytes(data)
+
+
+def test_items_in_several_mdat_boxes(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    """Each item's data in its own mdat: the kept ones are gathered into one, byte for byte."""
+    build = grid_build(tiles)
+    build.mdat_per_item = True
+    original = build.bytes()
+    assert original.count(b"mdat") == 7 and pixels(original)[1] == (128, 64)
+    cleaned = clean_bytes(original)
+    assert_clean(original, cleaned.data, [DEPTH_XMP, ITEM_NAME, UNKNOWN_BOX, PADDING], tmp_path)
+    before, after = heif.parse(io.BytesIO(original)), heif.parse(io.BytesIO(cleaned.data))
+    assert cleaned.data.count(b"mdat") == 1 and sorted(after.items) == [1, 2, 3]
+    for item_id in (2, 3):
+        assert item_bytes(cleaned.data, after, item_id) == item_bytes(original, before, item_id)
