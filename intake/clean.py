@@ -64,6 +64,7 @@ class _Removal:
 @dataclass(frozen=True)
 class Cleaned(_Removal):
     data: bytes
+    kept: tuple[str, ...] = ()  # what a keep option kept that is removed by default (keep_hdr: gain maps)
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,16 @@ class CleanedFile(_Removal):
     """A clean copy written to a file (clean_file): what was removed, and its size."""
 
     size: int
+    kept: tuple[str, ...] = ()
 
 
 def worst_first(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: SEVERITY.index(f.category))
 
 
-def _module(data: bytes) -> tuple[str, FormatModule]:
+def _module(data: bytes, keep_hdr: bool = False) -> tuple[str, FormatModule]:
     media_type = sniff_bytes(data)
-    module = handler_for(media_type)
+    module = handler_for(media_type, keep_hdr)
     if module is None:
         raise Refused(f"{media_type} is not a format intake can clean; it is refused, never copied")
     if len(data) > MAX_CLEAN_BYTES:
@@ -108,19 +110,25 @@ def inspect_within(data: bytes, seconds: float | None = None) -> Inspection:
         return Inspection(sniff_bytes(data), [], True, str(refusal))
 
 
-def clean_within(data: bytes, seconds: float | None = None) -> Cleaned:
+def clean_within(data: bytes, seconds: float | None = None, keep_hdr: bool = False) -> Cleaned:
     """clean_bytes within the per-file time budget (intake/budget.py)."""
     limit = configured_time_limit() if seconds is None else seconds
-    handler_for(sniff_bytes(data))
-    return run_within(limit, clean_bytes, data)
+    handler_for(sniff_bytes(data), keep_hdr)
+    return run_within(limit, clean_bytes, data, keep_hdr)
 
 
-def clean_bytes(data: bytes) -> Cleaned:
-    media_type, module = _module(data)
+def clean_bytes(data: bytes, keep_hdr: bool = False) -> Cleaned:
+    """`keep_hdr`: HDR gain maps stay (HEIF), and Cleaned.kept says so."""
+    media_type, module = _module(data, keep_hdr)
     findings = worst_first(module.inspect(data))
     clean = module.sanitize(data)
     _verify(module, media_type, data, clean, findings)
-    return Cleaned(media_type, findings, clean)
+    return Cleaned(media_type, findings, clean, _kept(module, io.BytesIO(data)))
+
+
+def _kept(module: object, source: BinaryIO) -> tuple[str, ...]:
+    kept_stream = getattr(module, "kept_stream", None)
+    return tuple(kept_stream(source)) if callable(kept_stream) else ()
 
 
 def _verify(module: FormatModule, media_type: str, original: bytes, clean: bytes, findings: list[Finding]) -> None:
@@ -217,44 +225,54 @@ def inspect_file_within(source: BinaryIO, seconds: float | None = None) -> Inspe
         return Inspection(sniff_file(source), [], True, str(refusal))
 
 
-def clean_file_within(source: BinaryIO, out: BinaryIO, seconds: float | None = None) -> CleanedFile:
+def clean_file_within(source: BinaryIO, out: BinaryIO, seconds: float | None = None,
+                      keep_hdr: bool = False) -> CleanedFile:
     """clean_file within the per-file time budget. The child writes into `out` through the
     shared descriptor; on any refusal what it wrote is the caller's to discard."""
     limit = configured_time_limit(size_of(source)) if seconds is None else seconds
-    handler_for(sniff_file(source))  # imported before the fork: a child must not wait on an import lock
-    return run_within(limit, clean_file, source, out)
+    handler_for(sniff_file(source), keep_hdr)  # imported before the fork: a child must not wait on an import lock
+    return run_within(limit, clean_file, source, out, keep_hdr)
 
 
-def clean_file(source: BinaryIO, out: BinaryIO) -> CleanedFile:
+def clean_file(source: BinaryIO, out: BinaryIO, keep_hdr: bool = False) -> CleanedFile:
     """Clean `source` into `out` (a new, empty file opened for reading and writing) and check
     the copy there. Raises Refused; then `out` holds a partial copy that must be discarded."""
     media_type = sniff_file(source)
-    module = handler_for(media_type)
+    module = handler_for(media_type, keep_hdr)
     if module is None:
         raise Refused(f"{media_type} is not a format intake can clean; it is refused, never copied")
     if not streams(module):
-        return _clean_in_memory(source, out)
+        return _clean_in_memory(source, out, keep_hdr)
     findings = worst_first(module.inspect_stream(source))
     module.sanitize_stream(source, out)
     out.flush()
     _verify_stream(module, media_type, source, out, findings)
-    return CleanedFile(media_type, findings, size_of(out))
+    return CleanedFile(media_type, findings, size_of(out), _kept(module, source))
 
 
-def _clean_in_memory(source: BinaryIO, out: BinaryIO) -> CleanedFile:
+def _clean_in_memory(source: BinaryIO, out: BinaryIO, keep_hdr: bool = False) -> CleanedFile:
     if size_of(source) > MAX_CLEAN_BYTES:
         raise Refused(f"files over {MAX_CLEAN_BYTES >> 20} MiB of this type are not cleaned (they are cleaned in memory)")
     source.seek(0)
-    cleaned = clean_bytes(source.read())
+    cleaned = clean_bytes(source.read(), keep_hdr)
     out.write(cleaned.data)
     out.flush()
-    return CleanedFile(cleaned.media_type, cleaned.findings, len(cleaned.data))
+    return CleanedFile(cleaned.media_type, cleaned.findings, len(cleaned.data), cleaned.kept)
+
+
+def _same_content(module: StreamingFormatModule, original: BinaryIO, clean: BinaryIO) -> bool:
+    """A module that can compare two files' content directly (`same_content`: byte for byte, no hashing
+    of either) is asked; the others compare content digests."""
+    same_content = getattr(module, "same_content", None)
+    if callable(same_content):
+        return bool(same_content(original, clean))
+    return module.content_digest(original) == module.content_digest(clean)
 
 
 def _verify_stream(module: StreamingFormatModule, media_type: str, original: BinaryIO, clean: BinaryIO,
                    findings: list[Finding]) -> None:
     _check_type_findings_content(sniff_file(clean) == media_type, lambda: module.inspect_stream(clean),
-                                 lambda: module.content_digest(original) == module.content_digest(clean))
+                                 lambda: _same_content(module, original, clean))
     candidates = {encoded for finding in findings if _scannable(finding.value)
                   for encoded in _encodings(finding.value.strip())}
     # Only values the original really spells out are sought (not our descriptions of them).

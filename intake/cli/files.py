@@ -44,6 +44,9 @@ def register(sub: Subcommands) -> None:
     sanitize_cmd.add_argument("paths", type=Path, nargs="+", metavar="FILE|DIR")
     sanitize_cmd.add_argument("-o", "--output", type=Path, metavar="DIR",
                               help="folder for the clean copies (default: beside each file, NAME.cleaned.EXT)")
+    sanitize_cmd.add_argument("--keep-hdr", action="store_true",
+                              help="keep the HDR gain maps of HEIC photos (an HDR screen shows them as taken); "
+                                   "depth maps, mattes and thumbnails still go")
     add_json(sanitize_cmd)
     sanitize_cmd.set_defaults(handler=sanitize)
 
@@ -90,7 +93,7 @@ def sanitize(args: argparse.Namespace) -> int:
         targets = _output_paths(sources, args.output)
     else:
         targets = _beside_paths(sources)
-    work = functools.partial(_sanitize_one, with_hash=args.json)
+    work = functools.partial(_sanitize_one, with_hash=args.json, keep_hdr=args.keep_hdr)
     results = _map_files(work, sources, targets)
     for folder in {target.parent for target in targets if target.exists()}:
         fsync_dir(folder)
@@ -100,7 +103,8 @@ def sanitize(args: argparse.Namespace) -> int:
         for result in results:
             if result["status"] == "cleaned":
                 print(f"cleaned  {printable(result['path'])} -> {printable(result['output'])}"
-                      f"  (removed: {removed_summary(result['removed'])})")
+                      f"  (removed: {removed_summary(result['removed'])})"
+                      + "".join(f"\n         kept: {printable(text)}" for text in result.get("kept", ())))
             else:
                 print(f"refused  {printable(result['path'])}: {printable(result['reason'])}")
     return 1 if any(r["status"] != "cleaned" for r in results) else 0
@@ -152,7 +156,7 @@ def _refuse_taken(sources: list[Source], targets: list[Path], advice: str) -> No
         raise IntakeError("two inputs would be written to the same output name; clean them separately")
 
 
-def _sanitize_one(source: Source, target: Path, with_hash: bool = False) -> dict:
+def _sanitize_one(source: Source, target: Path, with_hash: bool = False, keep_hdr: bool = False) -> dict:
     """Cleaned by stream into the target, written nameless and linked in only when every check passed."""
     from intake.clean import clean_file_within
 
@@ -164,7 +168,7 @@ def _sanitize_one(source: Source, target: Path, with_hash: bool = False) -> dict
     output = NewFile(target)
     try:
         with open_regular(source.path, "the file") as original:
-            cleaned = clean_file_within(original, output.handle)
+            cleaned = clean_file_within(original, output.handle, keep_hdr=keep_hdr)
         if with_hash:
             output.handle.seek(0)
             result["sha256"] = hashlib.file_digest(output.handle, "sha256").hexdigest()
@@ -178,4 +182,6 @@ def _sanitize_one(source: Source, target: Path, with_hash: bool = False) -> dict
     output.commit()
     result.update(output=str(target), status="cleaned", media_type=cleaned.media_type, removed=cleaned.removed(),
                   size=cleaned.size)
+    if cleaned.kept:
+        result["kept"] = list(cleaned.kept)
     return result

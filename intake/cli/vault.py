@@ -43,6 +43,9 @@ def register(sub: Subcommands) -> None:
     add_cmd.add_argument("--note", metavar="TEXT", help="a note kept, sealed, in each file's custody entry")
     add_cmd.add_argument("--allow-duplicate", action="store_true",
                          help="take in a file even when the same bytes (SHA-256) were taken in before")
+    add_cmd.add_argument("--keep-hdr", action="store_true",
+                         help="the clean copy keeps the HDR gain maps of HEIC photos (an HDR screen shows them as "
+                              "taken); depth maps, mattes and thumbnails still go")
     add_json(add_cmd)
     add_cmd.set_defaults(handler=add)
     tui_cmd = command(sub, "tui", "open the terminal app on the vault (also: `intake` alone, on a terminal)",
@@ -96,7 +99,8 @@ def add(args: argparse.Namespace) -> int:
         sys.stderr.write(f"intake: skipped {printable(duplicate.source.name)}: it {printable(earlier)}; "
                          "--allow-duplicate takes it in anyway\n")
     report = _AddReport(args, duplicates)
-    for result in take_in(vault, keyring, sources, note, file_progress(args, "sealing"), report.received):
+    for result in take_in(vault, keyring, sources, note, file_progress(args, "sealing"), report.received,
+                          keep_hdr=args.keep_hdr):
         report.taken(result)
     return report.finish(len(collected.sources))
 
@@ -147,6 +151,8 @@ def _taken_to_dict(result: IntakeResult) -> dict:
                    "media_type": received.media_type, "sha256": received.digests.sha256}
     if isinstance(result.outcome, Sanitized):
         shown["clean_copy"] = {"item": result.outcome.item, "removed": result.outcome.removed}
+        if result.outcome.kept:
+            shown["clean_copy"]["kept"] = list(result.outcome.kept)
     else:
         shown["clean_copy"] = None
         shown["reason"] = result.outcome.reason
@@ -159,7 +165,8 @@ def _describe_outcome(outcome: Sanitized | NotCleaned) -> str:
 
     if isinstance(outcome, NotCleaned):
         return f"no clean copy: {outcome.reason}. It is sealed as received but cannot be exported."
-    return f"{outcome.item}  clean copy (removed: {removed_summary(outcome.removed)})"
+    kept = "".join(f"\n    kept: {printable(text)}" for text in outcome.kept)
+    return f"{outcome.item}  clean copy (removed: {removed_summary(outcome.removed)}){kept}"
 
 
 def tui(args: argparse.Namespace) -> int:

@@ -42,7 +42,17 @@ def _home(media_type: str) -> str | None:
     return next((home for prefix, home in _HOME_PREFIXES if media_type.startswith(prefix)), None)
 
 
-def handler_for(media_type: str) -> FormatModule | None:
+def handler_for(media_type: str, keep_hdr: bool = False) -> FormatModule | None:
+    """The format module for a media type. `keep_hdr`: a module that can keep HDR gain maps offers
+    its verbs in that mode as `KeepingHdr` (HEIF); the others clean as always (a JPEG's Ultra HDR gain map,
+    after the end of its image, still goes)."""
+    module = _plain_handler(media_type)
+    if keep_hdr and module is not None and hasattr(module, "KeepingHdr"):
+        return module.KeepingHdr  # type: ignore[attr-defined,no-any-return]
+    return module
+
+
+def _plain_handler(media_type: str) -> FormatModule | None:
     home = _home(media_type)
     if home is not None:
         module: FormatModule = importlib.import_module(f"intake.formats.{home}")  # type: ignore[assignment]

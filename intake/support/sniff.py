@@ -41,6 +41,8 @@ def _iso_bmff(head: bytes) -> str | None:
         return "image/heif"
     if brand in (b"avif", b"avis"):
         return "image/avif"
+    if brand == b"mif3":  # HEIF's low-overhead form: the minor version names the image's own brand
+        return "image/avif" if head[12:16] == b"avif" else "image/heif"
     if brand == b"qt  ":
         return "video/quicktime"
     if brand in (b"M4A ", b"M4B ", b"M4P "):

@@ -52,6 +52,7 @@ class NotTakenIn:
 def take_in(
     vault: Vault, keyring: Keyring, sources: Iterable[Source], note: str | None = None,
     progress: FileProgress | None = None, on_received: Callable[[Received], None] | None = None,
+    keep_hdr: bool = False,
 ) -> Iterator[IntakeResult | NotTakenIn]:
     """Receive and clean each file under the vault's exclusive lock.
 
@@ -70,5 +71,5 @@ def take_in(
                 continue
             if on_received is not None:
                 on_received(received)
-            outcome = clean_received(source, received, ledger, keyring, vault.blobs)
+            outcome = clean_received(source, received, ledger, keyring, vault.blobs, keep_hdr)
             yield IntakeResult(source, received, outcome)

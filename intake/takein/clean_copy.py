@@ -37,6 +37,7 @@ class Sanitized:
     entry: str
     removed: dict[str, int]
     digests: Digests
+    kept: tuple[str, ...] = ()  # what --keep-hdr kept that is removed by default
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class NotCleaned:
 
 
 def clean_received(
-    source: Source, received: Received, ledger: Ledger, keyring: Keyring, blobs: Path
+    source: Source, received: Received, ledger: Ledger, keyring: Keyring, blobs: Path, keep_hdr: bool = False
 ) -> Sanitized | NotCleaned:
     """Clean a just-received file into a derived item, with its sealed findings report.
 
@@ -53,16 +54,17 @@ def clean_received(
     a file that changed in between is not cleaned. A small file is cleaned in
     memory; a bigger one by stream (intake.clean.clean_file) into a nameless
     file in blobs/ (O_TMPFILE: a kill leaves nothing), which is sealed from there.
+    `keep_hdr` keeps HDR gain maps (intake.clean); the sealed findings report lists them as kept.
     """
     if source.size <= IN_MEMORY_BYTES:
-        return _sanitize_in_memory(source, received, ledger, keyring, blobs)
+        return _sanitize_in_memory(source, received, ledger, keyring, blobs, keep_hdr)
     try:
         original = open_source(source)
     except FileRefused as error:
         return NotCleaned(str(error))
     with original, tempfile.TemporaryFile(dir=blobs) as clean:
         try:
-            cleaned = clean_file_within(original, clean)
+            cleaned = clean_file_within(original, clean, keep_hdr=keep_hdr)
         except Refused as refusal:
             return NotCleaned(str(refusal))
         original.seek(0)
@@ -73,13 +75,13 @@ def clean_received(
 
 
 def _sanitize_in_memory(
-    source: Source, received: Received, ledger: Ledger, keyring: Keyring, blobs: Path
+    source: Source, received: Received, ledger: Ledger, keyring: Keyring, blobs: Path, keep_hdr: bool = False
 ) -> Sanitized | NotCleaned:
     data = read_regular_file(source.path, IN_MEMORY_BYTES, "the file")
     if len(data) != received.digests.size or hashlib.sha256(data).hexdigest() != received.digests.sha256:
         return NotCleaned("the file changed while it was being taken in")
     try:
-        cleaned = clean_within(data)
+        cleaned = clean_within(data, keep_hdr=keep_hdr)
     except Refused as refusal:
         return NotCleaned(str(refusal))
     return _record_clean(source, received, cleaned, io.BytesIO(cleaned.data), ledger, keyring, blobs)
@@ -91,7 +93,10 @@ def _record_clean(
 ) -> Sanitized:
     from intake.ledger.entries import CLEAN_COPY, FINDINGS_REPORT, Draft, new_id
 
-    report = canonical_json({"item": received.item, "findings": [f.to_dict() for f in cleaned.findings]})
+    report_fields = {"item": received.item, "findings": [f.to_dict() for f in cleaned.findings]}
+    if cleaned.kept:
+        report_fields["kept"] = list(cleaned.kept)
+    report = canonical_json(report_fields)
     written: list[Path] = []
     try:
         clean_blob, digests = _write_sealed_stream(blobs, clean, keyring, ledger, written)
@@ -110,7 +115,7 @@ def _record_clean(
         for path in written:
             path.unlink(missing_ok=True)
         raise
-    return Sanitized(item, entry.id, cleaned.removed(), digests)
+    return Sanitized(item, entry.id, cleaned.removed(), digests, cleaned.kept)
 
 
 def _write_sealed_stream(blobs: Path, plain: BinaryIO, keyring: Keyring, ledger: Ledger,

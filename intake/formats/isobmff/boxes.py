@@ -15,6 +15,7 @@ one-line reason, never guessed at.
 from __future__ import annotations
 
 import io
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -163,8 +164,15 @@ def write_box(box_type: bytes, payload: bytes, out: BinaryIO, extended_type: byt
     out.write(payload)
 
 
+# Ranges at least this long are copied by the kernel when both ends are files: below it, the flush
+# before each copy costs more than the copy through memory saves.
+KERNEL_COPY_MIN = 1 << 20
+
+
 def copy_range(source: BinaryIO, start: int, end: int, out: BinaryIO, chunk: int = 1 << 20) -> None:
     """Stream source[start:end] to out in bounded chunks (sample data is never held whole)."""
+    if end - start >= KERNEL_COPY_MIN and _kernel_copy(source, start, end, out):
+        return
     source.seek(start)
     remaining = end - start
     while remaining > 0:
@@ -173,6 +181,31 @@ def copy_range(source: BinaryIO, start: int, end: int, out: BinaryIO, chunk: int
             raise Refused("the file ends inside a range it claims to hold")
         out.write(data)
         remaining -= len(data)
+
+
+def _kernel_copy(source: BinaryIO, start: int, end: int, out: BinaryIO) -> bool:
+    """source[start:end] appended to out by copy_file_range: no pass through user memory (an image's
+    coded bytes, a video's samples). False, with out unchanged where it stands, when either is not a
+    file on disk or the kernel cannot copy between them; then the caller copies through memory."""
+    copy = getattr(os, "copy_file_range", None)
+    try:
+        source_fd, out_fd = source.fileno(), out.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return False
+    if copy is None:
+        return False
+    out.flush()
+    position, done = out.tell(), 0
+    try:
+        while start + done < end:
+            copied = copy(source_fd, out_fd, end - start - done, start + done, position + done)
+            if copied == 0:
+                raise Refused("the file ends inside a range it claims to hold")
+            done += copied
+    except OSError:  # another file system, a pipe, an old kernel: through memory, over what was copied
+        return False
+    out.seek(position + done)
+    return True
 
 
 def child_boxes(payload: bytes) -> list[tuple[Box, bytes]]:

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import BinaryIO
 
-from intake.formats.shared import icc
+from intake.formats.shared import icc, sef
 from intake.formats import jpeg
 from intake.formats.base import Category, Finding, View, shorten
 from intake.errors import Refused
@@ -34,7 +35,7 @@ from intake.formats.isobmff.boxes import (
     Box, box_bytes, box_header, children, type_name, copy_range, full_box_header, full_box_payload,
     iter_boxes, read_payload,
 )
-from intake.formats.shared.metadata import ExifReader, xmp_findings
+from intake.formats.shared.metadata import ExifReader, SafeElementTree, xmp_findings
 
 NAME = "HEIF"
 MEDIA_TYPES = ("image/heif", "image/avif")
@@ -61,10 +62,21 @@ KNOWN_BRANDS = frozenset({
     b"avis", b"avio", b"MA1A", b"MA1B", b"jpeg", b"avci", b"vvic", b"iso8", b"isom", b"unif", b"tmap",
     b"MiHE", b"MiHA", b"MiHB", b"MiPr", b"MiAn", b"MiCm", b"MiCh", b"MiAC", b"MiAB",  # MIAF profiles (Apple writes them)
 })
-KEPT_REFERENCES = frozenset({b"dimg", b"auxl", b"prem"})
+# cdsc links a description to the image it describes: kept only between kept items, that is
+# the gain map's rebuilt parameters (keep_hdr); EXIF and XMP items never stay.
+KEPT_REFERENCES = frozenset({b"dimg", b"auxl", b"prem", b"cdsc"})
 ALPHA_URNS = frozenset({
     "urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", "urn:mpeg:hevc:2015:auxid:1", "urn:mpeg:avc:2015:auxid:1",
 })
+# Auxiliary images that only change how the primary is shown (on an HDR screen), never what it shows:
+# kept in the keep_hdr mode. ISO 21496-1 tone-map ('tmap') items are not among them yet: they need
+# their 'altr' entity group, which intake does not rebuild, so they are still removed.
+GAIN_MAP_URNS = frozenset({"urn:com:apple:photo:2020:aux:hdrgainmap"})
+# Apple's gain map is described by an XMP item (cdsc) holding two numbers; it is rebuilt from them.
+_APPLE_GAIN_MAP_NS = "http://ns.apple.com/HDRGainMap/1.0/"
+_GAIN_MAP_FIELDS = ("HDRGainMapVersion", "HDRGainMapHeadroom")
+_NUMBER = re.compile(r"[+-]?[0-9]{1,12}(\.[0-9]{1,12})?")
+_XMP_MIME = "application/rdf+xml"
 _AUX_DESCRIPTIONS = (
     ("depth", "a depth map of the scene"),
     ("auxid:2", "a depth map of the scene"),  # HEVC's depth auxiliary picture type
@@ -175,6 +187,8 @@ class Plan:
     properties: tuple[int, ...]  # kept 1-based property indices, ascending
     findings: tuple[Finding, ...]  # about properties dropped or neutralised
     replaced: dict[int, bytes] = field(default_factory=dict)  # index -> the box written instead
+    rewritten: dict[int, bytes] = field(default_factory=dict)  # item ID -> the data written instead (keep_hdr)
+    stayed: tuple[str, ...] = ()  # what keep_hdr kept that is removed by default, for the report
 
     def property_box(self, heif: Heif, index: int) -> bytes:
         return self.replaced.get(index, heif.properties[index - 1].raw)
@@ -197,10 +211,21 @@ def parse(source: BinaryIO) -> Heif:
             metas.append(box)
         elif box.type == b"mdat":
             mdats.append(box)
+        elif box.type == b"ftyp":  # a second file appended whole after the image, a motion photo's video
+            heif.extras.append(Finding(Category.HIDDEN, "appended file", f"{size - box.start} bytes after the image, "
+                                       "starting with a file type box of its own (a motion photo's video?)", "the file"))
+            break  # nothing after it is read: it is left out of the clean copy whole
         elif box.type == b"moov":
             raise Refused("HEIF image sequences (a 'moov' box) are not cleaned")
+        elif box.type == b"mini":
+            raise Refused("the low-overhead HEIF form (a 'mini' box, HEIF 2024) is not cleaned yet")
         elif box.type in (b"free", b"skip"):
             heif.extras += _padding_findings(source, box, "the file")
+        elif box.type == b"mpvd":  # Google's and Samsung's motion photo: an MP4 in a box of its own
+            heif.extras.append(Finding(Category.HIDDEN, "motion-photo video", f"{box.payload_size} bytes: the seconds "
+                                       "of video and sound around the shot", "the file ('mpvd' box)"))
+        elif box.type == b"sefd":
+            heif.extras += sef.findings(read_payload(source, box, ITEM_READ_LIMIT), "Samsung SEF data ('sefd' box)")
         else:
             heif.extras.append(_unknown_box(box, "the file"))
     if len(metas) != 1:
@@ -450,18 +475,32 @@ def _parse_iprp(source: BinaryIO, iprp: Box) -> tuple[list[Property], dict[int, 
 # ---------------------------------------------------------------- deciding
 
 
-def plan(heif: Heif) -> Plan:
+def plan(heif: Heif, source: BinaryIO | None = None, keep_hdr: bool = False) -> Plan:
+    """What stays. `keep_hdr` also keeps the HDR gain maps of kept images and their parameters (rebuilt
+    from `source`): what an HDR screen needs to show the primary as it looked."""
     kept = _image_closure(heif, heif.primary)
     for reference in heif.references:
         if reference.type == b"auxl" and set(reference.targets) & kept and _aux_urn(heif, reference.source) in ALPHA_URNS:
             kept |= _image_closure(heif, reference.source)
-    for item_id in kept:
+    rewritten: dict[int, bytes] = {}
+    stayed: list[str] = []
+    if keep_hdr:
+        gain_maps = _gain_maps(heif, kept)
+        for gain_map in gain_maps:
+            kept |= _image_closure(heif, gain_map)
+            stayed.append(f"{_image_description(heif, heif.items[gain_map])} (item {gain_map})")
+        if source is not None:
+            rewritten = _gain_map_parameters(source, heif, gain_maps)
+            kept |= set(rewritten)
+            stayed += [f"its parameters, rebuilt: {len(data)} bytes of XMP (item {item_id})"
+                       for item_id, data in rewritten.items()]
+    for item_id in kept - set(rewritten):
         if heif.items[item_id].type != b"iden" and item_id not in heif.locations:
             raise Refused(f"the HEIF image item {item_id} has no location for its data")
         if any(extent.length == 0 for extent in heif.locations.get(item_id, Location(0, ())).extents):
             raise Refused("a HEIF image extent has no length ('the rest of the data'); not cleaned")
     properties, dropped, replaced, judged = set(), [], {}, set()
-    for item_id in kept:
+    for item_id in kept - set(rewritten):
         for association in heif.associations.get(item_id, ()):
             prop = heif.properties[association.index - 1]
             if association in judged:
@@ -487,7 +526,54 @@ def plan(heif: Heif) -> Plan:
             else:
                 dropped.append(Finding(Category.HIDDEN, f"'{type_name(prop.type)}' property",
                                        f"an unknown property of {len(prop.raw)} bytes", "the image's properties"))
-    return Plan(tuple(sorted(kept)), tuple(sorted(properties)), tuple(dict.fromkeys(dropped)), replaced)
+    return Plan(tuple(sorted(kept)), tuple(sorted(properties)), tuple(dict.fromkeys(dropped)), replaced, rewritten,
+                tuple(stayed))
+
+
+def _gain_maps(heif: Heif, kept: set[int]) -> list[int]:
+    return sorted({r.source for r in heif.references if r.type == b"auxl" and set(r.targets) & kept
+                   and _aux_urn(heif, r.source) in GAIN_MAP_URNS})
+
+
+def _gain_map_parameters(source: BinaryIO, heif: Heif, gain_maps: list[int]) -> dict[int, bytes]:
+    """For each XMP item describing a kept gain map (cdsc), a fresh packet holding only Apple's gain-map
+    numbers (version, headroom): whatever else the packet says (its toolkit, any other property) goes.
+    A packet without them is removed like any XMP item."""
+    rebuilt = {}
+    for reference in heif.references:
+        item = heif.items.get(reference.source)
+        if (reference.type != b"cdsc" or item is None or item.type != b"mime" or _XMP_MIME not in item.content_type
+                or item.content_encoding or not set(reference.targets) & set(gain_maps)):
+            continue
+        values = _gain_map_values(_item_data(source, heif, item.id))
+        if values:
+            rebuilt[item.id] = _gain_map_packet(values)
+    return rebuilt
+
+
+def _gain_map_values(packet: bytes) -> dict[str, str]:
+    start, end = packet.find(b"<x:xmpmeta"), packet.rfind(b"</x:xmpmeta>")
+    if start < 0 or end < start:
+        return {}
+    try:
+        root = SafeElementTree.fromstring(packet[start:end + len(b"</x:xmpmeta>")])
+    except Exception:  # defusedxml raises its own types too: an unreadable packet keeps nothing
+        return {}
+    values = {}
+    for element in root.iter():
+        pairs = [(element.tag, element.text or "")] + list(element.attrib.items())
+        for name, value in pairs:
+            namespace, _, local = str(name).lstrip("{").partition("}")
+            if namespace == _APPLE_GAIN_MAP_NS and local in _GAIN_MAP_FIELDS and _NUMBER.fullmatch(value.strip()):
+                values[local] = value.strip()
+    return values
+
+
+def _gain_map_packet(values: dict[str, str]) -> bytes:
+    fields = "".join(f"<HDRGainMap:{name}>{values[name]}</HDRGainMap:{name}>" for name in _GAIN_MAP_FIELDS if name in values)
+    return ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            f'<rdf:Description rdf:about="" xmlns:HDRGainMap="{_APPLE_GAIN_MAP_NS}">{fields}</rdf:Description>'
+            "</rdf:RDF></x:xmpmeta>").encode("ascii")
 
 
 _HVCC_FIXED = 22
@@ -520,11 +606,15 @@ def _without_sei(prop: Property) -> tuple[bytes, int]:
 
 
 def _review_profile(prop: Property, index: int) -> tuple[bytes | None, list[Finding]]:
-    """The project's colour-profile policy (intake.formats.shared.icc.review): a published profile stays
-    with its header's dates and vendor fields zeroed; any other profile is dropped."""
-    profile, findings = icc.review(prop.payload[4:], f"ICC profile (property {index})")
-    if profile is None:
-        return None, findings
+    """A published profile is rebuilt (intake.formats.shared.icc.rebuild): its colour tags byte for byte, a
+    fresh description, a header with every date and vendor field zeroed, and no copyright text, which
+    names the maker of the device ("Copyright Apple Inc., 2017" in every iPhone's Display P3). Any
+    other profile is dropped."""
+    where = f"ICC profile (property {index})"
+    data = prop.payload[4:]
+    if not icc.is_standard(data):
+        return None, icc.dropped_findings(data, where)
+    profile, findings = icc.rebuild(data, where)
     return box_bytes(b"colr", prop.payload[:4] + profile), findings
 
 
@@ -563,9 +653,9 @@ def _aux_urn(heif: Heif, item_id: int) -> str:
 # ---------------------------------------------------------------- reporting
 
 
-def inspect_stream(source: BinaryIO) -> list[Finding]:
+def inspect_stream(source: BinaryIO, keep_hdr: bool = False) -> list[Finding]:
     heif = parse(source)
-    chosen = plan(heif)
+    chosen = plan(heif, source, keep_hdr)
     findings = list(heif.extras) + list(chosen.findings)
     if heif.handler_name.strip("\0 "):
         findings.append(Finding(Category.OTHER, "handler name", shorten(heif.handler_name), "the meta box"))
@@ -574,9 +664,16 @@ def inspect_stream(source: BinaryIO) -> list[Finding]:
             findings.append(Finding(Category.OTHER, "item name", shorten(heif.items[item_id].name), f"item {item_id}"))
     kept, exif = set(chosen.kept), ExifReader()  # one reader: its budget is per file, not per item
     for item in heif.items.values():
-        if item.id not in kept:
+        if item.id in chosen.rewritten:  # what the gain map's parameters said beside the numbers kept
+            findings += [f for f in _dropped_item(source, heif, item, exif) if f.field not in _GAIN_MAP_FIELDS]
+        elif item.id not in kept:
             findings += _dropped_item(source, heif, item, exif)
     return findings + _kept_jpeg_findings(source, heif, chosen)
+
+
+def kept_stream(source: BinaryIO, keep_hdr: bool = False) -> list[str]:
+    """What stays that the default removes (keep_hdr: the gain maps and their parameters), for the report."""
+    return list(plan(parse(source), source, keep_hdr).stayed)
 
 
 def _kept_jpeg_findings(source: BinaryIO, heif: Heif, chosen: Plan) -> list[Finding]:
@@ -655,28 +752,35 @@ def _item_data(source: BinaryIO, heif: Heif, item_id: int) -> bytes:
 class _Layout:
     meta: bytes
     mdat_header: bytes
-    extents: tuple[Extent, ...]  # copied in this order into the new mdat
+    pieces: tuple[Extent | bytes, ...]  # written in this order into the new mdat: copied, or rewritten data
 
 
-def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
+def sanitize_stream(source: BinaryIO, out: BinaryIO, keep_hdr: bool = False) -> None:
     heif = parse(source)
-    chosen = plan(heif)
+    chosen = plan(heif, source, keep_hdr)
     if _kept_jpeg_findings(source, heif, chosen):
         raise Refused("a JPEG-coded HEIF image carries metadata in its own bytes, which are kept unchanged")
     layout = _layout(source, heif, chosen)
     out.write(heif.ftyp)
     out.write(layout.meta)
     out.write(layout.mdat_header)
-    for extent in layout.extents:
-        copy_range(source, extent.offset, extent.offset + extent.length, out)
+    for piece in layout.pieces:
+        if isinstance(piece, Extent):
+            copy_range(source, piece.offset, piece.offset + piece.length, out)
+        else:
+            out.write(piece)
 
 
 def _layout(source: BinaryIO, heif: Heif, chosen: Plan) -> _Layout:
-    in_mdat = [e for i in chosen.kept if i in heif.locations and heif.locations[i].method == 0
-               for e in heif.locations[i].extents]
-    mdat_size = sum(extent.length for extent in in_mdat)
-    idat = b"".join(_read(source, e.offset, e.length) for i in chosen.kept
-                    if i in heif.locations and heif.locations[i].method == 1 for e in heif.locations[i].extents)
+    in_mdat: list[Extent | bytes] = []
+    for item_id in chosen.kept:
+        if item_id in chosen.rewritten:
+            in_mdat.append(chosen.rewritten[item_id])
+        elif item_id in heif.locations and heif.locations[item_id].method == 0:
+            in_mdat += heif.locations[item_id].extents
+    mdat_size = sum(piece.length if isinstance(piece, Extent) else len(piece) for piece in in_mdat)
+    idat = b"".join(_read(source, e.offset, e.length) for i in chosen.kept if i not in chosen.rewritten
+                    and i in heif.locations and heif.locations[i].method == 1 for e in heif.locations[i].extents)
     wide = mdat_size + len(idat) + (META_LIMIT << 3) > 0xFFFFFFFF
     mdat_header = box_header(b"mdat", mdat_size)
     draft = _meta(heif, chosen, idat, 0, wide)
@@ -704,14 +808,16 @@ def _meta(heif: Heif, chosen: Plan, idat: bytes, mdat_start: int, wide: bool) ->
 
 
 def _iloc(heif: Heif, chosen: Plan, mdat_start: int, wide: bool) -> bytes:
-    located = [i for i in chosen.kept if i in heif.locations]
+    located = [i for i in chosen.kept if i in heif.locations or i in chosen.rewritten]
     big_ids = any(i > 0xFFFF for i in located)
     id_size, number = (4 if big_ids else 2), (8 if wide else 4)
     body = bytearray(((number << 4) | number, 0))
     body += len(located).to_bytes(id_size, "big")
     mdat_at, idat_at = mdat_start, 0
     for item_id in located:
-        location = heif.locations[item_id]
+        location = heif.locations.get(item_id, Location(0, ()))
+        if item_id in chosen.rewritten:
+            location = Location(0, (Extent(0, len(chosen.rewritten[item_id])),))
         body += item_id.to_bytes(id_size, "big") + location.method.to_bytes(2, "big") + bytes(2)
         body += len(location.extents).to_bytes(2, "big")
         for extent in location.extents:
@@ -732,6 +838,8 @@ def _iinf(heif: Heif, chosen: Plan) -> bytes:
         item = heif.items[item_id]
         wide_id = item_id > 0xFFFF
         fields = item_id.to_bytes(4 if wide_id else 2, "big") + bytes(2) + item.type + b"\0"
+        if item.type == b"mime":  # only the gain map's rebuilt parameters: plain XMP
+            fields += _XMP_MIME.encode("ascii") + b"\0"
         entries += box_bytes(b"infe", full_box_payload(3 if wide_id else 2, int(item.hidden), fields))
     return full_box_payload(1 if big else 0, 0, len(chosen.kept).to_bytes(4 if big else 2, "big") + entries)
 
@@ -775,6 +883,9 @@ def _content_parts(source: BinaryIO, heif: Heif, chosen: Plan) -> Iterator[tuple
     for item_id in chosen.kept:
         item = heif.items[item_id]
         description = [b"item %d %s hidden=%d" % (item_id, item.type, item.hidden)]
+        if item_id in chosen.rewritten:
+            yield b"\n".join(description + [b"rewritten " + chosen.rewritten[item_id]]), None
+            continue
         for association in heif.associations.get(item_id, ()):
             if association.index in properties:
                 description.append(b"essential=%d " % association.essential + chosen.property_box(heif, association.index))
@@ -783,27 +894,80 @@ def _content_parts(source: BinaryIO, heif: Heif, chosen: Plan) -> Iterator[tuple
         yield b"\n".join(description), heif.locations.get(item_id)
 
 
-def content_digest(source: BinaryIO) -> bytes:
+def content_digest(source: BinaryIO, keep_hdr: bool = False) -> bytes:
     heif = parse(source)
     digest = hashlib.sha256()
-    for description, location in _content_parts(source, heif, plan(heif)):
+    buffer = bytearray(_PIECE)  # one buffer read into: the coded bytes are never copied into new objects
+    for description, location in _content_parts(source, heif, plan(heif, source, keep_hdr)):
         digest.update(len(description).to_bytes(8, "big") + description)
         extents = location.extents if location else ()
         digest.update(sum(e.length for e in extents).to_bytes(8, "big"))
         for extent in extents:
-            for piece in _pieces(source, extent.offset, extent.offset + extent.length, 0):
-                digest.update(piece)
+            _digest_range(source, extent.offset, extent.offset + extent.length, digest, buffer)
     return digest.digest()
 
 
-def residue_stream(source: BinaryIO) -> Iterator[View]:
-    """Every byte of the file outside the kept items' data, in overlapping bounded pieces."""
+def same_content(original: BinaryIO, clean: BinaryIO, keep_hdr: bool = False) -> bool:
+    """What content_digest proves, compared directly: the same descriptions in the same order, and each
+    kept extent's bytes equal to its counterpart's, read side by side in pieces (a memory compare, where
+    digesting both files would hash every coded byte twice)."""
+    first, second = parse(original), parse(clean)
+    ours = list(_content_parts(original, first, plan(first, original, keep_hdr)))
+    theirs = list(_content_parts(clean, second, plan(second, clean, keep_hdr)))
+    if len(ours) != len(theirs):
+        return False
+    buffers = bytearray(_PIECE), bytearray(_PIECE)
+    for (description, location), (other_description, other_location) in zip(ours, theirs):
+        extents = location.extents if location else ()
+        other_extents = other_location.extents if other_location else ()
+        if description != other_description or [e.length for e in extents] != [e.length for e in other_extents]:
+            return False  # the clean copy keeps each extent whole, so any other layout is a change
+        if not all(_same_range(original, extent, clean, other, buffers) for extent, other in zip(extents, other_extents)):
+            return False
+    return True
+
+
+def _same_range(source: BinaryIO, extent: Extent, other_source: BinaryIO, other: Extent,
+                buffers: tuple[bytearray, bytearray]) -> bool:
+    mine, theirs = buffers
+    for at in range(0, extent.length, _PIECE):
+        size = min(_PIECE, extent.length - at)
+        if _read_into(source, extent.offset + at, mine, size) != _read_into(other_source, other.offset + at, theirs, size):
+            return False
+    return True
+
+
+def _read_into(source: BinaryIO, position: int, buffer: bytearray, size: int) -> bytearray | bytes:
+    """source[position:position + size], in `buffer` when it fills it (compared with a memcmp)."""
+    source.seek(position)
+    if size < len(buffer):
+        return _read(source, position, size)
+    if source.readinto(buffer) != size:  # type: ignore[attr-defined]
+        raise Refused("the HEIF file ends inside a range its boxes claim")
+    return buffer
+
+
+def _digest_range(source: BinaryIO, start: int, end: int, digest: "hashlib._Hash", buffer: bytearray) -> None:
+    view = memoryview(buffer)
+    source.seek(start)
+    remaining = end - start
+    while remaining:
+        got = source.readinto(view[:min(len(buffer), remaining)])  # type: ignore[attr-defined]
+        if not got:
+            raise Refused("the HEIF file ends inside a range its boxes claim")
+        digest.update(view[:got])
+        remaining -= got
+
+
+def residue_stream(source: BinaryIO, keep_hdr: bool = False) -> Iterator[View]:
+    """Every byte of the file outside the kept items' data, in overlapping bounded pieces (rewritten
+    items are not content: their bytes are scanned like the rest)."""
     heif = parse(source)
-    chosen = plan(heif)
+    chosen = plan(heif, source, keep_hdr)
     source.seek(0, io.SEEK_END)
     size = source.tell()
     content = sorted((e.offset, e.offset + e.length) for i in chosen.kept if i in heif.locations
-                     for e in heif.locations[i].extents)
+                     and i not in chosen.rewritten for e in heif.locations[i].extents)
     position = 0
     for start, end in content + [(size, size)]:
         if start > position:
@@ -823,13 +987,13 @@ def _pieces(source: BinaryIO, start: int, end: int, overlap: int) -> Iterator[by
 # ---------------------------------------------------------------- the bytes verbs
 
 
-def inspect(data: bytes) -> list[Finding]:
-    return inspect_stream(io.BytesIO(data))
+def inspect(data: bytes, keep_hdr: bool = False) -> list[Finding]:
+    return inspect_stream(io.BytesIO(data), keep_hdr)
 
 
-def sanitize(data: bytes) -> bytes:
+def sanitize(data: bytes, keep_hdr: bool = False) -> bytes:
     out = io.BytesIO()
-    sanitize_stream(io.BytesIO(data), out)
+    sanitize_stream(io.BytesIO(data), out, keep_hdr)
     return out.getvalue()
 
 
@@ -837,12 +1001,62 @@ def views(data: bytes) -> list[View]:
     return [View("the file", data)]
 
 
-def residue(data: bytes) -> list[View]:
-    return list(residue_stream(io.BytesIO(data)))
+def residue(data: bytes, keep_hdr: bool = False) -> list[View]:
+    return list(residue_stream(io.BytesIO(data), keep_hdr))
 
 
-def content(data: bytes) -> list[bytes]:
+def content(data: bytes, keep_hdr: bool = False) -> list[bytes]:
     source = io.BytesIO(data)
     heif = parse(source)
     return [description + b"".join(_read(source, e.offset, e.length) for e in (location.extents if location else ()))
-            for description, location in _content_parts(source, heif, plan(heif))]
+            for description, location in _content_parts(source, heif, plan(heif, source, keep_hdr))]
+
+
+class KeepingHdr:
+    """This module's verbs in the keep_hdr mode, shaped like a format module for intake.clean: HDR gain
+    maps stay (with their rebuilt parameters), and `kept_stream` says so."""
+
+    NAME = NAME
+    MEDIA_TYPES = MEDIA_TYPES
+
+    @staticmethod
+    def inspect(data: bytes) -> list[Finding]:
+        return inspect(data, keep_hdr=True)
+
+    @staticmethod
+    def sanitize(data: bytes) -> bytes:
+        return sanitize(data, keep_hdr=True)
+
+    views = staticmethod(views)
+
+    @staticmethod
+    def residue(data: bytes) -> list[View]:
+        return residue(data, keep_hdr=True)
+
+    @staticmethod
+    def content(data: bytes) -> list[bytes]:
+        return content(data, keep_hdr=True)
+
+    @staticmethod
+    def inspect_stream(source: BinaryIO) -> list[Finding]:
+        return inspect_stream(source, keep_hdr=True)
+
+    @staticmethod
+    def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
+        sanitize_stream(source, out, keep_hdr=True)
+
+    @staticmethod
+    def content_digest(source: BinaryIO) -> bytes:
+        return content_digest(source, keep_hdr=True)
+
+    @staticmethod
+    def residue_stream(source: BinaryIO) -> Iterator[View]:
+        return residue_stream(source, keep_hdr=True)
+
+    @staticmethod
+    def same_content(original: BinaryIO, clean: BinaryIO) -> bool:
+        return same_content(original, clean, keep_hdr=True)
+
+    @staticmethod
+    def kept_stream(source: BinaryIO) -> list[str]:
+        return kept_stream(source, keep_hdr=True)

@@ -58,6 +58,7 @@ from intake.formats.base import (
 from intake.errors import Refused
 from intake.formats.isobmff.boxes import Box, box_bytes, child_boxes, copy_range, iter_boxes, read_payload
 from intake.formats.isobmff.fragments import Fragment, Run, read_fragment, sample_size_defaults
+from intake.formats.shared import sef
 from intake.formats.isobmff.movie_tags import (box_name, mac_time, meta_findings, uuid_findings,
                                                user_data_findings)
 
@@ -157,6 +158,7 @@ class Movie:
     movie: bytes  # the payload of `moov`
     tracks: tuple[Track, ...]
     fragments: tuple[Fragment, ...]
+    trailer: tuple[int, int] | None = None  # (start, end) of a Samsung SEF block after the last box: dropped
 
     @property
     def kept_ids(self) -> frozenset[int]:
@@ -204,7 +206,9 @@ class _Holders:
 
 def _movie(source: BinaryIO) -> Movie:
     size = source.seek(0, io.SEEK_END)
-    top = tuple(_top_level_boxes(source, size))
+    trailer_start = sef.block_start(source, size)  # Samsung phones append one after the movie's boxes
+    trailer = (trailer_start, size) if trailer_start is not None else None
+    top = tuple(_top_level_boxes(source, trailer_start if trailer_start is not None else size))
     for box in top:
         _check_top_level(source, box)
     movies = [box for box in top if box.type == b"moov"]
@@ -219,7 +223,7 @@ def _movie(source: BinaryIO) -> Movie:
     tracks = tuple(_track(payload) for box, payload in children if box.type == b"trak")
     extends = _find(children, b"mvex")
     fragments = _fragments(source, top, sample_size_defaults(extends) if extends is not None else None)
-    result = Movie(top, movie, _with_fragment_runs(tracks, fragments), fragments)
+    result = Movie(top, movie, _with_fragment_runs(tracks, fragments), fragments, trailer)
     _check_samples(result)
     _check_frames(source, result)
     return result
@@ -278,8 +282,6 @@ def _check_top_level(source: BinaryIO, box: Box) -> None:
                       "cleaned; refused")
     if box.type == b"meta" and any(b.type in (b"iloc", b"idat") for b, _ in _meta_children(source, box)):
         raise Refused("the movie stores items in a file-level meta box; refused")
-    if box.type not in _TOP_KNOWN:
-        raise Refused(f"an unknown top-level box ({box_name(box.type)!r}) could carry anything; refused")
 
 
 def _meta_children(source: BinaryIO, box: Box) -> list[tuple[Box, bytes]]:
@@ -711,13 +713,24 @@ def _top_level_findings(source: BinaryIO, movie: Movie) -> list[Finding]:
     findings = []
     for box in movie.top:
         where = f"the {box_name(box.type)} box at byte {box.start}"
-        if box.type in _EMPTY_SPACE:
+        if box.type == b"ftyp" and any(_minor_version(source, box)):
+            findings.append(Finding(Category.OTHER, "file type minor version",
+                                    f"0x{_minor_version(source, box).hex()}", where))
+        elif box.type in _EMPTY_SPACE:
             hidden = sum(len(p) - p.count(0) for p in _pieces(source, box.payload_start, box.payload_end))
             if hidden:
                 findings.append(Finding(Category.HIDDEN, "free space", f"{hidden} bytes of data in unused space",
                                         where))
         elif box.type in _TOP_DROPPED:
             findings += dropped_findings(box, read_payload(source, box, MAX_MOVIE_BYTES), where)
+        elif box.type not in _TOP_KNOWN:  # no kept sample lies in it (samples outside an mdat are refused)
+            findings.append(Finding(Category.HIDDEN, "unknown box", f"an unknown top-level box of "
+                                    f"{box.size - (box.payload_start - box.start)} bytes", where))
+    if movie.trailer is not None:
+        start, end = movie.trailer
+        if end - start > MAX_MOVIE_BYTES:
+            raise Refused(f"the Samsung SEF block after the movie holds more than {MAX_MOVIE_BYTES >> 20} MiB; refused")
+        findings += sef.findings(b"".join(_pieces(source, start, end)), f"Samsung SEF data after the movie (byte {start})")
     unplayed = sum(len(p) - p.count(0) for start, end in _unplayed(movie) for p in _pieces(source, start, end))
     if unplayed:
         findings.append(Finding(Category.HIDDEN, "unplayed media data",
@@ -735,7 +748,8 @@ def inspect_stream(source: BinaryIO) -> list[Finding]:
 
 
 def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
-    """ftyp as it was, the rebuilt moov, each mdat with its unplayed bytes zeroed, in the original order."""
+    """ftyp with its minor version zeroed, the rebuilt moov, each mdat with its unplayed bytes zeroed, in the
+    original order."""
     movie = _movie(source)
     media = movie.media_boxes()
     movie_size = len(_clean_movie(movie, lambda offset: offset)[0])
@@ -759,8 +773,23 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
             out.write(fragments[box.start].moved(relocate))
         elif box.type == b"mdat":
             _write_media(source, box, runs[box.start], out)
+        elif box.type == b"ftyp":
+            out.write(_file_type(source, box))
         else:
             copy_range(source, box.start, box.start + box.size, out)
+
+
+def _file_type(source: BinaryIO, box: Box) -> bytes:
+    """The ftyp box with its minor version zeroed: brands stay, the version (GoPro's firmware date,
+    QuickTime's release) goes. Same size, so no offset moves."""
+    whole = bytearray(_whole(source, box))
+    at = box.payload_start - box.start + 4  # after the major brand
+    whole[at:at + 4] = bytes(len(_minor_version(source, box)))
+    return bytes(whole)
+
+
+def _minor_version(source: BinaryIO, box: Box) -> bytes:
+    return read_payload(source, box, MAX_MOVIE_BYTES)[4:8]
 
 
 def _write_media(source: BinaryIO, box: Box, runs: list[tuple[int, int, bool]], out: BinaryIO) -> None:
@@ -814,6 +843,9 @@ def residue_stream(source: BinaryIO) -> Iterator[View]:
     for start, end in _unplayed(movie):
         for piece in _pieces(source, start, end):
             yield View(f"unplayed media data at byte {start}", piece)
+    if movie.trailer is not None:
+        for piece in _pieces(source, *movie.trailer):
+            yield View(f"the Samsung SEF block at byte {movie.trailer[0]}", piece)
 
 
 # --- the bytes verbs ---------------------------------------------------------------

@@ -164,7 +164,7 @@ def test_a_clean_copy_that_is_not_clean_is_refused(
     editor, editor_keys = fresh_editor(editor_template, tmp_path)
     field, keys = copy_vault(write_only_template if sender == "write-only" else template_vault, tmp_path / "field")
     with monkeypatch.context() as rogue:
-        rogue.setattr(intake.takein.clean_copy, "clean_within", lambda data: Cleaned(sniff_bytes(data), [], data))
+        rogue.setattr(intake.takein.clean_copy, "clean_within", lambda data, **_: Cleaned(sniff_bytes(data), [], data))
         take_in(field, keys, [_sample_files(tmp_path / "inbox")[1]])  # the photo with a GPS fix
     submission = tmp_path / "rogue.age"
     submit(field, keys, None, editor_keys.public, submission)

@@ -24,8 +24,9 @@ from intake.formats.base import Category
 from intake.errors import Refused
 from intake.formats.isobmff import heif
 from intake.formats.isobmff.boxes import box_bytes, full_box_payload
+from intake.formats.shared import icc
 from intake.support.sniff import sniff_bytes
-from planted import assert_absent, has
+from planted import assert_absent, has, located_clip, sef_block
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import exiftool_judge  # noqa: E402
@@ -188,17 +189,22 @@ class Build:
     extra_brands: bytes = b""
     iloc_tweak: dict[int, tuple[int, int]] = field(default_factory=dict)  # item -> (method, data reference)
     wide_ids: bool = False  # 32-bit item IDs: iloc 2, infe 3, iref 1, ipma 1, pitm 1
+    mdat_per_item: bool = False  # each item's data in an mdat of its own, as some writers do
 
     def id(self, item_id: int) -> bytes:
         return item_id.to_bytes(4 if self.wide_ids else 2, "big")
 
     def bytes(self) -> bytes:
         ftyp = box_bytes(b"ftyp", self.brand + bytes(4) + b"mif1" + self.brand + b"miaf" + self.extra_brands)
-        mdat_payload = b"".join(p.data for p in self.parts if not p.in_idat)
+        in_mdat = [p.data for p in self.parts if not p.in_idat]
+        if self.mdat_per_item:
+            media = b"".join(box_bytes(b"mdat", data) for data in in_mdat)
+        else:
+            media = box_bytes(b"mdat", b"".join(in_mdat))
         idat = b"".join(p.data for p in self.parts if p.in_idat)
         meta = self._meta(0, idat)
         mdat_start = len(ftyp) + len(meta) + 8 + len(self.top_extra)
-        return ftyp + self._meta(mdat_start, idat) + self.top_extra + box_bytes(b"mdat", mdat_payload)
+        return ftyp + self._meta(mdat_start, idat) + self.top_extra + media
 
     def _meta(self, mdat_start: int, idat: bytes) -> bytes:
         properties: list[bytes] = []
@@ -216,7 +222,8 @@ class Build:
             method, reference = self.iloc_tweak.get(part.id, (1 if part.in_idat else 0, 0))
             offset = idat_at if part.in_idat else mdat_at
             iloc += self.id(part.id) + struct.pack(">HHHII", method, reference, 1, offset, len(part.data))
-            idat_at, mdat_at = (idat_at + len(part.data), mdat_at) if part.in_idat else (idat_at, mdat_at + len(part.data))
+            step = len(part.data) + (8 if self.mdat_per_item else 0)  # the next item's data is past its mdat header
+            idat_at, mdat_at = (idat_at + len(part.data), mdat_at) if part.in_idat else (idat_at, mdat_at + step)
         infes = b"".join(box_bytes(b"infe", full_box_payload(3 if self.wide_ids else 2, int(p.hidden), self.id(p.id) + bytes(2) + p.type
                                                              + p.name.encode() + b"\0"
                                                              + (p.content_type.encode() + b"\0" if p.type == b"mime" else b"")))
@@ -502,3 +509,230 @@ def test_a_file_exiftool_already_stripped_is_cleaned(tmp_path: Path) -> None:
     stripped = (tmp_path / "stripped.heic").read_bytes()
     clean = clean_bytes(stripped).data
     assert_clean(stripped, clean, PLANTED, tmp_path)
+
+
+def test_a_kept_display_p3_profile_loses_the_copyright_naming_the_device_maker(tiles: tuple[Coded, Coded, Coded]) -> None:
+    """Every iPhone HEIC carries Apple's Display P3 profile ("Copyright Apple Inc., 2017") beside EXIF Make
+    "Apple": the profile is rebuilt (colour tags byte for byte, no copyright), so the maker is gone and the
+    leftover scan no longer refuses the file."""
+    from test_icc import CURVE, XYZ, mluc_tag, profile
+
+    maker = "PLANTEDMAKER"
+    display_p3 = profile(tags=[(b"desc", mluc_tag("Display P3")), (b"cprt", mluc_tag(f"Copyright {maker} Inc., 2017")),
+                               (b"wtpt", XYZ), (b"rXYZ", XYZ), (b"gXYZ", XYZ), (b"bXYZ", XYZ),
+                               (b"rTRC", CURVE), (b"gTRC", CURVE), (b"bTRC", CURVE)], maker=b"APPLP3  ")
+    colr = box_bytes(b"colr", b"prof" + display_p3)
+    make = maker.encode() + b"\0"
+    exif_tiff = b"MM\0*" + struct.pack(">IH", 8, 1) + struct.pack(">HHII", 0x010F, 2, len(make), 26) + bytes(4) + make
+    left = tiles[0]
+    original = Build(parts=[Part(1, b"hvc1", left.data, [left.hvcc, left.ispe, colr]),
+                            Part(2, b"Exif", bytes(4) + exif_tiff)], references=[(b"cdsc", 2, [1])]).bytes()
+    assert has(heif.inspect(original), Category.DEVICE, maker)
+
+    clean = clean_bytes(original).data  # refused before: "a removed value is still present"
+    assert_absent(heif, clean, [maker])
+    kept = heif.parse(io.BytesIO(clean)).property_of(1, b"colr").payload[4:]
+    assert icc.is_standard(kept) and icc.description(kept) == "Display P3"
+    colour_tags = {b"wtpt", b"rXYZ", b"gXYZ", b"bXYZ", b"rTRC", b"gTRC", b"bTRC"}
+    before, after = icc.parse(display_p3), icc.parse(kept)
+    assert {t.signature: before.body(t) for t in before.tags if t.signature in colour_tags} == \
+        {t.signature: after.body(t) for t in after.tags if t.signature in colour_tags}
+    assert pixels(clean) == pixels(original)
+
+
+# ---------------------------------------------------------------- keep_hdr: gain maps stay, nothing else does
+
+GAIN_MAP_URN = "urn:com:apple:photo:2020:aux:hdrgainmap"
+GAIN_MAP_TOOLKIT = "PLANTED-XMP-TOOLKIT-6e02"
+
+
+def gain_map_xmp(extra: str) -> bytes:
+    """Apple's gain-map parameters as an iPhone writes them, plus a planted property and toolkit."""
+    return (f'<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="{GAIN_MAP_TOOLKIT}"><rdf:RDF '
+            'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+            'xmlns:HDRGainMap="http://ns.apple.com/HDRGainMap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            '<HDRGainMap:HDRGainMapHeadroom>3.847906</HDRGainMap:HDRGainMapHeadroom>'
+            '<HDRGainMap:HDRGainMapVersion>131072</HDRGainMap:HDRGainMapVersion>'
+            f'<dc:creator><rdf:Seq><rdf:li>{extra}</rdf:li></rdf:Seq></dc:creator>'
+            '</rdf:Description></rdf:RDF></x:xmpmeta>').encode()
+
+
+def hdr_build(tiles: tuple[Coded, Coded, Coded]) -> Build:
+    """An iPhone-shaped HDR photo: primary, a gain map (auxl) described by an XMP item (cdsc), beside
+    a depth map, a portrait matte, a thumbnail and EXIF."""
+    left, _, small = tiles
+    matte = "urn:com:apple:photo:2018:aux:portraiteffectsmatte"
+    return Build(
+        parts=[Part(1, b"hvc1", left.data, [left.hvcc, left.ispe]),
+               Part(2, b"hvc1", small.data, [small.hvcc, small.ispe, aux(GAIN_MAP_URN)], hidden=True),
+               Part(3, b"mime", gain_map_xmp(XMP_CREATOR), content_type="application/rdf+xml", hidden=True),
+               Part(4, b"hvc1", small.data, [small.hvcc, small.ispe, aux("urn:mpeg:hevc:2015:auxid:2")], hidden=True),
+               Part(5, b"hvc1", small.data, [small.hvcc, small.ispe, aux(matte)], hidden=True),
+               Part(6, b"hvc1", small.data, [small.hvcc, small.ispe]),
+               Part(7, b"Exif", bytes(4) + tiff_with_artist(ARTIST), hidden=True)],
+        references=[(b"auxl", 2, [1]), (b"cdsc", 3, [2]), (b"auxl", 4, [1]), (b"auxl", 5, [1]),
+                    (b"thmb", 6, [1]), (b"cdsc", 7, [1])],
+    )
+
+
+def test_by_default_the_gain_map_goes_with_everything_else(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    original = hdr_build(tiles).bytes()
+    assert has(heif.inspect(original), Category.HIDDEN, "an HDR gain map")
+    cleaned = clean_bytes(original)
+    assert sorted(heif.parse(io.BytesIO(cleaned.data)).items) == [1] and cleaned.kept == ()
+    assert_clean(original, cleaned.data, [ARTIST, XMP_CREATOR, GAIN_MAP_TOOLKIT, GAIN_MAP_URN], tmp_path)
+
+
+def test_keep_hdr_keeps_the_gain_map_byte_identical_and_only_its_numbers(tiles: tuple[Coded, Coded, Coded],
+                                                                         tmp_path: Path) -> None:
+    original = hdr_build(tiles).bytes()
+    findings = heif.inspect(original, keep_hdr=True)
+    assert not has(findings, Category.HIDDEN, "an HDR gain map")  # it stays, so it is not reported as removed
+    assert has(findings, Category.HIDDEN, "a depth map") and has(findings, Category.PERSON, XMP_CREATOR)
+
+    cleaned = clean_bytes(original, keep_hdr=True)  # every check, in the keep_hdr mode
+    assert any("an HDR gain map" in text for text in cleaned.kept) and any("XMP" in text for text in cleaned.kept)
+    clean = cleaned.data
+    assert heif.inspect(clean, keep_hdr=True) == []
+    assert_absent(heif, clean, [ARTIST, XMP_CREATOR, GAIN_MAP_TOOLKIT])
+    before, after = heif.parse(io.BytesIO(original)), heif.parse(io.BytesIO(clean))
+    assert sorted(after.items) == [1, 2, 3]  # primary, gain map, its parameters: no depth, matte, thumbnail, EXIF
+    for item_id in (1, 2):  # coded bytes and every property byte for byte
+        assert item_bytes(clean, after, item_id) == item_bytes(original, before, item_id)
+        assert [after.properties[a.index - 1].raw for a in after.associations[item_id]] == \
+            [before.properties[a.index - 1].raw for a in before.associations[item_id]]
+    assert {(r.type, r.source, r.targets) for r in after.references} == {(b"auxl", 2, (1,)), (b"cdsc", 3, (2,))}
+    parameters = item_bytes(clean, after, 3)
+    assert b"<HDRGainMap:HDRGainMapHeadroom>3.847906<" in parameters and b"<HDRGainMap:HDRGainMapVersion>131072<" in parameters
+    assert after.items[3].content_type == "application/rdf+xml"
+    assert pixels(clean) == pixels(original)
+    decoded = pillow_heif.open_heif(io.BytesIO(clean))  # libheif finds the gain map as the primary's auxiliary
+    assert decoded.info["aux"] == {GAIN_MAP_URN: [2]}
+    assert decoded.get_aux_image(2).size == pillow_heif.open_heif(io.BytesIO(original)).get_aux_image(2).size
+    # The default mode, run on the clean copy, still sees the gain map: the modes differ only in it.
+    assert has(heif.inspect(clean), Category.HIDDEN, "an HDR gain map")
+    if exiftool_judge.AVAILABLE:
+        (tmp_path / "hdr.heic").write_bytes(clean)
+        assert set(exiftool_judge.identifying(tmp_path / "hdr.heic")) <= {
+            "XMP-HDRGainMap:HDRGainMapVersion", "XMP-HDRGainMap:HDRGainMapHeadroom"}
+
+
+def test_keep_hdr_changes_nothing_for_a_photo_without_a_gain_map(tiles: tuple[Coded, Coded, Coded]) -> None:
+    original = Build(parts=[p for p in grid_build(tiles).parts if p.id != 6],
+                     references=[r for r in grid_build(tiles).references if r[1] != 6]).bytes()
+    assert clean_bytes(original, keep_hdr=True).data == clean_bytes(original).data
+    assert clean_bytes(original, keep_hdr=True).kept == ()
+
+
+def test_keep_hdr_drops_a_gain_map_description_without_its_numbers(tiles: tuple[Coded, Coded, Coded]) -> None:
+    build = hdr_build(tiles)
+    build.parts[2] = Part(3, b"mime", xmp(XMP_CREATOR), content_type="application/rdf+xml", hidden=True)
+    cleaned = clean_bytes(build.bytes(), keep_hdr=True)
+    assert sorted(heif.parse(io.BytesIO(cleaned.data)).items) == [1, 2]
+    assert XMP_CREATOR.encode() not in cleaned.data
+
+
+def test_the_keep_hdr_option_of_sanitize_and_add(cli, tmp_path: Path, tiles: tuple[Coded, Coded, Coded]) -> None:
+    import json
+
+    (tmp_path / "hdr.heic").write_bytes(hdr_build(tiles).bytes())
+    kept = cli("sanitize", "--keep-hdr", "hdr.heic", "-o", "kept")
+    assert kept.returncode == 0, kept.stderr
+    assert "kept: an HDR gain map" in kept.stdout
+    plain = cli("sanitize", "--json", "hdr.heic", "-o", "plain")
+    assert plain.returncode == 0 and "kept" not in json.loads(plain.stdout)["files"][0]
+    assert len(heif.parse(io.BytesIO((tmp_path / "kept" / "hdr.heic").read_bytes())).items) == 3
+    assert len(heif.parse(io.BytesIO((tmp_path / "plain" / "hdr.heic").read_bytes())).items) == 1
+
+    assert cli("--vault", tmp_path / "v", "init").returncode == 0
+    added = cli("--vault", tmp_path / "v", "add", "--keep-hdr", "--json", "hdr.heic")
+    assert added.returncode == 0, added.stderr
+    copy = json.loads(added.stdout)["files"][0]["clean_copy"]
+    assert any("an HDR gain map" in text for text in copy["kept"])
+
+
+# ---------------------------------------------------------------- motion photos: a whole video after the image
+
+MOTION_LOCATION = "+46.6354+032.6169/"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return located_clip(tmp_path_factory.mktemp("clip"), MOTION_LOCATION)
+
+
+def test_a_samsung_motion_photo_loses_its_video_and_sef_records(tmp_path: Path, clip: bytes) -> None:
+    still = encoded(picture(64, 48, seed=11))
+    sef = sef_block([(0x0A01, "Image_UTC_Data", b"1705124333853"), (0x0AA1, "MCC_Data", b"310"),
+                     (0x0A30, "MotionPhoto_Data", b"mpv2")])
+    original = still + box_bytes(b"mpvd", clip) + box_bytes(b"sefd", sef)
+    findings = heif.inspect(original)
+    assert has(findings, Category.HIDDEN, "the seconds of video and sound around the shot")
+    assert has(findings, Category.TIME, "2024-01-13 05:38:53 UTC") and has(findings, Category.LOCATION, "310")
+    clean = clean_bytes(original).data
+    assert b"mpvd" not in clean and b"SEFH" not in clean and clip[:64] not in clean
+    assert_clean(original, clean, [MOTION_LOCATION, "Image_UTC_Data", "1705124333853"], tmp_path)
+
+
+def test_a_video_appended_after_a_heic_is_left_out(tmp_path: Path, clip: bytes) -> None:
+    """Not a box of the image's: a whole MP4 file (its own ftyp, moov, mdat) written after it."""
+    still = encoded(picture(64, 48, seed=12))
+    original = still + clip
+    assert has(heif.inspect(original), Category.HIDDEN, f"{len(clip)} bytes after the image")
+    clean = clean_bytes(original).data
+    assert len(clean) < len(still) + 256 < len(original) and b"moov" not in clean
+    assert_clean(original, clean, [MOTION_LOCATION], tmp_path)
+
+
+def test_an_unreadable_sef_block_is_reported_by_size() -> None:
+    from intake.formats.shared import sef
+
+    assert [f.value for f in sef.findings(b"SEFH" + bytes(3), "x")] == ["7 bytes in an unreadable layout"]
+    broken = bytearray(sef_block([(0x0A01, "Image_UTC_Data", b"1705124333853")]))
+    broken[-24:-20] = struct.pack("<I", 10_000)  # a record said to start before the block
+    assert sef.findings(bytes(broken), "x")[0].value.endswith("in an unreadable layout")
+
+
+@pytest.mark.parametrize("piece", [7, 1 << 20])
+def test_same_content_compares_the_kept_bytes_side_by_side(tiles: tuple[Coded, Coded, Coded], piece: int,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check intake.clean runs on a clean copy: equal to comparing content digests, without hashing."""
+    monkeypatch.setattr(heif, "_PIECE", piece)  # 7: every extent is compared in many pieces
+    original = grid_build(tiles).bytes()
+    clean = heif.sanitize(original)
+    assert heif.same_content(io.BytesIO(original), io.BytesIO(clean))
+    parsed = heif.parse(io.BytesIO(clean))
+    for item_id in (2, 3):  # the last byte of each tile
+        extent = parsed.locations[item_id].extents[-1]
+        flipped = bytearray(clean)
+        flipped[extent.offset + extent.length - 1] ^= 1
+        assert not heif.same_content(io.BytesIO(original), io.BytesIO(bytes(flipped)))
+        assert heif.content_digest(io.BytesIO(original)) != heif.content_digest(io.BytesIO(bytes(flipped)))
+    rotated = Build(parts=[Part(1, b"hvc1", tiles[0].data, [tiles[0].hvcc, tiles[0].ispe,
+                                                               box_bytes(b"irot", b"\x01")])]).bytes()
+    unrotated = Build(parts=[Part(1, b"hvc1", tiles[0].data, [tiles[0].hvcc, tiles[0].ispe])]).bytes()
+    assert not heif.same_content(io.BytesIO(rotated), io.BytesIO(heif.sanitize(unrotated)))  # a property differs
+    assert not heif.same_content(io.BytesIO(original), io.BytesIO(heif.sanitize(unrotated)))  # fewer items
+
+
+@pytest.mark.parametrize("brand, media_type", [(b"heic", "image/heif"), (b"avif", "image/avif")])
+def test_the_low_overhead_form_is_recognised_and_refused(brand: bytes, media_type: str) -> None:
+    """HEIF 2024's 'mini' box replaces meta: told apart by its 'mif3' brand, refused by name, not as a video."""
+    data = box_bytes(b"ftyp", b"mif3" + brand) + box_bytes(b"mini", bytes(40))
+    assert sniff_bytes(data) == media_type
+    with pytest.raises(Refused, match="low-overhead HEIF form"):
+        clean_bytes(data)
+
+
+def test_items_in_several_mdat_boxes(tiles: tuple[Coded, Coded, Coded], tmp_path: Path) -> None:
+    """Each item's data in its own mdat: the kept ones are gathered into one, byte for byte."""
+    build = grid_build(tiles)
+    build.mdat_per_item = True
+    original = build.bytes()
+    assert original.count(b"mdat") == 7 and pixels(original)[1] == (128, 64)
+    cleaned = clean_bytes(original)
+    assert_clean(original, cleaned.data, [DEPTH_XMP, ITEM_NAME, UNKNOWN_BOX, PADDING], tmp_path)
+    before, after = heif.parse(io.BytesIO(original)), heif.parse(io.BytesIO(cleaned.data))
+    assert cleaned.data.count(b"mdat") == 1 and sorted(after.items) == [1, 2, 3]
+    for item_id in (2, 3):
+        assert item_bytes(cleaned.data, after, item_id) == item_bytes(original, before, item_id)

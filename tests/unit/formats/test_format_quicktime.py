@@ -25,7 +25,7 @@ from intake.formats.base import Category
 from intake.errors import Refused
 from intake.formats.isobmff import quicktime
 from intake.support.sniff import sniff_bytes
-from planted import assert_absent, has
+from planted import assert_absent, has, sef_block
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import exiftool_judge  # noqa: E402
@@ -429,7 +429,6 @@ HOSTILE = {
     "64-bit size past the end": _huge_64_bit,
     "a box smaller than its header": _loop,
     "chunk offset outside the file": _stco_pointing_outside,
-    "unknown top-level box": lambda d: d + _box(b"junk", b"PLANTED-JUNK"),
     "fragmented": lambda d: d + _box(b"moof", _box(b"mfhd", bytes(8))),
     "second moov": lambda d: d + _box(b"moov", b""),
     "media in another file": lambda d: _replace_first(d, b"url \x00\x00\x00\x01", b"url \x00\x00\x00\x00"),
@@ -447,3 +446,50 @@ def test_hostile_boxes_are_refused(sample: bytes, name: str) -> None:
     assert str(refusal.value) and len(str(refusal.value).splitlines()) == 1
     with pytest.raises(Refused):
         clean_bytes(hostile)
+
+
+def _with_chunks_moved(data: bytes, delta: int) -> bytes:
+    """Every 32-bit chunk offset in the moov raised by delta (after inserting delta bytes before mdat)."""
+    moved = bytearray(data)
+    position = data.index(b"moov")
+    while (position := data.find(b"stco", position + 4)) >= 0:
+        count = struct.unpack_from(">I", data, position + 8)[0]
+        for at in range(position + 12, position + 12 + 4 * count, 4):
+            struct.pack_into(">I", moved, at, struct.unpack_from(">I", data, at)[0] + delta)
+    return bytes(moved)
+
+
+def test_an_unknown_top_level_box_goes_and_is_reported(tmp_path: Path) -> None:
+    """As some converters write ('beam', 'loop' before the moov): no sample can lie in one (samples
+    outside an mdat are refused), so it is left out like free space, and the chunk offsets follow."""
+    plain = tagged_mp4(tmp_path).read_bytes()
+    ftyp_end = struct.unpack(">I", plain[:4])[0]
+    with_unknown = tmp_path / "unknown.mp4"
+    with_unknown.write_bytes(_with_chunks_moved(plain[:ftyp_end] + _box(b"beam", b"PLANTED-BEAM-2c71") + plain[ftyp_end:],
+                                                len(_box(b"beam", b"PLANTED-BEAM-2c71"))))
+    assert has(quicktime.inspect(with_unknown.read_bytes()), Category.HIDDEN, "an unknown top-level box of 17 bytes")
+    assert_clean(with_unknown, [TITLE, ARTIST, "PLANTED-BEAM-2c71"])
+
+
+def test_a_samsung_sef_block_after_the_movie_goes(tmp_path: Path) -> None:
+    """Galaxy phones append SEF records (capture time, the network's country code) after the last box."""
+    plain = tagged_mp4(tmp_path)
+    with_sef = tmp_path / "sef.mp4"
+    with_sef.write_bytes(plain.read_bytes() + sef_block([(0x0A01, "Image_UTC_Data", b"1705124333853"),
+                                                         (0x0AA1, "MCC_Data", b"310")]))
+    findings = quicktime.inspect(with_sef.read_bytes())
+    assert has(findings, Category.TIME, "2024-01-13 05:38:53 UTC") and has(findings, Category.LOCATION, "310")
+    clean = assert_clean(with_sef, [TITLE, ARTIST, "Image_UTC_Data", "1705124333853", "SEFH"])
+    assert clean.read_bytes() == cleaned(plain).read_bytes()  # the block goes whole; nothing else changes
+
+
+def test_the_file_type_minor_version_is_zeroed_and_the_brands_kept(tmp_path: Path) -> None:
+    """GoPro writes its firmware's date there (0x20131018 in a Karma drone's video)."""
+    data = bytearray(tagged_mp4(tmp_path).read_bytes())
+    data[12:16] = bytes.fromhex("20131018")
+    dated = tmp_path / "dated.mp4"
+    dated.write_bytes(bytes(data))
+    assert has(quicktime.inspect(bytes(data)), Category.OTHER, "0x20131018")
+    clean = assert_clean(dated, [TITLE, ARTIST]).read_bytes()
+    ftyp_end = struct.unpack(">I", data[:4])[0]
+    assert clean[:12] == data[:12] and clean[12:16] == bytes(4) and clean[16:ftyp_end] == data[16:ftyp_end]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -165,3 +166,24 @@ def test_non_ascii_types_are_named_printably() -> None:
 def test_full_box_header_refuses_a_short_payload() -> None:
     with pytest.raises(Refused):
         full_box_header(b"\0\0")
+
+
+def test_long_ranges_are_copied_by_the_kernel_between_files_in_order(tmp_path: Path) -> None:
+    from intake.formats.isobmff import boxes
+
+    data = bytes(range(256)) * ((boxes.KERNEL_COPY_MIN * 2) // 256 + 3)
+    (tmp_path / "source").write_bytes(data)
+    start, end = 1001, 1001 + boxes.KERNEL_COPY_MIN + 77
+    with open(tmp_path / "source", "rb") as source, open(tmp_path / "out", "w+b") as out:
+        out.write(b"head")  # still in the write buffer: it must land before the copied range
+        boxes.copy_range(source, start, end, out)
+        out.write(b"tail")
+        boxes.copy_range(source, 5, 9, out)  # a short one goes through memory
+    assert (tmp_path / "out").read_bytes() == b"head" + data[start:end] + b"tail" + data[5:9]
+    memory = io.BytesIO(b"head")
+    memory.seek(4)
+    with open(tmp_path / "source", "rb") as source, open(tmp_path / "short", "w+b") as short:
+        boxes.copy_range(source, start, end, memory)  # no file descriptor: through memory
+        with pytest.raises(Refused, match="ends inside"):  # a range past the end of the file
+            boxes.copy_range(source, len(data) - 10, len(data) + boxes.KERNEL_COPY_MIN, short)
+    assert memory.getvalue() == b"head" + data[start:end]

@@ -1,0 +1,216 @@
+"""Real phone and camera files judged the way issue 13 will judge them.
+
+    .venv/bin/python bench/judge_phones.py FOLDER [--keep-hdr] [--details]
+
+For every HEIC/HEIF/AVIF, MP4/MOV/M4A/3GP, MP3, WAV, AIFF, FLAC and Ogg/Opus
+file under FOLDER (chosen by name; intake still decides by content), runs
+`intake sanitize --json -o TMP` once on them all, then judges each clean copy:
+
+- leaks: tags `exiftool -a -G1 -ee` still finds that identify a person,
+  device, place or time (GPS, make/model/serial, software, owner, dates,
+  Apple location keys, timed GPS from embedded streams); a header time of
+  zero ("not set") is not a leak;
+- content: HEIC/HEIF decoded with pillow-heif and AVIF with Pillow, the
+  primary image's pixels compared; video and audio by `ffmpeg -f framemd5`
+  of every video and audio stream (frame sizes and MD5s of the coded
+  packets' decoded frames);
+- refusals: counted per format with intake's reason.
+
+Prints a Markdown table per format, then the refusals and any leak or
+mismatch per file (all files with --details). Needs exiftool and ffmpeg.
+Files are only read where they are; nothing is copied into the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+try:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # HEIC copies then count as "not decoded"
+    pillow_heif = None
+
+INTAKE = Path(sys.executable).with_name("intake")
+EXTENSIONS = {
+    "heic": "HEIC/HEIF", "heif": "HEIC/HEIF", "hif": "HEIC/HEIF", "avif": "AVIF",
+    "mp4": "MP4/MOV/3GP", "mov": "MP4/MOV/3GP", "3gp": "MP4/MOV/3GP", "m4a": "M4A", "m4v": "MP4/MOV/3GP",
+    "mp3": "MP3", "wav": "WAV", "aif": "AIFF", "aiff": "AIFF", "flac": "FLAC", "ogg": "Ogg/Opus", "opus": "Ogg/Opus",
+}
+VIDEO_OR_AUDIO = {"MP4/MOV/3GP", "M4A", "MP3", "WAV", "AIFF", "FLAC", "Ogg/Opus"}
+
+# exiftool groups (-G1) and tag names that tell who, where, when or with what.
+IDENTIFYING_GROUPS = re.compile(r"^(XMP.*|IPTC|MakerNotes|GPS|Apple|Samsung.*|Sony|Canon|Nikon|Kodak|FLIR|"
+                                r"ID3v\d.*|APE|Vorbis|RIFF|UserData|ItemList|Keys|Track\d+.*Keys|Doc\d+.*)$", re.I)
+IDENTIFYING_TAGS = re.compile(
+    r"(GPS|Location|Latitude|Longitude|Coordinates|Make$|Model$|Serial|Owner|Artist|Author|Creator|Copyright|"
+    r"Software|Encoder$|EncodedBy|HostComputer|Firmware|CameraID|LensModel|ContentIdentifier|"
+    r"Date|Time$|Year$|Comment$|UserComment|Description|Title$|Album|Originator|Performer)", re.I)
+# Structure exiftool reads from the bytes intake keeps (codec headers, frame headers, box layouts).
+STRUCTURAL_GROUPS = re.compile(r"^(MPEG|QuickTime|Track\d+|Video|Audio|HEVC|AV1|Opus|FLAC|AIFF)$", re.I)
+# What exiftool says about the file on disk (its own dates, size, type), not about what it holds.
+OUTSIDE_GROUPS = re.compile(r"^(ExifTool|System|File|Composite)$")
+NOT_SET = ("0000:00:00 00:00:00", "1904:01:01 00:00:00", "0000:00:00 00:00:00Z")
+# A kept standard colour profile names its colour space ("Display P3"), not a device; its header
+# and copyright are where a maker or a date would show.
+ICC_GROUPS = re.compile(r"^ICC.*", re.I)
+ICC_IDENTIFYING = frozenset({"ProfileCopyright", "ProfileDateTime", "DeviceManufacturer", "DeviceModel",
+                             "ProfileCreator", "PrimaryPlatform", "CMMFlags", "ProfileCMMType", "ProfileID"})
+# Apple's gain-map parameters, kept by --keep-hdr: two numbers that say how bright the HDR rendering gets.
+GAIN_MAP_TAGS = frozenset({"XMP-HDRGainMap:HDRGainMapVersion", "XMP-HDRGainMap:HDRGainMapHeadroom"})
+# Tags that name a structure, never a person: kept codec fields and frame flags.
+STRUCTURAL_TAGS = frozenset({"CopyrightFlag", "MediaTimeScale", "TimeScale", "HandlerType", "HandlerDescription",
+                             "CompressorName", "VendorID", "Encoder"})
+
+
+@dataclass
+class Verdict:
+    path: Path
+    kind: str
+    status: str = "missing"
+    reason: str = ""
+    leaks: dict[str, object] = field(default_factory=dict)
+    leaks_before: int = 0
+    content: str = ""  # "same", "differs: ...", "not compared: ..."
+
+
+def files_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower().lstrip(".") in EXTENSIONS)
+
+
+def exif_tags(path: Path) -> dict[str, object]:
+    result = subprocess.run(["exiftool", "-j", "-a", "-G1", "-ee", "-n", "--FileName", str(path)],
+                            capture_output=True, text=True, timeout=300)
+    try:
+        return {k: v for k, v in json.loads(result.stdout or "[{}]")[0].items() if k != "SourceFile"}
+    except json.JSONDecodeError:
+        return {}
+
+
+def identifying(tags: dict[str, object]) -> dict[str, object]:
+    found = {}
+    for key, value in tags.items():
+        group, _, name = key.partition(":")
+        name = name.rpartition(":")[2]
+        if key in GAIN_MAP_TAGS or OUTSIDE_GROUPS.match(group) or (ICC_GROUPS.match(group) and name not in ICC_IDENTIFYING):
+            continue
+        if str(value).strip() in NOT_SET or str(value).strip() in ("", "0") or (
+                name in STRUCTURAL_TAGS and STRUCTURAL_GROUPS.match(group)):
+            continue
+        if IDENTIFYING_TAGS.search(name) or (IDENTIFYING_GROUPS.match(group) and not STRUCTURAL_GROUPS.match(group)):
+            found[key] = value
+    return found
+
+
+def framemd5(path: Path) -> list[str] | str:
+    result = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:V?", "-map",
+                             "0:a?", "-f", "framemd5", "-"], capture_output=True, text=True, timeout=600)
+    if result.returncode:
+        return f"ffmpeg: {result.stderr.strip().splitlines()[-1][:100] if result.stderr.strip() else 'failed'}"
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+def pixels(path: Path) -> tuple | str:
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.size, image.mode, image.tobytes()
+    except Exception as error:  # a decoder's own failure is a finding here, not a crash
+        return f"{type(error).__name__}: {str(error)[:80]}"
+
+
+def compare(kind: str, original: Path, clean: Path) -> str:
+    read = framemd5 if kind in VIDEO_OR_AUDIO else pixels
+    before, after = read(original), read(clean)
+    if isinstance(before, str):
+        return f"not compared: original does not decode ({before})"
+    if isinstance(after, str):
+        return f"differs: clean copy does not decode ({after})"
+    if before == after:
+        return "same"
+    if kind in VIDEO_OR_AUDIO:
+        lost = sum(1 for line in before if line not in set(after))
+        return f"differs: {lost} of {len(before)} framemd5 lines"
+    return f"differs: {before[:2]} vs {after[:2]}"
+
+
+def sanitize_all(files: list[Path], out: Path, extra: list[str]) -> list[dict]:
+    """One `intake sanitize` run; its results come in input order."""
+    result = subprocess.run([str(INTAKE), "sanitize", "--json", "-o", str(out), *extra, *map(str, files)],
+                            capture_output=True, text=True)
+    if not result.stdout.strip():
+        raise SystemExit(f"intake sanitize failed: {result.stderr.strip()[:300]}")
+    results = json.loads(result.stdout)["files"]
+    if len(results) != len(files):
+        raise SystemExit(f"intake sanitize answered for {len(results)} of {len(files)} files")
+    return results
+
+
+def judge(folder: Path, extra: list[str]) -> list[Verdict]:
+    files = files_in(folder)
+    verdicts = []
+    with tempfile.TemporaryDirectory(prefix="judge-phones-") as work:
+        results = sanitize_all(files, Path(work), extra)
+        for path, entry in zip(files, results):
+            verdict = Verdict(path, EXTENSIONS[path.suffix.lower().lstrip(".")])
+            verdict.status, verdict.reason = entry.get("status", "missing"), entry.get("reason") or ""
+            verdict.leaks_before = len(identifying(exif_tags(path)))
+            if verdict.status == "cleaned":
+                clean = Path(entry["output"])
+                verdict.leaks = identifying(exif_tags(clean))
+                verdict.content = compare(verdict.kind, path, clean)
+            verdicts.append(verdict)
+    return verdicts
+
+
+def report(verdicts: list[Verdict], details: bool) -> None:
+    by_kind: dict[str, list[Verdict]] = defaultdict(list)
+    for verdict in verdicts:
+        by_kind[verdict.kind].append(verdict)
+    print("| format | files | cleaned | refused | identifying tags before → after | content same / differs / not comparable |")
+    print("|---|---|---|---|---|---|")
+    for kind, group in sorted(by_kind.items()):
+        cleaned = [v for v in group if v.status == "cleaned"]
+        same = sum(v.content == "same" for v in cleaned)
+        differs = sum(v.content.startswith("differs") for v in cleaned)
+        print(f"| {kind} | {len(group)} | {len(cleaned)} | {len(group) - len(cleaned)} | "
+              f"{sum(v.leaks_before for v in cleaned)} → {sum(len(v.leaks) for v in cleaned)} | "
+              f"{same} / {differs} / {len(cleaned) - same - differs} |")
+    reasons = Counter((v.kind, v.reason) for v in verdicts if v.status != "cleaned")
+    if reasons:
+        print("\nRefused:\n")
+        for (kind, reason), count in sorted(reasons.items()):
+            print(f"- {kind}, {count}: {reason}")
+    print()
+    for verdict in verdicts:
+        if details or verdict.leaks or verdict.content.startswith("differs") or verdict.status != "cleaned":
+            line = f"{verdict.path}: {verdict.status}"
+            line += f" ({verdict.reason})" if verdict.reason else ""
+            line += f"; content {verdict.content}" if verdict.content else ""
+            line += f"; leaks {verdict.leaks}" if verdict.leaks else ""
+            print(line)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--keep-hdr", action="store_true", help="pass --keep-hdr to intake sanitize")
+    parser.add_argument("--details", action="store_true", help="one line for every file")
+    args = parser.parse_args()
+    report(judge(args.folder, ["--keep-hdr"] if args.keep_hdr else []), args.details)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
