@@ -48,3 +48,13 @@ def profile(description: str = "sRGB IEC61966-2.1", *, tags: list[tuple[bytes, b
               + creator + bytes(16) + bytes(28))
     assert len(header) == 128
     return header + struct.pack(">I", len(tags)) + table + body
+
+
+def mluc_tag(*texts: str) -> bytes:
+    records, strings = b"", b""
+    at = 16 + 12 * len(texts)
+    for text in texts:
+        encoded = text.encode("utf-16-be")
+        records += b"enUS" + struct.pack(">II", len(encoded), at + len(strings))
+        strings += encoded
+    return b"mluc\0\0\0\0" + struct.pack(">II", len(texts), 12) + records + strings

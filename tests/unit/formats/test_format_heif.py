@@ -515,7 +515,7 @@ def test_a_kept_display_p3_profile_loses_the_copyright_naming_the_device_maker(t
     """Every iPhone HEIC carries Apple's Display P3 profile ("Copyright Apple Inc., 2017") beside EXIF Make
     "Apple": the profile is rebuilt (colour tags byte for byte, no copyright), so the maker is gone and the
     leftover scan no longer refuses the file."""
-    from test_icc import CURVE, XYZ, mluc_tag, profile
+    from icc_builders import CURVE, XYZ, mluc_tag, profile
 
     maker = "PLANTEDMAKER"
     display_p3 = profile(tags=[(b"desc", mluc_tag("Display P3")), (b"cprt", mluc_tag(f"Copyright {maker} Inc., 2017")),

@@ -18,19 +18,9 @@ from PIL import ImageCms
 from intake.formats.shared import icc
 from intake.formats.base import Category, Finding
 from intake.errors import Refused
-from icc_builders import DATE, XYZ, desc_tag, profile, text_tag
+from icc_builders import DATE, XYZ, desc_tag, mluc_tag, profile, text_tag
 
 WHERE = "test profile"
-
-
-def mluc_tag(*texts: str) -> bytes:
-    records, strings = b"", b""
-    at = 16 + 12 * len(texts)
-    for text in texts:
-        encoded = text.encode("utf-16-be")
-        records += b"enUS" + struct.pack(">II", len(encoded), at + len(strings))
-        strings += encoded
-    return b"mluc\0\0\0\0" + struct.pack(">II", len(texts), 12) + records + strings
 
 
 def lcms_srgb() -> bytes:
