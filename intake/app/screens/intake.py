@@ -38,6 +38,7 @@ from intake.app.widgets.fields import Field, PathField
 from intake.app.widgets.findings import Report, inspection_text, result_text
 from intake.app.widgets.nav import NavBar
 from intake.app.widgets.progress import ProgressPanel, Progressed
+from intake.app.widgets.toggles import TickBox
 
 NOTHING_CHOSEN = ("Choose files or folders: move in the tree and press a (or Enter on a file), "
                   "type a path below and press Enter, or drop files on this window. "
@@ -106,6 +107,9 @@ class IntakeScreen(Section):
         with Horizontal(classes="buttons"):
             yield Button("Take in (t)", id="take", variant="warning", disabled=True, compact=True)
             yield Button("Clear (x)", id="clear", compact=True)
+            yield TickBox("keep HDR gain maps (HEIC)", id="keep-hdr", compact=True,
+                          tooltip="The clean copy of an iPhone HEIC keeps the gain map that renders it as shot; "
+                                  "depth maps, mattes, thumbnails and metadata still go")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -246,10 +250,13 @@ class IntakeScreen(Section):
                         + ", ".join(f"{printable(path.name)} ({item})" for path, item in self.already_held.items()))
         if note:
             details += f"\n\nNote: {printable(note)}"
+        keep_hdr = self.query_one("#keep-hdr", TickBox).value
+        if keep_hdr:
+            details += "\n\nHDR gain maps of HEIC photos are kept in their clean copies."
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.start_take_in(sources, note or None)
+                self.start_take_in(sources, note or None, keep_hdr)
 
         self.app.push_screen(ConfirmScreen(f"Take {count} file{'s' if count != 1 else ''} into the vault?",
                                            details, yes="Take in"), answered)
@@ -258,7 +265,7 @@ class IntakeScreen(Section):
     def take_pressed(self) -> None:
         self.action_take_in()
 
-    def start_take_in(self, sources: list[Source], note: str | None) -> None:
+    def start_take_in(self, sources: list[Source], note: str | None, keep_hdr: bool = False) -> None:
         self.results = []
         self.leave_field()
         self.query_one("#take", Button).disabled = True
@@ -266,10 +273,10 @@ class IntakeScreen(Section):
         self.query_one("#selection", Static).update("Taking in… result per file:")
         self.query_one(ProgressPanel).start("taking in…", len(sources))
         self.begin()
-        self.take(sources, recordable(note) if note else None)
+        self.take(sources, recordable(note) if note else None, keep_hdr)
 
     @work(thread=True, exclusive=True, group="intake")
-    def take(self, sources: list[Source], note: str | None) -> None:
+    def take(self, sources: list[Source], note: str | None, keep_hdr: bool) -> None:
         worker = get_current_worker()
         session = self.session
         done, shown = 0, -1
@@ -281,7 +288,7 @@ class IntakeScreen(Section):
                 shown = percent
                 self.post_message(Progressed(f"sealing {name}", got, size, done))
 
-        running = take_in(session.vault, session.keyring, sources, note, progress)
+        running = take_in(session.vault, session.keyring, sources, note, progress, keep_hdr=keep_hdr)
         try:
             for result in running:
                 done, shown = done + 1, -1

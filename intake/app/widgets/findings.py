@@ -56,6 +56,8 @@ def result_text(result: IntakeResult | NotTakenIn) -> Text:
     else:
         text.append("  cleaned    ", style="bold green")
         text.append(f"{outcome.item}  removed: {removed_summary(outcome.removed)}\n")
+        for kept in outcome.kept:
+            text.append(f"             kept: {printable(kept)}\n")
         text.append(f"  sha256 {outcome.digests.sha256}  (clean copy)\n", style="dim")
     return text
 
