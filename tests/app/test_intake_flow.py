@@ -254,3 +254,40 @@ def test_esc_in_a_field_keeps_the_screen_the_selection_and_the_note(tmp_path: Pa
             assert not isinstance(app.screen, IntakeScreen)
 
     run(flow)
+
+
+def test_keep_hdr_gain_maps_is_a_tick_box_that_reaches_the_clean_copy(tmp_path: Path, template_vault) -> None:
+    from heif_builders import coded, hdr_build, picture
+
+    from intake.app.widgets.toggles import TickBox
+
+    vault = copy_vault(template_vault[0], tmp_path / "vault")
+    tiles = (coded(picture(64, 64, seed=1)), coded(picture(64, 64, seed=2)), coded(picture(32, 32, seed=4)))
+    photos = tmp_path / "inbox"
+    photos.mkdir()
+    (photos / "hdr.heic").write_bytes(hdr_build(tiles).bytes())
+    other = (coded(picture(64, 64, seed=3)), *tiles[1:])
+    (photos / "also.heic").write_bytes(hdr_build(other).bytes())  # another photo, the same shape
+    app = app_on(vault, start_dir=tmp_path)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await choose_on_intake(pilot, photos / "hdr.heic")
+            app.screen.query_one("#keep-hdr", TickBox).value = True
+            app.screen.query_one("#tree").focus()
+            await pilot.press("t")
+            assert isinstance(app.screen, ConfirmScreen)
+            assert "HDR gain maps of HEIC photos are kept" in str(app.screen.query_one("#confirm-details").render())
+            await pilot.press("y")
+            await settle(pilot)
+            kept = report_text(app)
+            assert "cleaned    itm_" in kept and "kept: an HDR gain map" in kept
+            app.screen.query_one("#keep-hdr", TickBox).value = False
+            await type_into(pilot, "#path", str(photos / "also.heic"))
+            await settle(pilot)
+            app.screen.query_one("#tree").focus()
+            await pilot.press("t", "y")
+            await settle(pilot)
+            assert "cleaned    itm_" in report_text(app) and "kept:" not in report_text(app)
+
+    run(flow)
