@@ -40,6 +40,7 @@ ORIGINAL_ACTIONS = frozenset({"received", "transferred"})
 _KEY_DOMAIN = b"intake-original-key/v1"
 _TAG_DOMAIN = b"intake-original/v1\n"
 _NO_ORIGINAL_DOMAIN = b"intake-no-original/v1\n"
+_BUILD_CHUNK = 8192
 
 
 def tag_key(secret: SecretIdentity) -> bytes:
@@ -102,6 +103,9 @@ def build_missing(store: LedgerStore, keyring: Custodian) -> None:
                 raise CheckFailed(f"ledger verification failed: entry {idx} does not open as this custodian's "
                                   "entry; run `intake ledger verify`")
             rows.append((idx, entry_tag(key, idx, entry)))
+            if len(rows) == _BUILD_CHUNK:  # memory stays flat at any size
+                store.insert_originals(rows)
+                rows = []
         store.insert_originals(rows)
 
 
