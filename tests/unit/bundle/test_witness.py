@@ -203,25 +203,28 @@ def test_a_witness_listens_on_ipv6(tmp_path: Path, log: Signer) -> None:
 def test_connections_past_the_cap_get_503_and_the_witness_recovers(tmp_path: Path, log: Signer) -> None:
     home = new_witness(tmp_path / "witness")
     home.state.trust_log(log.verifier())
+
+    def status(url: str) -> int:
+        try:
+            return add(url, log, 0, 3)[0]
+        except ConnectionError:  # the 503 came and the socket closed before the request was all sent
+            return 503
+
     with serving(home, max_connections=2) as running:
         port = int(running.url.rsplit(":", 1)[1])
         idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
         try:
             time.sleep(0.2)  # both accepted: each holds a thread, waiting for a request line
-            try:
-                assert add(running.url, log, 0, 3)[0] == 503
-            except ConnectionError:
-                pass  # the 503 came and the socket closed before the request was all sent
+            assert status(running.url) == 503
             assert home.state.head(ORIGIN) is None
             assert any("503 too many connections" in line for line in running.log)
         finally:
             for connection in idle:
                 connection.close()
         deadline = time.monotonic() + 5
-        while (status := add(running.url, log, 0, 3)[0]) == 503 and time.monotonic() < deadline:
+        while (answer := status(running.url)) == 503 and time.monotonic() < deadline:
             time.sleep(0.05)  # the idle connections' threads end as they see the close
-        assert status == 200
-    assert any("503" in line for line in running.log)
+        assert answer == 200
 
 
 def test_the_state_survives_a_restart_and_the_key_file_is_private(tmp_path: Path, log: Signer) -> None:
