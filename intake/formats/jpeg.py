@@ -20,7 +20,7 @@ import struct
 from dataclasses import dataclass
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, View
+from intake.formats.base import Buffer, Category, Finding, View
 from intake.errors import Refused
 from intake.formats.shared.metadata import ExifReader, Tiff, TiffEntry, iptc_findings, xmp_findings
 
@@ -55,7 +55,7 @@ class Segment:
 
     marker: int
     payload: bytes
-    scan: bytes = b""
+    scan: bytes | memoryview = b""  # a view of the parsed buffer: megabytes, never copied
 
     def head(self) -> bytes:
         return bytes((0xFF, self.marker)) + (len(self.payload) + 2).to_bytes(2, "big")
@@ -80,13 +80,18 @@ class Jpeg:
 
 def build(segments: list[Segment] | tuple[Segment, ...], trailer: bytes = b"") -> bytes:
     """The file for these segments: the inverse of `parse`."""
-    parts = [b"\xff\xd8"]
+    return b"".join(build_parts(segments, trailer))
+
+
+def build_parts(segments: list[Segment] | tuple[Segment, ...], trailer: bytes = b"") -> list[bytes | memoryview]:
+    """The file for these segments as the pieces to write one after the other."""
+    parts: list[bytes | memoryview] = [b"\xff\xd8"]
     for segment in segments:
         if len(segment.payload) > MAX_PAYLOAD:
             raise Refused("a JPEG segment would be too long")
-        parts += (segment.head(), segment.payload, segment.scan)
+        parts += (segment.head() + segment.payload, segment.scan)
     parts += (b"\xff\xd9", trailer)
-    return b"".join(parts)
+    return [part for part in parts if part]
 
 
 # --- parsing ---------------------------------------------------------------
@@ -98,12 +103,13 @@ class _RecentParses:
     several times each (inspect, sanitize, content, residue). Keying a cache by
     value would hash megabytes each time; identity costs nothing, and the kept
     reference means an identity cannot be reused while it is remembered. The
-    results are immutable, so sharing them is safe."""
+    results are immutable, so sharing them is safe. `data` may be any buffer
+    (bytes, or a read-only map of the file: intake.clean maps JPEGs)."""
 
     def __init__(self) -> None:
-        self._recent: list[tuple[bytes, Jpeg]] = []
+        self._recent: list[tuple[Buffer, Jpeg]] = []
 
-    def get(self, data: bytes) -> Jpeg:
+    def get(self, data: Buffer) -> Jpeg:
         for known, jpeg in self._recent:
             if known is data:
                 return jpeg
@@ -115,14 +121,15 @@ class _RecentParses:
 _RECENT = _RecentParses()
 
 
-def parse(data: bytes) -> Jpeg:
+def parse(data: Buffer) -> Jpeg:
     """The segments of a JPEG, checked against the standard's grammar; Refused otherwise."""
     return _RECENT.get(data)
 
 
-def _parse(data: bytes) -> Jpeg:
-    if not data.startswith(b"\xff\xd8"):
+def _parse(data: Buffer) -> Jpeg:
+    if data[:2] != b"\xff\xd8":
         raise Refused("not a JPEG file: no start-of-image marker")
+    whole = memoryview(data)
     grammar = _Grammar()
     segments: list[Segment] = []
     position = 2
@@ -134,10 +141,10 @@ def _parse(data: bytes) -> Jpeg:
             grammar.finish()
             return Jpeg(tuple(segments), data[position:])
         payload, position = _read_payload(data, position, marker)
-        scan = b""
+        scan: bytes | memoryview = b""
         if marker == SOS:
             end = _scan_end(data, position)
-            scan, position = data[position:end], end
+            scan, position = whole[position:end], end
         grammar.accept(marker, payload)
         segments.append(Segment(marker, payload, scan))
 
@@ -285,7 +292,7 @@ def _check_sos(payload: bytes) -> bool:
 
 # --- the contract ----------------------------------------------------------
 
-def inspect(data: bytes) -> list[Finding]:
+def inspect(data: Buffer) -> list[Finding]:
     """Everything sanitize removes; the kept orientation, JFIF and Adobe segments are not findings."""
     jpeg = parse(data)
     _plan(jpeg)  # refuse exactly what sanitize refuses
@@ -296,6 +303,11 @@ def inspect(data: bytes) -> list[Finding]:
 
 def sanitize(data: bytes) -> bytes:
     """SOI, JFIF, orientation-only EXIF, (ICC), Adobe, then every decoding segment in its order, EOI."""
+    return b"".join(sanitize_parts(data))
+
+
+def sanitize_parts(data: Buffer) -> list[bytes | memoryview]:
+    """sanitize's clean copy as pieces to write in order: the scan data are views of `data`."""
     plan = _plan(parse(data))
     kept: list[Segment] = []
     if plan.jfif is not None:
@@ -305,10 +317,10 @@ def sanitize(data: bytes) -> bytes:
     kept += [Segment(APP2, chunk) for chunk in _icc_chunks(plan.icc)]
     if plan.adobe is not None:
         kept.append(Segment(APP14, plan.adobe))
-    return build(kept + list(plan.body))
+    return build_parts(kept + list(plan.body))
 
 
-def views(data: bytes) -> list[View]:
+def views(data: Buffer) -> list[View]:
     """The file, plus the metadata that is split over several segments, joined up again."""
     jpeg = parse(data)
     joined = [
@@ -320,7 +332,7 @@ def views(data: bytes) -> list[View]:
     return [View("the JPEG file", data)] + [View(where, blob) for where, blob in joined if blob]
 
 
-def residue(data: bytes) -> list[View]:
+def residue(data: Buffer) -> list[View]:
     """Every byte outside the image data: segments that do not decode pixels,
     bytes after the end of the image, and the joined metadata views. Since the
     image data must be identical before and after, the leftover scan only
@@ -330,10 +342,11 @@ def residue(data: bytes) -> list[View]:
     return [View("the JPEG outside its image data", outside)] + views(data)[1:]
 
 
-def content(data: bytes) -> list[bytes]:
-    """Tables, frame and scan headers and the entropy-coded data, in order: what the pixels are made of."""
+def content(data: Buffer) -> list[bytes | memoryview]:
+    """Tables, frame and scan headers and the entropy-coded data, in order: what the pixels are made of.
+    The entropy-coded data are views of `data` (compare them with intake.clean's same_parts)."""
     jpeg = parse(data)
-    parts: list[bytes] = []
+    parts: list[bytes | memoryview] = []
     for segment in jpeg.segments:
         if segment.marker in DECODING:
             parts.append(segment.encoded())

@@ -6,7 +6,7 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -72,10 +72,29 @@ class NewFile:
         os.fchmod(fd, mode)
         self.handle: BinaryIO = os.fdopen(fd, "w+b")
 
-    def commit(self) -> None:
+    @classmethod
+    def adopt(cls, target: Path, fd: int, partial: str | None = None) -> NewFile:
+        """The file another process wrote and handed over (hand_over), to be committed here."""
+        new = cls.__new__(cls)
+        new.target, new._partial = target, Path(partial) if partial else None
+        new.handle = os.fdopen(fd, "r+b")
+        return new
+
+    def hand_over(self) -> tuple[int, str | None]:
+        """A descriptor of the written file (the caller's to pass on and close) and its partial
+        name, if it has one, for another process to adopt; this object lets go of the file."""
+        self.handle.flush()
+        fd = os.dup(self.handle.fileno())
+        self.handle.close()
+        return fd, str(self._partial) if self._partial else None
+
+    def commit(self, synced: bool = False) -> None:
+        """Name the file. `synced`: the caller has made its data durable (sync_files) and will
+        fsync the folder itself, once for many files."""
         try:
             self.handle.flush()
-            os.fsync(self.handle.fileno())
+            if not synced:
+                os.fsync(self.handle.fileno())
             # Fails, rather than replaces, if the name was taken meanwhile.
             if self._partial is None:
                 _link_nameless(self.handle.fileno(), self.target)
@@ -87,7 +106,8 @@ class NewFile:
             raise IntakeError(f"cannot write {self.target} ({error.strerror}); nothing was left there") from error
         finally:
             self.discard()
-        fsync_dir(self.target.parent)
+        if not synced:
+            fsync_dir(self.target.parent)
 
     def discard(self) -> None:
         try:
@@ -96,6 +116,30 @@ class NewFile:
             pass
         if self._partial is not None:
             self._partial.unlink(missing_ok=True)
+
+
+def sync_files(handles: list[BinaryIO]) -> None:
+    """Make the data of every file durable: one syncfs(2) per file system (a batch of new files
+    costs one journal commit, not one each), or an fsync per file where libc lacks syncfs."""
+    for handle in handles:
+        handle.flush()
+    syncfs = _syncfs()
+    synced: set[int] = set()
+    for handle in handles:
+        device = os.fstat(handle.fileno()).st_dev
+        if device in synced:
+            continue
+        if syncfs is not None and syncfs(handle.fileno()) == 0:
+            synced.add(device)
+        else:
+            os.fsync(handle.fileno())
+
+
+def _syncfs() -> Callable[[int], int] | None:
+    import ctypes
+
+    # The program's own symbols include libc's (as in support/process.py).
+    return getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
 
 
 def _link_nameless(fd: int, target: Path) -> None:

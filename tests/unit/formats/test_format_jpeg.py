@@ -347,7 +347,7 @@ def test_scan_structures_survive(options: dict) -> None:
     scans = [s for s in jpeg.parse(clean).segments if s.marker == jpeg.SOS]
     assert len(scans) > 1 if options.get("progressive") else len(scans) == 1
     if "restart_marker_blocks" in options or "restart_marker_rows" in options:
-        assert any(b"\xff\xd0" in s.scan for s in scans)
+        assert any(b"\xff\xd0" in bytes(s.scan) for s in scans)
 
 
 @pytest.mark.parametrize("mode", ["L", "CMYK"])
