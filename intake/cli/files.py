@@ -15,7 +15,7 @@ from intake.cli.output import dump_json, quiet
 from intake.cli.parser import Subcommands, add_json, command
 from intake.display import printable
 from intake.errors import IntakeError, Refused
-from intake.support.fsutil import NewFile, fsync_dir, open_regular, resolved, sync_files
+from intake.support.fsutil import NewFile, fsync_dir, open_regular, resolved, start_writeback, sync_files
 
 if TYPE_CHECKING:
     from intake.budget import Done
@@ -190,6 +190,7 @@ def _outcome(source: Source, target: Path, done: Done, written: list[NewFile]) -
     result: dict = done.report  # type: ignore[assignment]
     if done.fds:
         written.append(NewFile.adopt(target, done.fds[0], result.pop("partial")))
+        start_writeback(written[-1].handle)  # the disk works while the workers clean the next files
     return result
 
 

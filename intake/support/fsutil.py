@@ -118,6 +118,14 @@ class NewFile:
             self._partial.unlink(missing_ok=True)
 
 
+def start_writeback(handle: BinaryIO) -> None:
+    """Start writing a new file's data to disk now, without waiting (Linux starts writeback for
+    POSIX_FADV_DONTNEED): a later sync_files then waits only for what is still in flight."""
+    handle.flush()
+    if hasattr(os, "posix_fadvise"):
+        os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
 def sync_files(handles: list[BinaryIO]) -> None:
     """Make the data of every file durable: one syncfs(2) per file system (a batch of new files
     costs one journal commit, not one each), or an fsync per file where libc lacks syncfs."""
