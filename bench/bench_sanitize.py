@@ -15,14 +15,17 @@ size of a real Canon DSLR's.
 
 Both tools run as one process over the same folder and write copies into an
 empty folder, side by side in one run, then `sync` (its time is counted for
-both); the median wall time of each and their ratio are printed as
-Markdown. Needs exiftool (Debian: libimage-exiftool-perl) and Pillow.
+both); the median wall time of each, the median CPU time (user + system of
+the command and its workers, the sync left out) and their ratios are printed
+as Markdown, with the load average before and after. Needs exiftool (Debian: libimage-exiftool-perl) and Pillow.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
+import resource
 import shutil
 import statistics
 import struct
@@ -30,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
@@ -102,14 +106,23 @@ def _tags(i: int, thumb: Path) -> list[str]:
             f"-XMP:Creator=Photographer {i}", "-XMP:City=Kherson", f"-IPTC:By-line=Photographer {i}"]
 
 
-def timed(command: list[str]) -> float:
+@dataclass(frozen=True)
+class Timing:
+    wall: float  # seconds, the command and the `sync` after it
+    cpu: float  # user + system seconds of the command and its children (its workers), without the sync
+
+
+def timed(command: list[str]) -> Timing:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(["sync"], check=True)
     elapsed = time.perf_counter() - start
     if result.returncode not in (0, 1):
         raise SystemExit(f"bench: {command[0]} failed: {result.stderr.strip()[:300]}")
-    return elapsed
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return Timing(elapsed, cpu)
 
 
 def make_heic_photos(folder: Path, count: int) -> None:
@@ -153,28 +166,32 @@ def main() -> int:
             make_photos(photos, args.count, sources)
         size = sum(p.stat().st_size for p in photos.iterdir()) >> 20
         ours, theirs = [], []
+        loads = [os.getloadavg()[0]]
         for run in range(args.runs):
             ours.append(timed([intake, "sanitize", str(photos), "-o", str(work / f"intake-{run}")]))
             theirs.append(timed(["exiftool", "-q", "-all=", "-o", str(work / f"exiftool-{run}") + "/", str(photos)]))
         cleaned = len(list((work / "intake-0" / "photos").iterdir()))
         notes = (f"maker notes of {len(sources)} cameras" if sources else "a synthetic Canon maker note"
                  ) if args.format == "jpeg" else "EXIF, GPS and a thumbnail"
-        report(args, size, cleaned, notes, ours, theirs)
+        loads.append(os.getloadavg()[0])
+        report(args, size, cleaned, notes, ours, theirs, loads)
     finally:
         shutil.rmtree(work)
     return 0
 
 
 def report(args: argparse.Namespace, size_mb: int, cleaned: int, notes: str,
-           ours: list[float], theirs: list[float]) -> None:
+           ours: list[Timing], theirs: list[Timing], loads: list[float]) -> None:
     print(f"{args.count} {args.format.upper()}s of 4000x3000 ({size_mb} MiB in all) with {notes}, median of {args.runs} runs; "
-          f"intake cleaned {cleaned}\n")
-    print("| command | seconds (median) | runs |")
-    print("|---|---|---|")
-    print(f"| intake sanitize DIR -o OUT | {statistics.median(ours):.2f} | {' '.join(f'{t:.2f}' for t in ours)} |")
-    print(f"| exiftool -all= -o OUT/ DIR | {statistics.median(theirs):.2f} | "
-          f"{' '.join(f'{t:.2f}' for t in theirs)} |")
-    print(f"\nratio intake / exiftool (time): {statistics.median(ours) / statistics.median(theirs):.2f}")
+          f"intake cleaned {cleaned}; load average {loads[0]:.1f} before the runs, {loads[1]:.1f} after\n")
+    print("| command | wall s (median) | CPU s (median) | wall s of each run |")
+    print("|---|---|---|---|")
+    for name, timings in (("intake sanitize DIR -o OUT", ours), ("exiftool -all= -o OUT/ DIR", theirs)):
+        print(f"| {name} | {statistics.median(t.wall for t in timings):.2f} | "
+              f"{statistics.median(t.cpu for t in timings):.2f} | {' '.join(f'{t.wall:.2f}' for t in timings)} |")
+    wall = statistics.median(t.wall for t in ours) / statistics.median(t.wall for t in theirs)
+    cpu = statistics.median(t.cpu for t in ours) / statistics.median(t.cpu for t in theirs)
+    print(f"\nratio intake / exiftool: wall {wall:.2f}, CPU {cpu:.2f}")
 
 
 if __name__ == "__main__":

@@ -44,9 +44,6 @@ MAX_PAYLOAD = 65533
 _TRUNCATED = "the JPEG is truncated: it ends before its end-of-image marker"
 
 _FILL = re.compile(rb"\xff+")
-# 0xFF inside scan data is followed by 0x00 (stuffing) or a restart marker;
-# anything else ends the scan.
-_SCAN_MARK = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 
 
 @dataclass(frozen=True)
@@ -186,18 +183,26 @@ def _read_payload(data: bytes, position: int, marker: int) -> tuple[bytes, int]:
     return data[position + 2:end], end
 
 
-def _scan_end(data: bytes, position: int) -> int:
-    """Where the entropy-coded data starting at `position` ends (the next real marker)."""
+def _scan_end(data: Buffer, position: int) -> int:
+    """Where the entropy-coded data starting at `position` ends (the next real marker).
+
+    Inside scan data 0xFF is followed by 0x00 (stuffing) or a restart marker, possibly after
+    fill bytes; anything else ends the scan. Each 0xFF is found with `find` (memchr): over a
+    photo's megabytes that is about half the time of a regular expression's search."""
+    find, size = data.find, len(data)
     while True:  # each round moves past at least two bytes
-        found = _SCAN_MARK.search(data, position)
-        if found is None:
+        found = find(b"\xff", position)
+        if found < 0:
             raise Refused(_TRUNCATED)
-        run_end = _FILL.match(data, found.start()).end()  # type: ignore[union-attr]
-        if run_end >= len(data):
+        run_end = found + 1
+        while run_end < size and data[run_end] == 0xFF:
+            run_end += 1
+        if run_end >= size:
             raise Refused(_TRUNCATED)
-        if data[run_end] != 0 and not 0xD0 <= data[run_end] <= 0xD7:
-            return found.start()
-        position = run_end + 1  # fill bytes before stuffing or a restart marker: still scan data
+        following = data[run_end]
+        if following != 0 and not 0xD0 <= following <= 0xD7:
+            return found
+        position = run_end + 1  # stuffing or a restart marker, after any fill bytes: still scan data
 
 
 class _Grammar:

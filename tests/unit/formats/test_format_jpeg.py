@@ -790,3 +790,35 @@ def test_twelve_megapixels_are_cleaned_fast_and_unchanged(big: bytes) -> None:
     started = time.perf_counter()
     assert jpeg.content(clean) == jpeg.content(big)
     assert time.perf_counter() - started < 0.5
+
+
+def _scan_end_by_grammar(data: bytes, position: int) -> int | None:
+    """The scan's end read straight from the grammar (B.1.1.5 of T.81), byte by byte: 0xFF then
+    0x00 or RST0-7 stays in the scan, after any 0xFF fill bytes; any other 0xFF pair ends it."""
+    while position < len(data):
+        if data[position] != 0xFF:
+            position += 1
+            continue
+        run_end = position
+        while run_end < len(data) and data[run_end] == 0xFF:
+            run_end += 1
+        if run_end >= len(data):
+            return None
+        if data[run_end] != 0 and not 0xD0 <= data[run_end] <= 0xD7:
+            return position
+        position = run_end + 1
+    return None
+
+
+def test_the_end_of_scan_data_is_found_as_the_grammar_says() -> None:
+    rng = random.Random(15)
+    alphabet = [0xFF] * 6 + [0x00] * 4 + [0xD0, 0xD3, 0xD7, 0xD8, 0xD9, 0xC4, 0x12, 0xFE]
+    for _ in range(3000):
+        data = bytes(rng.choice(alphabet) for _ in range(rng.randint(1, 24)))
+        start = rng.randint(0, len(data) - 1)
+        expected = _scan_end_by_grammar(data, start)
+        if expected is None:
+            with pytest.raises(Refused, match="truncated"):
+                jpeg._scan_end(data, start)
+        else:
+            assert jpeg._scan_end(data, start) == expected, (data.hex(), start)
