@@ -120,15 +120,44 @@ def clean_within(data: bytes, seconds: float | None = None) -> Cleaned:
 def clean_bytes(data: bytes) -> Cleaned:
     media_type, module = _module(data)
     findings = worst_first(module.inspect(data))
+    original = _original_in_memory(module, data, findings)
     clean = module.sanitize(data)
-    _verify(module, media_type, data, clean, findings)
+    _verify_against(module, media_type, original, clean)
     return Cleaned(media_type, findings, clean)
 
 
-def _verify(module: FormatModule, media_type: str, original: Buffer, clean: Buffer, findings: list[Finding]) -> None:
+@dataclass(frozen=True)
+class _Original:
+    """What the checks of a clean copy compare it with, read before the original is cleaned:
+    a module may clean from its one parse of the original, changing it (formats/pdf/decoding.py)."""
+
+    content: list[bytes | memoryview] | bytes  # its content parts (in memory), or their digest (by stream)
+    present: set[bytes]  # removed values the original really spells out, in each encoding sought
+
+
+def _original_in_memory(module: FormatModule, data: Buffer, findings: list[Finding]) -> _Original:
+    """Only values the original really spells out are sought (not our descriptions of them). A
+    module may offer `residue`: its views minus the content, which is proven identical anyway."""
+    residue = getattr(module, "residue", module.views)
+    reachable = [view.data for view in residue(data)]
+    return _Original(module.content(data), {encoded for encoded in _candidates(findings)
+                                            if any(encoded in piece for piece in reachable)})
+
+
+def _candidates(findings: list[Finding]) -> set[bytes]:
+    return {encoded for finding in findings if _scannable(finding.value)
+            for encoded in _encodings(finding.value.strip())}
+
+
+def _verify(module: FormatModule, media_type: str, data: Buffer, clean: Buffer, findings: list[Finding]) -> None:
+    """The checks of a clean copy of `data` (the original) with the given findings."""
+    _verify_against(module, media_type, _original_in_memory(module, data, findings), clean)
+
+
+def _verify_against(module: FormatModule, media_type: str, original: _Original, clean: Buffer) -> None:
     _check_type_findings_content(sniff_bytes(clean) == media_type, lambda: module.inspect(clean),
-                                 lambda: same_parts(module.content(original), module.content(clean)))
-    _scan_for_values(module, original, clean, findings)
+                                 lambda: same_parts(original.content, module.content(clean)))  # type: ignore[arg-type]
+    _scan_for_values(module, original, clean)
 
 
 _COMPARED_PIECE = 1 << 18
@@ -174,26 +203,15 @@ def _check_type_findings_content(same_type: bool, leftover_of_clean: Callable[[]
         raise Refused("cleaning would change the content; refused")
 
 
-def _scan_for_values(module: FormatModule, original: bytes, clean: bytes, findings: list[Finding]) -> None:
+def _scan_for_values(module: FormatModule, original: _Original, clean: Buffer) -> None:
     """The raw scan: no removed value may be reachable in the clean copy, in any
     encoding, after full decompression, unless it is part of the content itself
-    (a letter may well name its own author).
-
-    Only values the original really spells out are sought (not our
-    descriptions of them). A module may offer `residue`: its views minus the
-    content, which is already proven identical, so scanning it is enough."""
+    (a letter may well name its own author)."""
     residue = getattr(module, "residue", module.views)
-    reachable = [view.data for view in residue(original)]
-    needles = {
-        encoded
-        for finding in findings if _scannable(finding.value)
-        for encoded in _encodings(finding.value.strip())
-        if any(encoded in data for data in reachable)
-    }
-    leaks = [(needle, view.where) for view in residue(clean) for needle in needles if needle in view.data]
+    leaks = [(needle, view.where) for view in residue(clean) for needle in original.present if needle in view.data]
     if not leaks:
         return
-    content = b"\x00".join(module.content(original))
+    content = b"\x00".join(original.content)  # type: ignore[arg-type]
     for needle, where in leaks:
         if needle not in content:
             raise Refused(f"a removed value is still present in {where}; refused")
@@ -267,10 +285,18 @@ def clean_file(source: BinaryIO, out: BinaryIO) -> CleanedFile:
     if not streams(module):
         return _clean_in_memory(module, media_type, source, out)
     findings = worst_first(module.inspect_stream(source))
+    # What the checks need of the original is read before cleaning it: a module may clean
+    # from its one parse of the original, changing it (formats/pdf/decoding.py).
+    original = _Original(module.content_digest(source), _present(module, source, findings))
     module.sanitize_stream(source, out)
     out.flush()
-    _verify_stream(module, media_type, source, out, findings)
+    _verify_stream(module, media_type, source, out, original)
     return CleanedFile(media_type, findings, size_of(out))
+
+
+def _present(module: StreamingFormatModule, source: BinaryIO, findings: list[Finding]) -> set[bytes]:
+    """The candidates the original really spells out (as _original_in_memory, by stream)."""
+    return {needle for needle, _ in scan_views(module.residue_stream(source), _candidates(findings))}
 
 
 def _clean_in_memory(module: FormatModule, media_type: str, source: BinaryIO, out: BinaryIO) -> CleanedFile:
@@ -290,13 +316,14 @@ def _clean_mapped(module: FormatModule, media_type: str, source: BinaryIO, out: 
     """clean_bytes from a read-only map of the file: the clean copy's pieces are written
     straight from the map, and the checks run on a map of what was written (formats/base.py,
     sanitize_parts): the same checks, without copying the image data in memory."""
-    with _mapped(source) as original:
-        findings = worst_first(module.inspect(original))
-        for part in module.sanitize_parts(original):  # type: ignore[attr-defined]
+    with _mapped(source) as data:
+        findings = worst_first(module.inspect(data))
+        original = _original_in_memory(module, data, findings)
+        for part in module.sanitize_parts(data):  # type: ignore[attr-defined]
             out.write(part)
         out.flush()
         with _mapped(out) as clean:
-            _verify(module, media_type, original, clean, findings)
+            _verify_against(module, media_type, original, clean)
     return CleanedFile(media_type, findings, size_of(out))
 
 
@@ -320,20 +347,16 @@ def _mapped(handle: BinaryIO) -> Iterator[mmap.mmap]:
             pass  # a format's parse memo still holds views of it: it is unmapped when they go
 
 
-def _verify_stream(module: StreamingFormatModule, media_type: str, original: BinaryIO, clean: BinaryIO,
-                   findings: list[Finding]) -> None:
+def _verify_stream(module: StreamingFormatModule, media_type: str, source: BinaryIO, clean: BinaryIO,
+                   original: _Original) -> None:
     _check_type_findings_content(sniff_file(clean) == media_type, lambda: module.inspect_stream(clean),
-                                 lambda: module.content_digest(original) == module.content_digest(clean))
-    candidates = {encoded for finding in findings if _scannable(finding.value)
-                  for encoded in _encodings(finding.value.strip())}
-    # Only values the original really spells out are sought (not our descriptions of them).
-    present = {needle for needle, _ in scan_views(module.residue_stream(original), candidates)}
-    leaks = dict(scan_views(module.residue_stream(clean), present))
+                                 lambda: original.content == module.content_digest(clean))
+    leaks = dict(scan_views(module.residue_stream(clean), original.present))
     content_views = getattr(module, "content_views", None)
     if leaks and content_views is not None:
         # A module whose residue cannot leave the content out (PDF page streams) names it:
         # a value that is part of the content (a letter may name its own author) is no leftover.
-        for needle, _ in scan_views(content_views(original), set(leaks)):
+        for needle, _ in scan_views(content_views(source), set(leaks)):
             del leaks[needle]
     for where in leaks.values():
         raise Refused(f"a removed value is still present in {where}; refused")
