@@ -28,6 +28,7 @@ from intake.formats import handler_for
 from intake.formats.shared import icc
 from intake.formats.base import SEVERITY, Buffer, Finding, FormatModule, StreamingFormatModule, View, streams
 from intake.errors import Refused
+from intake.support.buffers import same_bytes
 from intake.support.sniff import sniff_bytes, sniff_handle
 
 # Modules without the stream verbs clean in memory; bigger files of their
@@ -160,34 +161,10 @@ def _verify_against(module: FormatModule, media_type: str, original: _Original, 
     _scan_for_values(module, original, clean)
 
 
-_COMPARED_PIECE = 1 << 18
-
-
 def same_parts(first: Sequence[bytes | memoryview], second: Sequence[bytes | memoryview]) -> bool:
-    """Whether two lists of content parts are equal, part for part. Parts may be views of a
-    mapped file: `==` on memoryviews compares item by item (10 ms for a photo's scan data), so
-    they are compared in pieces copied into one reused bytearray, whose `==` is a memcmp."""
-    if len(first) != len(second):
-        return False
-    piece = bytearray(_COMPARED_PIECE)
-    return all(_same_bytes(a, b, piece) for a, b in zip(first, second))
-
-
-def _same_bytes(a: bytes | memoryview, b: bytes | memoryview, piece: bytearray) -> bool:
-    if len(a) != len(b):
-        return False
-    if isinstance(a, bytes) and isinstance(b, bytes):
-        return a == b
-    for start in range(0, len(a), len(piece)):
-        chunk = a[start:start + len(piece)]
-        if len(chunk) == len(piece):
-            piece[:] = chunk
-            same = piece == b[start:start + len(piece)]
-        else:
-            same = bytearray(chunk) == b[start:start + len(chunk)]
-        if not same:
-            return False
-    return True
+    """Whether two lists of content parts are equal, part for part; parts may be views of a
+    mapped file, compared without copying (support/buffers.py)."""
+    return len(first) == len(second) and all(same_bytes(a, b) for a, b in zip(first, second))
 
 
 def _check_type_findings_content(same_type: bool, leftover_of_clean: Callable[[], list[Finding]],
@@ -316,14 +293,17 @@ def _clean_mapped(module: FormatModule, media_type: str, source: BinaryIO, out: 
     """clean_bytes from a read-only map of the file: the clean copy's pieces are written
     straight from the map, and the checks run on a map of what was written (formats/base.py,
     sanitize_parts): the same checks, without copying the image data in memory."""
-    with _mapped(source) as data:
-        findings = worst_first(module.inspect(data))
-        original = _original_in_memory(module, data, findings)
-        for part in module.sanitize_parts(data):  # type: ignore[attr-defined]
-            out.write(part)
-        out.flush()
-        with _mapped(out) as clean:
-            _verify_against(module, media_type, original, clean)
+    try:
+        with _mapped(source) as data:
+            findings = worst_first(module.inspect(data))
+            original = _original_in_memory(module, data, findings)
+            for part in module.sanitize_parts(data):  # type: ignore[attr-defined]
+                out.write(part)
+            out.flush()
+            with _mapped(out) as clean:
+                _verify_against(module, media_type, original, clean)
+    finally:
+        module.release()  # type: ignore[attr-defined]  # its parses hold views of the maps
     return CleanedFile(media_type, findings, size_of(out))
 
 
@@ -337,7 +317,9 @@ def _is_file(handle: BinaryIO) -> bool:
 
 @contextmanager
 def _mapped(handle: BinaryIO) -> Iterator[mmap.mmap]:
-    view = mmap.mmap(handle.fileno(), 0, prot=mmap.PROT_READ)
+    """A private map of the file: read only here, but writable memory, so that parts of it are
+    compared by memcmp (support/buffers.py); a write would never reach the file."""
+    view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
     try:
         yield view
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import struct
 import sys
 import time
@@ -822,3 +823,39 @@ def test_the_end_of_scan_data_is_found_as_the_grammar_says() -> None:
                 jpeg._scan_end(data, start)
         else:
             assert jpeg._scan_end(data, start) == expected, (data.hex(), start)
+
+
+def _segments_of(parsed: jpeg.Jpeg) -> list[tuple[int, bytes, bytes]]:
+    return [(s.marker, s.payload, bytes(s.scan)) for s in parsed.segments] + [(-1, parsed.trailer, b"")]
+
+
+@pytest.mark.parametrize("options", [{}, {"progressive": True}, {"restart_marker_rows": 1}],
+                         ids=["baseline", "progressive", "restarts"])
+def test_a_scan_known_from_the_original_gives_the_parse_a_fresh_search_gives(options: dict) -> None:
+    """The clean copy's parse skips the search over a scan found byte for byte in the
+    original's parse; whatever follows it, the segments are those a search from the start finds."""
+    original = planted_jpeg(picture((640, 480), **options))
+    known = [s.scan for s in jpeg._parse(original).segments if s.marker == jpeg.SOS]
+    clean = jpeg.sanitize(original)
+    longest = max(known, key=len)
+    at = clean.index(bytes(longest)) + len(longest)
+    flipped = bytearray(clean)
+    flipped[at - 3] ^= 0x01  # inside the scan: no longer the known one
+    ended = bytearray(clean)
+    ended[at - 100:at - 98] = b"\xff\xd9"  # an end of image inside it, at the same length
+    variants = {
+        "the clean copy": clean,
+        "more stuffed scan data after the known scan": clean[:at] + b"\xff\x00\x12\xff\xd0\x34" + clean[at:],
+        "a stray marker right after it": clean[:at] + b"\xff\x01" + clean[at:],
+        "a byte changed inside it": bytes(flipped),
+        "an end-of-image marker written inside it": bytes(ended),
+    }
+    assert jpeg._past_known_scan(memoryview(clean), at - len(longest), known) == at  # the shortcut is taken
+    for name, data in variants.items():
+        try:
+            fresh = _segments_of(jpeg._parse(data))
+        except Refused as refusal:
+            with pytest.raises(Refused, match=re.escape(str(refusal))):
+                jpeg._parse(data, known)
+            continue
+        assert _segments_of(jpeg._parse(data, known)) == fresh, name
