@@ -1,6 +1,6 @@
 """`intake sanitize` against `exiftool -all=` on a folder of 12-megapixel camera-like JPEGs.
 
-    .venv/bin/python bench/bench_sanitize.py [--count 50] [--runs 3] [--makernotes DIR]
+    .venv/bin/python bench/bench_sanitize.py [--count 50] [--runs 3] [--makernotes DIR] [--before DIR]
 
 Every photo is a noise-like 4000x3000 JPEG (camera-sized, several MB) that
 exiftool then fills the way a camera and a phone do: make, model, serial
@@ -12,6 +12,10 @@ exiftool's own sample images (t/images/*.jpg of github.com/exiftool/exiftool,
 read where they are, never copied into this project). Without it, each photo
 gets a synthetic Canon-layout maker note of about 18,000 values (37 KB), the
 size of a real Canon DSLR's.
+
+With `--before DIR` (a checkout of another version, for example `git worktree
+add /tmp/before main`), that version's `intake sanitize` runs too, with the
+same interpreter (PYTHONPATH=DIR), in each round beside the others.
 
 Both tools run as one process over the same folder and write copies into an
 empty folder, side by side in one run, then `sync` (its time is counted for
@@ -112,10 +116,10 @@ class Timing:
     cpu: float  # user + system seconds of the command and its children (its workers), without the sync
 
 
-def timed(command: list[str]) -> Timing:
+def timed(command: list[str], env: dict[str, str] | None = None) -> Timing:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(["sync"], check=True)
     elapsed = time.perf_counter() - start
@@ -145,6 +149,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--makernotes", type=Path, help="a folder of camera JPEGs to copy maker notes from")
+    parser.add_argument("--before", type=Path, help="a checkout of another version of intake, run beside")
     parser.add_argument("--format", choices=("jpeg", "heic"), default="jpeg",
                         help="heic: HEICs with EXIF, GPS and a thumbnail (needs pillow-heif from .[test])")
     args = parser.parse_args()
@@ -165,28 +170,34 @@ def main() -> int:
         else:
             make_photos(photos, args.count, sources)
         size = sum(p.stat().st_size for p in photos.iterdir()) >> 20
-        ours, theirs = [], []
+        ours, theirs, earlier = [], [], []
         loads = [os.getloadavg()[0]]
         for run in range(args.runs):
+            if args.before:
+                earlier.append(timed([sys.executable, "-m", "intake", "sanitize", str(photos), "-o",
+                                      str(work / f"before-{run}")], {**os.environ, "PYTHONPATH": str(args.before)}))
             ours.append(timed([intake, "sanitize", str(photos), "-o", str(work / f"intake-{run}")]))
             theirs.append(timed(["exiftool", "-q", "-all=", "-o", str(work / f"exiftool-{run}") + "/", str(photos)]))
         cleaned = len(list((work / "intake-0" / "photos").iterdir()))
         notes = (f"maker notes of {len(sources)} cameras" if sources else "a synthetic Canon maker note"
                  ) if args.format == "jpeg" else "EXIF, GPS and a thumbnail"
         loads.append(os.getloadavg()[0])
-        report(args, size, cleaned, notes, ours, theirs, loads)
+        report(args, size, cleaned, notes, ours, theirs, loads, earlier)
     finally:
         shutil.rmtree(work)
     return 0
 
 
 def report(args: argparse.Namespace, size_mb: int, cleaned: int, notes: str,
-           ours: list[Timing], theirs: list[Timing], loads: list[float]) -> None:
+           ours: list[Timing], theirs: list[Timing], loads: list[float], earlier: list[Timing]) -> None:
     print(f"{args.count} {args.format.upper()}s of 4000x3000 ({size_mb} MiB in all) with {notes}, median of {args.runs} runs; "
           f"intake cleaned {cleaned}; load average {loads[0]:.1f} before the runs, {loads[1]:.1f} after\n")
     print("| command | wall s (median) | CPU s (median) | wall s of each run |")
     print("|---|---|---|---|")
-    for name, timings in (("intake sanitize DIR -o OUT", ours), ("exiftool -all= -o OUT/ DIR", theirs)):
+    rows = [("intake sanitize DIR -o OUT", ours), ("exiftool -all= -o OUT/ DIR", theirs)]
+    if earlier:
+        rows.insert(0, (f"intake sanitize DIR -o OUT, {args.before}", earlier))
+    for name, timings in rows:
         print(f"| {name} | {statistics.median(t.wall for t in timings):.2f} | "
               f"{statistics.median(t.cpu for t in timings):.2f} | {' '.join(f'{t.wall:.2f}' for t in timings)} |")
     wall = statistics.median(t.wall for t in ours) / statistics.median(t.wall for t in theirs)
