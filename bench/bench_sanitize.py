@@ -170,18 +170,22 @@ def main() -> int:
         else:
             make_photos(photos, args.count, sources)
         size = sum(p.stat().st_size for p in photos.iterdir()) >> 20
+        subprocess.run(["sync"], check=True)  # the photos on disk: no run pays for writing them
         ours, theirs, earlier = [], [], []
         loads = [os.getloadavg()[0]]
+        cleaned = 0
         for run in range(args.runs):
-            if args.before:
-                earlier.append(timed([sys.executable, "-m", "intake", "sanitize", str(photos), "-o",
-                                      str(work / f"before-{run}")], {**os.environ, "PYTHONPATH": str(args.before)}))
-            ours.append(timed([intake, "sanitize", str(photos), "-o", str(work / f"intake-{run}")]))
-            theirs.append(timed(["exiftool", "-q", "-all=", "-o", str(work / f"exiftool-{run}") + "/", str(photos)]))
-        cleaned = len(list((work / "intake-0" / "photos").iterdir()))
+            if args.before:  # -P: the checkout, not the current folder, is imported
+                earlier.append(timed([sys.executable, "-P", "-m", "intake", "sanitize", str(photos), "-o",
+                                      str(work / "before")], {**os.environ, "PYTHONPATH": str(args.before)}))
+            ours.append(timed([intake, "sanitize", str(photos), "-o", str(work / "intake")]))
+            theirs.append(timed(["exiftool", "-q", "-all=", "-o", str(work / "exiftool") + "/", str(photos)]))
+            cleaned = len(list((work / "intake" / "photos").iterdir()))
+            for out in ("before", "intake", "exiftool"):  # removed between runs (untimed): each run starts alike
+                shutil.rmtree(work / out, ignore_errors=True)
+        loads.append(os.getloadavg()[0])
         notes = (f"maker notes of {len(sources)} cameras" if sources else "a synthetic Canon maker note"
                  ) if args.format == "jpeg" else "EXIF, GPS and a thumbnail"
-        loads.append(os.getloadavg()[0])
         report(args, size, cleaned, notes, ours, theirs, loads, earlier)
     finally:
         shutil.rmtree(work)
