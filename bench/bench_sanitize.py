@@ -21,12 +21,14 @@ Both tools run as one process over the same folder and write copies into an
 empty folder, side by side in one run, then `sync` (its time is counted for
 both); the median wall time of each, the median CPU time (user + system of
 the command and its workers, the sync left out) and their ratios are printed
-as Markdown, with the load average before and after. Needs exiftool (Debian: libimage-exiftool-perl) and Pillow.
+as Markdown, with the load average before and after. intake is compiled to
+bytecode first, as installed packages are. Needs exiftool (Debian: libimage-exiftool-perl) and Pillow.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import os
 import resource
@@ -129,6 +131,19 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> Timing:
     return Timing(elapsed, cpu)
 
 
+def _package() -> Path:
+    spec = importlib.util.find_spec("intake")
+    assert spec is not None and spec.submodule_search_locations
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def compile_bytecode(packages: list[Path]) -> None:
+    """As an installed package is (pip compiles it): each run then loads intake from its .pyc,
+    even where PYTHONDONTWRITEBYTECODE keeps the interpreter from writing them itself."""
+    for package in packages:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
+
+
 def make_heic_photos(folder: Path, count: int) -> None:
     """Camera-sized noise pictures saved as HEIC with a thumbnail, EXIF and GPS."""
     import pillow_heif
@@ -171,6 +186,7 @@ def main() -> int:
             make_photos(photos, args.count, sources)
         size = sum(p.stat().st_size for p in photos.iterdir()) >> 20
         subprocess.run(["sync"], check=True)  # the photos on disk: no run pays for writing them
+        compile_bytecode([_package(), args.before / "intake"] if args.before else [_package()])
         ours, theirs, earlier = [], [], []
         loads = [os.getloadavg()[0]]
         cleaned = 0
