@@ -185,33 +185,48 @@ class Done:
 class _Worker:
     pid: int
     channel: socket.socket
-    index: int = -1
-    deadline: float = 0.0
-    seconds: float = 0.0
+    queue: list[int] = field(default_factory=list)  # items sent, in order; the first is being worked on
+    deadline: float = 0.0  # for the first item
+
+
+# Items queued per worker: the next one waits in the worker's channel, so it starts as soon as
+# the last is done, not after a round trip through this process (which a loaded machine may
+# not schedule for milliseconds). Its deadline starts when the last one's result arrives.
+_QUEUED = 2
 
 
 class BudgetedPool:
     """`work(item) -> (report, descriptors)` for each item on `size` forked workers, each item
     within its own number of seconds. Workers are forked once (they inherit `work` and the items:
-    nothing but an index is sent to them) and killed at the end, or when an item overruns."""
+    nothing but an index is sent to them) and killed at the end, or when an item overruns; the
+    items queued behind one that overran go to other workers."""
 
     def __init__(self, work: Callable[[T], tuple[object, list[int]]], items: Sequence[T], size: int) -> None:
         self._work, self._items, self._size = work, items, max(1, size)
         self._workers: list[_Worker] = []
+        self._waiting: list[int] = []
 
     def run(self, seconds: Sequence[float]) -> Iterator[Done]:
         """Each item's Done, in the order they finish; every worker is gone when this ends."""
-        waiting = list(range(len(self._items)))[::-1]
+        self._waiting = list(range(len(self._items)))[::-1]
         try:
-            while waiting or any(w.index >= 0 for w in self._workers):
-                while waiting and (len(self._workers) < self._size or any(w.index < 0 for w in self._workers)):
-                    worker = next((w for w in self._workers if w.index < 0), None) or self._spawn()
-                    self._assign(worker, waiting.pop(), seconds)
-                yield from self._collect()
+            while self._waiting or any(w.queue for w in self._workers):
+                self._fill(seconds)
+                yield from self._collect(seconds)
         finally:
             for worker in self._workers:
                 _stop(worker)
             self._workers = []
+
+    def _fill(self, seconds: Sequence[float]) -> None:
+        """Every worker's queue topped up, the least loaded first; new workers up to `size`."""
+        while self._waiting:
+            worker = min(self._workers, key=lambda w: len(w.queue), default=None)
+            if len(self._workers) < self._size and (worker is None or worker.queue):
+                worker = self._spawn()
+            if worker is None or len(worker.queue) >= _QUEUED:
+                return
+            self._send(worker, self._waiting.pop(), seconds)
 
     def _spawn(self) -> _Worker:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -226,29 +241,31 @@ class BudgetedPool:
         self._workers.append(worker)
         return worker
 
-    def _assign(self, worker: _Worker, index: int, seconds: Sequence[float]) -> None:
-        worker.index, worker.seconds = index, seconds[index]
-        worker.deadline = time.monotonic() + seconds[index]
+    def _send(self, worker: _Worker, index: int, seconds: Sequence[float]) -> None:
         try:
             worker.channel.send(_JOB.pack(index))
-        except OSError:  # it died between two items: a new worker takes the item
+        except OSError:  # it died between two items: its items go back to the others
+            self._waiting.append(index)
             self._replace(worker)
-            self._assign(self._spawn(), index, seconds)
+            return
+        if not worker.queue:
+            worker.deadline = time.monotonic() + seconds[index]
+        worker.queue.append(index)
 
-    def _collect(self) -> Iterator[Done]:
-        busy = [w for w in self._workers if w.index >= 0]
+    def _collect(self, seconds: Sequence[float]) -> Iterator[Done]:
+        busy = [w for w in self._workers if w.queue]
         timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
         ready, _, _ = select.select([w.channel for w in busy], [], [], timeout)
         for worker in busy:
             if worker.channel in ready:
-                yield self._receive(worker)
+                yield self._receive(worker, seconds)
             elif time.monotonic() >= worker.deadline:
-                index, limit = worker.index, worker.seconds
+                index = worker.queue[0]
                 self._replace(worker)
-                yield Done(index, error=over_time(limit))
+                yield Done(index, error=over_time(seconds[index]))
 
-    def _receive(self, worker: _Worker) -> Done:
-        index = worker.index
+    def _receive(self, worker: _Worker, seconds: Sequence[float]) -> Done:
+        index = worker.queue[0]
         try:
             data, fds, _, _ = socket.recv_fds(worker.channel, _MAX_REPORT, _MAX_FDS)
         except OSError:
@@ -258,7 +275,9 @@ class BudgetedPool:
                 os.close(fd)
             self._replace(worker)
             return Done(index, error=stopped_abruptly())
-        worker.index = -1
+        worker.queue.pop(0)
+        if worker.queue:  # the worker has started the next one
+            worker.deadline = time.monotonic() + seconds[worker.queue[0]]
         status, value = pickle.loads(data)
         if status == "error":
             for fd in fds:
@@ -267,9 +286,12 @@ class BudgetedPool:
         return Done(index, report=value, fds=list(fds))
 
     def _replace(self, worker: _Worker) -> None:
-        """A worker past its deadline or dead is killed and reaped; the next item gets a new one."""
+        """A worker past its deadline or dead is killed and reaped; the items queued behind the
+        one it was working on go back to wait for another worker."""
         _stop(worker)
         self._workers.remove(worker)
+        self._waiting.extend(reversed(worker.queue[1:]))
+        worker.queue.clear()
 
 
 def _stop(worker: _Worker) -> None:

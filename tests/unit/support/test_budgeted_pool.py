@@ -57,8 +57,20 @@ def test_an_item_past_its_limit_is_refused_and_the_others_go_on() -> None:
     assert isinstance(outcomes["broken"], IntakeError) and not isinstance(outcomes["broken"], Refused)
     reports = {item: outcomes[item] for item in "abcde"}
     assert {item: report[0] for item, report in reports.items()} == {item: item.upper() for item in "abcde"}
-    workers = {report[1] for report in reports.values()}
-    assert os.getpid() not in workers and len(workers) >= 2  # the killed and crashed workers were replaced
+    assert os.getpid() not in {report[1] for report in reports.values()}  # done in the workers
+    assert _no_children_left()
+
+
+def test_items_queued_behind_one_past_its_limit_go_to_a_new_worker() -> None:
+    """One worker holds its next item in its channel while it works; killed at the first
+    item's limit, the next one is not refused but done by the worker that replaces it."""
+    items = ["slow", "a", "b", "crash", "c"]
+    outcomes = _outcomes(items, [0.5, 10.0, 10.0, 10.0, 10.0], size=1)
+    assert isinstance(outcomes["slow"], TimeLimitExceeded)
+    assert isinstance(outcomes["crash"], Refused) and "stopped abruptly" in str(outcomes["crash"])
+    finished = {item: outcomes[item] for item in "abc"}
+    assert {item: report[0] for item, report in finished.items()} == {"a": "A", "b": "B", "c": "C"}
+    assert finished["a"][1] != finished["c"][1]  # the crash took its worker down: c had a new one
     assert _no_children_left()
 
 
