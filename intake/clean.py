@@ -290,8 +290,8 @@ def _clean_in_memory(module: FormatModule, media_type: str, source: BinaryIO, ou
 
 
 def _clean_mapped(module: FormatModule, media_type: str, source: BinaryIO, out: BinaryIO) -> CleanedFile:
-    """clean_bytes from a read-only map of the file: the clean copy's pieces are written
-    straight from the map, and the checks run on a map of what was written (formats/base.py,
+    """clean_bytes from a map of the file: the clean copy's pieces are written straight from
+    the map, and the checks run on a map of what was written (formats/base.py,
     sanitize_parts): the same checks, without copying the image data in memory."""
     try:
         with _mapped(source) as data:

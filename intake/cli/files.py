@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import argparse
+import contextlib
 import functools
+import glob
 import hashlib
 import os
 import sys
@@ -153,10 +155,11 @@ def _clean_all(sources: list[Source], targets: list[Path], with_hash: bool) -> l
     results: list[dict] = [{}] * len(sources)
     written: list[NewFile] = []
     try:
-        for done in pool.run(limits):
-            results[done.index] = _outcome(sources[done.index], targets[done.index], done, written)
-            if len(written) >= NAMED_PER_SYNC:
-                _name_all(written)
+        with contextlib.closing(pool.run(limits)) as outcomes:  # its workers stopped at once on an error
+            for done in outcomes:
+                results[done.index] = _outcome(sources[done.index], targets[done.index], done, written)
+                if len(written) >= NAMED_PER_SYNC:
+                    _name_all(written)
         _name_all(written)
     finally:
         for output in written:  # not named: a refusal elsewhere stopped the command
@@ -203,7 +206,7 @@ def _name_all(written: list[NewFile]) -> None:
 def _remove_partials(target: Path) -> None:
     """A worker killed at the time limit on a file system without nameless files (vfat) leaves
     its hidden partial file; no other trace of it may stay."""
-    for partial in target.parent.glob(f".partial-*-{target.name}"):
+    for partial in target.parent.glob(f".partial-{'[0-9a-f]' * 16}-{glob.escape(target.name)}"):
         partial.unlink(missing_ok=True)
 
 

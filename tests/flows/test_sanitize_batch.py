@@ -115,3 +115,19 @@ def test_parts_compare_by_content_whatever_holds_them() -> None:
     assert not same_parts([memoryview(scan)], [memoryview(scan)[:-1]])
     assert not same_parts([b"head"], [b"head", b""])
     assert not same_parts([b"head"], [b"hexd"])
+
+
+def test_after_a_kill_only_that_file_s_partial_name_is_removed(tmp_path: Path) -> None:
+    """Where there are no nameless files (vfat), a worker killed at the time limit leaves its
+    hidden partial file: it goes, and no other file does, whatever the name holds."""
+    from intake.cli.files import _remove_partials
+    from intake.support.fsutil import partial_path
+
+    target = tmp_path / "crate [1]*.jpg"
+    mine = partial_path(target)
+    others = [partial_path(tmp_path / "crate 1x.jpg"), tmp_path / ".partial-notahexname-crate [1]*.jpg",
+              tmp_path / "crate [1]*.jpg.keep"]
+    for path in [mine, *others]:
+        path.write_bytes(b"partial")
+    _remove_partials(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in others)
