@@ -17,7 +17,7 @@ from intake.cli.output import dump_json, quiet
 from intake.cli.parser import Subcommands, add_json, command
 from intake.display import printable
 from intake.errors import IntakeError, Refused
-from intake.support.fsutil import NewFile, fsync_dir, open_regular, resolved, start_writeback, sync_files
+from intake.support.fsutil import NewFile, fsync_dir, open_regular, resolved, start_writeback, sync_open_files
 
 if TYPE_CHECKING:
     from intake.budget import Done
@@ -198,7 +198,7 @@ def _outcome(source: Source, target: Path, done: Done, written: list[NewFile]) -
 
 
 def _name_all(written: list[NewFile]) -> None:
-    sync_files([output.handle for output in written])
+    sync_open_files([output.handle for output in written])
     while written:
         written.pop(0).commit(synced=True)
 

@@ -6,7 +6,7 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -89,7 +89,7 @@ class NewFile:
         return fd, str(self._partial) if self._partial else None
 
     def commit(self, synced: bool = False) -> None:
-        """Name the file. `synced`: the caller has made its data durable (sync_files) and will
+        """Name the file. `synced`: the caller has made its data durable (sync_open_files) and will
         fsync the folder itself, once for many files."""
         try:
             self.handle.flush()
@@ -120,34 +120,35 @@ class NewFile:
 
 def start_writeback(handle: BinaryIO) -> None:
     """Start writing a new file's data to disk now, without waiting (Linux starts writeback for
-    POSIX_FADV_DONTNEED): a later sync_files then waits only for what is still in flight."""
+    POSIX_FADV_DONTNEED): a later sync_open_files then waits only for what is still in flight."""
     handle.flush()
     if hasattr(os, "posix_fadvise"):
         os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 
 
-def sync_files(handles: list[BinaryIO]) -> None:
-    """Make the data of every file durable: one syncfs(2) per file system (a batch of new files
-    costs one journal commit, not one each), or an fsync per file where libc lacks syncfs."""
+def sync_open_files(handles: list[BinaryIO]) -> None:
+    """Make the data of open files durable, nameless ones included: one syncfs(2) per file
+    system (a batch of new files costs one journal commit, not one each), or an fsync per file
+    where libc has no syncfs or it fails (fsync then raises the error)."""
     for handle in handles:
         handle.flush()
-    syncfs = _syncfs()
     synced: set[int] = set()
     for handle in handles:
         device = os.fstat(handle.fileno()).st_dev
         if device in synced:
             continue
-        if syncfs is not None and syncfs(handle.fileno()) == 0:
+        if _syncfs_of(handle.fileno()):
             synced.add(device)
         else:
             os.fsync(handle.fileno())
 
 
-def _syncfs() -> Callable[[int], int] | None:
-    import ctypes
+def _syncfs_of(fd: int) -> bool:
+    """syncfs(2) of the file system holding the open file `fd`; False where there is none."""
+    import ctypes  # only here: the start-up of every command does not pay for it
 
-    # The program's own symbols include libc's (as in support/process.py).
-    return getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+    syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)  # libc's, among the program's symbols
+    return syncfs is not None and syncfs(fd) == 0
 
 
 def _link_nameless(fd: int, target: Path) -> None:

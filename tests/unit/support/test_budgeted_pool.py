@@ -13,7 +13,7 @@ import pytest
 
 from intake.budget import BudgetedPool, TimeLimitExceeded
 from intake.errors import IntakeError, Refused
-from intake.support.fsutil import NewFile, sync_files
+from intake.support.fsutil import NewFile, sync_open_files
 
 
 def _act(item: str) -> tuple[object, list[int]]:
@@ -102,7 +102,7 @@ def test_files_written_in_a_worker_are_named_here_and_a_killed_one_leaves_nothin
             continue
         assert list(tmp_path.iterdir()) == []  # handed over nameless: nothing shows before it is named
         written.append(NewFile.adopt(target, done.fds[0], done.report))  # type: ignore[arg-type]
-    sync_files([output.handle for output in written])
+    sync_open_files([output.handle for output in written])
     for output in written:
         output.commit(synced=True)
     assert refused == [("killed.bin", TimeLimitExceeded)]
