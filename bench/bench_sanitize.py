@@ -1,6 +1,6 @@
 """`intake sanitize` against `exiftool -all=` on a folder of 12-megapixel camera-like JPEGs.
 
-    .venv/bin/python bench/bench_sanitize.py [--count 50] [--runs 3] [--makernotes DIR]
+    .venv/bin/python bench/bench_sanitize.py [--count 50] [--runs 3] [--makernotes DIR] [--before DIR]
 
 Every photo is a noise-like 4000x3000 JPEG (camera-sized, several MB) that
 exiftool then fills the way a camera and a phone do: make, model, serial
@@ -13,16 +13,25 @@ read where they are, never copied into this project). Without it, each photo
 gets a synthetic Canon-layout maker note of about 18,000 values (37 KB), the
 size of a real Canon DSLR's.
 
+With `--before DIR` (a checkout of another version, for example `git worktree
+add /tmp/before main`), that version's `intake sanitize` runs too, with the
+same interpreter (PYTHONPATH=DIR), in each round beside the others.
+
 Both tools run as one process over the same folder and write copies into an
 empty folder, side by side in one run, then `sync` (its time is counted for
-both); the median wall time of each and their ratio are printed as
-Markdown. Needs exiftool (Debian: libimage-exiftool-perl) and Pillow.
+both); the median wall time of each, the median CPU time (user + system of
+the command and its workers, the sync left out) and their ratios are printed
+as Markdown, with the load average before and after. intake is compiled to
+bytecode first, as installed packages are. Needs exiftool (Debian: libimage-exiftool-perl) and Pillow.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
+import os
+import resource
 import shutil
 import statistics
 import struct
@@ -30,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
@@ -102,14 +112,36 @@ def _tags(i: int, thumb: Path) -> list[str]:
             f"-XMP:Creator=Photographer {i}", "-XMP:City=Kherson", f"-IPTC:By-line=Photographer {i}"]
 
 
-def timed(command: list[str]) -> float:
+@dataclass(frozen=True)
+class Timing:
+    wall: float  # seconds, the command and the `sync` after it
+    cpu: float  # user + system seconds of the command and its children (its workers), without the sync
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> Timing:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(["sync"], check=True)
     elapsed = time.perf_counter() - start
     if result.returncode not in (0, 1):
         raise SystemExit(f"bench: {command[0]} failed: {result.stderr.strip()[:300]}")
-    return elapsed
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return Timing(elapsed, cpu)
+
+
+def _package() -> Path:
+    spec = importlib.util.find_spec("intake")
+    assert spec is not None and spec.submodule_search_locations
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def compile_bytecode(packages: list[Path]) -> None:
+    """As an installed package is (pip compiles it): each run then loads intake from its .pyc,
+    even where PYTHONDONTWRITEBYTECODE keeps the interpreter from writing them itself."""
+    for package in packages:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
 
 
 def make_heic_photos(folder: Path, count: int) -> None:
@@ -132,6 +164,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--makernotes", type=Path, help="a folder of camera JPEGs to copy maker notes from")
+    parser.add_argument("--before", type=Path, help="a checkout of another version of intake, run beside")
     parser.add_argument("--format", choices=("jpeg", "heic"), default="jpeg",
                         help="heic: HEICs with EXIF, GPS and a thumbnail (needs pillow-heif from .[test])")
     args = parser.parse_args()
@@ -152,29 +185,44 @@ def main() -> int:
         else:
             make_photos(photos, args.count, sources)
         size = sum(p.stat().st_size for p in photos.iterdir()) >> 20
-        ours, theirs = [], []
+        subprocess.run(["sync"], check=True)  # the photos on disk: no run pays for writing them
+        compile_bytecode([_package(), args.before / "intake"] if args.before else [_package()])
+        ours, theirs, earlier = [], [], []
+        loads = [os.getloadavg()[0]]
+        cleaned = 0
         for run in range(args.runs):
-            ours.append(timed([intake, "sanitize", str(photos), "-o", str(work / f"intake-{run}")]))
-            theirs.append(timed(["exiftool", "-q", "-all=", "-o", str(work / f"exiftool-{run}") + "/", str(photos)]))
-        cleaned = len(list((work / "intake-0" / "photos").iterdir()))
+            if args.before:  # -P: the checkout, not the current folder, is imported
+                earlier.append(timed([sys.executable, "-P", "-m", "intake", "sanitize", str(photos), "-o",
+                                      str(work / "before")], {**os.environ, "PYTHONPATH": str(args.before)}))
+            ours.append(timed([intake, "sanitize", str(photos), "-o", str(work / "intake")]))
+            theirs.append(timed(["exiftool", "-q", "-all=", "-o", str(work / "exiftool") + "/", str(photos)]))
+            cleaned = len(list((work / "intake" / "photos").iterdir()))
+            for out in ("before", "intake", "exiftool"):  # removed between runs (untimed): each run starts alike
+                shutil.rmtree(work / out, ignore_errors=True)
+        loads.append(os.getloadavg()[0])
         notes = (f"maker notes of {len(sources)} cameras" if sources else "a synthetic Canon maker note"
                  ) if args.format == "jpeg" else "EXIF, GPS and a thumbnail"
-        report(args, size, cleaned, notes, ours, theirs)
+        report(args, size, cleaned, notes, ours, theirs, loads, earlier)
     finally:
         shutil.rmtree(work)
     return 0
 
 
 def report(args: argparse.Namespace, size_mb: int, cleaned: int, notes: str,
-           ours: list[float], theirs: list[float]) -> None:
+           ours: list[Timing], theirs: list[Timing], loads: list[float], earlier: list[Timing]) -> None:
     print(f"{args.count} {args.format.upper()}s of 4000x3000 ({size_mb} MiB in all) with {notes}, median of {args.runs} runs; "
-          f"intake cleaned {cleaned}\n")
-    print("| command | seconds (median) | runs |")
-    print("|---|---|---|")
-    print(f"| intake sanitize DIR -o OUT | {statistics.median(ours):.2f} | {' '.join(f'{t:.2f}' for t in ours)} |")
-    print(f"| exiftool -all= -o OUT/ DIR | {statistics.median(theirs):.2f} | "
-          f"{' '.join(f'{t:.2f}' for t in theirs)} |")
-    print(f"\nratio intake / exiftool (time): {statistics.median(ours) / statistics.median(theirs):.2f}")
+          f"intake cleaned {cleaned}; load average {loads[0]:.1f} before the runs, {loads[1]:.1f} after\n")
+    print("| command | wall s (median) | CPU s (median) | wall s of each run |")
+    print("|---|---|---|---|")
+    rows = [("intake sanitize DIR -o OUT", ours), ("exiftool -all= -o OUT/ DIR", theirs)]
+    if earlier:
+        rows.insert(0, (f"intake sanitize DIR -o OUT, {args.before}", earlier))
+    for name, timings in rows:
+        print(f"| {name} | {statistics.median(t.wall for t in timings):.2f} | "
+              f"{statistics.median(t.cpu for t in timings):.2f} | {' '.join(f'{t.wall:.2f}' for t in timings)} |")
+    wall = statistics.median(t.wall for t in ours) / statistics.median(t.wall for t in theirs)
+    cpu = statistics.median(t.cpu for t in ours) / statistics.median(t.cpu for t in theirs)
+    print(f"\nratio intake / exiftool: wall {wall:.2f}, CPU {cpu:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,12 @@
 """A time budget per file: inspecting or cleaning one file runs in a forked child that is
 killed when the budget is spent, so no file, however crafted, holds up a batch for long.
 
+Two shapes: `run_within` forks one child per call (add, the app); `BudgetedPool` forks a
+few workers once and hands each one file at a time with a deadline (sanitize of a folder):
+a worker past its deadline is killed and replaced, and its file refused with the same
+message. A pool worker writes its own output and sends back only a small report, plus the
+descriptors of the files it wrote (SCM_RIGHTS), so the parent can name them once synced.
+
 A child, not a cooperative deadline: the format walkers spend their time inside C
 libraries (qpdf, zlib, expat) that no Python check can interrupt, and a child that
 crashes takes only itself down. The file's bytes reach the child by fork (no copy
@@ -16,8 +22,11 @@ import os
 import pickle
 import select
 import signal
+import socket
+import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from intake.errors import IntakeError, Refused
@@ -62,13 +71,21 @@ def run_within(seconds: float, work: Callable[..., T], *args: object) -> T:
             os.close(read_fd)
             _reap(pid)
         if data is None:
-            raise TimeLimitExceeded(f"took longer than {seconds:g} s; refused (the limit is {ENV_TIME_LIMIT})")
+            raise over_time(seconds)
         if not data:
-            raise Refused("the parser stopped abruptly on this file; refused")
+            raise stopped_abruptly()
         status, value = _unpickle(data, shared)
     if status == "error":
         raise value
     return value
+
+
+def over_time(seconds: float) -> TimeLimitExceeded:
+    return TimeLimitExceeded(f"took longer than {seconds:g} s; refused (the limit is {ENV_TIME_LIMIT})")
+
+
+def stopped_abruptly() -> Refused:
+    return Refused("the parser stopped abruptly on this file; refused")
 
 
 def _shared_size(args: tuple) -> int:
@@ -144,3 +161,177 @@ def _reap(pid: int) -> None:
     except ProcessLookupError:
         pass
     os.waitpid(pid, 0)
+
+
+# ---------------------------------------------------------------- a pool of budgeted workers
+
+_JOB = struct.Struct("<Q")
+_MAX_REPORT = 1 << 16  # a report is a small dict; the clean copy itself never travels
+_MAX_FDS = 4
+
+
+@dataclass
+class Done:
+    """One item's outcome: `work`'s report and the descriptors it handed over, or the refusal
+    or error it ended with (a time limit, a crash, or whatever `work` raised)."""
+
+    index: int
+    report: object = None
+    fds: list[int] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+@dataclass
+class _Worker:
+    pid: int
+    channel: socket.socket
+    queue: list[int] = field(default_factory=list)  # items sent, in order; the first is being worked on
+    deadline: float = 0.0  # for the first item
+
+
+# Items queued per worker: the next one waits in the worker's channel, so it starts as soon as
+# the last is done, not after a round trip through this process (which a loaded machine may
+# not schedule for milliseconds). Its deadline starts when the last one's result arrives.
+_QUEUED = 2
+
+
+class BudgetedPool:
+    """`work(item) -> (report, descriptors)` for each item on `size` forked workers, each item
+    within its own number of seconds. Workers are forked once (they inherit `work` and the items:
+    nothing but an index is sent to them) and killed at the end, or when an item overruns; the
+    items queued behind one that overran go to other workers."""
+
+    def __init__(self, work: Callable[[T], tuple[object, list[int]]], items: Sequence[T], size: int) -> None:
+        self._work, self._items, self._size = work, items, max(1, size)
+        self._workers: list[_Worker] = []
+        self._waiting: list[int] = []
+
+    def run(self, seconds: Sequence[float]) -> Iterator[Done]:
+        """Each item's Done, in the order they finish; every worker is gone when this ends."""
+        self._waiting = list(range(len(self._items)))[::-1]
+        try:
+            while self._waiting or any(w.queue for w in self._workers):
+                self._fill(seconds)
+                yield from self._collect(seconds)
+        finally:
+            for worker in self._workers:
+                _stop(worker)
+            self._workers = []
+
+    def _fill(self, seconds: Sequence[float]) -> None:
+        """Every worker's queue topped up, the least loaded first; new workers up to `size`."""
+        while self._waiting:
+            worker = min(self._workers, key=lambda w: len(w.queue), default=None)
+            if len(self._workers) < self._size and (worker is None or worker.queue):
+                worker = self._spawn()
+            if worker is None or len(worker.queue) >= _QUEUED:
+                return
+            self._send(worker, self._waiting.pop(), seconds)
+
+    def _spawn(self) -> _Worker:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the caller's code
+            ours.close()
+            for sibling in self._workers:
+                sibling.channel.close()
+            _serve_items(theirs, self._work, self._items)
+        theirs.close()
+        worker = _Worker(pid, ours)
+        self._workers.append(worker)
+        return worker
+
+    def _send(self, worker: _Worker, index: int, seconds: Sequence[float]) -> None:
+        try:
+            worker.channel.send(_JOB.pack(index))
+        except OSError:  # it died between two items: its items go back to the others
+            self._waiting.append(index)
+            self._replace(worker)
+            return
+        if not worker.queue:
+            worker.deadline = time.monotonic() + seconds[index]
+        worker.queue.append(index)
+
+    def _collect(self, seconds: Sequence[float]) -> Iterator[Done]:
+        busy = [w for w in self._workers if w.queue]
+        timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+        ready, _, _ = select.select([w.channel for w in busy], [], [], timeout)
+        for worker in busy:
+            if worker.channel in ready:
+                yield self._receive(worker, seconds)
+            elif time.monotonic() >= worker.deadline:
+                index = worker.queue[0]
+                self._replace(worker)
+                yield Done(index, error=over_time(seconds[index]))
+
+    def _receive(self, worker: _Worker, seconds: Sequence[float]) -> Done:
+        index = worker.queue[0]
+        try:
+            data, fds, _, _ = socket.recv_fds(worker.channel, _MAX_REPORT, _MAX_FDS)
+        except OSError:
+            data, fds = b"", []
+        if not data:
+            for fd in fds:
+                os.close(fd)
+            self._replace(worker)
+            return Done(index, error=stopped_abruptly())
+        worker.queue.pop(0)
+        if worker.queue:  # the worker has started the next one
+            worker.deadline = time.monotonic() + seconds[worker.queue[0]]
+        status, value = pickle.loads(data)
+        if status == "error":
+            for fd in fds:
+                os.close(fd)
+            return Done(index, error=value)
+        return Done(index, report=value, fds=list(fds))
+
+    def _replace(self, worker: _Worker) -> None:
+        """A worker past its deadline or dead is killed and reaped; the items queued behind the
+        one it was working on go back to wait for another worker."""
+        _stop(worker)
+        self._workers.remove(worker)
+        self._waiting.extend(reversed(worker.queue[1:]))
+        worker.queue.clear()
+
+
+def _stop(worker: _Worker) -> None:
+    worker.channel.close()
+    try:
+        os.kill(worker.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(worker.pid, 0)
+
+
+def _serve_items(channel: socket.socket, work: Callable[[T], tuple[object, list[int]]], items: Sequence[T]) -> None:
+    """The whole life of a pool worker: an index in, work(item) out (its report pickled, its
+    descriptors passed), until the parent closes the channel; never returns."""
+    code = 0
+    try:
+        while request := channel.recv(_JOB.size):
+            (index,) = _JOB.unpack(request)
+            try:
+                report, fds = work(items[index])
+                outcome: tuple[str, object] = ("ok", report)
+            except Exception as error:  # handed to the parent, which decides
+                outcome, fds = ("error", error), []
+            if fds:
+                socket.send_fds(channel, [_report(outcome)], fds)
+            else:
+                channel.send(_report(outcome))
+            for fd in fds:  # the parent holds its own copies now
+                os.close(fd)
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _report(outcome: tuple[str, object]) -> bytes:
+    try:
+        data = pickle.dumps(outcome)
+    except Exception:
+        data = b""
+    if not data or len(data) > _MAX_REPORT:
+        data = pickle.dumps(("error", Refused("the file could not be handled; refused")))
+    return data

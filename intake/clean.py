@@ -16,16 +16,19 @@ MAX_CLEAN_BYTES.
 from __future__ import annotations
 
 import io
+import mmap
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from intake.budget import configured_time_limit, run_within
 from intake.formats import handler_for
 from intake.formats.shared import icc
-from intake.formats.base import SEVERITY, Finding, FormatModule, StreamingFormatModule, View, streams
+from intake.formats.base import SEVERITY, Buffer, Finding, FormatModule, StreamingFormatModule, View, streams
 from intake.errors import Refused
+from intake.support.buffers import same_bytes
 from intake.support.sniff import sniff_bytes, sniff_handle
 
 # Modules without the stream verbs clean in memory; bigger files of their
@@ -121,20 +124,59 @@ def clean_bytes(data: bytes, keep_hdr: bool = False) -> Cleaned:
     """`keep_hdr`: HDR gain maps stay (HEIF), and Cleaned.kept says so."""
     media_type, module = _module(data, keep_hdr)
     findings = worst_first(module.inspect(data))
+    original = _original_in_memory(module, data, findings)
+    kept = _kept(module, io.BytesIO(data))
     clean = module.sanitize(data)
-    _verify(module, media_type, data, clean, findings)
-    return Cleaned(media_type, findings, clean, _kept(module, io.BytesIO(data)))
+    _verify_against(module, media_type, original, clean)
+    return Cleaned(media_type, findings, clean, kept)
 
 
 def _kept(module: object, source: BinaryIO) -> tuple[str, ...]:
+    """What a keep mode keeps (formats/base.py, kept_stream), read from the original."""
     kept_stream = getattr(module, "kept_stream", None)
     return tuple(kept_stream(source)) if callable(kept_stream) else ()
 
 
-def _verify(module: FormatModule, media_type: str, original: bytes, clean: bytes, findings: list[Finding]) -> None:
+@dataclass(frozen=True)
+class _Original:
+    """What the checks of a clean copy compare it with, read before the original is cleaned:
+    a module may clean from its one parse of the original, changing it (formats/pdf/decoding.py)."""
+
+    # Its content parts (in memory), or their digest (by stream), or None: the module compares
+    # the two files' content side by side (same_content), the original being left unchanged.
+    content: list[bytes | memoryview] | bytes | None
+    present: set[bytes]  # removed values the original really spells out, in each encoding sought
+
+
+def _original_in_memory(module: FormatModule, data: Buffer, findings: list[Finding]) -> _Original:
+    """Only values the original really spells out are sought (not our descriptions of them). A
+    module may offer `residue`: its views minus the content, which is proven identical anyway."""
+    residue = getattr(module, "residue", module.views)
+    reachable = [view.data for view in residue(data)]
+    return _Original(module.content(data), {encoded for encoded in _candidates(findings)
+                                            if any(encoded in piece for piece in reachable)})
+
+
+def _candidates(findings: list[Finding]) -> set[bytes]:
+    return {encoded for finding in findings if _scannable(finding.value)
+            for encoded in _encodings(finding.value.strip())}
+
+
+def _verify(module: FormatModule, media_type: str, data: Buffer, clean: Buffer, findings: list[Finding]) -> None:
+    """The checks of a clean copy of `data` (the original) with the given findings."""
+    _verify_against(module, media_type, _original_in_memory(module, data, findings), clean)
+
+
+def _verify_against(module: FormatModule, media_type: str, original: _Original, clean: Buffer) -> None:
     _check_type_findings_content(sniff_bytes(clean) == media_type, lambda: module.inspect(clean),
-                                 lambda: module.content(original) == module.content(clean))
-    _scan_for_values(module, original, clean, findings)
+                                 lambda: same_parts(original.content, module.content(clean)))  # type: ignore[arg-type]
+    _scan_for_values(module, original, clean)
+
+
+def same_parts(first: Sequence[bytes | memoryview], second: Sequence[bytes | memoryview]) -> bool:
+    """Whether two lists of content parts are equal, part for part; parts may be views of a
+    mapped file, compared without copying (support/buffers.py)."""
+    return len(first) == len(second) and all(same_bytes(a, b) for a, b in zip(first, second))
 
 
 def _check_type_findings_content(same_type: bool, leftover_of_clean: Callable[[], list[Finding]],
@@ -150,26 +192,15 @@ def _check_type_findings_content(same_type: bool, leftover_of_clean: Callable[[]
         raise Refused("cleaning would change the content; refused")
 
 
-def _scan_for_values(module: FormatModule, original: bytes, clean: bytes, findings: list[Finding]) -> None:
+def _scan_for_values(module: FormatModule, original: _Original, clean: Buffer) -> None:
     """The raw scan: no removed value may be reachable in the clean copy, in any
     encoding, after full decompression, unless it is part of the content itself
-    (a letter may well name its own author).
-
-    Only values the original really spells out are sought (not our
-    descriptions of them). A module may offer `residue`: its views minus the
-    content, which is already proven identical, so scanning it is enough."""
+    (a letter may well name its own author)."""
     residue = getattr(module, "residue", module.views)
-    reachable = [view.data for view in residue(original)]
-    needles = {
-        encoded
-        for finding in findings if _scannable(finding.value)
-        for encoded in _encodings(finding.value.strip())
-        if any(encoded in data for data in reachable)
-    }
-    leaks = [(needle, view.where) for view in residue(clean) for needle in needles if needle in view.data]
+    leaks = [(needle, view.where) for view in residue(clean) for needle in original.present if needle in view.data]
     if not leaks:
         return
-    content = b"\x00".join(module.content(original))
+    content = b"\x00".join(original.content)  # type: ignore[arg-type]
     for needle, where in leaks:
         if needle not in content:
             raise Refused(f"a removed value is still present in {where}; refused")
@@ -242,17 +273,32 @@ def clean_file(source: BinaryIO, out: BinaryIO, keep_hdr: bool = False) -> Clean
     if module is None:
         raise Refused(f"{media_type} is not a format intake can clean; it is refused, never copied")
     if not streams(module):
-        return _clean_in_memory(source, out, keep_hdr)
+        return _clean_in_memory(module, media_type, source, out, keep_hdr)
     findings = worst_first(module.inspect_stream(source))
+    # What the checks need of the original is read before cleaning it: a module may clean
+    # from its one parse of the original, changing it (formats/pdf/decoding.py). A module that
+    # compares two files side by side (same_content) leaves its original unchanged.
+    content = None if callable(getattr(module, "same_content", None)) else module.content_digest(source)
+    original = _Original(content, _present(module, source, findings))
+    kept = _kept(module, source)
     module.sanitize_stream(source, out)
     out.flush()
-    _verify_stream(module, media_type, source, out, findings)
-    return CleanedFile(media_type, findings, size_of(out), _kept(module, source))
+    _verify_stream(module, media_type, source, out, original)
+    return CleanedFile(media_type, findings, size_of(out), kept)
 
 
-def _clean_in_memory(source: BinaryIO, out: BinaryIO, keep_hdr: bool = False) -> CleanedFile:
-    if size_of(source) > MAX_CLEAN_BYTES:
+def _present(module: StreamingFormatModule, source: BinaryIO, findings: list[Finding]) -> set[bytes]:
+    """The candidates the original really spells out (as _original_in_memory, by stream)."""
+    return {needle for needle, _ in scan_views(module.residue_stream(source), _candidates(findings))}
+
+
+def _clean_in_memory(module: FormatModule, media_type: str, source: BinaryIO, out: BinaryIO,
+                     keep_hdr: bool = False) -> CleanedFile:
+    size = size_of(source)
+    if size > MAX_CLEAN_BYTES:
         raise Refused(f"files over {MAX_CLEAN_BYTES >> 20} MiB of this type are not cleaned (they are cleaned in memory)")
+    if size and callable(getattr(module, "sanitize_parts", None)) and _is_file(source) and _is_file(out):
+        return _clean_mapped(module, media_type, source, out)
     source.seek(0)
     cleaned = clean_bytes(source.read(), keep_hdr)
     out.write(cleaned.data)
@@ -260,32 +306,67 @@ def _clean_in_memory(source: BinaryIO, out: BinaryIO, keep_hdr: bool = False) ->
     return CleanedFile(cleaned.media_type, cleaned.findings, len(cleaned.data), cleaned.kept)
 
 
-def _same_content(module: StreamingFormatModule, original: BinaryIO, clean: BinaryIO) -> bool:
-    """A module that can compare two files' content directly (`same_content`: byte for byte, no hashing
-    of either) is asked; the others compare content digests."""
-    same_content = getattr(module, "same_content", None)
-    if callable(same_content):
-        return bool(same_content(original, clean))
-    return module.content_digest(original) == module.content_digest(clean)
+def _clean_mapped(module: FormatModule, media_type: str, source: BinaryIO, out: BinaryIO) -> CleanedFile:
+    """clean_bytes from a map of the file: the clean copy's pieces are written straight from
+    the map, and the checks run on a map of what was written (formats/base.py,
+    sanitize_parts): the same checks, without copying the image data in memory."""
+    try:
+        with _mapped(source) as data:
+            findings = worst_first(module.inspect(data))
+            original = _original_in_memory(module, data, findings)
+            for part in module.sanitize_parts(data):  # type: ignore[attr-defined]
+                out.write(part)
+            out.flush()
+            with _mapped(out) as clean:
+                _verify_against(module, media_type, original, clean)
+    finally:
+        module.release()  # type: ignore[attr-defined]  # its parses hold views of the maps
+    return CleanedFile(media_type, findings, size_of(out))
 
 
-def _verify_stream(module: StreamingFormatModule, media_type: str, original: BinaryIO, clean: BinaryIO,
-                   findings: list[Finding]) -> None:
+def _is_file(handle: BinaryIO) -> bool:
+    try:
+        handle.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return False
+    return True
+
+
+@contextmanager
+def _mapped(handle: BinaryIO) -> Iterator[mmap.mmap]:
+    """A private map of the file: read only here, but writable memory, so that parts of it are
+    compared by memcmp (support/buffers.py); a write would never reach the file."""
+    view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
+    try:
+        yield view
+    finally:
+        try:
+            view.close()
+        except BufferError:
+            pass  # a format's parse memo still holds views of it: it is unmapped when they go
+
+
+def _verify_stream(module: StreamingFormatModule, media_type: str, source: BinaryIO, clean: BinaryIO,
+                   original: _Original) -> None:
     _check_type_findings_content(sniff_file(clean) == media_type, lambda: module.inspect_stream(clean),
-                                 lambda: _same_content(module, original, clean))
-    candidates = {encoded for finding in findings if _scannable(finding.value)
-                  for encoded in _encodings(finding.value.strip())}
-    # Only values the original really spells out are sought (not our descriptions of them).
-    present = {needle for needle, _ in scan_views(module.residue_stream(original), candidates)}
-    leaks = dict(scan_views(module.residue_stream(clean), present))
+                                 lambda: _same_content(module, source, clean, original))
+    leaks = dict(scan_views(module.residue_stream(clean), original.present))
     content_views = getattr(module, "content_views", None)
     if leaks and content_views is not None:
         # A module whose residue cannot leave the content out (PDF page streams) names it:
         # a value that is part of the content (a letter may name its own author) is no leftover.
-        for needle, _ in scan_views(content_views(original), set(leaks)):
+        for needle, _ in scan_views(content_views(source), set(leaks)):
             del leaks[needle]
     for where in leaks.values():
         raise Refused(f"a removed value is still present in {where}; refused")
+
+
+def _same_content(module: StreamingFormatModule, source: BinaryIO, clean: BinaryIO, original: _Original) -> bool:
+    """A module that compares two files' content directly (same_content: byte for byte, no hashing
+    of either) is asked; for the others the clean copy's digest is compared with the original's."""
+    if original.content is None:
+        return bool(module.same_content(source, clean))  # type: ignore[attr-defined]
+    return original.content == module.content_digest(clean)
 
 
 def scan_views(views: Iterable[View], needles: set[bytes]) -> Iterator[tuple[bytes, str]]:

@@ -5,26 +5,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import argparse
-import concurrent.futures
+import contextlib
 import functools
+import glob
 import hashlib
-import multiprocessing
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from intake.cli.output import dump_json, quiet
 from intake.cli.parser import Subcommands, add_json, command
 from intake.text import printable
 from intake.errors import IntakeError, Refused
-from intake.support.fsutil import NewFile, fsync_dir, open_regular, resolved
+from intake.support.fsutil import NewFile, fsync_dir, open_regular, resolved, start_writeback, sync_open_files
 
 if TYPE_CHECKING:
+    from intake.budget import Done
     from intake.clean import Inspection
     from intake.takein.sources import Source
 
 CLEANED_MARK = ".cleaned"  # `photo.jpg` -> `photo.cleaned.jpg` beside it, as mat2 names its output
+# Clean copies held nameless until one sync makes the batch durable and names it: this bounds
+# the descriptors held open, and how much a kill throws away.
+NAMED_PER_SYNC = 64
 
 
 def register(sub: Subcommands) -> None:
@@ -93,8 +96,7 @@ def sanitize(args: argparse.Namespace) -> int:
         targets = _output_paths(sources, args.output)
     else:
         targets = _beside_paths(sources)
-    work = functools.partial(_sanitize_one, with_hash=args.json, keep_hdr=args.keep_hdr)
-    results = _map_files(work, sources, targets)
+    results = _clean_all(sources, targets, with_hash=args.json, keep_hdr=args.keep_hdr)
     for folder in {target.parent for target in targets if target.exists()}:
         fsync_dir(folder)
     if args.json:
@@ -117,18 +119,6 @@ def _outside(sources: list[Source], folder: Path) -> list[Source]:
     if not kept:
         raise IntakeError(f"nothing to do: every file given is inside the output folder {folder}")
     return kept
-
-
-def _map_files(work: Callable[[Source, Path], dict], sources: list[Source], targets: list[Path]) -> list[dict]:
-    """Files are independent: clean them on every core, results in input order."""
-    from intake.formats import supported_media_types
-
-    workers = min(len(sources), os.cpu_count() or 1)
-    if workers < 2:
-        return [work(source, target) for source, target in zip(sources, targets)]
-    supported_media_types()  # import every format module once, before the workers fork
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(work, sources, targets))
 
 
 def _output_paths(sources: list[Source], folder: Path) -> list[Path]:
@@ -156,10 +146,80 @@ def _refuse_taken(sources: list[Source], targets: list[Path], advice: str) -> No
         raise IntakeError("two inputs would be written to the same output name; clean them separately")
 
 
-def _sanitize_one(source: Source, target: Path, with_hash: bool = False, keep_hdr: bool = False) -> dict:
-    """Cleaned by stream into the target, written nameless and linked in only when every check passed."""
-    from intake.clean import clean_file_within
+def _clean_all(sources: list[Source], targets: list[Path], with_hash: bool, keep_hdr: bool = False) -> list[dict]:
+    """Files are independent: budgeted workers (intake/budget.py), one per core, each clean one
+    file at a time straight into a nameless file in its output folder and hand it over; here
+    each batch is synced once, then named. Results in input order."""
+    from intake.budget import BudgetedPool, configured_time_limit
 
+    limits = [configured_time_limit(source.size) for source in sources]
+    _import_handlers(sources)
+    work = functools.partial(_clean_into, with_hash=with_hash, keep_hdr=keep_hdr)
+    pool = BudgetedPool(work, list(zip(sources, targets)), min(len(sources), os.cpu_count() or 1))
+    results: list[dict] = [{}] * len(sources)
+    written: list[NewFile] = []
+    try:
+        with contextlib.closing(pool.run(limits)) as outcomes:  # its workers stopped at once on an error
+            for done in outcomes:
+                results[done.index] = _outcome(sources[done.index], targets[done.index], done, written)
+                if len(written) >= NAMED_PER_SYNC:
+                    _name_all(written)
+        _name_all(written)
+    finally:
+        for output in written:  # not named: a refusal elsewhere stopped the command
+            output.discard()
+    return results
+
+
+def _import_handlers(sources: list[Source]) -> None:
+    """The format modules these files need, imported once before the workers fork (not once in
+    each, and not every format: a folder of JPEGs does not load pikepdf)."""
+    import importlib
+
+    from intake.formats import handler_for
+    from intake.support.sniff import sniff_handle
+
+    importlib.import_module("intake.clean")
+    for source in sources:
+        try:
+            with open_regular(source.path, "the file") as handle:
+                handler_for(sniff_handle(handle))
+        except (OSError, IntakeError):
+            pass  # its worker reports it
+
+
+def _outcome(source: Source, target: Path, done: Done, written: list[NewFile]) -> dict:
+    if done.error is not None:
+        if not isinstance(done.error, Refused):
+            raise done.error
+        _remove_partials(target)
+        return {"path": source.name, "output": None, "status": "refused", "reason": str(done.error)}
+    result: dict = done.report  # type: ignore[assignment]
+    if done.fds:
+        written.append(NewFile.adopt(target, done.fds[0], result.pop("partial")))
+        start_writeback(written[-1].handle)  # the disk works while the workers clean the next files
+    return result
+
+
+def _name_all(written: list[NewFile]) -> None:
+    sync_open_files([output.handle for output in written])
+    while written:
+        written.pop(0).commit(synced=True)
+
+
+def _remove_partials(target: Path) -> None:
+    """A worker killed at the time limit on a file system without nameless files (vfat) leaves
+    its hidden partial file; no other trace of it may stay."""
+    for partial in target.parent.glob(f".partial-{'[0-9a-f]' * 16}-{glob.escape(target.name)}"):
+        partial.unlink(missing_ok=True)
+
+
+def _clean_into(job: tuple[Source, Path], with_hash: bool = False, keep_hdr: bool = False) -> tuple[dict, list[int]]:
+    """In a worker: the clean copy written nameless beside its target, checked, and handed over
+    (the descriptor goes to the parent, which names it once synced)."""
+    from intake.clean import clean_file
+
+    source, target = job
     result: dict = {"path": source.name, "output": None, "status": "refused", "reason": None}
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -168,20 +228,20 @@ def _sanitize_one(source: Source, target: Path, with_hash: bool = False, keep_hd
     output = NewFile(target)
     try:
         with open_regular(source.path, "the file") as original:
-            cleaned = clean_file_within(original, output.handle, keep_hdr=keep_hdr)
+            cleaned = clean_file(original, output.handle, keep_hdr=keep_hdr)
         if with_hash:
             output.handle.seek(0)
             result["sha256"] = hashlib.file_digest(output.handle, "sha256").hexdigest()
     except Refused as refusal:
         output.discard()
         result["reason"] = str(refusal)
-        return result
+        return result, []
     except BaseException:
         output.discard()
         raise
-    output.commit()
+    fd, partial = output.hand_over()
     result.update(output=str(target), status="cleaned", media_type=cleaned.media_type, removed=cleaned.removed(),
-                  size=cleaned.size)
+                  size=cleaned.size, partial=partial)
     if cleaned.kept:
         result["kept"] = list(cleaned.kept)
-    return result
+    return result, [fd]

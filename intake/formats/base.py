@@ -47,6 +47,20 @@ streams like any other) also offers
 
 The bytes verbs stay; a stream-capable module may implement them as thin
 wrappers over io.BytesIO (inspect_via_stream, sanitize_via_stream).
+
+A module without the stream verbs may offer both of
+
+    sanitize_parts(data: Buffer) -> list[bytes | memoryview]
+        sanitize's clean copy as pieces to write one after the other, views of
+        `data` where they are copied through unchanged (JPEG scan data).
+    release() -> None
+        forget whatever the module keeps of the buffers it was given (a parse
+        memo holding views of them): they are about to be unmapped.
+
+and then accepts a map of the file (mmap) wherever the bytes verbs take
+`data`: intake.clean maps such a file, writes the pieces straight from the
+map and checks the copy from a map of what it wrote, so megabytes of image
+data are never copied in memory. Its `content` may return views too.
 Pieces are sized by chunk_size(): INTAKE_CHUNK_BYTES in the environment
 (tests make it tiny to exercise the boundaries), 1 MiB by default.
 """
@@ -55,6 +69,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import mmap
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -63,6 +78,10 @@ from enum import Enum
 from typing import BinaryIO, Protocol
 
 from intake.errors import Refused
+
+
+# What a bytes verb may be given: bytes, or a map of the file (see sanitize_parts).
+Buffer = bytes | memoryview | mmap.mmap
 
 
 class Category(str, Enum):

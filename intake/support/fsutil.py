@@ -112,10 +112,29 @@ class NewFile:
         os.fchmod(fd, mode)
         self.handle: BinaryIO = os.fdopen(fd, "w+b")
 
-    def commit(self) -> None:
+    @classmethod
+    def adopt(cls, target: Path, fd: int, partial: str | None = None) -> NewFile:
+        """The file another process wrote and handed over (hand_over), to be committed here."""
+        new = cls.__new__(cls)
+        new.target, new._partial = target, Path(partial) if partial else None
+        new.handle = os.fdopen(fd, "r+b")
+        return new
+
+    def hand_over(self) -> tuple[int, str | None]:
+        """A descriptor of the written file (the caller's to pass on and close) and its partial
+        name, if it has one, for another process to adopt; this object lets go of the file."""
+        self.handle.flush()
+        fd = os.dup(self.handle.fileno())
+        self.handle.close()
+        return fd, str(self._partial) if self._partial else None
+
+    def commit(self, synced: bool = False) -> None:
+        """Name the file. `synced`: the caller has made its data durable (sync_open_files) and will
+        fsync the folder itself, once for many files."""
         try:
             self.handle.flush()
-            os.fsync(self.handle.fileno())
+            if not synced:
+                os.fsync(self.handle.fileno())
             # Fails, rather than replaces, if the name was taken meanwhile.
             if self._partial is None:
                 _link_nameless(self.handle.fileno(), self.target)
@@ -127,7 +146,8 @@ class NewFile:
             raise IntakeError(f"cannot write {self.target} ({error.strerror}); nothing was left there") from error
         finally:
             self.discard()
-        fsync_dir(self.target.parent)
+        if not synced:
+            fsync_dir(self.target.parent)
 
     def discard(self) -> None:
         try:
@@ -136,6 +156,39 @@ class NewFile:
             pass
         if self._partial is not None:
             self._partial.unlink(missing_ok=True)
+
+
+def start_writeback(handle: BinaryIO) -> None:
+    """Start writing a new file's data to disk now, without waiting (Linux starts writeback for
+    POSIX_FADV_DONTNEED): a later sync_open_files then waits only for what is still in flight."""
+    handle.flush()
+    if hasattr(os, "posix_fadvise"):
+        os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+def sync_open_files(handles: list[BinaryIO]) -> None:
+    """Make the data of open files durable, nameless ones included: one syncfs(2) per file
+    system (a batch of new files costs one journal commit, not one each), or an fsync per file
+    where libc has no syncfs or it fails (fsync then raises the error)."""
+    for handle in handles:
+        handle.flush()
+    synced: set[int] = set()
+    for handle in handles:
+        device = os.fstat(handle.fileno()).st_dev
+        if device in synced:
+            continue
+        if _syncfs_of(handle.fileno()):
+            synced.add(device)
+        else:
+            os.fsync(handle.fileno())
+
+
+def _syncfs_of(fd: int) -> bool:
+    """syncfs(2) of the file system holding the open file `fd`; False where there is none."""
+    import ctypes  # only here: the start-up of every command does not pay for it
+
+    syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)  # libc's, among the program's symbols
+    return syncfs is not None and syncfs(fd) == 0
 
 
 def _link_nameless(fd: int, target: Path) -> None:

@@ -31,7 +31,7 @@ from intake.formats.base import Category, ContentDigest, Finding, View, read_exa
 from intake.errors import Refused
 from intake.formats.pdf import leftovers
 from intake.formats.pdf.compared import content, content_parts, reachable_views, residue, views
-from intake.formats.pdf.decoding import Budget, budget_for, check_all_streams, guarded, open_pdf, open_pdf_file
+from intake.formats.pdf.decoding import Budget, budget_for, changing, check_all_streams, guarded, reading
 from intake.formats.pdf.findings import survey_document
 from intake.formats.pdf.rebuild import apply_allow_list
 from intake.formats.pdf.revisions import file_findings, file_findings_in, revision_ends
@@ -50,7 +50,7 @@ MEDIA_TYPES = ("application/pdf",)
 
 @guarded
 def inspect(data: bytes) -> list[Finding]:
-    with open_pdf(data) as pdf:
+    with reading(data) as pdf:
         findings = survey_document(pdf, Budget()).findings + outside_the_allow_list(pdf)
     return findings + file_findings(data, findings)
 
@@ -66,7 +66,7 @@ def outside_the_allow_list(pdf: pikepdf.Pdf) -> list[Finding]:
 
 @guarded
 def sanitize(data: bytes) -> bytes:
-    with open_pdf(data) as pdf:
+    with changing(data) as pdf:
         survey_document(pdf, Budget()).apply()
         apply_allow_list(pdf)
         check_all_streams(pdf)
@@ -98,7 +98,7 @@ def verify_clean(clean: bytes) -> None:
     and nothing the leftover check does not allow."""
     if len(revision_ends(clean)) != 1 or file_findings(clean, []):
         raise Refused("cleaning the PDF left an earlier revision behind; refused")
-    with open_pdf(clean) as pdf:
+    with reading(clean) as pdf:
         if survey_document(pdf, Budget()).findings:
             raise Refused("cleaning the PDF left identifying data behind; refused")
         leftovers.check(pdf)
@@ -106,14 +106,16 @@ def verify_clean(clean: bytes) -> None:
 
 # --- files of any size: the stream verbs ------------------------------------------
 # qpdf reads the file lazily (AccessMode.stream: never mapped, never read whole) and
-# every stream is decoded on its own. sanitize_stream does not open its output again
+# every stream is decoded on its own. Each file is parsed once for all the verbs
+# (decoding.reading); sanitize_stream takes the original's parse for itself, as it
+# changes it (decoding.changing). sanitize_stream does not open its output again
 # (out is write-only): intake.clean's inspect_stream of the clean copy covers what
 # verify_clean checks (one revision, no finding, nothing outside the allow-list).
 
 
 @guarded
 def inspect_stream(source: BinaryIO) -> list[Finding]:
-    with open_pdf_file(source) as pdf:
+    with reading(source) as pdf:
         findings = survey_document(pdf, budget_for(source)).findings + outside_the_allow_list(pdf)
     return findings + file_findings_in(source, findings)
 
@@ -121,7 +123,7 @@ def inspect_stream(source: BinaryIO) -> list[Finding]:
 @guarded
 def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
     budget = budget_for(source)
-    with open_pdf_file(source) as pdf:
+    with changing(source) as pdf:
         survey_document(pdf, budget).apply()
         apply_allow_list(pdf)
         check_all_streams(pdf, budget)
@@ -131,7 +133,7 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
 @guarded
 def content_digest(source: BinaryIO) -> bytes:
     digest = ContentDigest()
-    with open_pdf_file(source) as pdf:
+    with reading(source) as pdf:
         for part in content_parts(pdf, budget_for(source)):
             digest.add(part)
     return digest.digest()
@@ -155,7 +157,7 @@ def content_views(source: BinaryIO) -> Iterator[View]:
 
 def _guarded_views(views_of: Callable[[pikepdf.Pdf], Iterator[View]], source: BinaryIO) -> Iterator[View]:
     """Views one at a time, each step guarded: whatever qpdf raises on the way becomes Refused."""
-    with guarded(open_pdf_file)(source) as pdf:
+    with guarded(reading)(source) as pdf:
         views = views_of(pdf)
         next_view = guarded(lambda: next(views, None))
         while (view := next_view()) is not None:

@@ -13,7 +13,7 @@ from pikepdf import Array, Name, Stream, String
 from intake.formats.shared import icc
 from intake.errors import Refused
 from intake.formats.base import View
-from intake.formats.pdf.decoding import Budget, decoded, guarded, is_dict, open_pdf
+from intake.formats.pdf.decoding import Budget, decoded, guarded, is_dict, reading
 from intake.formats.pdf.images import image_digest, jpeg_views
 from intake.formats.pdf.roles import KEPT_ANNOTATIONS
 from intake.formats.pdf.values import NodeBudget, action_type, as_text
@@ -39,7 +39,7 @@ def residue(data: bytes) -> list[View]:
 
 
 def _reachable(data: bytes, standard_profiles: bool) -> list[View]:
-    with open_pdf(data) as pdf:
+    with reading(data) as pdf:
         return [View("the file", data), *reachable_views(pdf, Budget(), standard_profiles)]
 
 
@@ -87,7 +87,7 @@ def content(data: bytes) -> list[bytes]:
     """Page count, each page's content streams, the form XObjects (their streams) and
     images (a digest of their data) the pages draw, in drawing-name order; then the
     text kept outside the pages (see `texts_outside_pages`)."""
-    with open_pdf(data) as pdf:
+    with reading(data) as pdf:
         return list(content_parts(pdf, Budget()))
 
 

@@ -7,6 +7,7 @@ all, and whatever pikepdf raises on hostile input becomes `Refused`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import zlib
@@ -81,6 +82,56 @@ def open_pdf_file(source: BinaryIO) -> pikepdf.Pdf:
         raise Refused("not a PDF: the file does not start with %PDF-")
     source.seek(0)
     return pikepdf.open(source, access_mode=pikepdf.AccessMode.stream)
+
+
+PdfSource = bytes | BinaryIO  # the bytes of a PDF, or an open file holding one
+
+
+class _OpenDocuments:
+    """The last two PDFs opened, kept open and found by the identity of their bytes or file.
+
+    Cleaning a PDF reads the original with inspect, content and residue (or their stream
+    twins), and its clean copy with the same three: opened anew each time, that was a full
+    parse by qpdf per verb (9 for one letter with an earlier revision). Kept here, each file
+    is parsed once (issue 15, item 6). Identity, as in jpeg.py's memo: the kept reference stops
+    the identity from being reused; the size is compared too, so a file written to since is
+    parsed again. sanitize changes the document it cleans, so it takes the original's parse
+    out (`taken`): intake.clean asks for everything it needs of the original before cleaning."""
+
+    def __init__(self) -> None:
+        self._recent: list[tuple[PdfSource, int, pikepdf.Pdf]] = []
+
+    def shared(self, source: PdfSource) -> pikepdf.Pdf:
+        """The document, parsed once; the caller must neither change nor close it."""
+        size = len(source) if isinstance(source, bytes) else source.seek(0, io.SEEK_END)
+        for known, known_size, pdf in self._recent:
+            if known is source and known_size == size:
+                return pdf
+        pdf = open_pdf(source) if isinstance(source, bytes) else open_pdf_file(source)
+        for _, _, old in self._recent[1:]:
+            old.close()
+        self._recent = [(source, size, pdf)] + self._recent[:1]
+        return pdf
+
+    def taken(self, source: PdfSource) -> pikepdf.Pdf:
+        """The document for the caller to change and close: no one else will see it."""
+        pdf = self.shared(source)
+        self._recent = [entry for entry in self._recent if entry[2] is not pdf]
+        return pdf
+
+
+_OPEN = _OpenDocuments()
+
+
+def reading(source: PdfSource) -> contextlib.AbstractContextManager[pikepdf.Pdf]:
+    """`with reading(source) as pdf:` the file's document, parsed once for all readers (opened
+    by this call, so `guarded(reading)(source)` turns a parse error into a refusal; kept open)."""
+    return contextlib.nullcontext(_OPEN.shared(source))
+
+
+def changing(source: PdfSource) -> pikepdf.Pdf:
+    """The file's document to change (`with changing(source) as pdf:` closes it at the end)."""
+    return _OPEN.taken(source)
 
 
 def budget_for(source: BinaryIO) -> Budget:

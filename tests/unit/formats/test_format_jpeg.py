@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import struct
 import sys
 import time
@@ -347,7 +348,7 @@ def test_scan_structures_survive(options: dict) -> None:
     scans = [s for s in jpeg.parse(clean).segments if s.marker == jpeg.SOS]
     assert len(scans) > 1 if options.get("progressive") else len(scans) == 1
     if "restart_marker_blocks" in options or "restart_marker_rows" in options:
-        assert any(b"\xff\xd0" in s.scan for s in scans)
+        assert any(b"\xff\xd0" in bytes(s.scan) for s in scans)
 
 
 @pytest.mark.parametrize("mode", ["L", "CMYK"])
@@ -790,3 +791,71 @@ def test_twelve_megapixels_are_cleaned_fast_and_unchanged(big: bytes) -> None:
     started = time.perf_counter()
     assert jpeg.content(clean) == jpeg.content(big)
     assert time.perf_counter() - started < 0.5
+
+
+def _scan_end_by_grammar(data: bytes, position: int) -> int | None:
+    """The scan's end read straight from the grammar (B.1.1.5 of T.81), byte by byte: 0xFF then
+    0x00 or RST0-7 stays in the scan, after any 0xFF fill bytes; any other 0xFF pair ends it."""
+    while position < len(data):
+        if data[position] != 0xFF:
+            position += 1
+            continue
+        run_end = position
+        while run_end < len(data) and data[run_end] == 0xFF:
+            run_end += 1
+        if run_end >= len(data):
+            return None
+        if data[run_end] != 0 and not 0xD0 <= data[run_end] <= 0xD7:
+            return position
+        position = run_end + 1
+    return None
+
+
+def test_the_end_of_scan_data_is_found_as_the_grammar_says() -> None:
+    rng = random.Random(15)
+    alphabet = [0xFF] * 6 + [0x00] * 4 + [0xD0, 0xD3, 0xD7, 0xD8, 0xD9, 0xC4, 0x12, 0xFE]
+    for _ in range(3000):
+        data = bytes(rng.choice(alphabet) for _ in range(rng.randint(1, 24)))
+        start = rng.randint(0, len(data) - 1)
+        expected = _scan_end_by_grammar(data, start)
+        if expected is None:
+            with pytest.raises(Refused, match="truncated"):
+                jpeg._scan_end(data, start)
+        else:
+            assert jpeg._scan_end(data, start) == expected, (data.hex(), start)
+
+
+def _segments_of(parsed: jpeg.Jpeg) -> list[tuple[int, bytes, bytes]]:
+    return [(s.marker, s.payload, bytes(s.scan)) for s in parsed.segments] + [(-1, parsed.trailer, b"")]
+
+
+@pytest.mark.parametrize("options", [{}, {"progressive": True}, {"restart_marker_rows": 1}],
+                         ids=["baseline", "progressive", "restarts"])
+def test_a_scan_known_from_the_original_gives_the_parse_a_fresh_search_gives(options: dict) -> None:
+    """The clean copy's parse skips the search over a scan found byte for byte in the
+    original's parse; whatever follows it, the segments are those a search from the start finds."""
+    original = planted_jpeg(picture((640, 480), **options))
+    known = [s.scan for s in jpeg._parse(original).segments if s.marker == jpeg.SOS]
+    clean = jpeg.sanitize(original)
+    longest = max(known, key=len)
+    at = clean.index(bytes(longest)) + len(longest)
+    flipped = bytearray(clean)
+    flipped[at - 3] ^= 0x01  # inside the scan: no longer the known one
+    ended = bytearray(clean)
+    ended[at - 100:at - 98] = b"\xff\xd9"  # an end of image inside it, at the same length
+    variants = {
+        "the clean copy": clean,
+        "more stuffed scan data after the known scan": clean[:at] + b"\xff\x00\x12\xff\xd0\x34" + clean[at:],
+        "a stray marker right after it": clean[:at] + b"\xff\x01" + clean[at:],
+        "a byte changed inside it": bytes(flipped),
+        "an end-of-image marker written inside it": bytes(ended),
+    }
+    assert jpeg._past_known_scan(memoryview(clean), at - len(longest), known) == at  # the shortcut is taken
+    for name, data in variants.items():
+        try:
+            fresh = _segments_of(jpeg._parse(data))
+        except Refused as refusal:
+            with pytest.raises(Refused, match=re.escape(str(refusal))):
+                jpeg._parse(data, known)
+            continue
+        assert _segments_of(jpeg._parse(data, known)) == fresh, name

@@ -477,3 +477,28 @@ def test_many_small_streams_are_capped_in_total(monkeypatch: pytest.MonkeyPatch)
     for function in (pdf_format.views, pdf_format.content):
         with pytest.raises(Refused, match="1 GiB|decompression bomb"):
             function(data)
+
+
+def test_cleaning_parses_the_original_and_the_clean_copy_once_each(tmp_path: Path, monkeypatch) -> None:
+    """Issue 15, item 6: qpdf parses the letter, its earlier revision and the clean copy, once
+    each, whether it is cleaned in memory (add) or by stream (sanitize); it was 9 parses."""
+    from intake import clean, samples
+
+    letter = samples.letter()
+    opened: list[int] = []
+    real_open = pikepdf.open
+
+    def counted_open(*args, **kwargs):  # the real qpdf parse, counted
+        opened.append(1)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(pikepdf, "open", counted_open)
+    in_memory = clean.clean_bytes(letter)
+    assert len(opened) == 3
+    original = tmp_path / "letter.pdf"
+    original.write_bytes(letter)
+    opened.clear()
+    with original.open("rb") as source, (tmp_path / "clean.pdf").open("w+b") as out:
+        clean.clean_file(source, out)
+    assert len(opened) == 3
+    assert (tmp_path / "clean.pdf").read_bytes() == in_memory.data
