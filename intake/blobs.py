@@ -58,4 +58,5 @@ def remove_orphans(store: LedgerStore, blobs: Path) -> int:
 
 def unreferenced_blobs(blobs: Path, referenced: set[str]) -> list[str]:
     """Sealed files in the vault that no entry names."""
-    return sorted(p.name for p in blobs.iterdir() if BLOB_NAME.match(p.name) and p.name not in referenced)
+    with os.scandir(blobs) as listing:  # names only: no Path object per blob
+        return sorted(entry.name for entry in listing if BLOB_NAME.match(entry.name) and entry.name not in referenced)

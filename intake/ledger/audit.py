@@ -510,11 +510,15 @@ def _describe_write_only_blobs(blobs: Path, report: AuditReport) -> None:
 
 
 def _find_unreferenced(store: LedgerStore, blobs: Path, report: AuditReport, named: set[str] | None) -> None:
-    """Without opened entries (`named` None) only the ledger's own list of unrecorded blobs can be told apart."""
-    present = set(unreferenced_blobs(blobs, set()))
-    report.orphans = sorted(present & set(store.unrecorded()))
-    if named is not None:
-        report.unexplained = sorted(present - named - set(report.orphans))
+    """Without opened entries (`named` None) only the ledger's own list of unrecorded blobs can be
+    told apart, so only those are looked for (a vault of a million blobs is not listed for them)."""
+    unrecorded = store.unrecorded()
+    if named is None:
+        report.orphans = sorted(name for name in unrecorded if (blobs / name).is_file())
+        return
+    unnamed = unreferenced_blobs(blobs, named)
+    report.orphans = sorted(set(unnamed) & set(unrecorded))
+    report.unexplained = sorted(set(unnamed) - set(report.orphans))
 
 
 def _open_entries(
