@@ -72,8 +72,8 @@ def original_of(entry: CustodyEntry | Draft) -> str | None:
 
 def held(store: LedgerStore, keyring: Custodian, digests: Iterable[str]) -> dict[str, str]:
     """For each SHA-256 given that the ledger holds as an original, the item id that first took it
-    in, each confirmed by opening its entry. Builds the missing rows first (the caller holds the
-    exclusive lock when `complete(store)` is False)."""
+    in, each confirmed by opening its entry. The rows must be complete (`complete`; else the
+    caller runs `build_missing` under the exclusive lock first), or some files go unnoticed."""
     key = tag_key(keyring.secret)
     found: dict[str, str] = {}
     for digest in set(digests):
