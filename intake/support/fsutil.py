@@ -7,7 +7,7 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -47,22 +47,31 @@ def sync_files(files: Sequence[Path], folders: Sequence[Path]) -> None:
 
 def _syncfs(folder: Path) -> bool:
     """syncfs(2) of the file system holding `folder`; False where there is none (not Linux)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes  # only here: the start-up of every command does not pay for it
-
-    try:
-        syncfs = ctypes.CDLL(None, use_errno=True).syncfs  # the program's own symbols include libc's
-    except (OSError, AttributeError):
+    syncfs = _libc_syncfs()
+    if syncfs is None:
         return False
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         if syncfs(fd) != 0:
+            import ctypes
+
             code = ctypes.get_errno()
             raise OSError(code, os.strerror(code))
     finally:
         os.close(fd)
     return True
+
+
+def _libc_syncfs() -> Callable[[int], int] | None:
+    """libc's syncfs(2), or None where there is none (not Linux, or an old libc)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # only here: the start-up of every command does not pay for it
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs  # the program's own symbols include libc's
+    except (OSError, AttributeError):
+        return None
 
 
 def partial_path(final: Path) -> Path:
@@ -184,10 +193,8 @@ def sync_open_files(handles: list[BinaryIO]) -> None:
 
 
 def _syncfs_of(fd: int) -> bool:
-    """syncfs(2) of the file system holding the open file `fd`; False where there is none."""
-    import ctypes  # only here: the start-up of every command does not pay for it
-
-    syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)  # libc's, among the program's symbols
+    """syncfs(2) of the file system holding the open file `fd`; False where there is none or it fails."""
+    syncfs = _libc_syncfs()
     return syncfs is not None and syncfs(fd) == 0
 
 
