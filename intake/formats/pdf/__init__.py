@@ -8,9 +8,11 @@ section and no history. mat2 rasterises PDFs instead, which loses the text.
 
 Cleaning, in one open of the original and one of the result:
 
-    findings.py   the rules `inspect` reports with (and their edits)
-    allowlist.py  the rebuild: every object reachable from the trailer keeps only
-                  the keys its role needs to render; unknown shapes are dropped
+    findings.py   the rules `inspect` reports with (and their edits), applied by
+                  walk.py's one walk over every object (values.py words the values)
+    rebuild.py    the allow-list rebuild: every object reachable from the trailer keeps
+                  only the keys its role (roles.py, kinds.py) needs to render; unknown
+                  shapes are dropped
     (save)        one revision, reachable objects only
     leftovers.py  the independent check of the output: every string and name
                   outside content streams must be on the list of what may remain

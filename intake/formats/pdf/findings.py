@@ -1,6 +1,6 @@
 """What `inspect` reports: one walk over every object, each rule recording its
 findings and the edit that removes them, so that `inspect` and the first part of
-`sanitize` cannot disagree. The allow-list rebuild (allowlist.py) then drops
+`sanitize` cannot disagree. The allow-list rebuild (rebuild.py) then drops
 whatever these rules did not name."""
 
 from __future__ import annotations
