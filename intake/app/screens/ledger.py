@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
-from intake.ledger.entries import PUBLIC_BUNDLE, SENDER_RECORD, CustodyEntry
+from intake.ledger.entries import CLEAN_COPY, FINDINGS_REPORT, PUBLIC_BUNDLE, SENDER_RECORD, CustodyEntry
 from intake.text import EntryRow, grouped_hex, printable, removed_summary
 from intake.ledger.audit import AuditReport
 from intake.custody import read_entries, verify_ledger
@@ -53,7 +53,7 @@ def entry_detail(entry: CustodyEntry) -> Text:
             field("  shows", f"times to the {output.get('time_precision', '')}, "
                              f"notes {'shown' if output.get('with_notes') else 'left out'}")
             continue
-        role = {"clean copy": "clean", "findings report": "report"}.get(str(output.get("role")), "original")
+        role = {CLEAN_COPY: "clean", FINDINGS_REPORT: "report"}.get(str(output.get("role")), "original")
         field(role, f"{output.get('name', '')}  {output.get('media_type', '')}  {output.get('size', '')} bytes")
         if "removed" in output:
             field("  removed", removed_summary(dict(output["removed"])))
