@@ -51,7 +51,9 @@ class EntryRow:
 
     @classmethod
     def of(cls, entry: CustodyEntry) -> "EntryRow":
-        if entry.action == "exported":  # what left: the clean copy; where to: the bundle
+        from intake.ledger.entries import EXPORTED  # the ledger only when a row is shown: start-up stays light
+
+        if entry.action == EXPORTED:  # what left: the clean copy; where to: the bundle
             copy, bundle = entry.inputs[0] if entry.inputs else {}, entry.outputs[0] if entry.outputs else {}
             return cls(entry.seq, entry.time, entry.action, entry.item, str(copy.get("sha256", "")),
                        f"to the bundle {str(bundle.get('tagmanifest_sha256', ''))[:16]}", entry.note, entry.actor)

@@ -33,7 +33,7 @@ from intake.custody import Custody, OpenedEntry, unique_item
 from intake.support.canonical import canonical_json
 from intake.errors import IntakeError
 from intake.support.fsutil import create_private, new_file, partial_path
-from intake.ledger.entries import SignedEntry, new_id
+from intake.ledger.entries import RECEIVED, SANITIZED, SignedEntry, new_id
 from intake.ledger.append import Ledger
 from intake.ledger.proof import TlogProof
 from intake.keys.seal import seal_stream, unseal_stream
@@ -103,7 +103,7 @@ def _choose(
 
 
 def _entries_for(custody: Custody, items: Sequence[str] | None) -> list[OpenedEntry]:
-    local = [o for o in custody.entries if o.entry.action in ("received", "sanitized")]
+    local = [o for o in custody.entries if o.entry.action in (RECEIVED, SANITIZED)]
     if items is None:
         if not local:
             raise IntakeError("the vault holds nothing it took in itself: nothing to submit")
@@ -114,8 +114,8 @@ def _entries_for(custody: Custody, items: Sequence[str] | None) -> list[OpenedEn
     for item in items:
         if item not in known:
             raise IntakeError(f"no item {item} taken in by this vault (see `intake ledger show`)")
-    originals = {o.entry.item for o in local if o.entry.item in wanted and o.entry.action == "received"}
-    originals |= {str(o.entry.inputs[0]["item"]) for o in local if o.entry.item in wanted and o.entry.action == "sanitized"}
+    originals = {o.entry.item for o in local if o.entry.item in wanted and o.entry.action == RECEIVED}
+    originals |= {str(o.entry.inputs[0]["item"]) for o in local if o.entry.item in wanted and o.entry.action == SANITIZED}
     return [o for o in local if o.entry.item in originals or (o.entry.inputs and o.entry.inputs[0].get("item") in originals)]
 
 

@@ -25,7 +25,8 @@ from intake.keys.identity import PublicIdentity, SecretIdentity
 from intake.errors import EntryError
 
 # The actions some command writes (ledger.md); an entry with any other action does not parse.
-ACTIONS = frozenset({"received", "sanitized", "transferred", "exported"})
+RECEIVED, SANITIZED, TRANSFERRED, EXPORTED = "received", "sanitized", "transferred", "exported"
+ACTIONS = frozenset({RECEIVED, SANITIZED, TRANSFERRED, EXPORTED})
 # What an entry's output is: its "role". ORIGINAL also names, in a bundle's timeline, the
 # file a step concerned when it was not the clean copy itself.
 ORIGINAL = "original"

@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from intake.errors import CheckFailed, EntryError, SealError
-from intake.ledger.entries import ORIGINAL, CustodyEntry, Draft, SignedEntry
+from intake.ledger.entries import ORIGINAL, RECEIVED, TRANSFERRED, CustodyEntry, Draft, SignedEntry
 
 if TYPE_CHECKING:
     from intake.keys.identity import SecretIdentity
     from intake.ledger.custodian import Custodian
     from intake.ledger.store import LedgerStore
 
-ORIGINAL_ACTIONS = frozenset({"received", "transferred"})
+ORIGINAL_ACTIONS = frozenset({RECEIVED, TRANSFERRED})
 _KEY_DOMAIN = b"intake-original-key/v1"
 _TAG_DOMAIN = b"intake-original/v1\n"
 _NO_ORIGINAL_DOMAIN = b"intake-no-original/v1\n"

@@ -91,7 +91,7 @@ def _record_clean(
     source: Source, received: Received, cleaned: Cleaned | CleanedFile, clean: BinaryIO, ledger: Ledger,
     keyring: Keyring, blobs: Path,
 ) -> Sanitized:
-    from intake.ledger.entries import CLEAN_COPY, FINDINGS_REPORT, Draft, new_id
+    from intake.ledger.entries import CLEAN_COPY, FINDINGS_REPORT, SANITIZED, Draft, new_id
 
     report_fields = {"item": received.item, "findings": [f.to_dict() for f in cleaned.findings]}
     if cleaned.kept:
@@ -108,7 +108,7 @@ def _record_clean(
         findings = {**digest_bytes(report).to_dict(), "media_type": "application/json", "blob": report_blob,
                     "item": received.item, "role": FINDINGS_REPORT}
         entry = ledger.append(
-            Draft("sanitized", item, inputs=(original,), outputs=(clean_output, findings), parents=(received.entry,)),
+            Draft(SANITIZED, item, inputs=(original,), outputs=(clean_output, findings), parents=(received.entry,)),
             keyring,
         )
     except BaseException:

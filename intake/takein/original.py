@@ -38,14 +38,14 @@ def receive_original(
     progress: FileProgress | None = None,
 ) -> Received:
     """Seal one original into a new blob and record its `received` entry."""
-    from intake.ledger.entries import Draft, new_id
+    from intake.ledger.entries import RECEIVED, Draft, new_id
 
     blob = blobs / f"{secrets.token_hex(16)}.age"
     media_type, digests = _seal_original(source, blob, keyring, ledger, progress)
     try:
         item = new_id("itm_")
         output = {**digests.to_dict(), "media_type": media_type, "name": source.name, "blob": blob.name}
-        entry = ledger.append(Draft("received", item, outputs=(output,), note=note), keyring)
+        entry = ledger.append(Draft(RECEIVED, item, outputs=(output,), note=note), keyring)
     except BaseException:
         blob.unlink(missing_ok=True)
         raise
