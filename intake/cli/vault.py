@@ -8,10 +8,11 @@ import argparse
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake.cli.output import describe_identity, dump_json, file_progress, quiet, wants_json
+from intake.cli.output import describe_identity, dump_json, file_progress, progress, quiet, wants_json
 from intake.cli.parser import Subcommands, add_json, command
 from intake.cli.session import open_vault, unlock, vault_root
 from intake.text import printable, recordable
@@ -91,7 +92,7 @@ def add(args: argparse.Namespace) -> int:
     note = recordable(args.note) if args.note is not None else None
     sources, duplicates = collected.sources, []
     if not args.allow_duplicate:
-        duplicates = find_duplicates(vault, keyring, sources)
+        duplicates = find_duplicates(vault, keyring, sources, _indexing(args))
         sources = [s for s in sources if s not in {d.source for d in duplicates}]
     for duplicate in duplicates:
         earlier = f"was taken in before as {duplicate.earlier}" if duplicate.in_ledger else (
@@ -103,6 +104,20 @@ def add(args: argparse.Namespace) -> int:
                           keep_hdr=args.keep_hdr):
         report.taken(result)
     return report.finish(len(collected.sources))
+
+
+def _indexing(args: argparse.Namespace) -> Callable[[int, int], None]:
+    """What `add` says while a vault made by an older intake indexes its entries, once (a minute
+    at 100,000 entries): one line, then the progress line on a terminal."""
+    bar = progress(args, "indexing earlier entries")
+
+    def report(done: int, total: int) -> None:
+        if done == 0 and not quiet(args) and not wants_json(args):
+            sys.stderr.write(f"intake: indexing the {total} earlier entries of this vault once, "
+                             "to find files taken in before (this vault was made by an older intake)\n")
+        if bar is not None:
+            bar(done, total)
+    return report
 
 
 @dataclass

@@ -17,7 +17,8 @@ SHA-256 compared before a file is called a duplicate. A row deleted, never writt
 costs a missed duplicate, which is taken in again as `--allow-duplicate` would.
 
 Vaults made before the table get it the first time they look a file up with the passphrase
-(every entry opened once); from then on each append adds its rows in its own transaction.
+(every entry opened once, the caller told how far it is); from then on each append adds its rows
+in its own transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from intake.errors import CheckFailed, EntryError, SealError
 from intake.ledger.entries import ORIGINAL, RECEIVED, TRANSFERRED, CustodyEntry, Draft, SignedEntry
 
 if TYPE_CHECKING:
+    from intake.support.progress import Progress
     from intake.keys.identity import SecretIdentity
     from intake.ledger.custodian import Custodian
     from intake.ledger.store import LedgerStore
@@ -90,14 +92,17 @@ def complete(store: LedgerStore) -> bool:
     return store.originals_through() == store.count()
 
 
-def build_missing(store: LedgerStore, keyring: Custodian) -> None:
+def build_missing(store: LedgerStore, keyring: Custodian, progress: Progress | None = None) -> None:
     """Rows for the entries that have none (a vault made before the table), each entry opened and
-    checked; within the caller's exclusive lock, in one transaction."""
+    checked; within the caller's exclusive lock, in one transaction. `progress` gets (entries
+    done, entries to do) before the first and after each chunk: a minute at 100,000 entries."""
     key = tag_key(keyring.secret)
     with store.transaction():
         start, size = store.originals_through() or 0, store.count()
         rows = []
         for idx in range(start, size):
+            if progress is not None and (idx - start) % _BUILD_CHUNK == 0:
+                progress(idx - start, size - start)
             entry = _opened(store, keyring, idx)
             if entry is None:
                 raise CheckFailed(f"ledger verification failed: entry {idx} does not open as this custodian's "
@@ -107,6 +112,8 @@ def build_missing(store: LedgerStore, keyring: Custodian) -> None:
                 store.insert_originals(rows)
                 rows = []
         store.insert_originals(rows)
+    if progress is not None and size > start:
+        progress(size - start, size - start)
 
 
 def _opened(store: LedgerStore, keyring: Custodian, idx: int) -> CustodyEntry | None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from intake.takein.sources import Source, open_source
 
 if TYPE_CHECKING:
+    from intake.support.progress import Progress
     from intake.vault import Vault
     from intake.keys.keystore import Keyring
 
@@ -24,11 +25,13 @@ class Duplicate:
     in_ledger: bool  # True: `earlier` is an item id already in the ledger
 
 
-def find_duplicates(vault: Vault, keyring: Keyring, sources: Sequence[Source]) -> list[Duplicate]:
+def find_duplicates(vault: Vault, keyring: Keyring, sources: Sequence[Source],
+                    indexing: Progress | None = None) -> list[Duplicate]:
     """Files already taken in. A write-only vault cannot open its entries, so there only repeats
-    within these sources are found (the editor's export still publishes each clean copy once)."""
+    within these sources are found (the editor's export still publishes each clean copy once).
+    `indexing`: see held_originals."""
     digests = [(source, sha256_of(source)) for source in sources]
-    in_ledger = held_originals(vault, keyring, [digest for _, digest in digests])
+    in_ledger = held_originals(vault, keyring, [digest for _, digest in digests], indexing)
     in_batch: dict[str, str] = {}
     found = []
     for source, digest in digests:
@@ -41,11 +44,13 @@ def find_duplicates(vault: Vault, keyring: Keyring, sources: Sequence[Source]) -
     return found
 
 
-def held_originals(vault: Vault, keyring: Keyring, digests: Iterable[str]) -> dict[str, str]:
+def held_originals(vault: Vault, keyring: Keyring, digests: Iterable[str],
+                   indexing: Progress | None = None) -> dict[str, str]:
     """Of these SHA-256s, those of originals the vault holds (taken in here or received from a
     field contact), each mapped to the first item that took it in: found by the ledger's keyed
     tags and confirmed by opening that entry (intake/ledger/originals.py), never by opening every
-    entry. A write-only vault cannot open its entries, so it knows none."""
+    entry. A write-only vault cannot open its entries, so it knows none. `indexing` is told (entries
+    done, entries to do) when a vault made before the tags gets them, once: every entry is opened."""
     from intake.ledger import originals
 
     if not keyring.can_open_sealed:
@@ -58,7 +63,7 @@ def held_originals(vault: Vault, keyring: Keyring, digests: Iterable[str]) -> di
             return originals.held(ledger.store, keyring, wanted)
     with vault.locked(), vault.ledger() as ledger:  # a vault from before the tags: built once
         if not originals.complete(ledger.store):
-            originals.build_missing(ledger.store, keyring)
+            originals.build_missing(ledger.store, keyring, indexing)
         return originals.held(ledger.store, keyring, wanted)
 
 

@@ -291,3 +291,25 @@ def test_keep_hdr_gain_maps_is_a_tick_box_that_reaches_the_clean_copy(tmp_path: 
             assert "cleaned    itm_" in report_text(app) and "kept:" not in report_text(app)
 
     run(flow)
+
+
+def test_an_older_vault_says_it_indexes_its_entries_once(tmp_path: Path, template_vault) -> None:
+    import sqlite3
+
+    vault = copy_vault(template_vault[0], tmp_path / "vault")
+    inbox = tmp_path / "inbox"
+    samples.write_samples(inbox)
+    app = app_on(vault, start_dir=tmp_path)
+
+    async def flow() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await choose_on_intake(pilot, inbox / "crate-0412.jpg")
+            await pilot.press("t", "y")
+            await settle(pilot)
+            with sqlite3.connect(vault / "ledger.sqlite") as db:  # as an older intake left it
+                db.execute("DROP TABLE originals")
+            await type_into(pilot, "#path", str(inbox / "field-notes.txt"))
+            await settle(pilot, lambda: app.screen.inspected == 1)
+            assert any(n.startswith("Indexing the 2 earlier entries of this vault once") for n in notifications(app))
+
+    run(flow)

@@ -160,6 +160,19 @@ def test_the_same_file_twice_is_skipped_unless_allowed_and_published_once(
     assert len(list((tmp_path / "bundle" / "data").iterdir())) == 1
 
 
+def test_a_vault_from_before_the_originals_index_says_it_indexes_once(cli, vault_dir: Path, tmp_path: Path) -> None:
+    photo = _photo(tmp_path / "in" / "crate.jpg")
+    assert cli("--vault", vault_dir, "add", photo).returncode == 0
+    with sqlite3.connect(vault_dir / "ledger.sqlite") as db:  # as an older intake left it
+        db.execute("DROP TABLE originals")
+    again = cli("--vault", vault_dir, "add", photo)
+    assert again.returncode == 0
+    assert "indexing the 2 earlier entries of this vault once" in again.stderr
+    assert "skipped crate.jpg: it was taken in before" in again.stderr
+    third = cli("--vault", vault_dir, "add", photo)
+    assert "indexing" not in third.stderr and "taken in before" in third.stderr
+
+
 def test_the_export_list_names_the_sender(journey: dict) -> None:
     editor, keys = journey["editor"]
     sender = journey["field"][1].public.fingerprint_hex

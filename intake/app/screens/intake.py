@@ -203,7 +203,14 @@ class IntakeScreen(Section):
         """In the worker: the item that took this file in before, if one did (a write-only vault
         cannot tell)."""
         digest = sha256_of(source)
-        return held_originals(self.session.vault, self.session.keyring, [digest]).get(digest)
+        return held_originals(self.session.vault, self.session.keyring, [digest], self._indexing).get(digest)
+
+    def _indexing(self, done: int, total: int) -> None:
+        """In the worker: a vault made by an older intake indexes its entries once (a minute at
+        100,000 entries); say so rather than look stuck."""
+        if done == 0:
+            self.app.call_from_thread(self.notify, f"Indexing the {total} earlier entries of this vault once, "
+                                      "to find files taken in before.", title="One moment", timeout=10)
 
     @on(Collected)
     def collected(self, event: Collected) -> None:

@@ -88,13 +88,19 @@ def test_an_older_vault_gets_its_tags_at_the_first_lookup(unlocked: Unlocked, ma
     unlocked.add(late)  # an older vault appends without them
     with unlocked.ledger() as ledger:
         assert ledger.store.originals_through() is None
-    held = held_originals(unlocked.vault, unlocked.keyring, [_sha(p) for p in [*paths, late]])
+    told: list[tuple[int, int]] = []
+    held = held_originals(unlocked.vault, unlocked.keyring, [_sha(p) for p in [*paths, late]],
+                          lambda done, total: told.append((done, total)))
     assert set(held) == {_sha(p) for p in [*paths, late]}
+    assert told[0] == (0, 5) and told[-1] == (5, 5)
     with unlocked.ledger() as ledger:
         assert ledger.store.originals_through() == ledger.store.count() == 5
     unlocked.add(make_file("after.txt", b"after\n"))
     with unlocked.ledger() as ledger:  # from now on each append adds its row
         assert ledger.store.originals_through() == 6
+    told.clear()
+    held_originals(unlocked.vault, unlocked.keyring, [_sha(late)], lambda done, total: told.append((done, total)))
+    assert told == []  # built once: nothing to index again
 
 
 def test_a_write_only_vault_knows_none(tmp_path: Path, write_only_template) -> None:
