@@ -296,10 +296,7 @@ def test_keep_hdr_gain_maps_is_a_tick_box_that_reaches_the_clean_copy(tmp_path: 
 def test_an_older_vault_says_it_indexes_its_entries_once(tmp_path: Path, template_vault) -> None:
     import sqlite3
 
-    vault = copy_vault(template_vault[0], tmp_path / "vault")
-    inbox = tmp_path / "inbox"
-    samples.write_samples(inbox)
-    app = app_on(vault, start_dir=tmp_path)
+    vault, inbox, app = staged(tmp_path, template_vault)
 
     async def flow() -> None:
         async with app.run_test(size=SIZE) as pilot:
