@@ -238,6 +238,8 @@ def views(data: bytes) -> list[View]:
     return [View("the GIF file", data)] + gif.views + ([View(TAIL_WHERE, gif.tail)] if gif.tail else [])
 
 
+residue = views  # nothing to leave out: the leftover scan reads every view (formats/base.py)
+
 def content(data: bytes) -> list[bytes]:
     """The screen and colour table, then every image (with its control extension) byte for byte."""
     gif = _parse(data)

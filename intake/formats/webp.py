@@ -228,6 +228,8 @@ def views(data: bytes) -> list[View]:
     return [View("the WebP file", data)]
 
 
+residue = views  # nothing to leave out: the leftover scan reads every view (formats/base.py)
+
 def content(data: bytes) -> list[bytes]:
     """The canvas size, then every image chunk (ALPH, VP8, VP8L, ANIM, ANMF frames) byte for byte."""
     return _clean(data)[2]

@@ -1,0 +1,76 @@
+"""One clean parses the original once and the clean copy once (formats/base.py, parse_file).
+
+A counting wrapper (a spy: the real parse runs) is put around the module's
+own parse function; cleaning a typical file, by bytes and from a file on
+disk, must call it exactly twice.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from intake.clean import clean_bytes, clean_file
+from intake.formats import jpeg
+from jpeg_builders import planted_jpeg
+
+# Per format: a typical file with metadata to remove, the module, and the function that parses it.
+TYPICAL: dict[str, tuple[Callable[[], bytes], object, str]] = {
+    "jpeg": (planted_jpeg, jpeg, "_parse"),
+}
+
+
+class CountingSpy:
+    """Wraps a function, counting its calls; the wrapped function still does the work."""
+
+    def __init__(self, function: Callable[..., object]) -> None:
+        self.function = function
+        self.calls = 0
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        self.calls += 1
+        return self.function(*args, **kwargs)
+
+
+def spy_on(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> CountingSpy:
+    spy = CountingSpy(getattr(module, name))
+    monkeypatch.setattr(module, name, spy)
+    return spy
+
+
+def noise(size: tuple[int, int] = (64, 48)) -> Image.Image:
+    return Image.frombytes("RGB", size, bytes((7 * i) % 251 for i in range(size[0] * size[1] * 3)))
+
+
+@pytest.mark.parametrize("kind", TYPICAL)
+def test_clean_bytes_parses_the_original_once_and_the_clean_copy_once(kind: str, monkeypatch) -> None:
+    make, module, parse = TYPICAL[kind]
+    data = make()
+    spy = spy_on(monkeypatch, module, parse)
+    cleaned = clean_bytes(data)
+    assert cleaned.findings, "a typical file has something to remove"
+    assert spy.calls == 2
+
+
+@pytest.mark.parametrize("kind", TYPICAL)
+def test_clean_file_parses_the_original_once_and_the_clean_copy_once(kind: str, monkeypatch, tmp_path: Path) -> None:
+    make, module, parse = TYPICAL[kind]
+    original = tmp_path / f"typical.{kind}"
+    original.write_bytes(make())
+    spy = spy_on(monkeypatch, module, parse)
+    with original.open("rb") as source, (tmp_path / "clean").open("w+b") as out:
+        cleaned = clean_file(source, out)
+    assert cleaned.findings and cleaned.size > 0
+    assert spy.calls == 2
+
+
+def test_the_bytes_verbs_still_parse_what_they_are_given() -> None:
+    data = planted_jpeg()
+    clean = jpeg.sanitize(data)
+    assert jpeg.inspect(data) and not jpeg.inspect(clean)
+    assert jpeg.content(data) == jpeg.content(clean)
+    assert Image.open(io.BytesIO(clean)).size == (64, 48)
