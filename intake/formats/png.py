@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, ContentDigest, Finding, View, categorise, read_exactly, shorten
+from intake.formats.base import Category, ContentDigest, Finding, Parsed, View, categorise, read_exactly, shorten
 from intake.errors import Refused
 from intake.formats.shared.image_blocks import TAIL_WHERE, exif_review, iptc_block, or_generic
 from intake.formats.shared.metadata import iptc_findings, xmp_findings
@@ -490,8 +490,38 @@ def _review_all(chunks: list[Chunk]) -> list[Decision]:
     return decisions
 
 
+@dataclass(frozen=True)
+class PngFile:
+    """A PNG in memory parsed once, with the bytes verbs (formats/base.py, Parsed) reading that parse."""
+
+    data: bytes
+    parse: _Result
+
+    def inspect(self) -> list[Finding]:
+        return self.parse.findings
+
+    def sanitize_parts(self) -> list[bytes | memoryview]:
+        return [build_png(self.parse.chunks)]
+
+    def views(self) -> list[View]:
+        return [View("the PNG file", self.data)] + self.parse.views
+
+    def residue(self) -> list[View]:
+        """The views: nothing is left out (the image data are small beside a file read whole)."""
+        return self.views()
+
+    def content(self) -> list[bytes | memoryview]:
+        """Header, palette and transparency, then the decompressed IDAT and every APNG frame."""
+        return list(self.parse.content)
+
+
+def parse_file(data: bytes, original: Parsed | None = None) -> PngFile:
+    """`data` parsed once (`original` is not needed: a PNG's parse learns nothing to reuse)."""
+    return PngFile(data, _clean(data))
+
+
 def inspect(data: bytes) -> list[Finding]:
-    return _clean(data).findings
+    return parse_file(data).inspect()
 
 
 def sanitize(data: bytes) -> bytes:
@@ -499,14 +529,15 @@ def sanitize(data: bytes) -> bytes:
 
 
 def views(data: bytes) -> list[View]:
-    return [View("the PNG file", data)] + _clean(data).views
+    return parse_file(data).views()
 
 
-residue = views  # nothing to leave out: the leftover scan reads every view (formats/base.py)
+def residue(data: bytes) -> list[View]:
+    return parse_file(data).residue()
 
-def content(data: bytes) -> list[bytes]:
-    """Header, palette and transparency, then the decompressed IDAT and every APNG frame."""
-    return _clean(data).content
+
+def content(data: bytes) -> list[bytes | memoryview]:
+    return parse_file(data).content()
 
 
 # ICC profiles: a standard colour space (sRGB, Display P3, Adobe RGB...) says how to
@@ -710,48 +741,72 @@ def _finish_images(header: Header, frames: _Frames, inflaters: list[_StreamInfla
         inflater.finish()
 
 
+@dataclass(frozen=True)
+class PngStream:
+    """An open PNG walked once (_walk_stream), with the stream verbs (formats/base.py, ParsedStream)
+    reading that walk; the image data are read from the file again only to copy or scan around them."""
+
+    source: BinaryIO
+    walk: _Walk
+
+    def inspect(self) -> list[Finding]:
+        return self.walk.findings
+
+    def sanitize(self, out: BinaryIO) -> None:
+        """Kept chunks in order: image data copied from the file as it is, the rest re-encoded."""
+        source, held = self.source, iter(self.walk.decisions)
+        out.write(SIGNATURE)
+        for located in self.walk.located:
+            if located.streamed:
+                source.seek(located.offset)
+                for piece in read_exactly(source, 12 + located.length):
+                    out.write(piece)
+                continue
+            kept = next(held).keep
+            if kept is not None:
+                out.write(encode_chunk(kept))
+
+    def content_digest(self) -> bytes:
+        """Header, palette and transparency, then every IDAT and fdAT chunk as stored (they are copied unchanged)."""
+        return self.walk.digest
+
+    def residue(self) -> Iterator[View]:
+        """The file outside its image data (chunk by chunk), expanded text and profiles, the tail."""
+        source, walk = self.source, self.walk
+        source.seek(0)
+        yield View(OUTSIDE_WHERE, source.read(len(SIGNATURE)))
+        for located in walk.located:
+            source.seek(located.offset)
+            if located.streamed:
+                # Length and type, and the CRC after the image data: not contiguous with it.
+                yield View(f"{OUTSIDE_WHERE} (chunk at byte {located.offset})", source.read(8))
+                source.seek(located.offset + 8 + located.length)
+                yield View(f"{OUTSIDE_WHERE} (after chunk at byte {located.offset})", source.read(4))
+            else:
+                for piece in read_exactly(source, 12 + located.length):
+                    yield View(f"{OUTSIDE_WHERE} (chunk at byte {located.offset})", piece)
+        for decision in walk.decisions:
+            yield from decision.views
+        source.seek(walk.tail_offset)
+        for piece in read_exactly(source, walk.tail_length):
+            yield View(TAIL_WHERE, piece)
+
+
+def parse_stream(source: BinaryIO) -> PngStream:
+    return PngStream(source, _walk_stream(source))
+
+
 def inspect_stream(source: BinaryIO) -> list[Finding]:
-    return _walk_stream(source).findings
+    return parse_stream(source).inspect()
 
 
 def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
-    """Kept chunks in order: image data copied from the file as it is, the rest re-encoded."""
-    walk = _walk_stream(source)
-    held = iter(walk.decisions)
-    out.write(SIGNATURE)
-    for located in walk.located:
-        if located.streamed:
-            source.seek(located.offset)
-            for piece in read_exactly(source, 12 + located.length):
-                out.write(piece)
-            continue
-        kept = next(held).keep
-        if kept is not None:
-            out.write(encode_chunk(kept))
+    parse_stream(source).sanitize(out)
 
 
 def content_digest(source: BinaryIO) -> bytes:
-    """Header, palette and transparency, then every IDAT and fdAT chunk as stored (they are copied unchanged)."""
-    return _walk_stream(source).digest
+    return parse_stream(source).content_digest()
 
 
 def residue_stream(source: BinaryIO) -> Iterator[View]:
-    """The file outside its image data (chunk by chunk), expanded text and profiles, the tail."""
-    walk = _walk_stream(source)
-    source.seek(0)
-    yield View(OUTSIDE_WHERE, source.read(len(SIGNATURE)))
-    for located in walk.located:
-        source.seek(located.offset)
-        if located.streamed:
-            # Length and type, and the CRC after the image data: not contiguous with it.
-            yield View(f"{OUTSIDE_WHERE} (chunk at byte {located.offset})", source.read(8))
-            source.seek(located.offset + 8 + located.length)
-            yield View(f"{OUTSIDE_WHERE} (after chunk at byte {located.offset})", source.read(4))
-        else:
-            for piece in read_exactly(source, 12 + located.length):
-                yield View(f"{OUTSIDE_WHERE} (chunk at byte {located.offset})", piece)
-    for decision in walk.decisions:
-        yield from decision.views
-    source.seek(walk.tail_offset)
-    for piece in read_exactly(source, walk.tail_length):
-        yield View(TAIL_WHERE, piece)
+    return parse_stream(source).residue()

@@ -15,12 +15,15 @@ import pytest
 from PIL import Image
 
 from intake.clean import clean_bytes, clean_file
-from intake.formats import jpeg
+from intake.formats import jpeg, png
 from jpeg_builders import planted_jpeg
+from png_builders import planted_png
 
-# Per format: a typical file with metadata to remove, the module, and the function that parses it.
-TYPICAL: dict[str, tuple[Callable[[], bytes], object, str]] = {
-    "jpeg": (planted_jpeg, jpeg, "_parse"),
+# Per format: a typical file with metadata to remove, the module, and the function that parses it
+# in memory and from a file (clean_file cleans PNG and TIFF by stream).
+TYPICAL: dict[str, tuple[Callable[[], bytes], object, str, str]] = {
+    "jpeg": (planted_jpeg, jpeg, "_parse", "_parse"),
+    "png": (planted_png, png, "_clean", "_walk_stream"),
 }
 
 
@@ -48,7 +51,7 @@ def noise(size: tuple[int, int] = (64, 48)) -> Image.Image:
 
 @pytest.mark.parametrize("kind", TYPICAL)
 def test_clean_bytes_parses_the_original_once_and_the_clean_copy_once(kind: str, monkeypatch) -> None:
-    make, module, parse = TYPICAL[kind]
+    make, module, parse, _ = TYPICAL[kind]
     data = make()
     spy = spy_on(monkeypatch, module, parse)
     cleaned = clean_bytes(data)
@@ -58,7 +61,7 @@ def test_clean_bytes_parses_the_original_once_and_the_clean_copy_once(kind: str,
 
 @pytest.mark.parametrize("kind", TYPICAL)
 def test_clean_file_parses_the_original_once_and_the_clean_copy_once(kind: str, monkeypatch, tmp_path: Path) -> None:
-    make, module, parse = TYPICAL[kind]
+    make, module, _, parse = TYPICAL[kind]
     original = tmp_path / f"typical.{kind}"
     original.write_bytes(make())
     spy = spy_on(monkeypatch, module, parse)
