@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from intake.clean import clean_bytes, clean_file
-from intake.formats import jpeg, png
+from intake.formats import gif, jpeg, png
 from jpeg_builders import planted_jpeg
 from png_builders import planted_png
 
@@ -24,6 +24,7 @@ from png_builders import planted_png
 TYPICAL: dict[str, tuple[Callable[[], bytes], object, str, str]] = {
     "jpeg": (planted_jpeg, jpeg, "_parse", "_parse"),
     "png": (planted_png, png, "_clean", "_walk_stream"),
+    "gif": (lambda: pillow_file("GIF", comment=b"PLANTED-GIF-COMMENT"), gif, "_parse", "_parse"),
 }
 
 
@@ -45,8 +46,13 @@ def spy_on(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> Counti
     return spy
 
 
-def noise(size: tuple[int, int] = (64, 48)) -> Image.Image:
-    return Image.frombytes("RGB", size, bytes((7 * i) % 251 for i in range(size[0] * size[1] * 3)))
+def pillow_file(kind: str, **metadata: object) -> bytes:
+    """A small noise picture saved by Pillow in `kind`, with the metadata given."""
+    size = (64, 48)
+    picture = Image.frombytes("RGB", size, bytes((7 * i) % 251 for i in range(size[0] * size[1] * 3)))
+    out = io.BytesIO()
+    picture.save(out, kind, **metadata)
+    return out.getvalue()
 
 
 @pytest.mark.parametrize("kind", TYPICAL)
