@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from intake.clean import clean_bytes, clean_file
-from intake.formats import gif, jpeg, png
+from intake.formats import gif, jpeg, png, webp
 from jpeg_builders import planted_jpeg
 from png_builders import planted_png
 
@@ -25,6 +25,7 @@ TYPICAL: dict[str, tuple[Callable[[], bytes], object, str, str]] = {
     "jpeg": (planted_jpeg, jpeg, "_parse", "_parse"),
     "png": (planted_png, png, "_clean", "_walk_stream"),
     "gif": (lambda: pillow_file("GIF", comment=b"PLANTED-GIF-COMMENT"), gif, "_parse", "_parse"),
+    "webp": (lambda: pillow_file("WEBP", xmp=b"<x:xmpmeta>PLANTED-WEBP-XMP</x:xmpmeta>"), webp, "_riff", "_riff"),
 }
 
 
