@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from intake.clean import clean_bytes, clean_file
-from intake.formats import gif, jpeg, png, webp
+from intake.formats import gif, jpeg, png, tiff, webp
 from jpeg_builders import planted_jpeg
 from png_builders import planted_png
 
@@ -26,6 +26,7 @@ TYPICAL: dict[str, tuple[Callable[[], bytes], object, str, str]] = {
     "png": (planted_png, png, "_clean", "_walk_stream"),
     "gif": (lambda: pillow_file("GIF", comment=b"PLANTED-GIF-COMMENT"), gif, "_parse", "_parse"),
     "webp": (lambda: pillow_file("WEBP", xmp=b"<x:xmpmeta>PLANTED-WEBP-XMP</x:xmpmeta>"), webp, "_riff", "_riff"),
+    "tiff": (lambda: pillow_file("TIFF", tiffinfo={315: "PLANTED-TIFF-ARTIST"}), tiff, "_parse", "_parse"),
 }
 
 
