@@ -33,7 +33,9 @@ and a stream-capable one (below) also
 intake.clean owns the parses: it asks `parse_with` / `parse_stream_with` for
 one of the original and one of the clean copy per command and drops them when
 done. Nothing is kept at module level. A module without these verbs gets
-Reparsing / ReparsingStream, which run its verbs on the data each time.
+Reparsing / ReparsingStream, which run its verbs on the data each time. A
+module with them makes its bytes verbs from them (bytes_verbs, stream_verbs):
+each verb is then one parse and one method call.
 
 `inspect` reports only what `sanitize` removes: after cleaning, `inspect` of
 the clean copy must be empty. That is how intake.clean checks the work.
@@ -179,6 +181,7 @@ class Parsed(Protocol):
 
     def inspect(self) -> list[Finding]: ...
     def sanitize_parts(self) -> list[bytes | memoryview]: ...
+    def views(self) -> list[View]: ...
     def residue(self) -> list[View]: ...
     def content(self) -> list[bytes | memoryview]: ...
 
@@ -205,6 +208,9 @@ class Reparsing:
     def sanitize_parts(self) -> list[bytes | memoryview]:
         return [self.module.sanitize(self.data)]  # type: ignore[arg-type]
 
+    def views(self) -> list[View]:
+        return self.module.views(self.data)  # type: ignore[arg-type]
+
     def residue(self) -> list[View]:
         return self.module.residue(self.data)  # type: ignore[arg-type]
 
@@ -230,6 +236,29 @@ class ReparsingStream:
 
     def residue(self) -> Iterator[View]:
         return self.module.residue_stream(self.source)
+
+
+BytesVerbs = tuple[Callable[[Buffer], list[Finding]], Callable[[Buffer], bytes], Callable[[Buffer], list[View]],
+                   Callable[[Buffer], list[View]], Callable[[Buffer], list[bytes | memoryview]]]
+StreamVerbs = tuple[Callable[[BinaryIO], list[Finding]], Callable[[BinaryIO, BinaryIO], None],
+                    Callable[[BinaryIO], bytes], Callable[[BinaryIO], Iterator[View]]]
+
+
+def bytes_verbs(parse_file: Callable[[Buffer], Parsed]) -> BytesVerbs:
+    """A module's inspect, sanitize, views, residue and content, each one parse and one method call:
+
+        inspect, sanitize, views, residue, content = bytes_verbs(parse_file)"""
+    return (lambda data: parse_file(data).inspect(), lambda data: b"".join(parse_file(data).sanitize_parts()),
+            lambda data: parse_file(data).views(), lambda data: parse_file(data).residue(),
+            lambda data: parse_file(data).content())
+
+
+def stream_verbs(parse_stream: Callable[[BinaryIO], ParsedStream]) -> StreamVerbs:
+    """A module's four stream verbs, each one parse and one method call:
+
+        inspect_stream, sanitize_stream, content_digest, residue_stream = stream_verbs(parse_stream)"""
+    return (lambda source: parse_stream(source).inspect(), lambda source, out: parse_stream(source).sanitize(out),
+            lambda source: parse_stream(source).content_digest(), lambda source: parse_stream(source).residue())
 
 
 def parse_with(module: FormatModule, data: Buffer, original: Parsed | None = None) -> Parsed:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, Parsed, View, shorten
+from intake.formats.base import Category, Finding, Parsed, View, bytes_verbs, shorten
 from intake.errors import Refused
 from intake.formats.shared.metadata import iptc_findings, xmp_findings
 from intake.formats.shared.image_blocks import TAIL_WHERE, iptc_block, or_generic
@@ -254,21 +254,4 @@ def parse_file(data: bytes, original: Parsed | None = None) -> GifFile:
     return GifFile(data, _parse(data))
 
 
-def inspect(data: bytes) -> list[Finding]:
-    return parse_file(data).inspect()
-
-
-def sanitize(data: bytes) -> bytes:
-    return b"".join(parse_file(data).sanitize_parts())
-
-
-def views(data: bytes) -> list[View]:
-    return parse_file(data).views()
-
-
-def residue(data: bytes) -> list[View]:
-    return parse_file(data).residue()
-
-
-def content(data: bytes) -> list[bytes | memoryview]:
-    return parse_file(data).content()
+inspect, sanitize, views, residue, content = bytes_verbs(parse_file)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from intake.formats.shared import icc
-from intake.formats.base import Buffer, Category, Finding, Parsed, View
+from intake.formats.base import Buffer, Category, Finding, Parsed, View, bytes_verbs
 from intake.errors import Refused
 from intake.support.buffers import same_bytes
 from intake.formats.shared.metadata import ExifReader, Tiff, TiffEntry, iptc_findings, xmp_findings
@@ -363,28 +363,12 @@ def parse_file(data: Buffer, original: Parsed | None = None) -> JpegFile:
     return JpegFile(data, _parse(data, known))
 
 
-def inspect(data: Buffer) -> list[Finding]:
-    return parse_file(data).inspect()
-
-
-def sanitize(data: bytes) -> bytes:
-    return b"".join(sanitize_parts(data))
+inspect, sanitize, views, residue, content = bytes_verbs(parse_file)
 
 
 def sanitize_parts(data: Buffer) -> list[bytes | memoryview]:
+    """sanitize's clean copy as pieces to write in order (intake.clean writes them from a map of the file)."""
     return parse_file(data).sanitize_parts()
-
-
-def views(data: Buffer) -> list[View]:
-    return parse_file(data).views()
-
-
-def residue(data: Buffer) -> list[View]:
-    return parse_file(data).residue()
-
-
-def content(data: Buffer) -> list[bytes | memoryview]:
-    return parse_file(data).content()
 
 
 # --- what is kept ----------------------------------------------------------

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, ContentDigest, Finding, Parsed, View, categorise, read_exactly, shorten
+from intake.formats.base import (Category, ContentDigest, Finding, Parsed, View, bytes_verbs, categorise, read_exactly,
+                                 shorten, stream_verbs)
 from intake.errors import Refused
 from intake.formats.shared.image_blocks import TAIL_WHERE, exif_review, iptc_block, or_generic
 from intake.formats.shared.metadata import iptc_findings, xmp_findings
@@ -520,24 +521,7 @@ def parse_file(data: bytes, original: Parsed | None = None) -> PngFile:
     return PngFile(data, _clean(data))
 
 
-def inspect(data: bytes) -> list[Finding]:
-    return parse_file(data).inspect()
-
-
-def sanitize(data: bytes) -> bytes:
-    return build_png(_clean(data).chunks)
-
-
-def views(data: bytes) -> list[View]:
-    return parse_file(data).views()
-
-
-def residue(data: bytes) -> list[View]:
-    return parse_file(data).residue()
-
-
-def content(data: bytes) -> list[bytes | memoryview]:
-    return parse_file(data).content()
+inspect, sanitize, views, residue, content = bytes_verbs(parse_file)
 
 
 # ICC profiles: a standard colour space (sRGB, Display P3, Adobe RGB...) says how to
@@ -796,17 +780,4 @@ def parse_stream(source: BinaryIO) -> PngStream:
     return PngStream(source, _walk_stream(source))
 
 
-def inspect_stream(source: BinaryIO) -> list[Finding]:
-    return parse_stream(source).inspect()
-
-
-def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
-    parse_stream(source).sanitize(out)
-
-
-def content_digest(source: BinaryIO) -> bytes:
-    return parse_stream(source).content_digest()
-
-
-def residue_stream(source: BinaryIO) -> Iterator[View]:
-    return parse_stream(source).residue()
+inspect_stream, sanitize_stream, content_digest, residue_stream = stream_verbs(parse_stream)

@@ -22,7 +22,8 @@ from typing import BinaryIO
 
 from intake.formats.shared import icc
 from intake.formats.base import (
-    Category, ContentDigest, FileBytes, Finding, Parsed, View, nonzero_outside, read_exactly, shorten,
+    Category, ContentDigest, FileBytes, Finding, Parsed, View, bytes_verbs, nonzero_outside, read_exactly, shorten,
+    stream_verbs,
 )
 from intake.errors import Refused
 from intake.formats.shared.metadata import exif_findings, iptc_findings, xmp_findings
@@ -760,16 +761,22 @@ def _utf16_views(tiff: _Tiff) -> list[View]:
 
 
 @dataclass(frozen=True)
-class TiffFile:
-    """A TIFF in memory parsed once, with the bytes verbs (formats/base.py, Parsed) reading that parse."""
+class _Parse:
+    """A TIFF's directories, and the images it keeps, checked once (on first use)."""
 
-    data: bytes
     tiff: _Tiff
 
     @cached_property
     def kept(self) -> list[_Ifd]:
         """The full-resolution images, checked: Refused when sanitize would refuse."""
         return _kept_images(self.tiff)
+
+
+@dataclass(frozen=True)
+class TiffFile(_Parse):
+    """A TIFF in memory parsed once, with the bytes verbs (formats/base.py, Parsed) reading that parse."""
+
+    data: bytes
 
     def inspect(self) -> list[Finding]:
         return _findings(self.tiff, self.kept)
@@ -794,28 +801,10 @@ class TiffFile:
 
 def parse_file(data: bytes, original: Parsed | None = None) -> TiffFile:
     """`data` parsed once (`original` is not needed: a TIFF's parse learns nothing to reuse)."""
-    return TiffFile(data, _parse(data))
+    return TiffFile(_parse(data), data)
 
 
-def inspect(data: bytes) -> list[Finding]:
-    """Everything sanitize removes, per directory in file order; Refused when sanitize would refuse."""
-    return parse_file(data).inspect()
-
-
-def sanitize(data: bytes) -> bytes:
-    return b"".join(parse_file(data).sanitize_parts())
-
-
-def views(data: bytes) -> list[View]:
-    return parse_file(data).views()
-
-
-def residue(data: bytes) -> list[View]:
-    return parse_file(data).residue()
-
-
-def content(data: bytes) -> list[bytes | memoryview]:
-    return parse_file(data).content()
+inspect, sanitize, views, residue, content = bytes_verbs(parse_file)
 
 
 # --- files of any size: the stream verbs --------------------------------------------------------
@@ -837,17 +826,12 @@ def _mapped(source: BinaryIO) -> bytes | mmap.mmap:
 
 
 @dataclass(frozen=True)
-class TiffStream:
+class TiffStream(_Parse):
     """An open TIFF parsed once (its directories and values through a map of the file), with the
     stream verbs (formats/base.py, ParsedStream) reading that parse; strips and tiles are read
     through the file in pieces, never through the map."""
 
     source: BinaryIO
-    tiff: _Tiff
-
-    @cached_property
-    def kept(self) -> list[_Ifd]:
-        return _kept_images(self.tiff)
 
     def inspect(self) -> list[Finding]:
         return _findings(self.tiff, self.kept, FileBytes(self.source))
@@ -888,20 +872,7 @@ class TiffStream:
 
 
 def parse_stream(source: BinaryIO) -> TiffStream:
-    return TiffStream(source, _parse(_mapped(source)))  # type: ignore[arg-type]  # an mmap reads like bytes
+    return TiffStream(_parse(_mapped(source)), source)  # type: ignore[arg-type]  # an mmap reads like bytes
 
 
-def inspect_stream(source: BinaryIO) -> list[Finding]:
-    return parse_stream(source).inspect()
-
-
-def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
-    parse_stream(source).sanitize(out)
-
-
-def content_digest(source: BinaryIO) -> bytes:
-    return parse_stream(source).content_digest()
-
-
-def residue_stream(source: BinaryIO) -> Iterator[View]:
-    return parse_stream(source).residue()
+inspect_stream, sanitize_stream, content_digest, residue_stream = stream_verbs(parse_stream)

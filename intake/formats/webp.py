@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, Parsed, View
+from intake.formats.base import Category, Finding, Parsed, View, bytes_verbs
 from intake.errors import Refused
 from intake.formats.shared.metadata import xmp_findings
 from intake.formats.shared.image_blocks import TAIL_WHERE, exif_review, or_generic
@@ -248,21 +248,4 @@ def parse_file(data: bytes, original: Parsed | None = None) -> WebpFile:
     return WebpFile(data, *_clean(data))
 
 
-def inspect(data: bytes) -> list[Finding]:
-    return parse_file(data).inspect()
-
-
-def sanitize(data: bytes) -> bytes:
-    return parse_file(data).clean
-
-
-def views(data: bytes) -> list[View]:
-    return parse_file(data).views()
-
-
-def residue(data: bytes) -> list[View]:
-    return parse_file(data).residue()
-
-
-def content(data: bytes) -> list[bytes | memoryview]:
-    return parse_file(data).content()
+inspect, sanitize, views, residue, content = bytes_verbs(parse_file)
