@@ -16,7 +16,10 @@ from PIL import Image
 
 from intake.clean import clean_bytes, clean_file
 from intake.formats import gif, jpeg, png, tiff, webp
+from intake.formats.shared import zippkg
 from jpeg_builders import planted_jpeg
+from odf_builders import document, odf_package
+from ooxml_builders import OD, package, rels, types
 from png_builders import planted_png
 
 # Per format: a typical file with metadata to remove, the module, and the function that parses it
@@ -27,6 +30,10 @@ TYPICAL: dict[str, tuple[Callable[[], bytes], object, str, str]] = {
     "gif": (lambda: pillow_file("GIF", comment=b"PLANTED-GIF-COMMENT"), gif, "_parse", "_parse"),
     "webp": (lambda: pillow_file("WEBP", xmp=b"<x:xmpmeta>PLANTED-WEBP-XMP</x:xmpmeta>"), webp, "_riff", "_riff"),
     "tiff": (lambda: pillow_file("TIFF", tiffinfo={315: "PLANTED-TIFF-ARTIST"}), tiff, "_parse", "_parse"),
+    # The office formats: the zip is opened once per file (its cleaning pass runs once too).
+    "docx": (lambda: minimal_docx(), zippkg, "_open_zip", "_open_zip"),
+    "odt": (lambda: odf_package("text", {"content.xml": document("text", "<text:p>Report</text:p>")}),
+            zippkg, "_open_zip", "_open_zip"),
 }
 
 
@@ -55,6 +62,15 @@ def pillow_file(kind: str, **metadata: object) -> bytes:
     out = io.BytesIO()
     picture.save(out, kind, **metadata)
     return out.getvalue()
+
+
+def minimal_docx() -> bytes:
+    """One paragraph; the zip's entry comment and extended timestamp are what cleaning removes."""
+    main = '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">' \
+           "<w:body><w:p><w:r><w:t>Report</w:t></w:r></w:p></w:body></w:document>"
+    return package({"[Content_Types].xml": types({"word/document.xml": OD + "wordprocessingml.document.main+xml"}),
+                    "_rels/.rels": rels(("rId1", "officeDocument", "word/document.xml")),
+                    "word/document.xml": main})
 
 
 @pytest.mark.parametrize("kind", TYPICAL)
