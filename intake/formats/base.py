@@ -20,8 +20,9 @@ those of the clean copy: with the bytes verbs alone each question parses the
 file again. A module may offer
 
     parse_file(data: Buffer, original: Parsed | None = None) -> Parsed
-        the file parsed once, the verbs above as methods of the result, which
-        reads its parse, never the bytes again. `original`: the parse of the
+        the file parsed once, the verbs above as methods of the result (sanitize
+        as sanitize_parts), which read that parse and never parse the bytes
+        again. `original`: the parse of the
         file this one is a clean copy of (a module may reuse what it learnt:
         JPEG skips its scan data, found byte for byte).
 
