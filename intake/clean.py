@@ -26,7 +26,8 @@ from typing import BinaryIO
 from intake.budget import configured_time_limit, run_within
 from intake.formats import handler_for
 from intake.formats.shared import icc
-from intake.formats.base import SEVERITY, Buffer, Finding, FormatModule, StreamingFormatModule, View, streams
+from intake.formats.base import (SEVERITY, Buffer, Finding, FormatModule, Parsed, ParsedStream, StreamingFormatModule,
+                                 View, parse_stream_with, parse_with, streams)
 from intake.errors import Refused
 from intake.support.buffers import same_bytes
 from intake.support.sniff import sniff_bytes, sniff_handle
@@ -123,11 +124,12 @@ def clean_within(data: bytes, seconds: float | None = None, keep_hdr: bool = Fal
 def clean_bytes(data: bytes, keep_hdr: bool = False) -> Cleaned:
     """`keep_hdr`: HDR gain maps stay (HEIF), and Cleaned.kept says so."""
     media_type, module = _module(data, keep_hdr)
-    findings = worst_first(module.inspect(data))
-    original = _original_in_memory(module, data, findings)
+    parsed = parse_with(module, data)  # the original's one parse; the clean copy's is in _verify_against
+    findings = worst_first(parsed.inspect())
+    original = _original_in_memory(parsed, findings)
     kept = _kept(module, io.BytesIO(data))
-    clean = module.sanitize(data)
-    _verify_against(module, media_type, original, clean)
+    clean = b"".join(parsed.sanitize_parts())
+    _verify_against(module, media_type, original, clean, parsed)
     return Cleaned(media_type, findings, clean, kept)
 
 
@@ -148,13 +150,13 @@ class _Original:
     present: set[bytes]  # removed values the original really spells out, in each encoding sought
 
 
-def _original_in_memory(module: FormatModule, data: Buffer, findings: list[Finding]) -> _Original:
-    """Only values the original really spells out are sought (not our descriptions of them). A
-    module may offer `residue`: its views minus the content, which is proven identical anyway."""
-    residue = getattr(module, "residue", module.views)
-    reachable = [view.data for view in residue(data)]
-    return _Original(module.content(data), {encoded for encoded in _candidates(findings)
-                                            if any(encoded in piece for piece in reachable)})
+def _original_in_memory(parsed: Parsed, findings: list[Finding]) -> _Original:
+    """Only values the original really spells out are sought (not our descriptions of them), in
+    its residue: its views, less the content where the module can leave it out (it is proven
+    identical anyway)."""
+    reachable = [view.data for view in parsed.residue()]
+    return _Original(parsed.content(), {encoded for encoded in _candidates(findings)
+                                        if any(encoded in piece for piece in reachable)})
 
 
 def _candidates(findings: list[Finding]) -> set[bytes]:
@@ -164,13 +166,18 @@ def _candidates(findings: list[Finding]) -> set[bytes]:
 
 def _verify(module: FormatModule, media_type: str, data: Buffer, clean: Buffer, findings: list[Finding]) -> None:
     """The checks of a clean copy of `data` (the original) with the given findings."""
-    _verify_against(module, media_type, _original_in_memory(module, data, findings), clean)
+    parsed = parse_with(module, data)
+    _verify_against(module, media_type, _original_in_memory(parsed, findings), clean, parsed)
 
 
-def _verify_against(module: FormatModule, media_type: str, original: _Original, clean: Buffer) -> None:
-    _check_type_findings_content(sniff_bytes(clean) == media_type, lambda: module.inspect(clean),
-                                 lambda: same_parts(original.content, module.content(clean)))  # type: ignore[arg-type]
-    _scan_for_values(module, original, clean)
+def _verify_against(module: FormatModule, media_type: str, original: _Original, clean: Buffer,
+                    parsed_original: Parsed) -> None:
+    """The checks of a clean copy, on its one parse (made once its type is known to be right)."""
+    _check_type(sniff_bytes(clean) == media_type)
+    parsed = parse_with(module, clean, parsed_original)
+    _check_findings_content(parsed.inspect,
+                            lambda: same_parts(original.content, parsed.content()))  # type: ignore[arg-type]
+    _scan_for_values(parsed, original)
 
 
 def same_parts(first: Sequence[bytes | memoryview], second: Sequence[bytes | memoryview]) -> bool:
@@ -179,11 +186,14 @@ def same_parts(first: Sequence[bytes | memoryview], second: Sequence[bytes | mem
     return len(first) == len(second) and all(same_bytes(a, b) for a, b in zip(first, second))
 
 
-def _check_type_findings_content(same_type: bool, leftover_of_clean: Callable[[], list[Finding]],
-                                 same_content: Callable[[], bool]) -> None:
-    """The first three checks of either path, in order (each costs more than the one before)."""
+def _check_type(same_type: bool) -> None:
+    """The first check of either path: the clean copy is parsed as the original's type only after it."""
     if not same_type:
         raise Refused("cleaning changed the file's type; refused")
+
+
+def _check_findings_content(leftover_of_clean: Callable[[], list[Finding]], same_content: Callable[[], bool]) -> None:
+    """The next two checks of either path, in order (the second costs more)."""
     leftover = leftover_of_clean()
     if leftover:
         kinds = ", ".join(sorted({f.category.value for f in leftover}))
@@ -192,12 +202,11 @@ def _check_type_findings_content(same_type: bool, leftover_of_clean: Callable[[]
         raise Refused("cleaning would change the content; refused")
 
 
-def _scan_for_values(module: FormatModule, original: _Original, clean: Buffer) -> None:
+def _scan_for_values(clean: Parsed, original: _Original) -> None:
     """The raw scan: no removed value may be reachable in the clean copy, in any
     encoding, after full decompression, unless it is part of the content itself
     (a letter may well name its own author)."""
-    residue = getattr(module, "residue", module.views)
-    leaks = [(needle, view.where) for view in residue(clean) for needle in original.present if needle in view.data]
+    leaks = [(needle, view.where) for view in clean.residue() for needle in original.present if needle in view.data]
     if not leaks:
         return
     content = b"\x00".join(original.content)  # type: ignore[arg-type]
@@ -274,22 +283,23 @@ def clean_file(source: BinaryIO, out: BinaryIO, keep_hdr: bool = False) -> Clean
         raise Refused(f"{media_type} is not a format intake can clean; it is refused, never copied")
     if not streams(module):
         return _clean_in_memory(module, media_type, source, out, keep_hdr)
-    findings = worst_first(module.inspect_stream(source))
+    parsed = parse_stream_with(module, source)  # the original's one parse; the clean copy's is in _verify_stream
+    findings = worst_first(parsed.inspect())
     # What the checks need of the original is read before cleaning it: a module may clean
     # from its one parse of the original, changing it (formats/pdf/decoding.py). A module that
     # compares two files side by side (same_content) leaves its original unchanged.
-    content = None if callable(getattr(module, "same_content", None)) else module.content_digest(source)
-    original = _Original(content, _present(module, source, findings))
+    content = None if callable(getattr(module, "same_content", None)) else parsed.content_digest()
+    original = _Original(content, _present(parsed, findings))
     kept = _kept(module, source)
-    module.sanitize_stream(source, out)
+    parsed.sanitize(out)
     out.flush()
     _verify_stream(module, media_type, source, out, original)
     return CleanedFile(media_type, findings, size_of(out), kept)
 
 
-def _present(module: StreamingFormatModule, source: BinaryIO, findings: list[Finding]) -> set[bytes]:
+def _present(parsed: ParsedStream, findings: list[Finding]) -> set[bytes]:
     """The candidates the original really spells out (as _original_in_memory, by stream)."""
-    return {needle for needle, _ in scan_views(module.residue_stream(source), _candidates(findings))}
+    return {needle for needle, _ in scan_views(parsed.residue(), _candidates(findings))}
 
 
 def _clean_in_memory(module: FormatModule, media_type: str, source: BinaryIO, out: BinaryIO,
@@ -310,18 +320,23 @@ def _clean_mapped(module: FormatModule, media_type: str, source: BinaryIO, out: 
     """clean_bytes from a map of the file: the clean copy's pieces are written straight from
     the map, and the checks run on a map of what was written (formats/base.py,
     sanitize_parts): the same checks, without copying the image data in memory."""
-    try:
-        with _mapped(source) as data:
-            findings = worst_first(module.inspect(data))
-            original = _original_in_memory(module, data, findings)
-            for part in module.sanitize_parts(data):  # type: ignore[attr-defined]
-                out.write(part)
-            out.flush()
-            with _mapped(out) as clean:
-                _verify_against(module, media_type, original, clean)
-    finally:
-        module.release()  # type: ignore[attr-defined]  # its parses hold views of the maps
+    with _mapped(source) as data:
+        findings = _clean_from_map(module, media_type, data, out)
     return CleanedFile(media_type, findings, size_of(out))
+
+
+def _clean_from_map(module: FormatModule, media_type: str, data: mmap.mmap, out: BinaryIO) -> list[Finding]:
+    """The work of _clean_mapped. The parses hold views of the maps: they live in this call's frame
+    (and _verify_against's), so they are gone when the maps are closed, and nothing keeps them."""
+    parsed = parse_with(module, data)
+    findings = worst_first(parsed.inspect())
+    original = _original_in_memory(parsed, findings)
+    for part in parsed.sanitize_parts():
+        out.write(part)
+    out.flush()
+    with _mapped(out) as clean:
+        _verify_against(module, media_type, original, clean, parsed)
+    return findings
 
 
 def _is_file(handle: BinaryIO) -> bool:
@@ -343,14 +358,15 @@ def _mapped(handle: BinaryIO) -> Iterator[mmap.mmap]:
         try:
             view.close()
         except BufferError:
-            pass  # a format's parse memo still holds views of it: it is unmapped when they go
+            pass  # a refusal's traceback still holds a parse with views of it: it is unmapped when they go
 
 
 def _verify_stream(module: StreamingFormatModule, media_type: str, source: BinaryIO, clean: BinaryIO,
                    original: _Original) -> None:
-    _check_type_findings_content(sniff_file(clean) == media_type, lambda: module.inspect_stream(clean),
-                                 lambda: _same_content(module, source, clean, original))
-    leaks = dict(scan_views(module.residue_stream(clean), original.present))
+    _check_type(sniff_file(clean) == media_type)
+    parsed = parse_stream_with(module, clean)
+    _check_findings_content(parsed.inspect, lambda: _same_content(module, parsed, source, clean, original))
+    leaks = dict(scan_views(parsed.residue(), original.present))
     content_views = getattr(module, "content_views", None)
     if leaks and content_views is not None:
         # A module whose residue cannot leave the content out (PDF page streams) names it:
@@ -361,12 +377,13 @@ def _verify_stream(module: StreamingFormatModule, media_type: str, source: Binar
         raise Refused(f"a removed value is still present in {where}; refused")
 
 
-def _same_content(module: StreamingFormatModule, source: BinaryIO, clean: BinaryIO, original: _Original) -> bool:
+def _same_content(module: StreamingFormatModule, parsed_clean: ParsedStream, source: BinaryIO, clean: BinaryIO,
+                  original: _Original) -> bool:
     """A module that compares two files' content directly (same_content: byte for byte, no hashing
     of either) is asked; for the others the clean copy's digest is compared with the original's."""
     if original.content is None:
         return bool(module.same_content(source, clean))  # type: ignore[attr-defined]
-    return original.content == module.content_digest(clean)
+    return original.content == parsed_clean.content_digest()
 
 
 def scan_views(views: Iterable[View], needles: set[bytes]) -> Iterator[tuple[bytes, str]]:

@@ -1,4 +1,4 @@
-"""What every format module offers: two verbs, plus two views used to check them.
+"""What every format module offers: two verbs, plus the views used to check them.
 
 A format module (jpeg.py, pdf.py, ...) exposes, at module level:
 
@@ -8,8 +8,35 @@ A format module (jpeg.py, pdf.py, ...) exposes, at module level:
     sanitize(data: bytes) -> bytes              the clean copy; raises Refused when it cannot be complete
     views(data: bytes) -> list[View]            every byte string a reader could reach after full
                                                 decompression (zip members, PDF streams, zTXt...)
+    residue(data: bytes) -> list[View]          what intake.clean scans for removed values: the views,
+                                                or less where the content is left out (it is proven
+                                                unchanged anyway); a module with nothing to leave out
+                                                says `residue = views`
     content(data: bytes) -> list[bytes]         what must survive cleaning unchanged (JPEG scan data,
                                                 decoded pixels or IDAT, PDF page streams, document text)
+
+Parsed once. Cleaning a file asks for its findings, content and residue, then
+those of the clean copy: with the bytes verbs alone each question parses the
+file again. A module may offer
+
+    parse_file(data: Buffer, original: Parsed | None = None) -> Parsed
+        the file parsed once, the verbs above as methods of the result (sanitize
+        as sanitize_parts), which read that parse and never parse the bytes
+        again. `original`: the parse of the
+        file this one is a clean copy of (a module may reuse what it learnt:
+        JPEG skips its scan data, found byte for byte).
+
+and a stream-capable one (below) also
+
+    parse_stream(source: BinaryIO) -> ParsedStream
+        the same for the stream verbs; source stays open while it is used.
+
+intake.clean owns the parses: it asks `parse_with` / `parse_stream_with` for
+one of the original and one of the clean copy per command and drops them when
+done. Nothing is kept at module level. A module without these verbs gets
+Reparsing / ReparsingStream, which run its verbs on the data each time. A
+module with them makes its bytes verbs from them (bytes_verbs, stream_verbs):
+each verb is then one parse and one method call.
 
 `inspect` reports only what `sanitize` removes: after cleaning, `inspect` of
 the clean copy must be empty. That is how intake.clean checks the work.
@@ -48,14 +75,11 @@ streams like any other) also offers
 The bytes verbs stay; a stream-capable module may implement them as thin
 wrappers over io.BytesIO (inspect_via_stream, sanitize_via_stream).
 
-A module without the stream verbs may offer both of
+A module without the stream verbs may offer
 
     sanitize_parts(data: Buffer) -> list[bytes | memoryview]
         sanitize's clean copy as pieces to write one after the other, views of
         `data` where they are copied through unchanged (JPEG scan data).
-    release() -> None
-        forget whatever the module keeps of the buffers it was given (a parse
-        memo holding views of them): they are about to be unmapped.
 
 and then accepts a map of the file (mmap) wherever the bytes verbs take
 `data`: intake.clean maps such a file, writes the pieces straight from the
@@ -124,6 +148,7 @@ class FormatModule(Protocol):
     inspect: Callable[[bytes], list[Finding]]
     sanitize: Callable[[bytes], bytes]
     views: Callable[[bytes], list[View]]
+    residue: Callable[[bytes], list[View]]
     content: Callable[[bytes], list[bytes]]
 
 
@@ -143,7 +168,112 @@ CHUNK_SETTING = "INTAKE_CHUNK_BYTES"
 
 def streams(module: object) -> bool:
     """Whether a format module offers all four stream verbs."""
-    return all(callable(getattr(module, verb, None)) for verb in STREAM_VERBS)
+    return all(_offers(module, verb) for verb in STREAM_VERBS)
+
+
+def _offers(module: object, verb: str) -> bool:
+    return callable(getattr(module, verb, None))
+
+
+# ---------------------------------------------------------------- one parse per file
+
+class Parsed(Protocol):
+    """One file parsed once (parse_file): the bytes verbs, reading the parse."""
+
+    def inspect(self) -> list[Finding]: ...
+    def sanitize_parts(self) -> list[bytes | memoryview]: ...
+    def views(self) -> list[View]: ...
+    def residue(self) -> list[View]: ...
+    def content(self) -> list[bytes | memoryview]: ...
+
+
+class ParsedStream(Protocol):
+    """One open file parsed once (parse_stream): the stream verbs, reading the parse."""
+
+    def inspect(self) -> list[Finding]: ...
+    def sanitize(self, out: BinaryIO) -> None: ...
+    def content_digest(self) -> bytes: ...
+    def residue(self) -> Iterator[View]: ...
+
+
+@dataclass(frozen=True)
+class Reparsing:
+    """The Parsed of a module without parse_file: each verb runs the module's bytes verb again."""
+
+    module: FormatModule
+    data: Buffer
+
+    def inspect(self) -> list[Finding]:
+        return self.module.inspect(self.data)  # type: ignore[arg-type]
+
+    def sanitize_parts(self) -> list[bytes | memoryview]:
+        return [self.module.sanitize(self.data)]  # type: ignore[arg-type]
+
+    def views(self) -> list[View]:
+        return self.module.views(self.data)  # type: ignore[arg-type]
+
+    def residue(self) -> list[View]:
+        return self.module.residue(self.data)  # type: ignore[arg-type]
+
+    def content(self) -> list[bytes | memoryview]:
+        return list(self.module.content(self.data))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ReparsingStream:
+    """The ParsedStream of a module without parse_stream: each verb runs the module's stream verb again."""
+
+    module: StreamingFormatModule
+    source: BinaryIO
+
+    def inspect(self) -> list[Finding]:
+        return self.module.inspect_stream(self.source)
+
+    def sanitize(self, out: BinaryIO) -> None:
+        self.module.sanitize_stream(self.source, out)
+
+    def content_digest(self) -> bytes:
+        return self.module.content_digest(self.source)
+
+    def residue(self) -> Iterator[View]:
+        return self.module.residue_stream(self.source)
+
+
+BytesVerbs = tuple[Callable[[Buffer], list[Finding]], Callable[[Buffer], bytes], Callable[[Buffer], list[View]],
+                   Callable[[Buffer], list[View]], Callable[[Buffer], list[bytes | memoryview]]]
+StreamVerbs = tuple[Callable[[BinaryIO], list[Finding]], Callable[[BinaryIO, BinaryIO], None],
+                    Callable[[BinaryIO], bytes], Callable[[BinaryIO], Iterator[View]]]
+
+
+def bytes_verbs(parse_file: Callable[[Buffer], Parsed]) -> BytesVerbs:
+    """A module's inspect, sanitize, views, residue and content, each one parse and one method call:
+
+        inspect, sanitize, views, residue, content = bytes_verbs(parse_file)"""
+    return (lambda data: parse_file(data).inspect(), lambda data: b"".join(parse_file(data).sanitize_parts()),
+            lambda data: parse_file(data).views(), lambda data: parse_file(data).residue(),
+            lambda data: parse_file(data).content())
+
+
+def stream_verbs(parse_stream: Callable[[BinaryIO], ParsedStream]) -> StreamVerbs:
+    """A module's four stream verbs, each one parse and one method call:
+
+        inspect_stream, sanitize_stream, content_digest, residue_stream = stream_verbs(parse_stream)"""
+    return (lambda source: parse_stream(source).inspect(), lambda source, out: parse_stream(source).sanitize(out),
+            lambda source: parse_stream(source).content_digest(), lambda source: parse_stream(source).residue())
+
+
+def parse_with(module: FormatModule, data: Buffer, original: Parsed | None = None) -> Parsed:
+    """`data` parsed once by the module (parse_file), or its verbs run each time (Reparsing)."""
+    if _offers(module, "parse_file"):
+        return module.parse_file(data, original)  # type: ignore[attr-defined,no-any-return]
+    return Reparsing(module, data)
+
+
+def parse_stream_with(module: StreamingFormatModule, source: BinaryIO) -> ParsedStream:
+    """`source` parsed once by the module (parse_stream), or its stream verbs run each time."""
+    if _offers(module, "parse_stream"):
+        return module.parse_stream(source)  # type: ignore[attr-defined,no-any-return]
+    return ReparsingStream(module, source)
 
 
 def chunk_size() -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, View, shorten
+from intake.formats.base import Category, Finding, Parsed, View, bytes_verbs, shorten
 from intake.errors import Refused
 from intake.formats.shared.metadata import iptc_findings, xmp_findings
 from intake.formats.shared.image_blocks import TAIL_WHERE, iptc_block, or_generic
@@ -222,23 +222,36 @@ def _pairs(blocks: list[Block]) -> list[bytes]:
     return images
 
 
-def inspect(data: bytes) -> list[Finding]:
-    gif = _parse(data)
-    tail = [Finding(Category.HIDDEN, "data after the trailer", f"{len(gif.tail)} bytes", TAIL_WHERE)]
-    return gif.findings + (tail if gif.tail else [])
+@dataclass(frozen=True)
+class GifFile:
+    """A GIF parsed once, with the bytes verbs (formats/base.py, Parsed) reading that parse."""
+
+    data: bytes
+    gif: _Gif
+
+    def inspect(self) -> list[Finding]:
+        tail = [Finding(Category.HIDDEN, "data after the trailer", f"{len(self.gif.tail)} bytes", TAIL_WHERE)]
+        return self.gif.findings + (tail if self.gif.tail else [])
+
+    def sanitize_parts(self) -> list[bytes | memoryview]:
+        return [self.gif.screen] + [block.raw for block in _kept_blocks(self.gif)] + [bytes([TRAILER])]
+
+    def views(self) -> list[View]:
+        tail = [View(TAIL_WHERE, self.gif.tail)] if self.gif.tail else []
+        return [View("the GIF file", self.data)] + self.gif.views + tail
+
+    def residue(self) -> list[View]:
+        """The views: nothing is left out (a GIF is read whole, its images are small)."""
+        return self.views()
+
+    def content(self) -> list[bytes | memoryview]:
+        """The screen and colour table, then every image (with its control extension) byte for byte."""
+        return [self.gif.screen, *_pairs(self.gif.blocks)]
 
 
-def sanitize(data: bytes) -> bytes:
-    gif = _parse(data)
-    return gif.screen + b"".join(block.raw for block in _kept_blocks(gif)) + bytes([TRAILER])
+def parse_file(data: bytes, original: Parsed | None = None) -> GifFile:
+    """`data` parsed once (`original` is not needed: a GIF's parse learns nothing to reuse)."""
+    return GifFile(data, _parse(data))
 
 
-def views(data: bytes) -> list[View]:
-    gif = _parse(data)
-    return [View("the GIF file", data)] + gif.views + ([View(TAIL_WHERE, gif.tail)] if gif.tail else [])
-
-
-def content(data: bytes) -> list[bytes]:
-    """The screen and colour table, then every image (with its control extension) byte for byte."""
-    gif = _parse(data)
-    return [gif.screen] + _pairs(gif.blocks)
+inspect, sanitize, views, residue, content = bytes_verbs(parse_file)

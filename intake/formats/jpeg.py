@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from intake.formats.shared import icc
-from intake.formats.base import Buffer, Category, Finding, View
+from intake.formats.base import Buffer, Category, Finding, Parsed, View, bytes_verbs
 from intake.errors import Refused
 from intake.support.buffers import same_bytes
 from intake.formats.shared.metadata import ExifReader, Tiff, TiffEntry, iptc_findings, xmp_findings
@@ -95,46 +95,12 @@ def build_parts(segments: list[Segment] | tuple[Segment, ...], trailer: bytes = 
 
 # --- parsing ---------------------------------------------------------------
 
-class _RecentParses:
-    """The last two parses, found by object identity.
-
-    Cleaning one file asks for the parse of the original and of the clean copy
-    several times each (inspect, sanitize, content, residue). Keying a cache by
-    value would hash megabytes each time; identity costs nothing, and the kept
-    reference means an identity cannot be reused while it is remembered. The
-    results are immutable, so sharing them is safe. `data` may be any buffer
-    (bytes, or a read-only map of the file: intake.clean maps JPEGs)."""
-
-    def __init__(self) -> None:
-        self._recent: list[tuple[Buffer, Jpeg]] = []
-
-    def get(self, data: Buffer) -> Jpeg:
-        for known, jpeg in self._recent:
-            if known is data:
-                return jpeg
-        jpeg = _parse(data, [s.scan for _, parsed in self._recent for s in parsed.segments
-                             if len(s.scan) >= _KNOWN_SCAN_BYTES])
-        self._recent = [(data, jpeg)] + self._recent[:1]
-        return jpeg
-
-    def clear(self) -> None:
-        self._recent = []
-
-
-_RECENT = _RecentParses()
-
-
 def parse(data: Buffer) -> Jpeg:
     """The segments of a JPEG, checked against the standard's grammar; Refused otherwise."""
-    return _RECENT.get(data)
+    return _parse(data)
 
 
-def release() -> None:
-    """Forget every parse: they hold views of the buffers parsed (intake.clean unmaps them)."""
-    _RECENT.clear()
-
-
-# A scan at least this long, found byte for byte in the next file parsed, is not searched again.
+# A scan of the original at least this long, found byte for byte in its clean copy, is not searched again.
 _KNOWN_SCAN_BYTES = 1 << 16
 
 
@@ -327,67 +293,82 @@ def _check_sos(payload: bytes) -> bool:
 
 # --- the contract ----------------------------------------------------------
 
-def inspect(data: Buffer) -> list[Finding]:
-    """Everything sanitize removes; the kept orientation, JFIF and Adobe segments are not findings."""
-    jpeg = parse(data)
-    _plan(jpeg)  # refuse exactly what sanitize refuses
-    reader = ExifReader()
-    findings = _segment_findings(jpeg, reader) + _trailer_findings(jpeg.trailer, reader)
-    return list(dict.fromkeys(findings))
+@dataclass(frozen=True)
+class JpegFile:
+    """A JPEG parsed once, with the verbs (formats/base.py, Parsed) reading that parse.
+
+    `data` may be any buffer (bytes, or a map of the file: intake.clean maps JPEGs); the
+    parse holds views of it, so it lives no longer than the caller's use of the buffer."""
+
+    data: Buffer
+    jpeg: Jpeg
+
+    def inspect(self) -> list[Finding]:
+        """Everything sanitize removes; the kept orientation, JFIF and Adobe segments are not findings."""
+        _plan(self.jpeg)  # refuse exactly what sanitize refuses
+        reader = ExifReader()
+        findings = _segment_findings(self.jpeg, reader) + _trailer_findings(self.jpeg.trailer, reader)
+        return list(dict.fromkeys(findings))
+
+    def sanitize_parts(self) -> list[bytes | memoryview]:
+        """SOI, JFIF, orientation-only EXIF, (ICC), Adobe, then every decoding segment in its order, EOI,
+        as pieces to write in order: the scan data are views of `data`."""
+        plan = _plan(self.jpeg)
+        kept: list[Segment] = []
+        if plan.jfif is not None:
+            kept.append(Segment(APP0, plan.jfif))
+        if plan.exif is not None:
+            kept.append(Segment(APP1, plan.exif))
+        kept += [Segment(APP2, chunk) for chunk in _icc_chunks(plan.icc)]
+        if plan.adobe is not None:
+            kept.append(Segment(APP14, plan.adobe))
+        return build_parts(kept + list(plan.body))
+
+    def views(self) -> list[View]:
+        """The file, plus the metadata that is split over several segments, joined up again."""
+        segments = self.jpeg.segments
+        joined = [
+            ("ICC profile (joined from its APP2 segments)", _icc_joined([s for s in segments if _kind(s) == "icc"])),
+            ("extended XMP (joined from its APP1 segments)", _extended_xmp([s for s in segments
+                                                                           if _kind(s) == "xmp-ext"])),
+            ("Photoshop resources (joined from their APP13 segments)", _photoshop_joined(segments)),
+        ]
+        return [View("the JPEG file", self.data)] + [View(where, blob) for where, blob in joined if blob]  # type: ignore[arg-type]
+
+    def residue(self) -> list[View]:
+        """Every byte outside the image data: segments that do not decode pixels,
+        bytes after the end of the image, and the joined metadata views. Since the
+        image data must be identical before and after, the leftover scan only
+        needs to look here."""
+        outside = b"".join(s.encoded() for s in self.jpeg.segments if s.marker not in DECODING) + self.jpeg.trailer
+        return [View("the JPEG outside its image data", outside)] + self.views()[1:]
+
+    def content(self) -> list[bytes | memoryview]:
+        """Tables, frame and scan headers and the entropy-coded data, in order: what the pixels are made of.
+        The entropy-coded data are views of `data` (compare them with intake.clean's same_parts)."""
+        parts: list[bytes | memoryview] = []
+        for segment in self.jpeg.segments:
+            if segment.marker in DECODING:
+                parts.append(segment.encoded())
+                if segment.marker == SOS:
+                    parts.append(segment.scan)
+        return parts
 
 
-def sanitize(data: bytes) -> bytes:
-    """SOI, JFIF, orientation-only EXIF, (ICC), Adobe, then every decoding segment in its order, EOI."""
-    return b"".join(sanitize_parts(data))
+def parse_file(data: Buffer, original: Parsed | None = None) -> JpegFile:
+    """`data` parsed once. When it is the clean copy of `original`, the original's long scans are
+    looked for first: found byte for byte, their megabytes are not searched again for markers."""
+    known = [segment.scan for segment in original.jpeg.segments if len(segment.scan) >= _KNOWN_SCAN_BYTES] \
+        if isinstance(original, JpegFile) else []
+    return JpegFile(data, _parse(data, known))
+
+
+inspect, sanitize, views, residue, content = bytes_verbs(parse_file)
 
 
 def sanitize_parts(data: Buffer) -> list[bytes | memoryview]:
-    """sanitize's clean copy as pieces to write in order: the scan data are views of `data`."""
-    plan = _plan(parse(data))
-    kept: list[Segment] = []
-    if plan.jfif is not None:
-        kept.append(Segment(APP0, plan.jfif))
-    if plan.exif is not None:
-        kept.append(Segment(APP1, plan.exif))
-    kept += [Segment(APP2, chunk) for chunk in _icc_chunks(plan.icc)]
-    if plan.adobe is not None:
-        kept.append(Segment(APP14, plan.adobe))
-    return build_parts(kept + list(plan.body))
-
-
-def views(data: Buffer) -> list[View]:
-    """The file, plus the metadata that is split over several segments, joined up again."""
-    jpeg = parse(data)
-    joined = [
-        ("ICC profile (joined from its APP2 segments)", _icc_joined([s for s in jpeg.segments if _kind(s) == "icc"])),
-        ("extended XMP (joined from its APP1 segments)", _extended_xmp([s for s in jpeg.segments
-                                                                       if _kind(s) == "xmp-ext"])),
-        ("Photoshop resources (joined from their APP13 segments)", _photoshop_joined(jpeg.segments)),
-    ]
-    return [View("the JPEG file", data)] + [View(where, blob) for where, blob in joined if blob]
-
-
-def residue(data: Buffer) -> list[View]:
-    """Every byte outside the image data: segments that do not decode pixels,
-    bytes after the end of the image, and the joined metadata views. Since the
-    image data must be identical before and after, the leftover scan only
-    needs to look here."""
-    jpeg = parse(data)
-    outside = b"".join(s.encoded() for s in jpeg.segments if s.marker not in DECODING) + jpeg.trailer
-    return [View("the JPEG outside its image data", outside)] + views(data)[1:]
-
-
-def content(data: Buffer) -> list[bytes | memoryview]:
-    """Tables, frame and scan headers and the entropy-coded data, in order: what the pixels are made of.
-    The entropy-coded data are views of `data` (compare them with intake.clean's same_parts)."""
-    jpeg = parse(data)
-    parts: list[bytes | memoryview] = []
-    for segment in jpeg.segments:
-        if segment.marker in DECODING:
-            parts.append(segment.encoded())
-            if segment.marker == SOS:
-                parts.append(segment.scan)
-    return parts
+    """sanitize's clean copy as pieces to write in order (intake.clean writes them from a map of the file)."""
+    return parse_file(data).sanitize_parts()
 
 
 # --- what is kept ----------------------------------------------------------

@@ -30,14 +30,13 @@ import re
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, View, shorten
+from intake.formats.base import Category, Finding, Parsed, bytes_verbs, shorten
 from intake.errors import Refused
 from intake.formats.shared.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape
-from intake.formats.shared.zippkg import (DROP, KEEP, Recorder, XmlDoc, allow_only, binary_strings,
-                                   clean_image, cleaning_verbs, guarded, image_content, local_name, note_kept_values,
-                                   package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
-                                   serialize_xml, stray_text, unique, unknown_attributes, unknown_declarations,
-                                   unknown_markup, write_zip)
+from intake.formats.shared.zippkg import (DROP, KEEP, PackageFile, PackageRules, Recorder, XmlDoc, ZipRead, allow_only,
+                                   binary_strings, clean_image, files_of, image_content, local_name, note_kept_values,
+                                   open_package, parse_xml, removed_part, rewrite, serialize_xml, stray_text, unique,
+                                   unknown_attributes, unknown_declarations, unknown_markup, write_zip)
 
 NAME = "OpenDocument"
 MEDIA_TYPES = tuple(f"application/vnd.oasis.opendocument.{kind}" for kind in (
@@ -145,8 +144,8 @@ class _Package:
     findings: list[Finding] = field(default_factory=list)
 
 
-def _load(data: bytes) -> _Package:
-    files, findings = read_files(data)
+def _load(read: ZipRead) -> _Package:
+    files, findings = files_of(read)
     order = list(files)
     media_type = files.get(_MIMETYPE, b"").decode("ascii", "replace")
     if media_type not in MEDIA_TYPES:
@@ -331,8 +330,8 @@ def _printer_value(key: str, value: str) -> str:
 
 # --- the package ------------------------------------------------------------------
 
-def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
-    package = _load(data)
+def _clean(read: ZipRead) -> tuple[bytes, list[Finding]]:
+    package = _load(read)
     findings = list(package.findings)
     removed: set[str] = set()
     documents: list[str] = []
@@ -477,24 +476,14 @@ def _inline_text(element: Element) -> str:
 
 # --- entry points --------------------------------------------------------------------
 
-inspect, sanitize = cleaning_verbs(_clean, VOCABULARY, opaque=frozenset({_MIMETYPE}))
-views = package_views
-
-
-def residue(data: bytes) -> list[View]:
-    """What intake.clean scans for removed values: the members, font names left out (zippkg.package_residue)."""
-    return package_residue(data, VOCABULARY)
-
-
-@guarded
-def content(data: bytes) -> list[bytes]:
+def _content(read: ZipRead) -> list[bytes]:
     """Text of content.xml and styles.xml (headers, footers) after accepting tracked changes,
     without comments; then the content of the pictures the document shows.
 
     Read the same way from the original and the clean copy: cleaning accepts
     the changes and removes the comments, nothing else may touch the text.
     """
-    package = _load(data)
+    package = _load(read)
     texts: list[bytes] = []
     references: set[str] = set()
     for name in _DOCUMENT_PARTS:
@@ -519,3 +508,11 @@ def _references(element: Element) -> set[str]:
             found |= _references(child)
     return found
 
+
+def parse_file(data: bytes, original: Parsed | None = None) -> PackageFile:
+    """The package read once; its cleaning pass runs once, for both inspect and sanitize (zippkg.PackageFile)."""
+    return open_package(data, _RULES, original)
+
+
+_RULES = PackageRules(_clean, _content, VOCABULARY, opaque=frozenset({_MIMETYPE}))
+inspect, sanitize, views, residue, content = bytes_verbs(parse_file)

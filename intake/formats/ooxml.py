@@ -33,14 +33,13 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, View
+from intake.formats.base import Category, Finding, Parsed, bytes_verbs
 from intake.errors import Refused
 from intake.formats.shared.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape, split_name
-from intake.formats.shared.zippkg import (DROP, KEEP, UNWRAP, Recorder, XmlDoc, allow_only, clean_image,
-                                   cleaning_verbs, guarded, image_content, local_name, note_kept_values,
-                                   package_residue, package_views, parse_xml, read_files, removed_part, rewrite,
-                                   serialize_xml, stray_text, unique, unknown_attributes, unknown_declarations,
-                                   unknown_markup, write_zip)
+from intake.formats.shared.zippkg import (DROP, KEEP, UNWRAP, PackageFile, PackageRules, Recorder, XmlDoc, ZipRead,
+                                   allow_only, clean_image, files_of, image_content, local_name, note_kept_values,
+                                   open_package, parse_xml, removed_part, rewrite, serialize_xml, stray_text, unique,
+                                   unknown_attributes, unknown_declarations, unknown_markup, write_zip)
 
 NAME = "Office Open XML"
 MEDIA_TYPES = (
@@ -156,8 +155,8 @@ class _Plan:
     removed_ids: dict[str, set[str]]  # lower-case source part -> relationship ids removed
 
 
-def _load(data: bytes) -> tuple[_Package, list[Finding]]:
-    files, findings = read_files(data)
+def _load(read: ZipRead) -> tuple[_Package, list[Finding]]:
+    files, findings = files_of(read)
     order = list(files)
     by_lower = {name.lower(): name for name in order}
     types_name = by_lower.get(_TYPES_NAME)
@@ -622,8 +621,8 @@ def _clean_part(doc: XmlDoc, where: str, removed_ids: set[str], targets: dict[st
 
 # --- the package ------------------------------------------------------------
 
-def _clean(data: bytes) -> tuple[bytes, list[Finding]]:
-    package, findings = _load(data)
+def _clean(read: ZipRead) -> tuple[bytes, list[Finding]]:
+    package, findings = _load(read)
     plan = _plan(package)
     findings += _dropped_findings(package, plan)
     outputs: dict[str, bytes] = {}
@@ -754,17 +753,7 @@ def _text_of(name: str, data: bytes, content_type: str) -> bytes | None:
 
 # --- entry points ---------------------------------------------------------------
 
-inspect, sanitize = cleaning_verbs(_clean, VOCABULARY)
-views = package_views
-
-
-def residue(data: bytes) -> list[View]:
-    """What intake.clean scans for removed values: the members, font names left out (zippkg.package_residue)."""
-    return package_residue(data, VOCABULARY)
-
-
-@guarded
-def content(data: bytes) -> list[bytes]:
+def _content(read: ZipRead) -> list[bytes]:
     """Document text after accepting tracked changes, then the kept pictures' content.
 
     Text is read with insertions accepted and deletions dropped, for the
@@ -772,7 +761,7 @@ def content(data: bytes) -> list[bytes]:
     is the text both must share; everything else cleaning does must leave it
     untouched.
     """
-    package, _ = _load(data)
+    package, _ = _load(read)
     plan = _plan(package)
     texts: list[bytes] = []
     pictures: list[bytes] = []
@@ -786,3 +775,12 @@ def content(data: bytes) -> list[bytes]:
         elif content_type.startswith("image/"):
             pictures += image_content(name, package.files[name])
     return texts + pictures
+
+
+def parse_file(data: bytes, original: Parsed | None = None) -> PackageFile:
+    """The package read once; its cleaning pass runs once, for both inspect and sanitize (zippkg.PackageFile)."""
+    return open_package(data, _RULES, original)
+
+
+_RULES = PackageRules(_clean, _content, VOCABULARY)
+inspect, sanitize, views, residue, content = bytes_verbs(parse_file)

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, ContentDigest, Finding, View, categorise, read_exactly, shorten
+from intake.formats.base import (Category, ContentDigest, Finding, Parsed, View, bytes_verbs, categorise, read_exactly,
+                                 shorten, stream_verbs)
 from intake.errors import Refused
 from intake.formats.shared.image_blocks import TAIL_WHERE, exif_review, iptc_block, or_generic
 from intake.formats.shared.metadata import iptc_findings, xmp_findings
@@ -490,21 +491,37 @@ def _review_all(chunks: list[Chunk]) -> list[Decision]:
     return decisions
 
 
-def inspect(data: bytes) -> list[Finding]:
-    return _clean(data).findings
+@dataclass(frozen=True)
+class PngFile:
+    """A PNG in memory parsed once, with the bytes verbs (formats/base.py, Parsed) reading that parse."""
+
+    data: bytes
+    parse: _Result
+
+    def inspect(self) -> list[Finding]:
+        return self.parse.findings
+
+    def sanitize_parts(self) -> list[bytes | memoryview]:
+        return [build_png(self.parse.chunks)]
+
+    def views(self) -> list[View]:
+        return [View("the PNG file", self.data)] + self.parse.views
+
+    def residue(self) -> list[View]:
+        """The views: nothing is left out (the image data are small beside a file read whole)."""
+        return self.views()
+
+    def content(self) -> list[bytes | memoryview]:
+        """Header, palette and transparency, then the decompressed IDAT and every APNG frame."""
+        return list(self.parse.content)
 
 
-def sanitize(data: bytes) -> bytes:
-    return build_png(_clean(data).chunks)
+def parse_file(data: bytes, original: Parsed | None = None) -> PngFile:
+    """`data` parsed once (`original` is not needed: a PNG's parse learns nothing to reuse)."""
+    return PngFile(data, _clean(data))
 
 
-def views(data: bytes) -> list[View]:
-    return [View("the PNG file", data)] + _clean(data).views
-
-
-def content(data: bytes) -> list[bytes]:
-    """Header, palette and transparency, then the decompressed IDAT and every APNG frame."""
-    return _clean(data).content
+inspect, sanitize, views, residue, content = bytes_verbs(parse_file)
 
 
 # ICC profiles: a standard colour space (sRGB, Display P3, Adobe RGB...) says how to
@@ -708,48 +725,59 @@ def _finish_images(header: Header, frames: _Frames, inflaters: list[_StreamInfla
         inflater.finish()
 
 
-def inspect_stream(source: BinaryIO) -> list[Finding]:
-    return _walk_stream(source).findings
+@dataclass(frozen=True)
+class PngStream:
+    """An open PNG walked once (_walk_stream), with the stream verbs (formats/base.py, ParsedStream)
+    reading that walk; the image data are read from the file again only to copy or scan around them."""
 
+    source: BinaryIO
+    walk: _Walk
 
-def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
-    """Kept chunks in order: image data copied from the file as it is, the rest re-encoded."""
-    walk = _walk_stream(source)
-    held = iter(walk.decisions)
-    out.write(SIGNATURE)
-    for located in walk.located:
-        if located.streamed:
+    def inspect(self) -> list[Finding]:
+        return self.walk.findings
+
+    def sanitize(self, out: BinaryIO) -> None:
+        """Kept chunks in order: image data copied from the file as it is, the rest re-encoded."""
+        source, held = self.source, iter(self.walk.decisions)
+        out.write(SIGNATURE)
+        for located in self.walk.located:
+            if located.streamed:
+                source.seek(located.offset)
+                for piece in read_exactly(source, 12 + located.length):
+                    out.write(piece)
+                continue
+            kept = next(held).keep
+            if kept is not None:
+                out.write(encode_chunk(kept))
+
+    def content_digest(self) -> bytes:
+        """Header, palette and transparency, then every IDAT and fdAT chunk as stored (they are copied unchanged)."""
+        return self.walk.digest
+
+    def residue(self) -> Iterator[View]:
+        """The file outside its image data (chunk by chunk), expanded text and profiles, the tail."""
+        source, walk = self.source, self.walk
+        source.seek(0)
+        yield View(OUTSIDE_WHERE, source.read(len(SIGNATURE)))
+        for located in walk.located:
             source.seek(located.offset)
-            for piece in read_exactly(source, 12 + located.length):
-                out.write(piece)
-            continue
-        kept = next(held).keep
-        if kept is not None:
-            out.write(encode_chunk(kept))
+            if located.streamed:
+                # Length and type, and the CRC after the image data: not contiguous with it.
+                yield View(f"{OUTSIDE_WHERE} (chunk at byte {located.offset})", source.read(8))
+                source.seek(located.offset + 8 + located.length)
+                yield View(f"{OUTSIDE_WHERE} (after chunk at byte {located.offset})", source.read(4))
+            else:
+                for piece in read_exactly(source, 12 + located.length):
+                    yield View(f"{OUTSIDE_WHERE} (chunk at byte {located.offset})", piece)
+        for decision in walk.decisions:
+            yield from decision.views
+        source.seek(walk.tail_offset)
+        for piece in read_exactly(source, walk.tail_length):
+            yield View(TAIL_WHERE, piece)
 
 
-def content_digest(source: BinaryIO) -> bytes:
-    """Header, palette and transparency, then every IDAT and fdAT chunk as stored (they are copied unchanged)."""
-    return _walk_stream(source).digest
+def parse_stream(source: BinaryIO) -> PngStream:
+    return PngStream(source, _walk_stream(source))
 
 
-def residue_stream(source: BinaryIO) -> Iterator[View]:
-    """The file outside its image data (chunk by chunk), expanded text and profiles, the tail."""
-    walk = _walk_stream(source)
-    source.seek(0)
-    yield View(OUTSIDE_WHERE, source.read(len(SIGNATURE)))
-    for located in walk.located:
-        source.seek(located.offset)
-        if located.streamed:
-            # Length and type, and the CRC after the image data: not contiguous with it.
-            yield View(f"{OUTSIDE_WHERE} (chunk at byte {located.offset})", source.read(8))
-            source.seek(located.offset + 8 + located.length)
-            yield View(f"{OUTSIDE_WHERE} (after chunk at byte {located.offset})", source.read(4))
-        else:
-            for piece in read_exactly(source, 12 + located.length):
-                yield View(f"{OUTSIDE_WHERE} (chunk at byte {located.offset})", piece)
-    for decision in walk.decisions:
-        yield from decision.views
-    source.seek(walk.tail_offset)
-    for piece in read_exactly(source, walk.tail_length):
-        yield View(TAIL_WHERE, piece)
+inspect_stream, sanitize_stream, content_digest, residue_stream = stream_verbs(parse_stream)

@@ -17,11 +17,13 @@ import os
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import BinaryIO
 
 from intake.formats.shared import icc
 from intake.formats.base import (
-    Category, ContentDigest, FileBytes, Finding, View, nonzero_outside, read_exactly, shorten,
+    Category, ContentDigest, FileBytes, Finding, Parsed, View, bytes_verbs, nonzero_outside, read_exactly, shorten,
+    stream_verbs,
 )
 from intake.errors import Refused
 from intake.formats.shared.metadata import exif_findings, iptc_findings, xmp_findings
@@ -482,14 +484,12 @@ def _harmless_app(marker: int, segment: bytes) -> bool:
 # --- findings ----------------------------------------------------------------------------------
 
 
-def inspect(data: bytes) -> list[Finding]:
-    """Everything sanitize removes, per directory in file order; Refused when sanitize would refuse."""
-    tiff = _parse(data)
-    kept = _kept_images(tiff)
+def _findings(tiff: _Tiff, kept: list[_Ifd], readable: bytes | FileBytes | None = None) -> list[Finding]:
+    """Everything sanitize removes, per directory in file order, then the unreferenced bytes."""
     findings: list[Finding] = []
     for ifd in tiff.chain:
         findings.extend(_directory_findings(tiff, ifd, dropped=not any(ifd is k for k in kept)))
-    return findings + _unreferenced_findings(tiff)
+    return findings + _unreferenced_findings(tiff, readable)
 
 
 def _directory_findings(tiff: _Tiff, ifd: _Ifd, dropped: bool) -> list[Finding]:
@@ -714,24 +714,18 @@ class _Layout:
         piece[start:start + len(data)] = data
 
 
-def _layout(tiff: _Tiff) -> _Layout:
-    """A new TIFF: for each full-resolution image, its strips or tiles and its rendering tags only."""
+def _layout(tiff: _Tiff, kept: list[_Ifd]) -> _Layout:
+    """A new TIFF: for each full-resolution image (`kept`), its strips or tiles and its rendering tags only."""
     out = _Layout(bytes(tiff.data[:4]) + bytes(4))
     previous = 4  # where the pointer to the next directory goes
     try:
-        for ifd in _kept_images(tiff):
+        for ifd in kept:
             offset, previous_next = _emit_image(out, tiff, ifd)
             out.patch(previous, struct.pack(tiff.order + "I", offset))
             previous = previous_next
     except struct.error:  # an offset past 4 GiB: everything else was validated before writing
         raise Refused("the cleaned file would exceed the 4 GiB limit of classic TIFF") from None
     return out
-
-
-def sanitize(data: bytes) -> bytes:
-    source = memoryview(data)
-    return b"".join(bytes(piece) if isinstance(piece, bytearray) else source[piece[0]:piece[0] + piece[1]]
-                    for piece in _layout(_parse(data)).pieces)
 
 
 def _emit_image(out: _Layout, tiff: _Tiff, ifd: _Ifd) -> tuple[int, int]:
@@ -755,11 +749,6 @@ def _emit_image(out: _Layout, tiff: _Tiff, ifd: _Ifd) -> tuple[int, int]:
 # --- views and content -------------------------------------------------------------------------
 
 
-def views(data: bytes) -> list[View]:
-    """The raw file, plus UTF-16 text tags decoded (a byte search would miss them)."""
-    return [View("TIFF file", data)] + _utf16_views(_parse(data))
-
-
 def _utf16_views(tiff: _Tiff) -> list[View]:
     found = []
     for ifd in tiff.chain:
@@ -771,10 +760,51 @@ def _utf16_views(tiff: _Tiff) -> list[View]:
     return found
 
 
-def content(data: bytes) -> list[bytes]:
-    """Per kept image, its strips or tiles concatenated: copied unchanged by sanitize."""
-    tiff = _parse(data)
-    return [b"".join(_chunk_bytes(tiff, ifd)) for ifd in _kept_images(tiff)]
+@dataclass(frozen=True)
+class _Parse:
+    """A TIFF's directories, and the images it keeps, checked once (on first use)."""
+
+    tiff: _Tiff
+
+    @cached_property
+    def kept(self) -> list[_Ifd]:
+        """The full-resolution images, checked: Refused when sanitize would refuse."""
+        return _kept_images(self.tiff)
+
+
+@dataclass(frozen=True)
+class TiffFile(_Parse):
+    """A TIFF in memory parsed once, with the bytes verbs (formats/base.py, Parsed) reading that parse."""
+
+    data: bytes
+
+    def inspect(self) -> list[Finding]:
+        return _findings(self.tiff, self.kept)
+
+    def sanitize_parts(self) -> list[bytes | memoryview]:
+        source = memoryview(self.data)
+        return [bytes(piece) if isinstance(piece, bytearray) else source[piece[0]:piece[0] + piece[1]]
+                for piece in _layout(self.tiff, self.kept).pieces]
+
+    def views(self) -> list[View]:
+        """The raw file, plus UTF-16 text tags decoded (a byte search would miss them)."""
+        return [View("TIFF file", self.data)] + _utf16_views(self.tiff)
+
+    def residue(self) -> list[View]:
+        """The views: nothing is left out in memory (the stream path leaves out the image data)."""
+        return self.views()
+
+    def content(self) -> list[bytes | memoryview]:
+        """Per kept image, its strips or tiles concatenated: copied unchanged by sanitize."""
+        return [b"".join(_chunk_bytes(self.tiff, ifd)) for ifd in self.kept]
+
+
+def parse_file(data: bytes, original: Parsed | None = None) -> TiffFile:
+    """`data` parsed once (`original` is not needed: a TIFF's parse learns nothing to reuse)."""
+    return TiffFile(_parse(data), data)
+
+
+inspect, sanitize, views, residue, content = bytes_verbs(parse_file)
 
 
 # --- files of any size: the stream verbs --------------------------------------------------------
@@ -795,51 +825,54 @@ def _mapped(source: BinaryIO) -> bytes | mmap.mmap:
     return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
 
 
-def _parse_stream(source: BinaryIO) -> _Tiff:
-    return _parse(_mapped(source))  # type: ignore[arg-type]  # an mmap reads like bytes
+@dataclass(frozen=True)
+class TiffStream(_Parse):
+    """An open TIFF parsed once (its directories and values through a map of the file), with the
+    stream verbs (formats/base.py, ParsedStream) reading that parse; strips and tiles are read
+    through the file in pieces, never through the map."""
+
+    source: BinaryIO
+
+    def inspect(self) -> list[Finding]:
+        return _findings(self.tiff, self.kept, FileBytes(self.source))
+
+    def sanitize(self, out: BinaryIO) -> None:
+        for piece in _layout(self.tiff, self.kept).pieces:
+            if isinstance(piece, bytearray):
+                out.write(piece)
+                continue
+            self.source.seek(piece[0])
+            for part in read_exactly(self.source, piece[1]):
+                out.write(part)
+
+    def content_digest(self) -> bytes:
+        """Per kept image, its strips or tiles as one part (content's parts, digested by stream)."""
+        digest = ContentDigest()
+        for ifd in self.kept:
+            chunks = _chunks(self.tiff, ifd)
+            digest.begin(sum(length for _, length in chunks))
+            for offset, length in chunks:
+                self.source.seek(offset)
+                for part in read_exactly(self.source, length):
+                    digest.update(part)
+        return digest.digest()
+
+    def residue(self) -> Iterator[View]:
+        """The file outside the kept images' strips and tiles, in pieces, then UTF-16 text decoded."""
+        content_spans = sorted((offset, offset + length) for ifd in self.kept
+                               for offset, length in _chunks(self.tiff, ifd) if length)
+        position, size = 0, len(self.tiff.data)
+        for start, end in content_spans + [(size, size)]:
+            if start > position:
+                self.source.seek(position)
+                where = f"{OUTSIDE_WHERE} (bytes {position} to {start})"
+                yield from (View(where, part) for part in read_exactly(self.source, start - position))
+            position = max(position, end)
+        yield from _utf16_views(self.tiff)
 
 
-def inspect_stream(source: BinaryIO) -> list[Finding]:
-    tiff = _parse_stream(source)
-    kept = _kept_images(tiff)
-    findings = [f for ifd in tiff.chain for f in _directory_findings(tiff, ifd, not any(ifd is k for k in kept))]
-    return findings + _unreferenced_findings(tiff, FileBytes(source))
+def parse_stream(source: BinaryIO) -> TiffStream:
+    return TiffStream(_parse(_mapped(source)), source)  # type: ignore[arg-type]  # an mmap reads like bytes
 
 
-def sanitize_stream(source: BinaryIO, out: BinaryIO) -> None:
-    for piece in _layout(_parse_stream(source)).pieces:
-        if isinstance(piece, bytearray):
-            out.write(piece)
-            continue
-        source.seek(piece[0])
-        for part in read_exactly(source, piece[1]):
-            out.write(part)
-
-
-def content_digest(source: BinaryIO) -> bytes:
-    """Per kept image, its strips or tiles as one part (content's parts, digested by stream)."""
-    tiff = _parse_stream(source)
-    digest = ContentDigest()
-    for ifd in _kept_images(tiff):
-        chunks = _chunks(tiff, ifd)
-        digest.begin(sum(length for _, length in chunks))
-        for offset, length in chunks:
-            source.seek(offset)
-            for part in read_exactly(source, length):
-                digest.update(part)
-    return digest.digest()
-
-
-def residue_stream(source: BinaryIO) -> Iterator[View]:
-    """The file outside the kept images' strips and tiles, in pieces, then UTF-16 text decoded."""
-    tiff = _parse_stream(source)
-    content_spans = sorted((offset, offset + length) for ifd in _kept_images(tiff)
-                           for offset, length in _chunks(tiff, ifd) if length)
-    position, size = 0, len(tiff.data)
-    for start, end in content_spans + [(size, size)]:
-        if start > position:
-            source.seek(position)
-            where = f"{OUTSIDE_WHERE} (bytes {position} to {start})"
-            yield from (View(where, part) for part in read_exactly(source, start - position))
-        position = max(position, end)
-    yield from _utf16_views(tiff)
+inspect_stream, sanitize_stream, content_digest, residue_stream = stream_verbs(parse_stream)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, View
+from intake.formats.base import Category, Finding, Parsed, View, bytes_verbs
 from intake.errors import Refused
 from intake.formats.shared.metadata import xmp_findings
 from intake.formats.shared.image_blocks import TAIL_WHERE, exif_review, or_generic
@@ -215,19 +215,37 @@ def _clean(data: bytes) -> tuple[bytes, list[Finding], list[bytes]]:
             canvas + review.content)
 
 
-def inspect(data: bytes) -> list[Finding]:
-    return _clean(data)[1]
+@dataclass(frozen=True)
+class WebpFile:
+    """A WebP parsed (and its clean copy built) once, with the bytes verbs (formats/base.py, Parsed)
+    reading that parse."""
+
+    data: bytes
+    clean: bytes
+    findings: list[Finding]
+    parts: list[bytes]  # the content
+
+    def inspect(self) -> list[Finding]:
+        return self.findings
+
+    def sanitize_parts(self) -> list[bytes | memoryview]:
+        return [self.clean]
+
+    def views(self) -> list[View]:
+        return [View("the WebP file", self.data)]
+
+    def residue(self) -> list[View]:
+        """The views: nothing is left out (a WebP is read whole)."""
+        return self.views()
+
+    def content(self) -> list[bytes | memoryview]:
+        """The canvas size, then every image chunk (ALPH, VP8, VP8L, ANIM, ANMF frames) byte for byte."""
+        return list(self.parts)
 
 
-def sanitize(data: bytes) -> bytes:
-    return _clean(data)[0]
+def parse_file(data: bytes, original: Parsed | None = None) -> WebpFile:
+    """`data` parsed once, refused if unreadable (`original` is not needed: nothing to reuse)."""
+    return WebpFile(data, *_clean(data))
 
 
-def views(data: bytes) -> list[View]:
-    _clean(data)  # refuses what it cannot read
-    return [View("the WebP file", data)]
-
-
-def content(data: bytes) -> list[bytes]:
-    """The canvas size, then every image chunk (ALPH, VP8, VP8L, ANIM, ANMF frames) byte for byte."""
-    return _clean(data)[2]
+inspect, sanitize, views, residue, content = bytes_verbs(parse_file)

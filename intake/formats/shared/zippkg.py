@@ -41,6 +41,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ParamSpec, TypeVar
 from xml.etree.ElementTree import Element
 
@@ -48,7 +49,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from intake.formats import handler_for
-from intake.formats.base import Category, Finding, FormatModule, View, categorise, shorten
+from intake.formats.base import Category, Finding, FormatModule, View, categorise, parse_with, shorten
 from intake.errors import Refused
 from intake.formats.shared.officexml import UNKNOWN, Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
 from intake.support.sniff import HEAD_SIZE, sniff
@@ -79,31 +80,6 @@ def guarded(function: Callable[_P, _T]) -> Callable[_P, _T]:
             raise Refused(f"malformed document ({type(error).__name__})") from None
 
     return wrapper
-
-
-def cleaning_verbs(clean: Callable[[bytes], tuple[bytes, list[Finding]]], vocabulary: Vocabulary,
-                   opaque: frozenset[str] = frozenset()
-                   ) -> tuple[Callable[[bytes], list[Finding]], Callable[[bytes], bytes]]:
-    """A package format's `inspect` and `sanitize`: one cleaning pass, read for its findings or its copy.
-
-    Both run the same pass, so `inspect` lists exactly what `sanitize`
-    removes (the contract of base.py); both are guarded. `sanitize` then
-    reads the zip it wrote as any reader would, and refuses it if the
-    leftover check (check_clean_members) finds anything.
-    """
-
-    @guarded
-    def inspect(data: bytes) -> list[Finding]:
-        return clean(data)[1]
-
-    @guarded
-    def sanitize(data: bytes) -> bytes:
-        copy = clean(data)[0]
-        written, _ = read_zip(copy)
-        check_clean_members(((member.name, member.data) for member in written), vocabulary, opaque)
-        return copy
-
-    return inspect, sanitize
 
 
 def unique(findings: Iterable[Finding]) -> list[Finding]:
@@ -175,7 +151,11 @@ class Member:
     data: bytes
 
 
-def read_zip(data: bytes) -> tuple[list[Member], list[Finding]]:
+# What read_zip returns: every member, and what the zip itself reveals.
+ZipRead = tuple[list[Member], list[Finding]]
+
+
+def read_zip(data: bytes) -> ZipRead:
     """Every member, read under the safety limits, and what the zip itself reveals."""
     archive = _open_zip(data)
     infos = archive.infolist()
@@ -185,12 +165,17 @@ def read_zip(data: bytes) -> tuple[list[Member], list[Finding]]:
 
 
 def read_files(data: bytes) -> tuple[dict[str, bytes], list[Finding]]:
-    """The members by name, in zip order, without folder entries; and what the zip reveals.
+    """The members by name, in zip order, without folder entries; and what the zip reveals."""
+    return files_of(read_zip(data))
+
+
+def files_of(read: ZipRead) -> tuple[dict[str, bytes], list[Finding]]:
+    """read_files of a zip already read: a new dict and a new list on each call (callers add to them).
 
     Folder entries are empty, and their dates are already among the zip dates.
     """
-    members, findings = read_zip(data)
-    return {member.name: member.data for member in members if not member.name.endswith("/")}, findings
+    members, findings = read
+    return {member.name: member.data for member in members if not member.name.endswith("/")}, list(findings)
 
 
 def _open_zip(data: bytes) -> zipfile.ZipFile:
@@ -679,8 +664,9 @@ def clean_image(name: str, data: bytes) -> tuple[bytes, list[Finding]]:
     """A JPEG or PNG member cleaned by its own module; anything else is refused."""
     module = _picture_module(name, data)
     try:
-        findings = [Finding(f.category, f.field, f.value, f"{name}: {f.where}") for f in module.inspect(data)]
-        return module.sanitize(data), findings
+        parsed = parse_with(module, data)  # one parse for both
+        findings = [Finding(f.category, f.field, f.value, f"{name}: {f.where}") for f in parsed.inspect()]
+        return b"".join(parsed.sanitize_parts()), findings
     except Refused as error:
         raise Refused(f"{name}: {error}") from None
 
@@ -710,11 +696,85 @@ def member_views(members: Iterable[Member]) -> list[View]:
     return views
 
 
+@dataclass(frozen=True)
+class PackageRules:
+    """What a package format (ooxml, odf) gives PackageFile: its cleaning pass and its content,
+    both over a zip already read, and what the clean copy's members may hold."""
+
+    clean: Callable[[ZipRead], tuple[bytes, list[Finding]]]
+    content: Callable[[ZipRead], list[bytes]]
+    vocabulary: Vocabulary
+    opaque: frozenset[str] = frozenset()  # members left out of the leftover check (ODF's mimetype)
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    """An office package parsed once (formats/base.py, Parsed): its zip read once, its one cleaning
+    pass run once, read for its findings and its copy, so `inspect` lists exactly what `sanitize`
+    removes. Every verb is guarded: it raises Refused only."""
+
+    data: bytes
+    read: ZipRead
+    rules: PackageRules
+
+    @cached_property
+    def _cleaned(self) -> tuple[bytes, list[Finding]]:
+        return self.rules.clean(self.read)
+
+    @guarded
+    def inspect(self) -> list[Finding]:
+        return self._cleaned[1]
+
+    @cached_property
+    def _copy_read(self) -> ZipRead:
+        return read_zip(self._cleaned[0])
+
+    @guarded
+    def sanitize_parts(self) -> list[bytes | memoryview]:
+        """The copy, once the zip it is has been read as any reader would and the leftover check
+        (check_clean_members) found nothing in it."""
+        written, _ = self._copy_read
+        check_clean_members(((member.name, member.data) for member in written), self.rules.vocabulary,
+                            self.rules.opaque)
+        return [self._cleaned[0]]
+
+    def read_of_copy(self, data: bytes) -> ZipRead | None:
+        """The zip read of this package's clean copy, if `data` is that copy, byte for byte
+        (sanitize_parts read it to check it; reading is a function of the bytes alone)."""
+        # A cached_property keeps its value in __dict__: there only once sanitize_parts has run.
+        if "_copy_read" not in self.__dict__ or self._cleaned[0] != data:
+            return None
+        return self._copy_read
+
+    @guarded
+    def views(self) -> list[View]:
+        """The file itself, then every member (member_views)."""
+        return [View("file", self.data)] + member_views(self.read[0])
+
+    @guarded
+    def residue(self) -> list[View]:
+        """What the scan for removed values reads: every member, with font names left out.
+
+        Font names are a standard vocabulary ("Microsoft Yi Baiti" in every Office
+        theme), not the user's values: that "Microsoft" was removed as a company
+        name must not make a correct copy fail because the theme names the font.
+        Paths and e-mail addresses in font names are still refused by the
+        leftover check.
+        """
+        vocabulary = self.rules.vocabulary
+        return member_views(Member(member.name, _fonts_left_out(member, vocabulary)) for member in self.read[0])
+
+    @guarded
+    def content(self) -> list[bytes | memoryview]:
+        return list(self.rules.content(self.read))
+
+
 @guarded
-def package_views(data: bytes) -> list[View]:
-    """A package format's `views`: the file itself, then every member (member_views)."""
-    members, _ = read_zip(data)
-    return [View("file", data)] + member_views(members)
+def open_package(data: bytes, rules: PackageRules, original: object = None) -> PackageFile:
+    """A package format's parse_file: the zip read once, under the safety limits; not again when
+    `data` is the clean copy of `original`, whose sanitize_parts has just read it."""
+    known = original.read_of_copy(data) if isinstance(original, PackageFile) and original.rules is rules else None
+    return PackageFile(data, known or read_zip(data), rules)
 
 
 # --- the allow-list: unknown markup out, and the clean copy checked on its own ------
@@ -812,20 +872,6 @@ def check_clean_members(members: Iterable[tuple[str, bytes]], vocabulary: Vocabu
         found = leftovers(name, doc.root, vocabulary, declared)
         if found:
             raise Refused(f"{found[0]} would remain after cleaning; refused")
-
-
-@guarded
-def package_residue(data: bytes, vocabulary: Vocabulary) -> list[View]:
-    """What the scan for removed values reads: every member, with font names left out.
-
-    Font names are a standard vocabulary ("Microsoft Yi Baiti" in every Office
-    theme), not the user's values: that "Microsoft" was removed as a company
-    name must not make a correct copy fail because the theme names the font.
-    Paths and e-mail addresses in font names are still refused by the
-    leftover check.
-    """
-    members, _ = read_zip(data)
-    return member_views(Member(member.name, _fonts_left_out(member, vocabulary)) for member in members)
 
 
 _FONT_MARKER = re.compile(rb"(?i)font|typeface")

@@ -13,6 +13,7 @@ import zipfile
 
 import pytest
 
+from intake.formats import ooxml
 from intake.formats.shared import zippkg
 from intake.formats.base import Category, Finding
 from intake.errors import Refused
@@ -235,4 +236,4 @@ def test_guarded_turns_library_errors_into_refusals() -> None:
     with pytest.raises(Refused, match=r"malformed document \(BadZipFile\)"):
         broken(b"nothing")
     with pytest.raises(Refused, match="not a readable zip package"):
-        zippkg.package_views(b"nothing")
+        ooxml.parse_file(b"nothing")  # zippkg.open_package
