@@ -181,3 +181,115 @@ def hdr_build(tiles: tuple[Coded, Coded, Coded]) -> Build:
         references=[(b"auxl", 2, [1]), (b"cdsc", 3, [2]), (b"auxl", 4, [1]), (b"auxl", 5, [1]),
                     (b"thmb", 6, [1]), (b"cdsc", 7, [1])],
     )
+
+
+# ---------------------------------------------------------------- EXIF blocks with GPS and an Apple maker note
+
+GPS_LATITUDE = (46, 38, 7)  # degrees, minutes, seconds: exiftool reads "46 deg 38' 7.00\" N"
+CONTENT_IDENTIFIER = "PLANTED-CONTENT-ID-51f0"
+
+
+def _ifd(entries: list[tuple[int, int, int, bytes]], at: int) -> bytes:
+    """One big-endian IFD placed at `at`; values longer than 4 bytes follow it (offsets count from 0)."""
+    head, tail = struct.pack(">H", len(entries)), b""
+    values_at = at + 2 + 12 * len(entries) + 4
+    for tag, kind, count, value in sorted(entries):
+        if len(value) <= 4:
+            head += struct.pack(">HHI", tag, kind, count) + value.ljust(4, b"\0")
+        else:
+            head += struct.pack(">HHII", tag, kind, count, values_at + len(tail))
+            tail += value + b"\0" * (len(value) % 2)
+    return head + bytes(4) + tail
+
+
+def ascii_entry(tag: int, text: str) -> tuple[int, int, int, bytes]:
+    value = text.encode() + b"\0"
+    return tag, 2, len(value), value
+
+
+def srational_entry(tag: int, numerator: int, denominator: int) -> tuple[int, int, int, bytes]:
+    return tag, 10, 1, struct.pack(">ii", numerator, denominator)
+
+
+def tiff_block(ifd0: list[tuple[int, int, int, bytes]], exif: list | None = None, gps: list | None = None) -> bytes:
+    """A big-endian TIFF block: IFD0, then the EXIF and GPS IFDs it points to."""
+    subs = [(tag, entries) for tag, entries in ((0x8769, exif), (0x8825, gps)) if entries is not None]
+
+    def first(pointers: list[int]) -> bytes:
+        return _ifd(ifd0 + [(tag, 4, 1, struct.pack(">I", p)) for (tag, _), p in zip(subs, pointers)], 8)
+
+    at, pointers, blocks = 8 + len(first([0] * len(subs))), [], b""
+    for _, entries in subs:
+        pointers.append(at + len(blocks))
+        blocks += _ifd(entries, at + len(blocks))
+    return b"MM\0*" + struct.pack(">I", 8) + first(pointers) + blocks
+
+
+def gps_entries() -> list[tuple[int, int, int, bytes]]:
+    return [(1, 2, 2, b"N\0"), (2, 5, 3, b"".join(struct.pack(">II", value, 1) for value in GPS_LATITUDE))]
+
+
+def apple_maker_note(headroom: tuple[int, int], gain: tuple[int, int] | None) -> bytes:
+    """An iPhone's maker note: "Apple iOS", version 1, byte order, then one IFD whose offsets count from
+    the note's start; a planted photo identifier beside the HDR tags 33 and 48."""
+    entries = [ascii_entry(0x0011, CONTENT_IDENTIFIER), srational_entry(0x0021, *headroom)]
+    if gain is not None:
+        entries.append(srational_entry(0x0030, *gain))
+    return b"Apple iOS\0" + b"\0\x01MM" + _ifd(entries, 14)
+
+
+def exif_item(block: bytes) -> bytes:
+    """A HEIF EXIF item: the offset to the TIFF header (0), then the block."""
+    return bytes(4) + block
+
+
+# ---------------------------------------------------------------- ISO 21496-1: a tone-map item in an 'altr' group
+
+GAIN_MAP_ARTIST = "PLANTED-GAIN-MAP-ARTIST-3c9d"
+GAIN_MAP_CREATOR = "PLANTED-GAIN-MAP-CREATOR-b27e"
+TONE_MAP_NAME = "PLANTED-TONE-MAP-NAME-8e41"
+GAIN_MAP_NAME = "PLANTED-GAIN-MAP-NAME-d05a"
+
+
+def nclx(primaries: int, transfer: int, matrix: int) -> bytes:
+    return box_bytes(b"colr", b"nclx" + struct.pack(">HHHB", primaries, transfer, matrix, 0x80))
+
+
+def tone_map_payload() -> bytes:
+    """ISO 21496-1 gain-map metadata as libavif writes it: versions, flags, then the headroom and per-channel
+    fractions (one channel here); nothing in it but numbers."""
+    fractions = [(0, 1), (3, 1),  # base and alternate HDR headroom
+                 (0, 1), (2, 1), (1, 1), (1, 64), (1, 64)]  # gain min and max, gamma, base and alternate offsets
+    return struct.pack(">BHHB", 0, 0, 0, 0) + b"".join(
+        struct.pack(">iI" if index in (0, 2, 5, 6) else ">II", n, d) for index, (n, d) in enumerate(fractions))
+
+
+def entity_group(kind: bytes, group_id: int, entities: list[int]) -> bytes:
+    return box_bytes(kind, full_box_payload(0, 0, struct.pack(f">II{len(entities)}I", group_id, len(entities), *entities)))
+
+
+def tone_map_build(tiles: tuple[Coded, Coded, Coded], tone_map_in_idat: bool = False) -> Build:
+    """An ISO 21496-1 HDR photo as iOS 18 and libultrahdr write it: the primary (1), a 'tmap' item (2) built
+    (dimg) from the primary and a gain map (3), offered in place of the primary by an 'altr' group;
+    planted EXIF (with GPS) and XMP on both the primary and the gain map, item names, a thumbnail (6)
+    that the 'altr' group also (wrongly) names, and a burst group."""
+    left, _, small = tiles
+    return Build(
+        parts=[Part(1, b"hvc1", left.data, [left.hvcc, left.ispe, nclx(1, 13, 6)]),
+               Part(2, heif.TONE_MAP, tone_map_payload(), [left.ispe, nclx(9, 16, 0)], name=TONE_MAP_NAME,
+                    in_idat=tone_map_in_idat),
+               Part(3, b"hvc1", small.data, [small.hvcc, small.ispe], hidden=True, name=GAIN_MAP_NAME),
+               Part(4, b"Exif", exif_item(tiff_block([ascii_entry(0x013B, ARTIST)], gps=gps_entries())), hidden=True),
+               Part(5, b"mime", gain_map_xmp(XMP_CREATOR), content_type="application/rdf+xml", hidden=True),
+               Part(6, b"hvc1", small.data, [small.hvcc, small.ispe]),
+               Part(7, b"Exif", exif_item(tiff_block([ascii_entry(0x013B, GAIN_MAP_ARTIST)], gps=gps_entries())),
+                    hidden=True),
+               Part(8, b"mime", gain_map_xmp(GAIN_MAP_CREATOR), content_type="application/rdf+xml", hidden=True)],
+        references=[(b"dimg", 2, [1, 3]), (b"cdsc", 4, [1]), (b"cdsc", 5, [1]), (b"thmb", 6, [1]),
+                    (b"cdsc", 7, [3]), (b"cdsc", 8, [3])],
+        meta_extra=box_bytes(b"grpl", entity_group(b"altr", 20, [2, 6, 1]) + entity_group(b"brst", 21, [1, 6])),
+        extra_brands=b"tmap",
+    )
+
+
+
