@@ -573,7 +573,8 @@ def _with_gain_maps(heif: Heif, kept: set[int]) -> tuple[set[int], tuple[EntityG
                       f"HDR gain map{_dimensions(heif, gain_map)} (item {gain_map})")
     groups = tuple(EntityGroup(g.type, g.id, tuple(e for e in g.entities if e in kept)) for g in heif.groups
                    if g.type == ALTERNATIVES and set(g.entities) & set(tone_maps))
-    stayed += [f"the 'altr' entity group {g.id} offering item {g.entities[0]} in place of the others" for g in groups]
+    stayed += [f"the 'altr' entity group {g.id} (items {', '.join(map(str, g.entities))}, the preferred first)"
+               for g in groups]
     return kept, groups, stayed
 
 
@@ -805,6 +806,7 @@ def _item_data(source: BinaryIO, heif: Heif, item_id: int) -> bytes:
 
 @dataclass(frozen=True)
 class _Layout:
+    ftyp: bytes
     meta: bytes
     mdat_header: bytes
     pieces: tuple[Extent | bytes, ...]  # written in this order into the new mdat: copied, or rewritten data
@@ -816,7 +818,7 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO, keep_hdr: bool = False) -> 
     if _kept_jpeg_findings(source, heif, chosen):
         raise Refused("a JPEG-coded HEIF image carries metadata in its own bytes, which are kept unchanged")
     layout = _layout(source, heif, chosen)
-    out.write(heif.ftyp)
+    out.write(layout.ftyp)
     out.write(layout.meta)
     out.write(layout.mdat_header)
     for piece in layout.pieces:
@@ -838,10 +840,21 @@ def _layout(source: BinaryIO, heif: Heif, chosen: Plan) -> _Layout:
                     and i in heif.locations and heif.locations[i].method == 1 for e in heif.locations[i].extents)
     wide = mdat_size + len(idat) + (META_LIMIT << 3) > 0xFFFFFFFF
     mdat_header = box_header(b"mdat", mdat_size)
+    ftyp = _written_file_type(heif, chosen)
     draft = _meta(heif, chosen, idat, 0, wide)
-    meta = _meta(heif, chosen, idat, len(heif.ftyp) + len(draft) + len(mdat_header), wide)
+    meta = _meta(heif, chosen, idat, len(ftyp) + len(draft) + len(mdat_header), wide)
     assert len(meta) == len(draft)  # offsets have a fixed width, so placing them moves nothing
-    return _Layout(meta, mdat_header, tuple(in_mdat))
+    return _Layout(ftyp, meta, mdat_header, tuple(in_mdat))
+
+
+def _written_file_type(heif: Heif, chosen: Plan) -> bytes:
+    """The 'ftyp' box, without the 'tmap' brand when no tone map is kept: libavif refuses a file that
+    claims the brand and has no 'tmap' item ("cannot identify image file" through Pillow)."""
+    if any(heif.items[item_id].type == TONE_MAP for item_id in chosen.kept):
+        return heif.ftyp
+    payload = heif.ftyp[8:]
+    brands = [payload[at:at + 4] for at in range(8, len(payload), 4)]
+    return box_bytes(b"ftyp", payload[:8] + b"".join(brand for brand in brands if brand != TONE_MAP))
 
 
 def _meta(heif: Heif, chosen: Plan, idat: bytes, mdat_start: int, wide: bool) -> bytes:

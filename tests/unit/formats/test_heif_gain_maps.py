@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, features
 
 from intake.clean import clean_bytes
 from intake.errors import Refused
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import exiftool_judge  # noqa: E402
 from heif_builders import (  # noqa: E402
     ARTIST, CONTENT_IDENTIFIER, GAIN_MAP_ARTIST, GAIN_MAP_CREATOR, GAIN_MAP_NAME, GAIN_MAP_TOOLKIT, GAIN_MAP_URN,
-    TONE_MAP_NAME, XMP_CREATOR, Build, Coded, Part, apple_maker_note, ascii_entry, coded, entity_group, exif_item,
+    TONE_MAP_NAME, XMP_CREATOR, Build, Coded, Part, apple_maker_note, ascii_entry, coded, encoded, entity_group, exif_item,
     gps_entries, hdr_build, item_bytes, picture, tiff_block, tone_map_build, tone_map_payload,
 )
 
@@ -89,7 +89,7 @@ def test_keep_hdr_keeps_the_tone_map_its_gain_map_and_a_rebuilt_altr_group(tiles
 
     cleaned = clean_bytes(original, keep_hdr=True)  # every check (content, leftovers, inspection) in this mode
     assert any("tone-map image" in text and "(item 3)" in text for text in cleaned.kept)
-    assert any("'altr' entity group 20" in text for text in cleaned.kept)
+    assert "the 'altr' entity group 20 (items 2, 1, the preferred first)" in cleaned.kept
     clean = cleaned.data
     assert heif.inspect(clean, keep_hdr=True) == []
     assert_absent(heif, clean, PLANTED)
@@ -147,6 +147,67 @@ def test_a_malformed_entity_group_is_refused(tiles: tuple[Coded, Coded, Coded], 
     build.meta_extra = b"\0\0\0" + bytes((8 + len(group),)) + b"grpl" + group
     with pytest.raises(Refused, match="entity group|shorter than its fields"):
         heif.parse(io.BytesIO(build.bytes()))
+
+
+# ---------------------------------------------------------------- libavif reads what the keep mode rebuilds
+
+needs_avif = pytest.mark.skipif(not features.check("avif"), reason="Pillow has no AVIF decoder (libavif)")
+_GAMMA_AT = 6 + 4 * 8  # the tone-map payload's header, then base and alternate headroom, gain min and max
+
+
+def av1(image: Image.Image) -> Coded:
+    data = encoded(image, "AVIF")
+    parsed = heif.parse(io.BytesIO(data))
+    primary = parsed.primary
+    return Coded(parsed.property_of(primary, b"av1C").raw, parsed.property_of(primary, b"ispe").raw,
+                 item_bytes(data, parsed, primary))
+
+
+def tone_map_avif(zero_gamma: bool = False, grouped: bool = True) -> bytes:
+    """The tone-map layout in AVIF, AV1 images from Pillow (libavif); with `zero_gamma` the tone map is
+    invalid, which libavif reports as soon as it finds the 'tmap' item (and it finds it only through the
+    'altr' group)."""
+    build = tone_map_build((av1(picture(64, 64, seed=1)), av1(picture(8, 8)), av1(picture(32, 32, seed=4))))
+    build.brand = b"avif"
+    for part in build.parts:
+        part.type = b"av01" if part.type == b"hvc1" else part.type
+    if not grouped:
+        build.meta_extra = b""
+    if zero_gamma:
+        payload = build.parts[1].data
+        build.parts[1].data = payload[:_GAMMA_AT] + bytes(4) + payload[_GAMMA_AT + 4:]
+    return build.bytes()
+
+
+def libavif_decodes(data: bytes) -> str:
+    try:
+        pixels(data)
+        return "decodes"
+    except Exception as error:  # the decoder's own verdict is what is compared
+        return str(error)
+
+
+@needs_avif
+def test_libavif_finds_the_kept_tone_map_through_the_rebuilt_altr_group() -> None:
+    valid, invalid = tone_map_avif(), tone_map_avif(zero_gamma=True)
+    assert libavif_decodes(valid) == "decodes"
+    assert "tone mapped" in libavif_decodes(invalid)  # libavif reads the tone map ...
+    assert libavif_decodes(tone_map_avif(zero_gamma=True, grouped=False)) == "decodes"  # ... found through its group
+    assert libavif_decodes(clean_bytes(valid, keep_hdr=True).data) == "decodes"
+    # ... in the clean copy too: so it found the kept 'tmap' item through the rebuilt group.
+    assert "tone mapped" in libavif_decodes(heif.sanitize(invalid, keep_hdr=True))
+    assert pixels(clean_bytes(valid, keep_hdr=True).data) == pixels(valid)
+
+
+@needs_avif
+def test_the_tmap_brand_goes_with_the_tone_map() -> None:
+    """libavif refuses a file whose 'ftyp' claims the 'tmap' brand without a 'tmap' item, so the default mode,
+    which removes the tone map, removes the brand too; the keep mode keeps both."""
+    original = tone_map_avif()
+    cleaned = clean_bytes(original).data
+    assert b"tmap" not in heif.parse(io.BytesIO(cleaned)).ftyp and libavif_decodes(cleaned) == "decodes"
+    assert pixels(cleaned) == pixels(original)
+    assert b"tmap" in heif.parse(io.BytesIO(clean_bytes(original, keep_hdr=True).data)).ftyp
 
 
 # ---------------------------------------------------------------- iOS 14-16: the headroom from the maker note
