@@ -515,9 +515,10 @@ def plan(heif: Heif, source: BinaryIO | None = None, keep_hdr: bool = False) -> 
     stayed: list[str] = []
     groups: tuple[EntityGroup, ...] = ()
     if keep_hdr:
-        kept, groups, stayed = _with_gain_maps(heif, kept)
+        gain_maps = _gain_maps(heif, kept)
+        kept, groups, stayed = _with_gain_maps(heif, kept, gain_maps)
         if source is not None:
-            rewritten, from_maker_note = _gain_map_parameters(source, heif, _gain_maps(heif, kept))
+            rewritten, from_maker_note = _gain_map_parameters(source, heif, gain_maps)
             kept |= set(rewritten)
             stayed += [f"its parameters, rebuilt: {len(data)} bytes of XMP (item {item_id})"
                        + (", the headroom computed from the EXIF maker note (Apple tags 33 and 48)"
@@ -558,11 +559,11 @@ def plan(heif: Heif, source: BinaryIO | None = None, keep_hdr: bool = False) -> 
                 tuple(stayed), groups)
 
 
-def _with_gain_maps(heif: Heif, kept: set[int]) -> tuple[set[int], tuple[EntityGroup, ...], list[str]]:
-    """The kept images with their HDR gain maps: Apple's (an auxiliary image) and ISO 21496-1's (a
-    'tmap' image and its inputs, with the 'altr' group that offers it); the groups, and what stayed."""
+def _with_gain_maps(heif: Heif, kept: set[int], gain_maps: list[int]) -> tuple[set[int], tuple[EntityGroup, ...], list[str]]:
+    """The kept images with their HDR gain maps: Apple's (`gain_maps`, auxiliary images) and ISO 21496-1's
+    (a 'tmap' image and its inputs, with the 'altr' group that offers it); the groups, and what stayed."""
     stayed = []
-    for gain_map in _gain_maps(heif, kept):
+    for gain_map in gain_maps:
         kept = kept | _image_closure(heif, gain_map)
         stayed.append(f"{_image_description(heif, heif.items[gain_map])} (item {gain_map})")
     tone_maps = _tone_maps(heif, kept)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pillow_heif
 from PIL import Image
+from PIL.TiffImagePlugin import IFDRational, ImageFileDirectory_v2
 
 from intake.formats.isobmff import heif
 from intake.formats.isobmff.boxes import box_bytes, full_box_payload
@@ -185,62 +186,33 @@ def hdr_build(tiles: tuple[Coded, Coded, Coded]) -> Build:
 
 # ---------------------------------------------------------------- EXIF blocks with GPS and an Apple maker note
 
-GPS_LATITUDE = (46, 38, 7)  # degrees, minutes, seconds: exiftool reads "46 deg 38' 7.00\" N"
+GPS_LATITUDE = (46.0, 38.0, 7.0)  # degrees, minutes, seconds: exiftool reads "46 deg 38' 7.00\" N"
 CONTENT_IDENTIFIER = "PLANTED-CONTENT-ID-51f0"
 
 
-def _ifd(entries: list[tuple[int, int, int, bytes]], at: int) -> bytes:
-    """One big-endian IFD placed at `at`; values longer than 4 bytes follow it (offsets count from 0)."""
-    head, tail = struct.pack(">H", len(entries)), b""
-    values_at = at + 2 + 12 * len(entries) + 4
-    for tag, kind, count, value in sorted(entries):
-        if len(value) <= 4:
-            head += struct.pack(">HHI", tag, kind, count) + value.ljust(4, b"\0")
-        else:
-            head += struct.pack(">HHII", tag, kind, count, values_at + len(tail))
-            tail += value + b"\0" * (len(value) % 2)
-    return head + bytes(4) + tail
-
-
-def ascii_entry(tag: int, text: str) -> tuple[int, int, int, bytes]:
-    value = text.encode() + b"\0"
-    return tag, 2, len(value), value
-
-
-def srational_entry(tag: int, numerator: int, denominator: int) -> tuple[int, int, int, bytes]:
-    return tag, 10, 1, struct.pack(">ii", numerator, denominator)
-
-
-def tiff_block(ifd0: list[tuple[int, int, int, bytes]], exif: list | None = None, gps: list | None = None) -> bytes:
-    """A big-endian TIFF block: IFD0, then the EXIF and GPS IFDs it points to."""
-    subs = [(tag, entries) for tag, entries in ((0x8769, exif), (0x8825, gps)) if entries is not None]
-
-    def first(pointers: list[int]) -> bytes:
-        return _ifd(ifd0 + [(tag, 4, 1, struct.pack(">I", p)) for (tag, _), p in zip(subs, pointers)], 8)
-
-    at, pointers, blocks = 8 + len(first([0] * len(subs))), [], b""
-    for _, entries in subs:
-        pointers.append(at + len(blocks))
-        blocks += _ifd(entries, at + len(blocks))
-    return b"MM\0*" + struct.pack(">I", 8) + first(pointers) + blocks
-
-
-def gps_entries() -> list[tuple[int, int, int, bytes]]:
-    return [(1, 2, 2, b"N\0"), (2, 5, 3, b"".join(struct.pack(">II", value, 1) for value in GPS_LATITUDE))]
-
-
 def apple_maker_note(headroom: tuple[int, int], gain: tuple[int, int] | None) -> bytes:
-    """An iPhone's maker note: "Apple iOS", version 1, byte order, then one IFD whose offsets count from
-    the note's start; a planted photo identifier beside the HDR tags 33 and 48."""
-    entries = [ascii_entry(0x0011, CONTENT_IDENTIFIER), srational_entry(0x0021, *headroom)]
+    """An iPhone's maker note: "Apple iOS", version 1, byte order, then one IFD (written by Pillow) whose
+    offsets count from the note's start; a planted photo identifier beside the HDR tags 33 and 48."""
+    note = ImageFileDirectory_v2(prefix=b"MM")
+    values = {0x0011: CONTENT_IDENTIFIER, 0x0021: IFDRational(*headroom)}
     if gain is not None:
-        entries.append(srational_entry(0x0030, *gain))
-    return b"Apple iOS\0" + b"\0\x01MM" + _ifd(entries, 14)
+        values[0x0030] = IFDRational(*gain)
+    for tag, value in values.items():
+        note[tag] = value
+        note.tagtype[tag] = 2 if isinstance(value, str) else 10  # ASCII, signed rational (as Apple writes them)
+    return b"Apple iOS\0" + b"\0\x01MM" + note.tobytes(14)
 
 
-def exif_item(block: bytes) -> bytes:
-    """A HEIF EXIF item: the offset to the TIFF header (0), then the block."""
-    return bytes(4) + block
+def exif_item(artist: str, maker_note: bytes | None = None) -> bytes:
+    """A HEIF EXIF item written by Pillow: the offset to the TIFF header (past "Exif\0\0"), then the block,
+    with the artist, a GPS position and, if given, a maker note."""
+    exif = Image.Exif()
+    exif[0x013B] = artist
+    exif.get_ifd(0x8825).update({1: "N", 2: GPS_LATITUDE})
+    if maker_note is not None:
+        exif[0x010F] = "Apple"
+        exif.get_ifd(0x8769)[0x927C] = maker_note
+    return (6).to_bytes(4, "big") + exif.tobytes()
 
 
 # ---------------------------------------------------------------- ISO 21496-1: a tone-map item in an 'altr' group
@@ -279,11 +251,10 @@ def tone_map_build(tiles: tuple[Coded, Coded, Coded], tone_map_in_idat: bool = F
                Part(2, heif.TONE_MAP, tone_map_payload(), [left.ispe, nclx(9, 16, 0)], name=TONE_MAP_NAME,
                     in_idat=tone_map_in_idat),
                Part(3, b"hvc1", small.data, [small.hvcc, small.ispe], hidden=True, name=GAIN_MAP_NAME),
-               Part(4, b"Exif", exif_item(tiff_block([ascii_entry(0x013B, ARTIST)], gps=gps_entries())), hidden=True),
+               Part(4, b"Exif", exif_item(ARTIST), hidden=True),
                Part(5, b"mime", gain_map_xmp(XMP_CREATOR), content_type="application/rdf+xml", hidden=True),
                Part(6, b"hvc1", small.data, [small.hvcc, small.ispe]),
-               Part(7, b"Exif", exif_item(tiff_block([ascii_entry(0x013B, GAIN_MAP_ARTIST)], gps=gps_entries())),
-                    hidden=True),
+               Part(7, b"Exif", exif_item(GAIN_MAP_ARTIST), hidden=True),
                Part(8, b"mime", gain_map_xmp(GAIN_MAP_CREATOR), content_type="application/rdf+xml", hidden=True)],
         references=[(b"dimg", 2, [1, 3]), (b"cdsc", 4, [1]), (b"cdsc", 5, [1]), (b"thmb", 6, [1]),
                     (b"cdsc", 7, [3]), (b"cdsc", 8, [3])],

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import exiftool_judge  # noqa: E402
 from heif_builders import (  # noqa: E402
     ARTIST, CONTENT_IDENTIFIER, GAIN_MAP_ARTIST, GAIN_MAP_CREATOR, GAIN_MAP_NAME, GAIN_MAP_TOOLKIT, GAIN_MAP_URN,
-    TONE_MAP_NAME, XMP_CREATOR, Build, Coded, Part, apple_maker_note, ascii_entry, coded, encoded, entity_group, exif_item,
-    gps_entries, hdr_build, item_bytes, picture, tiff_block, tone_map_build, tone_map_payload,
+    TONE_MAP_NAME, XMP_CREATOR, Build, Coded, Part, apple_maker_note, coded, encoded, entity_group, exif_item, hdr_build,
+    item_bytes, picture, tone_map_build, tone_map_payload,
 )
 
 pillow_heif = pytest.importorskip("pillow_heif")
@@ -232,11 +232,8 @@ def ios16_build(tiles: tuple[Coded, Coded, Coded], gain: tuple[int, int] | None 
                     '<rdf:Description rdf:about="" xmlns:HDRGainMap="http://ns.apple.com/HDRGainMap/1.0/">'
                     '<HDRGainMap:HDRGainMapVersion>65536</HDRGainMap:HDRGainMapVersion>'
                     '</rdf:Description></rdf:RDF></x:xmpmeta>').encode()
-    note = apple_maker_note((3, 2), gain)
-    exif = tiff_block([ascii_entry(0x013B, ARTIST), ascii_entry(0x010F, "Apple")],
-                      exif=[(0x927C, 7, len(note), note)], gps=gps_entries())
     build.parts[2] = Part(3, b"mime", version_only, content_type="application/rdf+xml", hidden=True)
-    build.parts[6] = Part(7, b"Exif", exif_item(exif), hidden=True)
+    build.parts[6] = Part(7, b"Exif", exif_item(ARTIST, apple_maker_note((3, 2), gain)), hidden=True)
     return build
 
 
