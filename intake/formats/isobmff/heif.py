@@ -780,6 +780,9 @@ def _image_description(heif: Heif, item: Item) -> str:
         lowered = urn.lower()
         text = next((text for key, text in _AUX_DESCRIPTIONS if key in lowered), "an auxiliary image")
         return f"{text}{size} ({shorten(urn, 80)})"
+    if any(heif.items.get(r.source, item).type == TONE_MAP and r.targets[1:] == (item.id,)
+           for r in heif.references if r.type == b"dimg"):
+        return f"an HDR gain map{size} (ISO 21496-1)"
     if heif.is_input(item.id):
         return f"a part of another image{size}"
     return f"another image{size}"
@@ -870,14 +873,17 @@ def _meta(heif: Heif, chosen: Plan, idat: bytes, mdat_start: int, wide: bool) ->
     parts.append(box_bytes(b"iprp", box_bytes(b"ipco", b"".join(chosen.property_box(heif, i) for i in chosen.properties))
                            + box_bytes(b"ipma", _ipma(heif, chosen))))
     if chosen.groups:
-        parts.append(box_bytes(b"grpl", b"".join(
-            box_bytes(g.type, full_box_payload(0, 0, struct.pack(f">II{len(g.entities)}I", g.id, len(g.entities), *g.entities)))
-            for g in chosen.groups)))
+        parts.append(box_bytes(b"grpl", b"".join(map(_entity_group, chosen.groups))))
     if idat:
         parts.append(box_bytes(b"idat", idat))
     url = box_bytes(b"url ", full_box_payload(0, 1, b""))  # flag 1: the data is in this file
     parts.append(box_bytes(b"dinf", box_bytes(b"dref", full_box_payload(0, 0, (1).to_bytes(4, "big") + url))))
     return box_bytes(b"meta", full_box_payload(0, 0, b"".join(parts)))
+
+
+def _entity_group(group: EntityGroup) -> bytes:
+    count = len(group.entities)
+    return box_bytes(group.type, full_box_payload(0, 0, struct.pack(f">II{count}I", group.id, count, *group.entities)))
 
 
 def _iloc(heif: Heif, chosen: Plan, mdat_start: int, wide: bool) -> bytes:

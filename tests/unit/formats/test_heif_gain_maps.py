@@ -68,6 +68,7 @@ def test_by_default_the_tone_map_and_its_gain_map_go_and_are_reported(tiles: tup
     original = tone_map_build(tiles).bytes()
     findings = heif.inspect(original)
     assert has(findings, Category.HIDDEN, "an HDR tone-map image, 64x64")
+    assert has(findings, Category.HIDDEN, "an HDR gain map, 64x64 (ISO 21496-1)")
     assert has(findings, Category.LOCATION, "GPS") and has(findings, Category.PERSON, GAIN_MAP_ARTIST)
     cleaned = clean_bytes(original)
     after = heif.parse(io.BytesIO(cleaned.data))
