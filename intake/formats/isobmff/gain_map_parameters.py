@@ -5,7 +5,8 @@ with an XMP packet holding `HDRGainMapVersion` and, from iOS 17 on, `HDRGainMapH
 wrote the headroom only into the EXIF maker note (Apple tags 33 and 48), which cleaning removes
 with the rest of the EXIF; Apple's "Applying Apple HDR effect to your photos" gives the formula
 that turns those two tags into the headroom. The keep-hdr mode writes a fresh packet holding only
-these numbers, so nothing else the packet or the maker note said rides along.
+these numbers, so nothing else the packet or the maker note said rides along. A headroom carried over
+from the maker note is written as iOS 17 writes it: with that version's number (VERSION_WITH_HEADROOM).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from intake.formats.shared.metadata import MAKERNOTE, SafeElementTree, Tiff, Tif
 
 APPLE_GAIN_MAP_NS = "http://ns.apple.com/HDRGainMap/1.0/"
 GAIN_MAP_FIELDS = ("HDRGainMapVersion", "HDRGainMapHeadroom")
+# iOS 17's metadata version (0x20000), the first to carry the headroom in the XMP: Apple's readers take the
+# XMP headroom only from this version on and otherwise compute it from the maker note, with the same
+# formula as headroom_from_maker_note. The gain map's pixels are applied alike in both versions.
+VERSION_WITH_HEADROOM = "131072"
 _NUMBER = re.compile(r"[+-]?[0-9]{1,12}(\.[0-9]{1,12})?")
 _EXIF_IFD = 0x8769
 _APPLE_NOTE = b"Apple iOS\0"

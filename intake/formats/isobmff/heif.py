@@ -602,8 +602,8 @@ def _gain_map_parameters(source: BinaryIO, heif: Heif, gain_maps: list[int]) -> 
     """For each XMP item describing a kept Apple gain map (cdsc), a fresh packet holding only Apple's
     gain-map numbers (version, headroom): whatever else the packet says (its toolkit, any other
     property) goes. A packet without them is removed like any XMP item. A packet with a version but no
-    headroom (iOS 14-16) gets the headroom Apple's formula computes from the primary's maker note,
-    whose other values go with the EXIF; the second set names those packets."""
+    headroom (iOS 14-16) gets the headroom Apple's formula computes from the primary's maker note, whose
+    other values go with the EXIF, and iOS 17's version number; the second set names those packets."""
     rebuilt, from_maker_note = {}, set()
     for reference in heif.references:
         item = heif.items.get(reference.source)
@@ -613,8 +613,8 @@ def _gain_map_parameters(source: BinaryIO, heif: Heif, gain_maps: list[int]) -> 
         values = gain_map_parameters.values_in_packet(_item_data(source, heif, item.id))
         if values and "HDRGainMapHeadroom" not in values:
             headroom = _maker_note_headroom(source, heif)
-            if headroom is not None:
-                values["HDRGainMapHeadroom"] = headroom
+            if headroom is not None:  # written as iOS 17 writes it, so Apple's readers take it from the XMP
+                values.update(HDRGainMapVersion=gain_map_parameters.VERSION_WITH_HEADROOM, HDRGainMapHeadroom=headroom)
                 from_maker_note.add(item.id)
         if values:
             rebuilt[item.id] = gain_map_parameters.packet_of(values)
