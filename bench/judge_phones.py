@@ -83,6 +83,7 @@ class Verdict:
     leaks: dict[str, object] = field(default_factory=dict)
     leaks_before: int = 0
     content: str = ""  # "same", "differs: ...", "not compared: ..."
+    kept: list[str] = field(default_factory=list)  # what a keep mode kept (--keep-hdr: gain maps), as intake says
 
 
 def files_in(folder: Path) -> list[Path]:
@@ -165,6 +166,7 @@ def judge(folder: Path, extra: list[str]) -> list[Verdict]:
         for path, entry in zip(files, results):
             verdict = Verdict(path, EXTENSIONS[path.suffix.lower().lstrip(".")])
             verdict.status, verdict.reason = entry.get("status", "missing"), entry.get("reason") or ""
+            verdict.kept = entry.get("kept", [])
             verdict.leaks_before = len(identifying(exif_tags(path)))
             if verdict.status == "cleaned":
                 clean = Path(entry["output"])
@@ -187,6 +189,12 @@ def report(verdicts: list[Verdict], details: bool) -> None:
         print(f"| {kind} | {len(group)} | {len(cleaned)} | {len(group) - len(cleaned)} | "
               f"{sum(v.leaks_before for v in cleaned)} → {sum(len(v.leaks) for v in cleaned)} | "
               f"{same} / {differs} / {len(cleaned) - same - differs} |")
+    kept = [v for v in verdicts if v.kept]
+    if kept:
+        apple = sum(any("an HDR gain map" in text for text in v.kept) for v in kept)
+        tone_maps = sum(any("ISO 21496-1" in text for text in v.kept) for v in kept)
+        print(f"\nKept by the keep mode: {len(kept)} files ({apple} with Apple's gain map, {tone_maps} with an "
+              "ISO 21496-1 tone map and its 'altr' group)")
     reasons = Counter((v.kind, v.reason) for v in verdicts if v.status != "cleaned")
     if reasons:
         print("\nRefused:\n")
@@ -199,6 +207,7 @@ def report(verdicts: list[Verdict], details: bool) -> None:
             line += f" ({verdict.reason})" if verdict.reason else ""
             line += f"; content {verdict.content}" if verdict.content else ""
             line += f"; leaks {verdict.leaks}" if verdict.leaks else ""
+            line += f"; kept {verdict.kept}" if verdict.kept else ""
             print(line)
 
 

@@ -7,7 +7,7 @@ it as it looked: its coded bytes, its grid tiles or derived-image inputs,
 its alpha plane, and the properties they use (decoder configuration, size,
 colour, rotation, mirroring, cropping). Everything else goes: EXIF and XMP
 items, thumbnails, depth maps, portrait and semantic mattes, HDR gain maps,
-other images, item names, unknown boxes and the bytes of free space. The
+other images, item names, entity groups, unknown boxes and the bytes of free space. The
 clean copy is written afresh (ftyp, a rebuilt meta, one mdat) with the kept
 items' bytes copied unchanged, so memory follows the metadata, not the image.
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,7 +34,9 @@ from intake.formats.isobmff.boxes import (
     Box, box_bytes, box_header, children, type_name, copy_range, full_box_header, full_box_payload,
     iter_boxes, read_payload,
 )
-from intake.formats.shared.metadata import ExifReader, SafeElementTree, xmp_findings
+from intake.formats.isobmff import gain_map_parameters
+from intake.formats.isobmff.gain_map_parameters import GAIN_MAP_FIELDS
+from intake.formats.shared.metadata import ExifReader, xmp_findings
 
 NAME = "HEIF"
 MEDIA_TYPES = ("image/heif", "image/avif")
@@ -69,13 +70,14 @@ ALPHA_URNS = frozenset({
     "urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", "urn:mpeg:hevc:2015:auxid:1", "urn:mpeg:avc:2015:auxid:1",
 })
 # Auxiliary images that only change how the primary is shown (on an HDR screen), never what it shows:
-# kept in the keep_hdr mode. ISO 21496-1 tone-map ('tmap') items are not among them yet: they need
-# their 'altr' entity group, which intake does not rebuild, so they are still removed.
+# kept in the keep_hdr mode. Apple's gain map is described by an XMP item (cdsc) holding two numbers;
+# it is rebuilt from them (gain_map_parameters).
 GAIN_MAP_URNS = frozenset({"urn:com:apple:photo:2020:aux:hdrgainmap"})
-# Apple's gain map is described by an XMP item (cdsc) holding two numbers; it is rebuilt from them.
-_APPLE_GAIN_MAP_NS = "http://ns.apple.com/HDRGainMap/1.0/"
-_GAIN_MAP_FIELDS = ("HDRGainMapVersion", "HDRGainMapHeadroom")
-_NUMBER = re.compile(r"[+-]?[0-9]{1,12}(\.[0-9]{1,12})?")
+# ISO 21496-1's gain map: a derived 'tmap' item whose inputs (dimg) are the base image and the gain map,
+# offered in place of the base through an 'altr' entity group; its payload holds only the tone-mapping
+# numbers. Kept with its group in the keep_hdr mode.
+TONE_MAP = b"tmap"
+ALTERNATIVES = b"altr"
 _XMP_MIME = "application/rdf+xml"
 _AUX_DESCRIPTIONS = (
     ("depth", "a depth map of the scene"),
@@ -142,6 +144,13 @@ class Association:
     index: int  # 1-based into the property container
 
 
+@dataclass(frozen=True)
+class EntityGroup:
+    type: bytes
+    id: int  # shares the item IDs' number space
+    entities: tuple[int, ...]
+
+
 @dataclass
 class Heif:
     ftyp: bytes = b""
@@ -151,6 +160,7 @@ class Heif:
     references: list[Reference] = field(default_factory=list)
     properties: list[Property] = field(default_factory=list)
     associations: dict[int, tuple[Association, ...]] = field(default_factory=dict)
+    groups: list[EntityGroup] = field(default_factory=list)
     handler_name: str = ""
     extras: list[Finding] = field(default_factory=list)  # boxes that are dropped whole
 
@@ -189,6 +199,7 @@ class Plan:
     replaced: dict[int, bytes] = field(default_factory=dict)  # index -> the box written instead
     rewritten: dict[int, bytes] = field(default_factory=dict)  # item ID -> the data written instead (keep_hdr)
     stayed: tuple[str, ...] = ()  # what keep_hdr kept that is removed by default, for the report
+    groups: tuple[EntityGroup, ...] = ()  # rebuilt naming only kept items (keep_hdr: a tone map's 'altr')
 
     def property_box(self, heif: Heif, index: int) -> bytes:
         return self.replaced.get(index, heif.properties[index - 1].raw)
@@ -283,7 +294,7 @@ def _parse_meta(source: BinaryIO, meta: Box, mdats: list[Box], heif: Heif) -> No
         raise Refused(f"the HEIF 'meta' box has version {version}, which intake does not read")
     boxes: dict[bytes, Box] = {}
     for box in children(source, meta, skip=4):
-        if box.type in boxes and box.type in (b"hdlr", b"pitm", b"iloc", b"iinf", b"iref", b"iprp", b"idat"):
+        if box.type in boxes and box.type in (b"hdlr", b"pitm", b"iloc", b"iinf", b"iref", b"iprp", b"idat", b"grpl"):
             raise Refused(f"the HEIF 'meta' box holds two '{box.name}' boxes")
         if box.type == b"ipro":
             raise Refused("the HEIF file has protected (encrypted) items; they cannot be cleaned")
@@ -306,6 +317,8 @@ def _parse_meta(source: BinaryIO, meta: Box, mdats: list[Box], heif: Heif) -> No
     if b"iref" in boxes:
         heif.references = _parse_iref(read_payload(source, boxes[b"iref"], META_LIMIT))
     heif.properties, heif.associations = _parse_iprp(source, boxes[b"iprp"])
+    if b"grpl" in boxes:
+        heif.groups = _parse_grpl(source, boxes[b"grpl"])
 
 
 def _read(source: BinaryIO, position: int, length: int) -> bytes:
@@ -443,6 +456,22 @@ def _parse_iref(payload: bytes) -> list[Reference]:
     return references
 
 
+def _parse_grpl(source: BinaryIO, grpl: Box) -> list[EntityGroup]:
+    """The entity groups (EntityToGroupBox: group ID, then the IDs of the items or tracks in it)."""
+    groups = []
+    for box in children(source, grpl):
+        version, _, rest = full_box_header(read_payload(source, box, META_LIMIT))
+        if version != 0:
+            continue  # an unknown layout: not read, and so never kept
+        fields = _Fields(rest, box.name)
+        group_id = fields.uint(4)
+        count = fields.uint(4)
+        if count > MAX_ITEMS:
+            raise Refused(f"a HEIF entity group lists more than {MAX_ITEMS} entities")
+        groups.append(EntityGroup(box.type, group_id, tuple(fields.uint(4) for _ in range(count))))
+    return groups
+
+
 def _parse_iprp(source: BinaryIO, iprp: Box) -> tuple[list[Property], dict[int, tuple[Association, ...]]]:
     containers = [box for box in children(source, iprp)]
     ipcos = [box for box in containers if box.type == b"ipco"]
@@ -484,16 +513,16 @@ def plan(heif: Heif, source: BinaryIO | None = None, keep_hdr: bool = False) -> 
             kept |= _image_closure(heif, reference.source)
     rewritten: dict[int, bytes] = {}
     stayed: list[str] = []
+    groups: tuple[EntityGroup, ...] = ()
     if keep_hdr:
         gain_maps = _gain_maps(heif, kept)
-        for gain_map in gain_maps:
-            kept |= _image_closure(heif, gain_map)
-            stayed.append(f"{_image_description(heif, heif.items[gain_map])} (item {gain_map})")
+        kept, groups, stayed = _with_gain_maps(heif, kept, gain_maps)
         if source is not None:
-            rewritten = _gain_map_parameters(source, heif, gain_maps)
+            rewritten, from_maker_note = _gain_map_parameters(source, heif, gain_maps)
             kept |= set(rewritten)
             stayed += [f"its parameters, rebuilt: {len(data)} bytes of XMP (item {item_id})"
-                       for item_id, data in rewritten.items()]
+                       + (", the headroom computed from the EXIF maker note (Apple tags 33 and 48)"
+                          if item_id in from_maker_note else "") for item_id, data in rewritten.items()]
     for item_id in kept - set(rewritten):
         if heif.items[item_id].type != b"iden" and item_id not in heif.locations:
             raise Refused(f"the HEIF image item {item_id} has no location for its data")
@@ -527,7 +556,27 @@ def plan(heif: Heif, source: BinaryIO | None = None, keep_hdr: bool = False) -> 
                 dropped.append(Finding(Category.HIDDEN, f"'{type_name(prop.type)}' property",
                                        f"an unknown property of {len(prop.raw)} bytes", "the image's properties"))
     return Plan(tuple(sorted(kept)), tuple(sorted(properties)), tuple(dict.fromkeys(dropped)), replaced, rewritten,
-                tuple(stayed))
+                tuple(stayed), groups)
+
+
+def _with_gain_maps(heif: Heif, kept: set[int], gain_maps: list[int]) -> tuple[set[int], tuple[EntityGroup, ...], list[str]]:
+    """The kept images with their HDR gain maps: Apple's (`gain_maps`, auxiliary images) and ISO 21496-1's
+    (a 'tmap' image and its inputs, with the 'altr' group that offers it); the groups, and what stayed."""
+    stayed = []
+    for gain_map in gain_maps:
+        kept = kept | _image_closure(heif, gain_map)
+        stayed.append(f"{_image_description(heif, heif.items[gain_map])} (item {gain_map})")
+    tone_maps = _tone_maps(heif, kept)
+    for tone_map in tone_maps:
+        kept = kept | _image_closure(heif, tone_map, tone_map=True)
+        gain_map = heif.targets(b"dimg", tone_map)[1]
+        stayed.append(f"{_image_description(heif, heif.items[tone_map])} (item {tone_map}, ISO 21496-1) and its "
+                      f"HDR gain map{_dimensions(heif, gain_map)} (item {gain_map})")
+    groups = tuple(EntityGroup(g.type, g.id, tuple(e for e in g.entities if e in kept)) for g in heif.groups
+                   if g.type == ALTERNATIVES and set(g.entities) & set(tone_maps))
+    stayed += [f"the 'altr' entity group {g.id} (items {', '.join(map(str, g.entities))}, the preferred first)"
+               for g in groups]
+    return kept, groups, stayed
 
 
 def _gain_maps(heif: Heif, kept: set[int]) -> list[int]:
@@ -535,45 +584,52 @@ def _gain_maps(heif: Heif, kept: set[int]) -> list[int]:
                    and _aux_urn(heif, r.source) in GAIN_MAP_URNS})
 
 
-def _gain_map_parameters(source: BinaryIO, heif: Heif, gain_maps: list[int]) -> dict[int, bytes]:
-    """For each XMP item describing a kept gain map (cdsc), a fresh packet holding only Apple's gain-map
-    numbers (version, headroom): whatever else the packet says (its toolkit, any other property) goes.
-    A packet without them is removed like any XMP item."""
-    rebuilt = {}
+def _tone_maps(heif: Heif, kept: set[int]) -> list[int]:
+    """'tmap' items offered beside a kept image in an 'altr' group and built from a kept base image and
+    one gain map: what a reader shows on an HDR screen in place of the primary."""
+    found = set()
+    for group in heif.groups:
+        if group.type != ALTERNATIVES or not set(group.entities) & kept:
+            continue
+        for entity in group.entities:
+            item, inputs = heif.items.get(entity), heif.targets(b"dimg", entity)
+            if item is not None and item.type == TONE_MAP and len(inputs) == 2 and inputs[0] in kept:
+                found.add(entity)
+    return sorted(found)
+
+
+def _gain_map_parameters(source: BinaryIO, heif: Heif, gain_maps: list[int]) -> tuple[dict[int, bytes], set[int]]:
+    """For each XMP item describing a kept Apple gain map (cdsc), a fresh packet holding only Apple's
+    gain-map numbers (version, headroom): whatever else the packet says (its toolkit, any other
+    property) goes. A packet without them is removed like any XMP item. A packet with a version but no
+    headroom (iOS 14-16) gets the headroom Apple's formula computes from the primary's maker note, whose
+    other values go with the EXIF, and iOS 17's version number; the second set names those packets."""
+    rebuilt, from_maker_note = {}, set()
     for reference in heif.references:
         item = heif.items.get(reference.source)
         if (reference.type != b"cdsc" or item is None or item.type != b"mime" or _XMP_MIME not in item.content_type
                 or item.content_encoding or not set(reference.targets) & set(gain_maps)):
             continue
-        values = _gain_map_values(_item_data(source, heif, item.id))
+        values = gain_map_parameters.values_in_packet(_item_data(source, heif, item.id))
+        if values and "HDRGainMapHeadroom" not in values:
+            headroom = _maker_note_headroom(source, heif)
+            if headroom is not None:  # written as iOS 17 writes it, so Apple's readers take it from the XMP
+                values.update(HDRGainMapVersion=gain_map_parameters.VERSION_WITH_HEADROOM, HDRGainMapHeadroom=headroom)
+                from_maker_note.add(item.id)
         if values:
-            rebuilt[item.id] = _gain_map_packet(values)
-    return rebuilt
+            rebuilt[item.id] = gain_map_parameters.packet_of(values)
+    return rebuilt, from_maker_note
 
 
-def _gain_map_values(packet: bytes) -> dict[str, str]:
-    start, end = packet.find(b"<x:xmpmeta"), packet.rfind(b"</x:xmpmeta>")
-    if start < 0 or end < start:
-        return {}
-    try:
-        root = SafeElementTree.fromstring(packet[start:end + len(b"</x:xmpmeta>")])
-    except Exception:  # defusedxml raises its own types too: an unreadable packet keeps nothing
-        return {}
-    values = {}
-    for element in root.iter():
-        pairs = [(element.tag, element.text or "")] + list(element.attrib.items())
-        for name, value in pairs:
-            namespace, _, local = str(name).lstrip("{").partition("}")
-            if namespace == _APPLE_GAIN_MAP_NS and local in _GAIN_MAP_FIELDS and _NUMBER.fullmatch(value.strip()):
-                values[local] = value.strip()
-    return values
-
-
-def _gain_map_packet(values: dict[str, str]) -> bytes:
-    fields = "".join(f"<HDRGainMap:{name}>{values[name]}</HDRGainMap:{name}>" for name in _GAIN_MAP_FIELDS if name in values)
-    return ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-            f'<rdf:Description rdf:about="" xmlns:HDRGainMap="{_APPLE_GAIN_MAP_NS}">{fields}</rdf:Description>'
-            "</rdf:RDF></x:xmpmeta>").encode("ascii")
+def _maker_note_headroom(source: BinaryIO, heif: Heif) -> str | None:
+    """The headroom from the Apple maker note of the EXIF item describing the primary, if any."""
+    for reference in heif.references:
+        item = heif.items.get(reference.source)
+        if reference.type == b"cdsc" and heif.primary in reference.targets and item is not None and item.type == b"Exif":
+            headroom = gain_map_parameters.headroom_from_maker_note(_item_data(source, heif, item.id))
+            if headroom is not None:
+                return headroom
+    return None
 
 
 _HVCC_FIXED = 22
@@ -618,8 +674,9 @@ def _review_profile(prop: Property, index: int) -> tuple[bytes | None, list[Find
     return box_bytes(b"colr", prop.payload[:4] + profile), findings
 
 
-def _image_closure(heif: Heif, root: int) -> set[int]:
-    """The item and every input of its derivations; a loop is refused."""
+def _image_closure(heif: Heif, root: int, tone_map: bool = False) -> set[int]:
+    """The item and every input of its derivations; a loop is refused. `tone_map`: the root is a
+    'tmap' item (kept only in the keep_hdr mode)."""
     done: set[int] = set()
 
     def visit(item_id: int, path: tuple[int, ...]) -> None:
@@ -628,7 +685,7 @@ def _image_closure(heif: Heif, root: int) -> set[int]:
         item = heif.items.get(item_id)
         if item is None:
             raise Refused(f"the HEIF image refers to item {item_id}, which the file does not list")
-        if item.type not in IMAGE_TYPES:
+        if item.type not in IMAGE_TYPES and not (tone_map and item_id == root and item.type == TONE_MAP):
             raise Refused(f"the HEIF image is built from a '{type_name(item.type)}' item, which intake does not clean")
         if item_id in done:
             return
@@ -665,7 +722,7 @@ def inspect_stream(source: BinaryIO, keep_hdr: bool = False) -> list[Finding]:
     kept, exif = set(chosen.kept), ExifReader()  # one reader: its budget is per file, not per item
     for item in heif.items.values():
         if item.id in chosen.rewritten:  # what the gain map's parameters said beside the numbers kept
-            findings += [f for f in _dropped_item(source, heif, item, exif) if f.field not in _GAIN_MAP_FIELDS]
+            findings += [f for f in _dropped_item(source, heif, item, exif) if f.field not in GAIN_MAP_FIELDS]
         elif item.id not in kept:
             findings += _dropped_item(source, heif, item, exif)
     return findings + _kept_jpeg_findings(source, heif, chosen)
@@ -723,6 +780,9 @@ def _image_description(heif: Heif, item: Item) -> str:
         lowered = urn.lower()
         text = next((text for key, text in _AUX_DESCRIPTIONS if key in lowered), "an auxiliary image")
         return f"{text}{size} ({shorten(urn, 80)})"
+    if any(heif.items.get(r.source, item).type == TONE_MAP and r.targets[1:] == (item.id,)
+           for r in heif.references if r.type == b"dimg"):
+        return f"an HDR gain map{size} (ISO 21496-1)"
     if heif.is_input(item.id):
         return f"a part of another image{size}"
     return f"another image{size}"
@@ -750,6 +810,7 @@ def _item_data(source: BinaryIO, heif: Heif, item_id: int) -> bytes:
 
 @dataclass(frozen=True)
 class _Layout:
+    ftyp: bytes
     meta: bytes
     mdat_header: bytes
     pieces: tuple[Extent | bytes, ...]  # written in this order into the new mdat: copied, or rewritten data
@@ -761,7 +822,7 @@ def sanitize_stream(source: BinaryIO, out: BinaryIO, keep_hdr: bool = False) -> 
     if _kept_jpeg_findings(source, heif, chosen):
         raise Refused("a JPEG-coded HEIF image carries metadata in its own bytes, which are kept unchanged")
     layout = _layout(source, heif, chosen)
-    out.write(heif.ftyp)
+    out.write(layout.ftyp)
     out.write(layout.meta)
     out.write(layout.mdat_header)
     for piece in layout.pieces:
@@ -783,10 +844,21 @@ def _layout(source: BinaryIO, heif: Heif, chosen: Plan) -> _Layout:
                     and i in heif.locations and heif.locations[i].method == 1 for e in heif.locations[i].extents)
     wide = mdat_size + len(idat) + (META_LIMIT << 3) > 0xFFFFFFFF
     mdat_header = box_header(b"mdat", mdat_size)
+    ftyp = _written_file_type(heif, chosen)
     draft = _meta(heif, chosen, idat, 0, wide)
-    meta = _meta(heif, chosen, idat, len(heif.ftyp) + len(draft) + len(mdat_header), wide)
+    meta = _meta(heif, chosen, idat, len(ftyp) + len(draft) + len(mdat_header), wide)
     assert len(meta) == len(draft)  # offsets have a fixed width, so placing them moves nothing
-    return _Layout(meta, mdat_header, tuple(in_mdat))
+    return _Layout(ftyp, meta, mdat_header, tuple(in_mdat))
+
+
+def _written_file_type(heif: Heif, chosen: Plan) -> bytes:
+    """The 'ftyp' box, without the 'tmap' brand when no tone map is kept: libavif refuses a file that
+    claims the brand and has no 'tmap' item ("cannot identify image file" through Pillow)."""
+    if any(heif.items[item_id].type == TONE_MAP for item_id in chosen.kept):
+        return heif.ftyp
+    payload = heif.ftyp[8:]
+    brands = [payload[at:at + 4] for at in range(8, len(payload), 4)]
+    return box_bytes(b"ftyp", payload[:8] + b"".join(brand for brand in brands if brand != TONE_MAP))
 
 
 def _meta(heif: Heif, chosen: Plan, idat: bytes, mdat_start: int, wide: bool) -> bytes:
@@ -800,11 +872,18 @@ def _meta(heif: Heif, chosen: Plan, idat: bytes, mdat_start: int, wide: bool) ->
         parts.append(box_bytes(b"iref", iref))
     parts.append(box_bytes(b"iprp", box_bytes(b"ipco", b"".join(chosen.property_box(heif, i) for i in chosen.properties))
                            + box_bytes(b"ipma", _ipma(heif, chosen))))
+    if chosen.groups:
+        parts.append(box_bytes(b"grpl", b"".join(map(_entity_group, chosen.groups))))
     if idat:
         parts.append(box_bytes(b"idat", idat))
     url = box_bytes(b"url ", full_box_payload(0, 1, b""))  # flag 1: the data is in this file
     parts.append(box_bytes(b"dinf", box_bytes(b"dref", full_box_payload(0, 0, (1).to_bytes(4, "big") + url))))
     return box_bytes(b"meta", full_box_payload(0, 0, b"".join(parts)))
+
+
+def _entity_group(group: EntityGroup) -> bytes:
+    count = len(group.entities)
+    return box_bytes(group.type, full_box_payload(0, 0, struct.pack(f">II{count}I", group.id, count, *group.entities)))
 
 
 def _iloc(heif: Heif, chosen: Plan, mdat_start: int, wide: bool) -> bytes:
@@ -879,6 +958,8 @@ def _content_parts(source: BinaryIO, heif: Heif, chosen: Plan) -> Iterator[tuple
     """What must survive: the primary's ID, then for each kept item its description (type, properties
     in order, derivation inputs) and its location, whose bytes are compared."""
     yield b"primary %d" % heif.primary, None
+    for group in chosen.groups:
+        yield b"group %s %d:" % (group.type, group.id) + b"".join(b" %d" % e for e in group.entities), None
     kept, properties = set(chosen.kept), set(chosen.properties)
     for item_id in chosen.kept:
         item = heif.items[item_id]

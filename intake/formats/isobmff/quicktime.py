@@ -58,7 +58,7 @@ from intake.formats.base import (
 from intake.errors import Refused
 from intake.formats.isobmff.boxes import Box, box_bytes, child_boxes, copy_range, iter_boxes, read_payload
 from intake.formats.isobmff.fragments import Fragment, Run, read_fragment, sample_size_defaults
-from intake.formats.shared import sef
+from intake.formats.shared import insta360, sef
 from intake.formats.isobmff.movie_tags import (box_name, mac_time, meta_findings, uuid_findings,
                                                user_data_findings)
 
@@ -159,6 +159,7 @@ class Movie:
     tracks: tuple[Track, ...]
     fragments: tuple[Fragment, ...]
     trailer: tuple[int, int] | None = None  # (start, end) of a Samsung SEF block after the last box: dropped
+    camera_trailer: tuple[int, int] | None = None  # (start, end) of an Insta360 trailer ending the file: dropped
 
     @property
     def kept_ids(self) -> frozenset[int]:
@@ -206,6 +207,9 @@ class _Holders:
 
 def _movie(source: BinaryIO) -> Movie:
     size = source.seek(0, io.SEEK_END)
+    camera_start = insta360.trailer_start(source, size)  # Insta360 cameras append theirs last
+    camera_trailer = (camera_start, size) if camera_start is not None else None
+    size = camera_start if camera_start is not None else size
     trailer_start = sef.block_start(source, size)  # Samsung phones append one after the movie's boxes
     trailer = (trailer_start, size) if trailer_start is not None else None
     top = tuple(_top_level_boxes(source, trailer_start if trailer_start is not None else size))
@@ -223,7 +227,7 @@ def _movie(source: BinaryIO) -> Movie:
     tracks = tuple(_track(payload) for box, payload in children if box.type == b"trak")
     extends = _find(children, b"mvex")
     fragments = _fragments(source, top, sample_size_defaults(extends) if extends is not None else None)
-    result = Movie(top, movie, _with_fragment_runs(tracks, fragments), fragments, trailer)
+    result = Movie(top, movie, _with_fragment_runs(tracks, fragments), fragments, trailer, camera_trailer)
     _check_samples(result)
     _check_frames(source, result)
     return result
@@ -731,6 +735,8 @@ def _top_level_findings(source: BinaryIO, movie: Movie) -> list[Finding]:
         if end - start > MAX_MOVIE_BYTES:
             raise Refused(f"the Samsung SEF block after the movie holds more than {MAX_MOVIE_BYTES >> 20} MiB; refused")
         findings += sef.findings(b"".join(_pieces(source, start, end)), f"Samsung SEF data after the movie (byte {start})")
+    if movie.camera_trailer is not None:
+        findings.append(insta360.finding(*movie.camera_trailer))
     unplayed = sum(len(p) - p.count(0) for start, end in _unplayed(movie) for p in _pieces(source, start, end))
     if unplayed:
         findings.append(Finding(Category.HIDDEN, "unplayed media data",
@@ -846,6 +852,9 @@ def residue_stream(source: BinaryIO) -> Iterator[View]:
     if movie.trailer is not None:
         for piece in _pieces(source, *movie.trailer):
             yield View(f"the Samsung SEF block at byte {movie.trailer[0]}", piece)
+    if movie.camera_trailer is not None:
+        for piece in _pieces(source, *movie.camera_trailer):
+            yield View(f"the Insta360 trailer at byte {movie.camera_trailer[0]}", piece)
 
 
 # --- the bytes verbs ---------------------------------------------------------------

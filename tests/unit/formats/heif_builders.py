@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pillow_heif
 from PIL import Image
+from PIL.TiffImagePlugin import IFDRational, ImageFileDirectory_v2
 
 from intake.formats.isobmff import heif
 from intake.formats.isobmff.boxes import box_bytes, full_box_payload
@@ -181,3 +182,85 @@ def hdr_build(tiles: tuple[Coded, Coded, Coded]) -> Build:
         references=[(b"auxl", 2, [1]), (b"cdsc", 3, [2]), (b"auxl", 4, [1]), (b"auxl", 5, [1]),
                     (b"thmb", 6, [1]), (b"cdsc", 7, [1])],
     )
+
+
+# ---------------------------------------------------------------- EXIF blocks with GPS and an Apple maker note
+
+GPS_LATITUDE = (46.0, 38.0, 7.0)  # degrees, minutes, seconds: exiftool reads "46 deg 38' 7.00\" N"
+CONTENT_IDENTIFIER = "PLANTED-CONTENT-ID-51f0"
+
+
+def apple_maker_note(headroom: tuple[int, int], gain: tuple[int, int] | None) -> bytes:
+    """An iPhone's maker note: "Apple iOS", version 1, byte order, then one IFD (written by Pillow) whose
+    offsets count from the note's start; a planted photo identifier beside the HDR tags 33 and 48."""
+    note = ImageFileDirectory_v2(prefix=b"MM")
+    values = {0x0011: CONTENT_IDENTIFIER, 0x0021: IFDRational(*headroom)}
+    if gain is not None:
+        values[0x0030] = IFDRational(*gain)
+    for tag, value in values.items():
+        note[tag] = value
+        note.tagtype[tag] = 2 if isinstance(value, str) else 10  # ASCII, signed rational (as Apple writes them)
+    return b"Apple iOS\0" + b"\0\x01MM" + note.tobytes(14)
+
+
+def exif_item(artist: str, maker_note: bytes | None = None) -> bytes:
+    """A HEIF EXIF item written by Pillow: the offset to the TIFF header (past "Exif\0\0"), then the block,
+    with the artist, a GPS position and, if given, a maker note."""
+    exif = Image.Exif()
+    exif[0x013B] = artist
+    exif.get_ifd(0x8825).update({1: "N", 2: GPS_LATITUDE})
+    if maker_note is not None:
+        exif[0x010F] = "Apple"
+        exif.get_ifd(0x8769)[0x927C] = maker_note
+    return (6).to_bytes(4, "big") + exif.tobytes()
+
+
+# ---------------------------------------------------------------- ISO 21496-1: a tone-map item in an 'altr' group
+
+GAIN_MAP_ARTIST = "PLANTED-GAIN-MAP-ARTIST-3c9d"
+GAIN_MAP_CREATOR = "PLANTED-GAIN-MAP-CREATOR-b27e"
+TONE_MAP_NAME = "PLANTED-TONE-MAP-NAME-8e41"
+GAIN_MAP_NAME = "PLANTED-GAIN-MAP-NAME-d05a"
+
+
+def nclx(primaries: int, transfer: int, matrix: int) -> bytes:
+    return box_bytes(b"colr", b"nclx" + struct.pack(">HHHB", primaries, transfer, matrix, 0x80))
+
+
+def tone_map_payload() -> bytes:
+    """ISO 21496-1 gain-map metadata as libavif writes it: versions, flags, then the headroom and per-channel
+    fractions (one channel here); nothing in it but numbers."""
+    fractions = [(0, 1), (3, 1),  # base and alternate HDR headroom
+                 (0, 1), (2, 1), (1, 1), (1, 64), (1, 64)]  # gain min and max, gamma, base and alternate offsets
+    return struct.pack(">BHHB", 0, 0, 0, 0) + b"".join(
+        struct.pack(">iI" if index in (0, 2, 5, 6) else ">II", n, d) for index, (n, d) in enumerate(fractions))
+
+
+def entity_group(kind: bytes, group_id: int, entities: list[int]) -> bytes:
+    return box_bytes(kind, full_box_payload(0, 0, struct.pack(f">II{len(entities)}I", group_id, len(entities), *entities)))
+
+
+def tone_map_build(tiles: tuple[Coded, Coded, Coded], tone_map_in_idat: bool = False) -> Build:
+    """An ISO 21496-1 HDR photo as iOS 18 and libultrahdr write it: the primary (1), a 'tmap' item (2) built
+    (dimg) from the primary and a gain map (3), offered in place of the primary by an 'altr' group;
+    planted EXIF (with GPS) and XMP on both the primary and the gain map, item names, a thumbnail (6)
+    that the 'altr' group also (wrongly) names, and a burst group."""
+    left, _, small = tiles
+    return Build(
+        parts=[Part(1, b"hvc1", left.data, [left.hvcc, left.ispe, nclx(1, 13, 6)]),
+               Part(2, heif.TONE_MAP, tone_map_payload(), [left.ispe, nclx(9, 16, 0)], name=TONE_MAP_NAME,
+                    in_idat=tone_map_in_idat),
+               Part(3, b"hvc1", small.data, [small.hvcc, small.ispe], hidden=True, name=GAIN_MAP_NAME),
+               Part(4, b"Exif", exif_item(ARTIST), hidden=True),
+               Part(5, b"mime", gain_map_xmp(XMP_CREATOR), content_type="application/rdf+xml", hidden=True),
+               Part(6, b"hvc1", small.data, [small.hvcc, small.ispe]),
+               Part(7, b"Exif", exif_item(GAIN_MAP_ARTIST), hidden=True),
+               Part(8, b"mime", gain_map_xmp(GAIN_MAP_CREATOR), content_type="application/rdf+xml", hidden=True)],
+        references=[(b"dimg", 2, [1, 3]), (b"cdsc", 4, [1]), (b"cdsc", 5, [1]), (b"thmb", 6, [1]),
+                    (b"cdsc", 7, [3]), (b"cdsc", 8, [3])],
+        meta_extra=box_bytes(b"grpl", entity_group(b"altr", 20, [2, 6, 1]) + entity_group(b"brst", 21, [1, 6])),
+        extra_brands=b"tmap",
+    )
+
+
+

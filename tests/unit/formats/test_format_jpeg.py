@@ -859,3 +859,16 @@ def test_a_scan_known_from_the_original_gives_the_parse_a_fresh_search_gives(opt
                 jpeg._parse(data, known)
             continue
         assert _segments_of(jpeg._parse(data, known)) == fresh, name
+
+
+def test_an_insta360_trailer_after_the_end_of_the_image_goes() -> None:
+    """Insta360 cameras end their photos (.insp) with the same trailer as their videos: serial number,
+    gyroscope, GPS. It lies after the end of the image, so it goes whole and is reported by size."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), "red").save(buffer, "JPEG")
+    plain = buffer.getvalue()
+    records = b"\x0a\x10PLANTED-INSTA360-SERIAL-6b2e" + bytes(100)
+    photo = plain + records + (len(records) + 40).to_bytes(4, "little") + bytes(4) + b"8db42d694ccc418790edff439fe026bf"
+    assert any(f.field == "bytes after the end of the image" and f.value == f"{len(photo) - len(plain)} bytes"
+               for f in jpeg.inspect(photo))
+    assert jpeg.sanitize(photo) == jpeg.sanitize(plain)

@@ -483,6 +483,32 @@ def test_a_samsung_sef_block_after_the_movie_goes(tmp_path: Path) -> None:
     assert clean.read_bytes() == cleaned(plain).read_bytes()  # the block goes whole; nothing else changes
 
 
+def insta360_trailer(records: bytes) -> bytes:
+    """An Insta360 camera's trailer: its records, then its whole length (little-endian), 4 bytes, the magic."""
+    return records + (len(records) + 40).to_bytes(4, "little") + bytes(4) + b"8db42d694ccc418790edff439fe026bf"
+
+
+def test_an_insta360_trailer_after_the_movie_goes_and_is_named(tmp_path: Path) -> None:
+    """Insta360 cameras (.insv) append their records (serial number, gyroscope, GPS) after the last box;
+    a Samsung SEF block before it goes too."""
+    plain = tagged_mp4(tmp_path)
+    serial = "PLANTED-INSTA360-SERIAL-6b2e"
+    with_trailer = tmp_path / "camera.insv"
+    with_trailer.write_bytes(plain.read_bytes() + sef_block([(0x0AA1, "MCC_Data", b"310")])
+                             + insta360_trailer(b"\x0a\x10" + serial.encode() + bytes(300)))
+    findings = quicktime.inspect(with_trailer.read_bytes())
+    assert has(findings, Category.HIDDEN, "serial number, model, firmware") and has(findings, Category.LOCATION, "310")
+    clean = assert_clean(with_trailer, [TITLE, ARTIST, serial, "8db42d694ccc418790edff439fe026bf", "MCC_Data"])
+    assert clean.read_bytes() == cleaned(plain).read_bytes()  # the trailer goes whole; nothing else changes
+
+
+@pytest.mark.parametrize("length", [39, 1 << 31], ids=["shorter-than-its-footer", "past-the-start"])
+def test_a_trailer_magic_with_an_impossible_length_is_not_taken_for_one(tmp_path: Path, length: int) -> None:
+    data = tagged_mp4(tmp_path).read_bytes() + length.to_bytes(4, "little") + bytes(4) + b"8db42d694ccc418790edff439fe026bf"
+    with pytest.raises(Refused):  # then it is stray bytes after the last box, as before
+        quicktime.sanitize(data)
+
+
 def test_the_file_type_minor_version_is_zeroed_and_the_brands_kept(tmp_path: Path) -> None:
     """GoPro writes its firmware's date there (0x20131018 in a Karma drone's video)."""
     data = bytearray(tagged_mp4(tmp_path).read_bytes())
