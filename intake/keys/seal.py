@@ -5,6 +5,7 @@ Anything sealed here opens with the stock `age -d -i IDENTITY` command.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import BinaryIO
 
@@ -40,10 +41,16 @@ def seal_stream(source: BinaryIO, target: BinaryIO, recipients: Sequence[str]) -
 
 
 def unseal(sealed: bytes, identities: Sequence[x25519.Identity]) -> bytes:
+    """The opened bytes of a small sealed record. Through decrypt_io into a buffer: pyrage's
+    decrypt(bytes) costs about 40 % more per record (120 against 85 µs for a custody entry), and
+    `ledger verify` opens every entry. decrypt_io reports a damaged payload as OSError (a damaged
+    header as DecryptError): from an in-memory reader and writer, both mean the record does not open."""
+    opened = io.BytesIO()
     try:
-        return pyrage.decrypt(sealed, list(identities))
-    except pyrage.DecryptError as error:
+        pyrage.decrypt_io(io.BytesIO(sealed), opened, list(identities))
+    except (pyrage.DecryptError, OSError) as error:
         raise SealError("a sealed record does not open with this vault's identity") from error
+    return opened.getvalue()
 
 
 def unseal_stream(source: BinaryIO, target: BinaryIO, identities: Sequence[x25519.Identity]) -> None:

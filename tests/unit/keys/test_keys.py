@@ -164,3 +164,18 @@ def test_foreign_policy_file_is_a_failed_check(cli, tmp_path: Path, template_vau
     (vault / "keys" / "policy.age").write_bytes(b"age-encryption.org/v1\ngarbage")
     result = cli("--vault", vault, "keys", "list")
     assert result.returncode == 1 and "sealing policy" in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "garbage", "empty"])
+def test_a_damaged_record_does_not_open(damage: str) -> None:
+    """unseal goes through pyrage.decrypt_io, which reports a damaged payload as OSError, not
+    DecryptError: every damage must still be the one SealError callers catch."""
+    from intake.keys.seal import seal
+
+    identity = SecretIdentity.generate("seal")
+    sealed = seal(b"a custody record", [str(identity.age_identity.to_public())])
+    assert unseal(sealed, [identity.age_identity]) == b"a custody record"
+    damaged = {"truncated": sealed[:-5], "flipped": sealed[:-1] + bytes([sealed[-1] ^ 1]),
+               "garbage": b"not age at all", "empty": b""}[damage]
+    with pytest.raises(SealError):
+        unseal(damaged, [identity.age_identity])
