@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Any
 
 from intake.support.canonical import canonical_json
-from intake.ledger.commitment import Field, commit_fields, flatten
+from intake.ledger.commitment import Field, commit_entry, flatten
 from intake.keys.identity import PublicIdentity, SecretIdentity
 from intake.errors import EntryError
 
@@ -110,6 +110,10 @@ class CustodyEntry:
     def fields(self) -> list[Field]:
         return [*flatten(self.to_dict()), Field(DAY, self.time[:10])]
 
+    def commit(self, salt: bytes) -> bytes:
+        """commit_fields(self.fields(), salt), computed in one loop (commit_entry: half the CPU)."""
+        return commit_entry(self.to_dict(), (DAY[0], self.time[:10]), salt)
+
 
 def _well_typed(data: dict[str, Any]) -> bool:
     """Entries also arrive from other people's vaults (submissions): a wrong type must not crash a check."""
@@ -136,7 +140,7 @@ class SignedEntry:
     @classmethod
     def sign(cls, entry: CustodyEntry, secret: SecretIdentity) -> "SignedEntry":
         salt = secrets.token_bytes(32)
-        return cls(entry, secret.sign(signing_message(commit_fields(entry.fields(), salt))), salt)
+        return cls(entry, secret.sign(signing_message(entry.commit(salt))), salt)
 
     def commitment(self) -> bytes:
         """A hiding commitment: without the salt, guessing the entry confirms nothing."""
@@ -146,7 +150,7 @@ class SignedEntry:
     def _commitment(self) -> bytes:
         # Computed once per record: verify, audit and export each ask for it, and it is the
         # costliest part of reading an entry (a digest and an HMAC per field). The record is immutable.
-        return commit_fields(self.entry.fields(), self.salt)
+        return self.entry.commit(self.salt)
 
     def verify(self, signer: PublicIdentity) -> bool:
         return signer.verify(signing_message(self.commitment()), self.signature)
