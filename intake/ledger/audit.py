@@ -17,27 +17,31 @@ opened entries (`keep`): `ledger verify` of a big ledger holds no opened entry.
 from __future__ import annotations
 
 import base64
-import functools
-import hashlib
-from collections.abc import Sequence
+import itertools
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from intake.blobs import unreferenced_blobs
-from intake.support.hashing import Digests, DigestingWriter
+from intake.blobs import BLOB_NAME, unreferenced_blobs
+from intake.forked import ForkedChunks
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint
-from intake.errors import Check, CheckpointError, EntryError, NoteError, SealError
+from intake.errors import Check, CheckpointError, NoteError
+from intake.ledger.compact import BlobTally, EarlierEntries
 from intake.ledger.custodian import Custodian
-from intake.ledger.entries import CLEAN_COPY, CustodyEntry, SignedEntry
+from intake.ledger.entries import CustodyEntry, SignedEntry
+from intake.ledger.opening import (
+    AuditFailure, ChunkOpener, Link, OpenedChunk, OpenedRecord, Opening, check_opened, derivation_failure, open_entry,
+    rows_digest,
+)
 from intake.ledger.stored_tree import leaf_hash_of
 from intake.ledger.note import Verifier, b64decode_canonical, open_note
-from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
-from intake.keys.seal import unseal, unseal_stream
-from intake.forked import forked_map
-from intake.keys.identity import PublicIdentity
+from intake.ledger.store import LedgerStore, StoredCheckpoint
 
+__all__ = ["AuditFailure", "AuditReport", "OpenedRecord", "RecomputedTree", "audit", "audit_against", "check_opened",
+           "read_checkpoint"]
 
 PAIRWISE_LIMIT = 1024
 # Up to this many checkpoints, every signature is verified. Beyond it, Ed25519 verification would
@@ -47,24 +51,6 @@ PAIRWISE_LIMIT = 1024
 # this key writes for that root; the signature bytes of the latest and of sizes 1, 2, 4, 8, ... are
 # verified too.
 SIGNATURE_LIMIT = 1024
-# The one action whose entries no bundle publishes: an export is on no clean copy's trail.
-UNPUBLISHED = "exported"
-# Entries read, opened and checked at a time: the sealed records of one chunk are held, never all.
-ENTRY_CHUNK = 8192
-
-
-class AuditFailure(Exception):
-    """The first thing found wrong; its message names the entry or checkpoint."""
-
-
-@dataclass(frozen=True)
-class OpenedRecord:
-    """An entry as the audit opened it, with its leaf data as stored."""
-
-    signed: SignedEntry
-    commitment: bytes     # the stored commitment (the leaf data's first half)
-    sealed_sha256: bytes  # SHA-256 of the stored sealed record (its second half)
-    checked: bool         # its commitment, signature and custodian were checked (steps 11-13)
 
 
 @dataclass
@@ -76,7 +62,8 @@ class AuditReport:
     # entry was appended; the next exclusive lock removes them), `unexplained` the others.
     orphans: list[str] = field(default_factory=list)
     unexplained: list[str] = field(default_factory=list)
-    tree: RecomputedTree | None = None  # every subtree hash, recomputed from the rows: proofs without SQL
+    tree: RecomputedTree | None = None  # every subtree hash, recomputed from the rows: proofs without SQL (`keep`)
+    leaves: merkle.HashList = field(default_factory=merkle.HashList)  # every entry's leaf hash, recomputed
 
     @property
     def signed(self) -> list[SignedEntry]:
@@ -118,28 +105,45 @@ def audit(
     store: LedgerStore, origin: str, verifier: Verifier, keyring: Custodian | None = None, blobs: Path | None = None,
     keep: bool = True, every_entry: bool = True,
 ) -> AuditReport:
-    """Every check of `ledger verify`. `keep`: the opened entries stay in the report (else only
-    their checks are). `every_entry=False` (export): every entry is opened and its links checked,
+    """Every check of `ledger verify`. `keep`: the opened entries and the recomputed tree stay in
+    the report (else only the checks and the leaf hashes do). `every_entry=False` (export): every
+    entry is opened and its links checked,
     but the commitment, signature and custodian of an `exported` entry, which no bundle publishes
     (it is on no clean copy's trail), are not (`OpenedRecord.checked`); the rows themselves are
     proven unaltered either way, without the passphrase, by the roots recomputed against the
-    signed checkpoints."""
+    signed checkpoints.
+
+    With a keyring that opens the entries, the workers that open them start first (forked.py) and
+    work while this process checks the rows and checkpoints (steps 1-9); their results are read,
+    in entry order, once those passed."""
     report = AuditReport()
+    opener = ChunkOpener.of(store, keyring, Opening(blobs, keep, every_entry))
     try:
-        hashes = _numbered_leaves(store, report)
-        roots = merkle.HashList() if keyring is not None else None  # kept only for the entries' links
-        checkpoints = _check_checkpoints(store, hashes, roots, origin, verifier, report)
-        report.tree = RecomputedTree.of(hashes)
-        _check_consistency(checkpoints, report.tree.subtree, report)
-        _check_stored_tree(store, report.tree, report)
-        named = None
-        if keyring is not None:
-            named = _check_entries(store, roots, keyring, report, _Opening(blobs, keep, every_entry))
+        with ForkedChunks(opener, opener.chunks) if opener is not None else nullcontext(None) as opened:
+            between = opened.poll if opened is not None else _nothing  # the workers fed between steps
+            report.leaves = _numbered_leaves(store, report)
+            between()
+            checkpoints = _check_checkpoints(store, report.leaves, origin, verifier, report)
+            between()
+            tree = RecomputedTree.of(report.leaves)
+            between()
+            _check_consistency(checkpoints, tree.subtree, report)
+            _check_stored_tree(store, tree, report)
+            between()
+            report.tree = tree if keep else None  # the levels above the leaves: half the memory
+            del tree
+            named = None
+            if keyring is not None:
+                named = _check_entries(report.leaves, blobs, report, opener, opened)
         if blobs is not None:
-            _find_unreferenced(store, blobs, report, named)
+            _find_unreferenced(store, blobs, report, named, opener)
     except AuditFailure as failure:
         report.failure = str(failure)
     return report
+
+
+def _nothing() -> None:
+    pass
 
 
 def _numbered_leaves(store: LedgerStore, report: AuditReport) -> merkle.HashList:
@@ -162,12 +166,12 @@ def _numbered_leaves(store: LedgerStore, report: AuditReport) -> merkle.HashList
 
 
 def _check_checkpoints(
-    store: LedgerStore, leaves: merkle.HashList, roots: merkle.HashList | None, origin: str, verifier: Verifier,
-    report: AuditReport,
+    store: LedgerStore, leaves: merkle.HashList, origin: str, verifier: Verifier, report: AuditReport,
 ) -> list[Checkpoint]:
     """Every size 1..n has exactly the checkpoint this key writes for the root recomputed from the
-    entries. Roots are computed one size at a time as the notes stream by (kept in `roots` only if
-    given); the checkpoints returned are those the consistency proofs replay (_proof_pairs)."""
+    entries. Roots are computed one size at a time as the notes stream by, and not kept (the
+    entries' links recompute them as they are read); the checkpoints returned are those the
+    consistency proofs replay (_proof_pairs)."""
     count = len(leaves)
     sampled = _signature_sample(count)
     expected = _ExpectedNote(origin, verifier.key_id)
@@ -179,8 +183,6 @@ def _check_checkpoints(
             raise _sizes_failure(store, count)
         seen = row.size
         root = next(recomputed)
-        if roots is not None:
-            roots.append(root)
         if sampled is not None and row.size not in sampled and expected.matches(row.note, row.size, root):
             checkpoint = Checkpoint(origin, row.size, root)
         else:
@@ -361,8 +363,7 @@ def audit_against(
     except AuditFailure as failure:
         report.failure = f"the saved checkpoint: {failure}"
         return report
-    assert report.tree is not None
-    hashes = report.tree.leaves()
+    hashes = report.leaves
     if saved.size > len(hashes):
         report.failure = (
             f"the ledger holds {len(hashes)} entries but the saved checkpoint saw {saved.size}: "
@@ -377,95 +378,43 @@ def audit_against(
     return report
 
 
-@dataclass(frozen=True)
-class _Opening:
-    """How the entries are opened: `blobs` (the vault's blobs/) to check every sealed file in the
-    same pass; `keep` the opened entries in the report; `every_entry` checked in full."""
-
-    blobs: Path | None
-    keep: bool
-    every_entry: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Summary:
-    """What the in-order checks need of one opened entry (links, derivation, sealed files): a
-    few strings, so a big ledger's audit need not hold its opened entries."""
-
-    seq: int
-    id: str
-    prev: str
-    parents: tuple[str, ...]
-    action: str
-    item: str
-    input_count: int
-    first_input: tuple[Any, Any]   # item and sha256 of inputs[0] (None, None without inputs)
-    first_output: tuple[Any, Any]  # role and sha256 of outputs[0] (None, None without outputs)
-    blobs: tuple[str, ...]         # the sealed files its outputs name
-
-    @classmethod
-    def of(cls, entry: CustodyEntry) -> _Summary:
-        source = entry.inputs[0] if entry.inputs else {}
-        produced = entry.outputs[0] if entry.outputs else {}
-        return cls(entry.seq, entry.id, entry.prev, tuple(entry.parents), entry.action, entry.item, len(entry.inputs),
-                   (source.get("item"), source.get("sha256")), (produced.get("role"), produced.get("sha256")),
-                   tuple(str(out["blob"]) for out in entry.outputs if "blob" in out))
-
-
-@dataclass(frozen=True, slots=True)
-class _Opened:
-    """One entry opened (in a forked worker): its summary, the first sealed-file failure of its
-    slice (later files of that slice are not opened), and the record itself when it is kept."""
-
-    summary: _Summary
-    blob_failure: AuditFailure | None
-    record: OpenedRecord | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Parent:
-    item: str
-    first_output: tuple[Any, Any]
-
-
 def _check_entries(
-    store: LedgerStore, roots: Sequence[bytes], keyring: Custodian, report: AuditReport, opening: _Opening
-) -> set[str] | None:
-    """Steps 10-18, in one pass over the entries, a chunk at a time; the sealed files the entries
-    name, or None when they cannot be opened here. Failures keep the order of the steps: any
+    leaves: merkle.HashList, blobs: Path | None, report: AuditReport, opener: ChunkOpener | None,
+    opened: ForkedChunks[OpenedChunk] | None,
+) -> BlobTally | None:
+    """Steps 10-18 over the opened chunks, in entry order; the sealed files the entries name, as a
+    tally, or None when they cannot be opened here. Failures keep the order of the steps: any
     entry's own or link failure first (in entry order), then a derivation, then a sealed file."""
-    if not keyring.can_open_sealed:
+    if opener is None or opened is None:
         report.checked.append("entries are sealed to the editors only (write-only vault): contents not opened here")
-        if opening.blobs is not None:
-            _describe_write_only_blobs(opening.blobs, report)
+        if blobs is not None:
+            _describe_write_only_blobs(blobs, report)
         return None
-    # Opening is most of the work (age, the commitment, Ed25519, each sealed file) and each entry's
-    # is its own: on every core.
-    work = functools.partial(_open_entries, keyring=keyring, public=keyring.public, opening=opening)
-    earlier: dict[str, _Parent] = {}
-    named: set[str] = set()
+    earlier = EarlierEntries(len(leaves))
+    named = BlobTally()
+    prevs = itertools.chain([merkle.EMPTY_ROOT], merkle.iter_prefix_roots(leaves))
     derivation: AuditFailure | None = None
     blob_failure: AuditFailure | None = None
     files = 0
-    for chunk in store.iter_entries(ENTRY_CHUNK):
-        for stored, opened in zip(chunk, forked_map(work, chunk)):
-            if isinstance(opened, AuditFailure):
-                raise opened
-            entry = opened.summary
-            _check_links(entry, stored.idx, roots, earlier)
-            derivation = derivation or _derivation_failure(entry, earlier)
-            blob_failure = blob_failure or opened.blob_failure
-            earlier[entry.id] = _Parent(entry.item, entry.first_output)
-            named.update(entry.blobs)
-            files += len(entry.blobs)
-            if opened.record is not None:
-                report.opened.append(opened.record)
+    try:
+        for chunk in opened:
+            _check_rows(chunk, leaves, opener.chunk)
+            for number, link in enumerate(chunk.links, chunk.first):
+                derivation = derivation or _check_link(number, link, next(prevs), earlier)
+            if chunk.failure is not None:
+                raise chunk.failure
+            blob_failure = blob_failure or chunk.blob_failure
+            named.add_all(chunk.named)
+            files += chunk.files
+            report.opened += chunk.records
+    finally:
+        opener.close()
     if derivation is not None:
         raise derivation
-    what = "commitment, signature, sequence and links hold" if opening.every_entry else \
+    what = "commitment, signature, sequence and links hold" if opener.opening.every_entry else \
         "sequence and links hold; commitment and signature of every entry but `exported` ones"
     report.checked.append(f"{len(earlier)} entries opened: {what}")
-    if opening.blobs is not None:
+    if opener.opening.blobs is not None:
         if blob_failure is not None:
             raise blob_failure
         report.checked.append(f"{files} sealed files (originals, clean copies, findings reports) open and match "
@@ -473,32 +422,25 @@ def _check_entries(
     return named
 
 
-def _check_links(entry: _Summary, idx: int, roots: Sequence[bytes], earlier: dict[str, _Parent]) -> None:
-    prev = roots[idx - 1] if idx else merkle.EMPTY_ROOT
-    if entry.seq != idx or entry.prev != prev.hex():
-        raise AuditFailure(f"entry {idx}: its link to the entries before it is broken")
-    if entry.id in earlier or any(parent not in earlier for parent in entry.parents):
-        raise AuditFailure(f"entry {idx}: its id repeats or a parent is not an earlier entry")
+def _check_rows(chunk: OpenedChunk, leaves: merkle.HashList, size: int) -> None:
+    """The rows a worker opened are those whose leaves the checkpoints were checked against."""
+    end = min(len(leaves), chunk.first + size)
+    if chunk.rows_digest != rows_digest(leaves.bytes_between(chunk.first, end)):
+        raise AuditFailure("the entries changed while they were read: run the check again")
 
 
-def _derivation_failure(entry: _Summary, earlier: dict[str, _Parent]) -> AuditFailure | None:
-    """A clean copy must name, as its input, exactly the file its parent received; an export,
-    exactly the clean copy its parent produced. Parents are earlier entries (checked first)."""
-    parent = earlier.get(entry.parents[0]) if len(entry.parents) == 1 else None
-    produced = parent.first_output if parent is not None else (None, None)
-    if entry.action == "exported":
-        source = entry.first_input if entry.input_count == 1 else (None, None)
-        if parent is None or produced[0] != CLEAN_COPY or parent.item != entry.item \
-                or source[0] != entry.item or source[1] != produced[1]:
-            return AuditFailure(f"entry {entry.seq}: it exports a file that is not the clean copy its parent produced")
-        return None
-    if entry.action != "sanitized" and not (entry.action == "transferred" and entry.parents):
-        return None
-    inputs = 1 if entry.action == "sanitized" else 2  # a transfer adds the sender's record
-    source = entry.first_input if entry.input_count == inputs else (None, None)
-    if parent is None or parent.item != source[0] or produced[1] != source[1]:
-        return AuditFailure(f"entry {entry.seq}: its clean copy does not derive from the file its parent received")
-    return None
+def _check_link(number: int, link: Link, prev: bytes, earlier: EarlierEntries) -> AuditFailure | None:
+    """Step 14's root and step 15 for entry `number`, raised; its derivation failure returned (the
+    first is raised once every entry passed its own checks)."""
+    id_digest, entry_prev, parents, produced, clean, kind, wanted = link
+    if entry_prev != prev:
+        raise AuditFailure(f"entry {number}: its link to the entries before it is broken")
+    parent_numbers = [earlier.find(parent) for parent in parents]
+    if earlier.find(id_digest) is not None or None in parent_numbers:
+        raise AuditFailure(f"entry {number}: its id repeats or a parent is not an earlier entry")
+    parent = earlier.produced(parent_numbers[0]) if len(parent_numbers) == 1 else None
+    earlier.add(id_digest, produced, clean)
+    return derivation_failure(number, kind, wanted, parent)
 
 
 def _describe_write_only_blobs(blobs: Path, report: AuditReport) -> None:
@@ -509,83 +451,64 @@ def _describe_write_only_blobs(blobs: Path, report: AuditReport) -> None:
                           "matches its recorded hash, only the editors can check (write-only vault)")
 
 
-def _find_unreferenced(store: LedgerStore, blobs: Path, report: AuditReport, named: set[str] | None) -> None:
-    """Without opened entries (`named` None) only the ledger's own list of unrecorded blobs can be
-    told apart, so only those are looked for (a vault of a million blobs is not listed for them)."""
+def _find_unreferenced(
+    store: LedgerStore, blobs: Path, report: AuditReport, named: BlobTally | None, opener: ChunkOpener | None
+) -> None:
+    """The sealed files in blobs/ that no entry names. Without opened entries (`named` None) only
+    the ledger's own list of unrecorded blobs can be told apart, so only those are looked for (a
+    vault of a million blobs is not listed for them). With them, the listing's tally is compared
+    with the names' and the present unrecorded ones': buckets that agree hold exactly those
+    unrecorded files beside named ones; only the buckets that differ are compared name by name,
+    their names found by opening the entries once more."""
     unrecorded = store.unrecorded()
-    if named is None:
-        report.orphans = sorted(name for name in unrecorded if (blobs / name).is_file())
+    present = sorted(name for name in unrecorded if BLOB_NAME.match(name) and (blobs / name).is_file())
+    if named is None or opener is None:
+        report.orphans = present
         return
-    unnamed = unreferenced_blobs(blobs, named)
-    report.orphans = sorted(set(unnamed) & set(unrecorded))
-    report.unexplained = sorted(set(unnamed) - set(report.orphans))
+    digests = opener.digests
+    listed = BlobTally()
+    for name in _blob_names(blobs):
+        listed.add(digests.of_blob(name))
+    for name in present:
+        named.add(digests.of_blob(name))
+    differing = listed.differing(named)
+    unnamed = {name for name in present if BlobTally.bucket(digests.of_blob(name)) not in differing}
+    if differing:
+        in_buckets = [name for name in _blob_names(blobs) if BlobTally.bucket(digests.of_blob(name)) in differing]
+        unnamed |= set(in_buckets) - _names_in_buckets(opener, differing)
+    report.orphans = sorted(unnamed & set(unrecorded))
+    report.unexplained = sorted(unnamed - set(report.orphans))
 
 
-def _open_entries(
-    stored: Sequence[StoredEntry], keyring: Custodian, public: PublicIdentity, opening: _Opening
-) -> list[_Opened | AuditFailure]:
-    """Each entry opened and checked on its own (commitment, signature, custodian; then its sealed
-    files), in order; nothing after the first failure of an entry, and no sealed file after the
-    first that fails. Links between entries are checked afterwards, in order."""
-    results: list[_Opened | AuditFailure] = []
-    blob_failed = False
-    for one in stored:
-        try:
-            signed = _open_entry(one, keyring)
-            in_full = opening.every_entry or signed.entry.action != UNPUBLISHED
-            if in_full:
-                check_opened(signed, one.commitment, public, one.idx)
-        except AuditFailure as failure:
-            results.append(failure)
-            break
-        blob_failure = None
-        if opening.blobs is not None and not blob_failed:
-            blob_failure = _first_blob_failure(signed.entry, opening.blobs, keyring)
-            blob_failed = blob_failure is not None
-        record = None
-        if opening.keep:
-            record = OpenedRecord(signed, one.commitment, hashlib.sha256(one.sealed).digest(), in_full)
-        results.append(_Opened(_Summary.of(signed.entry), blob_failure, record))
-    return results
+def _blob_names(blobs: Path) -> Iterator[str]:
+    with os.scandir(blobs) as listing:  # names only: no Path object per blob
+        for entry in listing:
+            if BLOB_NAME.match(entry.name):
+                yield entry.name
 
 
-def _first_blob_failure(entry: CustodyEntry, blobs: Path, keyring: Custodian) -> AuditFailure | None:
-    for output in entry.outputs:
-        if "blob" in output:
-            try:
-                _check_blob(entry, output, blobs / str(output["blob"]), keyring)
-            except AuditFailure as failure:
-                return failure
-    return None
-
-
-def _check_blob(entry: CustodyEntry, output: dict, path: Path, keyring: Custodian) -> None:
-    what = f"the sealed {output.get('role', 'original')} of item {output.get('item', entry.item)}"
-    if not path.is_file() or "/" in str(output["blob"]):
-        raise AuditFailure(f"entry {entry.seq}: {what} is missing")
-    sink = DigestingWriter()
+def _names_in_buckets(opener: ChunkOpener, buckets: set[int]) -> set[str]:
+    """The blob names the entries name whose digests fall in `buckets`: every entry opened again
+    (its checks passed already), on every core."""
+    finder = _NamesInBuckets(opener, buckets)
     try:
-        with open(path, "rb") as sealed:
-            unseal_stream(sealed, sink, [keyring.secret.age_identity])
-    except (SealError, OSError) as error:
-        raise AuditFailure(f"entry {entry.seq}: {what} does not open") from error
-    if sink.digests() != Digests.from_dict(output):
-        raise AuditFailure(f"entry {entry.seq}: {what} was replaced")
+        with ForkedChunks(finder, opener.chunks) as chunks:
+            return {name for names in chunks for name in names}
+    finally:
+        opener.close()
 
 
-def _open_entry(stored: StoredEntry, keyring: Custodian) -> SignedEntry:
-    try:
-        return SignedEntry.from_bytes(unseal(stored.sealed, [keyring.secret.age_identity]))
-    except (SealError, EntryError) as error:
-        raise AuditFailure(f"entry {stored.idx}: it does not open as a custody entry") from error
+@dataclass(frozen=True)
+class _NamesInBuckets:
+    opener: ChunkOpener
+    buckets: set[int]
 
-
-def check_opened(signed: SignedEntry, commitment: bytes, public: PublicIdentity, idx: int) -> None:
-    """Steps 11-13 for one opened entry: it is the content its stored commitment commits to,
-    signed by this custodian, and names this custodian."""
-    if signed.commitment() != commitment:
-        raise AuditFailure(f"entry {idx}: its content does not match its commitment")
-    if not signed.verify(public):
-        raise AuditFailure(f"entry {idx}: its signature does not verify")
-    if signed.entry.actor != public.fingerprint_hex:
-        raise AuditFailure(f"entry {idx}: it names another custodian")
+    def __call__(self, number: int) -> list[str]:
+        rows = self.opener.rows(number)
+        names = []
+        for row in rows:
+            for output in open_entry(row, self.opener.identities).entry.outputs:
+                name = str(output.get("blob", ""))
+                if BLOB_NAME.match(name) and BlobTally.bucket(self.opener.digests.of_blob(name)) in self.buckets:
+                    names.append(name)
+        return names

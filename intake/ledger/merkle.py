@@ -74,6 +74,10 @@ class HashList(Sequence[bytes]):
     def __len__(self) -> int:
         return len(self._data) // _HASH_SIZE
 
+    def bytes_between(self, start: int, end: int) -> bytes:
+        """Hashes start..end − 1, end to end."""
+        return bytes(self._data[start * _HASH_SIZE:end * _HASH_SIZE])
+
     @overload
     def __getitem__(self, index: int) -> bytes: ...
     @overload

@@ -59,13 +59,14 @@ class StoredCheckpoint:
 
 
 class LedgerStore:
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path | None = None) -> None:
         self._db = connection
+        self.path = path
 
     @classmethod
     def create(cls, path: Path) -> "LedgerStore":
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE))
-        store = cls(_connect(path))
+        store = cls(_connect(path), path)
         with store._db:
             for statement in _SCHEMA:
                 store._db.execute(statement)
@@ -75,7 +76,20 @@ class LedgerStore:
     def open(cls, path: Path) -> "LedgerStore":
         if not path.is_file():
             raise IntakeError(f"the vault has no ledger at {path}; is this a vault?")
-        return cls(_connect(path))
+        return cls(_connect(path), path)
+
+    def reader(self) -> "LedgerStore":
+        """A connection of its own to the same file, read-only: for a forked process, which must
+        never use a connection opened before the fork."""
+        if self.path is None:
+            raise IntakeError("this ledger was opened without its path: it cannot be read again")
+        try:
+            connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                                         timeout=60)
+            connection.text_factory = bytes
+        except sqlite3.Error as error:
+            raise CheckFailed(f"the ledger database cannot be opened ({_reason(error)})") from error
+        return LedgerStore(connection, self.path)
 
     def close(self) -> None:
         self._db.close()
@@ -108,6 +122,20 @@ class LedgerStore:
                 position += len(rows)
         except sqlite3.Error as error:
             raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
+
+    def entries_between(self, first: int, end: int) -> list[StoredEntry]:
+        """The entry rows whose idx is in first..end − 1, in idx order (one chunk of iter_entries)."""
+        try:
+            rows = self._db.execute(
+                "SELECT idx, commitment, sealed, typeof(commitment) = 'blob' AND typeof(sealed) = 'blob' "
+                "FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", (first, end)).fetchall()
+        except sqlite3.Error as error:
+            raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
+        return [
+            StoredEntry(_as_int(i, where), _as_bytes(c, typed, where), _as_bytes(s, typed, where))
+            for number, (i, c, s, typed) in enumerate(rows, first)
+            for where in (f"entry row {number}",)
+        ]
 
     def leaf_rows(self, leaf_hash: Callable[[bytes, bytes], bytes]) -> Iterator[tuple[int, bytes]]:
         """(idx, leaf hash) of every entry, one row at a time: an audit without the passphrase never

@@ -10,7 +10,7 @@ from intake import samples
 from intake.errors import CheckFailed, IntakeError
 from intake.text import EntryRow
 from intake.custody import read_entries, verify_ledger
-from intake.ledger import audit
+from intake.ledger import opening
 from intake.vault import create_vault
 from intake.keys.identity import SecretIdentity
 from conftest import PASSPHRASE
@@ -70,12 +70,12 @@ def test_write_only_vault_entries_cannot_be_read(tmp_path) -> None:
 
 
 def test_verify_reads_entries_a_chunk_at_a_time_and_holds_none(unlocked, make_file, monkeypatch) -> None:
-    """A big ledger is opened a chunk at a time (audit.ENTRY_CHUNK), here 3 entries: links,
+    """A big ledger is opened a chunk at a time (opening.ENTRY_CHUNK), here 3 entries: links,
     derivations and sealed files are checked across chunks, and `ledger verify` keeps no entry."""
     for name in ("a", "b", "c", "d"):
         unlocked.add(make_file(f"{name}.jpg", samples.photo(serial=f"SN-{name}")))
     whole = verify_ledger(unlocked.vault, unlocked.keyring, keep_entries=True)
-    monkeypatch.setattr(audit, "ENTRY_CHUNK", 3)
+    monkeypatch.setattr(opening, "ENTRY_CHUNK", 3)
     chunked = verify_ledger(unlocked.vault, unlocked.keyring)
     assert whole.ok and chunked.ok and chunked.checked == whole.checked
     assert chunked.opened == [] and [e.seq for e in whole.entries] == [0, 1, 2, 3]

@@ -1,5 +1,6 @@
-"""Work over slices on every core: the same results as one process, failures in order, and the ledger
-audit still finding a tampered entry or sealed file that falls in a child's slice."""
+"""Work in chunks on every core: the same results as one process, in order, failures at their chunk,
+workers ended and reaped however the caller leaves, and the ledger audit still finding a tampered
+entry or sealed file that a worker opened."""
 
 from __future__ import annotations
 
@@ -7,46 +8,96 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Sequence
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import PASSPHRASE
-from intake.forked import forked_map
+from intake.forked import ForkedChunks
 from intake.support.hashing import digest_bytes
 from intake.ledger.audit import audit
 from intake.ledger.entries import Draft
 from intake.keys.seal import seal
 from intake.vault import create_vault
 
-TWO_CORES = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: nothing is forked")
+TWO_CORES = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one core: nothing is forked")
 
 
-def squares_and_pids(items: Sequence[int]) -> list[tuple[int, int]]:
-    return [(n * n, os.getpid()) for n in items]
+def square_and_pid(number: int) -> tuple[int, int]:
+    return number * number, os.getpid()
+
+
+def no_children_left() -> bool:
+    """Every worker was reaped: this process has no child, running or not."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
 
 
 @TWO_CORES
 def test_results_are_those_of_one_process_in_order() -> None:
-    items = list(range(5000))
-    results = forked_map(squares_and_pids, items)
-    assert [square for square, _ in results] == [n * n for n in items]
-    assert len({pid for _, pid in results}) == min(os.cpu_count() or 1, 5)  # slices of at least 1000
-    assert results[0][1] == os.getpid()
+    with ForkedChunks(square_and_pid, 50) as chunks:
+        results = list(chunks)
+    assert [square for square, _ in results] == [n * n for n in range(50)]
+    pids = {pid for _, pid in results}
+    assert len(pids) == len(os.sched_getaffinity(0)) and os.getpid() not in pids
+    assert no_children_left()
 
 
-def fails_at_4321(items: Sequence[int]) -> list[int]:
-    if 4321 in items:
-        raise ValueError("item 4321 is bad")
-    return list(items)
+def slow_then_fast(number: int) -> tuple[int, int]:
+    """Chunk 0 is slow: the other worker must go on with later chunks meanwhile."""
+    if number == 0:
+        time.sleep(0.5)
+    return number, os.getpid()
 
 
 @TWO_CORES
-def test_an_error_in_a_child_is_raised_here() -> None:
-    with pytest.raises(ValueError, match="item 4321 is bad"):
-        forked_map(fails_at_4321, list(range(5000)))
-    assert forked_map(fails_at_4321, list(range(4000))) == list(range(4000))
+def test_a_slow_chunk_does_not_hold_the_other_workers() -> None:
+    with ForkedChunks(slow_then_fast, 12, ahead=4) as chunks:
+        results = list(chunks)
+    assert [n for n, _ in results] == list(range(12))
+    slow = results[0][1]
+    assert sum(pid != slow for _, pid in results) > len(results) // 2  # the fast worker took most chunks
+
+
+def fails_at_7(number: int) -> int:
+    if number == 7:
+        raise ValueError("chunk 7 is bad")
+    return number
+
+
+@TWO_CORES
+def test_an_error_in_a_worker_is_raised_at_its_chunk() -> None:
+    seen = []
+    with pytest.raises(ValueError, match="chunk 7 is bad"):
+        with ForkedChunks(fails_at_7, 20) as chunks:
+            for result in chunks:
+                seen.append(result)
+    assert seen == list(range(7))
+    assert no_children_left()
+
+
+@TWO_CORES
+def test_leaving_early_ends_and_reaps_every_worker() -> None:
+    with ForkedChunks(slow_then_fast, 40) as chunks:
+        assert next(iter(chunks))[0] == 0
+    assert no_children_left()
+
+
+@TWO_CORES
+def test_workers_start_before_the_first_result_is_asked_for() -> None:
+    """The audit checks its checkpoints meanwhile: the workers must be at work already."""
+    started = time.monotonic()
+    with ForkedChunks(lambda number: time.sleep(0.3) or number, 8) as chunks:
+        time.sleep(0.7)  # two rounds of two chunks on two workers: the chunks each one holds
+        chunks.poll()    # the caller between two steps: two more each
+        time.sleep(0.7)
+        waited = time.monotonic()
+        assert list(chunks) == list(range(8))
+    assert time.monotonic() - waited < 0.25 < waited - started
 
 
 def test_with_other_threads_everything_runs_here() -> None:
@@ -54,14 +105,21 @@ def test_with_other_threads_everything_runs_here() -> None:
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        results = forked_map(squares_and_pids, list(range(5000)))
+        with ForkedChunks(square_and_pid, 10) as chunks:
+            results = list(chunks)
     finally:
         stop.set()
         thread.join()
     assert {pid for _, pid in results} == {os.getpid()}
+    assert [square for square, _ in results] == [n * n for n in range(10)]
 
 
-ENTRIES = 2000  # two slices of 1000: the second is opened in a child
+def test_one_chunk_runs_here() -> None:
+    with ForkedChunks(square_and_pid, 1) as chunks:
+        assert list(chunks) == [(0, os.getpid())]
+
+
+ENTRIES = 2000  # two chunks of 1,024 entries and less: each opened by a worker
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +157,7 @@ def test_an_intact_big_ledger_verifies(big_vault: Path) -> None:
 
 
 @TWO_CORES
-def test_a_swapped_entry_in_the_second_slice_is_named(big_vault: Path, tmp_path: Path) -> None:
+def test_a_swapped_entry_in_the_second_chunk_is_named(big_vault: Path, tmp_path: Path) -> None:
     import shutil
 
     root = tmp_path / "vault"
@@ -114,7 +172,7 @@ def test_a_swapped_entry_in_the_second_slice_is_named(big_vault: Path, tmp_path:
 
 
 @TWO_CORES
-def test_a_replaced_blob_in_the_second_slice_is_named(big_vault: Path, tmp_path: Path) -> None:
+def test_a_replaced_blob_in_the_second_chunk_is_named(big_vault: Path, tmp_path: Path) -> None:
     import shutil
 
     from intake.vault import Vault
