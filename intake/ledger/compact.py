@@ -116,7 +116,7 @@ def _free_slots(count: int) -> array:
 
 class BlobTally:
     """A multiset of blob names as a keyed multiset hash per bucket: for each of 65,536 buckets
-    (a digest's first two bytes), how many names fell in it and the sum of their digests modulo
+    (by a digest's first bytes), how many names fell in it and the sum of their digests modulo
     2^128. Two tallies agree on a bucket exactly when the same names fell in it, but with
     probability 2^-128 (the key is secret); where they differ, `differing` names the buckets to
     compare name by name."""
@@ -127,9 +127,9 @@ class BlobTally:
         self._counts = array("I", bytes(4 * self.BUCKETS))
         self._sums = [0] * self.BUCKETS
 
-    @staticmethod
-    def bucket(digest: bytes) -> int:
-        return int.from_bytes(digest[:2], "big")
+    @classmethod
+    def bucket(cls, digest: bytes) -> int:
+        return int.from_bytes(digest[:4], "big") % cls.BUCKETS
 
     def add(self, digest: bytes) -> None:
         bucket = self.bucket(digest)
