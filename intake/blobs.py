@@ -54,9 +54,3 @@ def remove_orphans(store: LedgerStore, blobs: Path) -> int:
     with store.transaction():
         store.forget_unrecorded(listed)
     return len(names)
-
-
-def unreferenced_blobs(blobs: Path, referenced: set[str]) -> list[str]:
-    """Sealed files in the vault that no entry names."""
-    with os.scandir(blobs) as listing:  # names only: no Path object per blob
-        return sorted(entry.name for entry in listing if BLOB_NAME.match(entry.name) and entry.name not in referenced)

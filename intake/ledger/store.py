@@ -105,26 +105,9 @@ class LedgerStore:
             for where in (f"entry row {position}",)
         ]
 
-    def iter_entries(self, chunk: int) -> Iterator[list[StoredEntry]]:
-        """entries(), `chunk` rows at a time: an audit that opens every entry holds one chunk of
-        sealed records, not all of them."""
-        try:
-            cursor = self._db.execute(
-                "SELECT idx, commitment, sealed, typeof(commitment) = 'blob' AND typeof(sealed) = 'blob' "
-                "FROM entries ORDER BY idx")
-            position = 0
-            while rows := cursor.fetchmany(chunk):
-                yield [
-                    StoredEntry(_as_int(i, where), _as_bytes(c, typed, where), _as_bytes(s, typed, where))
-                    for number, (i, c, s, typed) in enumerate(rows, position)
-                    for where in (f"entry row {number}",)
-                ]
-                position += len(rows)
-        except sqlite3.Error as error:
-            raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
-
     def entries_between(self, first: int, end: int) -> list[StoredEntry]:
-        """The entry rows whose idx is in first..end − 1, in idx order (one chunk of iter_entries)."""
+        """The entry rows whose idx is in first..end − 1, in idx order: one chunk of the entries, so
+        an audit that opens every entry holds one chunk of sealed records, not all of them."""
         try:
             rows = self._db.execute(
                 "SELECT idx, commitment, sealed, typeof(commitment) = 'blob' AND typeof(sealed) = 'blob' "
