@@ -80,6 +80,15 @@ def make_file(tmp_path: Path) -> Callable[[str, bytes], Path]:
     return make
 
 
+def no_children_left() -> bool:
+    """Every forked worker was reaped: this process has no child, running or not."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
 def cli_env(home: Path, passphrase: str | None = PASSPHRASE) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
     env["HOME"] = str(home)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import no_children_left
 from intake.budget import BudgetedPool, TimeLimitExceeded
 from intake.errors import IntakeError, Refused
 from intake.support.fsutil import NewFile, sync_open_files
@@ -36,14 +37,6 @@ def _outcomes(items: list[str], limits: list[float], size: int = 2) -> dict[str,
     return outcomes
 
 
-def _no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
-
-
 def test_an_item_past_its_limit_is_refused_and_the_others_go_on() -> None:
     items = ["a", "slow", "b", "crash", "c", "refuse", "d", "broken", "e"]
     limits = [0.5 if item == "slow" else 20.0 for item in items]
@@ -58,7 +51,7 @@ def test_an_item_past_its_limit_is_refused_and_the_others_go_on() -> None:
     reports = {item: outcomes[item] for item in "abcde"}
     assert {item: report[0] for item, report in reports.items()} == {item: item.upper() for item in "abcde"}
     assert os.getpid() not in {report[1] for report in reports.values()}  # done in the workers
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_items_queued_behind_one_past_its_limit_go_to_a_new_worker() -> None:
@@ -71,14 +64,14 @@ def test_items_queued_behind_one_past_its_limit_go_to_a_new_worker() -> None:
     finished = {item: outcomes[item] for item in "abc"}
     assert {item: report[0] for item, report in finished.items()} == {"a": "A", "b": "B", "c": "C"}
     assert finished["a"][1] != finished["c"][1]  # the crash took its worker down: c had a new one
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_one_worker_takes_the_items_one_at_a_time_in_order() -> None:
     items = [f"item{n}" for n in range(6)]
     order = [items[done.index] for done in BudgetedPool(_act, items, 1).run([10.0] * len(items))]
     assert order == items
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def _write(item: tuple[Path, bytes]) -> tuple[object, list[int]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PASSPHRASE
+from conftest import PASSPHRASE, no_children_left
 from intake.forked import ForkedChunks
 from intake.support.hashing import digest_bytes
 from intake.ledger.audit import audit
@@ -26,15 +26,6 @@ TWO_CORES = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one cor
 
 def square_and_pid(number: int) -> tuple[int, int]:
     return number * number, os.getpid()
-
-
-def no_children_left() -> bool:
-    """Every worker was reaped: this process has no child, running or not."""
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
 
 
 @TWO_CORES
