@@ -51,6 +51,11 @@ PAIRWISE_LIMIT = 1024
 # this key writes for that root; the signature bytes of the latest and of sizes 1, 2, 4, 8, ... are
 # verified too.
 SIGNATURE_LIMIT = 1024
+# Rows read between two calls that hand the workers more chunks while steps 1-9 stream (a call
+# costs microseconds; 4,096 rows, milliseconds).
+FEED_EVERY = 4096
+# Chunks a worker may open ahead of the in-order checks (ForkedChunks' `ahead`).
+OPENED_AHEAD = 32
 
 
 @dataclass
@@ -107,11 +112,10 @@ def audit(
 ) -> AuditReport:
     """Every check of `ledger verify`. `keep`: the opened entries and the recomputed tree stay in
     the report (else only the checks and the leaf hashes do). `every_entry=False` (export): every
-    entry is opened and its links checked,
-    but the commitment, signature and custodian of an `exported` entry, which no bundle publishes
-    (it is on no clean copy's trail), are not (`OpenedRecord.checked`); the rows themselves are
-    proven unaltered either way, without the passphrase, by the roots recomputed against the
-    signed checkpoints.
+    entry is opened and its links checked, but the commitment, signature and custodian of an
+    `exported` entry, which no bundle publishes (it is on no clean copy's trail), are not
+    (`OpenedRecord.checked`); the rows themselves are proven unaltered either way, without the
+    passphrase, by the roots recomputed against the signed checkpoints.
 
     With a keyring that opens the entries, the workers that open them start first (forked.py) and
     work while this process checks the rows and checkpoints (steps 1-9); their results are read,
@@ -143,13 +147,6 @@ def audit(
 
 def _nothing() -> None:
     pass
-
-
-# Rows read between two calls that hand the workers more chunks while steps 1-9 stream (a call
-# costs microseconds; 4,096 rows, milliseconds).
-FEED_EVERY = 4096
-# Chunks a worker may open ahead of the in-order checks (ForkedChunks' `ahead`).
-OPENED_AHEAD = 32
 
 
 def _numbered_leaves(store: LedgerStore, report: AuditReport, between: Callable[[], None]) -> merkle.HashList:
@@ -415,7 +412,8 @@ def _check_entries(
         for chunk in opened:
             _check_rows(chunk, leaves, opener.chunk)
             for number, link in enumerate(chunk.links, chunk.first):
-                derivation = derivation or _check_link(number, link, next(prevs), earlier)
+                derived = _check_link(number, link, next(prevs), earlier)  # every entry's, whatever failed before
+                derivation = derivation or derived
             if chunk.failure is not None:
                 raise chunk.failure
             blob_failure = blob_failure or chunk.blob_failure

@@ -100,3 +100,21 @@ def test_a_blob_named_twice_still_counts_as_named(unlocked, make_file) -> None:
     assert report.ok, report.failure
     assert report.checked[-1].startswith("2 sealed files")
     assert report.unexplained == [stranger] and report.orphans == []
+
+
+def test_entries_after_a_derivation_failure_are_still_checked(unlocked, make_file) -> None:
+    """A derivation failure is reported only once every entry passed its own checks (steps 10-15):
+    an id repeated after it is still found, and first; without it, the derivation is reported."""
+    unlocked.add(make_file("a.jpg", samples.photo(serial="SN-a")))
+    (received,) = verify_ledger(unlocked.vault, unlocked.keyring, keep_entries=True).entries
+    wrong_input = {"item": "itm_another", "sha256": "00" * 32}
+    drafts = [Draft("sanitized", "itm_clean", inputs=(wrong_input,), outputs=({"role": "clean copy"},),
+                    parents=(received.id,))]
+    with unlocked.vault.locked(), unlocked.vault.ledger() as ledger:
+        ledger.append_all(drafts, unlocked.keyring)
+    report = verify_ledger(unlocked.vault, unlocked.keyring)
+    assert report.failure == "entry 1: its clean copy does not derive from the file its parent received"
+    with unlocked.vault.locked(), unlocked.vault.ledger() as ledger:
+        ledger.append_all([Draft("received", "itm_again", entry_id=received.id)], unlocked.keyring)
+    report = verify_ledger(unlocked.vault, unlocked.keyring)
+    assert report.failure == "entry 2: its id repeats or a parent is not an earlier entry"
