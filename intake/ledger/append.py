@@ -99,8 +99,8 @@ class Ledger:
         )
 
     def latest_checkpoint(self) -> str | None:
-        checkpoints = self.store.checkpoints()
-        return checkpoints[-1].note if checkpoints else None
+        latest = self.store.latest_checkpoint()
+        return latest.note if latest else None
 
     def size(self) -> int:
         return self.store.count()
