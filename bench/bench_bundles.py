@@ -7,6 +7,14 @@
 each): the per-item costs (ledger, proofs, statements, signatures). `--only`
 runs only the comparisons whose label starts with LABEL (e.g. `export`).
 
+    .venv/bin/python bench/bench_bundles.py --fit 50,100,200,400 [--runs 3]
+
+`--fit` measures only `export --all -o DIR` of small photos, at each item
+count given, each count in a vault of its own, each run on a fresh copy of it
+(an export appends an `exported` entry per item, which the next would audit),
+beside `cp -r` + `sha256sum` of the same clean copies, and fits a fixed cost
+and a cost per item to each by least squares (median of the runs at each count).
+
 Builds throwaway vaults with the real CLI: a field vault that takes in
 generated files with `intake add` (camera-sized JPEGs made with Pillow, plus
 a few large PNGs of random pixels, so every file has a clean copy that can
@@ -55,18 +63,25 @@ WRAPPER = (
     "import resource, subprocess, sys, time\n"
     "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
     "assert r.returncode == 0, r.returncode\n"
-    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(time.perf_counter() - t, u.ru_maxrss, u.ru_utime + u.ru_stime)\n"
 )
 PASSPHRASE = "benchmark passphrase"
 Sample = tuple[float, float]  # seconds, peak RSS in MiB
 
 
 def measure(command: list[str], env: dict[str, str]) -> Sample:
+    seconds, peak, _ = measure_cpu(command, env)
+    return seconds, peak
+
+
+def measure_cpu(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS in MiB, and CPU seconds (user + system) of the command and its children."""
     out = subprocess.run([sys.executable, "-c", WRAPPER, *command], capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise SystemExit(f"bench: {shlex.join(command)[:200]} failed: {out.stderr.strip()[-400:]}")
-    seconds, kib = out.stdout.split()
-    return float(seconds), int(kib) / 1024
+    seconds, kib, cpu = out.stdout.split()
+    return float(seconds), int(kib) / 1024, float(cpu)
 
 
 def shell(script: str) -> list[str]:
@@ -113,10 +128,14 @@ def make_photos(folder: Path, count: int) -> None:
 
 
 def _draw_number(image: Image.Image, number: int) -> None:
-    """The number's 16 bits as black or white 8x8 blocks in the top row (a JPEG block each)."""
+    """The number's 16 bits as black or white 8x8 blocks (a JPEG block each), row by row from the
+    top left. A 64-pixel-wide photo holds 8 blocks a row: drawn in one row, bits 8-15 fell outside
+    it and the 500 small photos were 256 distinct images (export published 256 items)."""
+    per_row = image.width // 8
     for bit in range(16):
         shade = (255, 255, 255) if (number >> bit) & 1 else (0, 0, 0)
-        image.paste(shade, (8 * bit, 0, 8 * bit + 8, 8))
+        left, top = 8 * (bit % per_row), 8 * (bit // per_row)
+        image.paste(shade, (left, top, left + 8, top + 8))
 
 
 def make_small_photos(folder: Path, count: int) -> None:
@@ -282,6 +301,68 @@ def remove_outputs(work: Path, run: int) -> None:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
+# --- fixed and per-item costs of export -----------------------------------------------------
+
+
+def fit_export(counts: list[int], runs: int, work: Path, intake: str, env: dict[str, str]) -> None:
+    """Export N small items for each N, and fit seconds = fixed + N x per item, for intake and the
+    baseline, in wall time and in CPU time (which a loaded machine disturbs less)."""
+    rows = [_export_at(count, runs, work / f"fit-{count}", intake, env) for count in counts]
+    unlock = [measure_cpu([intake, "--vault", str(work / f"fit-{counts[0]}" / "field"), "keys", "list"], env)
+              for _ in range(runs)]
+    print(f"`export --all -o DIR` of N small photos (64x48 JPEGs with EXIF), each run on a fresh copy of a vault "
+          f"holding N items; median of {runs} runs; CPU = user + system\n")
+    print("| N | items exported | intake wall s | CPU s | peak MiB | cp -r + sha256sum wall s | CPU s | ratio (wall) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row.count} | {row.exported} | {row.ours[0]:.2f} | {row.ours[2]:.2f} | {row.ours[1]:.0f} | "
+              f"{row.theirs[0]:.3f} | {row.theirs[2]:.3f} | {row.ours[0] / row.theirs[0]:.0f}× |")
+    print()
+    for label, side in (("intake export", "ours"), ("cp -r + sha256sum", "theirs")):
+        fits = [statistics.linear_regression([r.count for r in rows], [getattr(r, side)[column] for r in rows])
+                for column in (0, 2)]
+        print(f"- {label}: wall fixed {fits[0].intercept:.3f} s + {fits[0].slope * 1000:.2f} ms per item; "
+              f"CPU fixed {fits[1].intercept:.3f} s + {fits[1].slope * 1000:.2f} ms per item")
+    print(f"- unlock alone (keys list): wall {statistics.median(u[0] for u in unlock):.2f} s, "
+          f"CPU {statistics.median(u[2] for u in unlock):.2f} s")
+
+
+@dataclass(frozen=True)
+class FitRow:
+    count: int
+    exported: int
+    ours: tuple[float, float, float]    # medians: wall s, peak MiB, CPU s
+    theirs: tuple[float, float, float]
+
+
+def _export_at(count: int, runs: int, work: Path, intake: str, env: dict[str, str]) -> FitRow:
+    originals, field = work / "originals", work / "field"
+    originals.mkdir(parents=True)
+    make_small_photos(originals, count)
+    run_cli(intake, field, "init", "--name", "field", env=env)
+    run_cli(intake, field, "add", str(originals), env=env)
+    clean = work / "clean"
+    ours, theirs, exported = [], [], 0
+    for i in range(runs):
+        vault, out, copy = work / f"vault-{i}", work / f"export-{i}", work / f"cp-{i}"
+        shutil.copytree(field, vault)
+        ours.append(measure_cpu([intake, "--vault", str(vault), "export", "--all", "-o", str(out)], env))
+        exported = len(list((out / "data").iterdir()))
+        if not clean.exists():
+            shutil.copytree(out / "data", clean)
+        theirs.append(measure_cpu(shell(f"mkdir {q(copy)}; cp -r {q(clean)} {q(copy)}/data; "
+                                        f"(cd {q(copy)} && sha256sum data/* > manifest-sha256.txt)"), env))
+        # Nothing is deleted before the end: ext4 skips inodes freed in the last 5-35 s when it
+        # creates a file (recently_deleted), and a run just after deleting thousands of files
+        # paid up to 1.5 s of system time for it, on both sides.
+    return FitRow(count, exported, _medians(ours), _medians(theirs))
+
+
+def _medians(samples: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    wall, peak, cpu = (statistics.median(column) for column in zip(*samples))
+    return wall, peak, cpu
+
+
 # --- main ------------------------------------------------------------------------------
 
 
@@ -294,6 +375,8 @@ def main() -> int:
     parser.add_argument("--only", default="", help="only the comparisons whose label starts with this")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--gpg", action="store_true", help="link a throwaway GPG key, so bundles carry .asc signatures")
+    parser.add_argument("--fit", type=_counts, metavar="N1,N2,...",
+                        help="only export of N small photos for each N: fixed and per-item costs")
     args = parser.parse_args()
     for tool in ("age-keygen", "age", "tar", "sh") + (("gpg",) if args.gpg else ()):
         if shutil.which(tool) is None:
@@ -303,6 +386,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="intake-bench-"))
     env = {**os.environ, "INTAKE_PASSPHRASE": PASSPHRASE, "LC_ALL": "C"}
     try:
+        if args.fit:
+            fit_export(args.fit, args.runs, work, intake, env)
+            return 0
         setup = build(work, args, intake, env)
         chosen = [c for i, c in enumerate(comparisons(setup, work, intake)) if i == 0 or c.label.startswith(args.only)]
         rows = [compare(c, args.runs, work, env) for c in chosen]
@@ -312,6 +398,16 @@ def main() -> int:
             subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True)
         shutil.rmtree(work)
     return 0
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of item counts: {text!r}") from None
+    if len(counts) < 2 or min(counts) < 1:
+        raise argparse.ArgumentTypeError("give at least two item counts, each 1 or more")
+    return counts
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
       keys/policy.age     sealing policy (recipients), sealed to the vault, signed
       ledger.sqlite       custody ledger: commitments, sealed entries, checkpoints
       blobs/              sealed originals under random names
+      partial/            sealed files being written, renamed into blobs/ when complete
       lock                serializes commands on one vault
 
 Nothing here holds a file name, note, content or metadata value in the clear.
@@ -25,11 +26,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from intake.blobs import remove_orphans
+from intake.blobs import partial_folder, remove_orphans, remove_partial_blobs
 from intake import policy_state
 from intake.support.canonical import canonical_json
 from intake.errors import CheckFailed, IntakeError, WeakPassphrase
-from intake.support.fsutil import PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir
+from intake.support.fsutil import PARTIAL_PREFIX, PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir, remove_files
 from intake.ledger.audit import read_checkpoint
 from intake.ledger.append import Ledger
 from intake.ledger.note import Verifier
@@ -98,6 +99,13 @@ class Vault:
     @property
     def blobs(self) -> Path:
         return self.root / "blobs"
+
+    @property
+    def scratch(self) -> Path:
+        """Where nameless working copies go: partial/, or blobs/ in a vault made before partial/
+        that no writing command has opened yet (it is made under the exclusive lock)."""
+        folder = partial_folder(self.blobs)
+        return folder if folder.is_dir() else self.blobs
 
     @property
     def verifier(self) -> Verifier:
@@ -174,13 +182,11 @@ class Vault:
 
     def _remove_partial_files(self) -> None:
         """Files a killed command left half-written: sealed bytes, never referenced (in the root: a
-        received submission unwrapped from OpenPGP, still sealed with age)."""
-        for folder in (self.root, self.blobs, self.root / "keys"):
-            # scandir, not Path.glob: glob lists a whole folder first (a million blobs took 250 MB)
-            with os.scandir(folder) as listing:
-                partials = [entry.path for entry in listing if entry.name.startswith(".partial-")]
-            for partial in partials:
-                Path(partial).unlink(missing_ok=True)
+        received submission unwrapped from OpenPGP, still sealed with age). Blobs are written in
+        partial/, so blobs/ itself, which holds every sealed file, is not listed (intake/blobs.py)."""
+        for folder in (self.root, self.root / "keys"):
+            remove_files(folder, lambda name: name.startswith(PARTIAL_PREFIX))
+        remove_partial_blobs(self.blobs)
 
     def _remove_orphan_blobs(self) -> None:
         store = LedgerStore.open(self.ledger_path)
@@ -212,7 +218,8 @@ class Vault:
 
 def require_private_folders(root: Path) -> None:
     """Fail closed: anyone who may write into the vault may swap its policy, ledger or blobs."""
-    for folder in (root, root / "keys", root / "blobs"):
+    partial = root / "partial"  # absent from a vault made before it: made at its first exclusive lock
+    for folder in (root, root / "keys", root / "blobs", *([partial] if os.path.lexists(partial) else [])):
         mode = folder.lstat().st_mode
         if stat.S_ISLNK(mode) or stat.S_IMODE(mode) & 0o022:
             raise IntakeError(f"the vault folder {folder} is writable by other users (mode "
@@ -256,6 +263,7 @@ def _populate(staging: Path, secret: SecretIdentity, policy: SealingPolicy, pass
     make_private_dir(staging)
     make_private_dir(staging / "keys")
     make_private_dir(staging / "blobs")
+    make_private_dir(staging / "partial")
     public = secret.public()
     origin = f"intake.ledger/{secrets.token_hex(8)}"
     atomic_write(staging / "vault.json", VaultConfig(origin, public.signing_key, public.age_recipient).to_bytes())

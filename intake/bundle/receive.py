@@ -32,7 +32,7 @@ from typing import Any, BinaryIO
 from intake.custody import Custody
 from intake.bundle.verify import ItemTimeline, TimelineEvent, VerifyReport
 from intake.bundle.submission import AGE_HEADER, MANIFEST, MANIFEST_LIMIT, SUBMISSION_TYPE
-from intake.blobs import place_blob
+from intake.blobs import partial_blob, place_blob
 from intake.support.canonical import canonical_json
 from intake.clean import IN_MEMORY_BYTES, inspect_file_within
 from intake.errors import (
@@ -122,7 +122,7 @@ def check_submission(
         history = _history(Custody.open(vault, keyring, ledger))
         with _age_file(source, vault) as sealed:
             try:
-                manifest, _ = _read_age(sealed, source, keyring, history, _checking(keyring, vault.blobs), progress, report.passed)
+                manifest, _ = _read_age(sealed, source, keyring, history, _checking(keyring, vault.scratch), progress, report.passed)
             except SubmissionRefused as error:
                 report.failed("the submission holds what it claims", str(error))
                 return report
@@ -219,8 +219,8 @@ def _receive_age(
 def _remove(paths: list[Path]) -> None:
     for path in paths:
         path.unlink(missing_ok=True)
-    if paths:
-        fsync_dir(paths[0].parent)
+    for folder in {path.parent for path in paths}:  # partial/ and blobs/
+        fsync_dir(folder)
 
 
 def _read_age(
@@ -288,11 +288,11 @@ Store = Callable[[BinaryIO, _Manifest, str], str]
 def _importing(vault: Vault, keyring: Keyring, ledger: Ledger, written: list[Path]) -> Store:
     def store(stream: BinaryIO, manifest: _Manifest, sender_name: str) -> str:
         blob = vault.blobs / f"{secrets.token_hex(16)}.age"
-        partial = partial_path(blob)
+        partial = partial_blob(blob)
         written.append(partial)
         with os.fdopen(create_private(partial), "wb") as target:
             _require_sound(stream, manifest, sender_name, keyring, lambda plain: _seal_digesting(plain, target, keyring),
-                           vault.blobs)
+                           vault.scratch)
             target.flush()
             os.fsync(target.fileno())
         place_blob(partial, blob, ledger)
@@ -317,7 +317,7 @@ def _require_sound(
     """The file must hash to what its entry recorded; a clean copy must also be clean. A write-only
     sender's files are still sealed to us: unsealed as they stream, never whole on disk. A clean
     copy is kept as it streams, to be inspected again: in memory, or past IN_MEMORY_BYTES in a
-    nameless file in `spill` (the vault's blobs/), so a big one does not fill the memory."""
+    nameless file in `spill` (the vault's partial/), so a big one does not fill the memory."""
     inspect_again = sender_name in manifest.clean_copies
     kept: list[SpillingReader] = []
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from intake.support.canonical import canonical_json
@@ -92,8 +93,9 @@ class Keyring:
     secret: SecretIdentity
     policy: SealingPolicy
 
-    @property
+    @cached_property
     def public(self) -> PublicIdentity:
+        """Derived once: an append of 500 entries asked for it twice per entry."""
         return self.secret.public()
 
     @property

@@ -53,16 +53,18 @@ class Ledger:
             size = self.store.count()
             tree = self._tree_for_append(size)
             tags = tag_key(keyring.secret) if self.store.originals_through() == size else None
+            root = tree.root(size)
             for draft in drafts:
-                entry = self._complete(draft, keyring, seq=size, prev=tree.root(size))
+                entry = self._complete(draft, keyring, seq=size, prev=root)
                 stored = seal_entry(entry, keyring)
                 tree.append(size, leaf_hash_of(stored.commitment, stored.sealed))
                 size += 1
-                checkpoint = Checkpoint(self.origin, size, tree.root(size))
+                root = tree.root(size)  # this checkpoint's root, and the next entry's `prev`
+                checkpoint = Checkpoint(self.origin, size, root)
                 self.store.insert(stored, StoredCheckpoint(size, sign_checkpoint(checkpoint, keyring.secret.signing_key)))
-                if tags is not None:  # an older vault gets its rows when it first looks a file up
-                    self.store.insert_originals([(entry.seq, entry_tag(tags, entry.seq, entry))])
                 appended.append(entry)
+            if tags is not None:  # an older vault gets its rows when it first looks a file up
+                self.store.insert_originals([(entry.seq, entry_tag(tags, entry.seq, entry)) for entry in appended])
             policy_state.record(self.store, self.origin, size, keyring.policy_serial, keyring.secret)
             self.store.forget_unrecorded([str(out["blob"]) for draft in drafts for out in draft.outputs if "blob" in out])
         return appended
@@ -99,8 +101,8 @@ class Ledger:
         )
 
     def latest_checkpoint(self) -> str | None:
-        checkpoints = self.store.checkpoints()
-        return checkpoints[-1].note if checkpoints else None
+        latest = self.store.latest_checkpoint()
+        return latest.note if latest else None
 
     def size(self) -> int:
         return self.store.count()

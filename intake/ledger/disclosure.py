@@ -96,11 +96,12 @@ class Disclosure:
 def disclose(signed: SignedEntry, sealed_sha256: bytes, show: Callable[[Path], bool]) -> Disclosure:
     shown, hidden = [], []
     for field in signed.entry.fields():
-        salt = field_salt(signed.salt, field)
+        path = field.encoded_path()  # encoded once per process, not once per digest
+        salt = field_salt(signed.salt, field, path)
         if show(field.path):
             shown.append((field, salt))
         else:
-            hidden.append((field.path, field_digest(field, salt)))
+            hidden.append((field.path, field_digest(field, salt, path)))
     return Disclosure(tuple(shown), tuple(hidden), signed.signature, sealed_sha256)
 
 

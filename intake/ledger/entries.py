@@ -140,7 +140,10 @@ class SignedEntry:
     @classmethod
     def sign(cls, entry: CustodyEntry, secret: SecretIdentity) -> "SignedEntry":
         salt = secrets.token_bytes(32)
-        return cls(entry, secret.sign(signing_message(entry.commit(salt))), salt)
+        commitment = entry.commit(salt)
+        signed = cls(entry, secret.sign(signing_message(commitment)), salt)
+        signed.__dict__["_commitment"] = commitment  # the cached_property's value: not computed again
+        return signed
 
     def commitment(self) -> bytes:
         """A hiding commitment: without the salt, guessing the entry confirms nothing."""

@@ -165,7 +165,23 @@ class LedgerStore:
         return bool(self._query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tree'")[0][0])
 
     def tree_count(self) -> int:
+        """Every stored hash, counted: reads the whole table (the audit's; an append uses tree_leaves)."""
         return int(self._query("SELECT count(*) FROM tree")[0][0]) if self.has_tree() else 0
+
+    def tree_leaves(self) -> int:
+        """How many leaves the stored tree holds, from the last one (one b-tree lookup)."""
+        if not self.has_tree():
+            return 0
+        (last,) = self._query("SELECT max(idx) FROM tree WHERE level = 0")[0]
+        return 0 if last is None else _as_int(last, "the last tree row") + 1
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The checkpoint of the largest tree (one b-tree lookup, not every note)."""
+        rows = self._query("SELECT size, note, typeof(note) = 'text' FROM checkpoints ORDER BY size DESC LIMIT 1")
+        if not rows:
+            return None
+        size, note, typed = rows[0]
+        return StoredCheckpoint(_as_int(size, "the last checkpoint row"), _as_text(note, typed, "the last checkpoint row"))
 
     def tree_hashes(self, positions: list[tuple[int, int]]) -> list[bytes]:
         """The stored hashes at (level, index); a missing or mistyped one is damage, named."""

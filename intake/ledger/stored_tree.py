@@ -52,7 +52,12 @@ class StoredTree:
     store: LedgerStore
 
     def is_complete(self, size: int) -> bool:
-        return self.store.tree_count() == stored_count(size)
+        """The stored hashes cover `size` leaves. Only the leaf level's end is read (O(log n)), not
+        every row: an append stores its leaf and the subtrees it completes in one transaction, and
+        building the table for an older vault writes all of it, so where the leaves stand the rest
+        does. A vault appended to by a version without the table lags behind and is rebuilt; a row
+        deleted from the middle is named by the first read that needs it, and by the audit."""
+        return self.store.tree_leaves() == size
 
     def subtree(self, lo: int, hi: int) -> bytes:
         if lo == hi:

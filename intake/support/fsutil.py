@@ -16,6 +16,7 @@ from intake.errors import IntakeError
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
+PARTIAL_PREFIX = ".partial-"
 
 
 def fsync_dir(path: Path) -> None:
@@ -76,7 +77,7 @@ def _libc_syncfs() -> Callable[[int], int] | None:
 
 def partial_path(final: Path) -> Path:
     """Where a file is written before it is renamed into place."""
-    return final.with_name(f".partial-{secrets.token_hex(8)}-{final.name}")
+    return final.with_name(f"{PARTIAL_PREFIX}{secrets.token_hex(8)}-{final.name}")
 
 
 def create_private(path: Path) -> int:
@@ -233,6 +234,15 @@ def new_file(target: Path, mode: int = PRIVATE_FILE) -> Iterator[BinaryIO]:
         output.discard()
         raise
     output.commit()
+
+
+def remove_files(folder: Path, chosen: Callable[[str], bool]) -> None:
+    """Remove the files (not folders) in `folder` whose names are `chosen`."""
+    # scandir, not Path.glob: glob lists a whole folder first (a million blobs took 250 MB)
+    with os.scandir(folder) as listing:
+        doomed = [entry.path for entry in listing if chosen(entry.name) and not entry.is_dir(follow_symlinks=False)]
+    for path in doomed:
+        Path(path).unlink(missing_ok=True)
 
 
 def make_private_dir(path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from intake.clean import IN_MEMORY_BYTES, Cleaned, CleanedFile, clean_file_within, clean_within
 from intake.errors import FileRefused, IntakeError, Refused
 from intake.support.canonical import canonical_json
-from intake.support.fsutil import create_private, partial_path, read_regular_file
+from intake.support.fsutil import create_private, read_regular_file
 from intake.support.hashing import Digests, DigestingReader, digest_bytes
 from intake.takein.original import Received
 from intake.takein.sources import Source, open_source
@@ -53,16 +53,18 @@ def clean_received(
     The file is read again, so its hash is checked against what was sealed:
     a file that changed in between is not cleaned. A small file is cleaned in
     memory; a bigger one by stream (intake.clean.clean_file) into a nameless
-    file in blobs/ (O_TMPFILE: a kill leaves nothing), which is sealed from there.
+    file in partial/ (O_TMPFILE: a kill leaves nothing), which is sealed from there.
     `keep_hdr` keeps HDR gain maps (intake.clean); the sealed findings report lists them as kept.
     """
+    from intake.blobs import partial_folder
+
     if source.size <= IN_MEMORY_BYTES:
         return _sanitize_in_memory(source, received, ledger, keyring, blobs, keep_hdr)
     try:
         original = open_source(source)
     except FileRefused as error:
         return NotCleaned(str(error))
-    with original, tempfile.TemporaryFile(dir=blobs) as clean:
+    with original, tempfile.TemporaryFile(dir=partial_folder(blobs)) as clean:
         try:
             cleaned = clean_file_within(original, clean, keep_hdr=keep_hdr)
         except Refused as refusal:
@@ -121,12 +123,12 @@ def _record_clean(
 def _write_sealed_stream(blobs: Path, plain: BinaryIO, keyring: Keyring, ledger: Ledger,
                          written: list[Path]) -> tuple[str, Digests]:
     """Seal a file into a new blob in one pass that also hashes it."""
-    from intake.blobs import place_blob
+    from intake.blobs import partial_blob, place_blob
     from intake.keys.seal import seal_stream
 
     blob = blobs / f"{secrets.token_hex(16)}.age"
     written.append(blob)
-    partial = partial_path(blob)
+    partial = partial_blob(blob)
     reader = DigestingReader(plain)
     try:
         with os.fdopen(create_private(partial), "wb") as target:

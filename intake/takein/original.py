@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from intake.errors import FileRefused, IntakeError
-from intake.support.fsutil import create_private, partial_path
+from intake.support.fsutil import create_private
 from intake.support.hashing import Digests, DigestingReader
 from intake.support.progress import FileProgress
 from intake.support.sniff import sniff_handle
@@ -53,11 +53,11 @@ def receive_original(
 
 
 def _seal_original(source: Source, blob: Path, keyring: Keyring, ledger: Ledger, progress: FileProgress | None) -> tuple[str, Digests]:
-    from intake.blobs import place_blob
+    from intake.blobs import partial_blob, place_blob
     from intake.keys.seal import seal_stream
 
     original = open_source(source)
-    partial = partial_path(blob)
+    partial = partial_blob(blob)
     try:
         with original, os.fdopen(create_private(partial), "wb") as target:
             media_type = _sniff_source(source, original)

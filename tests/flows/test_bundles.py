@@ -352,6 +352,7 @@ def test_damaged_or_foreign_submissions_are_refused(journey: dict, tmp_path: Pat
         receive_submission(editor, keys, target)
     assert state(editor) == before
     assert not list(editor.root.glob(".partial-*")) and not list(editor.blobs.glob(".partial-*"))
+    assert not list((editor.root / "partial").iterdir())
 
 
 # --- a write-only field vault ----------------------------------------------------------------

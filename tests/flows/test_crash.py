@@ -72,7 +72,7 @@ def test_sigkill_during_add(tmp_path: Path, template_vault, inbox: Path, mode: s
         _wait_until(lambda: any((vault / "blobs").iterdir()))
         time.sleep(amount)
     else:
-        _wait_until(lambda: any(p.stat().st_size >= amount for p in (vault / "blobs").glob(".partial-*")))
+        _wait_until(lambda: any(p.stat().st_size >= amount for p in (vault / "partial").glob(".partial-*")))
     child.send_signal(signal.SIGKILL)
     rest, _ = child.communicate(timeout=30)
     reported += [line.split()[0] for line in rest.splitlines() if line.startswith("itm_")]
@@ -87,7 +87,7 @@ def test_sigkill_during_add(tmp_path: Path, template_vault, inbox: Path, mode: s
     extra = tmp_path / "after.txt"
     extra.write_text("after the crash")
     assert run(vault, env, "add", str(extra)).returncode == 0
-    assert not list((vault / "blobs").glob(".partial-*"))
+    assert not list((vault / "partial").iterdir()) and not list((vault / "blobs").glob(".partial-*"))
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
@@ -145,3 +145,32 @@ def test_an_orphan_blob_is_reported_then_removed_under_the_exclusive_lock(tmp_pa
     assert stranger.exists()
     again = run(vault, env, "ledger", "verify")
     assert "interrupted" not in again.stdout and again.returncode == 0
+
+
+def test_an_older_vault_has_its_blobs_swept_once_then_partial_files_go_to_their_own_folder(
+        tmp_path: Path, template_vault) -> None:
+    """A vault made before partial/ kept half-written blobs in blobs/: the first exclusive lock
+    removes them there, then makes partial/ (which records that the sweep was done); from then on
+    blobs are written in partial/ and renamed into blobs/, and what a kill leaves in partial/ goes."""
+    vault = tmp_path / "vault"
+    shutil.copytree(template_vault[0], vault)
+    (vault / "partial").rmdir()  # as a vault made before it
+    env = cli_env(tmp_path)
+    left = vault / "blobs" / f".partial-{'0' * 16}-{'ab' * 16}.age"
+    left.write_bytes(b"age-encryption.org/v1\nkilled here")
+    assert run(vault, env, "ledger", "verify").returncode == 0  # a reader changes nothing
+    assert left.exists() and not (vault / "partial").exists()
+    (tmp_path / "a.txt").write_text("the next command")
+    assert run(vault, env, "add", str(tmp_path / "a.txt")).returncode == 0
+    assert not left.exists()
+    assert (vault / "partial").stat().st_mode & 0o777 == 0o700 and not list((vault / "partial").iterdir())
+    from intake.blobs import BLOB_NAME
+
+    killed = vault / "partial" / f".partial-{'1' * 16}-{'cd' * 16}.age"
+    killed.write_bytes(b"age-encryption.org/v1\nkilled here")
+    (tmp_path / "b.txt").write_text("and the one after")
+    assert run(vault, env, "add", str(tmp_path / "b.txt")).returncode == 0
+    assert not killed.exists()
+    assert all(BLOB_NAME.match(p.name) for p in (vault / "blobs").iterdir())
+    verified = run(vault, env, "ledger", "verify")
+    assert verified.returncode == 0 and "interrupted" not in verified.stdout, verified.stdout

@@ -202,7 +202,7 @@ def test_a_vault_unreadable_to_the_user_is_one_line(vault_dir: Path, tmp_path: P
     assert "unexpected" not in line and "Permission denied" in line
 
 
-@pytest.mark.parametrize("folder", ["", "blobs", "keys"])
+@pytest.mark.parametrize("folder", ["", "blobs", "keys", "partial"])
 def test_a_vault_writable_by_others_is_refused(vault_dir: Path, tmp_path: Path, folder: str) -> None:
     (vault_dir / folder).chmod(0o777)
     (tmp_path / "a.txt").write_text("a")

@@ -177,4 +177,4 @@ def test_a_clean_copy_that_is_not_clean_is_refused(
     with pytest.raises(SubmissionRefused, match="still carries identifying metadata"):
         receive_submission(editor, editor_keys, submission)
     assert state(editor) == before
-    assert not list(editor.blobs.glob(".partial-*"))
+    assert not list(editor.blobs.glob(".partial-*")) and not list((editor.root / "partial").iterdir())

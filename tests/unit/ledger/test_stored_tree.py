@@ -81,3 +81,19 @@ def test_an_altered_tree_row_fails_the_audit(unlocked, make_file) -> None:
         db.execute("DELETE FROM tree WHERE level = 1 AND idx = 0")
     with unlocked.ledger() as ledger, pytest.raises(CheckFailed, match="lacks the hash"):
         StoredTree(ledger.store).subtree(0, 2)
+
+
+def test_a_tree_that_lags_behind_the_entries_is_rebuilt_at_the_next_append(unlocked, make_file) -> None:
+    """Completeness is read from the last leaf row, not a count of the table: entries appended by a
+    version that kept no tree rows leave the leaf level short, and the next append rebuilds it."""
+    for name in ("a.txt", "b.txt", "c.txt"):
+        unlocked.add(make_file(name, name.encode() * 50))
+    with sqlite3.connect(unlocked.vault.ledger_path) as db:
+        db.execute("DELETE FROM tree WHERE (level = 0 AND idx = 2)")  # as if entry 2 came without its row
+    with unlocked.ledger() as ledger:
+        assert ledger.store.tree_leaves() == 2 and not StoredTree(ledger.store).is_complete(3)
+    unlocked.add(make_file("d.txt", b"d" * 50))
+    with unlocked.ledger() as ledger:
+        hashes = leaf_hashes(ledger.store.entries())
+        assert ledger.store.tree_rows() == all_rows(hashes)
+        assert StoredTree(ledger.store).root(len(hashes)) == merkle.root(hashes)
