@@ -167,3 +167,23 @@ def write_jpeg(path: Path, megabytes: int) -> None:
         for _ in range(megabytes):
             out.write(os.urandom(PIECE).translate(no_markers))
         out.write(b"\xff\xd9")
+
+
+def write_gif(path: Path, megabytes: int) -> None:
+    """An animated GIF of about `megabytes` MiB, 1000 x 1000 frames, with an author planted in a
+    comment extension: real block structure, random LZW data in full sub-blocks (it would not
+    decode), written a piece at a time."""
+    import os
+
+    palette = bytes(range(256)) * 3
+    frame_sub_blocks = PIECE // 256
+    with path.open("wb") as out:
+        out.write(b"GIF89a" + struct.pack("<HHBBB", 1000, 1000, 0xF7, 0, 0) + palette)
+        comment = PLANTED_AUTHOR.encode()
+        out.write(b"\x21\xfe" + bytes([len(comment)]) + comment + b"\x00")
+        for _ in range(megabytes):
+            out.write(b"\x21\xf9\x04\x00\x0a\x00\x00\x00")  # graphic control: 0.1 s per frame
+            out.write(b"\x2c" + struct.pack("<HHHHB", 0, 0, 1000, 1000, 0) + b"\x08")
+            data = os.urandom(frame_sub_blocks * 255)
+            out.write(b"".join(b"\xff" + data[i:i + 255] for i in range(0, len(data), 255)) + b"\x00")
+        out.write(b"\x3b")
