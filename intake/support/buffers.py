@@ -38,8 +38,8 @@ def release(view: Bytes | mmap.mmap) -> None:
     """Give back the whole pages under `view` when it is (part of) a FileMap; anything else is
     left alone (madvise would zero an anonymous buffer's pages)."""
     owner = view.obj if isinstance(view, memoryview) else view
-    if not isinstance(owner, FileMap) or not len(view):
-        return
+    if not isinstance(owner, FileMap) or not len(view) or len(owner) <= RELEASE_EVERY:
+        return  # a small map stays whole: giving it back would only cost page faults when it is read again
     start = _address(view)
     if start is None:
         return
