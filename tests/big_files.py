@@ -187,3 +187,28 @@ def write_gif(path: Path, megabytes: int) -> None:
             data = os.urandom(frame_sub_blocks * 255)
             out.write(b"".join(b"\xff" + data[i:i + 255] for i in range(0, len(data), 255)) + b"\x00")
         out.write(b"\x3b")
+
+
+def write_webp(path: Path, megabytes: int) -> None:
+    """An extended WebP of about `megabytes` MiB: VP8X, an EXIF chunk with an author and a time
+    planted, then one VP8L chunk of random bytes after a real lossless header (it would not
+    decode), written a piece at a time."""
+    import os
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x013B] = PLANTED_AUTHOR
+    exif[0x0132] = "2019:03:04 05:06:07"
+    block = exif.tobytes()[6:]  # WebP's EXIF chunk holds the TIFF structure without "Exif\0\0"
+    size = megabytes * PIECE
+    lossless = b"\x2f" + (((16000 - 1) | ((16000 - 1) << 14)).to_bytes(4, "little"))
+    vp8x = b"VP8X" + (10).to_bytes(4, "little") + bytes([0x08, 0, 0, 0]) + (15999).to_bytes(3, "little") * 2
+    exif_chunk = b"EXIF" + len(block).to_bytes(4, "little") + block + (b"\0" if len(block) & 1 else b"")
+    body = len(vp8x) + len(exif_chunk) + 8 + size
+    with path.open("wb") as out:
+        out.write(b"RIFF" + (4 + body).to_bytes(4, "little") + b"WEBP" + vp8x + exif_chunk)
+        out.write(b"VP8L" + size.to_bytes(4, "little") + lossless)
+        for _ in range(megabytes - 1):
+            out.write(os.urandom(PIECE))
+        out.write(os.urandom(PIECE - len(lossless)))

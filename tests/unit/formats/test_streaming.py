@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from big_files import (PLANTED_AUTHOR, PLANTED_PLACE, png_size_for, tiff_size_for, write_pdf, write_png,
-                       write_gif, write_jpeg, write_tiff)
+                       write_gif, write_jpeg, write_tiff, write_webp)
 from intake.clean import (IN_MEMORY_BYTES, MAX_CLEAN_BYTES, clean_bytes, clean_file, inspect_file, same_parts,
                           scan_views)
-from intake.formats import gif as gif_format, jpeg as jpeg_format
+from intake.formats import gif as gif_format, jpeg as jpeg_format, webp as webp_format
 import intake.formats.pdf as pdf_format
 from intake.formats import png, tiff
 from intake.formats.base import CHUNK_SETTING, ContentDigest, View, digest_of_parts, streams
@@ -222,13 +222,14 @@ def test_a_300_mb_file_is_sanitized_in_bounded_memory(kind: str, tmp_path: Path,
 BIG_MAPPED_WRITERS = {
     "jpg": (write_jpeg, jpeg_format, {"person": 1, "time": 1}),
     "gif": (write_gif, gif_format, {"other": 1}),
+    "webp": (write_webp, webp_format, {"person": 1, "time": 1}),
 }
 
 
 @pytest.mark.parametrize("kind", BIG_MAPPED_WRITERS)
 def test_a_300_mb_file_without_stream_verbs_is_cleaned_from_a_map_in_bounded_memory(kind: str, tmp_path: Path) -> None:
-    """JPEG and GIF have no stream verbs: they are cleaned from a map of the file whose pages are
-    given back as the work moves through them, so at any size (no 256 MiB limit for them)."""
+    """JPEG, GIF and WebP have no stream verbs: they are cleaned from a map of the file whose pages
+    are given back as the work moves through them, so at any size (no 256 MiB limit for them)."""
     write, module, removed = BIG_MAPPED_WRITERS[kind]
     big = tmp_path / f"big.{kind}"
     write(big, 300)
