@@ -189,16 +189,15 @@ def _scan_end(data: Buffer, position: int) -> int:
     photo's megabytes that is about half the time of a regular expression's search."""
     find, size = data.find, len(data)
     released = position
+    window_end = min(size, position + RELEASE_EVERY)  # scan data may hold no 0xFF for megabytes
     while True:  # each round moves forward
-        if position - released >= RELEASE_EVERY:  # a mapped file's pages searched are given back
-            release_range(data, released, position)
-            released = position
-        window_end = min(size, position + RELEASE_EVERY)  # scan data may hold no 0xFF for megabytes
         found = find(b"\xff", position, window_end)
         if found < 0:
             if window_end >= size:
                 raise Refused(_TRUNCATED)
-            position = window_end
+            position = max(position, window_end)
+            release_range(data, released, position)  # a mapped file's pages searched are given back
+            released, window_end = position, min(size, position + RELEASE_EVERY)
             continue
         run_end = found + 1
         while run_end < size and data[run_end] == 0xFF:
