@@ -8,10 +8,10 @@ import argparse
 import os
 import sys
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from intake.support.progress import Progress
 from intake.cli.output import describe_identity, dump_json, file_progress, progress, quiet, wants_json
 from intake.cli.parser import Subcommands, add_json, command
 from intake.cli.session import open_vault, unlock, vault_root
@@ -106,7 +106,7 @@ def add(args: argparse.Namespace) -> int:
     return report.finish(len(collected.sources))
 
 
-def _indexing(args: argparse.Namespace) -> Callable[[int, int], None]:
+def _indexing(args: argparse.Namespace) -> Progress:
     """What `add` says while a vault made by an older intake indexes its entries, once (a minute
     at 100,000 entries): one line, then the progress line on a terminal."""
     bar = progress(args, "indexing earlier entries")

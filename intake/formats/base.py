@@ -87,6 +87,20 @@ map and checks the copy from a map of what it wrote, so megabytes of image
 data are never copied in memory. Its `content` may return views too.
 Pieces are sized by chunk_size(): INTAKE_CHUNK_BYTES in the environment
 (tests make it tiny to exercise the boundaries), 1 MiB by default.
+
+Two more optional verbs, for a module whose content is not a list of byte strings to
+compare one by one (HEIF, whose images are items found through its boxes):
+
+    same_content(original: BinaryIO, clean: BinaryIO) -> bool
+        the content of both files compared side by side, in place of content_digest
+        of each: intake.clean then reads no digest of the original before cleaning
+    kept_stream(source: BinaryIO) -> list[str]
+        what a keep mode keeps on purpose (HEIF's KeepingHdr: the HDR gain maps), as
+        sentences for the report; without it, nothing is kept
+
+These optional verbs (sanitize_parts, content_views, same_content, kept_stream, the
+parse_* pair) are looked up by name where they are used (intake.clean, parse_with); every verb
+of FormatModule and StreamingFormatModule below, residue included, is required.
 """
 
 from __future__ import annotations
