@@ -21,7 +21,7 @@ from intake.errors import CheckFailed
 if TYPE_CHECKING:
     from intake.takein.clean_copy import NotCleaned, Sanitized
     from intake.takein.original import Received
-    from intake.takein import IntakeResult, NotTakenIn
+    from intake.takein import TakenIn, NotTakenIn
     from intake.takein.duplicates import Duplicate
 
 
@@ -133,7 +133,7 @@ class _AddReport:
         if not wants_json(self.args):
             print(f"{received.item}  {received.media_type}  {printable(received.name)}", flush=True)
 
-    def taken(self, result: IntakeResult | NotTakenIn) -> None:
+    def taken(self, result: TakenIn | NotTakenIn) -> None:
         from intake.takein import NotTakenIn
 
         if isinstance(result, NotTakenIn):
@@ -158,7 +158,7 @@ class _AddReport:
         return 0
 
 
-def _taken_to_dict(result: IntakeResult) -> dict:
+def _taken_to_dict(result: TakenIn) -> dict:
     from intake.takein.clean_copy import Sanitized
 
     received = result.received
