@@ -105,6 +105,7 @@ of FormatModule and StreamingFormatModule below, residue included, is required.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import mmap
@@ -113,7 +114,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, ParamSpec, Protocol, TypeVar
 
 from intake.errors import Refused
 
@@ -187,6 +188,34 @@ def streams(module: object) -> bool:
 
 def _offers(module: object, verb: str) -> bool:
     return callable(getattr(module, verb, None))
+
+
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
+
+
+def refusing(refusal: Callable[[Exception], str | None]) -> Callable[[Callable[_Params, _Result]],
+                                                                       Callable[_Params, _Result]]:
+    """The hostile-input guard of a format's entry points: they raise Refused only, never a
+    library's own exception. `refusal` gives the one-line reason for an exception, or None
+    for one that is not the file's doing (it propagates unchanged)."""
+
+    def guard(function: Callable[_Params, _Result]) -> Callable[_Params, _Result]:
+        @functools.wraps(function)
+        def wrapper(*args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
+            try:
+                return function(*args, **kwargs)
+            except Refused:
+                raise
+            except Exception as error:
+                reason = refusal(error)
+                if reason is None:
+                    raise
+                raise Refused(reason) from None
+
+        return wrapper
+
+    return guard
 
 
 # ---------------------------------------------------------------- one parse per file
