@@ -63,6 +63,8 @@ class Stopped(IntakeError):
 
     def __init__(self) -> None:
         super().__init__("stopped: nothing was written, and the vault is as it was")
+
+
 # --- Keys and sealing (intake/keys/)
 
 
