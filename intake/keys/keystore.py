@@ -24,7 +24,7 @@ from intake.errors import CheckFailed, IdentityError, IntakeError, SealError, Wr
 from intake.support.fsutil import atomic_write
 from intake.keys.seal import seal, unseal
 from intake.keys.passphrase_box import lock_secret, unlock_secret
-from intake.witness.client import ConfiguredWitness
+from intake.witness.configured import ConfiguredWitness
 from intake.keys.identity import PublicIdentity, SecretIdentity
 
 _POLICY_DOMAIN = b"intake-sealing-policy/v1\n"
