@@ -75,7 +75,7 @@ def imports_of(name: str, path: Path, modules: dict[str, Path]) -> list[Import]:
                 visit(child, deferred)
             return
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            for target in _targets(node, name, path.name == "__init__.py", modules):
+            for target in dict.fromkeys(_targets(node, name, path.name == "__init__.py", modules)):
                 if target in modules and target != name:
                     found.append(Import(name, target, node.lineno, deferred))
             return

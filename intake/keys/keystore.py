@@ -65,7 +65,7 @@ class SealingPolicy:
     witness_quorum: int | None = None  # cosignatures a bundle needs to count as witnessed; None: all
     timestamp_authorities: tuple[TimestampAuthority, ...] = field(default=())
     # Raised by every save; the ledger records it, so an older copy restored is refused
-    # (intake/policy_state.py). Policies saved before it existed read as 0.
+    # (intake/ledger/policy_state.py). Policies saved before it existed read as 0.
     serial: int = 0
 
     def with_recipient(self, text: str) -> "SealingPolicy":
