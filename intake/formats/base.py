@@ -88,6 +88,16 @@ data are never copied in memory. Its `content` may return views too.
 Pieces are sized by chunk_size(): INTAKE_CHUNK_BYTES in the environment
 (tests make it tiny to exercise the boundaries), 1 MiB by default.
 
+Such a module may also declare
+
+    MAPPED_AT_ANY_SIZE = True
+
+when its parse of a map copies nothing in proportion to the file (its pieces,
+its content and its residue are views of the map or small) and it gives the
+map's pages back as it reads through them (support/buffers.py, `release`):
+intake.clean then inspects and cleans its files from a map at any size, in
+bounded resident memory. The others are cleaned up to MAX_CLEAN_BYTES.
+
 Two more optional verbs, for a module whose content is not a list of byte strings to
 compare one by one (HEIF, whose images are items found through its boxes):
 
@@ -98,9 +108,10 @@ compare one by one (HEIF, whose images are items found through its boxes):
         what a keep mode keeps on purpose (HEIF's KeepingHdr: the HDR gain maps), as
         sentences for the report; without it, nothing is kept
 
-These optional verbs (sanitize_parts, content_views, same_content, kept_stream, the
-parse_* pair) are looked up by name where they are used (intake.clean, parse_with); every verb
-of FormatModule and StreamingFormatModule below, residue included, is required.
+These optional verbs and flags (sanitize_parts, MAPPED_AT_ANY_SIZE, content_views,
+same_content, kept_stream, the parse_* pair) are looked up by name where they are used
+(intake.clean, parse_with); every verb of FormatModule and StreamingFormatModule below,
+residue included, is required.
 """
 
 from __future__ import annotations

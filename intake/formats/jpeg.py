@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from intake.formats.shared import icc
 from intake.formats.base import Buffer, Category, Finding, Parsed, View, bytes_verbs
 from intake.errors import Refused
-from intake.support.buffers import same_bytes
+from intake.support.buffers import RELEASE_EVERY, release_range, same_bytes
 from intake.formats.shared.metadata import ExifReader, Tiff, TiffEntry, iptc_findings, xmp_findings
 
 NAME = "JPEG"
+# The parse holds views of the map, and the marker search gives its pages back (formats/base.py).
+MAPPED_AT_ANY_SIZE = True
 MEDIA_TYPES = ("image/jpeg",)
 
 SOI, EOI, SOS, DQT, DHT, DAC, DRI, DNL, COM = 0xD8, 0xD9, 0xDA, 0xDB, 0xC4, 0xCC, 0xDD, 0xDC, 0xFE
@@ -186,10 +188,18 @@ def _scan_end(data: Buffer, position: int) -> int:
     fill bytes; anything else ends the scan. Each 0xFF is found with `find` (memchr): over a
     photo's megabytes that is about half the time of a regular expression's search."""
     find, size = data.find, len(data)
-    while True:  # each round moves past at least two bytes
-        found = find(b"\xff", position)
+    released = position
+    while True:  # each round moves forward
+        if position - released >= RELEASE_EVERY:  # a mapped file's pages searched are given back
+            release_range(data, released, position)
+            released = position
+        window_end = min(size, position + RELEASE_EVERY)  # scan data may hold no 0xFF for megabytes
+        found = find(b"\xff", position, window_end)
         if found < 0:
-            raise Refused(_TRUNCATED)
+            if window_end >= size:
+                raise Refused(_TRUNCATED)
+            position = window_end
+            continue
         run_end = found + 1
         while run_end < size and data[run_end] == 0xFF:
             run_end += 1
@@ -197,6 +207,7 @@ def _scan_end(data: Buffer, position: int) -> int:
             raise Refused(_TRUNCATED)
         following = data[run_end]
         if following != 0 and not 0xD0 <= following <= 0xD7:
+            release_range(data, released, found)
             return found
         position = run_end + 1  # stuffing or a restart marker, after any fill bytes: still scan data
 
