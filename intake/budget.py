@@ -29,17 +29,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from intake.errors import IntakeError, Refused
+from intake.errors import IntakeError, Refused, TimeLimitExceeded
 
 T = TypeVar("T")
 ENV_TIME_LIMIT = "INTAKE_TIME_LIMIT"
 DEFAULT_TIME_LIMIT = 120.0
 # Files of any size are cleaned by stream: without a setting, big ones get this much more per GiB.
 DEFAULT_SECONDS_PER_GIB = 120.0
-
-
-class TimeLimitExceeded(Refused):
-    """The file took longer than its budget: refused, like any file that cannot be cleaned."""
 
 
 def configured_time_limit(size: int = 0) -> float:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 
 from intake import samples
 from intake.clean import MAX_CLEAN_BYTES
@@ -26,8 +29,11 @@ def test_inspect_source_lists_findings_worst_first(make_file) -> None:
 def test_inspect_source_says_why_a_file_is_not_inspected(make_file) -> None:
     text = inspect_source(source_for(make_file("notes.txt", b"plain words\n")))
     assert not text.supported and "text/plain" in text.problem
-    # A format without the stream verbs (JPEG) keeps the in-memory limit; the file is sparse.
-    big = make_file("big.jpg", samples.photo())
+    # A format without the stream verbs that is not cleaned from a map at any size (WebP; JPEG and
+    # GIF declare MAPPED_AT_ANY_SIZE) keeps the in-memory limit; the file is sparse.
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(picture, "WEBP")
+    big = make_file("big.webp", picture.getvalue())
     with big.open("r+b") as handle:
         handle.truncate(MAX_CLEAN_BYTES + 1)
     assert inspect_source(source_for(big)).problem == "over 256 MiB: not inspected"

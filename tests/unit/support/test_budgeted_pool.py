@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import no_children_left
-from intake.budget import BudgetedPool, TimeLimitExceeded
+from intake.budget import BudgetedPool
+from intake.errors import TimeLimitExceeded
 from intake.errors import IntakeError, Refused
 from intake.support.fsutil import NewFile, sync_open_files
 
