@@ -2,16 +2,17 @@
 
     .venv/bin/python bench/judge_phones.py FOLDER [--keep-hdr] [--details]
 
-For every HEIC/HEIF/AVIF, MP4/MOV/M4A/3GP, MP3, WAV, AIFF, FLAC and Ogg/Opus
-file under FOLDER (chosen by name; intake still decides by content), runs
+For every JPEG, HEIC/HEIF/AVIF, MP4/MOV/M4A/3GP, MP3, WAV, AIFF, FLAC and
+Ogg/Opus file under FOLDER (chosen by name; intake still decides by content), runs
 `intake sanitize --json -o TMP` once on them all, then judges each clean copy:
 
 - leaks: tags `exiftool -a -G1 -ee` still finds that identify a person,
   device, place or time (GPS, make/model/serial, software, owner, dates,
   Apple location keys, timed GPS from embedded streams); a header time of
   zero ("not set") is not a leak;
-- content: HEIC/HEIF decoded with pillow-heif and AVIF with Pillow, the
-  primary image's pixels compared; video and audio by `ffmpeg -f framemd5`
+- content: JPEG and AVIF decoded with Pillow and HEIC/HEIF with pillow-heif,
+  the primary image's pixels compared (a JPEG's first image: MPF
+  previews and gain maps after it are not content); video and audio by `ffmpeg -f framemd5`
   of every video and audio stream (frame sizes and MD5s of the coded
   packets' decoded frames);
 - refusals: counted per format with intake's reason.
@@ -35,6 +36,8 @@ from pathlib import Path
 
 from PIL import Image
 
+Image.MAX_IMAGE_PIXELS = None  # public test files, judged one at a time: a 200 MP phone photo is decoded too
+
 try:
     import pillow_heif
 
@@ -44,6 +47,7 @@ except ImportError:  # HEIC copies then count as "not decoded"
 
 INTAKE = Path(sys.executable).with_name("intake")
 EXTENSIONS = {
+    "jpg": "JPEG", "jpeg": "JPEG",
     "heic": "HEIC/HEIF", "heif": "HEIC/HEIF", "hif": "HEIC/HEIF", "avif": "AVIF",
     "mp4": "MP4/MOV/3GP", "mov": "MP4/MOV/3GP", "3gp": "MP4/MOV/3GP", "m4a": "M4A", "m4v": "MP4/MOV/3GP",
     "mp3": "MP3", "wav": "WAV", "aif": "AIFF", "aiff": "AIFF", "flac": "FLAC", "ogg": "Ogg/Opus", "opus": "Ogg/Opus",
