@@ -76,6 +76,13 @@ GAIN_MAP_TAGS = frozenset({"XMP-HDRGainMap:HDRGainMapVersion", "XMP-HDRGainMap:H
 # Tags that name a structure, never a person: kept codec fields and frame flags.
 STRUCTURAL_TAGS = frozenset({"CopyrightFlag", "MediaTimeScale", "TimeScale", "HandlerType", "HandlerDescription",
                              "CompressorName", "VendorID", "Encoder"})
+# The kept stream headers of WAV (`fmt `) and Vorbis (identification header), which exiftool files under
+# the same groups as their tags: how the samples are coded, never who made them.
+STREAM_HEADER_TAGS = {
+    "RIFF": frozenset({"Encoding", "NumChannels", "SampleRate", "AvgBytesPerSec", "BitsPerSample"}),
+    "Vorbis": frozenset({"VorbisVersion", "AudioChannels", "SampleRate", "NominalBitrate", "MaxBitrate",
+                         "MinBitrate"}),
+}
 
 
 @dataclass
@@ -111,7 +118,7 @@ def identifying(tags: dict[str, object]) -> dict[str, object]:
         if key in GAIN_MAP_TAGS or OUTSIDE_GROUPS.match(group) or (ICC_GROUPS.match(group) and name not in ICC_IDENTIFYING):
             continue
         if str(value).strip() in NOT_SET or str(value).strip() in ("", "0") or (
-                name in STRUCTURAL_TAGS and STRUCTURAL_GROUPS.match(group)):
+                name in STRUCTURAL_TAGS and STRUCTURAL_GROUPS.match(group)) or name in STREAM_HEADER_TAGS.get(group, ()):
             continue
         if IDENTIFYING_TAGS.search(name) or (IDENTIFYING_GROUPS.match(group) and not STRUCTURAL_GROUPS.match(group)):
             found[key] = value

@@ -514,6 +514,12 @@ def _parse_iprp(source: BinaryIO, iprp: Box) -> tuple[list[Property], dict[int, 
 def plan(heif: Heif, source: BinaryIO | None = None, keep_hdr: bool = False) -> Plan:
     """What stays. `keep_hdr` also keeps the HDR gain maps of kept images and their parameters (rebuilt
     from `source`): what an HDR screen needs to show the primary as it looked."""
+    for reference in heif.references:
+        if reference.type in (b"thmb", b"auxl") and reference.source == heif.primary:
+            # libheif then hides the primary and shows the image it names: which picture the file
+            # shows depends on the reader, so no clean copy can prove it shows the same one.
+            raise Refused("the HEIF primary image is also marked as a thumbnail or an auxiliary image of another "
+                          "image, so readers disagree on which picture the file shows")
     kept = _image_closure(heif, heif.primary)
     for reference in heif.references:
         if reference.type == b"auxl" and set(reference.targets) & kept and _aux_urn(heif, reference.source) in ALPHA_URNS:
