@@ -211,6 +211,8 @@ def _movie(source: BinaryIO) -> Movie:
     camera_trailer = (camera_start, size) if camera_start is not None else None
     size = camera_start if camera_start is not None else size
     trailer_start = sef.block_start(source, size)  # Samsung phones append one after the movie's boxes
+    if trailer_start is not None:
+        trailer_start = _with_sefd_header(source, trailer_start, size)
     trailer = (trailer_start, size) if trailer_start is not None else None
     top = tuple(_top_level_boxes(source, trailer_start if trailer_start is not None else size))
     for box in top:
@@ -231,6 +233,18 @@ def _movie(source: BinaryIO) -> Movie:
     _check_samples(result)
     _check_frames(source, result)
     return result
+
+
+def _with_sefd_header(source: BinaryIO, start: int, end: int) -> int:
+    """Where the SEF block starting at `start` really starts: a Galaxy phone's slow-motion video wraps
+    it in a top-level 'sefd' box whose header comes right before its first record and which ends the
+    file exactly; then the header goes with the block. Any other bytes before it stay a box to read."""
+    if start < 8:
+        return start
+    source.seek(start - 8)
+    header = source.read(8)
+    wrapped = header[4:] == b"sefd" and struct.unpack(">I", header[:4])[0] == end - start + 8
+    return start - 8 if wrapped else start
 
 
 def _fragments(source: BinaryIO, top: tuple[Box, ...], defaults: dict[int, int] | None) -> tuple[Fragment, ...]:

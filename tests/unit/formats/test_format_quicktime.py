@@ -483,6 +483,21 @@ def test_a_samsung_sef_block_after_the_movie_goes(tmp_path: Path) -> None:
     assert clean.read_bytes() == cleaned(plain).read_bytes()  # the block goes whole; nothing else changes
 
 
+def test_a_samsung_sef_block_in_a_sefd_box_after_the_movie_goes(tmp_path: Path) -> None:
+    """Galaxy slow-motion videos wrap the block in a top-level 'sefd' box that ends the file (ExoPlayer's
+    sample_sef_slow_motion.mp4 was refused: the box ran past the movie once the block was cut off)."""
+    plain = tagged_mp4(tmp_path)
+    records = sef_block([(0x0A01, "Image_UTC_Data", b"1705124333853"), (0x0890, "SlowMotion_Data", b"88:879:2*1255:1970:4")])
+    boxed = tmp_path / "slow.mp4"
+    boxed.write_bytes(plain.read_bytes() + _box(b"sefd", records))
+    assert has(quicktime.inspect(boxed.read_bytes()), Category.TIME, "2024-01-13 05:38:53 UTC")
+    clean = assert_clean(boxed, [TITLE, ARTIST, "SlowMotion_Data", "1705124333853", "sefd"])
+    assert clean.read_bytes() == cleaned(plain).read_bytes()
+    padded = plain.read_bytes() + _box(b"sefd", b"\0" + records)  # a byte the block does not account for
+    with pytest.raises(Refused):
+        quicktime.sanitize(padded)
+
+
 def insta360_trailer(records: bytes) -> bytes:
     """An Insta360 camera's trailer: its records, then its whole length (little-endian), 4 bytes, the magic."""
     return records + (len(records) + 40).to_bytes(4, "little") + bytes(4) + b"8db42d694ccc418790edff439fe026bf"
