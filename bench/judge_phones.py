@@ -1,9 +1,10 @@
 """Real phone and camera files judged the way issue 13 will judge them.
 
-    .venv/bin/python bench/judge_phones.py FOLDER [--keep-hdr] [--details]
+    .venv/bin/python bench/judge_phones.py FOLDER... [--keep-hdr] [--phones] [--details]
 
 For every JPEG, HEIC/HEIF/AVIF, MP4/MOV/M4A/3GP, MP3, WAV, AIFF, FLAC and
-Ogg/Opus file under FOLDER (chosen by name; intake still decides by content), runs
+Ogg/Opus file under each FOLDER (chosen by name; intake still decides by content;
+with --phones only those a phone or an action camera wrote, see from_a_phone), runs
 `intake sanitize --json -o TMP` once on them all, then judges each clean copy:
 
 - leaks: tags `exiftool -a -G1 -ee` still finds that identify a person,
@@ -101,13 +102,19 @@ def files_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower().lstrip(".") in EXTENSIONS)
 
 
-def exif_tags(path: Path) -> dict[str, object]:
-    result = subprocess.run(["exiftool", "-j", "-a", "-G1", "-ee", "-n", "--FileName", str(path)],
-                            capture_output=True, text=True, timeout=300)
-    try:
-        return {k: v for k, v in json.loads(result.stdout or "[{}]")[0].items() if k != "SourceFile"}
-    except json.JSONDecodeError:
-        return {}
+def exif_tags(paths: list[Path], batch: int = 100) -> dict[Path, dict[str, object]]:
+    """Each file's tags, exiftool reading up to `batch` files a run (one run a file took most of the time)."""
+    tags: dict[Path, dict[str, object]] = {path: {} for path in paths}
+    by_name = {str(path): path for path in paths}
+    for start in range(0, len(paths), batch):
+        result = subprocess.run(["exiftool", "-j", "-a", "-G1", "-ee", "-n", "--FileName",
+                                 *map(str, paths[start:start + batch])], capture_output=True, text=True, timeout=1800)
+        try:
+            for entry in json.loads(result.stdout or "[]"):
+                tags[by_name[entry.pop("SourceFile")]] = entry
+        except (json.JSONDecodeError, KeyError):
+            pass  # a file exiftool could not read keeps no tags
+    return tags
 
 
 def identifying(tags: dict[str, object]) -> dict[str, object]:
@@ -169,19 +176,38 @@ def sanitize_all(files: list[Path], out: Path, extra: list[str]) -> list[dict]:
     return results
 
 
-def judge(folder: Path, extra: list[str]) -> list[Verdict]:
-    files = files_in(folder)
+# --phones: what a phone or an action camera wrote. Its maker in any Make tag (EXIF, QuickTime keys,
+# XMP), an Android version in the movie (Android's camera and MediaMuxer write one), or a name that
+# says so (GoPro and Nokia files with no Make, Ultra HDR and motion photos, Samsung's SEF videos).
+PHONE_MAKERS = re.compile(r"^(Apple|Google|samsung|HUAWEI|HTC|Motorola|Xiaomi|HMD Global|Nokia|Sony Ericsson|GoPro|"
+                          r"TCT|Jolla|OnePlus|OPPO|vivo)", re.I)
+PHONE_NAMES = re.compile(r"gopro|hmd_nokia|libultrahdr|ultra_?hdr|iphone|samsung|galaxy|pixel|motion|_sef_|mvhevc", re.I)
+NOT_PHONE_NAMES = re.compile(r"fuzz|_poc|poc\.|crash-|uncompressed", re.I)  # fuzzing inputs and crash reproducers
+
+
+def from_a_phone(path: Path, tags: dict[str, object]) -> bool:
+    if NOT_PHONE_NAMES.search(path.name):
+        return False
+    makes = [str(value) for key, value in tags.items() if key.rpartition(":")[2] == "Make"]
+    return (any(PHONE_MAKERS.match(make) for make in makes) or any(key.endswith(":AndroidVersion") for key in tags)
+            or bool(PHONE_NAMES.search(path.name)))
+
+
+def judge(folders: list[Path], extra: list[str], phones_only: bool = False) -> list[Verdict]:
+    originals = exif_tags([path for folder in folders for path in files_in(folder)])
+    files = [path for path, tags in originals.items() if not phones_only or from_a_phone(path, tags)]
     verdicts = []
     with tempfile.TemporaryDirectory(prefix="judge-phones-") as work:
         results = sanitize_all(files, Path(work), extra)
+        cleans = exif_tags([Path(entry["output"]) for entry in results if entry.get("status") == "cleaned"])
         for path, entry in zip(files, results):
             verdict = Verdict(path, EXTENSIONS[path.suffix.lower().lstrip(".")])
             verdict.status, verdict.reason = entry.get("status", "missing"), entry.get("reason") or ""
             verdict.kept = entry.get("kept", [])
-            verdict.leaks_before = len(identifying(exif_tags(path)))
+            verdict.leaks_before = len(identifying(originals[path]))
             if verdict.status == "cleaned":
                 clean = Path(entry["output"])
-                verdict.leaks = identifying(exif_tags(clean))
+                verdict.leaks = identifying(cleans[clean])
                 verdict.content = compare(verdict.kind, path, clean)
             verdicts.append(verdict)
     return verdicts
@@ -224,11 +250,12 @@ def report(verdicts: list[Verdict], details: bool) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folders", type=Path, nargs="+", metavar="FOLDER")
     parser.add_argument("--keep-hdr", action="store_true", help="pass --keep-hdr to intake sanitize")
+    parser.add_argument("--phones", action="store_true", help="only files a phone or an action camera wrote")
     parser.add_argument("--details", action="store_true", help="one line for every file")
     args = parser.parse_args()
-    report(judge(args.folder, ["--keep-hdr"] if args.keep_hdr else []), args.details)
+    report(judge(args.folders, ["--keep-hdr"] if args.keep_hdr else [], args.phones), args.details)
     return 0
 
 
