@@ -176,9 +176,9 @@ def sanitize_all(files: list[Path], out: Path, extra: list[str]) -> list[dict]:
     return results
 
 
-# --phones: what a phone or an action camera wrote. Its maker in any Make tag (EXIF, QuickTime keys,
-# XMP), an Android version in the movie (Android's camera and MediaMuxer write one), or a name that
-# says so (GoPro and Nokia files with no Make, Ultra HDR and motion photos, Samsung's SEF videos).
+# --phones: what a phone or an action camera wrote. Its maker in any Make or Model tag (EXIF, QuickTime
+# keys, XMP), an Android version in the movie (Android's camera and MediaMuxer write one), or a path
+# that says so (GoPro and Nokia files with no Make, Ultra HDR and motion photos, Samsung's SEF videos).
 PHONE_MAKERS = re.compile(r"^(Apple|Google|samsung|HUAWEI|HTC|Motorola|Xiaomi|HMD Global|Nokia|Sony Ericsson|GoPro|"
                           r"TCT|Jolla|OnePlus|OPPO|vivo)", re.I)
 PHONE_NAMES = re.compile(r"gopro|hmd_nokia|libultrahdr|ultra_?hdr|iphone|samsung|galaxy|pixel|motion|_sef_|mvhevc", re.I)
@@ -188,9 +188,9 @@ NOT_PHONE_NAMES = re.compile(r"fuzz|_poc|poc\.|crash-|uncompressed", re.I)  # fu
 def from_a_phone(path: Path, tags: dict[str, object]) -> bool:
     if NOT_PHONE_NAMES.search(path.name):
         return False
-    makes = [str(value) for key, value in tags.items() if key.rpartition(":")[2] == "Make"]
-    return (any(PHONE_MAKERS.match(make) for make in makes) or any(key.endswith(":AndroidVersion") for key in tags)
-            or bool(PHONE_NAMES.search(path.name)))
+    makers = [str(value) for key, value in tags.items() if key.rpartition(":")[2] in ("Make", "Model")]
+    return (any(PHONE_MAKERS.match(maker) for maker in makers) or any(key.endswith(":AndroidVersion") for key in tags)
+            or bool(PHONE_NAMES.search(str(path))))
 
 
 def judge(folders: list[Path], extra: list[str], phones_only: bool = False) -> list[Verdict]:
