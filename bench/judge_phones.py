@@ -165,15 +165,22 @@ def compare(kind: str, original: Path, clean: Path) -> str:
 
 
 def sanitize_all(files: list[Path], out: Path, extra: list[str]) -> list[dict]:
-    """One `intake sanitize` run; its results come in input order."""
-    result = subprocess.run([str(INTAKE), "sanitize", "--json", "-o", str(out), *extra, *map(str, files)],
-                            capture_output=True, text=True)
-    if not result.stdout.strip():
-        raise SystemExit(f"intake sanitize failed: {result.stderr.strip()[:300]}")
-    results = json.loads(result.stdout)["files"]
-    if len(results) != len(files):
-        raise SystemExit(f"intake sanitize answered for {len(results)} of {len(files)} files")
-    return results
+    """One `intake sanitize` run a folder (two folders may hold files of one name, and intake refuses
+    to write two inputs to one output name); the results come in input order."""
+    by_folder: dict[Path, list[Path]] = defaultdict(list)
+    for path in files:
+        by_folder[path.parent].append(path)
+    answers: dict[Path, dict] = {}
+    for index, (folder, group) in enumerate(by_folder.items()):
+        target = out / str(index)
+        target.mkdir()
+        result = subprocess.run([str(INTAKE), "sanitize", "--json", "-o", str(target), *extra, *map(str, group)],
+                                capture_output=True, text=True)
+        results = json.loads(result.stdout or "{}").get("files")
+        if results is None or len(results) != len(group):
+            raise SystemExit(f"intake sanitize failed on {folder}: {(result.stdout or result.stderr).strip()[:300]}")
+        answers.update(zip(group, results))
+    return [answers[path] for path in files]
 
 
 # --phones: what a phone or an action camera wrote. Its maker in any Make or Model tag (EXIF, QuickTime
