@@ -265,6 +265,18 @@ def test_timed_gps_track_and_its_samples_go(tmp_path: Path) -> None:
     assert_clean(original, [GPMD])
 
 
+def test_the_encoders_vendor_code_in_a_quicktime_sample_entry_is_zeroed(tmp_path: Path) -> None:
+    """ffmpeg's MOV muxer writes its vendor code 'FFMP' into video and sound sample entries (Apple's
+    writes 'appl'); exiftool shows it as VendorID "FFmpeg". The samples and codec fields stay."""
+    original = busy_mov(tmp_path)
+    findings = quicktime.inspect(original.read_bytes())
+    assert has(findings, Category.SOFTWARE, "FFMP")
+    clean = assert_clean(original, [TITLE, LOCATION])
+    if shutil.which("exiftool"):
+        shown = subprocess.run(["exiftool", "-a", "-G1", "-s", "-VendorID", str(clean)], capture_output=True, text=True)
+        assert "VendorID" not in shown.stdout
+
+
 def test_apple_timed_metadata_track(tmp_path: Path) -> None:
     """An iPhone-style mebx track (here without location keys, so not called a GPS track) goes like gpmd."""
     data = gopro_like(tmp_path).read_bytes()
