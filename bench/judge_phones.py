@@ -1,17 +1,19 @@
 """Real phone and camera files judged the way issue 13 will judge them.
 
-    .venv/bin/python bench/judge_phones.py FOLDER [--keep-hdr] [--details]
+    .venv/bin/python bench/judge_phones.py FOLDER... [--keep-hdr] [--phones] [--details]
 
-For every HEIC/HEIF/AVIF, MP4/MOV/M4A/3GP, MP3, WAV, AIFF, FLAC and Ogg/Opus
-file under FOLDER (chosen by name; intake still decides by content), runs
+For every JPEG, HEIC/HEIF/AVIF, MP4/MOV/M4A/3GP, MP3, WAV, AIFF, FLAC and
+Ogg/Opus file under each FOLDER (chosen by name; intake still decides by content;
+with --phones only those a phone or an action camera wrote, see from_a_phone), runs
 `intake sanitize --json -o TMP` once on them all, then judges each clean copy:
 
 - leaks: tags `exiftool -a -G1 -ee` still finds that identify a person,
   device, place or time (GPS, make/model/serial, software, owner, dates,
   Apple location keys, timed GPS from embedded streams); a header time of
   zero ("not set") is not a leak;
-- content: HEIC/HEIF decoded with pillow-heif and AVIF with Pillow, the
-  primary image's pixels compared; video and audio by `ffmpeg -f framemd5`
+- content: JPEG and AVIF decoded with Pillow and HEIC/HEIF with pillow-heif,
+  the primary image's pixels compared (a JPEG's first image: MPF
+  previews and gain maps after it are not content); video and audio by `ffmpeg -f framemd5`
   of every video and audio stream (frame sizes and MD5s of the coded
   packets' decoded frames);
 - refusals: counted per format with intake's reason.
@@ -35,6 +37,8 @@ from pathlib import Path
 
 from PIL import Image
 
+Image.MAX_IMAGE_PIXELS = None  # public test files, judged one at a time: a 200 MP phone photo is decoded too
+
 try:
     import pillow_heif
 
@@ -44,6 +48,7 @@ except ImportError:  # HEIC copies then count as "not decoded"
 
 INTAKE = Path(sys.executable).with_name("intake")
 EXTENSIONS = {
+    "jpg": "JPEG", "jpeg": "JPEG",
     "heic": "HEIC/HEIF", "heif": "HEIC/HEIF", "hif": "HEIC/HEIF", "avif": "AVIF",
     "mp4": "MP4/MOV/3GP", "mov": "MP4/MOV/3GP", "3gp": "MP4/MOV/3GP", "m4a": "M4A", "m4v": "MP4/MOV/3GP",
     "mp3": "MP3", "wav": "WAV", "aif": "AIFF", "aiff": "AIFF", "flac": "FLAC", "ogg": "Ogg/Opus", "opus": "Ogg/Opus",
@@ -72,6 +77,13 @@ GAIN_MAP_TAGS = frozenset({"XMP-HDRGainMap:HDRGainMapVersion", "XMP-HDRGainMap:H
 # Tags that name a structure, never a person: kept codec fields and frame flags.
 STRUCTURAL_TAGS = frozenset({"CopyrightFlag", "MediaTimeScale", "TimeScale", "HandlerType", "HandlerDescription",
                              "CompressorName", "VendorID", "Encoder"})
+# The kept stream headers of WAV (`fmt `) and Vorbis (identification header), which exiftool files under
+# the same groups as their tags: how the samples are coded, never who made them.
+STREAM_HEADER_TAGS = {
+    "RIFF": frozenset({"Encoding", "NumChannels", "SampleRate", "AvgBytesPerSec", "BitsPerSample"}),
+    "Vorbis": frozenset({"VorbisVersion", "AudioChannels", "SampleRate", "NominalBitrate", "MaxBitrate",
+                         "MinBitrate"}),
+}
 
 
 @dataclass
@@ -90,13 +102,19 @@ def files_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower().lstrip(".") in EXTENSIONS)
 
 
-def exif_tags(path: Path) -> dict[str, object]:
-    result = subprocess.run(["exiftool", "-j", "-a", "-G1", "-ee", "-n", "--FileName", str(path)],
-                            capture_output=True, text=True, timeout=300)
-    try:
-        return {k: v for k, v in json.loads(result.stdout or "[{}]")[0].items() if k != "SourceFile"}
-    except json.JSONDecodeError:
-        return {}
+def exif_tags(paths: list[Path], batch: int = 100) -> dict[Path, dict[str, object]]:
+    """Each file's tags, exiftool reading up to `batch` files a run (one run a file took most of the time)."""
+    tags: dict[Path, dict[str, object]] = {path: {} for path in paths}
+    by_name = {str(path): path for path in paths}
+    for start in range(0, len(paths), batch):
+        result = subprocess.run(["exiftool", "-j", "-a", "-G1", "-ee", "-n", "--FileName",
+                                 *map(str, paths[start:start + batch])], capture_output=True, text=True, timeout=1800)
+        try:
+            for entry in json.loads(result.stdout or "[]"):
+                tags[by_name[entry.pop("SourceFile")]] = entry
+        except (json.JSONDecodeError, KeyError):
+            pass  # a file exiftool could not read keeps no tags
+    return tags
 
 
 def identifying(tags: dict[str, object]) -> dict[str, object]:
@@ -107,7 +125,7 @@ def identifying(tags: dict[str, object]) -> dict[str, object]:
         if key in GAIN_MAP_TAGS or OUTSIDE_GROUPS.match(group) or (ICC_GROUPS.match(group) and name not in ICC_IDENTIFYING):
             continue
         if str(value).strip() in NOT_SET or str(value).strip() in ("", "0") or (
-                name in STRUCTURAL_TAGS and STRUCTURAL_GROUPS.match(group)):
+                name in STRUCTURAL_TAGS and STRUCTURAL_GROUPS.match(group)) or name in STREAM_HEADER_TAGS.get(group, ()):
             continue
         if IDENTIFYING_TAGS.search(name) or (IDENTIFYING_GROUPS.match(group) and not STRUCTURAL_GROUPS.match(group)):
             found[key] = value
@@ -147,30 +165,56 @@ def compare(kind: str, original: Path, clean: Path) -> str:
 
 
 def sanitize_all(files: list[Path], out: Path, extra: list[str]) -> list[dict]:
-    """One `intake sanitize` run; its results come in input order."""
-    result = subprocess.run([str(INTAKE), "sanitize", "--json", "-o", str(out), *extra, *map(str, files)],
-                            capture_output=True, text=True)
-    if not result.stdout.strip():
-        raise SystemExit(f"intake sanitize failed: {result.stderr.strip()[:300]}")
-    results = json.loads(result.stdout)["files"]
-    if len(results) != len(files):
-        raise SystemExit(f"intake sanitize answered for {len(results)} of {len(files)} files")
-    return results
+    """One `intake sanitize` run a folder (two folders may hold files of one name, and intake refuses
+    to write two inputs to one output name); the results come in input order."""
+    by_folder: dict[Path, list[Path]] = defaultdict(list)
+    for path in files:
+        by_folder[path.parent].append(path)
+    answers: dict[Path, dict] = {}
+    for index, (folder, group) in enumerate(by_folder.items()):
+        target = out / str(index)
+        target.mkdir()
+        result = subprocess.run([str(INTAKE), "sanitize", "--json", "-o", str(target), *extra, *map(str, group)],
+                                capture_output=True, text=True)
+        results = json.loads(result.stdout or "{}").get("files")
+        if results is None or len(results) != len(group):
+            raise SystemExit(f"intake sanitize failed on {folder}: {(result.stdout or result.stderr).strip()[:300]}")
+        answers.update(zip(group, results))
+    return [answers[path] for path in files]
 
 
-def judge(folder: Path, extra: list[str]) -> list[Verdict]:
-    files = files_in(folder)
+# --phones: what a phone or an action camera wrote. Its maker in any Make or Model tag (EXIF, QuickTime
+# keys, XMP), an Android version in the movie (Android's camera and MediaMuxer write one), or a path
+# that says so (GoPro and Nokia files with no Make, Ultra HDR and motion photos, Samsung's SEF videos).
+PHONE_MAKERS = re.compile(r"^(Apple|Google|samsung|HUAWEI|HTC|Motorola|Xiaomi|HMD Global|Nokia|Sony Ericsson|GoPro|"
+                          r"TCT|Jolla|OnePlus|OPPO|vivo)", re.I)
+PHONE_NAMES = re.compile(r"gopro|hmd_nokia|libultrahdr|ultra_?hdr|iphone|samsung|galaxy|pixel|motion|_sef_|mvhevc", re.I)
+NOT_PHONE_NAMES = re.compile(r"fuzz|_poc|poc\.|crash-|uncompressed", re.I)  # fuzzing inputs and crash reproducers
+
+
+def from_a_phone(path: Path, tags: dict[str, object]) -> bool:
+    if NOT_PHONE_NAMES.search(path.name):
+        return False
+    makers = [str(value) for key, value in tags.items() if key.rpartition(":")[2] in ("Make", "Model")]
+    return (any(PHONE_MAKERS.match(maker) for maker in makers) or any(key.endswith(":AndroidVersion") for key in tags)
+            or bool(PHONE_NAMES.search(str(path))))
+
+
+def judge(folders: list[Path], extra: list[str], phones_only: bool = False) -> list[Verdict]:
+    originals = exif_tags([path for folder in folders for path in files_in(folder)])
+    files = [path for path, tags in originals.items() if not phones_only or from_a_phone(path, tags)]
     verdicts = []
     with tempfile.TemporaryDirectory(prefix="judge-phones-") as work:
         results = sanitize_all(files, Path(work), extra)
+        cleans = exif_tags([Path(entry["output"]) for entry in results if entry.get("status") == "cleaned"])
         for path, entry in zip(files, results):
             verdict = Verdict(path, EXTENSIONS[path.suffix.lower().lstrip(".")])
             verdict.status, verdict.reason = entry.get("status", "missing"), entry.get("reason") or ""
             verdict.kept = entry.get("kept", [])
-            verdict.leaks_before = len(identifying(exif_tags(path)))
+            verdict.leaks_before = len(identifying(originals[path]))
             if verdict.status == "cleaned":
                 clean = Path(entry["output"])
-                verdict.leaks = identifying(exif_tags(clean))
+                verdict.leaks = identifying(cleans[clean])
                 verdict.content = compare(verdict.kind, path, clean)
             verdicts.append(verdict)
     return verdicts
@@ -213,11 +257,12 @@ def report(verdicts: list[Verdict], details: bool) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folders", type=Path, nargs="+", metavar="FOLDER")
     parser.add_argument("--keep-hdr", action="store_true", help="pass --keep-hdr to intake sanitize")
+    parser.add_argument("--phones", action="store_true", help="only files a phone or an action camera wrote")
     parser.add_argument("--details", action="store_true", help="one line for every file")
     args = parser.parse_args()
-    report(judge(args.folder, ["--keep-hdr"] if args.keep_hdr else []), args.details)
+    report(judge(args.folders, ["--keep-hdr"] if args.keep_hdr else [], args.phones), args.details)
     return 0
 
 

@@ -509,11 +509,24 @@ def _exif_states_orientation(header: tuple[Segment, ...]) -> bool:
 def _orientation(tiff: Tiff, entries: list[TiffEntry]) -> int:
     if not entries:
         return 1
-    values = {tuple(tiff.numbers(e)) for e in entries}
-    if any(e.count != 1 or e.kind not in (3, 4) for e in entries) or len(values) != 1:
+    values = {tuple(_integers(tiff, e)) for e in entries}
+    if any(e.count != 1 or e.kind not in _INTEGER_FORMATS for e in entries) or len(values) != 1:
         raise Refused("the JPEG's EXIF orientation is not stored as one number")
     orientation = values.pop()[0]
     return orientation if 1 <= orientation <= 8 else 1  # viewers ignore values outside 1-8
+
+
+# TIFF's integer types, unsigned and signed: SHORT, LONG, SSHORT, SLONG. Fujifilm X-T3 JPEGs (Exiv2's
+# FujiTags test files) store the orientation as SLONG; the number is the same.
+_INTEGER_FORMATS = {3: "H", 4: "I", 8: "h", 9: "i"}
+
+
+def _integers(tiff: Tiff, entry: TiffEntry) -> list[int]:
+    code = _INTEGER_FORMATS.get(entry.kind)
+    if code is None:
+        return []
+    raw, size = tiff.value(entry), struct.calcsize(code)
+    return [struct.unpack(tiff.order + code, raw[i:i + size])[0] for i in range(0, len(raw) - size + 1, size)]
 
 
 def _exif_thumbnail(data: bytes) -> bytes:

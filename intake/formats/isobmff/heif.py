@@ -78,6 +78,13 @@ GAIN_MAP_URNS = frozenset({"urn:com:apple:photo:2020:aux:hdrgainmap"})
 # numbers. Kept with its group in the keep_hdr mode.
 TONE_MAP = b"tmap"
 ALTERNATIVES = b"altr"
+# The published auxiliary-image types a kept item's auxC may name, byte for byte. Samsung's gain map
+# (Galaxy S24 and S25 HEIC) is the input of a kept tone map; its type names the maker in lower case,
+# as its EXIF Make does ("samsung"), so the leftover scan would find the removed Make inside it. A
+# published constant carries nothing of this file: it is blanked in the residue (exact matches only;
+# one cut by a residue piece's edge stays and fails closed).
+SAMSUNG_GAIN_MAP_URN = "urn:com:samsung:photo:2024:aux:hdrgainmap"
+PUBLISHED_AUX_TYPES = tuple(urn.encode() + b"\0" for urn in sorted(ALPHA_URNS | GAIN_MAP_URNS | {SAMSUNG_GAIN_MAP_URN}))
 _XMP_MIME = "application/rdf+xml"
 _AUX_DESCRIPTIONS = (
     ("depth", "a depth map of the scene"),
@@ -507,6 +514,12 @@ def _parse_iprp(source: BinaryIO, iprp: Box) -> tuple[list[Property], dict[int, 
 def plan(heif: Heif, source: BinaryIO | None = None, keep_hdr: bool = False) -> Plan:
     """What stays. `keep_hdr` also keeps the HDR gain maps of kept images and their parameters (rebuilt
     from `source`): what an HDR screen needs to show the primary as it looked."""
+    for reference in heif.references:
+        if reference.type in (b"thmb", b"auxl") and reference.source == heif.primary:
+            # libheif then hides the primary and shows the image it names: which picture the file
+            # shows depends on the reader, so no clean copy can prove it shows the same one.
+            raise Refused("the HEIF primary image is also marked as a thumbnail or an auxiliary image of another "
+                          "image, so readers disagree on which picture the file shows")
     kept = _image_closure(heif, heif.primary)
     for reference in heif.references:
         if reference.type == b"auxl" and set(reference.targets) & kept and _aux_urn(heif, reference.source) in ALPHA_URNS:
@@ -1053,8 +1066,14 @@ def residue_stream(source: BinaryIO, keep_hdr: bool = False) -> Iterator[View]:
     for start, end in content + [(size, size)]:
         if start > position:
             for piece in _pieces(source, position, start, _OVERLAP):
-                yield View(f"bytes {position}-{start} of the file", piece)
+                yield View(f"bytes {position}-{start} of the file", _without_published_types(piece))
         position = max(position, end)
+
+
+def _without_published_types(piece: bytes) -> bytes:
+    for urn in PUBLISHED_AUX_TYPES:
+        piece = piece.replace(urn, bytes(len(urn)))
+    return piece
 
 
 def _pieces(source: BinaryIO, start: int, end: int, overlap: int) -> Iterator[bytes]:

@@ -109,6 +109,9 @@ _MOTION_JPEG = frozenset({b"jpeg", b"mjpa", b"mjpb", b"AVDJ", b"dmb1", b"MJPG"})
 _FRAME_METADATA = (b"Exif\x00\x00", b"http://ns.adobe.com/xap/1.0/")
 MAX_FRAME_HEAD = 1 << 16
 _COMPRESSOR_NAME = slice(42, 74)  # in a visual sample entry's body: 32 bytes, a Pascal string
+# In a QuickTime video or sound sample entry's body: the vendor of the encoder ('FFMP', 'appl'), which
+# exiftool shows as VendorID "FFmpeg", "Apple"; ISO files keep zeros there (pre_defined, reserved).
+_VENDOR = slice(12, 16)
 
 
 # --- the model --------------------------------------------------------------
@@ -211,6 +214,8 @@ def _movie(source: BinaryIO) -> Movie:
     camera_trailer = (camera_start, size) if camera_start is not None else None
     size = camera_start if camera_start is not None else size
     trailer_start = sef.block_start(source, size)  # Samsung phones append one after the movie's boxes
+    if trailer_start is not None:
+        trailer_start = _with_sefd_header(source, trailer_start, size)
     trailer = (trailer_start, size) if trailer_start is not None else None
     top = tuple(_top_level_boxes(source, trailer_start if trailer_start is not None else size))
     for box in top:
@@ -231,6 +236,18 @@ def _movie(source: BinaryIO) -> Movie:
     _check_samples(result)
     _check_frames(source, result)
     return result
+
+
+def _with_sefd_header(source: BinaryIO, start: int, end: int) -> int:
+    """Where the SEF block starting at `start` really starts: a Galaxy phone's slow-motion video wraps
+    it in a top-level 'sefd' box whose header comes right before its first record and which ends the
+    file exactly; then the header goes with the block. Any other bytes before it stay a box to read."""
+    if start < 8:
+        return start
+    source.seek(start - 8)
+    header = source.read(8)
+    wrapped = header[4:] == b"sefd" and struct.unpack(">I", header[:4])[0] == end - start + 8
+    return start - 8 if wrapped else start
 
 
 def _fragments(source: BinaryIO, top: tuple[Box, ...], defaults: dict[int, int] | None) -> tuple[Fragment, ...]:
@@ -572,26 +589,32 @@ def _blank_handler_name(body: bytes, _: _Rewrite, where: str) -> tuple[bytes, li
     return body[:12] + bytes(12) + b"\x00", findings
 
 
-def _blank_compressor_names(body: bytes, handler: bytes) -> tuple[bytes, list[str]]:
-    """stsd: a visual sample entry's compressor name (the encoder: "Lavc59.37.100 libx264") zeroed."""
+def _blank_compressor_names(body: bytes, handler: bytes) -> tuple[bytes, list[str], list[str]]:
+    """stsd: a visual sample entry's compressor name (the encoder: "Lavc59.37.100 libx264") zeroed, and the
+    encoder's vendor code of a video or sound entry; the names and the non-zero vendor codes found."""
     if len(body) < 8:
         raise Refused("a sample description box is too short; refused")
-    entries, names = [], []
+    entries, names, vendors = [], [], []
     for box, entry in child_boxes(body[8:]):
-        if handler == b"vide" and len(entry) >= _COMPRESSOR_NAME.stop and box.type != b"uuid":
-            name = entry[_COMPRESSOR_NAME]
-            names.append(name[1:1 + name[0]].split(b"\x00")[0].decode("latin-1").strip())
-            entries.append(box_bytes(box.type, entry[:_COMPRESSOR_NAME.start] + bytes(32)
-                                     + entry[_COMPRESSOR_NAME.stop:]))
+        if handler in (b"vide", b"soun") and len(entry) >= _VENDOR.stop and box.type != b"uuid":
+            if entry[_VENDOR] != bytes(4):
+                vendors.append(entry[_VENDOR].decode("latin-1"))
+            entry = entry[:_VENDOR.start] + bytes(4) + entry[_VENDOR.stop:]
+            if handler == b"vide" and len(entry) >= _COMPRESSOR_NAME.stop:
+                name = entry[_COMPRESSOR_NAME]
+                names.append(name[1:1 + name[0]].split(b"\x00")[0].decode("latin-1").strip())
+                entry = entry[:_COMPRESSOR_NAME.start] + bytes(32) + entry[_COMPRESSOR_NAME.stop:]
+            entries.append(box_bytes(box.type, entry))
         else:
             entries.append(_raw(body[8:], box))
-    return body[:8] + b"".join(entries), names
+    return body[:8] + b"".join(entries), names, vendors
 
 
 def _descriptions(body: bytes, rewrite: _Rewrite, where: str) -> tuple[bytes, list[Finding]]:
-    cleaned, names = _blank_compressor_names(body, rewrite.handler)
-    return cleaned, [Finding(Category.SOFTWARE, "compressor name", shorten(name), where)
-                     for name in names if name not in _GENERIC_COMPRESSOR_NAMES]
+    cleaned, names, vendors = _blank_compressor_names(body, rewrite.handler)
+    return cleaned, ([Finding(Category.SOFTWARE, "compressor name", shorten(name), where)
+                      for name in names if name not in _GENERIC_COMPRESSOR_NAMES]
+                     + [Finding(Category.SOFTWARE, "encoder vendor", shorten(vendor), where) for vendor in vendors])
 
 
 def _chunk_offsets_moved(body: bytes, rewrite: _Rewrite, where: str, width: int) -> tuple[bytes, list[Finding]]:

@@ -75,7 +75,9 @@ def _dms(values: list, reference: str) -> float:
 
 
 _XMP_RULES: tuple[tuple[re.Pattern[str], Category], ...] = (
-    (re.compile(r"GPS|Location|City|Country|State|Sublocation|Latitude|Longitude", re.I), Category.LOCATION),
+    # "City" as a word of its own: a gain map's hdrgm:HDRCapacityMax (Pixel, Galaxy) is not a place.
+    (re.compile(r"GPS|Location|(?-i:City(?![a-z]))|Country|State|Sublocation|Latitude|Longitude", re.I),
+     Category.LOCATION),
     (re.compile(r"creator$|Author|Owner|Credit|Rights|Contributor|Publisher|byline|Artist|Person|By-line", re.I),
      Category.PERSON),
     (re.compile(r"Make|Model|Serial|Lens|CameraProfile|HostComputer", re.I), Category.DEVICE),

@@ -90,9 +90,9 @@ def tiff_value(order: str, kind: int, value: object) -> tuple[int, bytes]:
     if kind == 2:
         raw = str(value).encode() + b"\0"
         return len(raw), raw
-    if kind in (3, 4):
+    if kind in (3, 4, 8, 9):  # SHORT, LONG, SSHORT, SLONG
         values = value if isinstance(value, list) else [value]
-        return len(values), b"".join(struct.pack(order + ("H" if kind == 3 else "I"), v) for v in values)
+        return len(values), b"".join(struct.pack(order + {3: "H", 4: "I", 8: "h", 9: "i"}[kind], v) for v in values)
     if kind == 5:
         return len(value), b"".join(struct.pack(order + "II", *pair) for pair in value)  # type: ignore[arg-type]
     raw = bytes(value)  # type: ignore[arg-type]
@@ -325,6 +325,16 @@ def test_orientation_is_kept_alone(order: str, orientation: int) -> None:
         assert clean[clean.index(b"Exif\0\0") + 6:][:2] == (b"II" if order == "<" else b"MM")
     assert jpeg.inspect(clean) == []
     assert not any("Orientation" in f.field for f in jpeg.inspect(planted_jpeg(order=order)))
+
+
+@pytest.mark.parametrize("kind", [4, 8, 9], ids=["LONG", "SSHORT", "SLONG"])
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_an_orientation_stored_as_another_integer_type_is_read(kind: int, orientation: int) -> None:
+    """Exiv2's Fujifilm X-T3 JPEGs store it as SLONG; they were refused ("not stored as one number")."""
+    exif = b"Exif\0\0" + tiff_block(">", [(0x010F, 2, MAKE), (0x0112, kind, orientation)])
+    clean = jpeg.sanitize(b"\xff\xd8" + segment(0xE1, exif) + body(picture()))
+    assert MAKE.encode() not in clean
+    assert dict(Image.open(io.BytesIO(clean)).getexif()) == ({} if orientation == 1 else {0x0112: orientation})
 
 
 def test_orientation_only_exif_is_left_as_it_is() -> None:

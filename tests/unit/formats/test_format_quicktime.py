@@ -265,6 +265,18 @@ def test_timed_gps_track_and_its_samples_go(tmp_path: Path) -> None:
     assert_clean(original, [GPMD])
 
 
+def test_the_encoders_vendor_code_in_a_quicktime_sample_entry_is_zeroed(tmp_path: Path) -> None:
+    """ffmpeg's MOV muxer writes its vendor code 'FFMP' into video and sound sample entries (Apple's
+    writes 'appl'); exiftool shows it as VendorID "FFmpeg". The samples and codec fields stay."""
+    original = busy_mov(tmp_path)
+    findings = quicktime.inspect(original.read_bytes())
+    assert has(findings, Category.SOFTWARE, "FFMP")
+    clean = assert_clean(original, [TITLE, LOCATION])
+    if shutil.which("exiftool"):
+        shown = subprocess.run(["exiftool", "-a", "-G1", "-s", "-VendorID", str(clean)], capture_output=True, text=True)
+        assert "VendorID" not in shown.stdout
+
+
 def test_apple_timed_metadata_track(tmp_path: Path) -> None:
     """An iPhone-style mebx track (here without location keys, so not called a GPS track) goes like gpmd."""
     data = gopro_like(tmp_path).read_bytes()
@@ -481,6 +493,21 @@ def test_a_samsung_sef_block_after_the_movie_goes(tmp_path: Path) -> None:
     assert has(findings, Category.TIME, "2024-01-13 05:38:53 UTC") and has(findings, Category.LOCATION, "310")
     clean = assert_clean(with_sef, [TITLE, ARTIST, "Image_UTC_Data", "1705124333853", "SEFH"])
     assert clean.read_bytes() == cleaned(plain).read_bytes()  # the block goes whole; nothing else changes
+
+
+def test_a_samsung_sef_block_in_a_sefd_box_after_the_movie_goes(tmp_path: Path) -> None:
+    """Galaxy slow-motion videos wrap the block in a top-level 'sefd' box that ends the file (ExoPlayer's
+    sample_sef_slow_motion.mp4 was refused: the box ran past the movie once the block was cut off)."""
+    plain = tagged_mp4(tmp_path)
+    records = sef_block([(0x0A01, "Image_UTC_Data", b"1705124333853"), (0x0890, "SlowMotion_Data", b"88:879:2*1255:1970:4")])
+    boxed = tmp_path / "slow.mp4"
+    boxed.write_bytes(plain.read_bytes() + _box(b"sefd", records))
+    assert has(quicktime.inspect(boxed.read_bytes()), Category.TIME, "2024-01-13 05:38:53 UTC")
+    clean = assert_clean(boxed, [TITLE, ARTIST, "SlowMotion_Data", "1705124333853", "sefd"])
+    assert clean.read_bytes() == cleaned(plain).read_bytes()
+    padded = plain.read_bytes() + _box(b"sefd", b"\0" + records)  # a byte the block does not account for
+    with pytest.raises(Refused):
+        quicktime.sanitize(padded)
 
 
 def insta360_trailer(records: bytes) -> bytes:

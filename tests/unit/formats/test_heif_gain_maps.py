@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, features
 
-from intake.clean import clean_bytes
+from intake.clean import CleanedFile, clean_bytes, clean_file
 from intake.errors import Refused
 from intake.formats.base import Category
 from intake.formats.isobmff import gain_map_parameters, heif
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import exiftool_judge  # noqa: E402
 from heif_builders import (  # noqa: E402
     ARTIST, CONTENT_IDENTIFIER, GAIN_MAP_ARTIST, GAIN_MAP_CREATOR, GAIN_MAP_NAME, GAIN_MAP_TOOLKIT, GAIN_MAP_URN,
-    TONE_MAP_NAME, XMP_CREATOR, Build, Coded, Part, apple_maker_note, coded, encoded, entity_group, exif_item, hdr_build,
+    TONE_MAP_NAME, XMP_CREATOR, Build, Coded, Part, apple_maker_note, aux, coded, encoded, entity_group, exif_item, hdr_build,
     item_bytes, picture, tone_map_build, tone_map_payload,
 )
 
@@ -137,6 +137,50 @@ def test_a_tone_map_and_an_apple_gain_map_together_as_ios_18_writes_them(tiles: 
     assert after.groups == [heif.EntityGroup(b"altr", 9, (8, 1))]
     assert pillow_heif.open_heif(io.BytesIO(cleaned.data)).info["aux"] == {GAIN_MAP_URN: [2]}
     assert_absent(heif, cleaned.data, [ARTIST, XMP_CREATOR, GAIN_MAP_TOOLKIT])
+
+
+def samsung_build(tiles: tuple[Coded, Coded, Coded], gain_map_type: str) -> Build:
+    """A Galaxy S24/S25 HDR photo: the ISO 21496-1 layout whose gain map is also an auxiliary image of
+    the primary (auxl) typed with Samsung's own URN, and EXIF whose Make, "samsung", is spelled inside it."""
+    build = tone_map_build(tiles)
+    build.parts[2].properties.append(aux(gain_map_type))
+    build.references.append((b"auxl", 3, [1]))
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x013B] = "samsung", "Galaxy S25 Ultra", ARTIST
+    build.parts[3] = Part(4, b"Exif", (6).to_bytes(4, "big") + exif.tobytes(), hidden=True)
+    return build
+
+
+def test_keep_hdr_keeps_samsungs_gain_map_type_though_it_spells_the_make(tiles: tuple[Coded, Coded, Coded],
+                                                                         tmp_path: Path) -> None:
+    """Samsung's published auxiliary type stays byte for byte with its gain map; the removed Make found
+    inside that constant is no leftover (a real Galaxy S25 Ultra HEIC was refused for it)."""
+    original = samsung_build(tiles, heif.SAMSUNG_GAIN_MAP_URN).bytes()
+    assert has(heif.inspect(original), Category.DEVICE, "samsung")
+    cleaned, clean = clean_by_stream(original)  # the path `intake sanitize` takes, whose scan found the Make
+    assert any("tone-map image" in text for text in cleaned.kept)
+    assert clean_bytes(original, keep_hdr=True).data == clean
+    assert clean.count(b"samsung") == 1 and heif.SAMSUNG_GAIN_MAP_URN.encode() + b"\0" in clean
+    assert pillow_heif.open_heif(io.BytesIO(clean)).info["aux"] == {heif.SAMSUNG_GAIN_MAP_URN: [3]}
+    assert_absent(heif, clean, [ARTIST, "Galaxy S25 Ultra", XMP_CREATOR, GAIN_MAP_CREATOR, GAIN_MAP_ARTIST])
+    assert pixels(clean) == pixels(original) and decoded_item(clean, 3) == decoded_item(original, 3)
+    assert b"samsung" not in clean_bytes(original).data  # by default the gain map and its type go
+    if exiftool_judge.AVAILABLE:
+        assert identifying(clean, tmp_path) == set()
+
+
+def test_a_removed_value_inside_an_unpublished_auxiliary_type_is_still_refused(
+        tiles: tuple[Coded, Coded, Coded]) -> None:
+    """Only the published constant is blanked for the scan: the Make in any other kept type fails closed."""
+    original = samsung_build(tiles, "urn:com:samsung:photo:2024:aux:hdrgainmap:v2").bytes()
+    with pytest.raises(Refused, match="a removed value is still present"):
+        clean_by_stream(original)
+
+
+def clean_by_stream(original: bytes) -> tuple[CleanedFile, bytes]:
+    out = io.BytesIO()
+    cleaned = clean_file(io.BytesIO(original), out, keep_hdr=True)
+    return cleaned, out.getvalue()
 
 
 @pytest.mark.parametrize("group", [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import struct
 import time
 
-from intake.formats.shared.metadata import exif_findings
+from intake.formats.base import Category
+from intake.formats.shared.metadata import exif_findings, xmp_findings
 
 
 def block_with_entry(tag: int, kind: int, count: int) -> bytes:
@@ -34,3 +35,13 @@ def test_prefix_and_plain_block_read_the_same() -> None:
 def test_not_a_tiff_block_is_not_guessed_at() -> None:
     findings = exif_findings(b"\xff\xd8\xff\xe1 not tiff", "EXIF")
     assert len(findings) == 1 and findings[0].category.value == "hidden content"
+
+
+def test_a_gain_maps_capacity_is_no_city() -> None:
+    """Ultra HDR and Galaxy gain maps describe themselves with hdrgm:HDRCapacityMax; it was reported as a place."""
+    packet = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+              '<rdf:Description xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" '
+              'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" hdrgm:HDRCapacityMax="2.3" '
+              'photoshop:City="PLANTED-CITY"/></rdf:RDF></x:xmpmeta>').encode()
+    categories = {f.field: f.category for f in xmp_findings(packet, "XMP")}
+    assert categories == {"HDRCapacityMax": Category.OTHER, "City": Category.LOCATION}
