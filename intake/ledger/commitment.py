@@ -68,8 +68,12 @@ def field_digest(field: Field, salt: bytes, encoded_path: bytes | None = None) -
     """`salt` is the field's own salt (from field_salt), never the entry's."""
     if encoded_path is None:
         return hashlib.sha256(FIELD_DOMAIN + salt + canonical_json([list(field.path), field.value])).digest()
-    # The same bytes as canonical_json([path, value]), from the path already encoded.
-    return hashlib.sha256(FIELD_DOMAIN + salt + b"[" + encoded_path + b"," + canonical_json(field.value) + b"]").digest()
+    # The same bytes as canonical_json([path, value]), from the path already encoded and the value
+    # encoded as commit_entry encodes it (a disclosure digests every hidden field of each entry).
+    encoded = _encoded_scalar(field.value)
+    if encoded is None:  # not a value flatten yields; canonical_json says what is wrong with it
+        encoded = canonical_json(field.value)
+    return hashlib.sha256(FIELD_DOMAIN + salt + b"[" + encoded_path + b"," + encoded + b"]").digest()
 
 
 def commit_digests(digests: dict[Path, bytes], encoded_paths: dict[Path, bytes] | None = None) -> bytes:
