@@ -49,14 +49,22 @@ def _encoded_path(path: Path) -> bytes:
 
 def flatten(value: Any, path: Path = ()) -> Iterator[Field]:
     """Every scalar with its path; empty arrays and objects count as values."""
+    fields: list[Field] = []
+    _flatten_into(value, path, fields)
+    return iter(fields)
+
+
+def _flatten_into(value: Any, path: Path, fields: list[Field]) -> None:
+    """flatten's fields, appended in its order: one list, not a generator per level (a statement
+    flattens every entry it discloses, and the nested generators were most of that)."""
     if isinstance(value, dict) and value:
         for key in sorted(value):
-            yield from flatten(value[key], path + (key,))
+            _flatten_into(value[key], path + (key,), fields)
     elif isinstance(value, (list, tuple)) and value:
         for index, item in enumerate(value):
-            yield from flatten(item, path + (index,))
+            _flatten_into(item, path + (index,), fields)
     else:
-        yield Field(path, list(value) if isinstance(value, tuple) else value)
+        fields.append(Field(path, list(value) if isinstance(value, tuple) else value))
 
 
 def field_salt(salt: bytes, field: Field, encoded_path: bytes | None = None) -> bytes:
