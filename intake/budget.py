@@ -226,7 +226,8 @@ class BudgetedPool:
                 worker = self._spawn()
             if worker is None or len(worker.queue) >= _QUEUED:
                 return
-            self._send(worker, self._waiting.pop(), seconds)
+            if not self._send(worker, self._waiting.pop(), seconds):
+                return
 
     def _spawn(self) -> _Worker:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -241,16 +242,21 @@ class BudgetedPool:
         self._workers.append(worker)
         return worker
 
-    def _send(self, worker: _Worker, index: int, seconds: Sequence[float]) -> None:
+    def _send(self, worker: _Worker, index: int, seconds: Sequence[float]) -> bool:
+        """False when the worker is dead with an item of ours: `_collect` reports that item (it
+        finds the closed channel) before the worker is replaced."""
         try:
             worker.channel.send(_JOB.pack(index))
-        except OSError:  # it died between two items: its items go back to the others
+        except OSError:  # it died: this item waits for another worker
             self._waiting.append(index)
+            if worker.queue:  # it died working on queue[0], which must not go unreported
+                return False
             self._replace(worker)
-            return
+            return True
         if not worker.queue:
             worker.deadline = time.monotonic() + seconds[index]
         worker.queue.append(index)
+        return True
 
     def _collect(self, seconds: Sequence[float]) -> Iterator[Done]:
         busy = [w for w in self._workers if w.queue]

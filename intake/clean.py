@@ -10,7 +10,9 @@ A format module with the stream verbs (formats/base.py) is cleaned file to
 file in bounded memory (clean_file): the same checks, with the content
 compared by streamed digests and the leftover scan run over bounded pieces
 with an overlap. A module without them is cleaned in memory, up to
-MAX_CLEAN_BYTES.
+MAX_CLEAN_BYTES, or from a map of the file (sanitize_parts); a module that
+declares MAPPED_AT_ANY_SIZE (JPEG) is inspected and cleaned from a map at any
+size, its pages given back as the work moves through them.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from intake.formats.shared import icc
 from intake.formats.base import (SEVERITY, Buffer, Finding, FormatModule, Parsed, ParsedStream, StreamingFormatModule,
                                  View, parse_stream_with, parse_with, streams)
 from intake.errors import Refused
-from intake.support.buffers import same_bytes
+from intake.support.buffers import FileMap, same_bytes, write_releasing
 from intake.support.sniff import sniff_bytes, sniff_handle
 
 # Modules without the stream verbs clean in memory; bigger files of their
@@ -246,6 +248,9 @@ def inspect_file(source: BinaryIO) -> Inspection:
     if module is None:
         return Inspection(media_type, [], False, f"{media_type} is not a format intake can inspect or clean")
     if not streams(module):
+        if mapped_at_any_size(module) and _is_file(source) and size_of(source):
+            with _mapped(source) as data:
+                return _inspect_map(module, media_type, data)
         if size_of(source) > MAX_CLEAN_BYTES:
             return Inspection(media_type, [], False, f"over {MAX_CLEAN_BYTES >> 20} MiB: not inspected")
         source.seek(0)
@@ -254,6 +259,18 @@ def inspect_file(source: BinaryIO) -> Inspection:
         return Inspection(media_type, worst_first(module.inspect_stream(source)))
     except Refused as refusal:
         return Inspection(media_type, [], True, str(refusal))
+
+
+def _inspect_map(module: FormatModule, media_type: str, data: FileMap) -> Inspection:
+    try:
+        return Inspection(media_type, worst_first(module.inspect(data)))  # type: ignore[arg-type]
+    except Refused as refusal:
+        return Inspection(media_type, [], True, str(refusal))
+
+
+def mapped_at_any_size(module: object) -> bool:
+    """Whether the module is cleaned from a map of the file at any size (formats/base.py)."""
+    return bool(getattr(module, "MAPPED_AT_ANY_SIZE", False)) and callable(getattr(module, "sanitize_parts", None))
 
 
 def inspect_file_within(source: BinaryIO, seconds: float | None = None) -> Inspection:
@@ -305,7 +322,7 @@ def _present(parsed: ParsedStream, findings: list[Finding]) -> set[bytes]:
 def _clean_in_memory(module: FormatModule, media_type: str, source: BinaryIO, out: BinaryIO,
                      keep_hdr: bool = False) -> CleanedFile:
     size = size_of(source)
-    if size > MAX_CLEAN_BYTES:
+    if size > MAX_CLEAN_BYTES and not (mapped_at_any_size(module) and _is_file(source) and _is_file(out)):
         raise Refused(f"files over {MAX_CLEAN_BYTES >> 20} MiB of this type are not cleaned (they are cleaned in memory)")
     if size and callable(getattr(module, "sanitize_parts", None)) and _is_file(source) and _is_file(out):
         return _clean_mapped(module, media_type, source, out)
@@ -332,7 +349,7 @@ def _clean_from_map(module: FormatModule, media_type: str, data: mmap.mmap, out:
     findings = worst_first(parsed.inspect())
     original = _original_in_memory(parsed, findings)
     for part in parsed.sanitize_parts():
-        out.write(part)
+        write_releasing(out, part)
     out.flush()
     with _mapped(out) as clean:
         _verify_against(module, media_type, original, clean, parsed)
@@ -351,7 +368,7 @@ def _is_file(handle: BinaryIO) -> bool:
 def _mapped(handle: BinaryIO) -> Iterator[mmap.mmap]:
     """A private map of the file: read only here, but writable memory, so that parts of it are
     compared by memcmp (support/buffers.py); a write would never reach the file."""
-    view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
+    view = FileMap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
     try:
         yield view
     finally:

@@ -138,3 +138,77 @@ def write_pdf(path: Path, pages: int, image_mb: int = 16, level: int = 1) -> Non
             out.write(f"{offset:010d} 00000 n \n".encode())
         out.write(f"trailer\n<< /Size {len(offsets) + 1} /Root 1 0 R /Info {info} 0 R >>\n"
                   f"startxref\n{xref}\n%%EOF\n".encode())
+
+
+def write_jpeg(path: Path, megabytes: int) -> None:
+    """A baseline JPEG of about `megabytes` MiB with an author and a time planted in EXIF: the
+    tables and headers of a real 16-pixel JPEG (Pillow's), a frame header claiming 16000 x 16000,
+    then random entropy-coded data (no 0xFF, so no marker) written a piece at a time. Its
+    structure is a real JPEG's; its pixels would decode to noise."""
+    import io as _io
+    import os
+
+    from PIL import Image
+
+    small = _io.BytesIO()
+    exif = Image.Exif()
+    exif[0x013B] = PLANTED_AUTHOR        # Artist
+    exif[0x0132] = "2019:03:04 05:06:07"  # DateTime
+    Image.new("RGB", (16, 16), (90, 120, 150)).save(small, "JPEG", exif=exif.tobytes())
+    encoded = small.getvalue()
+    scan_at = encoded.index(b"\xff\xda")
+    scan_at += 2 + int.from_bytes(encoded[scan_at + 2:scan_at + 4], "big")
+    head = bytearray(encoded[:scan_at])
+    frame = head.index(b"\xff\xc0")
+    head[frame + 5:frame + 9] = struct.pack(">HH", 16000, 16000)
+    no_markers = bytes.maketrans(b"\xff", b"\x7f")
+    with path.open("wb") as out:
+        out.write(head)
+        for _ in range(megabytes):
+            out.write(os.urandom(PIECE).translate(no_markers))
+        out.write(b"\xff\xd9")
+
+
+def write_gif(path: Path, megabytes: int) -> None:
+    """An animated GIF of about `megabytes` MiB, 1000 x 1000 frames, with an author planted in a
+    comment extension: real block structure, random LZW data in full sub-blocks (it would not
+    decode), written a piece at a time."""
+    import os
+
+    palette = bytes(range(256)) * 3
+    frame_sub_blocks = PIECE // 256
+    with path.open("wb") as out:
+        out.write(b"GIF89a" + struct.pack("<HHBBB", 1000, 1000, 0xF7, 0, 0) + palette)
+        comment = PLANTED_AUTHOR.encode()
+        out.write(b"\x21\xfe" + bytes([len(comment)]) + comment + b"\x00")
+        for _ in range(megabytes):
+            out.write(b"\x21\xf9\x04\x00\x0a\x00\x00\x00")  # graphic control: 0.1 s per frame
+            out.write(b"\x2c" + struct.pack("<HHHHB", 0, 0, 1000, 1000, 0) + b"\x08")
+            data = os.urandom(frame_sub_blocks * 255)
+            out.write(b"".join(b"\xff" + data[i:i + 255] for i in range(0, len(data), 255)) + b"\x00")
+        out.write(b"\x3b")
+
+
+def write_webp(path: Path, megabytes: int) -> None:
+    """An extended WebP of about `megabytes` MiB: VP8X, an EXIF chunk with an author and a time
+    planted, then one VP8L chunk of random bytes after a real lossless header (it would not
+    decode), written a piece at a time."""
+    import os
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x013B] = PLANTED_AUTHOR
+    exif[0x0132] = "2019:03:04 05:06:07"
+    block = exif.tobytes()[6:]  # WebP's EXIF chunk holds the TIFF structure without "Exif\0\0"
+    size = megabytes * PIECE
+    lossless = b"\x2f" + (((16000 - 1) | ((16000 - 1) << 14)).to_bytes(4, "little"))
+    vp8x = b"VP8X" + (10).to_bytes(4, "little") + bytes([0x08, 0, 0, 0]) + (15999).to_bytes(3, "little") * 2
+    exif_chunk = b"EXIF" + len(block).to_bytes(4, "little") + block + (b"\0" if len(block) & 1 else b"")
+    body = len(vp8x) + len(exif_chunk) + 8 + size
+    with path.open("wb") as out:
+        out.write(b"RIFF" + (4 + body).to_bytes(4, "little") + b"WEBP" + vp8x + exif_chunk)
+        out.write(b"VP8L" + size.to_bytes(4, "little") + lossless)
+        for _ in range(megabytes - 1):
+            out.write(os.urandom(PIECE))
+        out.write(os.urandom(PIECE - len(lossless)))

@@ -105,10 +105,14 @@ class BagSummary:
 
 def write_bag(target: Path, payload: Sequence[BagFile], tags: Sequence[BagFile],
               info: Sequence[tuple[str, str]], as_zip: bool = False,
-              signed_list: SignedList | None = None) -> BagSummary:
+              signed_list: SignedList | None = None,
+              before_naming: Callable[[BagSummary], None] | None = None) -> BagSummary:
     """Write a bag at `target` (a folder, or a zip if `as_zip`), all or nothing.
 
     `signed_list`, if given, adds the signed list of every file (SignedList).
+    `before_naming`, if given, runs once the whole bag is on disk and before it appears under
+    its name (export records the bag there: a kill then leaves a record without a bag, never
+    a bag without its record); if it raises, the bag is discarded.
     """
     target = Path(target)
     _check_files(payload, [*tags, *(BagFile(name, b"") for name in (signed_list.names() if signed_list else []))])
@@ -120,6 +124,9 @@ def write_bag(target: Path, payload: Sequence[BagFile], tags: Sequence[BagFile],
         raise _cannot_write(target, error) from None
     try:
         summary = _write_contents(sink, payload, tags, info, signed_list)
+        sink.make_durable()
+        if before_naming is not None:
+            before_naming(summary)
         sink.commit()
     except OSError as error:
         sink.discard()
@@ -336,6 +343,9 @@ class _Sink(Protocol):
 
     def write(self, file: BagFile) -> Digests: ...
 
+    def make_durable(self) -> None:
+        """Everything written is on disk, still under no name."""
+
     def commit(self) -> None: ...
 
     def discard(self) -> None: ...
@@ -375,13 +385,19 @@ class _FolderSink:
                 self._folders.append(folder)
         return folder
 
-    def commit(self) -> None:
+    def make_durable(self) -> None:
         # Every file is synced here, not as it is written, and all at once (sync_files): a sync
         # per file waited for one journal commit each (an export of 500 small items spent most
         # of its time there). Nothing is renamed into place before all are on disk.
         sync_files(self._files, list(reversed(self._folders)))  # children were made after their parents
+        self._refuse_taken_name()
+
+    def _refuse_taken_name(self) -> None:
         if os.path.lexists(self.target):
             raise IntakeError(f"{shown(str(self.target))} appeared while the bag was written; nothing was changed")
+
+    def commit(self) -> None:
+        self._refuse_taken_name()
         os.rename(self._staging, self.target)
         self._committed = True
         fsync_dir(self.target.parent)
@@ -446,10 +462,14 @@ class _ZipSink:
             raise IntakeError(f"{shown(file.path)} is over 2 GiB: a zip needs its size in advance") from None
         return digests
 
-    def commit(self) -> None:
+    def make_durable(self) -> None:
         self._archive.filelist.sort(key=lambda info: info.filename)
         self._archive.close()
-        self._output.commit()
+        self._output.make_durable()
+
+    def commit(self) -> None:
+        self._output.commit(synced=True)
+        fsync_dir(self.target.parent)
         self._committed = True
 
     def discard(self) -> None:

@@ -21,12 +21,12 @@ Before anything is written the ledger is audited: every row against the signed
 checkpoints, every entry opened and linked, and every entry the bundle
 publishes (the chosen clean copies' trails) checked in full, commitment and
 signature (docs/bundles.md, "What export checks").
-Once the bag is in place, one `exported` entry per clean copy records it.
+Once the bag is on disk, and before it appears under its name, one `exported` entry per clean
+copy records it: a kill can leave a record without a bag, never a public bag without its record.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,7 +34,7 @@ from typing import BinaryIO
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from intake.bundle.bagit import BagFile, SignedList, write_bag
+from intake.bundle.bagit import BagFile, BagSummary, SignedList, write_bag
 from intake.bundle.consistency import ConsistencyProof, consistency_file, earlier_sizes
 from intake.custody import CleanItem, Custody
 from intake.bundle.recipe import SCRIPT_FILE, verify_recipe, verify_script
@@ -119,15 +119,13 @@ def export_bundle(
         custody.require_sound(chosen, keyring)
         custody, witnessing = _witnessed(custody, keyring)
         payload, tags, stamps = _bundle_files(vault, keyring, custody, chosen, options, progress)
-        summary = write_bag(target, payload, tags,
-                            [("External-Description", "Clean copies with signed provenance; see VERIFY.txt")],
-                            as_zip=options.as_zip, signed_list=SignedList(CONTENTS_FILE, _Signer(keyring)))
-        try:
+
+        def record(summary: BagSummary) -> None:
             ledger.append_all(_exported(chosen, summary.tags[TAGMANIFEST].sha256, len(custody.entries), options),
                               keyring)
-        except BaseException:
-            _remove_bag(target)
-            raise
+
+        write_bag(target, payload, tags, [("External-Description", "Clean copies with signed provenance; see VERIFY.txt")],
+                  as_zip=options.as_zip, signed_list=SignedList(CONTENTS_FILE, _Signer(keyring)), before_naming=record)
     return ExportResult(target, tuple(c.item for c in chosen), witnessing, stamps.outcomes,
                         tuple(c.item for c in repeated))
 
@@ -148,7 +146,7 @@ def _witnessed(custody: Custody, keyring: Keyring) -> tuple[Custody, ExportWitne
 
 
 def _exported(chosen: list[CleanItem], tagmanifest_sha256: str, proved_size: int, options: ExportOptions) -> list[Draft]:
-    """One `exported` entry per clean copy, appended after the bag is complete. The bag cannot hold
+    """One `exported` entry per clean copy, appended once the bag is on disk, before it is named. The bag cannot hold
     them (its checkpoint is signed before they exist); they are the custodian's own record of what
     went public, in which bundle (its signed tag manifest's hash) and with what disclosed."""
     bundle = {
@@ -164,14 +162,6 @@ def _exported(chosen: list[CleanItem], tagmanifest_sha256: str, proved_size: int
 
 def _copy_of(output: dict[str, object]) -> dict[str, object]:
     return {key: output[key] for key in ("media_type", "sha256", "sha512", "size")}
-
-
-def _remove_bag(target: Path) -> None:
-    """The bag was renamed into place whole; without its record it must not stay."""
-    if target.is_dir() and not target.is_symlink():
-        shutil.rmtree(target)
-    else:
-        target.unlink(missing_ok=True)
 
 
 def _bundle_files(

@@ -87,6 +87,16 @@ map and checks the copy from a map of what it wrote, so megabytes of image
 data are never copied in memory. Its `content` may return views too.
 Pieces are sized by chunk_size(): INTAKE_CHUNK_BYTES in the environment
 (tests make it tiny to exercise the boundaries), 1 MiB by default.
+
+Such a module may also declare
+
+    MAPPED_AT_ANY_SIZE = True
+
+when its parse of a map copies nothing in proportion to the file (its pieces,
+its content and its residue are views of the map or small) and it gives the
+map's pages back as it reads through them (support/buffers.py, `release`):
+intake.clean then inspects and cleans its files from a map at any size, in
+bounded resident memory. The others are cleaned up to MAX_CLEAN_BYTES.
 """
 
 from __future__ import annotations

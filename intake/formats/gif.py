@@ -19,12 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, Parsed, View, bytes_verbs, shorten
+from intake.formats.base import Buffer, Category, Finding, Parsed, View, bytes_verbs, shorten
+from intake.support.buffers import RELEASE_EVERY, release_range
 from intake.errors import Refused
 from intake.formats.shared.metadata import iptc_findings, xmp_findings
 from intake.formats.shared.image_blocks import TAIL_WHERE, iptc_block, or_generic
 
 NAME = "GIF"
+# The images are views of the map, and the block walk gives its pages back (formats/base.py).
+MAPPED_AT_ANY_SIZE = True
 MEDIA_TYPES = ("image/gif",)
 
 IMAGE, EXTENSION, TRAILER = 0x2C, 0x21, 0x3B
@@ -33,12 +36,14 @@ LOOPING_APPLICATIONS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
 # Encoders fill sub-blocks to 255 bytes: a 256 MiB GIF has about a million.
 # Millions of one-byte sub-blocks would only make the loop crawl.
 MAX_SUB_BLOCKS = 2_000_000
+# A bigger file may have one per this many bytes: full sub-blocks are 256 bytes each.
+BYTES_PER_SUB_BLOCK = 128
 
 
 @dataclass(frozen=True)
 class Block:
     kind: str          # "image", "control", "loop" (kept) or "removed"
-    raw: bytes         # the block exactly as in the file
+    raw: bytes | memoryview  # the block exactly as in the file (an image: a view of the file, never copied)
     payload: bytes = b""  # extension data with the sub-block lengths taken out
 
 
@@ -50,6 +55,7 @@ class _Gif:
     views: list[View] = field(default_factory=list)
     tail: bytes = b""
     sub_blocks: int = 0
+    max_sub_blocks: int = MAX_SUB_BLOCKS
 
 
 # ---------------------------------------------------------------- parsing
@@ -69,13 +75,13 @@ def _screen_end(data: bytes) -> int:
     return end
 
 
-def _sub_blocks(data: bytes, offset: int, gif: _Gif) -> tuple[list[bytes], int]:
-    """The data sub-blocks from offset up to the zero terminator, and the offset after it."""
+def _sub_blocks(data: Buffer, offset: int, gif: _Gif, collect: bool = True) -> tuple[list[bytes], int]:
+    """The data sub-blocks from offset up to the zero terminator (when `collect`), and the offset after it."""
     parts: list[bytes] = []
     while True:  # each pass consumes at least one byte
         gif.sub_blocks += 1
-        if gif.sub_blocks > MAX_SUB_BLOCKS:
-            raise Refused(f"GIF has more than {MAX_SUB_BLOCKS} data sub-blocks")
+        if gif.sub_blocks > gif.max_sub_blocks:
+            raise Refused(f"GIF has more than {gif.max_sub_blocks} data sub-blocks")
         if offset >= len(data):
             raise Refused("GIF is truncated (inside a block)")
         size = data[offset]
@@ -83,32 +89,38 @@ def _sub_blocks(data: bytes, offset: int, gif: _Gif) -> tuple[list[bytes], int]:
             raise Refused("GIF sub-block runs past the end of the file")
         if size == 0:
             return parts, offset + 1
-        parts.append(data[offset + 1:offset + 1 + size])
+        if collect:
+            parts.append(data[offset + 1:offset + 1 + size])
         offset += 1 + size
 
 
-def _image(data: bytes, offset: int, gif: _Gif) -> tuple[Block, int]:
+def _image(data: Buffer, whole: memoryview, offset: int, gif: _Gif) -> tuple[Block, int]:
     if offset + 10 > len(data):
         raise Refused("GIF is truncated (image descriptor)")
     start = offset + 10 + _colour_table_size(data[offset + 9]) + 1  # + LZW minimum code size
     if start > len(data):
         raise Refused("GIF is truncated (local colour table)")
-    _, end = _sub_blocks(data, start, gif)
-    return Block("image", data[offset:end]), end
+    _, end = _sub_blocks(data, start, gif, collect=False)
+    return Block("image", whole[offset:end]), end
 
 
-def _parse(data: bytes) -> _Gif:
+def _parse(data: Buffer) -> _Gif:
     offset = _screen_end(data)
-    gif = _Gif(data[:offset])
+    gif = _Gif(bytes(data[:offset]), max_sub_blocks=max(MAX_SUB_BLOCKS, len(data) // BYTES_PER_SUB_BLOCK))
+    whole = memoryview(data)
+    released = 0
     while True:  # every block consumes bytes, so this ends
+        if offset - released >= RELEASE_EVERY:  # a mapped file's pages walked are given back
+            release_range(data, released, offset)
+            released = offset
         if offset >= len(data):
             raise Refused("GIF is truncated (no trailer)")
         introducer = data[offset]
         if introducer == TRAILER:
-            gif.tail = data[offset + 1:]
+            gif.tail = bytes(data[offset + 1:])
             return gif
         if introducer == IMAGE:
-            block, offset = _image(data, offset, gif)
+            block, offset = _image(data, whole, offset, gif)
         elif introducer == EXTENSION:
             block, offset = _extension(data, offset, gif)
         else:
@@ -116,12 +128,12 @@ def _parse(data: bytes) -> _Gif:
         gif.blocks.append(block)
 
 
-def _extension(data: bytes, offset: int, gif: _Gif) -> tuple[Block, int]:
+def _extension(data: Buffer, offset: int, gif: _Gif) -> tuple[Block, int]:
     if offset + 2 > len(data):
         raise Refused("GIF is truncated (extension)")
     label = data[offset + 1]
     parts, end = _sub_blocks(data, offset + 2, gif)
-    raw = data[offset:end]
+    raw = bytes(data[offset:end])
     if label == GRAPHIC_CONTROL:
         if [len(part) for part in parts] != [4]:
             raise Refused("GIF graphic control extension has the wrong size")
@@ -207,15 +219,16 @@ def _kept_blocks(gif: _Gif) -> list[Block]:
     return kept
 
 
-def _pairs(blocks: list[Block]) -> list[bytes]:
-    """Each image with the control extension that applies to it."""
-    images: list[bytes] = []
-    control = b""
+def _pairs(blocks: list[Block]) -> list[bytes | memoryview]:
+    """Each image after the control extension that applies to it (b"" when none does), as two
+    parts: the image stays a view of the file."""
+    images: list[bytes | memoryview] = []
+    control: bytes | memoryview = b""
     for block in blocks:
         if block.kind == "control":
             control = block.raw
         elif block.kind == "image":
-            images.append(control + block.raw)
+            images += [control, block.raw]
             control = b""
         elif block.raw[1] == PLAIN_TEXT:
             control = b""
@@ -226,7 +239,7 @@ def _pairs(blocks: list[Block]) -> list[bytes]:
 class GifFile:
     """A GIF parsed once, with the bytes verbs (formats/base.py, Parsed) reading that parse."""
 
-    data: bytes
+    data: Buffer
     gif: _Gif
 
     def inspect(self) -> list[Finding]:
@@ -241,17 +254,26 @@ class GifFile:
         return [View("the GIF file", self.data)] + self.gif.views + tail
 
     def residue(self) -> list[View]:
-        """The views: nothing is left out (a GIF is read whole, its images are small)."""
-        return self.views()
+        """Every byte outside the image data: the screen, every other block and the bytes after
+        the trailer, plus the extensions' joined payloads. The images must be identical before
+        and after (content), so the leftover scan only needs to look here."""
+        outside = b"".join([self.gif.screen, *(bytes(block.raw) for block in self.gif.blocks if block.kind != "image"),
+                            self.gif.tail])
+        return [View("the GIF outside its image data", outside)] + self.views()[1:]
 
     def content(self) -> list[bytes | memoryview]:
-        """The screen and colour table, then every image (with its control extension) byte for byte."""
+        """The screen and colour table, then every image (after its control extension) byte for byte."""
         return [self.gif.screen, *_pairs(self.gif.blocks)]
 
 
-def parse_file(data: bytes, original: Parsed | None = None) -> GifFile:
+def parse_file(data: Buffer, original: Parsed | None = None) -> GifFile:
     """`data` parsed once (`original` is not needed: a GIF's parse learns nothing to reuse)."""
     return GifFile(data, _parse(data))
 
 
 inspect, sanitize, views, residue, content = bytes_verbs(parse_file)
+
+
+def sanitize_parts(data: Buffer) -> list[bytes | memoryview]:
+    """sanitize's clean copy as pieces to write in order (intake.clean writes them from a map of the file)."""
+    return parse_file(data).sanitize_parts()

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from intake.formats.shared import icc
 from intake.formats.base import Buffer, Category, Finding, Parsed, View, bytes_verbs
 from intake.errors import Refused
-from intake.support.buffers import same_bytes
+from intake.support.buffers import RELEASE_EVERY, release_range, same_bytes
 from intake.formats.shared.metadata import ExifReader, Tiff, TiffEntry, iptc_findings, xmp_findings
 
 NAME = "JPEG"
+# The parse holds views of the map, and the marker search gives its pages back (formats/base.py).
+MAPPED_AT_ANY_SIZE = True
 MEDIA_TYPES = ("image/jpeg",)
 
 SOI, EOI, SOS, DQT, DHT, DAC, DRI, DNL, COM = 0xD8, 0xD9, 0xDA, 0xDB, 0xC4, 0xCC, 0xDD, 0xDC, 0xFE
@@ -186,10 +188,17 @@ def _scan_end(data: Buffer, position: int) -> int:
     fill bytes; anything else ends the scan. Each 0xFF is found with `find` (memchr): over a
     photo's megabytes that is about half the time of a regular expression's search."""
     find, size = data.find, len(data)
-    while True:  # each round moves past at least two bytes
-        found = find(b"\xff", position)
+    released = position
+    window_end = min(size, position + RELEASE_EVERY)  # scan data may hold no 0xFF for megabytes
+    while True:  # each round moves forward
+        found = find(b"\xff", position, window_end)
         if found < 0:
-            raise Refused(_TRUNCATED)
+            if window_end >= size:
+                raise Refused(_TRUNCATED)
+            position = max(position, window_end)
+            release_range(data, released, position)  # a mapped file's pages searched are given back
+            released, window_end = position, min(size, position + RELEASE_EVERY)
+            continue
         run_end = found + 1
         while run_end < size and data[run_end] == 0xFF:
             run_end += 1
@@ -197,6 +206,7 @@ def _scan_end(data: Buffer, position: int) -> int:
             raise Refused(_TRUNCATED)
         following = data[run_end]
         if following != 0 and not 0xD0 <= following <= 0xD7:
+            release_range(data, released, found)
             return found
         position = run_end + 1  # stuffing or a restart marker, after any fill bytes: still scan data
 
@@ -319,6 +329,8 @@ class JpegFile:
             kept.append(Segment(APP0, plan.jfif))
         if plan.exif is not None:
             kept.append(Segment(APP1, plan.exif))
+        if plan.xmp is not None:
+            kept.append(Segment(APP1, plan.xmp))
         kept += [Segment(APP2, chunk) for chunk in _icc_chunks(plan.icc)]
         if plan.adobe is not None:
             kept.append(Segment(APP14, plan.adobe))
@@ -377,6 +389,7 @@ def sanitize_parts(data: Buffer) -> list[bytes | memoryview]:
 class _Plan:
     jfif: bytes | None
     exif: bytes | None
+    xmp: bytes | None
     icc: bytes | None
     adobe: bytes | None
     body: tuple[Segment, ...]
@@ -388,6 +401,7 @@ def _plan(jpeg: Jpeg) -> _Plan:
     return _Plan(
         jfif=jfif.payload[:12] + b"\0\0" if jfif else None,  # thumbnail size 0x0, no thumbnail
         exif=_kept_exif(header),
+        xmp=_kept_xmp(header),
         icc=_icc_review(header)[0],
         adobe=adobe.payload[:12] if adobe else None,
         body=tuple(segment for segment in jpeg.segments if segment.marker in DECODING),
@@ -455,6 +469,41 @@ def orientation_exif(orientation: int, order: str = ">") -> bytes:
     """EXIF APP1 payload: a TIFF header and IFD0 with the one Orientation entry, no next IFD."""
     head = b"II*\0" if order == "<" else b"MM\0*"
     return b"Exif\0\0" + head + struct.pack(order + "IHHHIHHI", 8, 1, EXIF_ORIENTATION, 3, 1, orientation, 0, 0)
+
+
+# --- XMP: its orientation, where EXIF states none -----------------------------
+
+# As Pillow reads it (Image.getexif), and only where EXIF has no orientation entry.
+XMP_ORIENTATION = re.compile(rb'tiff:Orientation(="|>)([0-9])')
+
+
+def orientation_xmp(orientation: int) -> bytes:
+    """An XMP APP1 payload holding tiff:Orientation and nothing else, written here."""
+    return _PREFIX["xmp"] + (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="%d"/>'
+        b'</rdf:RDF></x:xmpmeta>' % orientation)
+
+
+def _kept_xmp(header: tuple[Segment, ...]) -> bytes | None:
+    """The orientation an XMP packet states, when EXIF states none: readers that follow XMP
+    (Pillow, Adobe's) turn the picture by it, browsers ignore it, so the clean copy keeps it
+    where it was, in a packet holding nothing else, and looks the same to both."""
+    if _exif_states_orientation(header):
+        return None
+    stated = {found[2] for segment in header if _kind(segment) == "xmp"
+              if (found := XMP_ORIENTATION.search(segment.payload))}
+    if len(stated) > 1:
+        raise Refused("the JPEG's XMP packets disagree on the picture's orientation")
+    orientation = int(stated.pop()) if stated else 1
+    return orientation_xmp(orientation) if 2 <= orientation <= 8 else None
+
+
+def _exif_states_orientation(header: tuple[Segment, ...]) -> bool:
+    first = next((s for s in header if _kind(s) == "exif"), None)
+    tiff = Tiff.of(first.payload[6:]) if first else None
+    ifd0 = tiff.first_ifd() if tiff else None
+    return bool(ifd0 and any(e.tag == EXIF_ORIENTATION for e in ifd0))
 
 
 def _orientation(tiff: Tiff, entries: list[TiffEntry]) -> int:
@@ -567,11 +616,14 @@ def _icc_review(header: tuple[Segment, ...]) -> tuple[bytes | None, list[Finding
 def _segment_findings(jpeg: Jpeg, reader: ExifReader) -> list[Finding]:
     header = jpeg.header
     kept = (_kept_jfif(header), _kept_adobe(header))
+    kept_xmp = _kept_xmp(header)
     findings: list[Finding] = []
     for segment in jpeg.segments:
         kind = _kind(segment)
         if kind in ("decoding", "icc", "xmp-ext", "photoshop"):
             continue  # decoding segments stay; split metadata is read whole, below
+        if kind == "xmp" and segment.payload == kept_xmp:
+            continue  # the orientation-only packet cleaning writes: nothing else in it
         if any(segment is k for k in kept):
             findings += _kept_header_findings(segment)
         else:

@@ -33,8 +33,9 @@ from xml.etree.ElementTree import Element
 from intake.formats.base import Category, Finding, Parsed, bytes_verbs, shorten
 from intake.errors import Refused
 from intake.formats.shared.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape
-from intake.formats.shared.zippkg import (DROP, KEEP, PackageFile, PackageRules, Recorder, XmlDoc, ZipRead, allow_only,
-                                   binary_strings, clean_image, files_of, image_content, local_name, note_kept_values,
+from intake.formats.shared.zippkg import (DROP, KEEP, Member, PackageFile, PackageRules, Recorder, XmlDoc, ZipRead,
+                                   allow_only, binary_strings, clean_image, files_of, image_content, local_name,
+                                   member_views, note_kept_values,
                                    open_package, parse_xml, removed_part, rewrite, serialize_xml, stray_text, unique,
                                    unknown_attributes, unknown_declarations, unknown_markup, write_zip)
 
@@ -357,7 +358,8 @@ def _clean(read: ZipRead) -> tuple[bytes, list[Finding]]:
     members = [(_MIMETYPE, package.files[_MIMETYPE])] + [
         (name, outputs[name]) for name in package.order if name in outputs]
     clean = write_zip(members, stored=_MIMETYPE)
-    findings = note_kept_values(findings, removed, [clean] + [content for _, content in members])
+    kept = member_views((Member(name, data) for name, data in members), {p for p in pictures if p in references})
+    findings = note_kept_values(findings, removed, [view.data for view in kept])
     return clean, unique(findings)
 
 
@@ -484,6 +486,12 @@ def _content(read: ZipRead) -> list[bytes]:
     the changes and removes the comments, nothing else may touch the text.
     """
     package = _load(read)
+    texts, pictures = _texts_and_pictures(package)
+    return texts + [part for name in pictures for part in image_content(name, package.files[name])]
+
+
+def _texts_and_pictures(package: _Package) -> tuple[list[bytes], list[str]]:
+    """The document parts' text, and the pictures they show (kept: their content is compared)."""
     texts: list[bytes] = []
     references: set[str] = set()
     for name in _DOCUMENT_PARTS:
@@ -494,7 +502,11 @@ def _content(read: ZipRead) -> list[bytes]:
             references |= _references(doc.root)
     pictures = [name for name in package.order if name.startswith("Pictures/") and name in package.listed
                 and name in references]
-    return texts + [part for name in pictures for part in image_content(name, package.files[name])]
+    return texts, pictures
+
+
+def _compared_pictures(read: ZipRead) -> set[str]:
+    return set(_texts_and_pictures(_load(read))[1])
 
 
 def _references(element: Element) -> set[str]:
@@ -514,5 +526,5 @@ def parse_file(data: bytes, original: Parsed | None = None) -> PackageFile:
     return open_package(data, _RULES, original)
 
 
-_RULES = PackageRules(_clean, _content, VOCABULARY, opaque=frozenset({_MIMETYPE}))
+_RULES = PackageRules(_clean, _content, _compared_pictures, VOCABULARY, opaque=frozenset({_MIMETYPE}))
 inspect, sanitize, views, residue, content = bytes_verbs(parse_file)

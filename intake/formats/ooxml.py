@@ -36,8 +36,9 @@ from xml.etree.ElementTree import Element
 from intake.formats.base import Category, Finding, Parsed, bytes_verbs
 from intake.errors import Refused
 from intake.formats.shared.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape, split_name
-from intake.formats.shared.zippkg import (DROP, KEEP, UNWRAP, PackageFile, PackageRules, Recorder, XmlDoc, ZipRead,
-                                   allow_only, clean_image, files_of, image_content, local_name, note_kept_values,
+from intake.formats.shared.zippkg import (DROP, KEEP, UNWRAP, Member, PackageFile, PackageRules, Recorder, XmlDoc,
+                                   ZipRead, allow_only, clean_image, files_of, image_content, local_name,
+                                   member_views, note_kept_values,
                                    open_package, parse_xml, removed_part, rewrite, serialize_xml, stray_text, unique,
                                    unknown_attributes, unknown_declarations, unknown_markup, write_zip)
 
@@ -639,7 +640,8 @@ def _clean(read: ZipRead) -> tuple[bytes, list[Finding]]:
     findings += part_findings
     members = [(name, outputs[name]) for name in package.order if name in plan.kept]
     clean = write_zip(members)
-    findings = note_kept_values(findings, set(plan.dropped), [clean] + [data for _, data in members])
+    kept = member_views((Member(name, data) for name, data in members), _pictures_of(package, plan))
+    findings = note_kept_values(findings, set(plan.dropped), [view.data for view in kept])
     return clean, unique(findings)
 
 
@@ -764,17 +766,24 @@ def _content(read: ZipRead) -> list[bytes]:
     package, _ = _load(read)
     plan = _plan(package)
     texts: list[bytes] = []
-    pictures: list[bytes] = []
+    pictures = _pictures_of(package, plan)
     for name in package.order:
-        if name not in plan.kept:
-            continue
-        content_type = package.content_type(name)
-        text = _text_of(name, package.files[name], content_type)
-        if text is not None:
-            texts.append(text)
-        elif content_type.startswith("image/"):
-            pictures += image_content(name, package.files[name])
-    return texts + pictures
+        if name in plan.kept and name not in pictures:
+            text = _text_of(name, package.files[name], package.content_type(name))
+            if text is not None:
+                texts.append(text)
+    return texts + [part for name in package.order if name in pictures for part in image_content(name, package.files[name])]
+
+
+def _pictures_of(package: _Package, plan: _Plan) -> set[str]:
+    """The kept pictures: their image content is part of the document's content."""
+    return {name for name in package.order if name in plan.kept and package.content_type(name).startswith("image/")
+            and package.content_type(name) not in _TEXT_TYPES}
+
+
+def _compared_pictures(read: ZipRead) -> set[str]:
+    package, _ = _load(read)
+    return _pictures_of(package, _plan(package))
 
 
 def parse_file(data: bytes, original: Parsed | None = None) -> PackageFile:
@@ -782,5 +791,5 @@ def parse_file(data: bytes, original: Parsed | None = None) -> PackageFile:
     return open_package(data, _RULES, original)
 
 
-_RULES = PackageRules(_clean, _content, VOCABULARY)
+_RULES = PackageRules(_clean, _content, _compared_pictures, VOCABULARY)
 inspect, sanitize, views, residue, content = bytes_verbs(parse_file)

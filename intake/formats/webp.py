@@ -18,12 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intake.formats.shared import icc
-from intake.formats.base import Category, Finding, Parsed, View, bytes_verbs
+from intake.formats.base import Buffer, Category, Finding, Parsed, View, bytes_verbs
 from intake.errors import Refused
 from intake.formats.shared.metadata import xmp_findings
 from intake.formats.shared.image_blocks import TAIL_WHERE, exif_review, or_generic
 
 NAME = "WebP"
+# The image chunks are views of the map, never copied (formats/base.py).
+MAPPED_AT_ANY_SIZE = True
 MEDIA_TYPES = ("image/webp",)
 
 VP8X, VP8, VP8L, ALPH, ANIM, ANMF = b"VP8X", b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF"
@@ -41,8 +43,13 @@ MAX_CHUNKS, MAX_FRAME_CHUNKS = 100_000, 16
 @dataclass(frozen=True)
 class Chunk:
     fourcc: bytes
-    data: bytes
+    data: bytes | memoryview  # an image chunk's: a view of the file, never copied
     pad: int = 0  # the padding byte after an odd-sized chunk, as found
+    parts: tuple[bytes | memoryview, ...] = ()  # a rebuilt frame's data, in pieces (then `data` is b"")
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.parts)) if self.parts else len(self.data)
 
 
 def _name(fourcc: bytes) -> str:
@@ -51,8 +58,9 @@ def _name(fourcc: bytes) -> str:
 
 # ---------------------------------------------------------------- parsing
 
-def parse_chunks(data: bytes, start: int, end: int, limit: int = MAX_CHUNKS) -> list[Chunk]:
-    """The chunks between start and end, which they must fill exactly."""
+def parse_chunks(data: Buffer, start: int, end: int, limit: int = MAX_CHUNKS) -> list[Chunk]:
+    """The chunks between start and end, which they must fill exactly; their data are views of `data`."""
+    whole = memoryview(data)
     chunks: list[Chunk] = []
     offset = start
     while offset < end:  # each pass consumes at least 8 bytes
@@ -60,18 +68,18 @@ def parse_chunks(data: bytes, start: int, end: int, limit: int = MAX_CHUNKS) -> 
             raise Refused(f"WebP has more than {limit} chunks in one container")
         if offset + 8 > end:
             raise Refused("WebP chunk header runs past its container")
-        fourcc, size = data[offset:offset + 4], int.from_bytes(data[offset + 4:offset + 8], "little")
+        fourcc, size = bytes(data[offset:offset + 4]), int.from_bytes(data[offset + 4:offset + 8], "little")
         if not all(0x20 <= byte < 0x7F for byte in fourcc):
             raise Refused("WebP chunk name is not printable")
         body_end = offset + 8 + size
         if body_end + (size & 1) > end:
             raise Refused(f"WebP chunk {_name(fourcc)!r} runs past its container")
-        chunks.append(Chunk(fourcc, data[offset + 8:body_end], data[body_end] if size & 1 else 0))
+        chunks.append(Chunk(fourcc, whole[offset + 8:body_end], data[body_end] if size & 1 else 0))
         offset = body_end + (size & 1)
     return chunks
 
 
-def _riff(data: bytes) -> tuple[list[Chunk], bytes]:
+def _riff(data: Buffer) -> tuple[list[Chunk], bytes]:
     """The top-level chunks and whatever follows the RIFF container."""
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise Refused("not a WebP file (no RIFF/WEBP header)")
@@ -80,12 +88,17 @@ def _riff(data: bytes) -> tuple[list[Chunk], bytes]:
         raise Refused("WebP RIFF size is invalid")
     if 8 + size > len(data):
         raise Refused("WebP is truncated (shorter than its RIFF size)")
-    return parse_chunks(data, 12, 8 + size), data[8 + size:]
+    return parse_chunks(data, 12, 8 + size), bytes(data[8 + size:])
 
 
-def encode_chunk(chunk: Chunk) -> bytes:
-    size = len(chunk.data)
-    return chunk.fourcc + size.to_bytes(4, "little") + chunk.data + (b"\0" if size & 1 else b"")
+def encode_chunk(chunk: Chunk) -> list[bytes | memoryview]:
+    """The chunk as written, in pieces: its header, its data (views stay views), its padding."""
+    size = chunk.size
+    return [chunk.fourcc + size.to_bytes(4, "little"), *(chunk.parts or (chunk.data,)), b"\0" if size & 1 else b""]
+
+
+def _header(chunk: Chunk) -> bytes:
+    return chunk.fourcc + len(chunk.data).to_bytes(4, "little")
 
 
 # ---------------------------------------------------------------- layout
@@ -130,7 +143,8 @@ def _check_still(chunks: list[Chunk], what: str) -> None:
 class _Review:
     chunks: list[Chunk] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    content: list[bytes] = field(default_factory=list)
+    content: list[bytes | memoryview] = field(default_factory=list)
+    outside: list[bytes | memoryview] = field(default_factory=list)  # every byte but the image data
     icc_kept: bool = False
     exif_kept: bool = False
 
@@ -140,22 +154,25 @@ def _review(chunk: Chunk, extended: bool, review: _Review) -> None:
     keep: Chunk | None = None
     if chunk.fourcc in (VP8, VP8L, ALPH, ANIM):
         keep = chunk
-        review.content.append(chunk.fourcc + chunk.data)
+        review.content += [chunk.fourcc, chunk.data]
+        review.outside.append(_header(chunk) + (bytes([chunk.pad]) if len(chunk.data) & 1 else b""))
     elif chunk.fourcc == ANMF:
         keep = _review_frame(chunk, review)
-    elif chunk.fourcc == ICCP:
-        profile, findings = icc.review(chunk.data, "WebP ICCP chunk (colour profile)")
+    else:
+        review.outside += [_header(chunk), bytes(chunk.data), bytes([chunk.pad]) if len(chunk.data) & 1 else b""]
+    if chunk.fourcc == ICCP:
+        profile, findings = icc.review(bytes(chunk.data), "WebP ICCP chunk (colour profile)")
         keep, review.icc_kept = (Chunk(ICCP, profile) if profile is not None else None), profile is not None
         review.findings.extend(findings)
     elif chunk.fourcc == EXIF:
-        block, findings = exif_review(chunk.data, "EXIF (WebP EXIF chunk)")
+        block, findings = exif_review(bytes(chunk.data), "EXIF (WebP EXIF chunk)")
         # Orientation only counts in the extended format, where VP8X can flag it.
         keep = Chunk(EXIF, block) if block is not None and extended else None
         review.exif_kept = keep is not None
         review.findings.extend(findings)
     elif chunk.fourcc == XMP:
-        review.findings.extend(or_generic(xmp_findings(chunk.data, "XMP (WebP XMP chunk)"), "XMP packet", where))
-    else:
+        review.findings.extend(or_generic(xmp_findings(bytes(chunk.data), "XMP (WebP XMP chunk)"), "XMP packet", where))
+    elif chunk.fourcc not in (VP8, VP8L, ALPH, ANIM, ANMF):
         review.findings.append(Finding(Category.HIDDEN, "unknown chunk", f"{len(chunk.data)} bytes", where))
     _note_padding(chunk, keep, where, review)
     if keep is not None:
@@ -175,16 +192,22 @@ def _review_frame(chunk: Chunk, review: _Review) -> Chunk:
     parts = parse_chunks(chunk.data, FRAME_HEADER, len(chunk.data), MAX_FRAME_CHUNKS)
     _check_still(parts, "WebP animation frame")
     kept: list[Chunk] = []
+    header = bytes(chunk.data[:FRAME_HEADER])
+    review.outside += [_header(chunk), header]
     for part in parts:
         where = f"WebP {_name(part.fourcc)} chunk inside an animation frame"
+        padding = bytes([part.pad]) if len(part.data) & 1 else b""
         if part.fourcc in (VP8, VP8L, ALPH):
             kept.append(part)
             _note_padding(part, part, where, review)
+            review.outside += [_header(part), padding]
         else:
             review.findings.append(Finding(Category.HIDDEN, "unknown chunk", f"{len(part.data)} bytes", where))
-    header = chunk.data[:FRAME_HEADER]
-    review.content.append(header + b"".join(part.fourcc + part.data for part in kept))
-    return Chunk(ANMF, header + b"".join(encode_chunk(part) for part in kept))
+            review.outside += [_header(part), bytes(part.data), padding]
+    review.content.append(header)
+    for part in kept:
+        review.content += [part.fourcc, part.data]
+    return Chunk(ANMF, b"", parts=(header, *(piece for part in kept for piece in encode_chunk(part))))
 
 
 def _vp8x(chunk: Chunk, review: _Review) -> Chunk:
@@ -197,7 +220,9 @@ def _vp8x(chunk: Chunk, review: _Review) -> Chunk:
     return Chunk(VP8X, bytes([flags]) + bytes(3) + chunk.data[4:10])
 
 
-def _clean(data: bytes) -> tuple[bytes, list[Finding], list[bytes]]:
+def _clean(data: Buffer) -> tuple[list[bytes | memoryview], list[Finding], list[bytes | memoryview], bytes]:
+    """The clean copy in pieces, the findings, the content in pieces, and every byte of the file
+    but its image data (the residue)."""
     chunks, tail = _riff(data)
     if not chunks:
         raise Refused("WebP holds no chunks")
@@ -209,10 +234,12 @@ def _clean(data: bytes) -> tuple[bytes, list[Finding], list[bytes]]:
     if tail:
         review.findings.append(Finding(Category.HIDDEN, "data after the RIFF container", f"{len(tail)} bytes",
                                        TAIL_WHERE))
-    encoded = b"".join(encode_chunk(chunk) for chunk in body)
-    canvas = [chunks[0].data[4:10]] if extended else []
-    return (b"RIFF" + (4 + len(encoded)).to_bytes(4, "little") + b"WEBP" + encoded, review.findings,
-            canvas + review.content)
+    encoded = [piece for chunk in body for piece in encode_chunk(chunk)]
+    canvas = [bytes(chunks[0].data[4:10])] if extended else []
+    riff = b"RIFF" + (4 + sum(map(len, encoded))).to_bytes(4, "little") + b"WEBP"
+    vp8x = _header(chunks[0]) + bytes(chunks[0].data) if extended else b""
+    outside = b"".join([bytes(data[:12]), vp8x, *map(bytes, review.outside), tail])
+    return [riff, *encoded], review.findings, canvas + review.content, outside
 
 
 @dataclass(frozen=True)
@@ -220,32 +247,40 @@ class WebpFile:
     """A WebP parsed (and its clean copy built) once, with the bytes verbs (formats/base.py, Parsed)
     reading that parse."""
 
-    data: bytes
-    clean: bytes
+    data: Buffer
+    clean: list[bytes | memoryview]  # the clean copy in pieces: image data are views of `data`
     findings: list[Finding]
-    parts: list[bytes]  # the content
+    parts: list[bytes | memoryview]  # the content
+    outside: bytes  # every byte but the image data
 
     def inspect(self) -> list[Finding]:
         return self.findings
 
     def sanitize_parts(self) -> list[bytes | memoryview]:
-        return [self.clean]
+        return list(self.clean)
 
     def views(self) -> list[View]:
-        return [View("the WebP file", self.data)]
+        return [View("the WebP file", self.data)]  # type: ignore[arg-type]
 
     def residue(self) -> list[View]:
-        """The views: nothing is left out (a WebP is read whole)."""
-        return self.views()
+        """Every byte outside the image data (VP8, VP8L and ALPH bitstreams, at the top or in
+        frames): the image data must be identical before and after (content), so the leftover
+        scan only needs to look here."""
+        return [View("the WebP outside its image data", self.outside)]
 
     def content(self) -> list[bytes | memoryview]:
         """The canvas size, then every image chunk (ALPH, VP8, VP8L, ANIM, ANMF frames) byte for byte."""
         return list(self.parts)
 
 
-def parse_file(data: bytes, original: Parsed | None = None) -> WebpFile:
+def parse_file(data: Buffer, original: Parsed | None = None) -> WebpFile:
     """`data` parsed once, refused if unreadable (`original` is not needed: nothing to reuse)."""
     return WebpFile(data, *_clean(data))
+
+
+def sanitize_parts(data: Buffer) -> list[bytes | memoryview]:
+    """sanitize's clean copy as pieces to write in order (intake.clean writes them from a map of the file)."""
+    return parse_file(data).sanitize_parts()
 
 
 inspect, sanitize, views, residue, content = bytes_verbs(parse_file)

@@ -138,6 +138,11 @@ class NewFile:
         self.handle.close()
         return fd, str(self._partial) if self._partial else None
 
+    def make_durable(self) -> None:
+        """Its bytes on disk, before it has a name: commit(synced=True) then names it."""
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+
     def commit(self, synced: bool = False) -> None:
         """Name the file. `synced`: the caller has made its data durable (sync_open_files) and will
         fsync the folder itself, once for many files."""

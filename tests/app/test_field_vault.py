@@ -86,7 +86,7 @@ def test_field_vault_submits_everything_and_says_so(tmp_path: Path, write_only_t
     assert report.ok and len(report.items) == 2 * taken - 1  # each original, and a clean copy of each but the text
 
 
-def test_the_editors_export_list_names_the_sender(tmp_path: Path, journey: dict, editor_template) -> None:
+def test_the_editors_export_list_names_the_sender_of_the_highlighted_row(tmp_path: Path, journey: dict, editor_template) -> None:
     from intake.bundle.receive import receive_submission
 
     editor = copy_vault(editor_template[0], tmp_path / "editor")
@@ -100,9 +100,12 @@ def test_the_editors_export_list_names_the_sender(tmp_path: Path, journey: dict,
             await pilot.press("e")
             await settle(pilot)
             items = app.screen.query_one("#items", SelectionList)
-            rows = [str(items.get_option_at_index(i).prompt) for i in range(items.option_count)]
             first_words = " ".join(fingerprint_words(sender.fingerprint).split()[:3])
-            assert rows and all(row.endswith(f"from {first_words}…") for row in rows)
+            assert items.option_count
+            for row in range(items.option_count):  # the highlighted row in full, under the list
+                items.highlighted = row
+                await pilot.pause()
+                assert text_of(app, "#item-detail").endswith(f"from {first_words}…")
 
     run(flow)
 

@@ -13,6 +13,7 @@ from intake.bundle.verify import verify_bundle
 from intake.vault import Vault
 from intake.app.screens.confirm import ConfirmScreen
 from intake.app.screens.export import ExportScreen
+from intake.bundle.export import exportable_items
 from intake.app.screens.verify import VerifyScreen
 from tuikit import SIZE, app_on, copy_vault, notifications, run, settle, text_of, type_into, unlock
 from verify_screen_helpers import verify_on_screen
@@ -60,6 +61,29 @@ def test_export_writes_a_bundle_after_confirmation(tmp_path: Path, template_vaul
     run(flow)
     report = verify_bundle(target, allow_unpinned=True)
     assert report.ok and len(report.items) == 1
+
+
+def test_at_80_columns_each_row_shows_name_and_day_and_the_detail_says_the_rest(tmp_path: Path, template_vault) -> None:
+    app = app_on(filled_vault(tmp_path, template_vault))
+    listed = {item.item: item for item in exportable_items(Vault.open(tmp_path / "vault"), template_vault[1])}
+
+    async def flow() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlock(pilot)
+            await pilot.press("e")
+            await settle(pilot)
+            choices = app.screen.query_one("#items", SelectionList)
+            for row in range(choices.option_count):
+                choices.highlighted = row
+                await pilot.pause()
+                item = listed[choices.get_option_at_index(row).value]
+                shown = choices.render_line(row - choices.scroll_offset.y).text
+                assert item.name[:12] in shown and shown.rstrip().endswith(item.day), shown
+                detail = text_of(app, "#item-detail")
+                assert detail.splitlines()[0] == item.name
+                assert f"{item.media_type}  {item.day}" in detail and f"id {item.item}" in detail
+
+    run(flow)
 
 
 def test_verifying_a_good_and_a_tampered_bundle(tmp_path: Path, template_vault) -> None:

@@ -138,3 +138,57 @@ def test_a_stale_folder_export_staging_is_removed_by_the_next_export(tmp_path: P
     export_bundle(editor, keys, None, tmp_path / "bundle2")
     assert not stale.exists()
     assert live.exists()
+
+
+KILLED_AROUND_THE_RECORD = """
+import os, signal, sys
+from intake.ledger.append import Ledger
+from intake.cli import main
+
+recording = Ledger.append_all
+
+def killed_around_the_record(self, drafts, keyring):
+    if sys.argv[1] == "after":
+        recording(self, drafts, keyring)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+Ledger.append_all = killed_around_the_record
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _exported_entries(vault: Vault, keys: Keyring) -> list[str]:
+    report = verify_ledger(vault, keys, keep_entries=True)
+    assert report.ok, report.failure
+    return [opened.signed.entry.outputs[0]["tagmanifest_sha256"] for opened in report.opened
+            if opened.signed.entry.action == "exported"]
+
+
+@pytest.mark.parametrize("bag", ["folder", "zip"])
+@pytest.mark.parametrize("moment", ["before", "after"])
+def test_a_kill_around_the_export_record_never_leaves_a_bundle_the_ledger_does_not_record(
+        tmp_path: Path, journey: dict, moment: str, bag: str) -> None:
+    """The export's entries are written once the bag is on disk and before it is named: SIGKILL
+    just before them leaves neither record nor bundle; just after, a record and no bundle."""
+    editor, keys = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")
+    recorded_before = _exported_entries(editor, keys)
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / ("bundle.zip" if bag == "zip" else "bundle")
+    args = ["--vault", str(editor.root), "export", "--all", "-o", str(target), *(["--zip"] if bag == "zip" else [])]
+    child = subprocess.run([sys.executable, "-c", KILLED_AROUND_THE_RECORD, moment, *args],
+                           capture_output=True, text=True, env=cli_env(tmp_path), timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert not os.path.lexists(target)
+    recorded_after = _exported_entries(editor, keys)
+    new_records = len(recorded_after) - len(recorded_before)
+    assert new_records == (len(recorded_before) if moment == "after" else 0)
+    leftovers = [p.name for p in out.iterdir()]
+    if bag == "zip":
+        assert leftovers == []  # it was nameless
+    else:
+        assert len(leftovers) == 1 and leftovers[0].startswith(".bundle.partial-")
+    finished = subprocess.run([sys.executable, "-m", "intake", *args], capture_output=True, text=True,
+                              env=cli_env(tmp_path), timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert [p.name for p in out.iterdir()] == [target.name]

@@ -17,6 +17,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioButton
 
 from intake.bundle.export import ExportableItem, ExportOptions, export_bundle, exportable_items
 from intake.bundle.submission import SubmitResult, submit
+from intake.formats.base import shorten
 from intake.text import printable
 from intake.keys.identity import PublicIdentity
 from intake.keys.words import fingerprint_words
@@ -33,12 +34,22 @@ WRITE_ONLY = ("This write-only field vault cannot open what it took in, so it ca
               "items. Submit sends everything it took in, sealed to the editor:")
 
 
+LABEL_NAME_WIDTH = 20
+
+
 def item_label(item: ExportableItem) -> str:
-    """One row: the file, its type and day, its id, and who sent it when it came from a field contact."""
-    row = f"{printable(item.name)}  {item.media_type}  {item.day}  {item.item}"
+    """One row, short enough for the list's half of an 80-column terminal (a row is one line,
+    cut at the list's edge): the file's name and its day. item_detail says the rest."""
+    return f"{shorten(printable(item.name), LABEL_NAME_WIDTH):<{LABEL_NAME_WIDTH}}  {item.day}"
+
+
+def item_detail(item: ExportableItem) -> str:
+    """The highlighted row in full: the file, its type and day, its id, and who sent it when it
+    came from a field contact."""
+    lines = [printable(item.name), f"{item.media_type}  {item.day}", f"id {item.item}"]
     if item.sender is not None:
-        row += f"  from {' '.join(fingerprint_words(bytes.fromhex(item.sender)).split()[:3])}…"
-    return row
+        lines.append(f"from {' '.join(fingerprint_words(bytes.fromhex(item.sender)).split()[:3])}…")
+    return "\n".join(lines)
 
 
 def submitted_text(result: SubmitResult) -> str:
@@ -78,9 +89,10 @@ class ExportScreen(Section):
         yield NavBar(self.SECTION)
         with Horizontal(id="export-body"):
             with Vertical(id="export-items"):
-                yield Static("Items (clean copies); Space ticks, none ticked means all", id="items-label",
+                yield Static("Clean copies; Space ticks (none: all)", id="items-label",
                              classes="label")
                 yield TickList(id="items")
+                yield Static("", id="item-detail")
             with Vertical(id="export-options"):
                 yield TickBox("with notes", id="with-notes")
                 with RadioSet(id="precision"):
@@ -91,7 +103,7 @@ class ExportScreen(Section):
                 yield Field(value=f"bundle-{today}", id="target")
                 yield Static("Submit to editor", classes="label")
                 yield Select([(printable(r.name), i) for i, r in enumerate(recipients)], id="editor",
-                             prompt="none yet: add one under Keys" if not recipients else "choose an editor",
+                             prompt="none yet (see Keys)" if not recipients else "choose an editor",
                              value=0 if len(recipients) == 1 else Select.NULL)
                 yield Field(value=f"submission-{today}.age", id="submission-target")
                 yield Field(placeholder="editor's GPG key (optional)", id="gpg")
@@ -135,12 +147,18 @@ class ExportScreen(Section):
             return
         choices = self.query_one("#items", SelectionList)
         choices.clear_options()
+        self._listed = {item.item: item for item in event.items}
         for item in event.items:
             choices.add_option((item_label(item), item.item))
         if event.items:
             choices.highlighted = 0  # Space ticks at once, without an arrow key first
         else:
             self.app.notify("Nothing can be exported yet: only clean copies leave the vault.", severity="warning")
+
+    @on(SelectionList.SelectionHighlighted, "#items")
+    def show_detail(self, event: SelectionList.SelectionHighlighted) -> None:
+        item = getattr(self, "_listed", {}).get(event.selection.value)
+        self.query_one("#item-detail", Static).update(item_detail(item) if item else "")
 
     def _chosen(self) -> list[str] | None:
         selected = list(self.query_one("#items", SelectionList).selected)

@@ -227,3 +227,15 @@ def test_malformed_is_refused(data: bytes, reason: str) -> None:
         gif.sanitize(data)
     with pytest.raises(Refused):
         gif.views(data)
+
+
+def test_a_bigger_file_may_have_more_sub_blocks_but_never_more_than_one_per_128_bytes(monkeypatch) -> None:
+    """The sub-block cap grows with the file (a big GIF of full sub-blocks is cleaned), never for
+    a file made of tiny sub-blocks (which would only make the walk crawl)."""
+    monkeypatch.setattr(gif, "MAX_SUB_BLOCKS", 40)
+    full = insert_before_trailer(animated(1), comment(b"x" * 255 * 60))   # 60 sub-blocks of 255 bytes
+    tiny = insert_before_trailer(animated(1), b"\x21\xfe" + sub_blocks(b"x" * 60, size=1))  # 60 of 1 byte
+    assert len(full) // gif.BYTES_PER_SUB_BLOCK > 60 + 10
+    assert any(f.field == "comment" and f.value.startswith("xxxx") for f in gif.inspect(full))
+    with pytest.raises(Refused, match="more than 40 data sub-blocks"):
+        gif.inspect(tiny)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import mmap
 import resource
 import subprocess
 import sys
@@ -19,8 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from big_files import (PLANTED_AUTHOR, PLANTED_PLACE, png_size_for, tiff_size_for, write_pdf, write_png,
-                       write_tiff)
-from intake.clean import IN_MEMORY_BYTES, clean_bytes, clean_file, inspect_file, scan_views
+                       write_gif, write_jpeg, write_tiff, write_webp)
+from intake.clean import (IN_MEMORY_BYTES, MAX_CLEAN_BYTES, clean_bytes, clean_file, inspect_file, same_parts,
+                          scan_views)
+from intake.formats import gif as gif_format, jpeg as jpeg_format, webp as webp_format
 import intake.formats.pdf as pdf_format
 from intake.formats import png, tiff
 from intake.formats.base import CHUNK_SETTING, ContentDigest, View, digest_of_parts, streams
@@ -214,6 +217,41 @@ def test_a_300_mb_file_is_sanitized_in_bounded_memory(kind: str, tmp_path: Path,
             assert module.content_digest(handle) == module.content_digest(big.open("rb"))
             found = list(scan_views(module.residue_stream(handle), {PLANTED_AUTHOR.encode(), PLANTED_PLACE.encode()}))
             assert found == []
+
+
+BIG_MAPPED_WRITERS = {
+    "jpg": (write_jpeg, jpeg_format, {"person": 1, "time": 1}),
+    "gif": (write_gif, gif_format, {"other": 1}),
+    "webp": (write_webp, webp_format, {"person": 1, "time": 1}),
+}
+
+
+@pytest.mark.parametrize("kind", BIG_MAPPED_WRITERS)
+def test_a_300_mb_file_without_stream_verbs_is_cleaned_from_a_map_in_bounded_memory(kind: str, tmp_path: Path) -> None:
+    """JPEG, GIF and WebP have no stream verbs: they are cleaned from a map of the file whose pages
+    are given back as the work moves through them, so at any size (no 256 MiB limit for them)."""
+    write, module, removed = BIG_MAPPED_WRITERS[kind]
+    big = tmp_path / f"big.{kind}"
+    write(big, 300)
+    assert big.stat().st_size > MAX_CLEAN_BYTES
+    intake = str(Path(sys.executable).with_name("intake"))
+    looked, peak = _peak_of_child([intake, "inspect", str(big), "--json"], 1 << 30)
+    assert looked.returncode == 0, looked.stderr
+    assert peak < 200 << 20, f"inspect: peak memory {peak >> 20} MiB"
+    result, peak = _peak_of_child([intake, "sanitize", str(big), "-o", str(tmp_path / "out"), "--json"], 1 << 30)
+    assert result.returncode == 0, result.stderr
+    assert peak < 200 << 20, f"sanitize: peak memory {peak >> 20} MiB"
+    report = json.loads(result.stdout)["files"][0]
+    assert report["status"] == "cleaned" and report["removed"] == removed
+    clean = tmp_path / "out" / big.name
+    with clean.open("rb") as handle:
+        assert hashlib.file_digest(handle, "sha256").hexdigest() == report["sha256"]
+        assert inspect_file(handle).findings == []
+    with big.open("rb") as original, clean.open("rb") as copy, \
+            mmap.mmap(original.fileno(), 0, access=mmap.ACCESS_READ) as before, \
+            mmap.mmap(copy.fileno(), 0, access=mmap.ACCESS_READ) as after:
+        assert same_parts(module.content(before), module.content(after))
+        assert before.find(PLANTED_AUTHOR.encode()) >= 0 and after.find(PLANTED_AUTHOR.encode()) < 0
 
 
 def test_add_cleans_a_file_over_the_in_memory_size_by_stream(unlocked, tmp_path: Path, monkeypatch) -> None:

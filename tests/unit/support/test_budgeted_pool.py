@@ -67,6 +67,20 @@ def test_items_queued_behind_one_past_its_limit_go_to_a_new_worker() -> None:
     assert no_children_left()
 
 
+def test_a_worker_that_dies_before_its_next_item_is_sent_has_its_item_reported() -> None:
+    """The caller is slow to take each outcome, so the worker crashes on its queued item before
+    the next is sent to it: that send fails, and the crashed item is still reported, not lost."""
+    items = ["a", "crash", "b"]
+    outcomes: dict[str, object] = {}
+    for done in BudgetedPool(_act, items, 1).run([10.0] * len(items)):
+        outcomes[items[done.index]] = done.error if done.error is not None else done.report
+        time.sleep(0.5)
+    assert sorted(outcomes) == sorted(items)
+    assert isinstance(outcomes["crash"], Refused) and "stopped abruptly" in str(outcomes["crash"])
+    assert outcomes["a"][0] == "A" and outcomes["b"][0] == "B"
+    assert no_children_left()
+
+
 def test_one_worker_takes_the_items_one_at_a_time_in_order() -> None:
     items = [f"item{n}" for n in range(6)]
     order = [items[done.index] for done in BudgetedPool(_act, items, 1).run([10.0] * len(items))]
