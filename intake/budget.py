@@ -29,17 +29,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from intake.errors import IntakeError, Refused
+from intake.errors import IntakeError, Refused, TimeLimitExceeded
 
 T = TypeVar("T")
 ENV_TIME_LIMIT = "INTAKE_TIME_LIMIT"
 DEFAULT_TIME_LIMIT = 120.0
 # Files of any size are cleaned by stream: without a setting, big ones get this much more per GiB.
 DEFAULT_SECONDS_PER_GIB = 120.0
-
-
-class TimeLimitExceeded(Refused):
-    """The file took longer than its budget: refused, like any file that cannot be cleaned."""
 
 
 def configured_time_limit(size: int = 0) -> float:
@@ -284,11 +280,11 @@ class BudgetedPool:
         worker.queue.pop(0)
         if worker.queue:  # the worker has started the next one
             worker.deadline = time.monotonic() + seconds[worker.queue[0]]
-        status, value = pickle.loads(data)
-        if status == "error":
-            for fd in fds:
+        status, value, took = pickle.loads(data)
+        if status == "error" or took > seconds[index]:
+            for fd in fds:  # a file written past the limit is discarded: nameless, it vanishes
                 os.close(fd)
-            return Done(index, error=value)
+            return Done(index, error=value if status == "error" else over_time(seconds[index]))
         return Done(index, report=value, fds=list(fds))
 
     def _replace(self, worker: _Worker) -> None:
@@ -310,17 +306,20 @@ def _stop(worker: _Worker) -> None:
 
 
 def _serve_items(channel: socket.socket, work: Callable[[T], tuple[object, list[int]]], items: Sequence[T]) -> None:
-    """The whole life of a pool worker: an index in, work(item) out (its report pickled, its
-    descriptors passed), until the parent closes the channel; never returns."""
+    """The whole life of a pool worker: an index in, work(item) out (its report pickled with the
+    seconds it took, its descriptors passed), until the parent closes the channel; never returns.
+    The parent holds each item to its limit by those seconds too: a result already waiting when a
+    loaded parent gets round to looking may still have come too late."""
     code = 0
     try:
         while request := channel.recv(_JOB.size):
             (index,) = _JOB.unpack(request)
+            started = time.monotonic()
             try:
                 report, fds = work(items[index])
-                outcome: tuple[str, object] = ("ok", report)
+                outcome: tuple[str, object, float] = ("ok", report, time.monotonic() - started)
             except Exception as error:  # handed to the parent, which decides
-                outcome, fds = ("error", error), []
+                outcome, fds = ("error", error, 0.0), []
             if fds:
                 socket.send_fds(channel, [_report(outcome)], fds)
             else:
@@ -333,11 +332,11 @@ def _serve_items(channel: socket.socket, work: Callable[[T], tuple[object, list[
         os._exit(code)
 
 
-def _report(outcome: tuple[str, object]) -> bytes:
+def _report(outcome: tuple[str, object, float]) -> bytes:
     try:
         data = pickle.dumps(outcome)
     except Exception:
         data = b""
     if not data or len(data) > _MAX_REPORT:
-        data = pickle.dumps(("error", Refused("the file could not be handled; refused")))
+        data = pickle.dumps(("error", Refused("the file could not be handled; refused"), 0.0))
     return data

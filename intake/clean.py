@@ -166,7 +166,7 @@ def _candidates(findings: list[Finding]) -> set[bytes]:
             for encoded in _encodings(finding.value.strip())}
 
 
-def _verify(module: FormatModule, media_type: str, data: Buffer, clean: Buffer, findings: list[Finding]) -> None:
+def check_clean_copy(module: FormatModule, media_type: str, data: Buffer, clean: Buffer, findings: list[Finding]) -> None:
     """The checks of a clean copy of `data` (the original) with the given findings."""
     parsed = parse_with(module, data)
     _verify_against(module, media_type, _original_in_memory(parsed, findings), clean, parsed)

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from intake.errors import CheckFailed, IntakeError
+from intake.errors import AuditFailure, CheckFailed, IntakeError
 from intake.ledger import merkle
-from intake.ledger.audit import AuditFailure, AuditReport, RecomputedTree, audit, audit_against, check_opened
+from intake.ledger.audit import AuditReport, RecomputedTree, audit, audit_against, check_opened
 from intake.ledger.entries import CLEAN_COPY, SENDER_RECORD, CustodyEntry, SignedEntry
 from intake.ledger.append import Ledger
 from intake.vault import Vault

@@ -41,17 +41,6 @@ def _say(text: str) -> None:
     print(f"\n# {text}", flush=True)
 
 
-def _sample_files(folder: Path) -> list[Path]:
-    folder.mkdir()
-    letter = folder / "supply-letter.pdf"
-    letter.write_bytes(samples.letter())
-    photo = folder / "crate-0412.jpg"
-    photo.write_bytes(samples.photo())
-    notes = folder / "field-notes.txt"
-    notes.write_text("Crates marked LOT 7, unloaded at night.\n", encoding="utf-8")
-    return [letter, photo, notes]
-
-
 def _throwaway_folder() -> Path:
     """A fresh folder that also becomes the current one, so whatever the demo writes by a relative
     name (the app's export offers `bundle-DAY`) lands there, never in the checkout it was run from."""
@@ -88,7 +77,7 @@ def script_demo() -> int:
     os.environ["INTAKE_PASSPHRASE"] = DEMO_PASSPHRASE
     os.environ.pop("INTAKE_VAULT", None)
     vault = str(base / "vault")
-    files = _sample_files(base / "received")
+    files = samples.write_letter_photo_notes(base / "received")
     _say("What do these files carry? (nothing is written)")
     _run("inspect", *map(str, files[:2]))
     _say("A custodian creates a vault with a pseudonymous identity.")

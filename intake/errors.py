@@ -55,6 +55,16 @@ class WrongPassphrase(IntakeError):
 
 class WeakPassphrase(IntakeError):
     """A new passphrase shorter than the minimum."""
+
+
+class Stopped(IntakeError):
+    """The user stopped work that is all or nothing (the app's Esc during export, submit,
+    receive, checking): raised from a progress callback, so the library removes what it wrote."""
+
+    def __init__(self) -> None:
+        super().__init__("stopped: nothing was written, and the vault is as it was")
+
+
 # --- Keys and sealing (intake/keys/)
 
 
@@ -93,6 +103,18 @@ class Refused(CheckFailed):
     """This file cannot be cleaned completely: refused, never copied through."""
 
 
+class TimeLimitExceeded(Refused):
+    """The file took longer than its budget (intake/budget.py): refused, like any file that cannot be cleaned."""
+
+
+class BadProfile(Refused):
+    """The bytes are not a well-formed ICC profile (formats/shared/icc.py); uncaught, the file is refused."""
+
+
+class PdfLeftover(Refused):
+    """Something the clean PDF may not hold was found in it (formats/pdf/leftovers.py)."""
+
+
 # --- Ledger parsers (intake/ledger/): malformed input; callers say what it means for them
 
 
@@ -114,6 +136,13 @@ class ProofError(Malformed):
 
 class DisclosureError(Malformed):
     """A disclosure is malformed."""
+
+
+class AuditFailure(CheckFailed):
+    """The first thing the ledger audit found wrong; its message names the entry or checkpoint.
+
+    Raised in the audit's workers (ledger/opening.py) and in ledger/audit.py, which turns it
+    into the report's failure line."""
 
 
 # --- Bundles, submissions, time stamps

@@ -159,3 +159,16 @@ def write_samples(folder: Path) -> list[Path]:
         path.write_bytes(data)
         paths.append(path)
     return paths
+
+
+def write_letter_photo_notes(folder: Path) -> list[Path]:
+    """The script demo's three files in a new folder, in this order: the letter (PDF with an
+    earlier revision), the photo (JPEG with a GPS fix) and a text file that cannot be cleaned."""
+    folder.mkdir()
+    letter_path = folder / "supply-letter.pdf"
+    letter_path.write_bytes(letter())
+    photo_path = folder / "crate-0412.jpg"
+    photo_path.write_bytes(photo())
+    notes = folder / "field-notes.txt"
+    notes.write_text("Crates marked LOT 7, unloaded at night.\n", encoding="utf-8")
+    return [letter_path, photo_path, notes]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from intake.blobs import partial_folder, remove_orphans, remove_partial_blobs
-from intake import policy_state
+from intake.ledger import policy_state
 from intake.support.canonical import canonical_json
 from intake.errors import CheckFailed, IntakeError, WeakPassphrase
 from intake.support.fsutil import PARTIAL_PREFIX, PRIVATE_DIR, atomic_write, fsync_dir, make_private_dir, remove_files
@@ -137,7 +137,7 @@ class Vault:
         return Keyring(keyring.secret, self.unlock_policy(keyring.secret))
 
     def unlock_policy(self, secret: SecretIdentity) -> SealingPolicy:
-        """The policy, refused if older than the ledger records (intake/policy_state.py)."""
+        """The policy, refused if older than the ledger records (intake/ledger/policy_state.py)."""
         policy = load_policy(self.policy_path, secret)
         store = LedgerStore.open(self.ledger_path)
         try:

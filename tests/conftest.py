@@ -20,7 +20,7 @@ import pytest
 from intake.bundle.export import export_bundle
 from intake.bundle.receive import receive_submission
 from intake.bundle.submission import submit
-from intake.demo import _sample_files
+from intake.samples import write_letter_photo_notes
 from intake.takein.clean_copy import clean_received
 from intake.takein.original import Received, receive_original
 from intake.takein.sources import collect_sources, source_for
@@ -149,7 +149,7 @@ def journey(tmp_path_factory: pytest.TempPathFactory, template_vault, editor_tem
     base = tmp_path_factory.mktemp("journey")
     field, field_keys = copy_vault(template_vault, base / "field")
     editor, editor_keys = copy_vault(editor_template, base / "editor")
-    samples = _sample_files(base / "inbox")
+    samples = write_letter_photo_notes(base / "inbox")
     take_in(field, field_keys, samples, note="from source K")
     submission = base / "to-editor.age"
     submit(field, field_keys, None, editor_keys.public, submission)

@@ -44,7 +44,7 @@ from intake.bundle.statement import (
 )
 from intake.errors import CheckFailed, IntakeError, SealError
 from intake.support.hashing import Digests
-from intake.ledger.entries import PUBLIC_BUNDLE, Draft
+from intake.ledger.entries import EXPORTED, PUBLIC_BUNDLE, Draft
 from intake.ledger.proof import TlogProof
 from intake.support.sniff import extension_for
 from intake.keys.seal import unseal_stream
@@ -154,7 +154,7 @@ def _exported(chosen: list[CleanItem], tagmanifest_sha256: str, proved_size: int
         "time_precision": options.time_precision, "with_notes": options.with_notes,
     }
     return [
-        Draft("exported", clean.item, inputs=({"item": clean.item, **_copy_of(clean.output)},), outputs=(bundle,),
+        Draft(EXPORTED, clean.item, inputs=({"item": clean.item, **_copy_of(clean.output)},), outputs=(bundle,),
               parents=(clean.opened.entry.id,))
         for clean in chosen
     ]
@@ -218,7 +218,7 @@ def _consistency_files(custody: Custody, size: int) -> list[BagFile]:
 
 def _published_sizes(custody: Custody) -> list[int]:
     return [int(str(o.entry.outputs[0].get("checkpoint_size", 0))) for o in custody.entries
-            if o.entry.action == "exported" and o.entry.outputs]
+            if o.entry.action == EXPORTED and o.entry.outputs]
 
 
 def _sealed_copy(

@@ -49,7 +49,9 @@ from intake.support.fsutil import create_private, fsync_dir, open_regular, parti
 from intake.support.hashing import CHUNK as READ_SIZE, Digests, DigestingReader, digest_stream
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint
-from intake.ledger.entries import CLEAN_COPY, ORIGINAL, SENDER_RECORD, CustodyEntry, Draft, SignedEntry, new_id
+from intake.ledger.entries import (
+    CLEAN_COPY, ORIGINAL, RECEIVED, SANITIZED, SENDER_RECORD, TRANSFERRED, CustodyEntry, Draft, SignedEntry, new_id,
+)
 from intake.ledger.append import Ledger
 from intake.ledger.note import Verifier, open_note
 from intake.ledger.proof import TlogProof
@@ -210,8 +212,8 @@ def _receive_age(
     except BaseException:
         _remove(written)
         raise
-    originals = tuple(e.entry.item for e in manifest.entries if e.entry.action == "received")
-    clean = tuple(e.entry.item for e in manifest.entries if e.entry.action == "sanitized")
+    originals = tuple(e.entry.item for e in manifest.entries if e.entry.action == RECEIVED)
+    clean = tuple(e.entry.item for e in manifest.entries if e.entry.action == SANITIZED)
     new_sender = manifest.sender.fingerprint_hex not in history.senders
     return ReceiveResult(manifest.sender, new_sender, originals, clean, manifest.skipped)
 
@@ -406,7 +408,7 @@ def _check_manifest(data: bytes, keyring: Keyring, history: _History, passed: Pa
     named = {str(o["blob"]) for s in opened for o in s.entry.outputs if "blob" in o}
     if not blobs_sealed and blob_names != named:
         raise SubmissionRefused("the submission's list of files is not the files its entries name")
-    if any(s.entry.action == "sanitized" for s in fresh):
+    if any(s.entry.action == SANITIZED for s in fresh):
         passed("every clean copy derives from the original its entry names")
     clean = frozenset(str(o["blob"]) for s in fresh for o in s.entry.outputs if o.get("role") == CLEAN_COPY)
     return _Manifest(submission_id, sender, origin, note, leaves, tuple(fresh), blobs, clean, frozenset(blob_names),
@@ -507,7 +509,7 @@ def _open_record(
         proof.verify(leaves[seq], verifier)
     except ProofError as error:
         raise SubmissionRefused(f"{where}: {error}") from error
-    if entry.action not in ("received", "sanitized"):
+    if entry.action not in (RECEIVED, SANITIZED):
         raise SubmissionRefused(f"{where} is a {entry.action!r} entry; only what a vault took in can be submitted")
     return signed
 
@@ -519,7 +521,7 @@ def _expected_blobs(
     blobs: dict[str, Digests] = {}
     for signed in fresh:
         entry = signed.entry
-        if entry.action == "sanitized":
+        if entry.action == SANITIZED:
             _check_derivation(entry, by_id, known)
         for output in entry.outputs:
             try:
@@ -557,10 +559,10 @@ def _drafts(manifest: _Manifest, renamed: dict[str, str], history: _History) -> 
             "checkpoint": manifest.checkpoint, "submission": manifest.id,
         }
         outputs = tuple({**output, "blob": renamed[str(output["blob"])]} for output in entry.outputs)
-        inputs = (*entry.inputs, record) if entry.action == "sanitized" else (record,)
+        inputs = (*entry.inputs, record) if entry.action == SANITIZED else (record,)
         parents = tuple(ours[p] for p in entry.parents)
         # The field contact's note travels on, sealed like every entry; exports publish it only --with-notes.
-        drafts.append(Draft("transferred", entry.item, inputs=inputs, outputs=outputs, parents=parents,
+        drafts.append(Draft(TRANSFERRED, entry.item, inputs=inputs, outputs=outputs, parents=parents,
                             entry_id=ours[entry.id], note=entry.note))
     return drafts
 
@@ -576,7 +578,7 @@ def _timelines(manifest: _Manifest) -> list[ItemTimeline]:
     for signed in manifest.entries:
         entry = signed.entry
         parents = [by_id[p] for p in entry.parents if p in by_id]
-        own = CLEAN_COPY if entry.action == "sanitized" else ORIGINAL
+        own = CLEAN_COPY if entry.action == SANITIZED else ORIGINAL
         events = tuple(TimelineEvent(e.time[:10], e.action, e.actor, ORIGINAL, e.note) for e in parents) + (
             TimelineEvent(entry.time[:10], entry.action, entry.actor, own, entry.note),)
         name = str(entry.outputs[0].get("name", "")) if entry.outputs else ""

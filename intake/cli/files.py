@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import argparse
 import contextlib
 import functools
-import glob
 import hashlib
 import os
 import sys
@@ -17,7 +16,9 @@ from intake.cli.output import dump_json, quiet
 from intake.cli.parser import Subcommands, add_json, command
 from intake.text import printable
 from intake.errors import IntakeError, Refused
-from intake.support.fsutil import NewFile, fsync_dir, open_regular, resolved, start_writeback, sync_open_files
+from intake.support.fsutil import (
+    NewFile, fsync_dir, open_regular, remove_partials, resolved, start_writeback, sync_open_files,
+)
 
 if TYPE_CHECKING:
     from intake.budget import Done
@@ -192,7 +193,7 @@ def _outcome(source: Source, target: Path, done: Done, written: list[NewFile]) -
     if done.error is not None:
         if not isinstance(done.error, Refused):
             raise done.error
-        _remove_partials(target)
+        remove_partials(target)
         return {"path": source.name, "output": None, "status": "refused", "reason": str(done.error)}
     result: dict = done.report  # type: ignore[assignment]
     if done.fds:
@@ -205,13 +206,6 @@ def _name_all(written: list[NewFile]) -> None:
     sync_open_files([output.handle for output in written])
     while written:
         written.pop(0).commit(synced=True)
-
-
-def _remove_partials(target: Path) -> None:
-    """A worker killed at the time limit on a file system without nameless files (vfat) leaves
-    its hidden partial file; no other trace of it may stay."""
-    for partial in target.parent.glob(f".partial-{'[0-9a-f]' * 16}-{glob.escape(target.name)}"):
-        partial.unlink(missing_ok=True)
 
 
 def _clean_into(job: tuple[Source, Path], with_hash: bool = False, keep_hdr: bool = False) -> tuple[dict, list[int]]:

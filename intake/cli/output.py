@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from intake.support.progress import FileProgress, Progress
 from intake.text import printable
 from intake.errors import Check
 
@@ -61,7 +62,7 @@ def _shows_progress(args: argparse.Namespace) -> bool:
     return sys.stderr.isatty() and not quiet(args)
 
 
-def progress(args: argparse.Namespace, label: str) -> Callable[[int, int], None] | None:
+def progress(args: argparse.Namespace, label: str) -> Progress | None:
     """Progress of one long step (exporting, sealing...), or None off a terminal or with -q."""
     if not _shows_progress(args):
         return None
@@ -69,7 +70,7 @@ def progress(args: argparse.Namespace, label: str) -> Callable[[int, int], None]
     return lambda done, total: line.show(label, done, total)
 
 
-def file_progress(args: argparse.Namespace, verb: str) -> Callable[[str, int, int], None] | None:
+def file_progress(args: argparse.Namespace, verb: str) -> FileProgress | None:
     """Progress per file (`sealing NAME  42%`), or None off a terminal or with -q."""
     if not _shows_progress(args):
         return None

@@ -8,10 +8,10 @@ import argparse
 import os
 import sys
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from intake.support.progress import Progress
 from intake.cli.output import describe_identity, dump_json, file_progress, progress, quiet, wants_json
 from intake.cli.parser import Subcommands, add_json, command
 from intake.cli.session import open_vault, unlock, vault_root
@@ -21,7 +21,7 @@ from intake.errors import CheckFailed
 if TYPE_CHECKING:
     from intake.takein.clean_copy import NotCleaned, Sanitized
     from intake.takein.original import Received
-    from intake.takein import IntakeResult, NotTakenIn
+    from intake.takein import TakenIn, NotTakenIn
     from intake.takein.duplicates import Duplicate
 
 
@@ -106,7 +106,7 @@ def add(args: argparse.Namespace) -> int:
     return report.finish(len(collected.sources))
 
 
-def _indexing(args: argparse.Namespace) -> Callable[[int, int], None]:
+def _indexing(args: argparse.Namespace) -> Progress:
     """What `add` says while a vault made by an older intake indexes its entries, once (a minute
     at 100,000 entries): one line, then the progress line on a terminal."""
     bar = progress(args, "indexing earlier entries")
@@ -133,7 +133,7 @@ class _AddReport:
         if not wants_json(self.args):
             print(f"{received.item}  {received.media_type}  {printable(received.name)}", flush=True)
 
-    def taken(self, result: IntakeResult | NotTakenIn) -> None:
+    def taken(self, result: TakenIn | NotTakenIn) -> None:
         from intake.takein import NotTakenIn
 
         if isinstance(result, NotTakenIn):
@@ -158,7 +158,7 @@ class _AddReport:
         return 0
 
 
-def _taken_to_dict(result: IntakeResult) -> dict:
+def _taken_to_dict(result: TakenIn) -> dict:
     from intake.takein.clean_copy import Sanitized
 
     received = result.received

@@ -133,7 +133,7 @@ def _listen(text: str) -> tuple[str, int]:
 
 
 def witness_add(args: argparse.Namespace) -> int:
-    from intake.witness.client import ConfiguredWitness
+    from intake.witness.configured import ConfiguredWitness
     from intake.witness.cosignature import CosignerKey
     from intake.witness.desk import with_witness
 

@@ -14,7 +14,7 @@ from intake.formats.base import FormatModule
 # Where each listed media type is handled, known without importing every
 # module: `intake inspect photo.jpg` loads the JPEG module, not pikepdf. The
 # module must list the type in its MEDIA_TYPES too; a type not found here is
-# looked up in the full registry (_build).
+# looked up in the full registry (all_format_modules).
 _HOMES = {"image/jpeg": "jpeg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
           "image/tiff": "tiff", "image/heif": "isobmff.heif", "image/avif": "isobmff.heif",
           "video/mp4": "isobmff.quicktime", "video/quicktime": "isobmff.quicktime",
@@ -27,7 +27,8 @@ _HOME_PREFIXES = (("application/vnd.openxmlformats-officedocument.", "ooxml"),
 
 
 @cache
-def _build() -> dict[str, FormatModule]:
+def all_format_modules() -> dict[str, FormatModule]:
+    """Every media type and its module: the full registry, which imports every format module."""
     from intake.formats import aiff, flac, gif, jpeg, mp3, odf, ogg, ooxml, pdf, png, raw, tiff, wav, webp
     from intake.formats.isobmff import heif, quicktime
 
@@ -58,8 +59,8 @@ def _plain_handler(media_type: str) -> FormatModule | None:
         module: FormatModule = importlib.import_module(f"intake.formats.{home}")  # type: ignore[assignment]
         if media_type in module.MEDIA_TYPES:
             return module
-    return _build().get(media_type)
+    return all_format_modules().get(media_type)
 
 
 def supported_media_types() -> list[str]:
-    return sorted(_build())
+    return sorted(all_format_modules())

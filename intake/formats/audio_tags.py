@@ -43,6 +43,15 @@ def picture_finding(size: int, where: str, description: str = "") -> Finding:
     return Finding(Category.HIDDEN, "an embedded picture", f"{size} bytes{described}", where)
 
 
+def flac_picture_finding(body: bytes, where: str) -> Finding:
+    """A FLAC PICTURE structure (a FLAC block, or base64 in an Ogg comment): the picture and its description."""
+    mime_length = int.from_bytes(body[4:8], "big")
+    at = 8 + mime_length
+    description_length = int.from_bytes(body[at:at + 4], "big")
+    description = body[at + 4:at + 4 + description_length].decode("utf-8", "replace")
+    return picture_finding(len(body), where, description)
+
+
 # --- ID3v2 -----------------------------------------------------------------
 
 def synchsafe(raw: bytes) -> int:

@@ -97,10 +97,26 @@ its content and its residue are views of the map or small) and it gives the
 map's pages back as it reads through them (support/buffers.py, `release`):
 intake.clean then inspects and cleans its files from a map at any size, in
 bounded resident memory. The others are cleaned up to MAX_CLEAN_BYTES.
+
+Two more optional verbs, for a module whose content is not a list of byte strings to
+compare one by one (HEIF, whose images are items found through its boxes):
+
+    same_content(original: BinaryIO, clean: BinaryIO) -> bool
+        the content of both files compared side by side, in place of content_digest
+        of each: intake.clean then reads no digest of the original before cleaning
+    kept_stream(source: BinaryIO) -> list[str]
+        what a keep mode keeps on purpose (HEIF's KeepingHdr: the HDR gain maps), as
+        sentences for the report; without it, nothing is kept
+
+These optional verbs and flags (sanitize_parts, MAPPED_AT_ANY_SIZE, content_views,
+same_content, kept_stream, the parse_* pair) are looked up by name where they are used
+(intake.clean, parse_with); every verb of FormatModule and StreamingFormatModule below,
+residue included, is required.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import mmap
@@ -109,7 +125,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, ParamSpec, Protocol, TypeVar
 
 from intake.errors import Refused
 
@@ -183,6 +199,34 @@ def streams(module: object) -> bool:
 
 def _offers(module: object, verb: str) -> bool:
     return callable(getattr(module, verb, None))
+
+
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
+
+
+def refusing(refusal: Callable[[Exception], str | None]) -> Callable[[Callable[_Params, _Result]],
+                                                                       Callable[_Params, _Result]]:
+    """The hostile-input guard of a format's entry points: they raise Refused only, never a
+    library's own exception. `refusal` gives the one-line reason for an exception, or None
+    for one that is not the file's doing (it propagates unchanged)."""
+
+    def guard(function: Callable[_Params, _Result]) -> Callable[_Params, _Result]:
+        @functools.wraps(function)
+        def wrapper(*args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
+            try:
+                return function(*args, **kwargs)
+            except Refused:
+                raise
+            except Exception as error:
+                reason = refusal(error)
+                if reason is None:
+                    raise
+                raise Refused(reason) from None
+
+        return wrapper
+
+    return guard
 
 
 # ---------------------------------------------------------------- one parse per file

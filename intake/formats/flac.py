@@ -176,17 +176,8 @@ def _block_findings(source: BinaryIO, block: Block) -> list[Finding]:
     if block.kind == VORBIS_COMMENT:
         return audio_tags.vorbis_comment_findings(body, "FLAC Vorbis comment")
     if block.kind == PICTURE:
-        return [picture_finding(body, "FLAC picture block")]
+        return [audio_tags.flac_picture_finding(body, "FLAC picture block")]
     if block.kind == APPLICATION:
         return [Finding(Category.HIDDEN, "application block", f"{body[:4]!r}, {block.size} bytes", where)]
     category = Category.OTHER if block.kind in (PADDING, CUESHEET) else Category.HIDDEN
     return [Finding(category, _NAMES[block.kind], f"{block.size} bytes", where)]
-
-
-def picture_finding(body: bytes, where: str) -> Finding:
-    """A FLAC PICTURE structure (also inside Ogg comments): the picture and its description."""
-    mime_length = int.from_bytes(body[4:8], "big")
-    at = 8 + mime_length
-    description_length = int.from_bytes(body[at:at + 4], "big")
-    description = body[at + 4:at + 4 + description_length].decode("utf-8", "replace")
-    return audio_tags.picture_finding(len(body), where, description)

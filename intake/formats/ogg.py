@@ -30,7 +30,6 @@ from typing import BinaryIO
 from intake.formats import audio_tags
 from intake.formats.base import Category, ContentDigest, Finding, View, chunk_size
 from intake.errors import Refused
-from intake.formats.flac import picture_finding
 from intake.formats.streamed import bytes_verbs
 
 NAME = "Ogg"
@@ -327,6 +326,6 @@ def _comment_findings(packet: bytes, codec: Codec) -> list[Finding]:
 
 def _picture_finding(encoded: str, where: str) -> Finding:
     try:
-        return picture_finding(base64.b64decode(encoded, validate=False), where)
+        return audio_tags.flac_picture_finding(base64.b64decode(encoded, validate=False), where)
     except (binascii.Error, ValueError):
         return audio_tags.picture_finding(len(encoded), where, "unreadable")

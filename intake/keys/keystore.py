@@ -24,7 +24,7 @@ from intake.errors import CheckFailed, IdentityError, IntakeError, SealError, Wr
 from intake.support.fsutil import atomic_write
 from intake.keys.seal import seal, unseal
 from intake.keys.passphrase_box import lock_secret, unlock_secret
-from intake.witness.client import ConfiguredWitness
+from intake.witness.configured import ConfiguredWitness
 from intake.keys.identity import PublicIdentity, SecretIdentity
 
 _POLICY_DOMAIN = b"intake-sealing-policy/v1\n"
@@ -65,7 +65,7 @@ class SealingPolicy:
     witness_quorum: int | None = None  # cosignatures a bundle needs to count as witnessed; None: all
     timestamp_authorities: tuple[TimestampAuthority, ...] = field(default=())
     # Raised by every save; the ledger records it, so an older copy restored is refused
-    # (intake/policy_state.py). Policies saved before it existed read as 0.
+    # (intake/ledger/policy_state.py). Policies saved before it existed read as 0.
     serial: int = 0
 
     def with_recipient(self, text: str) -> "SealingPolicy":

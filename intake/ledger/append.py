@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from intake import __version__, policy_state
-from intake.ledger import merkle
+from intake import __version__
+from intake.ledger import merkle, policy_state
 from intake.ledger.checkpoint import Checkpoint, sign_checkpoint
 from intake.ledger.custodian import Custodian
 from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, new_id

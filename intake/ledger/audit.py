@@ -28,19 +28,19 @@ from intake.blobs import BLOB_NAME
 from intake.forked import ForkedChunks
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint
-from intake.errors import Check, CheckpointError, NoteError
+from intake.errors import AuditFailure, Check, CheckpointError, NoteError
 from intake.ledger.compact import BlobTally, EarlierEntries
 from intake.ledger.custodian import Custodian
 from intake.ledger.entries import CustodyEntry, SignedEntry
 from intake.ledger.opening import (
-    AuditFailure, ChunkOpener, Link, OpenedChunk, OpenedRecord, Opening, check_opened, derivation_failure, open_entry,
+    ChunkOpener, Link, OpenedChunk, OpenedRecord, Opening, check_opened, derivation_failure, open_entry,
     rows_digest,
 )
 from intake.ledger.stored_tree import leaf_hash_of
 from intake.ledger.note import Verifier, b64decode_canonical, open_note
 from intake.ledger.store import LedgerStore, StoredCheckpoint
 
-__all__ = ["AuditFailure", "AuditReport", "OpenedRecord", "RecomputedTree", "audit", "audit_against", "check_opened",
+__all__ = ["AuditReport", "OpenedRecord", "RecomputedTree", "audit", "audit_against", "check_opened",
            "read_checkpoint"]
 
 PAIRWISE_LIMIT = 1024

@@ -19,12 +19,14 @@ from typing import Any
 from pyrage import x25519
 
 from intake.blobs import BLOB_NAME
-from intake.errors import EntryError, SealError
+from intake.errors import AuditFailure, EntryError, SealError
 from intake.keys.identity import PublicIdentity
 from intake.keys.seal import unseal, unseal_stream
 from intake.ledger.compact import KeyedDigests
 from intake.ledger.custodian import Custodian
-from intake.ledger.entries import CLEAN_COPY, CustodyEntry, SignedEntry
+from intake.ledger.entries import (
+    CLEAN_COPY, EXPORTED, ORIGINAL, SANITIZED, TRANSFERRED, CustodyEntry, SignedEntry,
+)
 from intake.ledger.store import LedgerStore, StoredEntry
 from intake.ledger.stored_tree import leaf_hash_of
 from intake.support.hashing import DigestingWriter, Digests
@@ -38,16 +40,12 @@ ENTRY_CHUNK = 1024
 CHUNKS_AT_LEAST = 4
 SMALLEST_CHUNK = 128
 # The one action whose entries no bundle publishes: an export is on no clean copy's trail.
-UNPUBLISHED = "exported"
+UNPUBLISHED = EXPORTED
 _LOWER_HEX_ROOT = re.compile(r"[0-9a-f]{64}")
 
 # What a derivation asks of an entry's one parent (docs/ledger.md: a clean copy names as its input
 # exactly the file its parent received; an export, exactly the clean copy its parent produced).
-NO_DERIVATION, DERIVED, EXPORTED, NEVER = 0, 1, 2, 3
-
-
-class AuditFailure(Exception):
-    """The first thing found wrong; its message names the entry or checkpoint."""
+NO_DERIVATION, DERIVES_CLEAN_COPY, EXPORTS_CLEAN_COPY, NEVER = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -221,16 +219,16 @@ def _derivation(entry: CustodyEntry, digests: KeyedDigests) -> tuple[int, bytes]
     (of item and SHA-256) it must equal. An export names the item it exports: its parent's, and its
     input's, so an input of another item fails whatever the parent."""
     source = entry.inputs[0] if entry.inputs else {}
-    if entry.action == "exported":
+    if entry.action == EXPORTED:
         item, sha256 = (source.get("item"), source.get("sha256")) if len(entry.inputs) == 1 else (None, None)
         if item != entry.item:
             return NEVER, b""
-        return EXPORTED, digests.of_produced(entry.item, sha256)
-    if entry.action != "sanitized" and not (entry.action == "transferred" and entry.parents):
+        return EXPORTS_CLEAN_COPY, digests.of_produced(entry.item, sha256)
+    if entry.action != SANITIZED and not (entry.action == TRANSFERRED and entry.parents):
         return NO_DERIVATION, b""
-    inputs = 1 if entry.action == "sanitized" else 2  # a transfer adds the sender's record
+    inputs = 1 if entry.action == SANITIZED else 2  # a transfer adds the sender's record
     item, sha256 = (source.get("item"), source.get("sha256")) if len(entry.inputs) == inputs else (None, None)
-    return DERIVED, digests.of_produced(item, sha256)
+    return DERIVES_CLEAN_COPY, digests.of_produced(item, sha256)
 
 
 def derivation_failure(entry: int, kind: int, wanted: bytes, parent: tuple[bytes, bool] | None) -> AuditFailure | None:
@@ -238,7 +236,7 @@ def derivation_failure(entry: int, kind: int, wanted: bytes, parent: tuple[bytes
     has not exactly one parent)."""
     if kind == NO_DERIVATION:
         return None
-    if kind == DERIVED:
+    if kind == DERIVES_CLEAN_COPY:
         if parent is None or parent[0] != wanted:
             return AuditFailure(f"entry {entry}: its clean copy does not derive from the file its parent received")
         return None
@@ -276,7 +274,7 @@ def _first_blob_failure(entry: CustodyEntry, blobs: Path, identities: list[x2551
 
 
 def _check_blob(entry: CustodyEntry, output: dict[str, Any], path: Path, identities: list[x25519.Identity]) -> None:
-    what = f"the sealed {output.get('role', 'original')} of item {output.get('item', entry.item)}"
+    what = f"the sealed {output.get('role', ORIGINAL)} of item {output.get('item', entry.item)}"
     if not path.is_file() or "/" in str(output["blob"]):
         raise AuditFailure(f"entry {entry.seq}: {what} is missing")
     sink = DigestingWriter()

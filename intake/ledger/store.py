@@ -28,7 +28,7 @@ _TREE_TABLE = ("CREATE TABLE IF NOT EXISTS tree (level INTEGER NOT NULL, idx INT
 # place, and out in the transaction of the entry that names it. A name still here under the
 # exclusive lock is an orphan a killed command left (docs/formats.md).
 _UNRECORDED_TABLE = "CREATE TABLE IF NOT EXISTS unrecorded (name TEXT PRIMARY KEY) WITHOUT ROWID"
-# The sealing policy's version as of the ledger's current size, signed (intake/policy_state.py).
+# The sealing policy's version as of the ledger's current size, signed (intake/ledger/policy_state.py).
 _POLICY_TABLE = ("CREATE TABLE IF NOT EXISTS policy_state (one INTEGER PRIMARY KEY CHECK (one = 0), "
                  "size INTEGER NOT NULL, serial INTEGER NOT NULL, signature BLOB NOT NULL)")
 # One keyed tag per entry, so `add` finds an original taken in before (intake/ledger/originals.py).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import secrets
 import stat
@@ -78,6 +79,14 @@ def _libc_syncfs() -> Callable[[int], int] | None:
 def partial_path(final: Path) -> Path:
     """Where a file is written before it is renamed into place."""
     return final.with_name(f"{PARTIAL_PREFIX}{secrets.token_hex(8)}-{final.name}")
+
+
+def remove_partials(final: Path) -> None:
+    """Remove what `partial_path` names for `final` and nothing else: a writer killed before its
+    rename (a sanitize worker past its time limit on vfat, where there are no nameless files)
+    leaves its hidden partial file, and no trace of it may stay."""
+    for partial in final.parent.glob(f"{PARTIAL_PREFIX}{'[0-9a-f]' * 16}-{glob.escape(final.name)}"):
+        partial.unlink(missing_ok=True)
 
 
 def create_private(path: Path) -> int:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class IntakeResult:
+class TakenIn:
     """One file taken in: its `received` record, and its clean copy or why there is none."""
 
     source: Source
@@ -53,7 +53,7 @@ def take_in(
     vault: Vault, keyring: Keyring, sources: Iterable[Source], note: str | None = None,
     progress: FileProgress | None = None, on_received: Callable[[Received], None] | None = None,
     keep_hdr: bool = False,
-) -> Iterator[IntakeResult | NotTakenIn]:
+) -> Iterator[TakenIn | NotTakenIn]:
     """Receive and clean each file under the vault's exclusive lock.
 
     The sealing policy is read again under the lock, so a recipient added by
@@ -72,4 +72,4 @@ def take_in(
             if on_received is not None:
                 on_received(received)
             outcome = clean_received(source, received, ledger, keyring, vault.blobs, keep_hdr)
-            yield IntakeResult(source, received, outcome)
+            yield TakenIn(source, received, outcome)

@@ -13,49 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
-from intake.errors import IntakeError, ProtocolError
+from intake.errors import ProtocolError
 from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.note import signature_lines
-from intake.witness.cosignature import CosignerKey
+from intake.witness.configured import ConfiguredWitness
 from intake.witness.protocol import PATH, SIZE_CONTENT_TYPE, AddCheckpoint, Status, cosignature_lines, parse_size_body
 
 TIMEOUT = 5.0
 _ANSWER_LIMIT = 64 << 10
 COSIGNED, DOWN, REFUSED = "cosigned", "down", "refused"
 ProofFrom = Callable[[int], Sequence[bytes]]  # consistency proof from an old size to the checkpoint's
-
-
-@dataclass(frozen=True)
-class ConfiguredWitness:
-    """A witness a desk sends its checkpoints to: a local name, its key, its submission URL."""
-
-    name: str
-    key: CosignerKey
-    url: str
-
-    def __post_init__(self) -> None:
-        check_url(self.url)
-
-    def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "vkey": self.key.vkey(), "url": self.url}
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ConfiguredWitness:
-        return cls(str(data["name"]), CosignerKey.from_vkey(str(data["vkey"])), str(data["url"]))
-
-
-def check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise IntakeError("a witness URL is http(s)://HOST[:PORT][/PREFIX], without ?query or #fragment")
-    try:
-        parts.port
-    except ValueError:
-        raise IntakeError("a witness URL has a bad port number") from None
-    return url
 
 
 @dataclass(frozen=True)
@@ -155,7 +124,7 @@ def _answered(witness: ConfiguredWitness, text: str, status: int, body: bytes) -
 
 
 def _post(url: str, body: bytes, timeout: float) -> tuple[int, str, bytes]:
-    import http.client  # here: the vault's keystore imports this module, and every vault command it
+    import http.client  # here: every export imports this module, and most desks configure no witness
 
     parts = urlsplit(url)
     kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection

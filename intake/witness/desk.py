@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from intake.errors import IntakeError
-from intake.witness.client import COSIGNED, ConfiguredWitness, WitnessOutcome
+from intake.witness.client import COSIGNED, WitnessOutcome
+from intake.witness.configured import ConfiguredWitness
 from intake.keys.keystore import SealingPolicy
 
 

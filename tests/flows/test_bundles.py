@@ -25,7 +25,7 @@ from intake.errors import IntakeError, SubmissionRefused
 from intake.bundle.receive import receive_submission
 from intake.bundle.submission import submit
 from intake.bundle.verify import verify_bundle
-from intake.demo import _sample_files
+from intake.samples import write_letter_photo_notes
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
 from bundle_helpers import reseal_bytes
@@ -198,7 +198,7 @@ def test_proof_swapped_within_the_bundle_is_caught(bundle: Path) -> None:
 
 def test_proof_replayed_from_another_bundle_is_caught(journey: dict, bundle: Path, tmp_path: Path) -> None:
     editor, keys = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "later")
-    take_in(editor, keys, _sample_files(tmp_path / "more"))
+    take_in(editor, keys, write_letter_photo_notes(tmp_path / "more"))
     later = tmp_path / "later-bundle"
     export_bundle(editor, keys, None, later)
     replaced = next((bundle / "provenance" / "proofs").iterdir())
@@ -275,7 +275,7 @@ def _editor_copy(journey: dict, tmp_path: Path, name: str = "editor2") -> tuple[
 def test_a_forked_sender_ledger_is_refused(journey: dict, template_vault, tmp_path: Path) -> None:
     editor, editor_keys = _editor_copy(journey, tmp_path)
     fork, keys = copy_vault(template_vault, tmp_path / "fork")  # same key, history started over
-    take_in(fork, keys, _sample_files(tmp_path / "other"))
+    take_in(fork, keys, write_letter_photo_notes(tmp_path / "other"))
     take_in(fork, keys, [tmp_path / "other" / "field-notes.txt"])
     submission = tmp_path / "fork.age"
     submit(fork, keys, None, editor_keys.public, submission)
@@ -288,7 +288,7 @@ def test_a_forked_sender_ledger_is_refused(journey: dict, template_vault, tmp_pa
 def test_a_later_consistent_submission_is_accepted(journey: dict, tmp_path: Path) -> None:
     field, keys = copy_vault((journey["field"][0].root, journey["field"][1]), tmp_path / "field")
     editor, editor_keys = _editor_copy(journey, tmp_path)
-    take_in(field, keys, [_sample_files(tmp_path / "new")[1]])
+    take_in(field, keys, [write_letter_photo_notes(tmp_path / "new")[1]])
     submission = tmp_path / "second.age"
     submit(field, keys, None, editor_keys.public, submission)
     result = receive_submission(editor, editor_keys, submission)
@@ -363,7 +363,7 @@ def test_write_only_field_vault_submits_what_it_cannot_open(
 ) -> None:
     field, keys = copy_vault(write_only_template, tmp_path / "field")
     editor, editor_keys = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")
-    take_in(field, keys, _sample_files(tmp_path / "inbox"))
+    take_in(field, keys, write_letter_photo_notes(tmp_path / "inbox"))
     with pytest.raises(IntakeError, match="write-only"):
         export_bundle(field, keys, None, tmp_path / "nope")
     with pytest.raises(IntakeError, match="--all"):

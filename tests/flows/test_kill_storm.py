@@ -18,7 +18,7 @@ import pytest
 
 from conftest import cli_env, copy_vault, take_in
 from intake.bundle.submission import submit
-from intake.demo import _sample_files
+from intake.samples import write_letter_photo_notes
 from intake.custody import verify_ledger
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
@@ -46,7 +46,7 @@ def stage(tmp_path_factory: pytest.TempPathFactory, template_vault, editor_templ
     field, field_keys = copy_vault(template_vault, base / "field")
     editor, editor_keys = copy_vault(editor_template, base / "editor")
     inbox = base / "inbox"
-    _sample_files(inbox)
+    write_letter_photo_notes(inbox)
     (inbox / "bulk.bin").write_bytes(os.urandom(8 << 20))  # long enough sealing to land kills in
     take_in(field, field_keys, [p for p in sorted(inbox.iterdir()) if p.name != "bulk.bin"])
     submission = base / "to-editor.age"

@@ -120,8 +120,7 @@ def test_parts_compare_by_content_whatever_holds_them() -> None:
 def test_after_a_kill_only_that_file_s_partial_name_is_removed(tmp_path: Path) -> None:
     """Where there are no nameless files (vfat), a worker killed at the time limit leaves its
     hidden partial file: it goes, and no other file does, whatever the name holds."""
-    from intake.cli.files import _remove_partials
-    from intake.support.fsutil import partial_path
+    from intake.support.fsutil import partial_path, remove_partials
 
     target = tmp_path / "crate [1]*.jpg"
     mine = partial_path(target)
@@ -129,5 +128,5 @@ def test_after_a_kill_only_that_file_s_partial_name_is_removed(tmp_path: Path) -
               tmp_path / "crate [1]*.jpg.keep"]
     for path in [mine, *others]:
         path.write_bytes(b"partial")
-    _remove_partials(target)
+    remove_partials(target)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in others)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
 from intake import samples
@@ -26,8 +29,16 @@ def test_inspect_source_lists_findings_worst_first(make_file) -> None:
 def test_inspect_source_says_why_a_file_is_not_inspected(make_file) -> None:
     text = inspect_source(source_for(make_file("notes.txt", b"plain words\n")))
     assert not text.supported and "text/plain" in text.problem
-    # A format without the stream verbs (JPEG) keeps the in-memory limit; the file is sparse.
-    big = make_file("big.jpg", samples.photo())
+    # A format without the stream verbs that is not cleaned from a map at any size (office
+    # documents; JPEG, GIF and WebP declare MAPPED_AT_ANY_SIZE) keeps the in-memory limit; the
+    # file is sparse.
+    document = io.BytesIO()
+    with zipfile.ZipFile(document, "w") as package:
+        package.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                         'content-types"><Override PartName="/word/document.xml" ContentType="application/'
+                         'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+        package.writestr("word/document.xml", "<w:document/>")
+    big = make_file("big.docx", document.getvalue())
     with big.open("r+b") as handle:
         handle.truncate(MAX_CLEAN_BYTES + 1)
     assert inspect_source(source_for(big)).problem == "over 256 MiB: not inspected"

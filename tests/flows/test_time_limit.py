@@ -11,7 +11,8 @@ import pytest
 
 from conftest import cli_env
 from intake import samples
-from intake.budget import TimeLimitExceeded, run_within
+from intake.budget import run_within
+from intake.errors import TimeLimitExceeded
 from intake.clean import clean_within
 from intake.errors import Refused
 

@@ -10,14 +10,14 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from conftest import copy_vault, take_in
-from intake.demo import _sample_files
+from intake.samples import write_letter_photo_notes
 from local_tsa import LocalTsa, closed_port_url, make_authority, serve
 
 
 @pytest.fixture
 def vault(tmp_path: Path, template_vault) -> Path:
     desk, keyring = copy_vault(template_vault, tmp_path / "vault")
-    take_in(desk, keyring, _sample_files(tmp_path / "inbox")[1:2])
+    take_in(desk, keyring, write_letter_photo_notes(tmp_path / "inbox")[1:2])
     return desk.root
 
 

@@ -24,7 +24,7 @@ from intake.bundle.statement import CHECKPOINT_FILE, IDENTITY_FILE, proof_file
 from intake.bundle.verify import verify_bundle
 from intake.support.canonical import canonical_json
 from intake.clean import clean_bytes, inspect_bytes
-from intake.errors import CheckpointError, DisclosureError, IdentityError, IntakeError, NoteError, ProofError
+from intake.errors import BadProfile, CheckpointError, DisclosureError, IdentityError, IntakeError, NoteError, ProofError
 from intake.formats import handler_for
 from intake.formats.shared import icc, metadata
 from intake.ledger.checkpoint import Checkpoint
@@ -186,7 +186,7 @@ def check_icc(context: Context, seed: Seed, data: bytes) -> None:
     for attempt in (lambda: icc.parse(data), lambda: icc.parse(icc.rebuild(data, "fuzz")[0])):
         try:
             attempt()
-        except icc.BadProfile:
+        except BadProfile:
             pass
     kept, findings = icc.review(data, "fuzz")
     if kept is None and not findings:

@@ -27,7 +27,7 @@ from intake.bundle.receive import receive_submission
 from intake.custody import read_entries
 from intake.support.sniff import sniff_bytes, sniff_handle
 from intake.takein.sources import Source, source_for
-from intake.takein import IntakeResult, NotTakenIn, take_in
+from intake.takein import TakenIn, NotTakenIn, take_in
 from intake.vault import Vault
 from bundle_helpers import reseal_bytes
 from cli_helpers import one_error_line, snapshot
@@ -103,7 +103,7 @@ def test_a_file_swapped_for_a_fifo_is_refused_alone(unlocked, tmp_path: Path) ->
     swapped = Source(fifo, "swapped", 10, Path("swapped"))
     results = list(take_in(unlocked.vault, unlocked.keyring, [swapped, source_for(good)]))
     assert isinstance(results[0], NotTakenIn) and "not a regular file" in results[0].reason
-    assert isinstance(results[1], IntakeResult)
+    assert isinstance(results[1], TakenIn)
     assert len(blob_files(unlocked.vault.root)) == 1
 
 

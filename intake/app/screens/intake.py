@@ -26,7 +26,7 @@ from intake.clean import Inspection
 from intake.text import printable, recordable
 from intake.takein.sources import Source, collect_sources
 from intake.errors import IntakeError
-from intake.takein import IntakeResult, NotTakenIn, take_in
+from intake.takein import TakenIn, NotTakenIn, take_in
 from intake.takein.duplicates import held_originals, sha256_of
 from intake.takein.sources import inspect_source
 from intake.app.pasted import pasted_paths
@@ -71,7 +71,7 @@ class IntakeScreen(Section):
             self.held_as = held_as  # the item id of the same file already in the vault
 
     class FileTaken(Message):
-        def __init__(self, result: IntakeResult | NotTakenIn, done: int) -> None:
+        def __init__(self, result: TakenIn | NotTakenIn, done: int) -> None:
             super().__init__()
             self.result = result
             self.done = done
@@ -90,7 +90,7 @@ class IntakeScreen(Section):
         self.sources: list[Source] = []
         self.inspected = 0
         self.already_held: dict[Path, str] = {}  # chosen files already in the vault: their item id
-        self.results: list[IntakeResult | NotTakenIn] = []
+        self.results: list[TakenIn | NotTakenIn] = []
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
 from textual import on
 from textual.binding import Binding
@@ -11,19 +10,13 @@ from textual.widget import Widget
 from textual.widgets import Button, Input
 from textual.worker import Worker, get_current_worker
 
-from intake.errors import IntakeError
+from intake.support.progress import Progress
+from intake.errors import Stopped
 from intake.app.session import Session
 from intake.app.widgets.progress import ProgressPanel, Progressed
 
 
 BACK = Binding("escape", "back", "Back", tooltip="Back home; in a text field, leave it; while working, stop")
-
-
-class Stopped(IntakeError):
-    """Esc during work that is all or nothing (export, submit, receive, checking)."""
-
-    def __init__(self) -> None:
-        super().__init__("stopped: nothing was written, and the vault is as it was")
 
 
 class Section(Screen):
@@ -69,7 +62,7 @@ class Section(Screen):
         main: Widget | None = self.query_one(self.MAIN) if self.MAIN else None
         self.set_focus(main)
 
-    def stoppable_progress(self, step: str) -> Callable[[int, int], None]:
+    def stoppable_progress(self, step: str) -> Progress:
         """A progress callback for a library call that is all or nothing: once Esc cancelled the
         worker, the next call raises Stopped and the library removes what it had written. Call
         it in the worker; the callback may run on the library's own threads."""

@@ -9,7 +9,7 @@ from textual.widgets import Static
 from intake.clean import Inspection
 from intake.text import printable, removed_summary
 from intake.takein.clean_copy import NotCleaned
-from intake.takein import IntakeResult, NotTakenIn
+from intake.takein import TakenIn, NotTakenIn
 
 CATEGORY_STYLE = {"location": "bold red", "person": "bold red", "device": "bold yellow",
                   "hidden content": "bold magenta", "time": "cyan", "software": "dim", "other": "dim"}
@@ -36,7 +36,7 @@ def inspection_text(name: str, inspection: Inspection, held_as: str | None = Non
     return text
 
 
-def result_text(result: IntakeResult | NotTakenIn) -> Text:
+def result_text(result: TakenIn | NotTakenIn) -> Text:
     text = Text()
     if isinstance(result, NotTakenIn):
         text.append(printable(result.source.name), style="bold")

@@ -8,17 +8,17 @@ all, and whatever pikepdf raises on hostile input becomes `Refused`.
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
 
 from intake.errors import Refused
+from intake.formats.base import refusing
 
 
 # Decompression bomb guards: a stream may not decode to more than this, nor
@@ -45,28 +45,19 @@ FLATE = frozenset({"/FlateDecode", "/Fl"})
 DCT = frozenset({"/DCTDecode", "/DCT"})
 JPX = "/JPXDecode"
 
-Function = TypeVar("Function", bound=Callable[..., Any])
+
+def _refusal(error: Exception) -> str:
+    if isinstance(error, pikepdf.PasswordError):
+        return "the PDF is encrypted with a password; it cannot be cleaned"
+    if isinstance(error, (pikepdf.PdfError, pikepdf.DataDecodingError)):
+        return "the PDF is damaged beyond repair"
+    if isinstance(error, (RecursionError, MemoryError)):
+        return "the PDF is too deeply nested or too large to process"
+    return "the PDF could not be read completely"  # any other failure on hostile input: refuse, never pass it
 
 
-def guarded(function: Function) -> Function:
-    """Whatever a hostile file makes pikepdf or qpdf raise becomes a one-line refusal."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any) -> Any:
-        try:
-            return function(*args)
-        except Refused:
-            raise
-        except pikepdf.PasswordError:
-            raise Refused("the PDF is encrypted with a password; it cannot be cleaned") from None
-        except (pikepdf.PdfError, pikepdf.DataDecodingError):
-            raise Refused("the PDF is damaged beyond repair") from None
-        except (RecursionError, MemoryError):
-            raise Refused("the PDF is too deeply nested or too large to process") from None
-        except Exception:  # any other failure on hostile input: refuse, never pass the file through
-            raise Refused("the PDF could not be read completely") from None
-
-    return wrapper  # type: ignore[return-value]
+# Whatever a hostile file makes pikepdf or qpdf raise becomes a one-line refusal.
+guarded = refusing(_refusal)
 
 
 def open_pdf(data: bytes) -> pikepdf.Pdf:

@@ -27,7 +27,7 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Name, String
 
-from intake.errors import Refused
+from intake.errors import PdfLeftover
 from intake.formats.pdf.compared import kept_strings
 from intake.formats.pdf.decoding import is_dict
 from intake.formats.pdf.roles import FONT_ORDERINGS, FONT_REGISTRIES, LANGUAGE, KEPT_ANNOTATIONS, listed_keys
@@ -93,10 +93,6 @@ class Place:
     chosen: bool = False  # the key is a name the writer chose (a resource's), not a PDF key
 
 
-class Leftover(Refused):
-    """Something the clean PDF may not hold was found in it."""
-
-
 class _Stop(Exception):
     """The first problem is enough: the file is refused."""
 
@@ -105,7 +101,7 @@ def check(pdf: pikepdf.Pdf) -> None:
     """Refuse unless every string and name of the (clean) PDF may remain."""
     problems = Check(kept_strings(pdf), listed_keys() | {"/ID"}, first_only=True).run(pdf.trailer)
     if problems:
-        raise Leftover(f"{problems[0]} in the clean PDF; refused")
+        raise PdfLeftover(f"{problems[0]} in the clean PDF; refused")
 
 
 def count(pdf: pikepdf.Pdf) -> int:

@@ -32,17 +32,13 @@ import struct
 from dataclasses import dataclass
 
 from intake.formats.base import Category, Finding, nonzero_outside, shorten
-from intake.errors import Refused
+from intake.errors import BadProfile
 
 HEADER_SIZE = 128
 # Real profiles have a few dozen tags. Standard ones are a few kilobytes; printer
 # profiles with large tables, several hundred.
 MAX_TAGS = 256
 MAX_STANDARD_BYTES = 1 << 20
-
-
-class BadProfile(Refused):
-    """The bytes are not a well-formed ICC profile."""
 
 
 # --- the standard profiles ---------------------------------------------------------------------

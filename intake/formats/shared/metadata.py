@@ -224,7 +224,7 @@ _MAX_EXIF_BLOCKS = 16  # per file
 _SUB_IFDS = (0x8769, 0x8825, 0xA005, 0x014A)
 
 
-class Unbounded(Exception):
+class _Unbounded(Exception):
     """exifread would read more than the budget from this block."""
 
 
@@ -243,7 +243,7 @@ class ExifReader:
         walk = ExifWalk(tiff, self.budget)
         try:
             walk.chain()
-        except Unbounded:
+        except _Unbounded:
             return [_summary(data, where)]
         self.budget -= walk.spent
         readable, notes = _hide_maker_notes(walk, where)
@@ -342,7 +342,7 @@ class ExifWalk:
         if found is None:
             return 0  # exifread reads zeros past the end: no entries, nothing to follow
         if offset in self.open or depth > 4:
-            raise Unbounded
+            raise _Unbounded
         self.open.add(offset)
         for entry in found[0]:
             self.entry(entry, depth, long_tags)
@@ -355,7 +355,7 @@ class ExifWalk:
         reads = entry.count if entry.kind != 2 and (entry.count < 1000 or entry.tag in long_tags) else 0
         self.spent += 1 + reads
         if self.spent > self.budget:
-            raise Unbounded
+            raise _Unbounded
         if entry.tag in _SUB_IFDS:
             for sub in self.tiff.numbers(entry)[:None if entry.tag == 0x014A else 1]:
                 self.walk(sub, depth + 1)

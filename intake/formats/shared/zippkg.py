@@ -32,7 +32,6 @@ Entry points wrapped in `guarded` raise Refused only, never a library error.
 
 from __future__ import annotations
 
-import functools
 import io
 import re
 import struct
@@ -42,22 +41,19 @@ import zlib
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import ParamSpec, TypeVar
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from intake.formats import handler_for
-from intake.formats.base import Category, Finding, FormatModule, View, categorise, parse_with, shorten
+from intake.formats.base import Category, Finding, FormatModule, View, categorise, parse_with, refusing, shorten
 from intake.errors import Refused
 from intake.formats.shared.officexml import UNKNOWN, Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
 from intake.support.sniff import HEAD_SIZE, sniff
 
 # --- guarded entry points ---------------------------------------------------
 
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
 
 # What hostile input can make the standard library raise; all of it means "refuse".
 # TypeError and AttributeError too: a bug met on strange input must refuse the
@@ -67,19 +63,12 @@ _MALFORMED = (zipfile.BadZipFile, zlib.error, ValueError, KeyError, IndexError, 
               LookupError, TypeError, AttributeError)
 
 
-def guarded(function: Callable[_P, _T]) -> Callable[_P, _T]:
-    """Entry points raise Refused only, never a library's own exception (contract of base.py)."""
+def _refusal(error: Exception) -> str | None:
+    return f"malformed document ({type(error).__name__})" if isinstance(error, _MALFORMED) else None
 
-    @functools.wraps(function)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
-        try:
-            return function(*args, **kwargs)
-        except Refused:
-            raise
-        except _MALFORMED as error:
-            raise Refused(f"malformed document ({type(error).__name__})") from None
 
-    return wrapper
+# Entry points raise Refused only, never a library's own exception (contract of base.py).
+guarded = refusing(_refusal)
 
 
 def unique(findings: Iterable[Finding]) -> list[Finding]:

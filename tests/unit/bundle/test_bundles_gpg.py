@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PASSPHRASE, cli_env, copy_vault, take_in
-from intake.demo import _sample_files
+from intake.samples import write_letter_photo_notes
 from intake.bundle.export import export_bundle
 from intake.bundle.receive import receive_submission
 from intake.bundle.submission import submit
@@ -86,7 +86,7 @@ def test_submission_wrapped_for_a_gpg_desk(
     monkeypatch.setenv("GNUPGHOME", str(home))
     field, keys = copy_vault((journey["field"][0].root, journey["field"][1]), tmp_path / "field")
     editor, editor_keys = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")
-    take_in(field, keys, [_sample_files(tmp_path / "new")[0]])
+    take_in(field, keys, [write_letter_photo_notes(tmp_path / "new")[0]])
     wrapped = tmp_path / "for-desk.gpg"
     submit(field, keys, None, editor_keys.public, wrapped, gpg_recipient=fingerprint)
     head = wrapped.read_bytes()[:64]

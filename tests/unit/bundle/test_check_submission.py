@@ -17,7 +17,7 @@ from conftest import copy_vault, take_in
 from intake.errors import IntakeError, SubmissionRefused
 from intake.bundle.receive import check_submission, receive_submission
 from intake.bundle.submission import submit
-from intake.demo import _sample_files
+from intake.samples import write_letter_photo_notes
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
 
@@ -76,7 +76,7 @@ def test_an_already_received_submission_fails_its_check(journey: dict) -> None:
 def test_a_later_submission_is_checked_against_the_senders_history(journey: dict, tmp_path: Path) -> None:
     field, keys = copy_vault((journey["field"][0].root, journey["field"][1]), tmp_path / "field")
     editor, editor_keys = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")
-    take_in(field, keys, [_sample_files(tmp_path / "new")[1]])
+    take_in(field, keys, [write_letter_photo_notes(tmp_path / "new")[1]])
     submission = tmp_path / "second.age"
     submit(field, keys, None, editor_keys.public, submission)
     earlier = state(journey["field"][0])[0]
@@ -165,7 +165,7 @@ def test_a_clean_copy_that_is_not_clean_is_refused(
     field, keys = copy_vault(write_only_template if sender == "write-only" else template_vault, tmp_path / "field")
     with monkeypatch.context() as rogue:
         rogue.setattr(intake.takein.clean_copy, "clean_within", lambda data, **_: Cleaned(sniff_bytes(data), [], data))
-        take_in(field, keys, [_sample_files(tmp_path / "inbox")[1]])  # the photo with a GPS fix
+        take_in(field, keys, [write_letter_photo_notes(tmp_path / "inbox")[1]])  # the photo with a GPS fix
     submission = tmp_path / "rogue.age"
     submit(field, keys, None, editor_keys.public, submission)
     before = state(editor)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_vault, take_in
-from intake import policy_state, samples
+from intake import samples
+from intake.ledger import policy_state
 from intake.bundle.export import export_bundle
 from intake.bundle.verify import verify_bundle
 from intake.custody import Custody, verify_ledger

@@ -31,7 +31,7 @@ from intake.bundle.export import ExportOptions, export_bundle
 from intake.bundle.recipe import SCRIPT_FILE
 from intake.bundle.statement import CONTENTS_FILE
 from intake.bundle.verify import verify_bundle
-from intake.demo import _sample_files
+from intake.samples import write_letter_photo_notes
 from intake.vault import Vault, VaultConfig, create_vault
 from intake.keys import words
 from intake.keys.keystore import Keyring
@@ -68,7 +68,7 @@ def forgery(journey: dict, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     own = VaultConfig.from_bytes((root / "vault.json").read_bytes())
     (root / "vault.json").write_bytes(VaultConfig(real_editor.config.origin, own.signing_key, own.age_recipient).to_bytes())
     vault = Vault.open(root)
-    take_in(vault, keys, _sample_files(base / "inbox"))
+    take_in(vault, keys, write_letter_photo_notes(base / "inbox"))
     target = base / "bundle"
     export_bundle(vault, keys, None, target)
     return target, keys

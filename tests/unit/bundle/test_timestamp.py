@@ -17,7 +17,7 @@ from conftest import copy_vault, take_in
 from intake.bundle.export import ExportResult, export_bundle
 from intake.bundle.recipe import recipe_commands
 from intake.bundle.verify import VerifyReport, verify_bundle
-from intake.demo import _sample_files
+from intake.samples import write_letter_photo_notes
 from intake.timestamp.authorities import add_tsa
 from intake.errors import TimeStampError
 from intake.timestamp.rfc3161 import request_timestamp
@@ -44,7 +44,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory, template_vault) -> tuple[
     """A desk vault holding one clean copy, copied for each test."""
     base = tmp_path_factory.mktemp("desk")
     vault, keyring = copy_vault(template_vault, base / "vault")
-    take_in(vault, keyring, _sample_files(base / "inbox")[1:2])
+    take_in(vault, keyring, write_letter_photo_notes(base / "inbox")[1:2])
     return vault.root, keyring
 
 

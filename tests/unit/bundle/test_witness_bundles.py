@@ -18,7 +18,7 @@ from intake.bundle.export import export_bundle
 from intake.bundle.statement import CHECKPOINT_FILE
 from intake.bundle.verify import verify_bundle
 from intake.vault import Vault
-from intake.witness.client import ConfiguredWitness
+from intake.witness.configured import ConfiguredWitness
 from intake.witness.cosignature import Cosigner
 from intake.witness.desk import with_quorum, with_witness
 from intake.witness.policy import WitnessPolicy

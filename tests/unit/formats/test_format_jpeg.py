@@ -452,9 +452,9 @@ def test_inspect_of_the_clean_copy_is_empty(clean: bytes) -> None:
 
 
 def test_the_pipeline_checks_pass(dirty: bytes, clean: bytes) -> None:
-    from intake.clean import _verify, worst_first
+    from intake.clean import check_clean_copy, worst_first
 
-    _verify(jpeg, "image/jpeg", dirty, clean, worst_first(jpeg.inspect(dirty)))
+    check_clean_copy(jpeg, "image/jpeg", dirty, clean, worst_first(jpeg.inspect(dirty)))
 
 
 # --- (d) exiftool as an outside judge ------------------------------------------

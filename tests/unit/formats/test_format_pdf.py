@@ -230,7 +230,7 @@ def test_a_title_repeated_in_a_bookmark_is_content_not_a_leftover() -> None:
 
     data = title_in_a_bookmark()
     cleaned = pdf_format.sanitize(data)
-    clean._verify(pdf_format, "application/pdf", data, cleaned, pdf_format.inspect(data))
+    clean.check_clean_copy(pdf_format, "application/pdf", data, cleaned, pdf_format.inspect(data))
     assert b"Quarterly Field Report" in cleaned
 
 
@@ -356,7 +356,7 @@ def test_the_orchestrators_checks_pass(planted: bytes, cleaned: bytes) -> None:
     from intake import clean
     from intake.formats import handler_for
 
-    clean._verify(pdf_format, "application/pdf", planted, cleaned, pdf_format.inspect(planted))
+    clean.check_clean_copy(pdf_format, "application/pdf", planted, cleaned, pdf_format.inspect(planted))
     assert handler_for("application/pdf") is pdf_format
     result = clean.clean_bytes(planted)
     assert result.data == cleaned and result.removed()["person"] >= 10

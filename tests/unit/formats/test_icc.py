@@ -17,7 +17,7 @@ from PIL import ImageCms
 
 from intake.formats.shared import icc
 from intake.formats.base import Category, Finding
-from intake.errors import Refused
+from intake.errors import BadProfile, Refused
 from icc_builders import DATE, XYZ, desc_tag, mluc_tag, profile, text_tag
 
 WHERE = "test profile"
@@ -175,11 +175,11 @@ MALFORMED = {
 
 @pytest.mark.parametrize("data", list(MALFORMED.values()), ids=list(MALFORMED))
 def test_malformed_profiles_are_refused_by_parse_and_reported_as_unreadable(data: bytes) -> None:
-    with pytest.raises(icc.BadProfile):
+    with pytest.raises(BadProfile):
         icc.parse(data)
-    with pytest.raises(icc.BadProfile):
+    with pytest.raises(BadProfile):
         icc.rebuild(data, WHERE)
-    assert issubclass(icc.BadProfile, Refused)  # uncaught, it refuses the file: fails closed
+    assert issubclass(BadProfile, Refused)  # uncaught, it refuses the file: fails closed
     assert not icc.is_standard(data) and icc.description(data) == ""
     expected = [Finding(Category.HIDDEN, "ICC colour profile", f"unreadable profile, {len(data)} bytes", WHERE)]
     assert icc.review(data, WHERE) == (None, expected)
@@ -213,12 +213,12 @@ def test_corrupted_profiles_never_raise_anything_but_bad_profile(data: st.DataOb
 def _never_raises(data: bytes) -> None:
     try:
         icc.parse(data)
-    except icc.BadProfile:
+    except BadProfile:
         pass
     try:
         rebuilt, _ = icc.rebuild(data, WHERE)
         icc.parse(rebuilt)
-    except icc.BadProfile:
+    except BadProfile:
         pass
     kept, findings = icc.review(data, WHERE)
     assert findings or kept is not None

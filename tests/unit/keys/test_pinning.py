@@ -11,7 +11,7 @@ import pytest
 from conftest import PASSPHRASE, take_in
 from intake.bundle.export import export_bundle
 from intake.bundle.verify import verify_bundle
-from intake.demo import _sample_files
+from intake.samples import write_letter_photo_notes
 from intake.vault import create_vault
 from intake.keys.identity import SecretIdentity
 from intake.keys.pinning import Pin, parse_pin
@@ -74,7 +74,7 @@ def test_an_impostor_under_the_custodians_name_passes_only_unpinned(journey: dic
     real = journey["editor"][1].public
     impostor_vault = create_vault(tmp_path / "impostor", real.name, PASSPHRASE)
     impostor = impostor_vault.unlock(PASSPHRASE)
-    take_in(impostor_vault, impostor, _sample_files(tmp_path / "inbox"))
+    take_in(impostor_vault, impostor, write_letter_photo_notes(tmp_path / "inbox"))
     forged = tmp_path / "forged"
     export_bundle(impostor_vault, impostor, None, forged)
     assert impostor.public.name == real.name and impostor.public.fingerprint != real.fingerprint

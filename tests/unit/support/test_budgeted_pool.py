@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import no_children_left
-from intake.budget import BudgetedPool, TimeLimitExceeded
+from intake.budget import BudgetedPool
+from intake.errors import TimeLimitExceeded
 from intake.errors import IntakeError, Refused
 from intake.support.fsutil import NewFile, sync_open_files
 
@@ -21,6 +22,8 @@ def _act(item: str) -> tuple[object, list[int]]:
     """What each test item does in a worker."""
     if item == "slow":
         time.sleep(30)
+    if item == "slowish":
+        time.sleep(0.3)
     if item == "crash":  # as a segfault in a C library would
         os.kill(os.getpid(), signal.SIGKILL)
     if item == "refuse":
@@ -78,6 +81,19 @@ def test_a_worker_that_dies_before_its_next_item_is_sent_has_its_item_reported()
     assert sorted(outcomes) == sorted(items)
     assert isinstance(outcomes["crash"], Refused) and "stopped abruptly" in str(outcomes["crash"])
     assert outcomes["a"][0] == "A" and outcomes["b"][0] == "B"
+    assert no_children_left()
+
+
+def test_a_result_waiting_for_a_slow_caller_is_still_held_to_its_limit() -> None:
+    """The worker finishes its queued item (0.3 s, limit 0.2 s) while the caller dwells on the one
+    before: the result is there when the pool looks, and is refused all the same."""
+    items = ["a", "slowish"]
+    outcomes: dict[str, object] = {}
+    for done in BudgetedPool(_act, items, 1).run([0.2, 0.2]):
+        outcomes[items[done.index]] = done.error if done.error is not None else done.report
+        time.sleep(0.6)
+    assert outcomes["a"][0] == "A"
+    assert isinstance(outcomes["slowish"], TimeLimitExceeded)
     assert no_children_left()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from intake.formats import _build, handler_for
+from intake.formats import all_format_modules, handler_for
 
 HEAVY = ("pikepdf", "textual", "gnupg", "cryptography", "pyrage", "rfc3161ng", "intake.bundle", "intake.ledger",
          "intake.witness", "intake.formats.pdf", "intake.formats.odf", "intake.keys.keystore")
@@ -26,7 +26,7 @@ def loaded_after(arguments: list[str], env: dict[str, str] | None = None) -> set
 
 
 def test_the_registry_table_agrees_with_every_module() -> None:
-    for media_type, module in _build().items():
+    for media_type, module in all_format_modules().items():
         assert handler_for(media_type) is module
     assert handler_for("application/octet-stream") is None
 
