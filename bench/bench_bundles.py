@@ -1,13 +1,14 @@
 """`intake export`, `verify`, `submit` and `receive` against the standard tools a user would otherwise chain.
 
-    .venv/bin/python bench/bench_bundles.py [--photos 20] [--big 3] [--big-mb 64] [--small 0] [--runs 3] [--gpg]
-        [--only LABEL]
+    .venv/bin/python bench/bench_bundles.py [--photos 20] [--big 3] [--big-mb 64] [--small 0] [--small-kb KB]
+        [--runs 3] [--gpg] [--only LABEL]
 
 `--small N` adds N small photos (64x48 JPEGs with EXIF and GPS, a few KB
-each): the per-item costs (ledger, proofs, statements, signatures). `--only`
-runs only the comparisons whose label starts with LABEL (e.g. `export`).
+each; with `--small-kb KB`, noise photos sized to about KB each): the per-item
+costs (ledger, proofs, statements, signatures). `--only` runs only the
+comparisons whose label starts with LABEL (e.g. `export`).
 
-    .venv/bin/python bench/bench_bundles.py --fit 50,100,200,400 [--runs 3]
+    .venv/bin/python bench/bench_bundles.py --fit 50,100,200,400 [--small-kb KB] [--runs 3]
 
 `--fit` measures only `export --all -o DIR` of small photos, at each item
 count given, each count in a vault of its own, each run on a fresh copy of it
@@ -43,6 +44,7 @@ with a note. Prints a Markdown table.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shlex
 import shutil
@@ -138,17 +140,30 @@ def _draw_number(image: Image.Image, number: int) -> None:
         image.paste(shade, (left, top, left + 8, top + 8))
 
 
-def make_small_photos(folder: Path, count: int) -> None:
-    """Small but real items: a few KB each, every one with identifying EXIF to clean, and pixels of its
-    own (its number drawn into the first row), so no two clean copies are the same file: export
-    publishes identical clean copies once, which would leave one item to export."""
-    base = Image.effect_noise((64, 48), 64).convert("RGB")
+def make_small_photos(folder: Path, count: int, kb: int | None = None) -> None:
+    """Small but real items: a few KB each (64x48), or about `kb` KB each (noise sized to that), every
+    one with identifying EXIF to clean, and pixels of its own (its number drawn into the top left
+    blocks), so no two clean copies are the same file: export publishes identical clean copies once,
+    which would leave one item to export."""
+    base = Image.effect_noise(_small_size(kb), 64).convert("RGB")
     for i in range(count):
         photo = base.copy()
         _draw_number(photo, i)
         exif = photo.getexif()
         exif[0x010F], exif[0x0110], exif[0x013B] = "BenchMake", "BenchModel", f"Photographer {i}"
         photo.save(folder / f"small-{i:04}.jpg", "JPEG", quality=85, exif=exif.tobytes())
+
+
+def _small_size(kb: int | None) -> tuple[int, int]:
+    """64x48, or a 4:3 noise photo whose JPEG (quality 85) is about `kb` KB: the bytes per pixel of
+    this noise at this quality, measured on one 256x192 sample."""
+    if kb is None:
+        return 64, 48
+    sample = io.BytesIO()
+    Image.effect_noise((256, 192), 64).convert("RGB").save(sample, "JPEG", quality=85)
+    pixels = kb * 1024 / (len(sample.getvalue()) / (256 * 192))
+    width = max(64, round((pixels * 4 / 3) ** 0.5))
+    return width, max(48, width * 3 // 4)
 
 
 def run_cli(intake: str, vault: Path, *args: str, env: dict[str, str]) -> str:
@@ -191,7 +206,7 @@ def build(work: Path, args: argparse.Namespace, intake: str, env: dict[str, str]
     originals.mkdir()
     make_photos(originals, args.photos)
     make_big_pngs(originals, args.big, args.big_mb)
-    make_small_photos(originals, args.small)
+    make_small_photos(originals, args.small, args.small_kb)
     field, editor = work / "field", work / "editor"
     run_cli(intake, field, "init", "--name", "field", env=env)
     run_cli(intake, editor, "init", "--name", "editor", env=env)
@@ -304,13 +319,14 @@ def remove_outputs(work: Path, run: int) -> None:
 # --- fixed and per-item costs of export -----------------------------------------------------
 
 
-def fit_export(counts: list[int], runs: int, work: Path, intake: str, env: dict[str, str]) -> None:
+def fit_export(counts: list[int], runs: int, work: Path, intake: str, env: dict[str, str], kb: int | None) -> None:
     """Export N small items for each N, and fit seconds = fixed + N x per item, for intake and the
     baseline, in wall time and in CPU time (which a loaded machine disturbs less)."""
-    rows = [_export_at(count, runs, work / f"fit-{count}", intake, env) for count in counts]
+    rows = [_export_at(count, runs, work / f"fit-{count}", intake, env, kb) for count in counts]
     unlock = [measure_cpu([intake, "--vault", str(work / f"fit-{counts[0]}" / "field"), "keys", "list"], env)
               for _ in range(runs)]
-    print(f"`export --all -o DIR` of N small photos (64x48 JPEGs with EXIF), each run on a fresh copy of a vault "
+    size = "64x48 JPEGs" if kb is None else "JPEGs of about {} KB".format(kb)
+    print(f"`export --all -o DIR` of N small photos ({size} with EXIF), each run on a fresh copy of a vault "
           f"holding N items; median of {runs} runs; CPU = user + system\n")
     print("| N | items exported | intake wall s | CPU s | peak MiB | cp -r + sha256sum wall s | CPU s | ratio (wall) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -335,10 +351,10 @@ class FitRow:
     theirs: tuple[float, float, float]
 
 
-def _export_at(count: int, runs: int, work: Path, intake: str, env: dict[str, str]) -> FitRow:
+def _export_at(count: int, runs: int, work: Path, intake: str, env: dict[str, str], kb: int | None) -> FitRow:
     originals, field = work / "originals", work / "field"
     originals.mkdir(parents=True)
-    make_small_photos(originals, count)
+    make_small_photos(originals, count, kb)
     run_cli(intake, field, "init", "--name", "field", env=env)
     run_cli(intake, field, "add", str(originals), env=env)
     clean = work / "clean"
@@ -372,6 +388,8 @@ def main() -> int:
     parser.add_argument("--big", type=int, default=3, help="large PNGs of random pixels")
     parser.add_argument("--big-mb", type=int, default=64, help="size of each large PNG in MiB")
     parser.add_argument("--small", type=int, default=0, help="small JPEGs with EXIF (per-item costs)")
+    parser.add_argument("--small-kb", type=int, metavar="KB",
+                        help="size of each small JPEG (noise sized to about KB); default 64x48, a few KB")
     parser.add_argument("--only", default="", help="only the comparisons whose label starts with this")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--gpg", action="store_true", help="link a throwaway GPG key, so bundles carry .asc signatures")
@@ -387,7 +405,7 @@ def main() -> int:
     env = {**os.environ, "INTAKE_PASSPHRASE": PASSPHRASE, "LC_ALL": "C"}
     try:
         if args.fit:
-            fit_export(args.fit, args.runs, work, intake, env)
+            fit_export(args.fit, args.runs, work, intake, env, args.small_kb)
             return 0
         setup = build(work, args, intake, env)
         chosen = [c for i, c in enumerate(comparisons(setup, work, intake)) if i == 0 or c.label.startswith(args.only)]
@@ -442,7 +460,8 @@ def mib(path: Path) -> float:
 
 def report(args: argparse.Namespace, s: Setup, rows: list[Row]) -> None:
     clean_count = len(list(s.clean.iterdir()))
-    print(f"{args.photos} JPEGs of 4000x3000, {args.small} small JPEGs and {args.big} PNGs of {args.big_mb} MiB of random pixels: "
+    small = "small JPEGs" if args.small_kb is None else f"JPEGs of about {args.small_kb} KB"
+    print(f"{args.photos} JPEGs of 4000x3000, {args.small} {small} and {args.big} PNGs of {args.big_mb} MiB of random pixels: "
           f"originals {mib(s.originals):.0f} MiB, clean copies {mib(s.clean):.0f} MiB ({clean_count} files), "
           f"submission {mib(s.submission):.0f} MiB; median of {args.runs} runs"
           f"{'; bundles carry OpenPGP signatures' if args.gpg else ''}\n")

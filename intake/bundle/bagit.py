@@ -60,11 +60,16 @@ class BagFile:
     `source` is the content, or a callable that writes it to the stream it is
     given (called once; the bytes are hashed as they pass). `size`, if given,
     is checked against what was written; a zip needs it for a file over 2 GiB.
+    `check`, if given, is called with the digests of what was written, before
+    anything else is: it raises to stop the bag (export compares a clean copy
+    with its ledger entry there, on the bag's own digests rather than a second
+    SHA-256 and SHA-512 of the same bytes).
     """
 
     path: str
     source: bytes | Callable[[BinaryIO], None]
     size: int | None = None
+    check: Callable[[Digests], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -291,6 +296,8 @@ def _emit(file: BagFile, out: BinaryIO) -> Digests:
     else:
         file.source(writer)
     digests = writer.digests()
+    if file.check is not None:
+        file.check(digests)
     if file.size is not None and digests.size != file.size:
         raise IntakeError(f"{shown(file.path)} gave {digests.size} bytes instead of the {file.size} announced")
     return digests

@@ -43,7 +43,7 @@ from intake.bundle.statement import (
     build_statement, proof_file, statement_file,
 )
 from intake.errors import CheckFailed, IntakeError, SealError
-from intake.support.hashing import Digests, DigestingWriter
+from intake.support.hashing import Digests
 from intake.ledger.entries import EXPORTED, PUBLIC_BUNDLE, Draft
 from intake.ledger.proof import TlogProof
 from intake.support.sniff import extension_for
@@ -178,7 +178,7 @@ def _bundle_files(
     done = [0]
     for clean in chosen:
         data_file = f"data/{clean.item}{extension_for(clean.media_type)}"
-        payload.append(BagFile(data_file, _unsealer(vault, keyring, clean, progress, done, total)))
+        payload.append(_sealed_copy(data_file, vault, keyring, clean, progress, done, total))
         statement = build_statement(clean, data_file, vault.config.origin, fingerprint, disclosure)
         tags += _signed(statement_file(clean.item), statement, keyring)
         for step in clean.trail:
@@ -221,22 +221,26 @@ def _published_sizes(custody: Custody) -> list[int]:
             if o.entry.action == EXPORTED and o.entry.outputs]
 
 
-def _unsealer(
-    vault: Vault, keyring: Keyring, clean: CleanItem, progress: Progress | None, done: list[int], total: int
-) -> Callable[[BinaryIO], None]:
+def _sealed_copy(
+    data_file: str, vault: Vault, keyring: Keyring, clean: CleanItem, progress: Progress | None, done: list[int],
+    total: int,
+) -> BagFile:
+    """The clean copy unsealed into the bag, and its digests (the bag's own, of the bytes written)
+    compared with its ledger entry before the next file."""
     def write(out: BinaryIO) -> None:
-        sink = DigestingWriter(out)
         try:
             with open(vault.blobs / str(clean.output["blob"]), "rb") as sealed:
-                unseal_stream(sealed, sink, [keyring.secret.age_identity])
+                unseal_stream(sealed, out, [keyring.secret.age_identity])
         except (OSError, SealError) as error:
             raise CheckFailed(f"the sealed clean copy of {clean.item} is missing or does not open; nothing was exported") from error
-        if sink.digests() != Digests.from_dict(clean.output):
+
+    def check(written: Digests) -> None:
+        if written != Digests.from_dict(clean.output):
             raise CheckFailed(f"the sealed clean copy of {clean.item} does not match its ledger entry; nothing was exported")
         done[0] += int(clean.output["size"])
         if progress:
             progress(done[0], total)
-    return write
+    return BagFile(data_file, write, check=check)
 
 
 def _signed(path: str, data: bytes, keyring: Keyring) -> list[BagFile]:

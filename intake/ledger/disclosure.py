@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from intake.ledger.commitment import Field, Path, Scalar, commit_digests, field_digest, field_salt
+from intake.ledger.commitment import Field, FieldSalter, Path, Scalar, commit_digests, field_digest
 from intake.ledger.entries import SignedEntry, signing_message
 from intake.keys.identity import PublicIdentity
 from intake.errors import DisclosureError
@@ -95,9 +95,10 @@ class Disclosure:
 
 def disclose(signed: SignedEntry, sealed_sha256: bytes, show: Callable[[Path], bool]) -> Disclosure:
     shown, hidden = [], []
+    salted = FieldSalter(signed.salt)  # field_salt's bytes, the HMAC key's pads hashed once per entry
     for field in signed.entry.fields():
         path = field.encoded_path()  # encoded once per process, not once per digest
-        salt = field_salt(signed.salt, field, path)
+        salt = salted.of(path)
         if show(field.path):
             shown.append((field, salt))
         else:

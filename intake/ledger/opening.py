@@ -34,6 +34,11 @@ from intake.support.hashing import DigestingWriter, Digests
 # Entries a worker opens at a time (about 0.4 s of work): the last chunks end together on every
 # core, and handing one out costs nothing beside opening it.
 ENTRY_CHUNK = 1024
+# A smaller ledger is cut into CHUNKS_AT_LEAST chunks of no fewer than SMALLEST_CHUNK entries: in
+# one chunk it was opened by this process alone, after its checkpoints, with the other core idle
+# (export of 500 items audits 1,000 entries).
+CHUNKS_AT_LEAST = 4
+SMALLEST_CHUNK = 128
 # The one action whose entries no bundle publishes: an export is on no clean copy's trail.
 UNPUBLISHED = EXPORTED
 _LOWER_HEX_ROOT = re.compile(r"[0-9a-f]{64}")
@@ -86,6 +91,12 @@ class OpenedChunk:
     records: list[OpenedRecord]
 
 
+def entry_chunk(count: int) -> int:
+    """Entries per chunk for a ledger of `count`: ENTRY_CHUNK, or fewer when that would leave fewer
+    than CHUNKS_AT_LEAST chunks (never under SMALLEST_CHUNK, nor over ENTRY_CHUNK)."""
+    return min(ENTRY_CHUNK, max(SMALLEST_CHUNK, -(-count // CHUNKS_AT_LEAST)))
+
+
 def rows_digest(leaves: bytes) -> bytes:
     """SHA-256 of a chunk's leaf hashes end to end: the worker's rows must be the ones the audit
     checked against the checkpoints."""
@@ -115,7 +126,8 @@ class ChunkOpener:
         """The opener of this ledger's entries, or None when there is no key to open them with."""
         if keyring is None or not keyring.can_open_sealed:
             return None
-        return cls(store, store.count(), keyring, opening, chunk=ENTRY_CHUNK)
+        count = store.count()
+        return cls(store, count, keyring, opening, chunk=entry_chunk(count))
 
     @property
     def chunks(self) -> int:

@@ -13,24 +13,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from cryptography import x509
+from typing import TYPE_CHECKING
 
 from intake.bundle.bagit import BagFile
 from intake.bundle.bagsource import BagSource
 from intake.bundle.recipe import RecipeStep
 from intake.bundle.statement import CHECKPOINT_FILE, PROVENANCE
 from intake.errors import Check, IntakeError, TimeStampError
-from intake.timestamp.authorities import ca_certificate
-from intake.timestamp.rfc3161 import (
-    MAX_REPLY,
-    TimeStamp,
-    certificate_pem,
-    check_timestamp,
-    load_certificates,
-    request_timestamp,
-)
 from intake.keys.keystore import TimestampAuthority
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+# The RFC 3161 client and X.509 (30-40 ms of imports) are loaded by the functions that use them:
+# every export calls stamp_checkpoint, and most desks configure no TSA.
 
 TIMESTAMPS = f"{PROVENANCE}/timestamps"
 _MAX_CHAIN = 1 << 20
@@ -73,6 +69,11 @@ def stamp_checkpoint(checkpoint: bytes, authorities: Sequence[TimestampAuthority
     """Ask every configured TSA; one that is down or answers nonsense is recorded as such, not raised."""
     files: list[BagFile] = []
     outcomes: list[StampOutcome] = []
+    if not authorities:
+        return CheckpointStamps((), ())
+    from intake.timestamp.authorities import ca_certificate
+    from intake.timestamp.rfc3161 import certificate_pem, request_timestamp
+
     for tsa in authorities:
         try:
             ca = ca_certificate(tsa)
@@ -112,6 +113,8 @@ class TimestampResult:
 def check_bundle_timestamps(bag: BagSource, roots: Sequence[x509.Certificate] | None) -> list[TimestampResult]:
     """Every token against the bundle's checkpoint: against `roots` (the verifier's TSA CAs) if given,
     else against the self-signed CA in the token's chain file, and then reported as not pinned."""
+    from intake.timestamp.rfc3161 import MAX_REPLY
+
     tokens = sorted((p for p in bag.files() if p.startswith(f"{TIMESTAMPS}/") and p.endswith(".tsr")),
                     key=lambda p: (len(p), p))
     if not tokens and roots:
@@ -126,6 +129,8 @@ def check_bundle_timestamps(bag: BagSource, roots: Sequence[x509.Certificate] | 
 
 def _check_token(bag: BagSource, name: str, checkpoint: bytes,
                  roots: Sequence[x509.Certificate] | None) -> TimestampResult:
+    from intake.timestamp.rfc3161 import MAX_REPLY, TimeStamp, check_timestamp
+
     pinned = bool(roots)
     try:
         response = bag.read(name, MAX_REPLY)
@@ -142,6 +147,8 @@ def _failure(error: Exception, pinned: bool) -> str:
 
 
 def _bundled_cas(bag: BagSource, token: str) -> list[x509.Certificate]:
+    from intake.timestamp.rfc3161 import load_certificates
+
     chain = token[: -len(".tsr")] + ".chain.pem"
     if chain not in bag.files():
         raise TimeStampError(f"{chain} is missing, and no TSA CA was given with --tsa-ca")

@@ -11,9 +11,7 @@ redirects, no proxies.
 
 from __future__ import annotations
 
-import http.client
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -62,6 +60,8 @@ def witness_checkpoint(
     """The note with the cosignatures of every witness that gave one, and what each said."""
     if not witnesses:
         return Witnessed(note, ())
+    from concurrent.futures import ThreadPoolExecutor  # here: a desk without witnesses never loads it
+
     text, _ = signature_lines(note)
     checkpoint = Checkpoint.from_text(text)
     with ThreadPoolExecutor(max_workers=len(witnesses)) as pool:
@@ -124,6 +124,8 @@ def _answered(witness: ConfiguredWitness, text: str, status: int, body: bytes) -
 
 
 def _post(url: str, body: bytes, timeout: float) -> tuple[int, str, bytes]:
+    import http.client  # here: every export imports this module, and most desks configure no witness
+
     parts = urlsplit(url)
     kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     connection = kind(parts.hostname or "", parts.port, timeout=timeout)

@@ -24,6 +24,7 @@ from intake.ledger.checkpoint import Checkpoint, sign_checkpoint
 from intake.ledger.entries import PUBLIC_BUNDLE, Draft, SignedEntry
 from intake.ledger.store import StoredCheckpoint
 from intake.ledger.stored_tree import StoredTree, leaf_hash_of
+from intake.keys.seal import seal
 from intake.vault import Vault
 
 
@@ -102,3 +103,21 @@ def test_an_exported_entry_is_published_by_no_bundle_and_verify_still_opens_it(e
     assert not list((tmp_path / "second").rglob(f"{entry_id}*"))  # nothing of it was published
     report = verify_ledger(vault, keyring)
     assert not report.ok and report.failure == f"entry {idx}: its content does not match its commitment"
+
+
+def test_a_clean_copy_unsealed_into_the_bag_must_be_the_one_its_entry_names(exported_once, tmp_path: Path) -> None:
+    """The bag's own digests of each clean copy as written are compared with its ledger entry: a
+    sealed file replaced by another that opens (real age, the vault's recipients) stops the export,
+    and no bag is left, nor any half-built one."""
+    vault, keyring = exported_once
+    with vault.ledger() as ledger:
+        (clean,) = Custody.open(vault, keyring, ledger).clean_items()
+    blob = vault.blobs / str(clean.output["blob"])
+    blob.write_bytes(seal(samples.photo(serial="SN-other"), list(keyring.seal_recipients())))
+    with pytest.raises(CheckFailed, match=f"the sealed clean copy of {clean.item} does not match its ledger entry; "
+                                          "nothing was exported"):
+        export_bundle(vault, keyring, None, tmp_path / "second")
+    blob.write_bytes(b"not age")
+    with pytest.raises(CheckFailed, match=f"the sealed clean copy of {clean.item} is missing or does not open"):
+        export_bundle(vault, keyring, None, tmp_path / "second")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first", "in", "vault"]

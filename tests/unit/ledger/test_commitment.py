@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from intake.ledger.commitment import Field, commit_entry, commit_fields, flatten
+from intake.ledger.disclosure import disclose
 from intake.ledger.entries import CustodyEntry, SignedEntry
 from intake.keys.identity import SecretIdentity
 
@@ -101,3 +102,23 @@ def test_a_signature_made_with_the_one_loop_verifies() -> None:
     signed = SignedEntry.sign(entry, signer)
     assert signed.verify(signer.public())
     assert signed.commitment() == reference_commitment(entry.to_dict(), "2026-11-23", signed.salt)
+
+
+@settings(deadline=None)  # timing is not the point, and this machine is shared
+@given(entries(), st.binary(min_size=32, max_size=32), st.sets(st.integers(min_value=0, max_value=40)))
+def test_a_disclosure_shows_the_documented_salts_and_digests(fields: dict[str, Any], salt: bytes,
+                                                             shown_at: set[int]) -> None:
+    """disclose salts each field with the entry's field salter: the documented HMAC, field by field
+    (shown salts and hidden digests), and the commitment rebuilt from them is the entry's."""
+    entry = CustodyEntry.from_dict({**fields, "time": "2026-11-23T04:51:11Z"})
+    signed = SignedEntry(entry, b"", salt)
+    order = [field.path for field in entry.fields()]
+    disclosure = disclose(signed, bytes(32), lambda path: order.index(path) in shown_at)
+    for field, field_salt in disclosure.shown:
+        assert field_salt == hmac.new(salt, b"intake-field-salt/v1\n" + _canonical(list(field.path)),
+                                      hashlib.sha256).digest()
+    for path, digest in disclosure.hidden:
+        (value,) = [field.value for field in entry.fields() if field.path == path]
+        own_salt = hmac.new(salt, b"intake-field-salt/v1\n" + _canonical(list(path)), hashlib.sha256).digest()
+        assert digest == hashlib.sha256(b"intake-field/v1\n" + own_salt + _canonical([list(path), value])).digest()
+    assert disclosure.commitment() == signed.commitment() == reference_commitment(entry.to_dict(), "2026-11-23", salt)

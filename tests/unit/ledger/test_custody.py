@@ -69,6 +69,25 @@ def test_write_only_vault_entries_cannot_be_read(tmp_path) -> None:
         read_entries(vault, vault.unlock(PASSPHRASE))
 
 
+def test_a_small_ledger_is_cut_into_chunks_for_every_core(unlocked, make_file, monkeypatch) -> None:
+    """Under ENTRY_CHUNK entries the ledger is still cut in CHUNKS_AT_LEAST chunks (here of one
+    entry each), so the workers open it while the audit checks the checkpoints; the checks and
+    what they find are the same."""
+    assert [opening.entry_chunk(n) for n in (0, 1, 512, 1000, 4096, 4097, 10**6)] == [128, 128, 128, 250, 1024, 1024, 1024]
+    for name in ("a", "b", "c", "d"):
+        unlocked.add(make_file(f"{name}.jpg", samples.photo(serial=f"SN-{name}")))
+    whole = verify_ledger(unlocked.vault, unlocked.keyring, keep_entries=True)
+    monkeypatch.setattr(opening, "SMALLEST_CHUNK", 1)
+    assert opening.entry_chunk(4) == 1
+    chunked = verify_ledger(unlocked.vault, unlocked.keyring, keep_entries=True)
+    assert whole.ok and chunked.ok and chunked.checked == whole.checked
+    assert [e.seq for e in chunked.entries] == [e.seq for e in whole.entries] == [0, 1, 2, 3]
+    (entry,) = [e for e in whole.entries if e.seq == 2]
+    (unlocked.vault.blobs / str(entry.outputs[0]["blob"])).unlink()
+    failed = verify_ledger(unlocked.vault, unlocked.keyring)
+    assert failed.failure == f"entry 2: the sealed original of item {entry.item} is missing"
+
+
 def test_verify_reads_entries_a_chunk_at_a_time_and_holds_none(unlocked, make_file, monkeypatch) -> None:
     """A big ledger is opened a chunk at a time (opening.ENTRY_CHUNK), here 3 entries: links,
     derivations and sealed files are checked across chunks, and `ledger verify` keeps no entry."""
