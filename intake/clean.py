@@ -11,7 +11,7 @@ file in bounded memory (clean_file): the same checks, with the content
 compared by streamed digests and the leftover scan run over bounded pieces
 with an overlap. A module without them is cleaned in memory, up to
 MAX_CLEAN_BYTES, or from a map of the file (sanitize_parts); a module that
-declares MAPPED_AT_ANY_SIZE (JPEG) is inspected and cleaned from a map at any
+declares MAPPED_AT_ANY_SIZE (JPEG, GIF, WebP) is inspected and cleaned from a map at any
 size, its pages given back as the work moves through them.
 """
 
@@ -34,8 +34,8 @@ from intake.errors import Refused
 from intake.support.buffers import FileMap, same_bytes, write_releasing
 from intake.support.sniff import sniff_bytes, sniff_handle
 
-# Modules without the stream verbs clean in memory; bigger files of their
-# formats are received and sealed, not cleaned.
+# Modules without the stream verbs clean in memory (or from a map, for those not
+# MAPPED_AT_ANY_SIZE); bigger files of their formats are received and sealed, not cleaned.
 MAX_CLEAN_BYTES = 256 << 20
 # Files up to this size are cleaned (add) or kept for a second look (receive) in memory, so no
 # plaintext copy of them touches the disk; bigger ones go through a nameless file (O_TMPFILE).
@@ -322,9 +322,10 @@ def _present(parsed: ParsedStream, findings: list[Finding]) -> set[bytes]:
 def _clean_in_memory(module: FormatModule, media_type: str, source: BinaryIO, out: BinaryIO,
                      keep_hdr: bool = False) -> CleanedFile:
     size = size_of(source)
-    if size > MAX_CLEAN_BYTES and not (mapped_at_any_size(module) and _is_file(source) and _is_file(out)):
+    mapped = bool(size) and callable(getattr(module, "sanitize_parts", None)) and _is_file(source) and _is_file(out)
+    if size > MAX_CLEAN_BYTES and not (mapped and mapped_at_any_size(module)):
         raise Refused(f"files over {MAX_CLEAN_BYTES >> 20} MiB of this type are not cleaned (they are cleaned in memory)")
-    if size and callable(getattr(module, "sanitize_parts", None)) and _is_file(source) and _is_file(out):
+    if mapped:
         return _clean_mapped(module, media_type, source, out)
     source.seek(0)
     cleaned = clean_bytes(source.read(), keep_hdr)

@@ -124,8 +124,9 @@ def export_bundle(
             ledger.append_all(_exported(chosen, summary.tags[TAGMANIFEST].sha256, len(custody.entries), options),
                               keyring)
 
-        write_bag(target, payload, tags, [("External-Description", "Clean copies with signed provenance; see VERIFY.txt")],
-                  as_zip=options.as_zip, signed_list=SignedList(CONTENTS_FILE, _Signer(keyring)), before_naming=record)
+        info = [("External-Description", "Clean copies with signed provenance; see VERIFY.txt")]
+        write_bag(target, payload, tags, info, as_zip=options.as_zip,
+                  signed_list=SignedList(CONTENTS_FILE, _Signer(keyring)), before_naming=record)
     return ExportResult(target, tuple(c.item for c in chosen), witnessing, stamps.outcomes,
                         tuple(c.item for c in repeated))
 

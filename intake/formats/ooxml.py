@@ -772,7 +772,8 @@ def _content(read: ZipRead) -> list[bytes]:
             text = _text_of(name, package.files[name], package.content_type(name))
             if text is not None:
                 texts.append(text)
-    return texts + [part for name in package.order if name in pictures for part in image_content(name, package.files[name])]
+    shown = [name for name in package.order if name in pictures]
+    return texts + [part for name in shown for part in image_content(name, package.files[name])]
 
 
 def _pictures_of(package: _Package, plan: _Plan) -> set[str]:

@@ -101,6 +101,11 @@ def _header(chunk: Chunk) -> bytes:
     return chunk.fourcc + len(chunk.data).to_bytes(4, "little")
 
 
+def _padding(chunk: Chunk) -> bytes:
+    """The padding byte as found, after an odd-sized chunk."""
+    return bytes([chunk.pad]) if len(chunk.data) & 1 else b""
+
+
 # ---------------------------------------------------------------- layout
 
 def _check_layout(chunks: list[Chunk]) -> bool:
@@ -155,11 +160,11 @@ def _review(chunk: Chunk, extended: bool, review: _Review) -> None:
     if chunk.fourcc in (VP8, VP8L, ALPH, ANIM):
         keep = chunk
         review.content += [chunk.fourcc, chunk.data]
-        review.outside.append(_header(chunk) + (bytes([chunk.pad]) if len(chunk.data) & 1 else b""))
+        review.outside.append(_header(chunk) + _padding(chunk))
     elif chunk.fourcc == ANMF:
         keep = _review_frame(chunk, review)
     else:
-        review.outside += [_header(chunk), bytes(chunk.data), bytes([chunk.pad]) if len(chunk.data) & 1 else b""]
+        review.outside += [_header(chunk), bytes(chunk.data), _padding(chunk)]
     if chunk.fourcc == ICCP:
         profile, findings = icc.review(bytes(chunk.data), "WebP ICCP chunk (colour profile)")
         keep, review.icc_kept = (Chunk(ICCP, profile) if profile is not None else None), profile is not None
@@ -196,7 +201,7 @@ def _review_frame(chunk: Chunk, review: _Review) -> Chunk:
     review.outside += [_header(chunk), header]
     for part in parts:
         where = f"WebP {_name(part.fourcc)} chunk inside an animation frame"
-        padding = bytes([part.pad]) if len(part.data) & 1 else b""
+        padding = _padding(part)
         if part.fourcc in (VP8, VP8L, ALPH):
             kept.append(part)
             _note_padding(part, part, where, review)

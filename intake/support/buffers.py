@@ -49,9 +49,8 @@ def release(view: Bytes | mmap.mmap) -> None:
 
 
 def release_range(buffer: Bytes | mmap.mmap, start: int, end: int) -> None:
-    if isinstance(buffer, FileMap) or isinstance(buffer, memoryview) and isinstance(buffer.obj, FileMap):
-        with memoryview(buffer) as whole:
-            release(whole[start:end])
+    with memoryview(buffer) as whole, whole[start:end] as piece:
+        release(piece)
 
 
 def write_releasing(out: BinaryIO, part: bytes | memoryview) -> None:

@@ -63,6 +63,7 @@ def submitted_text(result: SubmitResult) -> str:
 class ExportScreen(Section):
     SECTION = "export"
     MAIN = "#items"
+    _listed: dict[str, ExportableItem] = {}  # replaced whole when items are listed, never changed in place
     STOPPING = "stopping: nothing will be written…"
     BINDINGS = [
         Binding("b", "export", "Export", tooltip="Export a public bundle (after confirmation)"),
@@ -157,7 +158,7 @@ class ExportScreen(Section):
 
     @on(SelectionList.SelectionHighlighted, "#items")
     def show_detail(self, event: SelectionList.SelectionHighlighted) -> None:
-        item = getattr(self, "_listed", {}).get(event.selection.value)
+        item = self._listed.get(event.selection.value)
         self.query_one("#item-detail", Static).update(item_detail(item) if item else "")
 
     def _chosen(self) -> list[str] | None:
