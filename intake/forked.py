@@ -202,7 +202,7 @@ def _serve(work: Callable[[int], object], numbers: int, results: int) -> None:
 def _pickled(work: Callable[[int], object], number: int) -> bytes:
     try:
         outcome: tuple[str, object] = ("ok", work(number))
-    except Exception as error:  # handed to the parent, which raises it at this chunk
+    except BaseException as error:  # handed to the parent, which raises it at this chunk (KeyboardInterrupt too)
         outcome = ("error", error)
     try:
         return pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)

@@ -23,14 +23,16 @@ import re
 import secrets
 import shutil
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, ContextManager, Protocol
 
 from intake.bundle.bagpath import fold, parents, path_problem, shown
 from intake.bundle.bagsource import BagSource
 from intake.errors import Check, CheckFailed, IntakeError
+from intake.forked import ForkedChunks
 from intake.support.fsutil import NewFile, fsync_dir, sync_files
 from intake.support.hashing import Digests, DigestingWriter, digest_stream
 
@@ -145,8 +147,11 @@ def _cannot_write(target: Path, error: OSError) -> IntakeError:
 def _write_contents(sink: _Sink, payload: Sequence[BagFile], tags: Sequence[BagFile],
                     info: Sequence[tuple[str, str]], signed_list: SignedList | None) -> BagSummary:
     sink.payload_folder(empty=not payload)
-    payload_digests = {file.path: sink.write(file) for file in sorted(payload, key=_by_path)}
-    tag_digests = {file.path: sink.write(file) for file in sorted(tags, key=_by_path)}
+    files = sorted(payload, key=_by_path) + sorted(tags, key=_by_path)
+    with sink.write_all(files) as each:  # left (workers stopped) before a failure discards the bag
+        written = {file.path: _checked(file, digests) for file, digests in zip(files, each)}
+    payload_digests = {file.path: written[file.path] for file in payload}
+    tag_digests = {file.path: written[file.path] for file in tags}
     payload_bytes = sum(digests.size for digests in payload_digests.values())
     oxum = f"{payload_bytes}.{len(payload_digests)}"
     tag_digests["bagit.txt"] = sink.write(BagFile("bagit.txt", BAGIT_TXT))
@@ -290,12 +295,18 @@ class _HashingWriter(io.RawIOBase):
 
 
 def _emit(file: BagFile, out: BinaryIO) -> Digests:
+    """The file written to `out`, and the digests of what was written, unchecked (_checked)."""
     writer = _HashingWriter(out)
     if isinstance(file.source, (bytes, bytearray, memoryview)):
         writer.write(file.source)
     else:
         file.source(writer)
-    digests = writer.digests()
+    return writer.digests()
+
+
+def _checked(file: BagFile, digests: Digests) -> Digests:
+    """The file's own check and announced size, in this process (a payload file may have been
+    written by a worker)."""
     if file.check is not None:
         file.check(digests)
     if file.size is not None and digests.size != file.size:
@@ -334,6 +345,32 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# Files whose bytes are given are written in groups of up to this many: a forked worker's result
+# costs about as much to hand back as a small file to write.
+GROUP_FILES = 64
+
+
+def _groups(files: Sequence[BagFile]) -> list[range]:
+    """The files in order, in groups: a file written by a callable (a clean copy, of any size)
+    alone, files whose bytes are given up to GROUP_FILES at a time."""
+    groups: list[range] = []
+    start: int | None = None
+    for index, file in enumerate(files):
+        if callable(file.source):
+            if start is not None:
+                groups.append(range(start, index))
+                start = None
+            groups.append(range(index, index + 1))
+        elif start is None:
+            start = index
+        elif index - start == GROUP_FILES:
+            groups.append(range(start, index))
+            start = index
+    if start is not None:
+        groups.append(range(start, len(files)))
+    return groups
+
+
 class _Sink(Protocol):
     """Where a bag is built: nothing is visible at `target` before `commit`; `discard` leaves nothing."""
 
@@ -342,6 +379,10 @@ class _Sink(Protocol):
     def payload_folder(self, empty: bool) -> None: ...
 
     def write(self, file: BagFile) -> Digests: ...
+
+    def write_all(self, files: Sequence[BagFile]) -> ContextManager[Iterator[Digests]]:
+        """Each file written, and the digests of what was written, in order, unchecked (_checked).
+        Leaving the context stops any writing still under way."""
 
     def make_durable(self) -> None:
         """Everything written is on disk, still under no name."""
@@ -367,14 +408,26 @@ class _FolderSink:
         self._folder_for(PAYLOAD)  # RFC 8493: data/ exists even when empty
 
     def write(self, file: BagFile) -> Digests:
-        folder = self._folder_for(file.path)
-        name = file.path.rsplit("/", 1)[-1]
-        fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
-        self._files.append(folder / name)
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), FILE_MODE)  # not narrowed by the umask: this is public output
-            digests = _emit(file, handle)
-        return digests
+        return _checked(file, _write_new(self._placed(file.path), file))
+
+    @contextmanager
+    def write_all(self, files: Sequence[BagFile]) -> Iterator[Iterator[Digests]]:
+        """Written by forked workers on every core (forked.py): unsealing and hashing the clean
+        copies, and creating thousands of small files, were most of an export's time. A worker
+        inherits what a file's source needs (the vault's key) and hands back only digests."""
+        placed = [self._placed(file.path) for file in files]  # folders made, and listed for the sync, here
+        groups = _groups(files)
+
+        def write_group(number: int) -> list[Digests]:
+            return [_write_new(placed[index], files[index]) for index in groups[number]]
+
+        with ForkedChunks(write_group, len(groups)) as written:
+            yield (digests for group in written for digests in group)
+
+    def _placed(self, path: str) -> Path:
+        placed = self._folder_for(path) / path.rsplit("/", 1)[-1]
+        self._files.append(placed)
+        return placed
 
     def _folder_for(self, path: str) -> Path:
         folder = self._staging
@@ -405,6 +458,13 @@ class _FolderSink:
     def discard(self) -> None:
         if not self._committed:
             shutil.rmtree(self._staging, ignore_errors=True)
+
+
+def _write_new(placed: Path, file: BagFile) -> Digests:
+    fd = os.open(placed, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), FILE_MODE)  # not narrowed by the umask: this is public output
+        return _emit(file, handle)
 
 
 def _make_folder(path: Path) -> None:
@@ -445,6 +505,13 @@ class _ZipSink:
             self._archive.writestr(info, b"")
 
     def write(self, file: BagFile) -> Digests:
+        return _checked(file, self._write_unchecked(file))
+
+    def write_all(self, files: Sequence[BagFile]) -> ContextManager[Iterator[Digests]]:
+        """One stream: each file is written when its digests are asked for."""
+        return nullcontext(self._write_unchecked(file) for file in files)
+
+    def _write_unchecked(self, file: BagFile) -> Digests:
         info = self._info(file.path, 0o100000 | FILE_MODE)
         if file.size is not None:
             info.file_size = file.size  # lets the zip library choose zip64 up front for a big file

@@ -277,6 +277,42 @@ def test_failure_midway_leaves_nothing(tmp_path: Path, as_zip: bool, error: type
     assert listing(tmp_path) == set()
 
 
+def many_files(count: int) -> tuple[list[BagFile], list[BagFile], dict[str, bytes]]:
+    """`count` payload files, every third one written by a callable (as export's clean copies),
+    and twice as many tag files: more than one group of given bytes per worker (bagit._groups)."""
+    contents = {f"data/f{n:03}.bin": hashlib.sha512(b"%d" % n).digest() * (n % 7 + 1) for n in range(count)}
+    contents |= {f"provenance/t{n:03}.json": b'{"n":%d}\n' % n for n in range(2 * count)}
+
+    def writer(data: bytes) -> Callable[[BinaryIO], None]:
+        return lambda out: out.write(data)
+
+    payload = [BagFile(path, writer(data) if n % 3 == 0 else data)
+               for n, (path, data) in enumerate(contents.items()) if path.startswith("data/")]
+    tags = [BagFile(path, data) for path, data in contents.items() if not path.startswith("data/")]
+    return payload, tags, contents
+
+
+def test_many_files_written_on_every_core_are_each_where_they_belong(tmp_path: Path) -> None:
+    payload, tags, contents = many_files(150)
+    summary = write_bag(tmp_path / "bundle", payload, tags, INFO)
+    bagit.Bag(str(tmp_path / "bundle")).validate()
+    assert {path: (tmp_path / "bundle" / path).read_bytes() for path in contents} == contents
+    assert summary.payload["data/f004.bin"].sha256 == hashlib.sha256(contents["data/f004.bin"]).hexdigest()
+    assert stat.S_IMODE((tmp_path / "bundle" / "data" / "f003.bin").stat().st_mode) == 0o644
+
+
+def test_a_check_that_fails_on_a_file_a_worker_wrote_leaves_nothing(tmp_path: Path) -> None:
+    payload, tags, _ = many_files(150)
+
+    def refuse(_digests: object) -> None:
+        raise CheckFailed("does not match its ledger entry")
+
+    payload[120] = BagFile(payload[120].path, payload[120].source, check=refuse)
+    with pytest.raises(CheckFailed, match="ledger entry"):
+        write_bag(tmp_path / "bundle", payload, tags, INFO)
+    assert listing(tmp_path) == set()
+
+
 @pytest.mark.parametrize("as_zip", [False, True])
 def test_existing_target_is_refused_and_kept(tmp_path: Path, as_zip: bool) -> None:
     target = tmp_path / ("bundle.zip" if as_zip else "bundle")

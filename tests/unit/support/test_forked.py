@@ -71,6 +71,25 @@ def test_an_error_in_a_worker_is_raised_at_its_chunk() -> None:
     assert no_children_left()
 
 
+def interrupted_at_3(number: int) -> int:
+    if number == 3:
+        raise KeyboardInterrupt
+    return number
+
+
+@TWO_CORES
+def test_an_interrupt_in_a_worker_is_raised_at_its_chunk_too() -> None:
+    """Not only Exception: a worker interrupted in a chunk (a bag's writer stopped by Ctrl-C) hands
+    the interrupt back, and the caller stops as it would have in one process."""
+    seen = []
+    with pytest.raises(KeyboardInterrupt):
+        with ForkedChunks(interrupted_at_3, 10) as chunks:
+            for result in chunks:
+                seen.append(result)
+    assert seen == [0, 1, 2]
+    assert no_children_left()
+
+
 @TWO_CORES
 def test_leaving_early_ends_and_reaps_every_worker() -> None:
     with ForkedChunks(slow_then_fast, 40) as chunks:
