@@ -36,14 +36,13 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from intake.bundle.bagit import BagFile, BagSummary, SignedList, write_bag
 from intake.bundle.consistency import ConsistencyProof, consistency_file, earlier_sizes
-from intake.custody import CleanItem, Custody, OpenedEntry
+from intake.custody import CleanItem, Custody
 from intake.bundle.recipe import SCRIPT_FILE, verify_recipe, verify_script
 from intake.bundle.statement import (
     CHECKPOINT_FILE, CONTENTS_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, PEM_FILE, TIME_PRECISIONS, DisclosureOptions,
     build_statement, proof_file, statement_file,
 )
 from intake.errors import CheckFailed, IntakeError, SealError
-from intake.forked import ForkedChunks
 from intake.support.hashing import Digests
 from intake.ledger.entries import EXPORTED, PUBLIC_BUNDLE, Draft
 from intake.ledger.proof import TlogProof
@@ -57,9 +56,6 @@ from intake.keys.keystore import Keyring
 from intake.support.progress import Progress
 
 TAGMANIFEST = "tagmanifest-sha256.txt"
-# Statements a forked worker builds at a time (forked.py): their disclosures (an HMAC per field)
-# and signatures were a fifth of an export's time, and each item's are independent of the others'.
-STATEMENTS_PER_CHUNK = 25
 
 
 @dataclass(frozen=True)
@@ -177,27 +173,22 @@ def _bundle_files(
     size = len(custody.entries)
     disclosure = DisclosureOptions(options.with_notes, options.time_precision)
     fingerprint = keyring.public.fingerprint_hex
-    data_files = [f"data/{clean.item}{extension_for(clean.media_type)}" for clean in chosen]
+    payload, tags = [], []
+    proofs: dict[str, BagFile] = {}
     total = sum(int(c.output["size"]) for c in chosen)
     done = [0]
-    payload = [_sealed_copy(data_file, vault, keyring, clean, progress, done, total)
-               for data_file, clean in zip(data_files, chosen)]
-    chunks = range(0, len(chosen), STATEMENTS_PER_CHUNK)
-
-    def statements(number: int) -> list[BagFile]:
-        these = range(chunks[number], min(len(chosen), chunks[number] + STATEMENTS_PER_CHUNK))
-        return [file for index in these for file in _signed(
-            statement_file(chosen[index].item),
-            build_statement(chosen[index], data_files[index], vault.config.origin, fingerprint, disclosure), keyring)]
-
-    with ForkedChunks(statements, len(chunks)) as built:  # the workers build while the proofs are made here
-        proofs: dict[str, BagFile] = {}
-        for clean in chosen:
-            built.poll()
-            for step in clean.trail:
-                if step.entry.id not in proofs:  # an ancestor on several trails has one
-                    proofs[step.entry.id] = _proof_file(custody, step, size)
-        tags = [file for files in built for file in files] + list(proofs.values())
+    for clean in chosen:
+        data_file = f"data/{clean.item}{extension_for(clean.media_type)}"
+        payload.append(_sealed_copy(data_file, vault, keyring, clean, progress, done, total))
+        statement = build_statement(clean, data_file, vault.config.origin, fingerprint, disclosure)
+        tags += _signed(statement_file(clean.item), statement, keyring)
+        for step in clean.trail:
+            if step.entry.id in proofs:
+                continue  # an ancestor on several trails
+            proof = TlogProof(step.entry.seq, tuple(custody.inclusion_proof(step.entry.seq, size)), custody.checkpoint,
+                              extra=step.signed.commitment() + step.sealed_sha256)
+            proofs[step.entry.id] = BagFile(proof_file(step.entry.id), proof.to_text().encode("utf-8"))
+    tags += list(proofs.values())
     tags += _consistency_files(custody, size)
     tags += _identity_files(keyring)
     tags.append(BagFile(CHECKPOINT_FILE, custody.checkpoint.encode("utf-8")))
@@ -207,13 +198,6 @@ def _bundle_files(
     tags.append(BagFile("VERIFY.txt", recipe.encode("utf-8")))
     tags.append(BagFile(SCRIPT_FILE, verify_script()))
     return payload, tags, stamps
-
-
-def _proof_file(custody: Custody, step: OpenedEntry, size: int) -> BagFile:
-    assert custody.checkpoint is not None
-    proof = TlogProof(step.entry.seq, tuple(custody.inclusion_proof(step.entry.seq, size)), custody.checkpoint,
-                      extra=step.signed.commitment() + step.sealed_sha256)
-    return BagFile(proof_file(step.entry.id), proof.to_text().encode("utf-8"))
 
 
 def _timestamped(tags: list[BagFile], keyring: Keyring) -> CheckpointStamps:
