@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, Parsed, bytes_verbs, shorten, stream_verbs
+from intake.formats.base import Category, Finding, Parsed, View, bytes_verbs, shorten, stream_verbs
 from intake.errors import Refused
 from intake.formats.shared.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape
 from intake.formats.shared.zippkg import (DROP, KEEP, Cleaning, Output, PackageFile, PackageRules, PackageStream,
@@ -537,3 +537,8 @@ def parse_stream(source: BinaryIO) -> PackageStream:
 _RULES = PackageRules(_clean, _content, _compared_pictures, VOCABULARY, opaque=frozenset({_MIMETYPE}))
 inspect, sanitize, views, residue, content = bytes_verbs(parse_file)
 inspect_stream, sanitize_stream, content_digest, residue_stream = stream_verbs(parse_stream)
+
+
+def content_views(source: BinaryIO) -> Iterator[View]:
+    """The content's parts as views, for the scan of a clean copy (formats/base.py)."""
+    return parse_stream(source).content_views()

@@ -34,7 +34,7 @@ from typing import BinaryIO
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, Parsed, bytes_verbs, stream_verbs
+from intake.formats.base import Category, Finding, Parsed, View, bytes_verbs, stream_verbs
 from intake.errors import Refused
 from intake.formats.shared.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape, split_name
 from intake.formats.shared.zippkg import (DROP, KEEP, UNWRAP, Cleaning, Output, PackageFile, PackageRules,
@@ -804,3 +804,8 @@ def parse_stream(source: BinaryIO) -> PackageStream:
 _RULES = PackageRules(_clean, _content, _compared_pictures, VOCABULARY)
 inspect, sanitize, views, residue, content = bytes_verbs(parse_file)
 inspect_stream, sanitize_stream, content_digest, residue_stream = stream_verbs(parse_stream)
+
+
+def content_views(source: BinaryIO) -> Iterator[View]:
+    """The content's parts as views, for the scan of a clean copy (formats/base.py)."""
+    return parse_stream(source).content_views()

@@ -947,6 +947,13 @@ class PackageStream:
     def residue(self) -> Iterator[View]:
         return _guarded_views(self.rules.residue(self.read))
 
+    @guarded
+    def content_views(self) -> Iterator[View]:
+        """The content's parts, each its own view (a value is never sought across two of them):
+        a removed value that is part of the content (a letter may name its own author) is no leftover."""
+        return _guarded_views(View(f"content part {index}", part)
+                              for index, part in enumerate(self.rules.content(self.read)))
+
 
 def _guarded_views(views: Iterator[View]) -> Iterator[View]:
     """The views, with what reading them raises turned into a refusal, as `guarded` does."""
