@@ -160,9 +160,9 @@ class ZipRead:
         self.infos = self.archive.infolist()
         _check_infos(self.infos)
         self._by_name = {info.filename: info for info in self.infos}
-        self.findings = _zip_findings(FileBytes(source), self.archive, self.infos)  # overlaps refused unread
         self._held = {info.filename: _read_member(self.archive, info) for info in self.infos
                       if info.file_size <= HELD_SIZE}
+        self.findings = _zip_findings(FileBytes(source), self.archive, self.infos)
         self.files = Files(self, [info.filename for info in self.infos if not info.filename.endswith("/")])
 
     def read(self, name: str) -> bytes:
