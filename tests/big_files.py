@@ -183,11 +183,11 @@ _WML = "application/vnd.openxmlformats-officedocument.wordprocessingml."
 _ODF_TEXT = "application/vnd.oasis.opendocument.text"
 
 
-def write_docx(path: Path, megabytes: int, photo_mb: int = 8) -> None:
+def write_docx(path: Path, megabytes: int, photo_mb: int = 8, deflated: bool = False) -> None:
     """A Word document of about `megabytes` MiB: a paragraph of text and photos of `photo_mb`
     MiB each (write_jpeg's distinct noise; the first with an author, a time and a GPS fix in
-    EXIF), the author and dates in docProps/core.xml too. Pictures are stored, as Word's
-    deflate would not shrink them; each is written into the zip a piece at a time."""
+    EXIF), the author in docProps/core.xml too. Pictures are stored (quick to write), or
+    `deflated` as Word stores them; each is written into the zip a piece at a time."""
     photos = [f"word/media/image{index}.jpeg" for index in range(1, max(1, megabytes // photo_mb) + 1)]
     relations = "".join(f'<Relationship Id="rIdP{index}" Type="{_OOXML_TYPES}image" Target="media/image{index}.jpeg"/>'
                         for index in range(1, len(photos) + 1))
@@ -210,10 +210,10 @@ def write_docx(path: Path, megabytes: int, photo_mb: int = 8) -> None:
         "<w:body><w:p><w:r><w:t>Seized crates, photographed in order.</w:t></w:r></w:p></w:body></w:document>",
         "word/_rels/document.xml.rels": f'<Relationships xmlns="{_OOXML_RELS}">{relations}</Relationships>',
     }
-    _write_package(path, list(xml.items()), photos, megabytes, photo_mb)
+    _write_package(path, list(xml.items()), photos, photo_mb, deflated)
 
 
-def write_odt(path: Path, megabytes: int, photo_mb: int = 8) -> None:
+def write_odt(path: Path, megabytes: int, photo_mb: int = 8, deflated: bool = False) -> None:
     """An OpenDocument text as write_docx: text, photos (the first with an author, a time and
     a GPS fix), the author in meta.xml; mimetype first and stored."""
     photos = [f"Pictures/photo{index}.jpg" for index in range(1, max(1, megabytes // photo_mb) + 1)]
@@ -236,18 +236,21 @@ def write_odt(path: Path, megabytes: int, photo_mb: int = 8) -> None:
         f"<meta:initial-creator>{PLANTED_AUTHOR}</meta:initial-creator><dc:creator>{PLANTED_AUTHOR}</dc:creator>"
         "</office:meta></office:document-meta>",
     }
-    _write_package(path, list(xml.items()), photos, megabytes, photo_mb)
+    _write_package(path, list(xml.items()), photos, photo_mb, deflated)
 
 
-def _write_package(path: Path, xml: list[tuple[str, str]], photos: list[str], megabytes: int, photo_mb: int) -> None:
+def _write_package(path: Path, xml: list[tuple[str, str]], photos: list[str], photo_mb: int, deflated: bool) -> None:
     import zipfile
 
+    photo_compression = zipfile.ZIP_DEFLATED if deflated else zipfile.ZIP_STORED
     with zipfile.ZipFile(path, "w") as archive:
         for name, text in xml:
             archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 3, 1, 12, 30, 0)), text.encode(),
                              zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED)
         for index, name in enumerate(photos):
-            with archive.open(zipfile.ZipInfo(name, date_time=(2024, 3, 1, 12, 30, 0)), "w") as member:
+            info = zipfile.ZipInfo(name, date_time=(2024, 3, 1, 12, 30, 0))
+            info.compress_type = photo_compression
+            with archive.open(info, "w") as member:
                 _write_noise_jpeg(member, photo_mb, planted=index == 0, gps=index == 0)
 
 

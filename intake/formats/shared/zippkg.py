@@ -8,11 +8,15 @@ decompressed or parsed, every member name that could land outside a target
 folder (absolute, drive letters, backslashes, `.` / `..` / empty segments,
 a NUL byte that cuts the name short), two members whose names differ only
 in case (two readers would see two different files), encrypted members,
-compression other than stored/deflate, more than MAX_MEMBERS members, members
-declared to expand past MAX_TOTAL_SIZE in total or more than MAX_RATIO times
-their compressed size (bombs; tiny members are exempt), and members that
-overlap each other or the central directory (the overlapping-entry bomb).
-Every member is then read bounded by its declared size, and must match it.
+compression other than stored/deflate, more than MAX_MEMBERS members, a member
+declared to expand past MAX_MEMBER_SIZE, members held in memory (up to
+HELD_SIZE each) declared to expand past MAX_TOTAL_SIZE in total, members
+declared to expand more than MAX_RATIO times their compressed size (bombs;
+tiny members are exempt), and members that overlap each other or the central
+directory (the overlapping-entry bomb). Every member is read bounded by its
+declared size, and must match it: the held ones when the zip is opened, the
+bigger ones (pictures) each time they are used, one at a time, so that a
+document of any size is cleaned in bounded memory (ZipRead, PackageStream).
 What the zip itself says about its maker (entry dates, comments, extra
 fields, file-system attributes, bytes outside any member) is reported.
 
@@ -21,7 +25,8 @@ rewriter keeps every namespace prefix where it was declared, because
 `mc:Ignorable` and friends name prefixes. Comments and processing
 instructions are reported, never written.
 
-`write_zip` guarantees a zip that says nothing about when, where or with what
+`write_zip` (in memory) and `write_zip_to` (member by member into a file, the same
+bytes) guarantee a zip that says nothing about when, where or with what
 it was made: members in the given order, every date 1980-01-01 00:00:00,
 MS-DOS system byte and no file attributes, no extra fields, no archive or
 entry comments, deflate throughout except the one member named `stored`
@@ -934,6 +939,10 @@ class PackageStream:
 
     @guarded
     def sanitize(self, out: BinaryIO) -> None:
+        # zipfile completes each local header by seeking back; unseekable, it would write data
+        # descriptors instead: another zip than the in-memory path's.
+        if not out.seekable():
+            raise Refused("an office document's clean copy must be written to a seekable file")
         write_zip_to(out, self._cleaning.members, self._cleaning.stored, self.rules.check)
 
     @guarded
