@@ -965,16 +965,14 @@ class PackageStream:
 
 
 def _guarded_views(views: Iterator[View]) -> Iterator[View]:
-    """The views, with what reading them raises turned into a refusal, as `guarded` does."""
-    try:
-        yield from views
-    except Refused:
-        raise
-    except Exception as error:
-        reason = _refusal(error)
-        if reason is None:
-            raise
-        raise Refused(reason) from None
+    """The views, each one's reading guarded: what reading a member raises becomes a refusal."""
+    while (view := _next_view(views)) is not None:
+        yield view
+
+
+@guarded
+def _next_view(views: Iterator[View]) -> View | None:
+    return next(views, None)
 
 
 def open_package_stream(source: BinaryIO, rules: PackageRules) -> PackageStream:
