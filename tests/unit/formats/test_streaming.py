@@ -231,7 +231,6 @@ BIG_MAPPED_WRITERS = {
 }
 
 
-@pytest.mark.parametrize("kind", BIG_MAPPED_WRITERS)
 def _inspect_and_sanitize_in_bounded_memory(big: Path, out: Path) -> tuple[dict, dict]:
     """`intake inspect` and `intake sanitize` of a file over MAX_CLEAN_BYTES, each capped at 1 GiB
     of address space (a whole-file copy would not fit beside the rest) and peaking under 200 MiB:
@@ -247,6 +246,7 @@ def _inspect_and_sanitize_in_bounded_memory(big: Path, out: Path) -> tuple[dict,
     return json.loads(looked.stdout)["files"][0], json.loads(result.stdout)["files"][0]
 
 
+@pytest.mark.parametrize("kind", BIG_MAPPED_WRITERS)
 def test_a_300_mb_file_without_stream_verbs_is_cleaned_from_a_map_in_bounded_memory(kind: str, tmp_path: Path) -> None:
     """JPEG, GIF and WebP have no stream verbs: they are cleaned from a map of the file whose pages
     are given back as the work moves through them, so at any size (no 256 MiB limit for them)."""
