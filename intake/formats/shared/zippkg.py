@@ -204,10 +204,6 @@ class Files(Mapping[str, bytes]):
         return len(self._names)
 
 
-def open_zip(source: BinaryIO) -> ZipRead:
-    return ZipRead(source)
-
-
 def read_zip(data: bytes) -> tuple[list[Member], list[Finding]]:
     """Every member, read under the safety limits, and what the zip itself reveals."""
     read = ZipRead(io.BytesIO(data))
