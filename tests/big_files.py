@@ -145,6 +145,12 @@ def write_jpeg(path: Path, megabytes: int) -> None:
     tables and headers of a real 16-pixel JPEG (Pillow's), a frame header claiming 16000 x 16000,
     then random entropy-coded data (no 0xFF, so no marker) written a piece at a time. Its
     structure is a real JPEG's; its pixels would decode to noise."""
+    with path.open("wb") as out:
+        _write_noise_jpeg(out, megabytes, planted=True)
+
+
+def _write_noise_jpeg(out: BinaryIO, megabytes: int, planted: bool, gps: bool = False) -> None:
+    """write_jpeg's JPEG into `out`; `planted`: the author and time in EXIF, `gps`: a GPS fix too."""
     import io as _io
     import os
 
@@ -152,8 +158,11 @@ def write_jpeg(path: Path, megabytes: int) -> None:
 
     small = _io.BytesIO()
     exif = Image.Exif()
-    exif[0x013B] = PLANTED_AUTHOR        # Artist
-    exif[0x0132] = "2019:03:04 05:06:07"  # DateTime
+    if planted:
+        exif[0x013B] = PLANTED_AUTHOR        # Artist
+        exif[0x0132] = "2019:03:04 05:06:07"  # DateTime
+    if gps:
+        exif[0x8825] = {1: "N", 2: (50.0, 15.0, 22.0), 3: "E", 4: (28.0, 39.0, 29.0)}  # GPS IFD
     Image.new("RGB", (16, 16), (90, 120, 150)).save(small, "JPEG", exif=exif.tobytes())
     encoded = small.getvalue()
     scan_at = encoded.index(b"\xff\xda")
@@ -162,11 +171,87 @@ def write_jpeg(path: Path, megabytes: int) -> None:
     frame = head.index(b"\xff\xc0")
     head[frame + 5:frame + 9] = struct.pack(">HH", 16000, 16000)
     no_markers = bytes.maketrans(b"\xff", b"\x7f")
-    with path.open("wb") as out:
-        out.write(head)
-        for _ in range(megabytes):
-            out.write(os.urandom(PIECE).translate(no_markers))
-        out.write(b"\xff\xd9")
+    out.write(head)
+    for _ in range(megabytes):
+        out.write(os.urandom(PIECE).translate(no_markers))
+    out.write(b"\xff\xd9")
+
+
+_OOXML_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_OOXML_TYPES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+_WML = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+_ODF_TEXT = "application/vnd.oasis.opendocument.text"
+
+
+def write_docx(path: Path, megabytes: int, photo_mb: int = 8, deflated: bool = False) -> None:
+    """A Word document of about `megabytes` MiB: a paragraph of text and photos of `photo_mb`
+    MiB each (write_jpeg's distinct noise; the first with an author, a time and a GPS fix in
+    EXIF), the author in docProps/core.xml too. Pictures are stored (quick to write), or
+    `deflated` as Word stores them; each is written into the zip a piece at a time."""
+    photos = [f"word/media/image{index}.jpeg" for index in range(1, max(1, megabytes // photo_mb) + 1)]
+    relations = "".join(f'<Relationship Id="rIdP{index}" Type="{_OOXML_TYPES}image" Target="media/image{index}.jpeg"/>'
+                        for index in range(1, len(photos) + 1))
+    xml = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/><Default Extension="jpeg" ContentType="image/jpeg"/>'
+        f'<Override PartName="/word/document.xml" ContentType="{_WML}document.main+xml"/>'
+        '<Override PartName="/docProps/core.xml" '
+        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{_OOXML_RELS}">'
+        f'<Relationship Id="rId1" Type="{_OOXML_TYPES}officeDocument" Target="word/document.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
+        'core-properties" Target="docProps/core.xml"/></Relationships>',
+        "docProps/core.xml": '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+        'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<dc:creator>{PLANTED_AUTHOR}</dc:creator><cp:lastModifiedBy>{PLANTED_AUTHOR}</cp:lastModifiedBy>"
+        "</cp:coreProperties>",
+        "word/document.xml": '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:body><w:p><w:r><w:t>Seized crates, photographed in order.</w:t></w:r></w:p></w:body></w:document>",
+        "word/_rels/document.xml.rels": f'<Relationships xmlns="{_OOXML_RELS}">{relations}</Relationships>',
+    }
+    _write_package(path, list(xml.items()), photos, photo_mb, deflated)
+
+
+def write_odt(path: Path, megabytes: int, photo_mb: int = 8, deflated: bool = False) -> None:
+    """An OpenDocument text as write_docx: text, photos (the first with an author, a time and
+    a GPS fix), the author in meta.xml; mimetype first and stored."""
+    photos = [f"Pictures/photo{index}.jpg" for index in range(1, max(1, megabytes // photo_mb) + 1)]
+    office = 'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+    frames = "".join(f'<draw:frame><draw:image xlink:href="{name}" xlink:type="simple"/></draw:frame>' for name in photos)
+    entries = "".join(f'<manifest:file-entry manifest:full-path="{name}" manifest:media-type="{media}"/>'
+                      for name, media in [("content.xml", "text/xml"), ("meta.xml", "text/xml")]
+                      + [(name, "image/jpeg") for name in photos])
+    xml = {
+        "mimetype": _ODF_TEXT,
+        "META-INF/manifest.xml": '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
+        f' manifest:version="1.3"><manifest:file-entry manifest:full-path="/" manifest:version="1.3" '
+        f'manifest:media-type="{_ODF_TEXT}"/>{entries}</manifest:manifest>',
+        "content.xml": f'<office:document-content {office} xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+        ' xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:xlink="http://www.w3.org/1999/xlink"'
+        ' office:version="1.3"><office:body><office:text><text:p>Seized crates, photographed in order.'
+        f"{frames}</text:p></office:text></office:body></office:document-content>",
+        "meta.xml": f'<office:document-meta {office} xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/" office:version="1.3"><office:meta>'
+        f"<meta:initial-creator>{PLANTED_AUTHOR}</meta:initial-creator><dc:creator>{PLANTED_AUTHOR}</dc:creator>"
+        "</office:meta></office:document-meta>",
+    }
+    _write_package(path, list(xml.items()), photos, photo_mb, deflated)
+
+
+def _write_package(path: Path, xml: list[tuple[str, str]], photos: list[str], photo_mb: int, deflated: bool) -> None:
+    import zipfile
+
+    photo_compression = zipfile.ZIP_DEFLATED if deflated else zipfile.ZIP_STORED
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in xml:
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 3, 1, 12, 30, 0)), text.encode(),
+                             zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED)
+        for index, name in enumerate(photos):
+            info = zipfile.ZipInfo(name, date_time=(2024, 3, 1, 12, 30, 0))
+            info.compress_type = photo_compression
+            with archive.open(info, "w") as member:
+                _write_noise_jpeg(member, photo_mb, planted=index == 0, gps=index == 0)
 
 
 def write_gif(path: Path, megabytes: int) -> None:

@@ -50,7 +50,9 @@ a size limit for it):
         positioned anywhere (seek first)
     sanitize_stream(source: BinaryIO, out: BinaryIO) -> None
         writes the clean copy to out, sequentially (out is write-only: no seek,
-        no read back); raises Refused. What was written before a refusal is
+        no read back; office documents alone seek back over what they wrote,
+        to complete each zip entry's header, so they need out seekable, as
+        clean_file's is); raises Refused. What was written before a refusal is
         discarded by the caller.
     content_digest(source: BinaryIO) -> bytes
         SHA-256 over what must survive cleaning unchanged: each part

@@ -27,17 +27,20 @@ import base64
 import binascii
 import posixpath
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import BinaryIO
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, Parsed, bytes_verbs, shorten
+from intake.formats.base import Category, Finding, Parsed, View, bytes_verbs, shorten, stream_verbs
 from intake.errors import Refused
 from intake.formats.shared.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape
-from intake.formats.shared.zippkg import (DROP, KEEP, Member, PackageFile, PackageRules, Recorder, XmlDoc, ZipRead,
-                                   allow_only, binary_strings, clean_image, files_of, image_content, local_name,
-                                   member_views, note_kept_values,
-                                   open_package, parse_xml, removed_part, rewrite, serialize_xml, stray_text, unique,
-                                   unknown_attributes, unknown_declarations, unknown_markup, write_zip)
+from intake.formats.shared.zippkg import (DROP, KEEP, Cleaning, Output, PackageFile, PackageRules, PackageStream,
+                                          Recorder, XmlDoc, ZipRead, allow_only, binary_strings, clean_picture,
+                                          files_of, image_content, kept_views, local_name, note_kept_values,
+                                          open_package, open_package_stream, parse_xml, removed_part, rewrite,
+                                          serialize_xml, stray_text, unique, unknown_attributes, unknown_declarations,
+                                          unknown_markup)
 
 NAME = "OpenDocument"
 MEDIA_TYPES = tuple(f"application/vnd.oasis.opendocument.{kind}" for kind in (
@@ -139,7 +142,7 @@ _REFUSED_MEMBERS: tuple[tuple[re.Pattern[str], str], ...] = (
 @dataclass
 class _Package:
     order: list[str]
-    files: dict[str, bytes]
+    files: Mapping[str, bytes]  # zippkg.Files: a picture is read each time it is looked up
     manifest: XmlDoc
     listed: set[str]
     findings: list[Finding] = field(default_factory=list)
@@ -331,7 +334,7 @@ def _printer_value(key: str, value: str) -> str:
 
 # --- the package ------------------------------------------------------------------
 
-def _clean(read: ZipRead) -> tuple[bytes, list[Finding]]:
+def _clean(read: ZipRead) -> Cleaning:
     package = _load(read)
     findings = list(package.findings)
     removed: set[str] = set()
@@ -346,7 +349,7 @@ def _clean(read: ZipRead) -> tuple[bytes, list[Finding]]:
             removed.add(name)
         else:
             (pictures if name.startswith("Pictures/") else documents).append(name)
-    outputs: dict[str, bytes] = {}
+    outputs: dict[str, Output] = {}
     references: set[str] = set()
     for name in documents:
         outputs[name], part_findings, part_references = _clean_document_part(package, name)
@@ -355,24 +358,22 @@ def _clean(read: ZipRead) -> tuple[bytes, list[Finding]]:
     findings += _clean_pictures(package, pictures, references, outputs, removed)
     outputs[_MANIFEST_NAME], manifest_findings = _clean_manifest(package, set(outputs))
     findings += manifest_findings
-    members = [(_MIMETYPE, package.files[_MIMETYPE])] + [
-        (name, outputs[name]) for name in package.order if name in outputs]
-    clean = write_zip(members, stored=_MIMETYPE)
-    kept = member_views((Member(name, data) for name, data in members), {p for p in pictures if p in references})
+    members: list[tuple[str, Output]] = [(_MIMETYPE, package.files[_MIMETYPE])]
+    members += [(name, outputs[name]) for name in package.order if name in outputs]
+    kept = kept_views(members, {p for p in pictures if p in references})
     findings = note_kept_values(findings, removed, [view.data for view in kept])
-    return clean, unique(findings)
+    return Cleaning(members, unique(findings), stored=_MIMETYPE)
 
 
 def _removed_member(package: _Package, name: str) -> list[Finding] | None:
     """What a member that goes carried; None for a member that stays (once it is known to be cleanable)."""
-    data = package.files[name]
     if name not in package.listed:
-        return removed_part(name, data, "file not listed in the manifest", values=False)
+        return removed_part(name, package.files[name], "file not listed in the manifest", values=False)
     if name == "settings.xml":
-        return _settings_findings(name, data)
+        return _settings_findings(name, package.files[name])
     dropped = _dropped_member(name)
     if dropped is not None:
-        return _dropped_findings(name, data, *dropped)
+        return _dropped_findings(name, package.files[name], *dropped)
     _check_member(name)
     return None
 
@@ -392,13 +393,13 @@ def _clean_document_part(package: _Package, name: str) -> tuple[bytes, list[Find
     return serialize_xml(doc, standalone=False), findings, references
 
 
-def _clean_pictures(package: _Package, pictures: list[str], references: set[str], outputs: dict[str, bytes],
+def _clean_pictures(package: _Package, pictures: list[str], references: set[str], outputs: dict[str, Output],
                     removed: set[str]) -> list[Finding]:
     """Pictures the document shows are cleaned; pictures nothing shows are hidden content and go."""
     findings: list[Finding] = []
     for name in pictures:
         if name in references:
-            outputs[name], picture_findings = clean_image(name, package.files[name])
+            outputs[name], picture_findings = clean_picture(name, package.files[name], package.files)
             findings += picture_findings
         else:
             findings += removed_part(name, package.files[name], "picture not used by the document", values=False)
@@ -478,16 +479,18 @@ def _inline_text(element: Element) -> str:
 
 # --- entry points --------------------------------------------------------------------
 
-def _content(read: ZipRead) -> list[bytes]:
+def _content(read: ZipRead) -> Iterator[bytes]:
     """Text of content.xml and styles.xml (headers, footers) after accepting tracked changes,
-    without comments; then the content of the pictures the document shows.
+    without comments; then the content of the pictures the document shows, one at a time.
 
     Read the same way from the original and the clean copy: cleaning accepts
     the changes and removes the comments, nothing else may touch the text.
     """
     package = _load(read)
     texts, pictures = _texts_and_pictures(package)
-    return texts + [part for name in pictures for part in image_content(name, package.files[name])]
+    yield from texts
+    for name in pictures:
+        yield from image_content(name, package.files[name])
 
 
 def _texts_and_pictures(package: _Package) -> tuple[list[bytes], list[str]]:
@@ -526,5 +529,16 @@ def parse_file(data: bytes, original: Parsed | None = None) -> PackageFile:
     return open_package(data, _RULES, original)
 
 
+def parse_stream(source: BinaryIO) -> PackageStream:
+    """The package opened from its file, its pictures read one at a time (zippkg.PackageStream)."""
+    return open_package_stream(source, _RULES)
+
+
 _RULES = PackageRules(_clean, _content, _compared_pictures, VOCABULARY, opaque=frozenset({_MIMETYPE}))
 inspect, sanitize, views, residue, content = bytes_verbs(parse_file)
+inspect_stream, sanitize_stream, content_digest, residue_stream = stream_verbs(parse_stream)
+
+
+def content_views(source: BinaryIO) -> Iterator[View]:
+    """The content's parts as views, for the scan of a clean copy (formats/base.py)."""
+    return parse_stream(source).content_views()

@@ -28,19 +28,20 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import BinaryIO
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from intake.formats.base import Category, Finding, Parsed, bytes_verbs
+from intake.formats.base import Category, Finding, Parsed, View, bytes_verbs, stream_verbs
 from intake.errors import Refused
 from intake.formats.shared.officexml import FORBIDDEN, VALUE, Vocabulary, identifying_shape, split_name
-from intake.formats.shared.zippkg import (DROP, KEEP, UNWRAP, Member, PackageFile, PackageRules, Recorder, XmlDoc,
-                                   ZipRead, allow_only, clean_image, files_of, image_content, local_name,
-                                   member_views, note_kept_values,
-                                   open_package, parse_xml, removed_part, rewrite, serialize_xml, stray_text, unique,
-                                   unknown_attributes, unknown_declarations, unknown_markup, write_zip)
+from intake.formats.shared.zippkg import (DROP, KEEP, UNWRAP, Cleaning, Output, PackageFile, PackageRules,
+                                          PackageStream, Recorder, XmlDoc, ZipRead, allow_only, clean_picture, files_of,
+                                          image_content, kept_views, local_name, note_kept_values, open_package,
+                                          open_package_stream, parse_xml, removed_part, rewrite, serialize_xml,
+                                          stray_text, unique, unknown_attributes, unknown_declarations, unknown_markup)
 
 NAME = "Office Open XML"
 MEDIA_TYPES = (
@@ -135,7 +136,7 @@ _REFUSED_KINDS = (
 @dataclass
 class _Package:
     order: list[str]                  # member names, zip order, no folder entries
-    files: dict[str, bytes]
+    files: Mapping[str, bytes]        # zippkg.Files: a picture is read each time it is looked up
     by_lower: dict[str, str]          # part names are case-insensitive
     types: XmlDoc
     types_name: str
@@ -622,11 +623,11 @@ def _clean_part(doc: XmlDoc, where: str, removed_ids: set[str], targets: dict[st
 
 # --- the package ------------------------------------------------------------
 
-def _clean(read: ZipRead) -> tuple[bytes, list[Finding]]:
+def _clean(read: ZipRead) -> Cleaning:
     package, findings = _load(read)
     plan = _plan(package)
     findings += _dropped_findings(package, plan)
-    outputs: dict[str, bytes] = {}
+    outputs: dict[str, Output] = {}
     cleaned: dict[str, XmlDoc] = {}
     for name in package.order:
         if name in plan.kept and name != package.types_name and _source_of(name) is None:
@@ -639,24 +640,24 @@ def _clean(read: ZipRead) -> tuple[bytes, list[Finding]]:
     outputs[package.types_name], part_findings = _clean_types(package, plan)
     findings += part_findings
     members = [(name, outputs[name]) for name in package.order if name in plan.kept]
-    clean = write_zip(members)
-    kept = member_views((Member(name, data) for name, data in members), _pictures_of(package, plan))
+    kept = kept_views(members, _pictures_of(package, plan))
     findings = note_kept_values(findings, set(plan.dropped), [view.data for view in kept])
-    return clean, unique(findings)
+    return Cleaning(members, unique(findings))
 
 
-def _clean_member(package: _Package, plan: _Plan, name: str, cleaned: dict[str, XmlDoc]) -> tuple[bytes, list[Finding]]:
+def _clean_member(package: _Package, plan: _Plan, name: str, cleaned: dict[str, XmlDoc]) -> tuple[Output, list[Finding]]:
     content_type = package.content_type(name)
-    if not package.files[name].strip():
-        return package.files[name], []  # an empty part says nothing (and is no XML to parse)
+    data = package.files[name]
+    if not data.strip():
+        return data, []  # an empty part says nothing (and is no XML to parse)
+    if content_type.startswith("image/"):
+        return clean_picture(name, data, package.files)
     if content_type in _CLEANED_TYPES:
-        doc = parse_xml(package.files[name], name)
+        doc = parse_xml(data, name)
         targets = {rel.get("Id", ""): rel.get("Target", "") for rel, _ in _relationships(package, name)}
         findings = _clean_part(doc, name, plan.removed_ids.get(name.lower(), set()), targets)
         cleaned[name.lower()] = doc
         return serialize_xml(doc, standalone=True), findings
-    if content_type.startswith("image/"):
-        return clean_image(name, package.files[name])
     for pattern, reason in _REFUSED_KINDS:
         if pattern.search(name) or pattern.search(content_type):
             raise Refused(reason.format(name))
@@ -755,8 +756,9 @@ def _text_of(name: str, data: bytes, content_type: str) -> bytes | None:
 
 # --- entry points ---------------------------------------------------------------
 
-def _content(read: ZipRead) -> list[bytes]:
-    """Document text after accepting tracked changes, then the kept pictures' content.
+def _content(read: ZipRead) -> Iterator[bytes]:
+    """Document text after accepting tracked changes, then the kept pictures' content, one
+    picture at a time.
 
     Text is read with insertions accepted and deletions dropped, for the
     original and the clean copy alike: cleaning accepts the changes, so that
@@ -768,12 +770,14 @@ def _content(read: ZipRead) -> list[bytes]:
     texts: list[bytes] = []
     pictures = _pictures_of(package, plan)
     for name in package.order:
-        if name in plan.kept and name not in pictures:
+        if name in plan.kept and name not in pictures and package.content_type(name) in _TEXT_TYPES:
             text = _text_of(name, package.files[name], package.content_type(name))
             if text is not None:
                 texts.append(text)
-    shown = [name for name in package.order if name in pictures]
-    return texts + [part for name in shown for part in image_content(name, package.files[name])]
+    yield from texts
+    for name in package.order:
+        if name in pictures:
+            yield from image_content(name, package.files[name])
 
 
 def _pictures_of(package: _Package, plan: _Plan) -> set[str]:
@@ -792,5 +796,16 @@ def parse_file(data: bytes, original: Parsed | None = None) -> PackageFile:
     return open_package(data, _RULES, original)
 
 
+def parse_stream(source: BinaryIO) -> PackageStream:
+    """The package opened from its file, its pictures read one at a time (zippkg.PackageStream)."""
+    return open_package_stream(source, _RULES)
+
+
 _RULES = PackageRules(_clean, _content, _compared_pictures, VOCABULARY)
 inspect, sanitize, views, residue, content = bytes_verbs(parse_file)
+inspect_stream, sanitize_stream, content_digest, residue_stream = stream_verbs(parse_stream)
+
+
+def content_views(source: BinaryIO) -> Iterator[View]:
+    """The content's parts as views, for the scan of a clean copy (formats/base.py)."""
+    return parse_stream(source).content_views()

@@ -69,6 +69,10 @@ def clean_received(
             cleaned = clean_file_within(original, clean, keep_hdr=keep_hdr)
         except Refused as refusal:
             return NotCleaned(str(refusal))
+        # The child that cleaned it shares the descriptor's offset: the buffer's idea of where it
+        # is may be stale, and a seek to 0 inside that buffer would not reach the file. A seek
+        # from the end always does, and empties the buffer.
+        original.seek(0, io.SEEK_END)
         original.seek(0)
         if hashlib.file_digest(original, "sha256").hexdigest() != received.digests.sha256:
             return NotCleaned("the file changed while it was being taken in")

@@ -29,9 +29,8 @@ def test_inspect_source_lists_findings_worst_first(make_file) -> None:
 def test_inspect_source_says_why_a_file_is_not_inspected(make_file) -> None:
     text = inspect_source(source_for(make_file("notes.txt", b"plain words\n")))
     assert not text.supported and "text/plain" in text.problem
-    # A format without the stream verbs that is not cleaned from a map at any size (office
-    # documents; JPEG, GIF and WebP declare MAPPED_AT_ANY_SIZE) keeps the in-memory limit; the
-    # file is sparse.
+    # No format keeps the in-memory limit any more: an office document over it is inspected by
+    # stream, and this sparse one (zeros after the zip's end) is refused for what it is.
     document = io.BytesIO()
     with zipfile.ZipFile(document, "w") as package:
         package.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
@@ -41,7 +40,8 @@ def test_inspect_source_says_why_a_file_is_not_inspected(make_file) -> None:
     big = make_file("big.docx", document.getvalue())
     with big.open("r+b") as handle:
         handle.truncate(MAX_CLEAN_BYTES + 1)
-    assert inspect_source(source_for(big)).problem == "over 256 MiB: not inspected"
+    inspection = inspect_source(source_for(big))
+    assert inspection.supported and inspection.problem == "not a readable zip package"
 
 
 def test_inspect_source_of_a_vanished_file_is_a_plain_error(make_file) -> None:

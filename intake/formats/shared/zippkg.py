@@ -8,11 +8,15 @@ decompressed or parsed, every member name that could land outside a target
 folder (absolute, drive letters, backslashes, `.` / `..` / empty segments,
 a NUL byte that cuts the name short), two members whose names differ only
 in case (two readers would see two different files), encrypted members,
-compression other than stored/deflate, more than MAX_MEMBERS members, members
-declared to expand past MAX_TOTAL_SIZE in total or more than MAX_RATIO times
-their compressed size (bombs; tiny members are exempt), and members that
-overlap each other or the central directory (the overlapping-entry bomb).
-Every member is then read bounded by its declared size, and must match it.
+compression other than stored/deflate, more than MAX_MEMBERS members, a member
+declared to expand past MAX_MEMBER_SIZE, members held in memory (up to
+HELD_SIZE each) declared to expand past MAX_TOTAL_SIZE in total, members
+declared to expand more than MAX_RATIO times their compressed size (bombs;
+tiny members are exempt), and members that overlap each other or the central
+directory (the overlapping-entry bomb). Every member is read bounded by its
+declared size, and must match it: the held ones when the zip is opened, the
+bigger ones (pictures) each time they are used, one at a time, so that a
+document of any size is cleaned in bounded memory (ZipRead, PackageStream).
 What the zip itself says about its maker (entry dates, comments, extra
 fields, file-system attributes, bytes outside any member) is reported.
 
@@ -21,7 +25,8 @@ rewriter keeps every namespace prefix where it was declared, because
 `mc:Ignorable` and friends name prefixes. Comments and processing
 instructions are reported, never written.
 
-`write_zip` guarantees a zip that says nothing about when, where or with what
+`write_zip` (in memory) and `write_zip_to` (member by member into a file, the same
+bytes) guarantee a zip that says nothing about when, where or with what
 it was made: members in the given order, every date 1980-01-01 00:00:00,
 MS-DOS system byte and no file attributes, no extra fields, no archive or
 entry comments, deflate throughout except the one member named `stored`
@@ -38,16 +43,18 @@ import struct
 import xml.etree.ElementTree as ElementTree
 import zipfile
 import zlib
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import BinaryIO
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from intake.formats import handler_for
-from intake.formats.base import Category, Finding, FormatModule, View, categorise, parse_with, refusing, shorten
+from intake.formats.base import (Category, ContentDigest, FileBytes, Finding, FormatModule, View, categorise, parse_with,
+                                 refusing, shorten)
 from intake.errors import Refused
 from intake.formats.shared.officexml import UNKNOWN, Vocabulary, leftovers, remove_stray_text, split_name, without_fonts
 from intake.support.sniff import HEAD_SIZE, sniff
@@ -122,7 +129,14 @@ class Recorder:
 # --- zip ------------------------------------------------------------------
 
 MAX_MEMBERS = 10_000
+# Members up to this size are read once, when the zip is opened, and held (the XML parts the
+# cleaning rules read across members); bigger ones (pictures) are read when they are used, one
+# at a time, and let go after: a document of any size is cleaned in bounded memory.
+HELD_SIZE = 1 << 20
+# What the held members may add up to (decompressed); and what any one member may be, since it
+# is read whole when it is cleaned, compared or scanned.
 MAX_TOTAL_SIZE = 512 * 1024 * 1024
+MAX_MEMBER_SIZE = 64 * 1024 * 1024
 MAX_RATIO = 200
 # A member smaller than this cannot be a bomb whatever its ratio; tiny, very
 # regular XML parts (a run of empty cells) legitimately compress very well.
@@ -132,6 +146,8 @@ _ENCRYPTED = 0x01 | 0x40
 _DATA_DESCRIPTOR = 0x08
 _DRIVE = re.compile(r"^[A-Za-z]:")
 ZIP_WHERE = "zip structure"
+# The end of central directory record and its comment lie in this many last bytes of a zip.
+_END_WINDOW = 22 + 0xFFFF
 
 
 @dataclass(frozen=True)
@@ -140,36 +156,73 @@ class Member:
     data: bytes
 
 
-# What read_zip returns: every member, and what the zip itself reveals.
-ZipRead = tuple[list[Member], list[Finding]]
+class ZipRead:
+    """A zip package opened from a seekable file under the safety limits: the small members held,
+    the others read on demand (`read`), and what the zip itself reveals (`findings`)."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self.archive = _open_zip(source)
+        self.infos = self.archive.infolist()
+        _check_infos(self.infos)
+        self._by_name = {info.filename: info for info in self.infos}
+        self._held = {info.filename: _read_member(self.archive, info) for info in self.infos
+                      if info.file_size <= HELD_SIZE}
+        self.findings = _zip_findings(FileBytes(source), self.archive, self.infos)
+        self.files = Files(self, [info.filename for info in self.infos if not info.filename.endswith("/")])
+
+    def read(self, name: str) -> bytes:
+        """A member's bytes: held, or read now (bounded by its declared size, which it must match)."""
+        held = self._held.get(name)
+        return held if held is not None else _read_member(self.archive, self._by_name[name])
+
+    def members(self) -> Iterator[Member]:
+        """Every member in zip order, folder entries included, each read when it is reached."""
+        return (Member(info.filename, self.read(info.filename)) for info in self.infos)
 
 
-def read_zip(data: bytes) -> ZipRead:
+class Files(Mapping[str, bytes]):
+    """The members by name, in zip order, without folder entries (empty, their dates already among
+    the zip dates); a member not held is read on each look-up, never kept."""
+
+    def __init__(self, read: ZipRead, names: list[str]) -> None:
+        self._read = read
+        self._names = names
+        self._known = frozenset(names)
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self._known:
+            raise KeyError(name)
+        return self._read.read(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def read_zip(data: bytes) -> tuple[list[Member], list[Finding]]:
     """Every member, read under the safety limits, and what the zip itself reveals."""
-    archive = _open_zip(data)
-    infos = archive.infolist()
-    _check_infos(infos)
-    members = [Member(info.filename, _read_member(archive, info)) for info in infos]
-    return members, _zip_findings(data, archive, infos)
+    read = ZipRead(io.BytesIO(data))
+    return list(read.members()), read.findings
 
 
-def read_files(data: bytes) -> tuple[dict[str, bytes], list[Finding]]:
+def read_files(data: bytes) -> tuple[Mapping[str, bytes], list[Finding]]:
     """The members by name, in zip order, without folder entries; and what the zip reveals."""
-    return files_of(read_zip(data))
+    return files_of(ZipRead(io.BytesIO(data)))
 
 
-def files_of(read: ZipRead) -> tuple[dict[str, bytes], list[Finding]]:
-    """read_files of a zip already read: a new dict and a new list on each call (callers add to them).
-
-    Folder entries are empty, and their dates are already among the zip dates.
-    """
-    members, findings = read
-    return {member.name: member.data for member in members if not member.name.endswith("/")}, list(findings)
+def files_of(read: ZipRead) -> tuple[Mapping[str, bytes], list[Finding]]:
+    """The members by name (Files) and a new list of what the zip reveals (callers add to it)."""
+    return read.files, list(read.findings)
 
 
-def _open_zip(data: bytes) -> zipfile.ZipFile:
+def _open_zip(source: BinaryIO) -> zipfile.ZipFile:
     try:
-        return zipfile.ZipFile(io.BytesIO(data))
+        return zipfile.ZipFile(source)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, struct.error):
         raise Refused("not a readable zip package") from None
 
@@ -178,7 +231,7 @@ def _check_infos(infos: list[zipfile.ZipInfo]) -> None:
     if len(infos) > MAX_MEMBERS:
         raise Refused(f"more than {MAX_MEMBERS} zip members")
     seen: set[str] = set()
-    total = 0
+    held = 0
     for info in infos:
         _check_name(info)
         if info.flag_bits & _ENCRYPTED:
@@ -190,9 +243,13 @@ def _check_infos(infos: list[zipfile.ZipInfo]) -> None:
         if info.filename.lower() in seen:
             raise Refused(f"duplicate zip member {info.filename}")
         seen.add(info.filename.lower())
-        total += info.file_size
-        if total > MAX_TOTAL_SIZE:
-            raise Refused("zip members expand to more than 512 MiB")
+        if info.file_size > MAX_MEMBER_SIZE:
+            raise Refused(f"zip member {info.filename} expands to more than {MAX_MEMBER_SIZE >> 20} MiB "
+                          "(each member is read whole to be cleaned)")
+        held += info.file_size if info.file_size <= HELD_SIZE else 0
+        if held > MAX_TOTAL_SIZE:
+            raise Refused(f"zip members under {HELD_SIZE >> 20} MiB expand to more than "
+                          f"{MAX_TOTAL_SIZE >> 20} MiB in total")
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise Refused(f"zip member {info.filename} expands more than {MAX_RATIO} times (zip bomb)")
 
@@ -216,7 +273,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return content
 
 
-def _zip_findings(data: bytes, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> list[Finding]:
+def _zip_findings(data: FileBytes, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> list[Finding]:
     findings: list[Finding] = []
     dates = sorted(info.date_time for info in infos if info.date_time != FIXED_DATE)
     if dates:
@@ -244,7 +301,7 @@ def _zip_date(value: tuple[int, ...]) -> str:
     return "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}".format(*value)
 
 
-def _layout(data: bytes, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> tuple[int, list[bytes]]:
+def _layout(data: FileBytes, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> tuple[int, list[bytes]]:
     """Bytes no member accounts for (prefix, gaps, trailer) and the local extra fields.
 
     Overlapping members are how the worst zip bombs work: refused.
@@ -268,10 +325,13 @@ def _layout(data: bytes, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo])
     if position > start_dir:
         raise Refused("zip members overlap the central directory")
     outside += start_dir - position
-    end_record = data.rfind(b"PK\x05\x06")
-    if 0 <= end_record <= len(data) - 22:
-        comment_length = struct.unpack_from("<H", data, end_record + 20)[0]
-        outside += max(0, len(data) - (end_record + 22 + comment_length))
+    # zipfile found the end record in the last _END_WINDOW bytes: the last one anywhere is there.
+    tail_start = max(0, len(data) - _END_WINDOW)
+    tail = data[tail_start:len(data)]
+    end_record = tail.rfind(b"PK\x05\x06")
+    if 0 <= end_record <= len(tail) - 22:
+        comment_length = struct.unpack_from("<H", tail, end_record + 20)[0]
+        outside += max(0, len(data) - (tail_start + end_record + 22 + comment_length))
     return outside, extras
 
 
@@ -300,18 +360,30 @@ def _extra_findings(extras: list[bytes]) -> list[Finding]:
     return [Finding(category, label, f"{count} fields", ZIP_WHERE) for (category, label), count in counts.items()]
 
 
-def write_zip(members: Iterable[tuple[str, bytes]], stored: str | None = None) -> bytes:
-    """A zip that says nothing about when, where or with what it was made.
+def write_zip(members: Iterable[tuple[str, Output]], stored: str | None = None) -> bytes:
+    """The zip of write_zip_to, in memory."""
+    buffer = io.BytesIO()
+    write_zip_to(buffer, members, stored)
+    return buffer.getvalue()
+
+
+def write_zip_to(out: BinaryIO, members: Iterable[tuple[str, Output]], stored: str | None = None,
+                 check: Callable[[str, bytes], None] | None = None) -> None:
+    """A zip that says nothing about when, where or with what it was made, written member by
+    member into `out` (seekable: each local header is completed once its member is written).
 
     Fixed 1980-01-01 dates, MS-DOS system byte, no extra fields, no comments,
     deflate throughout except the member named `stored` (ODF `mimetype`). Pictures are deflate
     streams of stored blocks (level 0): JPEG and PNG data are compressed already (deflate saves
     0.01 % of a photo at any level), and deflating a document's photos at the default level took
-    most of the time of cleaning it.
+    most of the time of cleaning it. A PictureCopy is cleaned as it is written, and let go;
+    `check` sees each member's bytes, as a reader will get them, before they are written.
     """
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, content in members:
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, output in members:
+            content = output.data() if isinstance(output, PictureCopy) else output
+            if check is not None:
+                check(name, content)
             info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
             info.create_system = 0
             info.compress_type = zipfile.ZIP_STORED if name == stored else zipfile.ZIP_DEFLATED
@@ -320,7 +392,7 @@ def write_zip(members: Iterable[tuple[str, bytes]], stored: str | None = None) -
             # writestr fills in Unix permissions (0o600) when the attributes are 0;
             # the central directory is written at close from this same object.
             info.external_attr = 0
-    return buffer.getvalue()
+            del content
 
 
 # --- XML ------------------------------------------------------------------
@@ -672,43 +744,107 @@ def image_content(name: str, data: bytes) -> list[bytes]:
         raise Refused(f"{name}: {error}") from None
 
 
+@dataclass(frozen=True)
+class PictureCopy:
+    """A picture member of the clean copy, cleaned again from the original when it is written
+    (write_zip_to): the clean pictures of a big document are never all held at once. `views` are
+    its views as member_views reads them, copied out of the clean picture when it was first made."""
+
+    name: str
+    files: Mapping[str, bytes]
+    views: tuple[View, ...]
+
+    def data(self) -> bytes:
+        return clean_image(self.name, self.files[self.name])[0]
+
+
+# What the clean copy's member holds: its bytes, or the picture to clean into it.
+Output = bytes | PictureCopy
+
+
+def clean_picture(name: str, data: bytes, files: Mapping[str, bytes]) -> tuple[PictureCopy, list[Finding]]:
+    """A picture the clean copy keeps (its image content compared, see member_views), `data` read
+    from `files`: what cleaning it removes, and the PictureCopy that writes it."""
+    clean, findings = clean_image(name, data)
+    views = tuple(View(view.where, bytes(view.data)) for view in iter_member_views([Member(name, clean)], {name}))
+    return PictureCopy(name, files, views), findings
+
+
+def kept_views(members: Iterable[tuple[str, Output]], compared_pictures: Collection[str]) -> list[View]:
+    """member_views of the clean copy's members, a PictureCopy's views as it recorded them."""
+    views: list[View] = []
+    for name, output in members:
+        views += (list(output.views) if isinstance(output, PictureCopy)
+                  else iter_member_views([Member(name, output)], compared_pictures))
+    return views
+
+
 def member_views(members: Iterable[Member], compared_pictures: Collection[str] = frozenset()) -> list[View]:
+    return list(iter_member_views(members, compared_pictures))
+
+
+def iter_member_views(members: Iterable[Member], compared_pictures: Collection[str] = frozenset()) -> Iterator[View]:
     """Each member as stored, UTF-16 XML also as UTF-8, pictures also as their own views. A
     picture whose image content the package's content compares (`compared_pictures`) is read
     only as its own residue: its image data are proven the same in original and copy, so a
     value found there is content, and searching megabytes of scan data for every removed
-    value took most of the time of a document full of photos."""
-    views: list[View] = []
+    value took most of the time of a document full of photos. Members are taken one at a time."""
     for member in members:
         if member.name in compared_pictures and (picture := _image_module(sniff(member.data[:HEAD_SIZE]))):
             try:
-                views += [View(f"{member.name}: {view.where}", view.data) for view in picture.residue(member.data)]
-                continue
+                residue = picture.residue(member.data)
             except Refused:
-                pass  # read whole below; cleaning will refuse it
-        views.append(View(member.name, member.data))
+                residue = None  # read whole below; cleaning will refuse it
+            if residue is not None:
+                yield from (View(f"{member.name}: {view.where}", view.data) for view in residue)
+                continue
+        yield View(member.name, member.data)
         if member.data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            views.append(View(f"{member.name} (decoded from UTF-16)",
-                              member.data.decode("utf-16", "replace").encode("utf-8")))
+            yield View(f"{member.name} (decoded from UTF-16)", member.data.decode("utf-16", "replace").encode("utf-8"))
         module = _image_module(sniff(member.data[:HEAD_SIZE]))
         if module is not None:
             try:
-                views += [View(f"{member.name}: {view.where}", view.data) for view in module.views(member.data)]
+                own = module.views(member.data)
             except Refused:
-                pass  # the picture's own bytes are already a view; cleaning will refuse it
-    return views
+                own = []  # the picture's own bytes are already a view; cleaning will refuse it
+            yield from (View(f"{member.name}: {view.where}", view.data) for view in own)
+
+
+@dataclass(frozen=True)
+class Cleaning:
+    """A package format's one cleaning pass: the clean copy's members in order, what was removed,
+    and the member written stored (ODF's mimetype)."""
+
+    members: list[tuple[str, Output]]
+    findings: list[Finding]
+    stored: str | None = None
 
 
 @dataclass(frozen=True)
 class PackageRules:
     """What a package format (ooxml, odf) gives PackageFile: its cleaning pass and its content,
-    both over a zip already read, and what the clean copy's members may hold."""
+    both over a zip already opened, and what the clean copy's members may hold."""
 
-    clean: Callable[[ZipRead], tuple[bytes, list[Finding]]]
-    content: Callable[[ZipRead], list[bytes]]
+    clean: Callable[[ZipRead], Cleaning]
+    content: Callable[[ZipRead], Iterator[bytes]]  # its parts one at a time: pictures are read in turn
     compared_pictures: Callable[[ZipRead], set[str]]  # the pictures whose image content `content` holds
     vocabulary: Vocabulary
     opaque: frozenset[str] = frozenset()  # members left out of the leftover check (ODF's mimetype)
+
+    def check(self, name: str, data: bytes) -> None:
+        check_clean_members([(name, data)], self.vocabulary, self.opaque)
+
+    def residue(self, read: ZipRead) -> Iterator[View]:
+        """What the scan for removed values reads: every member, with font names left out.
+
+        Font names are a standard vocabulary ("Microsoft Yi Baiti" in every Office
+        theme), not the user's values: that "Microsoft" was removed as a company
+        name must not make a correct copy fail because the theme names the font.
+        Paths and e-mail addresses in font names are still refused by the
+        leftover check.
+        """
+        return iter_member_views((Member(member.name, _fonts_left_out(member, self.vocabulary))
+                                  for member in read.members()), self.compared_pictures(read))
 
 
 @dataclass(frozen=True)
@@ -722,52 +858,45 @@ class PackageFile:
     rules: PackageRules
 
     @cached_property
-    def _cleaned(self) -> tuple[bytes, list[Finding]]:
+    def _cleaning(self) -> Cleaning:
         return self.rules.clean(self.read)
+
+    @cached_property
+    def _copy(self) -> bytes:
+        return write_zip(self._cleaning.members, self._cleaning.stored)
 
     @guarded
     def inspect(self) -> list[Finding]:
-        return self._cleaned[1]
+        return self._cleaning.findings
 
     @cached_property
     def _copy_read(self) -> ZipRead:
-        return read_zip(self._cleaned[0])
+        return ZipRead(io.BytesIO(self._copy))
 
     @guarded
     def sanitize_parts(self) -> list[bytes | memoryview]:
         """The copy, once the zip it is has been read as any reader would and the leftover check
         (check_clean_members) found nothing in it."""
-        written, _ = self._copy_read
-        check_clean_members(((member.name, member.data) for member in written), self.rules.vocabulary,
-                            self.rules.opaque)
-        return [self._cleaned[0]]
+        check_clean_members(((member.name, member.data) for member in self._copy_read.members()),
+                            self.rules.vocabulary, self.rules.opaque)
+        return [self._copy]
 
     def read_of_copy(self, data: bytes) -> ZipRead | None:
         """The zip read of this package's clean copy, if `data` is that copy, byte for byte
         (sanitize_parts read it to check it; reading is a function of the bytes alone)."""
         # A cached_property keeps its value in __dict__: there only once sanitize_parts has run.
-        if "_copy_read" not in self.__dict__ or self._cleaned[0] != data:
+        if "_copy_read" not in self.__dict__ or self._copy != data:
             return None
         return self._copy_read
 
     @guarded
     def views(self) -> list[View]:
         """The file itself, then every member (member_views)."""
-        return [View("file", self.data)] + member_views(self.read[0])
+        return [View("file", self.data)] + member_views(self.read.members())
 
     @guarded
     def residue(self) -> list[View]:
-        """What the scan for removed values reads: every member, with font names left out.
-
-        Font names are a standard vocabulary ("Microsoft Yi Baiti" in every Office
-        theme), not the user's values: that "Microsoft" was removed as a company
-        name must not make a correct copy fail because the theme names the font.
-        Paths and e-mail addresses in font names are still refused by the
-        leftover check.
-        """
-        vocabulary = self.rules.vocabulary
-        return member_views((Member(member.name, _fonts_left_out(member, vocabulary)) for member in self.read[0]),
-                            self.rules.compared_pictures(self.read))
+        return list(self.rules.residue(self.read))
 
     @guarded
     def content(self) -> list[bytes | memoryview]:
@@ -779,7 +908,72 @@ def open_package(data: bytes, rules: PackageRules, original: object = None) -> P
     """A package format's parse_file: the zip read once, under the safety limits; not again when
     `data` is the clean copy of `original`, whose sanitize_parts has just read it."""
     known = original.read_of_copy(data) if isinstance(original, PackageFile) and original.rules is rules else None
-    return PackageFile(data, known or read_zip(data), rules)
+    return PackageFile(data, known or ZipRead(io.BytesIO(data)), rules)
+
+
+@dataclass
+class PackageStream:
+    """An office package parsed once from an open file (formats/base.py, ParsedStream): as
+    PackageFile, but the pictures, read one at a time when cleaned, compared or scanned, are
+    never all in memory, and the clean copy is written member by member into `out`. The
+    leftover check (check_clean_members) sees each member as it is written."""
+
+    source: BinaryIO
+    rules: PackageRules
+
+    @cached_property
+    def read(self) -> ZipRead:
+        return ZipRead(self.source)
+
+    @cached_property
+    def _cleaning(self) -> Cleaning:
+        return self.rules.clean(self.read)
+
+    @guarded
+    def inspect(self) -> list[Finding]:
+        return self._cleaning.findings
+
+    @guarded
+    def sanitize(self, out: BinaryIO) -> None:
+        # zipfile completes each local header by seeking back; unseekable, it would write data
+        # descriptors instead: another zip than the in-memory path's.
+        if not out.seekable():
+            raise Refused("an office document's clean copy must be written to a seekable file")
+        write_zip_to(out, self._cleaning.members, self._cleaning.stored, self.rules.check)
+
+    @guarded
+    def content_digest(self) -> bytes:
+        digest = ContentDigest()
+        for part in self.rules.content(self.read):
+            digest.add(part)
+        return digest.digest()
+
+    @guarded
+    def residue(self) -> Iterator[View]:
+        return _guarded_views(self.rules.residue(self.read))
+
+    @guarded
+    def content_views(self) -> Iterator[View]:
+        """The content's parts, each its own view (a value is never sought across two of them):
+        a removed value that is part of the content (a letter may name its own author) is no leftover."""
+        return _guarded_views(View(f"content part {index}", part)
+                              for index, part in enumerate(self.rules.content(self.read)))
+
+
+def _guarded_views(views: Iterator[View]) -> Iterator[View]:
+    """The views, each one's reading guarded: what reading a member raises becomes a refusal."""
+    while (view := _next_view(views)) is not None:
+        yield view
+
+
+@guarded
+def _next_view(views: Iterator[View]) -> View | None:
+    return next(views, None)
+
+
+def open_package_stream(source: BinaryIO, rules: PackageRules) -> PackageStream:
+    """A package format's parse_stream: the zip is opened (and checked) on first use."""
+    return PackageStream(source, rules)
 
 
 # --- the allow-list: unknown markup out, and the clean copy checked on its own ------

@@ -86,7 +86,12 @@ def test_clean_bytes_parses_the_original_once_and_the_clean_copy_once(kind: str,
     spy = spy_on(monkeypatch, module, parse)
     cleaned = clean_bytes(data)
     assert cleaned.findings, "a typical file has something to remove"
-    assert sorted(bytes(given) for given in spy.given) == sorted([data, cleaned.data])  # type: ignore[call-overload]
+    assert sorted(map(_bytes_of, spy.given)) == sorted([data, cleaned.data])
+
+
+def _bytes_of(given: object) -> bytes:
+    """What a parse was given: bytes or a map, or a file in memory (the office formats open a zip on one)."""
+    return given.getvalue() if isinstance(given, io.BytesIO) else bytes(given)  # type: ignore[call-overload]
 
 
 @pytest.mark.parametrize("kind", TYPICAL)

@@ -121,11 +121,22 @@ def test_bomb_ratio_is_refused_above_the_floor_only() -> None:
     assert zippkg.read_zip(make_zip({"big.bin": at_floor * 2}, zipfile.ZIP_STORED))[0][0].data == at_floor * 2
 
 
-def test_declared_total_size_is_capped() -> None:
+def test_declared_member_size_is_capped() -> None:
+    """Each member is read whole when it is cleaned: one declared over 64 MiB is refused unread."""
     data = bytearray(make_zip({"a.xml": b"<a/>"}))
     central = offsets(bytes(data), CENTRAL)[0]
     data[central + 24:central + 28] = struct.pack("<I", 600 * 1024 * 1024)  # uncompressed size, a lie
-    assert "512 MiB" in refusal(bytes(data))
+    assert refusal(bytes(data)) == "zip member a.xml expands to more than 64 MiB (each member is read whole to be cleaned)"
+
+
+def test_declared_total_of_the_held_members_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The small members are held in memory: their declared total is capped; the big ones, read
+    one at a time, count only against the member cap."""
+    monkeypatch.setattr(zippkg, "HELD_SIZE", 100)
+    monkeypatch.setattr(zippkg, "MAX_TOTAL_SIZE", 250)
+    assert len(zippkg.read_zip(make_zip({"a": b"a" * 100, "b": b"b" * 100, "big": b"c" * 1000}))[0]) == 3
+    message = refusal(make_zip({"a": b"a" * 100, "b": b"b" * 100, "c": b"c" * 100}))
+    assert message == "zip members under 0 MiB expand to more than 0 MiB in total"
 
 
 def test_member_that_lies_about_its_size_is_refused() -> None:
