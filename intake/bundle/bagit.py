@@ -412,9 +412,10 @@ class _FolderSink:
 
     @contextmanager
     def write_all(self, files: Sequence[BagFile]) -> Iterator[Iterator[Digests]]:
-        """Written by forked workers on every core (forked.py): unsealing and hashing the clean
-        copies, and creating thousands of small files, were most of an export's time. A worker
-        inherits what a file's source needs (the vault's key) and hands back only digests."""
+        """Written by forked workers on every core (forked.py): unsealing, hashing and writing
+        the clean copies one after another was the largest part of an export, with the second
+        core idle. A worker inherits what a file's source needs (the vault's key) and hands back
+        only digests."""
         placed = [self._placed(file.path) for file in files]  # folders made, and listed for the sync, here
         groups = _groups(files)
 
