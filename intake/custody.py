@@ -134,7 +134,7 @@ class Custody:
                 if step.checked:
                     continue
                 try:
-                    check_opened(step.signed, step.commitment, keyring.public, step.entry.seq)
+                    check_opened(step.signed, step.commitment, keyring.public, step.entry.seq, keyring.secret)
                 except AuditFailure as failure:
                     raise CheckFailed(f"ledger verification failed: {failure}") from failure
 

