@@ -20,7 +20,7 @@ from intake.ledger.entries import CustodyEntry, Draft, SignedEntry, new_id
 from intake.ledger.note import Verifier
 from intake.ledger.originals import entry_tag, tag_key
 from intake.ledger.store import LedgerStore, StoredCheckpoint, StoredEntry
-from intake.ledger.stored_tree import StoredTree, all_rows, leaf_hash_of, stored_leaf_hashes
+from intake.ledger.stored_tree import Frontier, StoredTree, all_rows, leaf_hash_of, stored_leaf_hashes
 from intake.keys.seal import seal
 
 TOOL = f"intake/{__version__}"
@@ -51,15 +51,15 @@ class Ledger:
         appended = []
         with self.store.transaction():
             size = self.store.count()
-            tree = self._tree_for_append(size)
+            tree = Frontier(self._tree_for_append(size), size)
             tags = tag_key(keyring.secret) if self.store.originals_through() == size else None
-            root = tree.root(size)
+            root = tree.root()
             for draft in drafts:
                 entry = self._complete(draft, keyring, seq=size, prev=root)
                 stored = seal_entry(entry, keyring)
-                tree.append(size, leaf_hash_of(stored.commitment, stored.sealed))
+                tree.append(leaf_hash_of(stored.commitment, stored.sealed))
                 size += 1
-                root = tree.root(size)  # this checkpoint's root, and the next entry's `prev`
+                root = tree.root()  # this checkpoint's root, and the next entry's `prev`
                 checkpoint = Checkpoint(self.origin, size, root)
                 self.store.insert(stored, StoredCheckpoint(size, sign_checkpoint(checkpoint, keyring.secret.signing_key)))
                 appended.append(entry)

@@ -2,7 +2,7 @@
 
 RFC 9162 logs and C2SP tlog-tiles keep these rather than recomputing the tree:
 leaf n completes one perfect subtree per trailing one bit of n, so an append
-writes on average two hashes, and any root, inclusion proof or consistency
+(Frontier) writes on average two hashes, and any root, inclusion proof or consistency
 proof reads at most log2(n) hashes per range it needs. Without them every
 append and every proof would re-read every entry (O(n)).
 
@@ -68,12 +68,32 @@ class StoredTree:
     def root(self, size: int) -> bytes:
         return merkle.root_from(size, self.subtree)
 
-    def append(self, size: int, leaf: bytes) -> None:
-        """Store leaf number `size` and every perfect subtree it completes (within a transaction)."""
-        rows: list[TreeRow] = [(0, size, leaf)]
-        node, level, index = leaf, 0, size
-        while index & 1:
-            (left,) = self.store.tree_hashes([(level, index - 1)])
-            node, level, index = merkle.node_hash(left, node), level + 1, index >> 1
+
+
+class Frontier:
+    """A run of appends to a StoredTree: the hashes of the perfect subtrees that make up the tree
+    (RFC 9162's compact range: one per set bit of the size, largest first) are read once and kept,
+    so each new root is folded from them and each append finds its left siblings among them. An
+    export of 500 items made a query per subtree hash for every root and append (5,000 in all)."""
+
+    def __init__(self, tree: StoredTree, size: int) -> None:
+        self._tree, self._size = tree, size
+        self._peaks = tree.store.tree_hashes(merkle.perfect_blocks(0, size)) if size else []
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def root(self) -> bytes:
+        return merkle.fold(self._peaks) if self._peaks else merkle.EMPTY_ROOT
+
+    def append(self, leaf: bytes) -> None:
+        """Store the next leaf and every perfect subtree it completes (within a transaction)."""
+        rows: list[TreeRow] = [(0, self._size, leaf)]
+        node, level, index = leaf, 0, self._size
+        while index & 1:  # each trailing one bit: the smallest peak is this node's left sibling
+            node, level, index = merkle.node_hash(self._peaks.pop(), node), level + 1, index >> 1
             rows.append((level, index, node))
-        self.store.insert_tree(rows)
+        self._peaks.append(node)
+        self._tree.store.insert_tree(rows)
+        self._size += 1

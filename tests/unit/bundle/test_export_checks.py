@@ -23,7 +23,7 @@ from intake.ledger.append import seal_entry
 from intake.ledger.checkpoint import Checkpoint, sign_checkpoint
 from intake.ledger.entries import PUBLIC_BUNDLE, Draft, SignedEntry
 from intake.ledger.store import StoredCheckpoint
-from intake.ledger.stored_tree import StoredTree, leaf_hash_of
+from intake.ledger.stored_tree import Frontier, StoredTree, leaf_hash_of
 from intake.keys.seal import seal
 from intake.vault import Vault
 
@@ -63,12 +63,12 @@ def append_with_wrong_commitment(vault: Vault, keyring: Keyring, draft: Draft) -
     salt: the tree and the checkpoint are right, the commitment does not open with the record."""
     with vault.locked(), vault.ledger() as ledger, ledger.store.transaction():
         size = ledger.store.count()
-        tree = StoredTree(ledger.store)
-        entry = ledger._complete(draft, keyring, seq=size, prev=tree.root(size))
+        tree = Frontier(StoredTree(ledger.store), size)
+        entry = ledger._complete(draft, keyring, seq=size, prev=tree.root())
         stored = seal_entry(entry, keyring)
         stored = replace(stored, commitment=SignedEntry.sign(entry, keyring.secret).commitment())
-        tree.append(size, leaf_hash_of(stored.commitment, stored.sealed))
-        note = sign_checkpoint(Checkpoint(ledger.origin, size + 1, tree.root(size + 1)), keyring.secret.signing_key)
+        tree.append(leaf_hash_of(stored.commitment, stored.sealed))
+        note = sign_checkpoint(Checkpoint(ledger.origin, size + 1, tree.root()), keyring.secret.signing_key)
         ledger.store.insert(stored, StoredCheckpoint(size + 1, note))
         policy_state.record(ledger.store, ledger.origin, size + 1, keyring.policy_serial, keyring.secret)
         return size, entry.id

@@ -11,7 +11,7 @@ import pytest
 from intake.errors import CheckFailed
 from intake.ledger import merkle
 from intake.ledger.audit import audit
-from intake.ledger.stored_tree import StoredTree, all_rows, leaf_hashes, stored_count
+from intake.ledger.stored_tree import Frontier, StoredTree, all_rows, leaf_hashes, stored_count
 from intake.ledger.store import LedgerStore
 
 
@@ -28,9 +28,24 @@ def test_appending_leaf_by_leaf_stores_every_perfect_subtree(store: LedgerStore)
     tree, data = StoredTree(store), leaves(37)
     for size, leaf in enumerate(data):
         with store.transaction():
-            tree.append(size, leaf)
+            Frontier(tree, size).append(leaf)
         assert tree.is_complete(size + 1) and store.tree_count() == stored_count(size + 1)
         assert tree.root(size + 1) == merkle.root(data[: size + 1])
+    assert store.tree_rows() == all_rows(data)
+
+
+@pytest.mark.parametrize("start", [0, 1, 6, 7, 8, 31])
+def test_a_run_of_appends_folds_each_root_from_the_subtrees_it_holds(store: LedgerStore, start: int) -> None:
+    """One Frontier for many appends (as append_all): every root it folds, and every row it writes,
+    are those computed from all the leaves, from whatever size the run starts at."""
+    data = leaves(start + 40)
+    with store.transaction():
+        store.insert_tree(all_rows(data[:start]))
+        frontier = Frontier(StoredTree(store), start)
+        assert frontier.root() == merkle.root(data[:start])
+        for size in range(start, len(data)):
+            frontier.append(data[size])
+            assert frontier.size == size + 1 and frontier.root() == merkle.root(data[: size + 1])
     assert store.tree_rows() == all_rows(data)
 
 
