@@ -24,16 +24,14 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from intake.blobs import BLOB_NAME
 from intake.forked import ForkedChunks
 from intake.ledger import merkle
-from intake.ledger.checkpoint import Checkpoint, sign_checkpoint
+from intake.ledger.checkpoint import Checkpoint
 from intake.errors import AuditFailure, Check, CheckpointError, NoteError
 from intake.ledger.compact import BlobTally, EarlierEntries
 from intake.ledger.custodian import Custodian
+from intake.keys.identity import SecretIdentity
 from intake.ledger.entries import CustodyEntry, SignedEntry
 from intake.ledger.opening import (
     ChunkOpener, Link, OpenedChunk, OpenedRecord, Opening, check_opened, derivation_failure, open_entry,
@@ -243,33 +241,36 @@ class _ExpectedNote:
     key_id: bytes
 
     def matches(self, note: str, size: int, root: bytes) -> bool:
+        return self.signature(note, size, root) is not None
+
+    def signature(self, note: str, size: int, root: bytes) -> bytes | None:
+        """The note's signature bytes if it is that note, else None."""
         head = f"{self.origin}\n{size}\n{base64.b64encode(root).decode('ascii')}\n\n\u2014 {self.origin} "
         if not (note.startswith(head) and note.endswith("\n")):
-            return False
+            return None
         raw = b64decode_canonical(note[len(head):-1])
-        return raw is not None and len(raw) == 4 + 64 and raw[:4] == self.key_id
+        return raw[4:] if raw is not None and len(raw) == 4 + 64 and raw[:4] == self.key_id else None
 
 
 @dataclass(frozen=True)
 class _OwnNotes:
-    """The note this ledger's key writes for a size and root, signature included, made again
+    """The note this ledger's key writes for a size and root, its signature made again
     (SecretIdentity.made): a stored note equal to it carries the verifier's own signature. Only for
     the key the verifier names, under the ledger's origin."""
 
-    origin: str
-    key: Ed25519PrivateKey
+    expected: _ExpectedNote
+    key: SecretIdentity
 
     @classmethod
     def of(cls, origin: str, verifier: Verifier, keyring: Custodian | None) -> _OwnNotes | None:
-        if keyring is None:
+        if keyring is None or Verifier(origin, keyring.public.signing_key) != verifier:
             return None
-        key = keyring.secret.signing_key
-        if Verifier(origin, key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)) != verifier:
-            return None
-        return cls(origin, key)
+        return cls(_ExpectedNote(origin, verifier.key_id), keyring.secret)
 
     def matches(self, note: str, size: int, root: bytes) -> bool:
-        return note == sign_checkpoint(Checkpoint(self.origin, size, root), self.key)
+        signature = self.expected.signature(note, size, root)
+        body = Checkpoint(self.expected.origin, size, root).to_text().encode("utf-8")  # what the note signs
+        return signature is not None and self.key.made(body, signature)
 
 
 def _sizes_failure(store: LedgerStore, count: int) -> AuditFailure:
