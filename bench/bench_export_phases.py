@@ -1,0 +1,137 @@
+"""Where `intake export --all` spends its time: wall and CPU of each phase, median of fresh copies.
+
+    .venv/bin/python bench/bench_export_phases.py VAULT [--runs 3] [--code SRC ...]
+
+VAULT is a vault holding clean copies (as `bench_bundles.py` or `intake add`
+makes one). Every copy is made before the first run (ext4 makes files slowly
+just after thousands were deleted, so nothing is deleted before the end), then
+each run exports its own copy in a new process, `python -m intake` from /tmp
+with PYTHONPATH=SRC (default: this tree; compile it first, as
+bench_versions.py says). In that process the phases are timed by wrapping
+these functions:
+
+- `unlock`: the Argon2id unlock of the vault's key (`Vault.unlock`);
+- `audit`: the ledger audit and opening of every entry (`Custody.open`);
+  `CPU, workers` is what the forked workers used;
+- `statements`: statements, signatures and proofs (`export._bundle_files`);
+- `bag files`: every file of the bag written and checked (`bagit._write_contents`);
+- `exported entries`: the `exported` entries appended (`Ledger.append_all`);
+- `whole`: from the first phase to the end of `main`; start-up (imports)
+  is the process's wall time less this.
+
+Prints one Markdown row per phase: median wall, median CPU of this process,
+median CPU of its workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PASSPHRASE = "benchmark passphrase"
+HERE = Path(__file__).resolve().parent.parent
+# (label, module, attribute path) of each function timed in the child.
+PHASES = [
+    ("unlock", "intake.vault", "Vault.unlock"),
+    ("audit", "intake.custody", "Custody.open"),
+    ("statements", "intake.bundle.export", "_bundle_files"),
+    ("bag files", "intake.bundle.bagit", "_write_contents"),
+    ("exported entries", "intake.ledger.append", "Ledger.append_all"),
+]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _wrap(label: str, module_name: str, attribute: str, record: dict[str, list[float]]) -> None:
+    import importlib
+
+    owner = importlib.import_module(module_name)
+    *owners, name = attribute.split(".")
+    for part in owners:
+        owner = getattr(owner, part)
+    original = getattr(owner, name)
+
+    def timed(*args: object, **kwargs: object) -> object:
+        wall, cpu, workers = time.perf_counter(), time.process_time(), _children_cpu()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            record[label] = [time.perf_counter() - wall, time.process_time() - cpu, _children_cpu() - workers]
+
+    setattr(owner, name, timed)
+
+
+def child(argv: list[str], report: Path) -> int:
+    """In the timed process: wrap the phases, run the CLI, write the timings as JSON."""
+    record: dict[str, list[float]] = {}
+    for label, module_name, attribute in PHASES:
+        _wrap(label, module_name, attribute, record)
+    from intake.cli import main
+
+    start, cpu, workers = time.perf_counter(), time.process_time(), _children_cpu()
+    try:
+        code = main(argv)
+    finally:
+        record["whole"] = [time.perf_counter() - start, time.process_time() - cpu, _children_cpu() - workers]
+        report.write_text(json.dumps(record), encoding="utf-8")
+    return code
+
+
+def run(vault: Path, bundle: Path, code: Path, report: Path) -> dict[str, list[float]]:
+    env = {**os.environ, "INTAKE_PASSPHRASE": PASSPHRASE, "PYTHONPATH": str(code), "LC_ALL": "C"}
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", str(report), "--vault", str(vault),
+               "export", "--all", "-o", str(bundle)]
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, cwd="/tmp", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"bench: export failed: {result.stderr.strip()[-400:]}")
+    timings: dict[str, list[float]] = json.loads(report.read_text(encoding="utf-8"))
+    timings["process"] = [elapsed, 0.0, 0.0]
+    return timings
+
+
+def main() -> int:
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        return child(sys.argv[3:], Path(sys.argv[2]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("vault", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--code", type=Path, default=HERE, help="source tree holding the intake package")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="export-phases-"))
+    try:
+        copies = [work / f"vault-{run_number}" for run_number in range(args.runs)]
+        for copy in copies:
+            shutil.copytree(args.vault, copy, symlinks=True)
+        subprocess.run(["sync"], check=True)
+        runs = [run(copy, work / f"bundle-{n}", args.code.resolve(), work / f"timings-{n}.json")
+                for n, copy in enumerate(copies)]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    load = os.getloadavg()[0]
+    print(f"{args.runs} runs of `export --all` on copies of {args.vault}, load average {load:.1f} after\n")
+    print("| phase | wall s (median) | CPU s, this process | CPU s, workers |\n|---|---|---|---|")
+    for label in [label for label, _, _ in PHASES] + ["whole", "process"]:
+        values = [timings[label] for timings in runs if label in timings]
+        if values:
+            wall, cpu, workers = (statistics.median(v[i] for v in values) for i in range(3))
+            shown = "—" if label == "process" else f"{cpu:.2f}"
+            print(f"| {label} | {wall:.2f} | {shown} | {'—' if label == 'process' else f'{workers:.2f}'} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
