@@ -11,7 +11,7 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -137,11 +137,15 @@ class SecretIdentity:
         return cls(check_name(name), Ed25519PrivateKey.generate(), x25519.Identity.generate())
 
     def public(self) -> PublicIdentity:
-        raw = self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return PublicIdentity(self.name, raw, str(self.age_identity.to_public()))
+        return PublicIdentity(self.name, self.signing_public, str(self.age_identity.to_public()))
 
     def sign(self, message: bytes) -> bytes:
         return self.signing_key.sign(message)
+
+    @cached_property
+    def signing_public(self) -> bytes:
+        """The raw Ed25519 public key: which signer this key is (SignedEntry.verify asks per entry)."""
+        return self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
     def made(self, message: bytes, signature: bytes) -> bool:
         """Whether `signature` is this key's own signature of `message`, found by signing it again:

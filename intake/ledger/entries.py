@@ -156,9 +156,12 @@ class SignedEntry:
         return self.entry.commit(self.salt)
 
     def verify(self, signer: PublicIdentity, own: SecretIdentity | None = None) -> bool:
-        """`own`: the signer's secret key, when this process holds it (SecretIdentity.made)."""
+        """`own`: this process's secret key; when it is the signer's, its signature is made again
+        and compared rather than verified (SecretIdentity.made)."""
         message = signing_message(self.commitment())
-        return (own is not None and own.made(message, self.signature)) or signer.verify(message, self.signature)
+        if own is not None and own.signing_public == signer.signing_key and own.made(message, self.signature):
+            return True
+        return signer.verify(message, self.signature)
 
     def to_bytes(self) -> bytes:
         return canonical_json({

@@ -104,6 +104,18 @@ def test_a_signature_made_with_the_one_loop_verifies() -> None:
     assert signed.commitment() == reference_commitment(entry.to_dict(), "2026-11-23", signed.salt)
 
 
+def test_an_entry_is_checked_by_signing_again_only_with_the_signers_own_key() -> None:
+    """verify(signer, own) makes the signature again only when `own` is the signer's key; given
+    another signer, the signature is verified against that signer, and fails."""
+    mine, theirs = SecretIdentity.generate("desk"), SecretIdentity.generate("someone")
+    entry = CustodyEntry(id="ent_bbbbbbbbbbbbbbbb", seq=3, prev="11" * 32, action="received", item="itm_y",
+                         actor=mine.public().fingerprint_hex, time="2026-12-06T02:51:00Z", tool="intake/0.1.0")
+    signed, forged = SignedEntry.sign(entry, mine), SignedEntry.sign(entry, theirs)
+    assert signed.verify(mine.public(), mine) and signed.verify(mine.public())
+    assert not signed.verify(theirs.public(), mine) and not signed.verify(theirs.public(), theirs)
+    assert not forged.verify(mine.public(), mine) and forged.verify(theirs.public(), theirs)
+
+
 @settings(deadline=None)  # timing is not the point, and this machine is shared
 @given(entries(), st.binary(min_size=32, max_size=32), st.sets(st.integers(min_value=0, max_value=40)))
 def test_a_disclosure_shows_the_documented_salts_and_digests(fields: dict[str, Any], salt: bytes,
