@@ -5,6 +5,8 @@ clean copy keeps the chunks that rendering needs byte for byte, so the
 compressed image data (IDAT, and the APNG frames in fdAT) is untouched, and
 drops every other chunk: text (tEXt, zTXt, iTXt), EXIF (eXIf), the
 modification time (tIME), unknown ancillary chunks and anything after IEND.
+An orientation stated only in XMP is kept in a new iTXt chunk holding
+nothing else (intake.formats.shared.xmp_orientation).
 
 The parser is strict and fails closed: a wrong CRC, a length past the end of
 the data, an unknown critical chunk, a kept chunk of the wrong size, image

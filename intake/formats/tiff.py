@@ -6,6 +6,8 @@ Instead this module parses classic TIFF (II/MM, magic 42), keeps for every
 full-resolution image only the tags needed to decode and render it, copies
 its strips or tiles byte-identical, and writes a new file with fresh offsets
 in the original byte order. Anything it does not understand is refused.
+An orientation stated only in IFD0's XMP is kept there, in a new packet
+holding nothing else (intake.formats.shared.xmp_orientation).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ A WebP is "RIFF", a size, "WEBP", then chunks (four-character code, little-
 endian size, data, one zero byte of padding after odd sizes). The clean copy
 keeps the image chunks byte for byte (VP8, VP8L, ALPH, ANIM and the frames in
 ANMF), keeps a standard ICC profile (see intake.formats.shared.icc) and the orientation
-(in a minimal EXIF block written here), and drops EXIF, XMP and unknown
+(in a minimal EXIF block written here, or, stated only in XMP, in a packet holding
+nothing else: intake.formats.shared.xmp_orientation), and drops EXIF, XMP and unknown
 chunks, unknown chunks inside animation frames and anything after the RIFF
 container. The VP8X flags and the RIFF size are rewritten to match.
 
