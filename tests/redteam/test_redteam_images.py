@@ -292,3 +292,28 @@ def test_a_clean_copy_keeping_an_xmp_orientation_is_a_valid_file_of_its_format(f
         picture.load()
         assert picture.tobytes() == Image.open(path).tobytes()
     _checked_by_its_tool(suffix, clean)
+
+
+def _png_crcs_mended(data: bytes) -> bytes:
+    out, offset = bytearray(data[:8]), 8
+    while offset < len(data):
+        length = struct.unpack(">I", data[offset:offset + 4])[0]
+        out += _png_chunk(data[offset + 4:offset + 8], data[offset + 8:offset + 8 + length])
+        offset += 12 + length
+    return bytes(out)
+
+
+@needs_exiftool
+@pytest.mark.parametrize("fmt,suffix", XMP_FORMATS)
+def test_inspect_accepts_the_kept_packet_and_nothing_like_it(fmt: str, suffix: str, tmp_path: Path) -> None:
+    """Fail closed: a packet that differs from the one cleaning writes by one byte (another
+    namespace, the same length) is reported, and cleaning writes its own packet again."""
+    path = tmp_path / f"xmp-orientation.{suffix}"
+    path.write_bytes(_saved(fmt))
+    _exiftool(path, "-XMP-tiff:Orientation#=6")
+    clean = clean_bytes(path.read_bytes()).data
+    tampered = clean.replace(b"/tiff/1.0/", b"/tiff/1.1/")
+    tampered = _png_crcs_mended(tampered) if fmt == "PNG" else tampered
+    assert tampered != clean and inspect_bytes(clean).findings == []
+    assert [finding.field for finding in inspect_bytes(tampered).findings] == ["Orientation"]
+    assert clean_bytes(tampered).data == clean
