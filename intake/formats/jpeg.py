@@ -20,11 +20,12 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from intake.formats.shared import icc
+from intake.formats.shared import icc, xmp_orientation
 from intake.formats.base import Buffer, Category, Finding, Parsed, View, bytes_verbs
 from intake.errors import Refused
 from intake.support.buffers import RELEASE_EVERY, release_range, same_bytes
 from intake.formats.shared.metadata import ExifReader, Tiff, TiffEntry, iptc_findings, xmp_findings
+from intake.formats.shared.xmp_orientation import EXIF_ORIENTATION
 
 NAME = "JPEG"
 # The parse holds views of the map, and the marker search gives its pages back (formats/base.py).
@@ -449,8 +450,6 @@ def _kept_adobe(header: tuple[Segment, ...]) -> Segment | None:
 
 # --- EXIF: keep the orientation, nothing else ------------------------------
 
-EXIF_ORIENTATION = 0x0112
-
 
 def _kept_exif(header: tuple[Segment, ...]) -> bytes | None:
     """A new EXIF block holding only the orientation of the first EXIF block (the one viewers obey)."""
@@ -473,37 +472,13 @@ def orientation_exif(orientation: int, order: str = ">") -> bytes:
 
 # --- XMP: its orientation, where EXIF states none -----------------------------
 
-# As Pillow reads it (Image.getexif), and only where EXIF has no orientation entry.
-XMP_ORIENTATION = re.compile(rb'tiff:Orientation(="|>)([0-9])')
-
-
-def orientation_xmp(orientation: int) -> bytes:
-    """An XMP APP1 payload holding tiff:Orientation and nothing else, written here."""
-    return _PREFIX["xmp"] + (
-        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        b'<rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="%d"/>'
-        b'</rdf:RDF></x:xmpmeta>' % orientation)
-
-
 def _kept_xmp(header: tuple[Segment, ...]) -> bytes | None:
-    """The orientation an XMP packet states, when EXIF states none: readers that follow XMP
-    (Pillow, Adobe's) turn the picture by it, browsers ignore it, so the clean copy keeps it
-    where it was, in a packet holding nothing else, and looks the same to both."""
-    if _exif_states_orientation(header):
-        return None
-    stated = {found[2] for segment in header if _kind(segment) == "xmp"
-              if (found := XMP_ORIENTATION.search(segment.payload))}
-    if len(stated) > 1:
-        raise Refused("the JPEG's XMP packets disagree on the picture's orientation")
-    orientation = int(stated.pop()) if stated else 1
-    return orientation_xmp(orientation) if 2 <= orientation <= 8 else None
-
-
-def _exif_states_orientation(header: tuple[Segment, ...]) -> bool:
-    first = next((s for s in header if _kind(s) == "exif"), None)
-    tiff = Tiff.of(first.payload[6:]) if first else None
-    ifd0 = tiff.first_ifd() if tiff else None
-    return bool(ifd0 and any(e.tag == EXIF_ORIENTATION for e in ifd0))
+    """The orientation an XMP packet states, when EXIF states none, in a packet holding nothing
+    else (intake.formats.shared.xmp_orientation), as an APP1 payload."""
+    first_exif = next((s.payload[6:] for s in header if _kind(s) == "exif"), b"")
+    kept = xmp_orientation.kept_packet([s.payload for s in header if _kind(s) == "xmp"],
+                                       xmp_orientation.exif_states_orientation(first_exif), "JPEG")
+    return _PREFIX["xmp"] + kept if kept else None
 
 
 def _orientation(tiff: Tiff, entries: list[TiffEntry]) -> int:

@@ -5,6 +5,8 @@ clean copy keeps the chunks that rendering needs byte for byte, so the
 compressed image data (IDAT, and the APNG frames in fdAT) is untouched, and
 drops every other chunk: text (tEXt, zTXt, iTXt), EXIF (eXIf), the
 modification time (tIME), unknown ancillary chunks and anything after IEND.
+An orientation stated only in XMP is kept in a new iTXt chunk holding
+nothing else (intake.formats.shared.xmp_orientation).
 
 The parser is strict and fails closed: a wrong CRC, a length past the end of
 the data, an unknown critical chunk, a kept chunk of the wrong size, image
@@ -27,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from intake.formats.shared import icc
+from intake.formats.shared import icc, xmp_orientation
 from intake.formats.base import (Category, ContentDigest, Finding, Parsed, View, bytes_verbs, categorise, read_exactly,
                                  shorten, stream_verbs)
 from intake.errors import Refused
@@ -454,6 +456,37 @@ def _review_iccp(chunk: Chunk) -> Decision:
     return Decision(Chunk(b"iCCP", name_bytes + b"\0\0" + zlib.compress(kept, 9)), findings, views)
 
 
+# ---------------------------------------------------------------- XMP orientation
+
+XMP_KEYWORD = b"XML:com.adobe.xmp"
+_RAW_EXIF_KEYWORD = b"Raw profile type exif"  # ImageMagick's; Pillow reads it where there is no eXIf
+
+
+def _kept_xmp(chunks: list[Chunk]) -> Chunk | None:
+    """The iTXt chunk keeping an orientation stated only in XMP (intake.formats.shared.xmp_orientation).
+    Pillow reads XMP from a text chunk of any kind with the XMP keyword, before or after the image
+    data, and EXIF from eXIf or an ImageMagick raw profile."""
+    packets = [text for chunk in chunks if _keyword(chunk) == XMP_KEYWORD if (text := _read_text(chunk).text)]
+    exif_states = any(map(xmp_orientation.exif_states_orientation, _exif_blocks(chunks)))
+    kept = xmp_orientation.kept_packet(packets, exif_states, "PNG")
+    return Chunk(b"iTXt", XMP_KEYWORD + b"\0\0\0\0\0" + kept) if kept else None  # uncompressed, no language
+
+
+def _keyword(chunk: Chunk) -> bytes | None:
+    return chunk.data.partition(b"\0")[0] if chunk.type in TEXT_CHUNKS else None
+
+
+def _exif_blocks(chunks: list[Chunk]) -> list[bytes]:
+    blocks = [chunk.data for chunk in chunks if chunk.type == b"eXIf"]
+    raw = [_read_text(chunk).text for chunk in chunks if _keyword(chunk) == _RAW_EXIF_KEYWORD]
+    return blocks + [decoded for text in raw if text and (decoded := _raw_profile(text))]
+
+
+def _with_kept_xmp(chunks: list[Chunk], kept_xmp: Chunk | None) -> list[Chunk]:
+    """The kept XMP chunk right after IHDR: before the image data, where every reader looks."""
+    return chunks[:1] + [kept_xmp] + chunks[1:] if kept_xmp else chunks
+
+
 # ---------------------------------------------------------------- the verbs
 
 @dataclass(frozen=True)
@@ -469,7 +502,8 @@ def _clean(data: bytes) -> _Result:
     header = _header(chunks)
     _check_layout(chunks, header)
     pixels = _image_data(chunks, header)
-    decisions = _review_all(chunks)
+    kept_xmp = _kept_xmp(chunks)
+    decisions = _review_all(chunks, kept_xmp)
     findings = [finding for decision in decisions for finding in decision.findings]
     if tail:
         findings.append(Finding(Category.HIDDEN, "data after IEND", f"{len(tail)} bytes", TAIL_WHERE))
@@ -477,14 +511,17 @@ def _clean(data: bytes) -> _Result:
     if tail:
         views.append(View(TAIL_WHERE, tail))
     rendering = [c.type + c.data for c in chunks if c.type in (b"IHDR", b"PLTE", b"tRNS")]
-    return _Result([d.keep for d in decisions if d.keep is not None], findings, views, rendering + pixels)
+    kept = _with_kept_xmp([d.keep for d in decisions if d.keep is not None], kept_xmp)
+    return _Result(kept, findings, views, rendering + pixels)
 
 
-def _review_all(chunks: list[Chunk]) -> list[Decision]:
+def _review_all(chunks: list[Chunk], kept_xmp: Chunk | None) -> list[Decision]:
+    """Each chunk's decision; the orientation-only XMP chunk cleaning writes is dropped unreported
+    (it holds nothing else, and is written again after IHDR: _with_kept_xmp)."""
     decisions: list[Decision] = []
     expanded = 0
     for chunk in chunks:
-        decisions.append(_review(chunk))
+        decisions.append(Decision(None) if chunk == kept_xmp else _review(chunk))
         expanded += sum(len(view.data) for view in decisions[-1].views)
         if expanded > MAX_TEXT_TOTAL:  # many small bombs add up
             raise Refused(f"PNG text and profiles expand to more than {MAX_TEXT_TOTAL >> 20} MiB")
@@ -571,6 +608,7 @@ class _Walk:
     tail_offset: int = 0
     tail_length: int = 0
     digest: bytes = b""
+    kept_xmp: Chunk | None = None
 
     @property
     def findings(self) -> list[Finding]:
@@ -643,7 +681,9 @@ def _walk_stream(source: BinaryIO) -> _Walk:
     _check_layout(chunks, header)
     _walk_animation(chunks)  # the frame rules, on the chunks' heads
     _finish_images(header, frames, inflaters)
-    walk.decisions = _review_all([c for c in chunks if c.type not in STREAMED_CHUNKS])
+    held = [c for c in chunks if c.type not in STREAMED_CHUNKS]
+    walk.kept_xmp = _kept_xmp(held)
+    walk.decisions = _review_all(held, walk.kept_xmp)
     walk.tail_offset = offset
     walk.tail_length = max(0, source.seek(0, io.SEEK_END) - offset)
     walk.digest = digest.digest()
@@ -749,6 +789,8 @@ class PngStream:
             kept = next(held).keep
             if kept is not None:
                 out.write(encode_chunk(kept))
+            if located is self.walk.located[0] and self.walk.kept_xmp is not None:  # after IHDR, as _with_kept_xmp
+                out.write(encode_chunk(self.walk.kept_xmp))
 
     def content_digest(self) -> bytes:
         """Header, palette and transparency, then every IDAT and fdAT chunk as stored (they are copied unchanged)."""

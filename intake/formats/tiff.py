@@ -6,6 +6,8 @@ Instead this module parses classic TIFF (II/MM, magic 42), keeps for every
 full-resolution image only the tags needed to decode and render it, copies
 its strips or tiles byte-identical, and writes a new file with fresh offsets
 in the original byte order. Anything it does not understand is refused.
+An orientation stated only in IFD0's XMP is kept there, in a new packet
+holding nothing else (intake.formats.shared.xmp_orientation).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import BinaryIO
 
-from intake.formats.shared import icc
+from intake.formats.shared import icc, xmp_orientation
 from intake.formats.base import (
     Category, ContentDigest, FileBytes, Finding, Parsed, View, bytes_verbs, nonzero_outside, read_exactly, shorten,
     stream_verbs,
@@ -487,12 +489,15 @@ def _harmless_app(marker: int, segment: bytes) -> bool:
 def _findings(tiff: _Tiff, kept: list[_Ifd], readable: bytes | FileBytes | None = None) -> list[Finding]:
     """Everything sanitize removes, per directory in file order, then the unreferenced bytes."""
     findings: list[Finding] = []
+    kept_xmp = _kept_xmp(tiff, kept)
     for ifd in tiff.chain:
-        findings.extend(_directory_findings(tiff, ifd, dropped=not any(ifd is k for k in kept)))
+        findings.extend(_directory_findings(tiff, ifd, dropped=not any(ifd is k for k in kept),
+                                            kept_xmp=kept_xmp if ifd is kept[0] else None))
     return findings + _unreferenced_findings(tiff, readable)
 
 
-def _directory_findings(tiff: _Tiff, ifd: _Ifd, dropped: bool) -> list[Finding]:
+def _directory_findings(tiff: _Tiff, ifd: _Ifd, dropped: bool, kept_xmp: bytes | None = None) -> list[Finding]:
+    """`kept_xmp`: the orientation-only packet cleaning writes in this directory, not a finding."""
     if ifd.kind == "damaged":
         return [_damaged(ifd)]
     findings: list[Finding] = []
@@ -505,6 +510,8 @@ def _directory_findings(tiff: _Tiff, ifd: _Ifd, dropped: bool) -> list[Finding]:
             findings.extend(_icc_findings(ifd, entry))
         elif tag in _KEPT and (dropped or _keeps(tiff, ifd, entry)):
             continue  # structure: of a kept image, or part of the removed preview reported above
+        elif tag == _XMP and entry.type == _XMP_TYPE and kept_xmp is not None and entry.raw == kept_xmp:
+            continue
         else:
             findings.extend(_tag_findings(tiff, ifd, entry))
     return findings
@@ -715,12 +722,14 @@ class _Layout:
 
 
 def _layout(tiff: _Tiff, kept: list[_Ifd]) -> _Layout:
-    """A new TIFF: for each full-resolution image (`kept`), its strips or tiles and its rendering tags only."""
+    """A new TIFF: for each full-resolution image (`kept`), its strips or tiles and its rendering tags
+    only; the first (IFD0) also gets the orientation-only XMP packet, if its XMP stated one."""
     out = _Layout(bytes(tiff.data[:4]) + bytes(4))
     previous = 4  # where the pointer to the next directory goes
+    kept_xmp = _kept_xmp(tiff, kept)
     try:
         for ifd in kept:
-            offset, previous_next = _emit_image(out, tiff, ifd)
+            offset, previous_next = _emit_image(out, tiff, ifd, kept_xmp if ifd is kept[0] else None)
             out.patch(previous, struct.pack(tiff.order + "I", offset))
             previous = previous_next
     except struct.error:  # an offset past 4 GiB: everything else was validated before writing
@@ -728,7 +737,7 @@ def _layout(tiff: _Tiff, kept: list[_Ifd]) -> _Layout:
     return out
 
 
-def _emit_image(out: _Layout, tiff: _Tiff, ifd: _Ifd) -> tuple[int, int]:
+def _emit_image(out: _Layout, tiff: _Tiff, ifd: _Ifd, kept_xmp: bytes | None) -> tuple[int, int]:
     chunks = _chunks(tiff, ifd)
     offsets: list[int] = []
     for offset, length in chunks:  # pixel data first, byte-identical
@@ -743,7 +752,23 @@ def _emit_image(out: _Layout, tiff: _Tiff, ifd: _Ifd) -> tuple[int, int]:
         if tag not in (offsets_tag, counts_tag) and entry.raw is not None and _keeps(tiff, ifd, entry):
             value = bytes(entry.raw)
             entries.append((tag, entry.type, entry.count, icc.neutralised(value) if tag == _ICC else value))
+    if kept_xmp is not None:
+        entries.append((_XMP, _XMP_TYPE, len(kept_xmp), kept_xmp))
     return _emit_ifd(out, tiff.order, entries)
+
+
+# XMP (XMLPacket) as exiftool and Pillow write it: BYTE.
+_XMP_TYPE = 1
+
+
+def _kept_xmp(tiff: _Tiff, kept: list[_Ifd]) -> bytes | None:
+    """The packet keeping an orientation stated only in the XMP of the image that becomes IFD0
+    (intake.formats.shared.xmp_orientation): readers show a TIFF's first page by IFD0's
+    Orientation tag, else by IFD0's XMP. The XMP of later pages goes with the rest."""
+    first = kept[0]
+    xmp = first.entries.get(_XMP)
+    packets = [bytes(xmp.raw)] if xmp is not None and xmp.raw is not None else []
+    return xmp_orientation.kept_packet(packets, 274 in first.entries, "TIFF")
 
 
 # --- views and content -------------------------------------------------------------------------

@@ -4,7 +4,8 @@ A WebP is "RIFF", a size, "WEBP", then chunks (four-character code, little-
 endian size, data, one zero byte of padding after odd sizes). The clean copy
 keeps the image chunks byte for byte (VP8, VP8L, ALPH, ANIM and the frames in
 ANMF), keeps a standard ICC profile (see intake.formats.shared.icc) and the orientation
-(in a minimal EXIF block written here), and drops EXIF, XMP and unknown
+(in a minimal EXIF block written here, or, stated only in XMP, in a packet holding
+nothing else: intake.formats.shared.xmp_orientation), and drops EXIF, XMP and unknown
 chunks, unknown chunks inside animation frames and anything after the RIFF
 container. The VP8X flags and the RIFF size are rewritten to match.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from intake.formats.shared import icc
+from intake.formats.shared import icc, xmp_orientation
 from intake.formats.base import Buffer, Category, Finding, Parsed, View, bytes_verbs
 from intake.errors import Refused
 from intake.formats.shared.metadata import xmp_findings
@@ -152,6 +153,7 @@ class _Review:
     outside: list[bytes | memoryview] = field(default_factory=list)  # every byte but the image data
     icc_kept: bool = False
     exif_kept: bool = False
+    xmp_kept: bytes | None = None  # the orientation-only packet (_kept_xmp), written as the last chunk
 
 
 def _review(chunk: Chunk, extended: bool, review: _Review) -> None:
@@ -176,7 +178,9 @@ def _review(chunk: Chunk, extended: bool, review: _Review) -> None:
         review.exif_kept = keep is not None
         review.findings.extend(findings)
     elif chunk.fourcc == XMP:
-        review.findings.extend(or_generic(xmp_findings(bytes(chunk.data), "XMP (WebP XMP chunk)"), "XMP packet", where))
+        if chunk.data != review.xmp_kept:  # the packet cleaning writes holds nothing else
+            review.findings.extend(or_generic(xmp_findings(bytes(chunk.data), "XMP (WebP XMP chunk)"), "XMP packet",
+                                              where))
     elif chunk.fourcc not in (VP8, VP8L, ALPH, ANIM, ANMF):
         review.findings.append(Finding(Category.HIDDEN, "unknown chunk", f"{len(chunk.data)} bytes", where))
     _note_padding(chunk, keep, where, review)
@@ -221,8 +225,17 @@ def _vp8x(chunk: Chunk, review: _Review) -> Chunk:
     if flags & RESERVED_FLAGS or any(chunk.data[1:4]):
         review.findings.append(Finding(Category.HIDDEN, "reserved bits", "non-zero", "WebP VP8X chunk"))
     flags &= ~(RESERVED_FLAGS | EXIF_FLAG | XMP_FLAG | (0 if review.icc_kept else ICC_FLAG))
-    flags |= EXIF_FLAG if review.exif_kept else 0
+    flags |= (EXIF_FLAG if review.exif_kept else 0) | (XMP_FLAG if review.xmp_kept else 0)
     return Chunk(VP8X, bytes([flags]) + bytes(3) + chunk.data[4:10])
+
+
+def _kept_xmp(chunks: list[Chunk]) -> bytes | None:
+    """The packet keeping an orientation stated only in XMP (intake.formats.shared.xmp_orientation).
+    libwebp reads XMP only in the extended format, with the XMP bit of VP8X set: a simple WebP's
+    XMP chunk turns nothing, and is dropped like the rest of its XMP."""
+    packets = [bytes(c.data) for c in chunks if c.fourcc == XMP] if chunks[0].data[0] & XMP_FLAG else []
+    exif_states = any(xmp_orientation.exif_states_orientation(bytes(c.data)) for c in chunks if c.fourcc == EXIF)
+    return xmp_orientation.kept_packet(packets, exif_states, "WebP")
 
 
 def _clean(data: Buffer) -> tuple[list[bytes | memoryview], list[Finding], list[bytes | memoryview], bytes]:
@@ -232,9 +245,11 @@ def _clean(data: Buffer) -> tuple[list[bytes | memoryview], list[Finding], list[
     if not chunks:
         raise Refused("WebP holds no chunks")
     extended = _check_layout(chunks)
-    review = _Review()
+    review = _Review(xmp_kept=_kept_xmp(chunks) if extended else None)
     for chunk in chunks[1:] if extended else chunks:
         _review(chunk, extended, review)
+    if review.xmp_kept:
+        review.chunks.append(Chunk(XMP, review.xmp_kept))
     body = ([_vp8x(chunks[0], review)] if extended else []) + review.chunks
     if tail:
         review.findings.append(Finding(Category.HIDDEN, "data after the RIFF container", f"{len(tail)} bytes",

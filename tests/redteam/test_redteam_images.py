@@ -9,6 +9,7 @@ import io
 import json
 import re
 import shutil
+import struct
 import subprocess
 import zlib
 from pathlib import Path
@@ -16,8 +17,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageOps, ImageSequence
 
-from intake.clean import clean_bytes, inspect_bytes
+from intake.clean import clean_bytes, clean_file, inspect_bytes, inspect_file
+from intake.errors import Refused
 from intake.formats import handler_for
+from intake.formats.base import CHUNK_SETTING, streams
 from intake.support.sniff import sniff_bytes
 
 EXIFTOOL = shutil.which("exiftool")
@@ -128,14 +131,12 @@ def test_exiftool_planted_values_never_survive(name: str, orientation: int | Non
 # obeyed by Pillow's exif_transpose (and MWG-following tools) but ignored by
 # browsers. Writing it into EXIF would change what browsers show; the decision
 # (docs/sanitizing.md): keep it where it was, in an XMP packet holding nothing
-# else, so both see what they saw. Done for JPEG; PNG, WebP and TIFF still drop it.
-_NOT_YET = pytest.mark.xfail(strict=True, reason="XMP-only orientation is still dropped in this format")
+# else, so both see what they saw. JPEG, PNG, WebP and TIFF alike.
+XMP_FORMATS = [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp"), ("TIFF", "tif")]
 
 
 @needs_exiftool
-@pytest.mark.parametrize("fmt,suffix", [("JPEG", "jpg"), pytest.param("PNG", "png", marks=_NOT_YET),
-                                        pytest.param("WEBP", "webp", marks=_NOT_YET),
-                                        pytest.param("TIFF", "tif", marks=_NOT_YET)])
+@pytest.mark.parametrize("fmt,suffix", XMP_FORMATS)
 def test_orientation_given_only_in_xmp_is_kept(fmt: str, suffix: str, tmp_path: Path) -> None:
     path = tmp_path / f"xmp-orientation.{suffix}"
     path.write_bytes(_saved(fmt))
@@ -150,17 +151,169 @@ def _xmp_tags(path: Path) -> dict[str, str]:
     return {tag: value for tag, value in json.loads(found.stdout)[0].items() if tag.startswith("XMP")}
 
 
+def _cleaned_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """The clean copy in memory (clean_bytes) and file to file (clean_file: PNG and TIFF by their
+    stream verbs, in 5-byte pieces so that every piece boundary is crossed; JPEG and WebP from a
+    map of the file), which must be the same bytes; both inspect it and find nothing."""
+    dirty = path.read_bytes()
+    in_memory = clean_bytes(dirty).data
+    monkeypatch.setenv(CHUNK_SETTING, "5")
+    with path.open("rb") as source, (path.parent / f"streamed-{path.name}").open("w+b") as out:
+        clean_file(source, out)
+        out.seek(0)
+        assert out.read() == in_memory
+        assert inspect_file(out).findings == []
+    monkeypatch.delenv(CHUNK_SETTING)
+    assert inspect_bytes(in_memory).findings == []
+    return in_memory
+
+
 @needs_exiftool
-def test_a_jpeg_keeps_its_xmp_orientation_alone_and_only_where_exif_states_none(tmp_path: Path) -> None:
-    path = tmp_path / "xmp-orientation.jpg"
-    path.write_bytes(_saved("JPEG"))
+@pytest.mark.parametrize("fmt,suffix", XMP_FORMATS)
+def test_an_xmp_orientation_is_kept_alone_and_only_where_exif_states_none(fmt: str, suffix: str, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / f"xmp-orientation.{suffix}"
+    path.write_bytes(_saved(fmt))
     _exiftool(path, "-XMP-tiff:Orientation#=6", f"-XMP-dc:Creator={MARK}-creator", f"-EXIF:Artist={MARK}-artist")
     dirty = path.read_bytes()
-    clean = tmp_path / "clean.jpg"
-    clean.write_bytes(clean_bytes(dirty).data)
-    assert _shown(clean.read_bytes()) == _shown(dirty) != _shown(_saved("JPEG"))
+    clean = tmp_path / f"clean.{suffix}"
+    clean.write_bytes(_cleaned_both_ways(path, monkeypatch))
+    assert _shown(clean.read_bytes()) == _shown(dirty) != _shown(_saved(fmt))
     assert _xmp_tags(clean) == {"XMP-tiff:Orientation": 6} and MARK.encode() not in clean.read_bytes()
-    assert inspect_bytes(clean.read_bytes()).findings == []
     _exiftool(path, "-EXIF:Orientation#=1")  # EXIF's orientation is the one shown: the XMP one goes
+    clean.write_bytes(_cleaned_both_ways(path, monkeypatch))
+    assert _xmp_tags(clean) == {} and _shown(clean.read_bytes()) == _shown(path.read_bytes())
+
+
+def test_png_and_tiff_take_the_stream_path_of_clean_file() -> None:
+    """What _cleaned_both_ways relies on: clean_file cleans these two by their stream verbs."""
+    assert all(streams(handler_for(media)) for media in ("image/png", "image/tiff"))
+    assert not any(streams(handler_for(media)) for media in ("image/jpeg", "image/webp"))
+
+
+@needs_exiftool
+@pytest.mark.parametrize("fmt,suffix", XMP_FORMATS)
+@pytest.mark.parametrize("orientation", [1, 9])
+def test_an_xmp_orientation_that_turns_nothing_is_not_kept(fmt: str, suffix: str, orientation: int,
+                                                          tmp_path: Path) -> None:
+    """1 turns nothing, and readers ignore values outside 1-8: the packet goes with the rest."""
+    path = tmp_path / f"xmp-orientation.{suffix}"
+    path.write_bytes(_saved(fmt))
+    _exiftool(path, f"-XMP-tiff:Orientation#={orientation}", f"-XMP-dc:Creator={MARK}-creator")
+    clean = tmp_path / f"clean.{suffix}"
     clean.write_bytes(clean_bytes(path.read_bytes()).data)
     assert _xmp_tags(clean) == {} and _shown(clean.read_bytes()) == _shown(path.read_bytes())
+
+
+# A second packet, written as Adobe's tools write a property (an element, not an attribute).
+def _second_packet(orientation: int) -> bytes:
+    return (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            b'<rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/">'
+            b'<tiff:Orientation>%d</tiff:Orientation></rdf:Description></rdf:RDF></x:xmpmeta>' % orientation)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _riff_chunk(fourcc: bytes, data: bytes) -> bytes:
+    return fourcc + struct.pack("<I", len(data)) + data + b"\0" * (len(data) & 1)
+
+
+def _with_webp_chunks(data: bytes, *chunks: bytes) -> bytes:
+    body = data[12:] + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body
+
+
+def _with_packet(fmt: str, data: bytes, packet: bytes) -> bytes:
+    """`data` with one more XMP packet, where its format keeps XMP."""
+    if fmt == "JPEG":
+        segment = b"http://ns.adobe.com/xap/1.0/\0" + packet
+        return data[:2] + b"\xff\xe1" + struct.pack(">H", len(segment) + 2) + segment + data[2:]
+    if fmt == "PNG":
+        return data[:33] + _png_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + packet) + data[33:]
+    return _with_webp_chunks(data, _riff_chunk(b"XMP ", packet))
+
+
+@needs_exiftool
+@pytest.mark.parametrize("fmt,suffix", XMP_FORMATS[:3])  # a TIFF directory holds one XMP tag (two are refused)
+def test_xmp_packets_that_disagree_on_the_orientation_are_refused(fmt: str, suffix: str, tmp_path: Path) -> None:
+    path = tmp_path / f"xmp-orientation.{suffix}"
+    path.write_bytes(_saved(fmt))
+    _exiftool(path, "-XMP-tiff:Orientation#=6", f"-XMP-dc:Creator={MARK}-creator")
+    with pytest.raises(Refused, match="XMP packets disagree on the picture's orientation"):
+        clean_bytes(_with_packet(fmt, path.read_bytes(), _second_packet(3)))
+    agreeing = _with_packet(fmt, path.read_bytes(), _second_packet(6))
+    clean = tmp_path / f"clean.{suffix}"
+    clean.write_bytes(clean_bytes(agreeing).data)
+    assert _xmp_tags(clean) == {"XMP-tiff:Orientation": 6} and _shown(clean.read_bytes()) == _shown(agreeing)
+    assert clean.read_bytes().count(b"tiff:Orientation") == 1
+
+
+@needs_exiftool
+def test_a_webp_xmp_orientation_that_libwebp_does_not_read_is_not_kept(tmp_path: Path) -> None:
+    """libwebp reads XMP only where VP8X sets its XMP bit, so neither a packet whose bit is clear
+    nor one after a simple (VP8X-less) WebP's image turns the picture: both go with the rest."""
+    path = tmp_path / "xmp-orientation.webp"
+    path.write_bytes(_saved("WEBP"))
+    _exiftool(path, "-XMP-tiff:Orientation#=6")
+    flagged = path.read_bytes()
+    assert flagged[12:16] == b"VP8X" and flagged[20] & 0x04
+    unflagged = flagged[:20] + bytes([flagged[20] & ~0x04]) + flagged[21:]
+    simple = _with_webp_chunks(_saved("WEBP"), _riff_chunk(b"XMP ", _second_packet(6)))
+    assert simple[12:16] == b"VP8 "
+    for dirty in (unflagged, simple):
+        clean = clean_bytes(dirty).data
+        assert _shown(clean) == _shown(dirty) == _shown(_saved("WEBP")) and b"Orientation" not in clean
+
+
+def _checked_by_its_tool(suffix: str, path: Path) -> None:
+    """The format's own checker, where one is installed (Debian: pngcheck, webp, libtiff-tools)."""
+    command = {"png": ["pngcheck", "-q"], "webp": ["webpinfo", "-quiet"], "tif": ["tiffinfo", "-D"]}.get(suffix)
+    if command is None:
+        return  # no independent JPEG checker is installed here; Pillow decodes it below
+    if shutil.which(command[0]) is None:
+        pytest.skip(f"{command[0]} is not installed, so the {suffix} file is checked by Pillow alone")
+    checked = subprocess.run([*command, str(path)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@needs_exiftool
+@pytest.mark.parametrize("fmt,suffix", XMP_FORMATS)
+def test_a_clean_copy_keeping_an_xmp_orientation_is_a_valid_file_of_its_format(fmt: str, suffix: str,
+                                                                             tmp_path: Path) -> None:
+    path = tmp_path / f"xmp-orientation.{suffix}"
+    path.write_bytes(_saved(fmt))
+    _exiftool(path, "-XMP-tiff:Orientation#=6", f"-XMP-dc:Creator={MARK}-creator")
+    clean = tmp_path / f"clean.{suffix}"
+    clean.write_bytes(clean_bytes(path.read_bytes()).data)
+    with Image.open(clean) as picture:
+        assert picture.format == fmt
+        picture.load()
+        assert picture.tobytes() == Image.open(path).tobytes()
+    _checked_by_its_tool(suffix, clean)
+
+
+def _png_crcs_mended(data: bytes) -> bytes:
+    out, offset = bytearray(data[:8]), 8
+    while offset < len(data):
+        length = struct.unpack(">I", data[offset:offset + 4])[0]
+        out += _png_chunk(data[offset + 4:offset + 8], data[offset + 8:offset + 8 + length])
+        offset += 12 + length
+    return bytes(out)
+
+
+@needs_exiftool
+@pytest.mark.parametrize("fmt,suffix", XMP_FORMATS)
+def test_inspect_accepts_the_kept_packet_and_nothing_like_it(fmt: str, suffix: str, tmp_path: Path) -> None:
+    """Fail closed: a packet that differs from the one cleaning writes by one byte (another
+    namespace, the same length) is reported, and cleaning writes its own packet again."""
+    path = tmp_path / f"xmp-orientation.{suffix}"
+    path.write_bytes(_saved(fmt))
+    _exiftool(path, "-XMP-tiff:Orientation#=6")
+    clean = clean_bytes(path.read_bytes()).data
+    tampered = clean.replace(b"/tiff/1.0/", b"/tiff/1.1/")
+    tampered = _png_crcs_mended(tampered) if fmt == "PNG" else tampered
+    assert tampered != clean and inspect_bytes(clean).findings == []
+    assert [finding.field for finding in inspect_bytes(tampered).findings] == ["Orientation"]
+    assert clean_bytes(tampered).data == clean

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from PIL import Image, ImageSequence, PngImagePlugin
+from PIL import Image, ImageOps, ImageSequence, PngImagePlugin
 
 from intake.formats import png
 from intake.formats.base import Category
 from intake.errors import Refused
+from png_builders import raw_profile
 from png_builders import ARTIST, COMMENT, DESCRIPTION, GPS_DECIMAL, HIDDEN_CHUNK, ICC_COPYRIGHT, ICC_DESC, SERIAL, SOFTWARE, TAIL, XMP_CITY, XMP_CREATOR, apng, assert_nothing_planted, categories, chunk, exiftool_check, idat_png, insert_before, interlaced_png, noise, planted_exif, planted_png, small_png, standard_icc
 
 
@@ -332,3 +333,62 @@ def test_mutated_chunk_data_with_valid_crcs_raises_only_refused(data: st.DataObj
     kind = data.draw(chunk_types) if action == "retype" else chunks[index].type
     chunks[index] = png.Chunk(kind, bytes(body))
     assert_refused_or_clean(png.build_png(chunks) + tail)
+
+
+# ---------------------------------------------------------------- an orientation stated only in XMP
+
+XMP_KEYWORD = "XML:com.adobe.xmp"
+
+
+def _xmp(orientation: int) -> str:
+    return ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            '<rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
+            f'xmlns:dc="http://purl.org/dc/elements/1.1/" tiff:Orientation="{orientation}" dc:source="{XMP_CREATOR}"/>'
+            '</rdf:RDF></x:xmpmeta>')
+
+
+def _shown(data: bytes) -> tuple[tuple[int, int], bytes]:
+    shown = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+    return shown.size, shown.tobytes()
+
+
+def _saved(info: PngImagePlugin.PngInfo | None = None) -> bytes:
+    out = io.BytesIO()
+    noise((9, 7)).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def _xmp_in(how: str) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    if how == "iTXt after the image data":
+        itxt = chunk(b"iTXt", XMP_KEYWORD.encode() + b"\0\0\0\0\0" + _xmp(6).encode())
+        return insert_before(_saved(), b"IEND", itxt)
+    if how == "compressed iTXt":
+        info.add_itxt(XMP_KEYWORD, _xmp(6), zip=True)
+    else:
+        info.add_text(XMP_KEYWORD, _xmp(6), zip=how == "zTXt")
+    return _saved(info)
+
+
+@pytest.mark.parametrize("how", ["tEXt", "zTXt", "compressed iTXt", "iTXt after the image data"])
+def test_an_xmp_orientation_in_any_text_chunk_is_kept_in_one_plain_itxt_after_ihdr(how: str) -> None:
+    """Pillow reads XMP from any text chunk with its keyword, wherever it is; the clean copy keeps
+    the orientation alone, in an uncompressed iTXt before the image data."""
+    data = _xmp_in(how)
+    clean = png.sanitize(data)
+    kinds = [kind for kind, _ in chunk_list(clean)]
+    assert kinds[:2] == [b"IHDR", b"iTXt"] and kinds.count(b"iTXt") == 1 and b"tEXt" not in kinds
+    assert _shown(clean) == _shown(data) != _shown(_saved())
+    assert XMP_CREATOR.encode() not in clean and png.inspect(clean) == [] and png.sanitize(clean) == clean
+
+
+def test_an_exif_orientation_in_an_imagemagick_raw_profile_outweighs_the_xmp_one() -> None:
+    """Where eXIf is missing Pillow reads ImageMagick's raw EXIF profile: its orientation (1 here)
+    is the one shown, so the XMP one is not kept, and the clean copy is shown as the original."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Raw profile type exif", raw_profile("exif", b"Exif\0\0" + planted_exif(1)))
+    info.add_itxt(XMP_KEYWORD, _xmp(6))
+    data = _saved(info)
+    clean = png.sanitize(data)
+    assert b"iTXt" not in clean and b"Orientation" not in clean
+    assert _shown(clean) == _shown(data) == _shown(_saved())
