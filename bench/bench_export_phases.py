@@ -1,6 +1,7 @@
 """Where `intake export --all` spends its time: wall and CPU of each phase, median of fresh copies.
 
-    .venv/bin/python bench/bench_export_phases.py VAULT [--runs 3] [--code SRC ...]
+    .venv/bin/python bench/bench_export_phases.py VAULT [--runs 3] [--code SRC]
+    .venv/bin/python bench/bench_export_phases.py VAULT --audit [--runs 7] [--code SRC]
 
 VAULT is a vault holding clean copies (as `bench_bundles.py` or `intake add`
 makes one). Every copy is made before the first run (ext4 makes files slowly
@@ -21,6 +22,11 @@ these functions:
 
 Prints one Markdown row per phase: median wall, median CPU of this process,
 median CPU of its workers.
+
+`--audit` times only the audit, as export calls it (`Custody.open`, every entry
+opened, `exported` ones not checked in full), `--runs` times in one process on
+VAULT itself (it reads the vault and changes nothing): median and fastest wall,
+median CPU of the process and of its workers.
 """
 
 from __future__ import annotations
@@ -89,6 +95,27 @@ def child(argv: list[str], report: Path) -> int:
     return code
 
 
+def audit_child(vault: Path, runs: int) -> int:
+    """In the timed process: the audit alone, `runs` times."""
+    from intake.custody import Custody
+    from intake.vault import Vault
+
+    opened = Vault.open(vault)
+    keyring = opened.unlock(PASSPHRASE)
+    walls, own, workers = [], [], []
+    for _ in range(runs):
+        with opened.ledger() as ledger:
+            wall, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+            Custody.open(opened, keyring, ledger, every_entry=False)
+            walls.append(time.perf_counter() - wall)
+            own.append(time.process_time() - cpu)
+            workers.append(_children_cpu() - children)
+    median = statistics.median
+    print(f"audit of {vault} ({runs} runs, load average {os.getloadavg()[0]:.1f}): wall {median(walls):.3f} s "
+          f"(fastest {min(walls):.3f} s), CPU of this process {median(own):.3f} s, of its workers {median(workers):.3f} s")
+    return 0
+
+
 def run(vault: Path, bundle: Path, code: Path, report: Path) -> dict[str, list[float]]:
     env = {**os.environ, "INTAKE_PASSPHRASE": PASSPHRASE, "PYTHONPATH": str(code), "LC_ALL": "C"}
     command = [sys.executable, str(Path(__file__).resolve()), "--child", str(report), "--vault", str(vault),
@@ -106,11 +133,18 @@ def run(vault: Path, bundle: Path, code: Path, report: Path) -> dict[str, list[f
 def main() -> int:
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
         return child(sys.argv[3:], Path(sys.argv[2]))
+    if len(sys.argv) > 3 and sys.argv[1] == "--audit-child":
+        return audit_child(Path(sys.argv[2]), int(sys.argv[3]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("vault", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--code", type=Path, default=HERE, help="source tree holding the intake package")
+    parser.add_argument("--audit", action="store_true", help="time only the audit, in one process")
     args = parser.parse_args()
+    if args.audit:
+        env = {**os.environ, "PYTHONPATH": str(args.code.resolve()), "LC_ALL": "C"}
+        return subprocess.run([sys.executable, str(Path(__file__).resolve()), "--audit-child", str(args.vault.resolve()),
+                               str(args.runs)], env=env, cwd="/tmp").returncode
     work = Path(tempfile.mkdtemp(prefix="export-phases-"))
     try:
         copies = [work / f"vault-{run_number}" for run_number in range(args.runs)]
