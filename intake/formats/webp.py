@@ -153,6 +153,7 @@ class _Review:
     outside: list[bytes | memoryview] = field(default_factory=list)  # every byte but the image data
     icc_kept: bool = False
     exif_kept: bool = False
+    exif_read: bool = False  # VP8X flags the EXIF chunk: only then do readers turn the picture by it
     xmp_kept: bytes | None = None  # the orientation-only packet (_kept_xmp), written as the last chunk
 
 
@@ -173,8 +174,9 @@ def _review(chunk: Chunk, extended: bool, review: _Review) -> None:
         review.findings.extend(findings)
     elif chunk.fourcc == EXIF:
         block, findings = exif_review(bytes(chunk.data), "EXIF (WebP EXIF chunk)")
-        # Orientation only counts in the extended format, where VP8X can flag it.
-        keep = Chunk(EXIF, block) if block is not None and extended else None
+        # Orientation only counts where readers read it (libwebp, Pillow): in the extended format,
+        # with VP8X's EXIF bit set. Kept without it, and its bit set, it would turn the picture.
+        keep = Chunk(EXIF, block) if block is not None and review.exif_read else None
         review.exif_kept = keep is not None
         review.findings.extend(findings)
     elif chunk.fourcc == XMP:
@@ -234,7 +236,8 @@ def _kept_xmp(chunks: list[Chunk]) -> bytes | None:
     libwebp reads XMP only in the extended format, with the XMP bit of VP8X set: a simple WebP's
     XMP chunk turns nothing, and is dropped like the rest of its XMP."""
     packets = [bytes(c.data) for c in chunks if c.fourcc == XMP] if chunks[0].data[0] & XMP_FLAG else []
-    exif_states = any(xmp_orientation.exif_states_orientation(bytes(c.data)) for c in chunks if c.fourcc == EXIF)
+    exif_states = bool(chunks[0].data[0] & EXIF_FLAG) and any(
+        xmp_orientation.exif_states_orientation(bytes(c.data)) for c in chunks if c.fourcc == EXIF)
     return xmp_orientation.kept_packet(packets, exif_states, "WebP")
 
 
@@ -245,7 +248,8 @@ def _clean(data: Buffer) -> tuple[list[bytes | memoryview], list[Finding], list[
     if not chunks:
         raise Refused("WebP holds no chunks")
     extended = _check_layout(chunks)
-    review = _Review(xmp_kept=_kept_xmp(chunks) if extended else None)
+    review = _Review(exif_read=extended and bool(chunks[0].data[0] & EXIF_FLAG),
+                     xmp_kept=_kept_xmp(chunks) if extended else None)
     for chunk in chunks[1:] if extended else chunks:
         _review(chunk, extended, review)
     if review.xmp_kept:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageSequence
+from PIL import Image, ImageOps, ImageSequence
 
 from intake.formats import webp
 from intake.formats.base import Category
@@ -108,6 +108,39 @@ def test_clean_copy_has_no_planted_value_and_same_pixels(prefix: bytes, options:
     assert dict(Image.open(io.BytesIO(clean)).getexif()) == {0x0112: 6}
     assert webp.sanitize(clean) == clean
     exiftool_check(tmp_path, "clean.webp", clean, PLANTED_HERE)
+
+
+def _exif_flag_cleared(data: bytes) -> bytes:
+    chunks = chunks_of(data)
+    assert chunks[0][0] == b"VP8X" and chunks[0][1][0] & 0x08
+    return rebuild([(b"VP8X", bytes([chunks[0][1][0] & ~0x08]) + chunks[0][1][1:])] + chunks[1:])
+
+
+def test_an_exif_orientation_vp8x_does_not_flag_turns_nothing_and_is_dropped() -> None:
+    """Readers (libwebp, Pillow) read a WebP's EXIF only when VP8X flags it: an unflagged EXIF
+    orientation turns nothing, so the clean copy must not keep it and flag it (Pillow would turn
+    the picture). An XMP orientation is then the one stated, and kept."""
+    flagged = saved(noise((40, 20)), lossless=True, exif=b"Exif\0\0" + planted_exif(orientation=6))
+    unflagged = _exif_flag_cleared(flagged)
+    shown = ImageOps.exif_transpose(Image.open(io.BytesIO(unflagged))).size
+    assert shown == (40, 20) != ImageOps.exif_transpose(Image.open(io.BytesIO(flagged))).size
+    clean = webp.sanitize(unflagged)
+    assert b"EXIF" not in clean and chunks_of(clean)[0][1][0] & 0x08 == 0
+    assert ImageOps.exif_transpose(Image.open(io.BytesIO(clean))).size == shown
+    assert webp.inspect(clean) == [] and pixels(clean) == pixels(unflagged)
+    assert [fourcc for fourcc, _ in chunks_of(webp.sanitize(flagged))] == [b"VP8X", b"VP8L", b"EXIF"]
+
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' \
+          b'<rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="8"/>' \
+          b'</rdf:RDF></x:xmpmeta>'
+    both = saved(noise((40, 20)), lossless=True, exif=b"Exif\0\0" + planted_exif(orientation=6), xmp=xmp)
+    unflagged_exif = _exif_flag_cleared(both)
+    shown = ImageOps.exif_transpose(Image.open(io.BytesIO(unflagged_exif))).getpixel((0, 0))
+    clean = webp.sanitize(unflagged_exif)
+    assert [fourcc for fourcc, _ in chunks_of(clean)] == [b"VP8X", b"VP8L", b"XMP "]
+    turned = ImageOps.exif_transpose(Image.open(io.BytesIO(clean)))
+    assert turned.size == ImageOps.exif_transpose(Image.open(io.BytesIO(unflagged_exif))).size == (20, 40)
+    assert turned.getpixel((0, 0)) == shown
 
 
 def test_orientation_one_leaves_no_exif_at_all() -> None:
