@@ -5,8 +5,9 @@ clean copy keeps the chunks that rendering needs byte for byte, so the
 compressed image data (IDAT, and the APNG frames in fdAT) is untouched, and
 drops every other chunk: text (tEXt, zTXt, iTXt), EXIF (eXIf), the
 modification time (tIME), unknown ancillary chunks and anything after IEND.
-An orientation stated only in XMP is kept in a new iTXt chunk holding
-nothing else (intake.formats.shared.xmp_orientation).
+An orientation stated only in ImageMagick's raw EXIF profile is kept in a
+new such profile holding nothing else, and one stated only in XMP in a new
+iTXt chunk holding nothing else (intake.formats.shared.xmp_orientation).
 
 The parser is strict and fails closed: a wrong CRC, a length past the end of
 the data, an unknown critical chunk, a kept chunk of the wrong size, image
@@ -33,7 +34,8 @@ from intake.formats.shared import icc, xmp_orientation
 from intake.formats.base import (Category, ContentDigest, Finding, Parsed, View, bytes_verbs, categorise, read_exactly,
                                  shorten, stream_verbs)
 from intake.errors import Refused
-from intake.formats.shared.image_blocks import TAIL_WHERE, exif_review, iptc_block, or_generic
+from intake.formats.shared.image_blocks import (TAIL_WHERE, exif_orientation, exif_review, iptc_block, or_generic,
+                                                orientation_exif)
 from intake.formats.shared.metadata import iptc_findings, xmp_findings
 
 NAME = "PNG"
@@ -425,7 +427,9 @@ def _raw_profile_findings(kind: str, text: bytes, where: str) -> list[Finding]:
         return [Finding(Category.HIDDEN, label, "unreadable hex profile", where)]
     lowered, inner = kind.strip().lower(), f"{where} 'Raw profile type {kind}'"
     if decoded.startswith((b"Exif\0\0", b"II*\0", b"MM\0*")):
-        return exif_review(decoded, f"EXIF ({inner})")[1]
+        # Reported even when it holds an orientation alone: only the exact chunk cleaning
+        # writes (_kept_raw_exif) goes unreported, and that one never reaches this review.
+        return or_generic(exif_review(decoded, f"EXIF ({inner})")[1], label, where)
     if b"<x:xmpmeta" in decoded or lowered == "xmp":
         return or_generic(xmp_findings(decoded, f"XMP ({inner})"), label, where)
     if lowered in ("iptc", "8bim"):
@@ -456,35 +460,76 @@ def _review_iccp(chunk: Chunk) -> Decision:
     return Decision(Chunk(b"iCCP", name_bytes + b"\0\0" + zlib.compress(kept, 9)), findings, views)
 
 
-# ---------------------------------------------------------------- XMP orientation
+# ---------------------------------------------------------------- orientation outside eXIf
 
 XMP_KEYWORD = b"XML:com.adobe.xmp"
-_RAW_EXIF_KEYWORD = b"Raw profile type exif"  # ImageMagick's; Pillow reads it where there is no eXIf
+RAW_EXIF_KEYWORD = b"Raw profile type exif"  # ImageMagick's; Pillow reads it where there is no eXIf
 
 
-def _kept_xmp(chunks: list[Chunk]) -> Chunk | None:
+# Pillow 13 (checked by experiment): an eXIf chunk, before or after the image data, is the EXIF it
+# reads, even one without an orientation (raw profiles are then ignored, and an XMP orientation is
+# obeyed); without eXIf it reads the LAST text chunk of any kind (tEXt, zTXt, iTXt) named
+# `Raw profile type exif`, before or after the image data. So a clean copy keeps, right after
+# IHDR, at most one chunk stating an orientation outside eXIf: a raw EXIF profile or an XMP packet.
+def _kept_orientation(chunks: list[Chunk]) -> Chunk | None:
+    """The chunk keeping an orientation stated only in a raw EXIF profile or only in XMP, or None."""
+    if any(chunk.type == b"eXIf" for chunk in chunks):
+        return _kept_xmp(chunks, [chunk.data for chunk in chunks if chunk.type == b"eXIf"])
+    profiles = _raw_exif_profiles(chunks)
+    return _kept_raw_exif(profiles) or _kept_xmp(chunks, profiles)
+
+
+def _kept_xmp(chunks: list[Chunk], exif_blocks: list[bytes]) -> Chunk | None:
     """The iTXt chunk keeping an orientation stated only in XMP (intake.formats.shared.xmp_orientation).
-    Pillow reads XMP from a text chunk of any kind with the XMP keyword, before or after the image
-    data, and EXIF from eXIf or an ImageMagick raw profile."""
+    Pillow reads XMP from a text chunk of any kind with the XMP keyword, before or after the image data."""
     packets = [text for chunk in chunks if _keyword(chunk) == XMP_KEYWORD if (text := _read_text(chunk).text)]
-    exif_states = any(map(xmp_orientation.exif_states_orientation, _exif_blocks(chunks)))
+    exif_states = any(map(xmp_orientation.exif_states_orientation, exif_blocks))
     kept = xmp_orientation.kept_packet(packets, exif_states, "PNG")
     return Chunk(b"iTXt", XMP_KEYWORD + b"\0\0\0\0\0" + kept) if kept else None  # uncompressed, no language
+
+
+def _kept_raw_exif(profiles: list[bytes]) -> Chunk | None:
+    """The tEXt raw EXIF profile keeping the orientation of the PNG's raw profiles (eXIf-less), in the
+    minimal EXIF block PNG, GIF and WebP keep (image_blocks.orientation_exif), or None for 1 and
+    unknown values. Profiles that disagree (one without an orientation entry too) refuse the file:
+    Pillow obeys the last, other readers the first."""
+    stated = {_stated_orientation(block) for block in profiles}
+    if len(stated) > 1:
+        raise Refused("the PNG's raw EXIF profiles (ImageMagick's) disagree on the picture's orientation")
+    orientation = stated.pop() if stated else None
+    if orientation is None or not 2 <= orientation <= 8:
+        return None
+    text = raw_profile_text("exif", b"Exif\0\0" + orientation_exif(orientation))
+    return Chunk(b"tEXt", RAW_EXIF_KEYWORD + b"\0" + text)
+
+
+def _stated_orientation(block: bytes) -> int | None:
+    """None where IFD0 has no orientation entry; 0 for one no reader obeys (malformed, outside 1-8)."""
+    if not xmp_orientation.exif_states_orientation(block):
+        return None
+    return exif_orientation(block[6:] if block.startswith(b"Exif\0\0") else block) or 0
+
+
+def raw_profile_text(kind: str, data: bytes) -> bytes:
+    """ImageMagick's layout (png.c, Magick_png_write_raw_profile): "\\n<kind>\\n", the length
+    right-aligned in 8 characters, then lower-case hex, a new line before every 36 bytes and at the end."""
+    lines = b"".join(b"\n" + data[at:at + 36].hex().encode() for at in range(0, len(data), 36))
+    return b"\n%s\n%8d%s\n" % (kind.encode(), len(data), lines)
 
 
 def _keyword(chunk: Chunk) -> bytes | None:
     return chunk.data.partition(b"\0")[0] if chunk.type in TEXT_CHUNKS else None
 
 
-def _exif_blocks(chunks: list[Chunk]) -> list[bytes]:
-    blocks = [chunk.data for chunk in chunks if chunk.type == b"eXIf"]
-    raw = [_read_text(chunk).text for chunk in chunks if _keyword(chunk) == _RAW_EXIF_KEYWORD]
-    return blocks + [decoded for text in raw if text and (decoded := _raw_profile(text))]
+def _raw_exif_profiles(chunks: list[Chunk]) -> list[bytes]:
+    """The EXIF blocks of every readable raw EXIF profile (unreadable ones turn nothing here)."""
+    raw = [_read_text(chunk).text for chunk in chunks if _keyword(chunk) == RAW_EXIF_KEYWORD]
+    return [decoded for text in raw if text and (decoded := _raw_profile(text))]
 
 
-def _with_kept_xmp(chunks: list[Chunk], kept_xmp: Chunk | None) -> list[Chunk]:
-    """The kept XMP chunk right after IHDR: before the image data, where every reader looks."""
-    return chunks[:1] + [kept_xmp] + chunks[1:] if kept_xmp else chunks
+def _with_kept(chunks: list[Chunk], kept: Chunk | None) -> list[Chunk]:
+    """The kept orientation chunk right after IHDR: before the image data, where every reader looks."""
+    return chunks[:1] + [kept] + chunks[1:] if kept else chunks
 
 
 # ---------------------------------------------------------------- the verbs
@@ -502,8 +547,8 @@ def _clean(data: bytes) -> _Result:
     header = _header(chunks)
     _check_layout(chunks, header)
     pixels = _image_data(chunks, header)
-    kept_xmp = _kept_xmp(chunks)
-    decisions = _review_all(chunks, kept_xmp)
+    kept_orientation = _kept_orientation(chunks)
+    decisions = _review_all(chunks, kept_orientation)
     findings = [finding for decision in decisions for finding in decision.findings]
     if tail:
         findings.append(Finding(Category.HIDDEN, "data after IEND", f"{len(tail)} bytes", TAIL_WHERE))
@@ -511,17 +556,17 @@ def _clean(data: bytes) -> _Result:
     if tail:
         views.append(View(TAIL_WHERE, tail))
     rendering = [c.type + c.data for c in chunks if c.type in (b"IHDR", b"PLTE", b"tRNS")]
-    kept = _with_kept_xmp([d.keep for d in decisions if d.keep is not None], kept_xmp)
+    kept = _with_kept([d.keep for d in decisions if d.keep is not None], kept_orientation)
     return _Result(kept, findings, views, rendering + pixels)
 
 
-def _review_all(chunks: list[Chunk], kept_xmp: Chunk | None) -> list[Decision]:
-    """Each chunk's decision; the orientation-only XMP chunk cleaning writes is dropped unreported
-    (it holds nothing else, and is written again after IHDR: _with_kept_xmp)."""
+def _review_all(chunks: list[Chunk], kept_orientation: Chunk | None) -> list[Decision]:
+    """Each chunk's decision; the orientation-only chunk cleaning writes (raw EXIF profile or XMP) is
+    dropped unreported (it holds nothing else, and is written again after IHDR: _with_kept)."""
     decisions: list[Decision] = []
     expanded = 0
     for chunk in chunks:
-        decisions.append(Decision(None) if chunk == kept_xmp else _review(chunk))
+        decisions.append(Decision(None) if chunk == kept_orientation else _review(chunk))
         expanded += sum(len(view.data) for view in decisions[-1].views)
         if expanded > MAX_TEXT_TOTAL:  # many small bombs add up
             raise Refused(f"PNG text and profiles expand to more than {MAX_TEXT_TOTAL >> 20} MiB")
@@ -608,7 +653,7 @@ class _Walk:
     tail_offset: int = 0
     tail_length: int = 0
     digest: bytes = b""
-    kept_xmp: Chunk | None = None
+    kept_orientation: Chunk | None = None
 
     @property
     def findings(self) -> list[Finding]:
@@ -682,8 +727,8 @@ def _walk_stream(source: BinaryIO) -> _Walk:
     _walk_animation(chunks)  # the frame rules, on the chunks' heads
     _finish_images(header, frames, inflaters)
     held = [c for c in chunks if c.type not in STREAMED_CHUNKS]
-    walk.kept_xmp = _kept_xmp(held)
-    walk.decisions = _review_all(held, walk.kept_xmp)
+    walk.kept_orientation = _kept_orientation(held)
+    walk.decisions = _review_all(held, walk.kept_orientation)
     walk.tail_offset = offset
     walk.tail_length = max(0, source.seek(0, io.SEEK_END) - offset)
     walk.digest = digest.digest()
@@ -789,8 +834,8 @@ class PngStream:
             kept = next(held).keep
             if kept is not None:
                 out.write(encode_chunk(kept))
-            if located is self.walk.located[0] and self.walk.kept_xmp is not None:  # after IHDR, as _with_kept_xmp
-                out.write(encode_chunk(self.walk.kept_xmp))
+            if located is self.walk.located[0] and self.walk.kept_orientation is not None:  # after IHDR, as _with_kept
+                out.write(encode_chunk(self.walk.kept_orientation))
 
     def content_digest(self) -> bytes:
         """Header, palette and transparency, then every IDAT and fdAT chunk as stored (they are copied unchanged)."""

@@ -15,13 +15,14 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageOps, ImageSequence
+from PIL import Image, ImageOps, ImageSequence, PngImagePlugin
 
 from intake.clean import clean_bytes, clean_file, inspect_bytes, inspect_file
 from intake.errors import Refused
 from intake.formats import handler_for
 from intake.formats.base import CHUNK_SETTING, streams
 from intake.support.sniff import sniff_bytes
+from png_builders import raw_profile
 
 EXIFTOOL = shutil.which("exiftool")
 needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool is not installed")
@@ -316,4 +317,121 @@ def test_inspect_accepts_the_kept_packet_and_nothing_like_it(fmt: str, suffix: s
     tampered = _png_crcs_mended(tampered) if fmt == "PNG" else tampered
     assert tampered != clean and inspect_bytes(clean).findings == []
     assert [finding.field for finding in inspect_bytes(tampered).findings] == ["Orientation"]
+    assert clean_bytes(tampered).data == clean
+
+
+# ImageMagick keeps a PNG's EXIF in a text chunk named `Raw profile type exif`
+# (hex of `Exif\0\0` + TIFF); Pillow reads it where there is no eXIf chunk, and
+# exif_transpose turns the picture by its orientation (browsers ignore it). The
+# same decision as for XMP: keep it where it was, in a profile holding the
+# minimal EXIF (IFD0, Orientation) alone, so every reader sees what it saw.
+def _raw_exif_png(*orientations: int | None, zipped: bool = True) -> bytes:
+    """A PNG with one raw EXIF profile per orientation (None: no Orientation entry), each with
+    planted Make, Artist and GPS, written by Pillow as ImageMagick lays the text out."""
+    info = PngImagePlugin.PngInfo()
+    for orientation in orientations:
+        exif = Image.Exif()
+        exif[0x010F], exif[0x013B] = f"{MARK}-make", f"{MARK}-artist"
+        if orientation is not None:
+            exif[0x0112] = orientation
+        exif.get_ifd(0x8825).update({1: "N", 2: (12.0, 34.0, 56.0)})
+        info.add_text("Raw profile type exif", raw_profile("exif", exif.tobytes()), zip=zipped)
+    out = io.BytesIO()
+    _picture()[0].save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def _exif_tags(path: Path) -> dict[str, object]:
+    found = subprocess.run([EXIFTOOL, "-j", "-n", "-a", "-G1", "-EXIF:all", str(path)], check=True,
+                           capture_output=True, text=True, timeout=60)
+    return {tag: value for tag, value in json.loads(found.stdout)[0].items() if tag != "SourceFile"}
+
+
+@needs_exiftool
+@pytest.mark.parametrize("zipped", [True, False])
+def test_an_orientation_only_in_a_raw_exif_profile_is_kept_alone_in_one(zipped: bool, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "raw-exif.png"
+    path.write_bytes(_raw_exif_png(6, zipped=zipped))
+    dirty = path.read_bytes()
+    assert _exif_tags(path)["IFD0:Make"] == f"{MARK}-make"  # exiftool reads the profile as EXIF
+    clean = tmp_path / "clean.png"
+    clean.write_bytes(_cleaned_both_ways(path, monkeypatch))
+    assert _shown(clean.read_bytes()) == _shown(dirty) != _shown(_saved("PNG"))
+    assert _exif_tags(clean) == {"IFD0:Orientation": 6} and MARK.encode() not in clean.read_bytes()
+    chunks = _png_chunks(clean.read_bytes())
+    assert [kind for kind, _ in chunks[:3]] == [b"IHDR", b"tEXt", b"IDAT"] and chunks[1][1].startswith(_RAW_EXIF)
+    assert sum(data.startswith(b"Raw profile") for _, data in chunks) == 1
+    assert clean_bytes(clean.read_bytes()).data == clean.read_bytes()
+    _checked_by_its_tool("png", clean)
+
+
+@pytest.mark.parametrize("orientation", [1, 9, None])
+def test_a_raw_exif_profile_whose_orientation_turns_nothing_is_not_kept(orientation: int | None) -> None:
+    """1 turns nothing and readers ignore values outside 1-8: the profile goes with the rest."""
+    dirty = _raw_exif_png(orientation)
+    clean = clean_bytes(dirty).data
+    assert b"Raw profile" not in clean and _shown(clean) == _shown(dirty) == _shown(_saved("PNG"))
+
+
+def test_raw_exif_profiles_that_disagree_on_the_orientation_are_refused() -> None:
+    """Pillow obeys the last profile, other readers the first: which one is shown is not known.
+    A profile without an orientation entry disagrees with one that has it."""
+    for orientations in [(6, 3), (6, None), (None, 1)]:
+        with pytest.raises(Refused, match="raw EXIF profiles .* disagree on the picture's orientation"):
+            clean_bytes(_raw_exif_png(*orientations))
+    agreeing = _raw_exif_png(6, 6)
+    clean = clean_bytes(agreeing).data
+    assert clean.count(b"Raw profile type exif") == 1 and _shown(clean) == _shown(agreeing)
+
+
+def test_with_an_exif_chunk_the_raw_exif_profile_goes() -> None:
+    """Pillow reads eXIf when there is one (even without an orientation; checked with Pillow 13):
+    the raw profile turns nothing, so it goes; the eXIf orientation is kept as before."""
+    for exif_orientation in (3, None):
+        exif = Image.Exif()
+        if exif_orientation:
+            exif[0x0112] = exif_orientation
+        dirty = _raw_exif_png(6)
+        dirty = dirty[:33] + _png_chunk(b"eXIf", exif.tobytes()[6:]) + dirty[33:]
+        clean = clean_bytes(dirty).data
+        assert b"Raw profile" not in clean and _shown(clean) == _shown(dirty)
+        assert (b"eXIf" in clean) == bool(exif_orientation)
+
+
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, data) of every chunk, by an independent walk (not the module's parser)."""
+    chunks, offset = [], 8
+    while offset < len(data):
+        length = struct.unpack(">I", data[offset:offset + 4])[0]
+        chunks.append((data[offset + 4:offset + 8], data[offset + 8:offset + 8 + length]))
+        offset += 12 + length
+    return chunks
+
+
+_RAW_EXIF = b"Raw profile type exif\0"
+
+
+def _kept_profile_changed(clean: bytes, how: str) -> bytes:
+    """The clean copy with its kept profile (the chunk after IHDR) changed by a byte or so,
+    saying the same orientation."""
+    kind, data = _png_chunks(clean)[1]
+    assert kind == b"tEXt" and data.startswith(_RAW_EXIF)
+    text = data[len(_RAW_EXIF):]
+    changed = {"upper-case hex": text.replace(b"4d4d", b"4D4d"),
+               "no final new line": text[:-1],
+               "no Exif header": text.replace(b"      32\n457869660000", b"      26\n")}[how]
+    assert changed != text
+    return clean[:33] + _png_chunk(b"tEXt", _RAW_EXIF + changed) + clean[33 + 12 + len(data):]
+
+
+@pytest.mark.parametrize("how", ["upper-case hex", "no final new line", "no Exif header"])
+def test_inspect_accepts_the_kept_raw_exif_profile_and_nothing_like_it(how: str) -> None:
+    """Fail closed: a profile one byte away from the one cleaning writes, though Pillow reads
+    the same orientation from it, is reported, and cleaning writes its own profile again."""
+    clean = clean_bytes(_raw_exif_png(6)).data
+    tampered = _kept_profile_changed(clean, how)
+    assert tampered != clean and inspect_bytes(clean).findings == []
+    assert _shown(tampered) == _shown(clean)
+    assert inspect_bytes(tampered).findings
     assert clean_bytes(tampered).data == clean

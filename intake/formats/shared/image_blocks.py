@@ -48,11 +48,12 @@ def exif_review(block: bytes, where: str) -> tuple[bytes | None, list[Finding]]:
         return block, []
     tiff = block[6:] if block.startswith(b"Exif\0\0") else block
     findings = or_generic(exif_findings(tiff, where), "EXIF", where)
-    orientation = _orientation(tiff)
+    orientation = exif_orientation(tiff)
     return (orientation_exif(orientation) if orientation and orientation > 1 else None), findings
 
 
-def _orientation(tiff: bytes) -> int | None:
+def exif_orientation(tiff: bytes) -> int | None:
+    """IFD0's orientation (a TIFF structure, no `Exif\\0\\0`): 1-8, or None when missing, malformed or unknown."""
     order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
     if order is None or len(tiff) < 10:
         return None

@@ -392,3 +392,32 @@ def test_an_exif_orientation_in_an_imagemagick_raw_profile_outweighs_the_xmp_one
     clean = png.sanitize(data)
     assert b"iTXt" not in clean and b"Orientation" not in clean
     assert _shown(clean) == _shown(data) == _shown(_saved())
+
+
+def test_a_raw_exif_orientation_is_kept_and_outweighs_the_xmp_one() -> None:
+    """The raw profile counts as EXIF: its orientation (6) is kept, in a raw profile holding
+    the minimal EXIF alone, and the XMP one (3) goes."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Raw profile type exif", raw_profile("exif", b"Exif\0\0" + planted_exif(6)), zip=True)
+    info.add_itxt(XMP_KEYWORD, _xmp(3))
+    data = _saved(info)
+    clean = png.sanitize(data)
+    kinds = [kind for kind, _ in chunk_list(clean)]
+    assert kinds[:2] == [b"IHDR", b"tEXt"] and b"iTXt" not in kinds and b"zTXt" not in kinds
+    assert chunk_list(clean)[1][1] == b"Raw profile type exif\0" + raw_profile(
+        "exif", b"Exif\0\0MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0").encode()
+    assert _shown(clean) == _shown(data) != _shown(_saved())
+    assert png.inspect(clean) == [] and png.sanitize(clean) == clean
+    assert_nothing_planted(clean, [])
+
+
+def test_an_exif_chunk_without_orientation_leaves_the_xmp_orientation_to_readers() -> None:
+    """Pillow reads eXIf when there is one and then ignores the raw profile: an eXIf without an
+    orientation states none, so the XMP orientation is what Pillow obeys, and it is kept."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Raw profile type exif", raw_profile("exif", b"Exif\0\0" + planted_exif(1)))
+    info.add_itxt(XMP_KEYWORD, _xmp(6))
+    data = insert_before(_saved(info), b"IDAT", chunk(b"eXIf", b"MM\0*\0\0\0\x08\0\0\0\0\0\0"))
+    clean = png.sanitize(data)
+    assert _shown(clean) == _shown(data) != _shown(_saved())
+    assert [kind for kind, _ in chunk_list(clean)][:2] == [b"IHDR", b"iTXt"] and b"Raw profile" not in clean
