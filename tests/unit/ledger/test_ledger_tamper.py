@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conftest import PASSPHRASE, Unlocked
 from intake.errors import CheckFailed
 from intake.ledger.audit import audit, audit_against
 from intake.vault import Vault, create_vault
 from intake.keys.keystore import Keyring
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from intake.keys.identity import PublicIdentity
 from intake.ledger.checkpoint import Checkpoint, sign_checkpoint
 from intake.ledger.note import Verifier
