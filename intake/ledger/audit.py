@@ -269,8 +269,10 @@ class _OwnNotes:
 
     def matches(self, note: str, size: int, root: bytes) -> bool:
         signature = self.expected.signature(note, size, root)
+        if signature is None:
+            return False
         body = Checkpoint(self.expected.origin, size, root).to_text().encode("utf-8")  # what the note signs
-        return signature is not None and self.key.made(body, signature)
+        return self.key.made(body, signature)
 
 
 def _sizes_failure(store: LedgerStore, count: int) -> AuditFailure:
