@@ -22,7 +22,7 @@ from typing import Any
 from intake.errors import AuditFailure, CheckFailed, IntakeError
 from intake.ledger import merkle
 from intake.ledger.audit import AuditReport, RecomputedTree, audit, audit_against, check_opened
-from intake.ledger.entries import CLEAN_COPY, SENDER_RECORD, CustodyEntry, SignedEntry
+from intake.ledger.entries import CLEAN_COPY, EXPORTED, SENDER_RECORD, CustodyEntry, SignedEntry
 from intake.ledger.append import Ledger
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
@@ -162,7 +162,7 @@ class Custody:
                 raise IntakeError("the vault holds no clean copy yet: nothing can leave it")
             return clean
         chosen: list[CleanItem] = []
-        known = {opened.entry.item for opened in self.entries}
+        known = {opened.entry.item for opened in self.entries if opened.entry.action != EXPORTED}  # not bundles
         for wanted in dict.fromkeys(unique_item(given, known) for given in items):
             match = [c for c in clean if wanted in (c.item, c.original_item)]
             if not match:
@@ -171,7 +171,7 @@ class Custody:
         return chosen
 
     def _why_missing(self, wanted: str) -> str:
-        if any(opened.entry.item == wanted for opened in self.entries):
+        if any(opened.entry.item == wanted and opened.entry.action != EXPORTED for opened in self.entries):
             return f"item {wanted} has no clean copy (it could not be cleaned), so it cannot leave the vault"
         return f"no item {wanted} in this vault (see `intake ledger show`)"
 

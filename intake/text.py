@@ -45,7 +45,7 @@ class EntryRow:
     action: str
     item: str
     sha256: str  # of the first output: the original, or the clean copy of a `sanitized` entry
-    name: str    # an `exported` entry: the clean copy's hash, and the bundle instead of a name
+    name: str    # an `exported` entry: how many clean copies went to which bundle, instead of a name
     note: str | None
     actor: str
 
@@ -53,10 +53,13 @@ class EntryRow:
     def of(cls, entry: CustodyEntry) -> "EntryRow":
         from intake.ledger.entries import EXPORTED  # the ledger only when a row is shown: start-up stays light
 
-        if entry.action == EXPORTED:  # what left: the clean copy; where to: the bundle
-            copy, bundle = entry.inputs[0] if entry.inputs else {}, entry.outputs[0] if entry.outputs else {}
-            return cls(entry.seq, entry.time, entry.action, entry.item, str(copy.get("sha256", "")),
-                       f"to the bundle {str(bundle.get('tagmanifest_sha256', ''))[:16]}", entry.note, entry.actor)
+        if entry.action == EXPORTED:  # what left: the clean copies (the hash of one); where to: the bundle
+            bundle = entry.outputs[0] if entry.outputs else {}
+            copies = len(entry.inputs)
+            sha256 = str(entry.inputs[0].get("sha256", "")) if copies == 1 else ""
+            what = "1 clean copy" if copies == 1 else f"{copies} clean copies"
+            return cls(entry.seq, entry.time, entry.action, entry.item, sha256,
+                       f"{what} to the bundle {str(bundle.get('tagmanifest_sha256', ''))[:16]}", entry.note, entry.actor)
         subject = entry.outputs[0] if entry.outputs else {}
         return cls(entry.seq, entry.time, entry.action, entry.item, str(subject.get("sha256", "")),
                    str(subject.get("name", "")), entry.note, entry.actor)

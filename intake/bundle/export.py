@@ -21,8 +21,9 @@ Before anything is written the ledger is audited: every row against the signed
 checkpoints, every entry opened and linked, and every entry the bundle
 publishes (the chosen clean copies' trails) checked in full, commitment and
 signature (docs/bundles.md, "What export checks").
-Once the bag is on disk, and before it appears under its name, one `exported` entry per clean
-copy records it: a kill can leave a record without a bag, never a public bag without its record.
+Once the bag is on disk, and before it appears under its name, one `exported` entry naming
+every clean copy in it records it: a kill can leave a record without a bag, never a public bag
+without its record.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from intake.bundle.statement import (
 )
 from intake.errors import CheckFailed, IntakeError, SealError
 from intake.support.hashing import Digests
-from intake.ledger.entries import EXPORTED, PUBLIC_BUNDLE, Draft
+from intake.ledger.entries import BUNDLE_PREFIX, EXPORTED, PUBLIC_BUNDLE, Draft, new_id
 from intake.ledger.proof import TlogProof
 from intake.support.sniff import extension_for
 from intake.keys.seal import unseal_stream
@@ -147,18 +148,17 @@ def _witnessed(custody: Custody, keyring: Keyring) -> tuple[Custody, ExportWitne
 
 
 def _exported(chosen: list[CleanItem], tagmanifest_sha256: str, proved_size: int, options: ExportOptions) -> list[Draft]:
-    """One `exported` entry per clean copy, appended once the bag is on disk, before it is named. The bag cannot hold
-    them (its checkpoint is signed before they exist); they are the custodian's own record of what
-    went public, in which bundle (its signed tag manifest's hash) and with what disclosed."""
+    """The one `exported` entry of this bundle, appended once the bag is on disk, before it is
+    named. The bag cannot hold it (its checkpoint is signed before it exists); it is the
+    custodian's own record of what went public, in which bundle (its signed tag manifest's hash)
+    and with what disclosed. One per bundle, not per clean copy: the ledger, and every later
+    export's audit, grow by one entry per export."""
     bundle = {
         "role": PUBLIC_BUNDLE, "tagmanifest_sha256": tagmanifest_sha256, "checkpoint_size": proved_size,
         "time_precision": options.time_precision, "with_notes": options.with_notes,
     }
-    return [
-        Draft(EXPORTED, clean.item, inputs=({"item": clean.item, **_copy_of(clean.output)},), outputs=(bundle,),
-              parents=(clean.opened.entry.id,))
-        for clean in chosen
-    ]
+    return [Draft(EXPORTED, new_id(BUNDLE_PREFIX), inputs=tuple({"item": c.item, **_copy_of(c.output)} for c in chosen),
+                  outputs=(bundle,), parents=tuple(c.opened.entry.id for c in chosen))]
 
 
 def _copy_of(output: dict[str, object]) -> dict[str, object]:

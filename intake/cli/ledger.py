@@ -111,7 +111,7 @@ def _print_entries(entries: list[CustodyEntry], hash_digits: int) -> None:
         print("the ledger is empty")
     for row in map(EntryRow.of, entries):
         note = f"  note: {printable(row.note)}" if row.note else ""
-        print(f"{row.seq:>5}  {row.time}  {row.action:<11} {row.item}  {row.sha256[:hash_digits]}  {printable(row.name)}{note}")
+        print(f"{row.seq:>5}  {row.time}  {row.action:<11} {row.item}  {row.sha256[:hash_digits]:<{hash_digits}}  {printable(row.name)}{note}")
 
 
 def print_checkpoint(args: argparse.Namespace) -> int:

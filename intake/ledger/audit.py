@@ -483,9 +483,9 @@ def _check_link(number: int, link: Link, prev: bytes, earlier: EarlierEntries) -
     parent_numbers = [earlier.find(parent) for parent in parents]
     if earlier.find(id_digest) is not None or None in parent_numbers:
         raise AuditFailure(f"entry {number}: its id repeats or a parent is not an earlier entry")
-    parent = earlier.produced(parent_numbers[0]) if len(parent_numbers) == 1 else None
+    from_parents = [earlier.produced(parent) for parent in parent_numbers] if kind else []
     earlier.add(id_digest, produced, clean)
-    return derivation_failure(number, kind, wanted, parent)
+    return derivation_failure(number, kind, wanted, from_parents)
 
 
 def _describe_write_only_blobs(blobs: Path, report: AuditReport) -> None:

@@ -34,6 +34,7 @@ CLEAN_COPY = "clean copy"
 FINDINGS_REPORT = "findings report"
 SENDER_RECORD = "sender record"  # a `transferred` entry's: who sent it, and their checkpoint
 PUBLIC_BUNDLE = "public bundle"  # an `exported` entry's: the bundle by its tag manifest's hash
+BUNDLE_PREFIX = "bnd_"  # an `exported` entry's item: the bundle it records
 ENTRY_DOMAIN = b"intake-entry/v2\n"
 SCHEMA_VERSION = 2
 DAY = ("day",)  # committed beside the fields, so a bundle can show the day without the time

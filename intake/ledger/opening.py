@@ -25,7 +25,7 @@ from intake.keys.seal import unseal, unseal_stream
 from intake.ledger.compact import KeyedDigests
 from intake.ledger.custodian import Custodian
 from intake.ledger.entries import (
-    CLEAN_COPY, EXPORTED, ORIGINAL, SANITIZED, TRANSFERRED, CustodyEntry, SignedEntry,
+    BUNDLE_PREFIX, CLEAN_COPY, EXPORTED, ORIGINAL, SANITIZED, TRANSFERRED, CustodyEntry, SignedEntry,
 )
 from intake.ledger.store import LedgerStore, StoredEntry
 from intake.ledger.stored_tree import leaf_hash_of
@@ -43,8 +43,9 @@ SMALLEST_CHUNK = 128
 UNPUBLISHED = EXPORTED
 _LOWER_HEX_ROOT = re.compile(r"[0-9a-f]{64}")
 
-# What a derivation asks of an entry's one parent (docs/ledger.md: a clean copy names as its input
-# exactly the file its parent received; an export, exactly the clean copy its parent produced).
+# What a derivation asks of an entry's parents (docs/ledger.md: a clean copy names as its input
+# exactly the file its one parent received; an export names as its n-th input exactly the clean
+# copy its n-th parent produced).
 NO_DERIVATION, DERIVES_CLEAN_COPY, EXPORTS_CLEAN_COPY, NEVER = 0, 1, 2, 3
 
 
@@ -69,9 +70,10 @@ class Opening:
 
 
 # One opened entry as the in-order checks see it: (id digest, prev as 32 bytes, parents' id
-# digests, produced digest, produces a clean copy, derivation kind, the produced digest its one
-# parent must have). Plain tuples: a chunk of them pickles and unpickles in a few milliseconds.
-Link = tuple[bytes, bytes, tuple[bytes, ...], bytes, bool, int, bytes]
+# digests, produced digest, produces a clean copy, derivation kind, the produced digest each
+# parent must have, in order). Plain tuples: a chunk of them pickles and unpickles in a few
+# milliseconds.
+Link = tuple[bytes, bytes, tuple[bytes, ...], bytes, bool, int, tuple[bytes, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,33 +217,44 @@ class _ChunkResult:
                            self.files, self.records)
 
 
-def _derivation(entry: CustodyEntry, digests: KeyedDigests) -> tuple[int, bytes]:
-    """What the entry's one parent must have produced: the kind of check and the produced digest
-    (of item and SHA-256) it must equal. An export names the item it exports: its parent's, and its
-    input's, so an input of another item fails whatever the parent."""
-    source = entry.inputs[0] if entry.inputs else {}
+def _derivation(entry: CustodyEntry, digests: KeyedDigests) -> tuple[int, tuple[bytes, ...]]:
+    """What the entry's parents must have produced: the kind of check and, for each parent in
+    order, the produced digest (of item and SHA-256) it must equal."""
     if entry.action == EXPORTED:
-        item, sha256 = (source.get("item"), source.get("sha256")) if len(entry.inputs) == 1 else (None, None)
-        if item != entry.item:
-            return NEVER, b""
-        return EXPORTS_CLEAN_COPY, digests.of_produced(entry.item, sha256)
+        return _export_derivation(entry, digests)
     if entry.action != SANITIZED and not (entry.action == TRANSFERRED and entry.parents):
-        return NO_DERIVATION, b""
+        return NO_DERIVATION, ()
     inputs = 1 if entry.action == SANITIZED else 2  # a transfer adds the sender's record
+    source = entry.inputs[0] if entry.inputs else {}
     item, sha256 = (source.get("item"), source.get("sha256")) if len(entry.inputs) == inputs else (None, None)
-    return DERIVES_CLEAN_COPY, digests.of_produced(item, sha256)
+    return DERIVES_CLEAN_COPY, (digests.of_produced(item, sha256),)
 
 
-def derivation_failure(entry: int, kind: int, wanted: bytes, parent: tuple[bytes, bool] | None) -> AuditFailure | None:
-    """The derivation check of entry number `entry`, given what its one parent produced (None if it
-    has not exactly one parent)."""
+def _export_derivation(entry: CustodyEntry, digests: KeyedDigests) -> tuple[int, tuple[bytes, ...]]:
+    """An export names its bundle as its item (`bnd_`), and each clean copy as an input, the n-th
+    produced by its n-th parent. One recorded before exports were recorded per bundle names its
+    one clean copy as its item too, so an input of another item fails whatever the parent."""
+    inputs = entry.inputs
+    names_what_it_exports = entry.item.startswith(BUNDLE_PREFIX) or (
+        len(inputs) == 1 and inputs[0].get("item") == entry.item)
+    if not inputs or len(inputs) != len(entry.parents) or not names_what_it_exports:
+        return NEVER, ()
+    return EXPORTS_CLEAN_COPY, tuple(digests.of_produced(copy.get("item"), copy.get("sha256")) for copy in inputs)
+
+
+def derivation_failure(
+    entry: int, kind: int, wanted: tuple[bytes, ...], parents: list[tuple[bytes, bool]],
+) -> AuditFailure | None:
+    """The derivation check of entry number `entry`, given what each of its parents produced, in
+    order, and whether that was a clean copy."""
     if kind == NO_DERIVATION:
         return None
     if kind == DERIVES_CLEAN_COPY:
-        if parent is None or parent[0] != wanted:
+        if len(parents) != 1 or parents[0][0] != wanted[0]:
             return AuditFailure(f"entry {entry}: its clean copy does not derive from the file its parent received")
         return None
-    if kind == NEVER or parent is None or parent[0] != wanted or not parent[1]:
+    if kind == NEVER or len(parents) != len(wanted) or not all(
+            produced == digest and clean for (produced, clean), digest in zip(parents, wanted)):
         return AuditFailure(f"entry {entry}: it exports a file that is not the clean copy its parent produced")
     return None
 

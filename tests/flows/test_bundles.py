@@ -399,7 +399,7 @@ def test_cli_round_trip_and_one_line_errors(journey: dict, tmp_path: Path, cli) 
     assert verified.returncode == 0 and "bundle verified" in verified.stdout
     shown = cli("--vault", editor.root, "ledger", "show").stdout
     tagmanifest = hashlib.sha256(zipfile.ZipFile(tmp_path / "out").read("out/tagmanifest-sha256.txt")).hexdigest()
-    assert shown.count(f"to the bundle {tagmanifest[:16]}") == 2  # one `exported` row per clean copy
+    assert shown.count(f"2 clean copies to the bundle {tagmanifest[:16]}") == 1  # one `exported` row per bundle
     cases = [
         (("--vault", editor.root, "export", "-o", tmp_path / "x"), 2, "--all"),
         (("--vault", editor.root, "export", "--all", "-o", tmp_path / "out"), 2, "already exists"),
@@ -469,18 +469,21 @@ def test_an_export_is_recorded_after_the_bag_is_complete(journey: dict) -> None:
     by_id = {e.id: e for e in entries}
     tagmanifest = hashlib.sha256((bundle / "tagmanifest-sha256.txt").read_bytes()).hexdigest()
     # other tests export from the same editor too: this bundle's records are those naming it
-    exported = [e for e in entries if e.action == "exported" and e.outputs[0]["tagmanifest_sha256"] == tagmanifest]
-    assert sorted(e.item for e in exported) == sorted(journey["received"].clean_copies)
+    (exported,) = [e for e in entries if e.action == "exported" and e.outputs[0]["tagmanifest_sha256"] == tagmanifest]
+    assert exported.item.startswith("bnd_") and exported.item not in {e.item for e in entries if e is not exported}
+    assert sorted(copy["item"] for copy in exported.inputs) == sorted(journey["received"].clean_copies)
     checkpoint_size = int((bundle / "provenance" / "checkpoint.txt").read_text().splitlines()[1])
-    for entry in exported:
-        parent = by_id[entry.parents[0]]
+    assert len(exported.parents) == len(exported.inputs)
+    for parent_id, copy in zip(exported.parents, exported.inputs):
+        parent = by_id[parent_id]
         assert parent.action == "transferred" and parent.outputs[0]["role"] == "clean copy"
-        assert entry.inputs[0]["sha256"] == parent.outputs[0]["sha256"]
-        assert entry.outputs[0] == {"role": "public bundle", "tagmanifest_sha256": tagmanifest,
-                                    "checkpoint_size": checkpoint_size, "time_precision": "day", "with_notes": False}
-        assert entry.seq >= checkpoint_size  # after everything the bundle proves
+        assert copy == {"item": parent.item, **{k: parent.outputs[0][k] for k in ("media_type", "sha256", "sha512", "size")}}
+    assert exported.outputs == ({"role": "public bundle", "tagmanifest_sha256": tagmanifest,
+                                 "checkpoint_size": checkpoint_size, "time_precision": "day", "with_notes": False},)
+    assert exported.seq >= checkpoint_size  # after everything the bundle proves
     # the record stays in the vault: the bundle's trails do not include it
-    assert not any(e.id.encode() in p.read_bytes() for e in exported for p in bundle.rglob("*") if p.is_file())
+    assert not any(text in p.read_bytes() for text in (exported.id.encode(), exported.item.encode())
+                   for p in bundle.rglob("*") if p.is_file())
 
 
 def test_an_export_that_cannot_be_recorded_leaves_no_bundle(journey: dict, tmp_path: Path) -> None:
@@ -511,6 +514,66 @@ def test_a_forged_export_record_fails_the_audit(journey: dict, tmp_path: Path) -
             outputs=({"role": "public bundle"},), parents=(received.id,))], keys)
     report = verify_ledger(editor, keys)
     assert not report.ok and "not the clean copy its parent produced" in report.failure
+
+
+def _bundle_record(clean: list, item: str = "bnd_aaaaaaaaaaaaaaaa") -> tuple[str, tuple[dict, ...], tuple[str, ...]]:
+    """An export's item, inputs and parents as `export` writes them for these clean copies."""
+    inputs = tuple({"item": c.item, **{k: c.outputs[0][k] for k in ("media_type", "sha256", "sha512", "size")}}
+                   for c in clean)
+    return item, inputs, tuple(c.id for c in clean)
+
+
+def _swapped(record: tuple) -> tuple:
+    item, inputs, parents = record
+    return item, inputs, parents[::-1]
+
+
+def _one_parent_short(record: tuple) -> tuple:
+    item, inputs, parents = record
+    return item, inputs, parents[:-1]
+
+
+def _an_original_among_them(record: tuple, received: object) -> tuple:
+    item, inputs, parents = record
+    original = {"item": received.item, **{k: received.outputs[0][k] for k in ("media_type", "sha256", "sha512", "size")}}
+    return item, inputs + (original,), parents + (received.id,)
+
+
+def _named_for_a_copy(record: tuple) -> tuple:
+    item, inputs, parents = record
+    return inputs[0]["item"], inputs, parents  # an item that is neither a bundle nor its one copy
+
+
+@pytest.mark.parametrize("forge", ["as written", "swapped", "one parent short", "an original among them",
+                                   "named for one copy", "no copy"])
+def test_an_export_record_pairs_each_clean_copy_with_the_entry_that_produced_it(
+        journey: dict, tmp_path: Path, forge: str) -> None:
+    """One `exported` entry names every clean copy of its bundle, the n-th produced by its n-th
+    parent: `ledger verify` accepts exactly that pairing."""
+    from intake.custody import verify_ledger
+    from intake.ledger.entries import Draft
+
+    editor, keys = copy_vault((journey["editor"][0].root, journey["editor"][1]), tmp_path / "editor")
+    entries = _opened_entries(editor, keys)
+    clean = [e for e in entries if e.outputs and e.outputs[0].get("role") == "clean copy"]
+    received = next(e for e in entries if e.item == journey["received"].originals[0] and e.action != "exported")
+    assert len(clean) == 2
+    record = _bundle_record(clean)
+    record = {
+        "as written": lambda: record, "swapped": lambda: _swapped(record),
+        "one parent short": lambda: _one_parent_short(record),
+        "an original among them": lambda: _an_original_among_them(record, received),
+        "named for one copy": lambda: _named_for_a_copy(record), "no copy": lambda: (record[0], (), ()),
+    }[forge]()
+    item, inputs, parents = record
+    with editor.locked(), editor.ledger() as ledger:
+        ledger.append_all([Draft("exported", item, inputs=inputs, outputs=({"role": "public bundle"},),
+                                 parents=parents)], keys)
+    report = verify_ledger(editor, keys)
+    if forge == "as written":
+        assert report.ok, report.failure
+    else:
+        assert not report.ok and "not the clean copy its parent produced" in report.failure
 
 
 def test_the_bundle_does_not_repeat_sequence_numbers_or_the_log_size(journey: dict) -> None:
