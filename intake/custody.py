@@ -23,6 +23,8 @@ from intake.errors import AuditFailure, CheckFailed, IntakeError
 from intake.ledger import merkle
 from intake.ledger.audit import AuditReport, RecomputedTree, audit, audit_against, check_opened
 from intake.ledger.entries import CLEAN_COPY, EXPORTED, SENDER_RECORD, CustodyEntry, SignedEntry
+from intake.ledger.disclosure import EncodedDisclosure
+from intake.ledger.opening import Disclose
 from intake.ledger.append import Ledger
 from intake.vault import Vault
 from intake.keys.keystore import Keyring
@@ -65,6 +67,7 @@ class OpenedEntry:
     sealed_sha256: bytes
     commitment: bytes = b""  # as stored; checked against the entry unless `checked`
     checked: bool = True     # commitment, signature and custodian checked by the audit
+    disclosure: EncodedDisclosure | None = None  # what a bundle shows of it, if the audit was asked (Custody.open)
 
     @property
     def entry(self) -> CustodyEntry:
@@ -117,12 +120,16 @@ class Custody:
     tree: RecomputedTree | None = None  # the audit's recomputed Merkle tree, for proofs
 
     @classmethod
-    def open(cls, vault: Vault, keyring: Keyring, ledger: Ledger, every_entry: bool = True) -> "Custody":
+    def open(cls, vault: Vault, keyring: Keyring, ledger: Ledger, every_entry: bool = True,
+             disclose: Disclose | None = None) -> "Custody":
         """Audit the ledger (entries, not blobs) and open every entry. With `every_entry=False`
-        the commitment and signature of an `exported` entry are not checked (see audit)."""
+        the commitment and signature of an `exported` entry are not checked (see audit). With
+        `disclose`, each entry checked in full also comes with what a bundle shows of it."""
         _require_openable(keyring)
-        report = _verified(audit(ledger.store, vault.config.origin, vault.verifier, keyring, every_entry=every_entry))
-        entries = tuple(OpenedEntry(r.signed, r.sealed_sha256, r.commitment, r.checked) for r in report.opened)
+        report = _verified(audit(ledger.store, vault.config.origin, vault.verifier, keyring, every_entry=every_entry,
+                                 disclose=disclose))
+        entries = tuple(OpenedEntry(r.signed, r.sealed_sha256, r.commitment, r.checked, r.disclosure)
+                        for r in report.opened)
         return cls(entries, ledger.latest_checkpoint(), report.tree)
 
     def require_sound(self, chosen: Sequence[CleanItem], keyring: Keyring) -> None:

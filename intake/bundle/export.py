@@ -41,7 +41,7 @@ from intake.custody import CleanItem, Custody
 from intake.bundle.recipe import SCRIPT_FILE, verify_recipe, verify_script
 from intake.bundle.statement import (
     CHECKPOINT_FILE, CONTENTS_FILE, IDENTITY_FILE, OPENPGP_KEY_FILE, PEM_FILE, TIME_PRECISIONS, DisclosureOptions,
-    build_statement, proof_file, statement_file,
+    build_statement, proof_file, public_fields, statement_file,
 )
 from intake.errors import CheckFailed, IntakeError, SealError
 from intake.support.hashing import Digests
@@ -68,6 +68,9 @@ class ExportOptions:
     def __post_init__(self) -> None:
         if self.time_precision not in TIME_PRECISIONS:
             raise IntakeError(f"time precision is one of {', '.join(TIME_PRECISIONS)}")
+
+    def disclosure(self) -> DisclosureOptions:
+        return DisclosureOptions(self.with_notes, self.time_precision)
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,9 @@ def export_bundle(
     if target.exists() or target.is_symlink():
         raise IntakeError(f"{target} already exists; choose another -o OUT")
     with vault.locked(), vault.ledger() as ledger:  # exclusive: the export is recorded
-        custody = Custody.open(vault, keyring, ledger, every_entry=False)
+        # the statements' disclosures are made by the audit's workers, on every core, as each entry is checked
+        shown = options.disclosure()
+        custody = Custody.open(vault, keyring, ledger, every_entry=False, disclose=lambda entry: public_fields(entry, shown))
         chosen, repeated = distinct_clean_copies(custody.resolve(items))
         custody.require_sound(chosen, keyring)
         custody, witnessing = _witnessed(custody, keyring)
@@ -171,7 +176,7 @@ def _bundle_files(
 ) -> tuple[list[BagFile], list[BagFile], CheckpointStamps]:
     assert custody.checkpoint is not None  # a clean copy implies entries, and every entry a checkpoint
     size = len(custody.entries)
-    disclosure = DisclosureOptions(options.with_notes, options.time_precision)
+    disclosure = options.disclosure()
     fingerprint = keyring.public.fingerprint_hex
     payload, tags = [], []
     proofs: dict[str, BagFile] = {}

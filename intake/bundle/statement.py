@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from intake.support.canonical import canonical_json
+from intake.support.canonical import canonical_json, canonical_json_with
 from intake.ledger.entries import CLEAN_COPY, CustodyEntry
-from intake.custody import CleanItem
+from intake.custody import CleanItem, OpenedEntry
 from intake.ledger.commitment import Path
-from intake.ledger.disclosure import Disclosure, disclose
+from intake.ledger.disclosure import ORIGINAL_HASH, EncodedDisclosure, disclose
 
 STATEMENT_TYPE = "intake-provenance/v1"
 PROVENANCE = "provenance"
@@ -30,7 +30,6 @@ IDENTITY_FILE = f"{PROVENANCE}/custodian.pub"
 PEM_FILE = f"{PROVENANCE}/custodian.pem"
 OPENPGP_KEY_FILE = f"{PROVENANCE}/custodian.asc"
 TIME_PRECISIONS = ("day", "second")
-ORIGINAL_HASH = ("outputs", 0, "sha256")
 
 _ALWAYS_SHOWN = {("v",), ("id",), ("action",), ("item",), ("actor",), ("day",), ("inputs",), ("outputs",),
                  ("parents",)}
@@ -79,10 +78,9 @@ def statement_file(item: str) -> str:
 def build_statement(
     clean: CleanItem, data_file: str, origin: str, fingerprint: str, options: DisclosureOptions
 ) -> bytes:
-    disclosures = [
-        (step.entry, disclose(step.signed, step.sealed_sha256, public_fields(step.entry, options)))
-        for step in clean.trail
-    ]
+    """Canonical JSON of the statement. Its disclosures are spliced in already encoded
+    (EncodedDisclosure): made by the audit's workers when export asked for them, else here."""
+    disclosures = [(step.entry, _disclosure(step, options)) for step in clean.trail]
     output = clean.output
     statement = {
         "type": STATEMENT_TYPE,
@@ -95,24 +93,30 @@ def build_statement(
         "removed": output.get("removed", {}),
         "original": {"item": clean.original_item, **_original_commitment(clean, disclosures)},
         "actions": [entry.action for entry, _ in disclosures],
-        "custody": [
-            {"entry": entry.id, "proof": proof_file(entry.id), "disclosure": disclosure.to_dict()}
-            for entry, disclosure in disclosures
-        ],
         "log": {"origin": origin, "checkpoint": CHECKPOINT_FILE},
         "custodian": {"fingerprint": fingerprint, "identity": IDENTITY_FILE},
         "disclosed": {"time": options.time_precision, "notes": options.with_notes},
     }
-    return canonical_json(statement)
+    custody = b",".join(
+        canonical_json_with({"entry": entry.id, "proof": proof_file(entry.id)}, "disclosure", disclosure.json)
+        for entry, disclosure in disclosures
+    )
+    return canonical_json_with(statement, "custody", b"[" + custody + b"]")
 
 
-def _original_commitment(clean: CleanItem, disclosures: list[tuple[CustodyEntry, Disclosure]]) -> dict[str, Any]:
+def _disclosure(step: OpenedEntry, options: DisclosureOptions) -> EncodedDisclosure:
+    """As the audit made it when export asked it for these options (Custody.open's `disclose`),
+    else made here."""
+    if step.disclosure is not None:
+        return step.disclosure
+    return EncodedDisclosure.of(disclose(step.signed, step.sealed_sha256, public_fields(step.entry, options)).to_dict())
+
+
+def _original_commitment(clean: CleanItem, disclosures: list[tuple[CustodyEntry, EncodedDisclosure]]) -> dict[str, Any]:
     """Where the salted digest of the original's SHA-256 is: revealing its salt later proves the original."""
     for entry, disclosure in disclosures:
-        if entry.item == clean.original_item and not entry.parents:
-            digest = dict(disclosure.hidden).get(ORIGINAL_HASH)
-            if digest is not None:
-                return {"entry": entry.id, "path": list(ORIGINAL_HASH), "sha256_commitment": digest.hex()}
+        if entry.item == clean.original_item and not entry.parents and disclosure.original_sha256 is not None:
+            return {"entry": entry.id, "path": list(ORIGINAL_HASH), "sha256_commitment": disclosure.original_sha256}
     return {}
 
 

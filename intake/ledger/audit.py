@@ -34,8 +34,8 @@ from intake.ledger.custodian import Custodian
 from intake.keys.identity import SecretIdentity
 from intake.ledger.entries import CustodyEntry, SignedEntry
 from intake.ledger.opening import (
-    ChunkOpener, Link, OpenedChunk, OpenedRecord, Opening, check_opened, derivation_failure, open_entry,
-    rows_digest,
+    ChunkOpener, Disclose, Link, OpenedChunk, OpenedRecord, Opening, check_opened, derivation_failure,
+    open_entry, rows_digest,
 )
 from intake.ledger.stored_tree import leaf_hash_of
 from intake.ledger.note import Verifier, b64decode_canonical, open_note
@@ -109,20 +109,22 @@ def read_checkpoint(note: str, origin: str, verifier: Verifier, single_signature
 
 def audit(
     store: LedgerStore, origin: str, verifier: Verifier, keyring: Custodian | None = None, blobs: Path | None = None,
-    keep: bool = True, every_entry: bool = True,
+    keep: bool = True, every_entry: bool = True, disclose: Disclose | None = None,
 ) -> AuditReport:
     """Every check of `ledger verify`. `keep`: the opened entries and the recomputed tree stay in
     the report (else only the checks and the leaf hashes do). `every_entry=False` (export): every
     entry is opened and its links checked, but the commitment, signature and custodian of an
     `exported` entry, which no bundle publishes (it is on no clean copy's trail), are not
     (`OpenedRecord.checked`); the rows themselves are proven unaltered either way, without the
-    passphrase, by the roots recomputed against the signed checkpoints.
+    passphrase, by the roots recomputed against the signed checkpoints. `disclose` (export): what
+    a bundle shows of an entry; each entry checked in full comes back with that disclosure
+    (`OpenedRecord.disclosure`), made as its commitment is checked.
 
     With a keyring that opens the entries, the workers that open them start first (forked.py) and
     work while this process checks the rows and checkpoints (steps 1-9); their results are read,
     in entry order, once those passed."""
     report = AuditReport()
-    opener = ChunkOpener.of(store, keyring, Opening(blobs, keep, every_entry))
+    opener = ChunkOpener.of(store, keyring, Opening(blobs, keep, every_entry, disclose))
     try:
         # A chunk's result is about 100 KB: up to OPENED_AHEAD per worker (6 MB) wait while steps 1-9 run.
         with ForkedChunks(opener, opener.chunks, ahead=OPENED_AHEAD) if opener is not None else nullcontext(None) \

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from json.encoder import encode_basestring
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -130,6 +130,59 @@ def _commit_walk(value: Any, open_path: bytes, salted: FieldSalter, listed: list
     path = open_path + b"]"
     digest = hashlib.sha256(FIELD_DOMAIN + salted.of(path) + b"[" + path + b"," + encoded + b"]")  # [path, value]
     listed.append((path, digest.hexdigest().encode("ascii")))
+
+
+@dataclass
+class DisclosedFields:
+    """What commit_disclosing hands back: the commitment, and each field as Disclosure.to_dict()
+    writes it (shown: [path, value, salt hex]; hidden: [path, digest hex]), in flatten's order."""
+
+    commitment: bytes
+    shown: list[list[Any]]
+    hidden: list[list[Any]]
+
+
+def commit_disclosing(
+    entry: Mapping[str, Any], extra: tuple[str, Scalar], salt: bytes, show: Callable[[Path], bool],
+) -> DisclosedFields:
+    """commit_entry's commitment and the disclosure `show` asks for, in one walk: each field's salt
+    and digest are computed once for both, and no Field objects are made (the audit's workers
+    disclose every entry an export publishes this way, as they check its commitment)."""
+    walk = _DisclosingWalk(FieldSalter(salt), show)
+    for key in sorted(entry):
+        walk.visit(entry[key], (key,), b"[" + _encoded_key(key))
+    name, value = extra
+    walk.visit(value, (name,), b"[" + _encoded_key(name))  # last, as CustodyEntry.fields() puts it
+    walk.listed.sort()
+    listing = b"[" + b",".join([b"[" + path + b',"' + digest + b'"]' for path, digest in walk.listed]) + b"]"
+    return DisclosedFields(hashlib.sha256(COMMIT_DOMAIN + listing).digest(), walk.shown, walk.hidden)
+
+
+@dataclass
+class _DisclosingWalk:
+    salted: FieldSalter
+    show: Callable[[Path], bool]
+    listed: list[tuple[bytes, bytes]] = field(default_factory=list)
+    shown: list[list[Any]] = field(default_factory=list)
+    hidden: list[list[Any]] = field(default_factory=list)
+
+    def visit(self, value: Any, path: Path, open_path: bytes) -> None:
+        """As _commit_walk, carrying the path itself too; members of an object in sorted order (flatten's)."""
+        encoded = _encoded_scalar(value)
+        if encoded is None:
+            members = sorted(value.items()) if isinstance(value, dict) else enumerate(value)
+            for key, item in members:
+                element = str(key).encode("ascii") if type(key) is int else _encoded_key(key)
+                self.visit(item, path + (key,), open_path + b"," + element)
+            return
+        encoded_path = open_path + b"]"
+        salt = self.salted.of(encoded_path)
+        digest = hashlib.sha256(FIELD_DOMAIN + salt + b"[" + encoded_path + b"," + encoded + b"]").hexdigest()
+        self.listed.append((encoded_path, digest.encode("ascii")))
+        if self.show(path):
+            self.shown.append([list(path), value, salt.hex()])
+        else:
+            self.hidden.append([list(path), digest])
 
 
 class FieldSalter:

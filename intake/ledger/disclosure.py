@@ -16,6 +16,7 @@ from typing import Any
 
 from intake.ledger.commitment import Field, FieldSalter, Path, Scalar, commit_digests, field_digest
 from intake.ledger.entries import SignedEntry, signing_message
+from intake.support.canonical import canonical_json
 from intake.keys.identity import PublicIdentity
 from intake.errors import DisclosureError
 
@@ -67,12 +68,8 @@ class Disclosure:
         return tree
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "shown": [[list(f.path), f.value, salt.hex()] for f, salt in self.shown],
-            "hidden": [[list(path), digest.hex()] for path, digest in self.hidden],
-            "signature": base64.b64encode(self.signature).decode("ascii"),
-            "sealed_sha256": self.sealed_sha256.hex(),
-        }
+        return _written([[list(f.path), f.value, salt.hex()] for f, salt in self.shown],
+                        [[list(path), digest.hex()] for path, digest in self.hidden], self.signature, self.sealed_sha256)
 
     @classmethod
     def from_dict(cls, data: Any) -> "Disclosure":
@@ -104,6 +101,40 @@ def disclose(signed: SignedEntry, sealed_sha256: bytes, show: Callable[[Path], b
         else:
             hidden.append((field.path, field_digest(field, salt, path)))
     return Disclosure(tuple(shown), tuple(hidden), signed.signature, sealed_sha256)
+
+
+@dataclass(frozen=True)
+class EncodedDisclosure:
+    """A disclosure as a statement holds it: canonical JSON of Disclosure.to_dict(), and the
+    salted digest it shows in place of the original's SHA-256 (hex), if it hides that field."""
+
+    json: bytes
+    original_sha256: str | None
+
+    @classmethod
+    def of(cls, disclosure: dict[str, Any]) -> "EncodedDisclosure":
+        """From Disclosure.to_dict()'s form."""
+        wanted = list(ORIGINAL_HASH)
+        hidden = next((digest for path, digest in disclosure["hidden"] if path == wanted), None)
+        return cls(canonical_json(disclosure), hidden)
+
+
+ORIGINAL_HASH = ("outputs", 0, "sha256")  # the path of a `received` entry's original's SHA-256
+
+
+def disclose_committed(
+    signed: SignedEntry, sealed_sha256: bytes, show: Callable[[Path], bool],
+) -> tuple[EncodedDisclosure, bytes]:
+    """disclose(...), encoded, and the entry's commitment, from one walk of the entry: each
+    field's salt and digest are computed once for both (the audit, which recomputes every
+    commitment, hands export its disclosures this way, on every core)."""
+    fields = signed.entry.commit_disclosing(signed.salt, show)
+    return EncodedDisclosure.of(_written(fields.shown, fields.hidden, signed.signature, sealed_sha256)), fields.commitment
+
+
+def _written(shown: list[list[Any]], hidden: list[list[Any]], signature: bytes, sealed_sha256: bytes) -> dict[str, Any]:
+    return {"shown": shown, "hidden": hidden, "signature": base64.b64encode(signature).decode("ascii"),
+            "sealed_sha256": sealed_sha256.hex()}
 
 
 def _path(value: Any) -> Path:

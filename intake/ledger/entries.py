@@ -15,12 +15,13 @@ import base64
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from intake.support.canonical import canonical_json
-from intake.ledger.commitment import Field, commit_entry, flatten
+from intake.ledger.commitment import DisclosedFields, Field, Path, commit_disclosing, commit_entry, flatten
 from intake.keys.identity import PublicIdentity, SecretIdentity
 from intake.errors import EntryError
 
@@ -115,6 +116,10 @@ class CustodyEntry:
         """commit_fields(self.fields(), salt), computed in one loop (commit_entry: half the CPU)."""
         return commit_entry(self.to_dict(), (DAY[0], self.time[:10]), salt)
 
+    def commit_disclosing(self, salt: bytes, show: Callable[[Path], bool]) -> DisclosedFields:
+        """commit(salt), and the fields `show` asks for with their salts, the others as digests."""
+        return commit_disclosing(self.to_dict(), (DAY[0], self.time[:10]), salt, show)
+
 
 def _well_typed(data: dict[str, Any]) -> bool:
     """Entries also arrive from other people's vaults (submissions): a wrong type must not crash a check."""
@@ -149,6 +154,11 @@ class SignedEntry:
     def commitment(self) -> bytes:
         """A hiding commitment: without the salt, guessing the entry confirms nothing."""
         return self._commitment
+
+    def computed_commitment(self, commitment: bytes) -> None:
+        """The commitment, computed from this entry's own fields and salt by another route
+        (disclose_committed, which also yields every field's salt and digest): not computed again."""
+        self.__dict__["_commitment"] = commitment
 
     @cached_property
     def _commitment(self) -> bytes:

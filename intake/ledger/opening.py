@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,10 @@ from intake.blobs import BLOB_NAME
 from intake.errors import AuditFailure, EntryError, SealError
 from intake.keys.identity import PublicIdentity, SecretIdentity
 from intake.keys.seal import unseal, unseal_stream
+from intake.ledger.commitment import Path as FieldPath
 from intake.ledger.compact import KeyedDigests
 from intake.ledger.custodian import Custodian
+from intake.ledger.disclosure import EncodedDisclosure, disclose_committed
 from intake.ledger.entries import (
     BUNDLE_PREFIX, CLEAN_COPY, EXPORTED, ORIGINAL, SANITIZED, TRANSFERRED, CustodyEntry, SignedEntry,
 )
@@ -57,16 +60,24 @@ class OpenedRecord:
     commitment: bytes     # the stored commitment (the leaf data's first half)
     sealed_sha256: bytes  # SHA-256 of the stored sealed record (its second half)
     checked: bool         # its commitment, signature and custodian were checked (steps 11-13)
+    disclosure: EncodedDisclosure | None = None  # what Opening.disclose shows of it, if asked
+
+
+# Given an entry, which of its fields a bundle shows (bundle/statement.py's public_fields).
+Disclose = Callable[[CustodyEntry], Callable[[FieldPath], bool]]
 
 
 @dataclass(frozen=True)
 class Opening:
     """How the entries are opened: `blobs` (the vault's blobs/) to check every sealed file in the
-    same pass; `keep` the opened entries in the report; `every_entry` checked in full."""
+    same pass; `keep` the opened entries in the report; `every_entry` checked in full; `disclose`,
+    given an entry, what a bundle shows of it: each entry checked in full is then disclosed as it
+    is checked, from the same salts and digests (export's statements, built on every core)."""
 
     blobs: Path | None
     keep: bool
     every_entry: bool
+    disclose: Disclose | None = None
 
 
 # One opened entry as the in-order checks see it: (id digest, prev as 32 bytes, parents' id
@@ -157,27 +168,42 @@ class ChunkOpener:
             leaves += leaf_hash_of(row.commitment, row.sealed)
         for row in rows:
             try:
-                signed, checked = self._open(row)
+                signed, checked, disclosure = self._open(row)
             except AuditFailure as failure:
                 chunk.failure = failure
                 break
-            chunk.add(self._link(signed.entry), row, signed, checked)
+            chunk.add(self._link(signed.entry), row, signed, checked, disclosure)
             if self.opening.blobs is not None and chunk.blob_failure is None:
                 chunk.blob_failure = _first_blob_failure(signed.entry, self.opening.blobs, self.identities)
             self._name_blobs(signed.entry, chunk)
         return chunk.done(rows_digest(bytes(leaves)) if [r.idx for r in rows] == list(range(first, first + len(rows)))
                           else b"")
 
-    def _open(self, row: StoredEntry) -> tuple[SignedEntry, bool]:
-        """Steps 10-13, and of step 14 what needs no other entry."""
+    def _open(self, row: StoredEntry) -> tuple[SignedEntry, bool, EncodedDisclosure | None]:
+        """Steps 10-13, and of step 14 what needs no other entry; and the entry's disclosure, when
+        the opening asks for it and the entry is checked in full."""
         signed = open_entry(row, self.identities)
         checked = self.opening.every_entry or signed.entry.action != UNPUBLISHED
+        disclosure = None
         if checked:
+            if self.opening.disclose is not None:
+                disclosure = self._disclosure(signed, row)
             check_opened(signed, row.commitment, self.public, row.idx, self.own)
         entry = signed.entry
         if entry.seq != row.idx or not _LOWER_HEX_ROOT.fullmatch(entry.prev):
             raise AuditFailure(f"entry {row.idx}: its link to the entries before it is broken")
-        return signed, checked
+        return signed, checked, disclosure
+
+    def _disclosure(self, signed: SignedEntry, row: StoredEntry) -> EncodedDisclosure:
+        """What a bundle shows of the entry, encoded as its statement holds it (one bytes object
+        travels back from the worker at a fraction of the cost of the lists it encodes). Its
+        commitment comes from the same salts and digests; check_opened compares that one with
+        the stored commitment."""
+        assert self.opening.disclose is not None
+        disclosure, commitment = disclose_committed(signed, hashlib.sha256(row.sealed).digest(),
+                                                    self.opening.disclose(signed.entry))
+        signed.computed_commitment(commitment)
+        return disclosure
 
     def _link(self, entry: CustodyEntry) -> Link:
         produced = entry.outputs[0] if entry.outputs else {}
@@ -207,10 +233,12 @@ class _ChunkResult:
     files: int = 0
     records: list[OpenedRecord] = field(default_factory=list)
 
-    def add(self, link: Link, row: StoredEntry, signed: SignedEntry, checked: bool) -> None:
+    def add(self, link: Link, row: StoredEntry, signed: SignedEntry, checked: bool,
+            disclosure: EncodedDisclosure | None) -> None:
         self.links.append(link)
         if self.keep:
-            self.records.append(OpenedRecord(signed, row.commitment, hashlib.sha256(row.sealed).digest(), checked))
+            self.records.append(OpenedRecord(signed, row.commitment, hashlib.sha256(row.sealed).digest(), checked,
+                                             disclosure))
 
     def done(self, digest: bytes) -> OpenedChunk:
         return OpenedChunk(self.first, digest, self.links, self.failure, self.blob_failure, bytes(self.named),

@@ -23,6 +23,19 @@ def canonical_json(value: Any) -> bytes:
     return _ENCODER.encode(value).encode("utf-8")
 
 
+def canonical_json_with(fields: dict[str, Any], key: str, encoded: bytes) -> bytes:
+    """canonical_json({**fields, key: value}) for `encoded` = canonical_json(value), which is not
+    walked or encoded again (a statement's disclosures arrive encoded from the audit's workers).
+    `key` must not be in `fields`."""
+    if key in fields:
+        raise ValueError(f"{key!r} is given twice")
+    before = canonical_json({k: v for k, v in fields.items() if k < key})  # sort_keys' order
+    after = canonical_json({k: v for k, v in fields.items() if k > key})
+    member = canonical_json(key) + b":" + encoded
+    return (before[:-1] + (b"," if len(before) > 2 else b"") + member
+            + (b"," if len(after) > 2 else b"") + after[1:])
+
+
 def _refuse_floats(value: Any) -> None:
     if type(value) in _PLAIN:
         return

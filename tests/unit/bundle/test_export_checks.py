@@ -5,6 +5,7 @@ only a faulty version of this program could write them."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +15,8 @@ import pytest
 from conftest import copy_vault, take_in
 from intake import samples
 from intake.ledger import policy_state
-from intake.bundle.export import export_bundle
+from intake.bundle.export import ExportOptions, export_bundle
+from intake.bundle.statement import build_statement, public_fields
 from intake.bundle.verify import verify_bundle
 from intake.custody import Custody, verify_ledger
 from intake.errors import CheckFailed
@@ -25,6 +27,7 @@ from intake.ledger.entries import PUBLIC_BUNDLE, Draft, SignedEntry
 from intake.ledger.store import StoredCheckpoint
 from intake.ledger.stored_tree import Frontier, StoredTree, leaf_hash_of
 from intake.keys.seal import seal
+from intake.support.canonical import canonical_json
 from intake.vault import Vault
 
 
@@ -121,3 +124,24 @@ def test_a_clean_copy_unsealed_into_the_bag_must_be_the_one_its_entry_names(expo
     with pytest.raises(CheckFailed, match=f"the sealed clean copy of {clean.item} is missing or does not open"):
         export_bundle(vault, keyring, None, tmp_path / "second")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["first", "in", "vault"]
+
+
+@pytest.mark.parametrize("options", [ExportOptions(), ExportOptions(with_notes=True, time_precision="second")],
+                         ids=["defaults", "notes and seconds"])
+def test_the_disclosures_the_audit_makes_are_those_a_statement_would_make(exported_once, options) -> None:
+    """Export has the audit's workers disclose each entry as they check it; the statements built
+    from those are byte for byte the ones built from the entries alone, for either disclosure."""
+    vault, keyring = exported_once
+    shown = options.disclosure()
+    with vault.ledger() as ledger:
+        plain = Custody.open(vault, keyring, ledger, every_entry=False)
+        disclosed = Custody.open(vault, keyring, ledger, every_entry=False,
+                                 disclose=lambda entry: public_fields(entry, shown))
+    assert all(o.disclosure is None for o in plain.entries)
+    assert [o.disclosure is not None for o in disclosed.entries] == [o.entry.action != "exported" for o in disclosed.entries]
+    statements = [[build_statement(clean, "data/x.jpg", vault.config.origin, "ab" * 32, shown)
+                   for clean in custody.clean_items()] for custody in (plain, disclosed)]
+    assert statements[0] == statements[1] and len(statements[0]) == 1
+    (statement,) = statements[0]
+    assert canonical_json(json.loads(statement)) == statement
+    assert json.loads(statement)["original"]["sha256_commitment"]
