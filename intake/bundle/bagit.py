@@ -65,13 +65,22 @@ class BagFile:
     `check`, if given, is called with the digests of what was written, before
     anything else is: it raises to stop the bag (export compares a clean copy
     with its ledger entry there, on the bag's own digests rather than a second
-    SHA-256 and SHA-512 of the same bytes).
+    SHA-256 of the same bytes). `known_sha512`, if given, is the SHA-512 of the
+    bytes `source` writes, known beforehand: it is listed as is, and of what was
+    written only SHA-256 and the size are computed, so `check` is required, and
+    must prove by them that the bytes are the ones that SHA-512 was taken of
+    (export: the SHA-256 and size its ledger entry records beside it).
     """
 
     path: str
     source: bytes | Callable[[BinaryIO], None]
     size: int | None = None
     check: Callable[[Digests], None] | None = None
+    known_sha512: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.known_sha512 is not None and self.check is None:
+            raise ValueError("a known SHA-512 is listed only for bytes a check proves")
 
 
 @dataclass(frozen=True)
@@ -279,9 +288,9 @@ def _check_target(target: Path) -> None:
 class _HashingWriter(io.RawIOBase):
     """Passes what it is given to `out`, keeping its digests: a payload is read once."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: BinaryIO, known_sha512: str | None = None) -> None:
         self._out = out
-        self._digests = DigestingWriter()
+        self._digests = DigestingWriter(known_sha512=known_sha512)
 
     def writable(self) -> bool:
         return True
@@ -296,7 +305,7 @@ class _HashingWriter(io.RawIOBase):
 
 def _emit(file: BagFile, out: BinaryIO) -> Digests:
     """The file written to `out`, and the digests of what was written, unchecked (_checked)."""
-    writer = _HashingWriter(out)
+    writer = _HashingWriter(out, file.known_sha512)
     if isinstance(file.source, (bytes, bytearray, memoryview)):
         writer.write(file.source)
     else:

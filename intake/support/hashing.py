@@ -57,12 +57,17 @@ class DigestingReader(io.RawIOBase):
 
 
 class DigestingWriter(io.RawIOBase):
-    """A write-only sink that keeps the digests of what it was given, and passes it on to `target` if any."""
+    """A write-only sink that keeps the digests of what it was given, and passes it on to `target` if any.
 
-    def __init__(self, target: BinaryIO | None = None) -> None:
+    `known_sha512`: the SHA-512 of what will be written, known beforehand and given back as is;
+    only SHA-256 and the size are computed (SHA-512 is the slowest step: 460-510 MB/s here,
+    SHA-256 1.25 GB/s). The caller must prove the bytes by those (bagit.BagFile.known_sha512)."""
+
+    def __init__(self, target: BinaryIO | None = None, known_sha512: str | None = None) -> None:
         self._target = target
         self._sha256 = hashlib.sha256()
-        self._sha512 = hashlib.sha512()
+        self._sha512 = hashlib.sha512() if known_sha512 is None else None
+        self._known_sha512 = known_sha512
         self._size = 0
 
     def writable(self) -> bool:
@@ -70,14 +75,17 @@ class DigestingWriter(io.RawIOBase):
 
     def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
         self._sha256.update(data)
-        self._sha512.update(data)
+        if self._sha512 is not None:
+            self._sha512.update(data)
         self._size += len(data)
         if self._target is not None:
             self._target.write(data)
         return len(data)
 
     def digests(self) -> Digests:
-        return Digests(self._sha256.hexdigest(), self._sha512.hexdigest(), self._size)
+        sha512 = self._sha512.hexdigest() if self._sha512 is not None else self._known_sha512
+        assert sha512 is not None
+        return Digests(self._sha256.hexdigest(), sha512, self._size)
 
 
 def read_into(source: BinaryIO, buffer: bytearray | memoryview) -> int:

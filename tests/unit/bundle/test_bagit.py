@@ -111,6 +111,28 @@ def test_folder_bag_layout_modes_and_manifests(tmp_path: Path) -> None:
         f"{sum(len(data) for data in PAYLOAD.values())}.3\n")
 
 
+@pytest.mark.parametrize("as_zip", [False, True], ids=["folder", "zip"])
+def test_a_known_sha512_is_listed_as_given_once_the_check_proves_the_bytes(tmp_path: Path, as_zip: bool) -> None:
+    """Export names each clean copy's SHA-512 from its ledger entry: the bag lists what it is
+    given, and only the check (SHA-256 and size against the same entry) stands between a wrong
+    value and the manifest. Right, the bag validates in bagit-python too."""
+    data = PAYLOAD["data/photo.jpg"]
+    seen: list = []
+    for known, name in ((hashlib.sha512(data).hexdigest(), "right"), ("ab" * 64, "wrong")):
+        payload = [BagFile("data/photo.jpg", data, check=seen.append, known_sha512=known)]
+        target = tmp_path / (name + (".zip" if as_zip else ""))
+        summary = write_bag(target, payload, [], INFO, as_zip=as_zip)
+        assert summary.payload["data/photo.jpg"].sha512 == known
+        assert seen[-1].sha256 == hashlib.sha256(data).hexdigest() and seen[-1].size == len(data)
+        with BagSource.open(target) as source:
+            assert manifest_entries(source, "manifest-sha512.txt") == {"data/photo.jpg": known}
+        assert all(check.ok for check in checks_of(target)) == (name == "right")
+    if not as_zip:
+        bagit.Bag(str(tmp_path / "right")).validate()
+    with pytest.raises(ValueError):
+        BagFile("data/photo.jpg", data, known_sha512=hashlib.sha512(data).hexdigest())
+
+
 @pytest.mark.skipif(shutil.which("sha256sum") is None, reason="needs coreutils sha256sum")
 def test_manifests_check_with_sha256sum(tmp_path: Path) -> None:
     bag = write_sample(tmp_path / "bundle")
