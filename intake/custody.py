@@ -15,7 +15,8 @@ it for the trails chosen (docs/bundles.md, "What export checks").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,9 +146,12 @@ class Custody:
                 except AuditFailure as failure:
                     raise CheckFailed(f"ledger verification failed: {failure}") from failure
 
-    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+    def inclusion_proofs(self, size: int) -> Callable[[int], list[bytes]]:
+        """inclusion_proof(index, size) for many indexes: the hashes of the ranges the proofs share
+        (those that end at `size`, above all) are folded once (an export proves every trail entry)."""
         assert self.tree is not None
-        return merkle.inclusion_proof_from(index, size, self.tree.subtree)
+        subtree = lru_cache(maxsize=None)(self.tree.subtree)
+        return lambda index: merkle.inclusion_proof_from(index, size, subtree)
 
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
         assert self.tree is not None

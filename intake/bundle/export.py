@@ -180,6 +180,7 @@ def _bundle_files(
     fingerprint = keyring.public.fingerprint_hex
     payload, tags = [], []
     proofs: dict[str, BagFile] = {}
+    prove = custody.inclusion_proofs(size)
     total = sum(int(c.output["size"]) for c in chosen)
     done = [0]
     for clean in chosen:
@@ -190,7 +191,7 @@ def _bundle_files(
         for step in clean.trail:
             if step.entry.id in proofs:
                 continue  # an ancestor on several trails
-            proof = TlogProof(step.entry.seq, tuple(custody.inclusion_proof(step.entry.seq, size)), custody.checkpoint,
+            proof = TlogProof(step.entry.seq, tuple(prove(step.entry.seq)), custody.checkpoint,
                               extra=step.signed.commitment() + step.sealed_sha256)
             proofs[step.entry.id] = BagFile(proof_file(step.entry.id), proof.to_text().encode("utf-8"))
     tags += list(proofs.values())

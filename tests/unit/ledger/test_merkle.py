@@ -577,3 +577,22 @@ def test_verifiers_return_false_on_malformed_input() -> None:
     for claim in garbage:
         assert merkle.verify_consistency(*claim) is False, claim
     assert merkle.verify_consistency(3, 5, old, new, tuple(cproof))
+
+
+def test_the_audits_recomputed_tree_gives_every_range_and_proof_the_leaves_give() -> None:
+    """RecomputedTree (the audit's, which export proves from) reads a perfect subtree as it is held
+    and folds any other range; Custody.inclusion_proofs shares what proofs have in common. Both
+    must give what the RFC's definitions give from the leaves."""
+    from intake.custody import Custody
+    from intake.ledger.audit import RecomputedTree
+
+    leaves = [merkle.leaf_hash(bytes([n]) * 3) for n in range(70)]
+    for size in (1, 2, 3, 7, 8, 9, 33, 64, 70):
+        tree = RecomputedTree.of(merkle.HashList(leaves[:size]))
+        for lo in range(size):
+            for hi in range(lo + 1, size + 1):
+                if lo % (1 << ((hi - lo).bit_length() - 1)) == 0:  # a start the RFC's recursion produces
+                    assert tree.subtree(lo, hi) == merkle.root(leaves[lo:hi]), (size, lo, hi)
+        prove = Custody((), None, tree).inclusion_proofs(size)
+        for index in range(size):
+            assert prove(index) == merkle.inclusion_proof(index, leaves[:size])
