@@ -770,3 +770,23 @@ def test_input_error_while_writing_gives_one_line_and_leaves_nothing(tmp_path: P
     with pytest.raises(IntakeError, match=r"cannot write the bag .*bundle \(Input/output error\)"):
         write_bag(tmp_path / "bundle", [BagFile("data/x", unreadable_source)], [], [])
     assert listing(tmp_path) == set()
+
+
+def test_the_workers_groups_are_spread_over_the_folders_and_each_written_once() -> None:
+    """write_all hands the groups out interleaved by folder (two processes creating files in one
+    folder contend for it): every group once, each folder's groups in their own order, and the
+    small folders' groups spread among the large one's rather than bunched at its end."""
+    from intake.bundle.bagit import _groups, _spread
+
+    paths = ([f"data/{n:03}.jpg" for n in range(40)] + [f"provenance/{n:03}.json" for n in range(200)]
+             + [f"provenance/proofs/{n:03}.tlog-proof" for n in range(130)])
+    files = [BagFile(p, (lambda out: None) if p.startswith("data/") else b"x") for p in paths]
+    groups = _groups(files)
+    spread = _spread(groups, paths)
+    assert sorted(spread, key=lambda group: group.start) == groups
+    folder = [paths[group.start].rpartition("/")[0] for group in spread]
+    for name in ("data", "provenance", "provenance/proofs"):
+        own = [group for group, where in zip(spread, folder) if where == name]
+        assert own == sorted(own, key=lambda group: group.start)
+    third = len(folder) // 3  # not all of data/ first and then the rest
+    assert "provenance" in folder[:third] and "provenance/proofs" in folder[:third] and "data" in folder[-third:]
