@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 from intake.errors import FileRefused
 from intake.support.progress import FileProgress
-from intake.takein.clean_copy import NotCleaned, Sanitized, clean_received
-from intake.takein.original import Received, receive_original
 from intake.takein.sources import Source
 
 if TYPE_CHECKING:
     from intake.vault import Vault
     from intake.keys.keystore import Keyring
+    from intake.takein.clean_copy import NotCleaned, Sanitized
+    from intake.takein.original import Received
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class TakenIn:
 
     @property
     def cleaned(self) -> bool:
+        from intake.takein.clean_copy import Sanitized  # loaded by take_in already
+
         return isinstance(self.outcome, Sanitized)
 
 
@@ -61,6 +63,11 @@ def take_in(
     between files releases the lock; files already yielded stay recorded. A file that cannot be
     received is yielded as NotTakenIn, with nothing of it written, and the next one is taken.
     """
+    # Here, not with the package: `inspect` uses sources.py alone, and the recording side is a
+    # tenth of its start-up.
+    from intake.takein.clean_copy import clean_received
+    from intake.takein.original import receive_original
+
     with vault.locked(), vault.ledger() as ledger:
         keyring = vault.reread_policy(keyring)
         for source in sources:

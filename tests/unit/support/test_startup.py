@@ -12,7 +12,7 @@ from PIL import Image
 from intake.formats import all_format_modules, handler_for
 
 HEAVY = ("pikepdf", "textual", "gnupg", "cryptography", "pyrage", "rfc3161ng", "intake.bundle", "intake.ledger",
-         "intake.witness", "intake.formats.pdf", "intake.formats.odf", "intake.keys.keystore")
+         "intake.witness", "intake.formats.pdf", "intake.formats.odf", "intake.keys.keystore", "platformdirs")
 
 
 def loaded_after(arguments: list[str], env: dict[str, str] | None = None) -> set[str]:
