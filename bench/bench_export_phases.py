@@ -16,7 +16,9 @@ these functions:
   `CPU, workers` is what the forked workers used;
 - `statements`: statements, signatures and proofs (`export._bundle_files`);
 - `bag files`: every file of the bag written and checked (`bagit._write_contents`);
-- `exported entries`: the `exported` entries appended (`Ledger.append_all`);
+- `exported entries`: the `exported` entry appended (`Ledger.append_all`);
+- `sync`: a folder bag's files made durable (`_FolderSink.make_durable`, one `syncfs`);
+- `rename`: the bag renamed into place and its folder synced (`_FolderSink.commit`);
 - `whole`: from the first phase to the end of `main`; start-up (imports)
   is the process's wall time less this.
 
@@ -56,6 +58,8 @@ PHASES = [
     ("statements", "intake.bundle.export", "_bundle_files"),
     ("bag files", "intake.bundle.bagit", "_write_contents"),
     ("exported entries", "intake.ledger.append", "Ledger.append_all"),
+    ("sync", "intake.bundle.bagit", "_FolderSink.make_durable"),
+    ("rename", "intake.bundle.bagit", "_FolderSink.commit"),
 ]
 
 

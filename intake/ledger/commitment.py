@@ -134,12 +134,15 @@ def _commit_walk(value: Any, open_path: bytes, salted: FieldSalter, listed: list
 
 @dataclass
 class DisclosedFields:
-    """What commit_disclosing hands back: the commitment, and each field as Disclosure.to_dict()
-    writes it (shown: [path, value, salt hex]; hidden: [path, digest hex]), in flatten's order."""
+    """What commit_disclosing hands back: the commitment, and each field as canonical JSON of what
+    Disclosure.to_dict() writes for it (shown: [path, value, salt hex]; hidden: [path, digest hex]),
+    in flatten's order, written from the bytes the commitment already encoded (no encoder, and
+    no second walk for floats, which _encoded_scalar refuses); and the hidden digests by path."""
 
     commitment: bytes
-    shown: list[list[Any]]
-    hidden: list[list[Any]]
+    shown: list[bytes]
+    hidden: list[bytes]
+    hidden_digests: dict[Path, str]
 
 
 def commit_disclosing(
@@ -155,7 +158,8 @@ def commit_disclosing(
     walk.visit(value, (name,), b"[" + _encoded_key(name))  # last, as CustodyEntry.fields() puts it
     walk.listed.sort()
     listing = b"[" + b",".join([b"[" + path + b',"' + digest + b'"]' for path, digest in walk.listed]) + b"]"
-    return DisclosedFields(hashlib.sha256(COMMIT_DOMAIN + listing).digest(), walk.shown, walk.hidden)
+    return DisclosedFields(hashlib.sha256(COMMIT_DOMAIN + listing).digest(), walk.shown, walk.hidden,
+                           walk.hidden_digests)
 
 
 @dataclass
@@ -163,8 +167,9 @@ class _DisclosingWalk:
     salted: FieldSalter
     show: Callable[[Path], bool]
     listed: list[tuple[bytes, bytes]] = field(default_factory=list)
-    shown: list[list[Any]] = field(default_factory=list)
-    hidden: list[list[Any]] = field(default_factory=list)
+    shown: list[bytes] = field(default_factory=list)
+    hidden: list[bytes] = field(default_factory=list)
+    hidden_digests: dict[Path, str] = field(default_factory=dict)
 
     def visit(self, value: Any, path: Path, open_path: bytes) -> None:
         """As _commit_walk, carrying the path itself too; members of an object in sorted order (flatten's)."""
@@ -178,11 +183,13 @@ class _DisclosingWalk:
         encoded_path = open_path + b"]"
         salt = self.salted.of(encoded_path)
         digest = hashlib.sha256(FIELD_DOMAIN + salt + b"[" + encoded_path + b"," + encoded + b"]").hexdigest()
-        self.listed.append((encoded_path, digest.encode("ascii")))
+        quoted = digest.encode("ascii")
+        self.listed.append((encoded_path, quoted))
         if self.show(path):
-            self.shown.append([list(path), value, salt.hex()])
+            self.shown.append(b"[" + encoded_path + b"," + encoded + b',"' + salt.hex().encode("ascii") + b'"]')
         else:
-            self.hidden.append([list(path), digest])
+            self.hidden.append(b"[" + encoded_path + b',"' + quoted + b'"]')
+            self.hidden_digests[path] = digest
 
 
 class FieldSalter:

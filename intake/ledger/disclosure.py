@@ -68,8 +68,12 @@ class Disclosure:
         return tree
 
     def to_dict(self) -> dict[str, Any]:
-        return _written([[list(f.path), f.value, salt.hex()] for f, salt in self.shown],
-                        [[list(path), digest.hex()] for path, digest in self.hidden], self.signature, self.sealed_sha256)
+        return {
+            "shown": [[list(f.path), f.value, salt.hex()] for f, salt in self.shown],
+            "hidden": [[list(path), digest.hex()] for path, digest in self.hidden],
+            "signature": base64.b64encode(self.signature).decode("ascii"),
+            "sealed_sha256": self.sealed_sha256.hex(),
+        }
 
     @classmethod
     def from_dict(cls, data: Any) -> "Disclosure":
@@ -129,12 +133,11 @@ def disclose_committed(
     field's salt and digest are computed once for both (the audit, which recomputes every
     commitment, hands export its disclosures this way, on every core)."""
     fields = signed.entry.commit_disclosing(signed.salt, show)
-    return EncodedDisclosure.of(_written(fields.shown, fields.hidden, signed.signature, sealed_sha256)), fields.commitment
-
-
-def _written(shown: list[list[Any]], hidden: list[list[Any]], signature: bytes, sealed_sha256: bytes) -> dict[str, Any]:
-    return {"shown": shown, "hidden": hidden, "signature": base64.b64encode(signature).decode("ascii"),
-            "sealed_sha256": sealed_sha256.hex()}
+    # canonical_json(to_dict()), its keys in sorted order, from the fields already written
+    written = (b'{"hidden":[' + b",".join(fields.hidden) + b'],"sealed_sha256":"' + sealed_sha256.hex().encode("ascii")
+               + b'","shown":[' + b",".join(fields.shown) + b'],"signature":"' + base64.b64encode(signed.signature)
+               + b'"}')
+    return EncodedDisclosure(written, fields.hidden_digests.get(ORIGINAL_HASH)), fields.commitment
 
 
 def _path(value: Any) -> Path:
