@@ -13,7 +13,7 @@ from intake.custody import read_entries, verify_ledger
 from intake.ledger import opening
 from intake.vault import create_vault
 from intake.keys.identity import SecretIdentity
-from conftest import PASSPHRASE
+from conftest import PASSPHRASE, take_in
 
 
 def test_rows_show_what_ledger_show_prints(unlocked, make_file) -> None:
@@ -23,6 +23,33 @@ def test_rows_show_what_ledger_show_prints(unlocked, make_file) -> None:
     assert (row.seq, row.action, row.item, row.name, row.note) == (0, "received", received.item, "crate.jpg", "from K")
     assert row.sha256 == received.digests.sha256
     assert row.actor == unlocked.keyring.public.fingerprint_hex
+
+
+def test_an_export_row_names_the_bundle_and_how_many_clean_copies_went(unlocked, make_file, tmp_path) -> None:
+    """One `exported` entry per bundle: its row shows the bundle's id, how many clean copies went,
+    the clean copy's hash when there is one, and none when there are more."""
+    import io
+
+    from PIL import Image
+
+    from intake.bundle.export import export_bundle
+
+    pictures = []
+    for name, colour in (("a.jpg", "red"), ("b.jpg", "blue")):  # two different pictures: two clean copies
+        picture = io.BytesIO()
+        Image.new("RGB", (16, 16), colour).save(picture, "JPEG")
+        pictures.append(make_file(name, picture.getvalue()))
+    take_in(unlocked.vault, unlocked.keyring, pictures)
+    export_bundle(unlocked.vault, unlocked.keyring, None, tmp_path / "both")
+    items = [e.item for e in read_entries(unlocked.vault, unlocked.keyring) if e.action == "sanitized"]
+    export_bundle(unlocked.vault, unlocked.keyring, items[:1], tmp_path / "one")
+    entries = read_entries(unlocked.vault, unlocked.keyring)
+    rows = [EntryRow.of(e) for e in entries if e.action == "exported"]
+    assert [row.item[:4] for row in rows] == ["bnd_", "bnd_"]
+    assert rows[0].name.startswith("2 clean copies to the bundle ") and rows[0].sha256 == ""
+    assert rows[1].name.startswith("1 clean copy to the bundle ")
+    (copy,) = [e for e in entries if e.item == items[0] and e.action == "sanitized"]
+    assert rows[1].sha256 == copy.outputs[0]["sha256"]
 
 
 def test_verify_with_and_without_the_keyring(unlocked, make_file) -> None:
