@@ -384,7 +384,7 @@ def _spread(groups: list[range], paths: Sequence[str]) -> list[range]:
     """The groups reordered so that each folder's are spread evenly over the whole run: two workers
     taking the next group are then mostly creating files in different folders. Creating files in
     one folder from two processes at once contends for that folder's lock: on this machine's ext4,
-    2,500 files took 1.5-2.5 times the system time of two folders, one per process."""
+    2,500 files took 1.4-3 times the system time of two folders, one per process."""
     by_folder: dict[str, list[range]] = {}
     for group in groups:
         by_folder.setdefault(paths[group.start].rpartition("/")[0], []).append(group)
