@@ -34,8 +34,8 @@ from intake.ledger.custodian import Custodian
 from intake.keys.identity import SecretIdentity
 from intake.ledger.entries import CustodyEntry, SignedEntry
 from intake.ledger.opening import (
-    ChunkOpener, Disclose, Link, OpenedChunk, OpenedRecord, Opening, check_opened, derivation_failure,
-    open_entry, rows_digest,
+    NO_DERIVATION, ChunkOpener, Disclose, Link, OpenedChunk, OpenedRecord, Opening, check_opened,
+    derivation_failure, open_entry, rows_digest,
 )
 from intake.ledger.stored_tree import leaf_hash_of
 from intake.ledger.note import Verifier, b64decode_canonical, open_note
@@ -488,7 +488,7 @@ def _check_link(number: int, link: Link, prev: bytes, earlier: EarlierEntries) -
     parent_numbers = [earlier.find(parent) for parent in parents]
     if earlier.find(id_digest) is not None or None in parent_numbers:
         raise AuditFailure(f"entry {number}: its id repeats or a parent is not an earlier entry")
-    from_parents = [earlier.produced(parent) for parent in parent_numbers] if kind else []
+    from_parents = [earlier.produced(parent) for parent in parent_numbers] if kind != NO_DERIVATION else []
     earlier.add(id_digest, produced, clean)
     return derivation_failure(number, kind, wanted, from_parents)
 

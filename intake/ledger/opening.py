@@ -166,20 +166,22 @@ class ChunkOpener:
         leaves = bytearray()
         for row in rows:
             leaves += leaf_hash_of(row.commitment, row.sealed)
+        wants_sealed_sha256 = chunk.keep or self.opening.disclose is not None  # else not hashed (ledger verify)
         for row in rows:
+            sealed_sha256 = hashlib.sha256(row.sealed).digest() if wants_sealed_sha256 else b""
             try:
-                signed, checked, disclosure = self._open(row)
+                signed, checked, disclosure = self._open(row, sealed_sha256)
             except AuditFailure as failure:
                 chunk.failure = failure
                 break
-            chunk.add(self._link(signed.entry), row, signed, checked, disclosure)
+            chunk.add(self._link(signed.entry), row, sealed_sha256, signed, checked, disclosure)
             if self.opening.blobs is not None and chunk.blob_failure is None:
                 chunk.blob_failure = _first_blob_failure(signed.entry, self.opening.blobs, self.identities)
             self._name_blobs(signed.entry, chunk)
         return chunk.done(rows_digest(bytes(leaves)) if [r.idx for r in rows] == list(range(first, first + len(rows)))
                           else b"")
 
-    def _open(self, row: StoredEntry) -> tuple[SignedEntry, bool, EncodedDisclosure | None]:
+    def _open(self, row: StoredEntry, sealed_sha256: bytes) -> tuple[SignedEntry, bool, EncodedDisclosure | None]:
         """Steps 10-13, and of step 14 what needs no other entry; and the entry's disclosure, when
         the opening asks for it and the entry is checked in full."""
         signed = open_entry(row, self.identities)
@@ -187,21 +189,20 @@ class ChunkOpener:
         disclosure = None
         if checked:
             if self.opening.disclose is not None:
-                disclosure = self._disclosure(signed, row)
+                disclosure = self._disclosure(signed, sealed_sha256)
             check_opened(signed, row.commitment, self.public, row.idx, self.own)
         entry = signed.entry
         if entry.seq != row.idx or not _LOWER_HEX_ROOT.fullmatch(entry.prev):
             raise AuditFailure(f"entry {row.idx}: its link to the entries before it is broken")
         return signed, checked, disclosure
 
-    def _disclosure(self, signed: SignedEntry, row: StoredEntry) -> EncodedDisclosure:
+    def _disclosure(self, signed: SignedEntry, sealed_sha256: bytes) -> EncodedDisclosure:
         """What a bundle shows of the entry, encoded as its statement holds it (one bytes object
         travels back from the worker at a fraction of the cost of the lists it encodes). Its
         commitment comes from the same salts and digests; check_opened compares that one with
         the stored commitment."""
         assert self.opening.disclose is not None
-        disclosure, commitment = disclose_committed(signed, hashlib.sha256(row.sealed).digest(),
-                                                    self.opening.disclose(signed.entry))
+        disclosure, commitment = disclose_committed(signed, sealed_sha256, self.opening.disclose(signed.entry))
         signed.computed_commitment(commitment)
         return disclosure
 
@@ -233,12 +234,11 @@ class _ChunkResult:
     files: int = 0
     records: list[OpenedRecord] = field(default_factory=list)
 
-    def add(self, link: Link, row: StoredEntry, signed: SignedEntry, checked: bool,
+    def add(self, link: Link, row: StoredEntry, sealed_sha256: bytes, signed: SignedEntry, checked: bool,
             disclosure: EncodedDisclosure | None) -> None:
         self.links.append(link)
         if self.keep:
-            self.records.append(OpenedRecord(signed, row.commitment, hashlib.sha256(row.sealed).digest(), checked,
-                                             disclosure))
+            self.records.append(OpenedRecord(signed, row.commitment, sealed_sha256, checked, disclosure))
 
     def done(self, digest: bytes) -> OpenedChunk:
         return OpenedChunk(self.first, digest, self.links, self.failure, self.blob_failure, bytes(self.named),
