@@ -2,9 +2,9 @@
 
 Without the passphrase: row numbering, every checkpoint's signature (in a
 ledger of over SIGNATURE_LIMIT checkpoints: every checkpoint byte for byte but
-its signature, and the signatures of the latest and of sizes 1, 2, 4, 8, …),
-each checkpoint's root against the stored rows, consistency proofs between
-checkpoints, and the stored tree hashes. With the unlocked keyring: every entry is opened and
+its signature, and the signatures of the latest and of sizes 1, 2, 4, 8, …;
+checkpoint_audit.py), each checkpoint's root against the stored rows,
+consistency proofs between checkpoints, and the stored tree hashes. With the unlocked keyring: every entry is opened and
 its commitment, signature, sequence number and link to the tree before it
 are checked, and with `blobs` every sealed file it names, in the same pass.
 The first failure names the entry or checkpoint it concerns.
@@ -16,45 +16,35 @@ opened entries (`keep`): `ledger verify` of a big ledger holds no opened entry.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from intake.blobs import BLOB_NAME
 from intake.forked import ForkedChunks
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint
-from intake.errors import AuditFailure, Check, CheckpointError, NoteError
+from intake.ledger.checkpoint_audit import FEED_EVERY, OwnNotes, check_checkpoints, read_checkpoint
+from intake.errors import AuditFailure, Check
 from intake.ledger.compact import BlobTally, EarlierEntries
 from intake.ledger.custodian import Custodian
-from intake.keys.identity import SecretIdentity
 from intake.ledger.entries import CustodyEntry, SignedEntry
 from intake.ledger.opening import (
     NO_DERIVATION, ChunkOpener, Disclose, Link, OpenedChunk, OpenedRecord, Opening, check_opened,
     derivation_failure, open_entry, rows_digest,
 )
 from intake.ledger.stored_tree import leaf_hash_of
-from intake.ledger.note import Verifier, b64decode_canonical, open_note
-from intake.ledger.store import LedgerStore, StoredCheckpoint
+from intake.ledger.note import Verifier
+from intake.ledger.store import LedgerStore
 
 __all__ = ["AuditReport", "OpenedRecord", "RecomputedTree", "audit", "audit_against", "check_opened",
            "read_checkpoint"]
 
 PAIRWISE_LIMIT = 1024
-# Up to this many checkpoints, every signature is verified. Beyond it, Ed25519 verification would
-# dominate (about 60 µs each), and it adds nothing: every root is recomputed from the entries and
-# the latest checkpoint's signature commits to all of them (each earlier root is a prefix of its
-# tree, as the consistency proofs show), so a stored checkpoint needs only to be exactly the note
-# this key writes for that root; the signature bytes of the latest and of sizes 1, 2, 4, 8, ... are
-# verified too.
-SIGNATURE_LIMIT = 1024
-# Rows read between two calls that hand the workers more chunks while steps 1-9 stream (a call
-# costs microseconds; 4,096 rows, milliseconds).
-FEED_EVERY = 4096
 # Chunks a worker may open ahead of the in-order checks (ForkedChunks' `ahead`).
 OPENED_AHEAD = 32
 
@@ -90,23 +80,6 @@ class AuditReport:
         return failed + [Check(True, what) for what in self.checked]
 
 
-def read_checkpoint(note: str, origin: str, verifier: Verifier, single_signature: bool = False) -> Checkpoint:
-    """A checkpoint whose signature and origin are this ledger's, or AuditFailure.
-
-    Stored checkpoints carry exactly our one signature; a saved copy may also
-    carry co-signatures (witnesses), which the signed-note format allows.
-    """
-    try:
-        checkpoint = Checkpoint.from_text(open_note(note, [verifier]))
-    except (NoteError, CheckpointError) as error:
-        raise AuditFailure(f"its signature or format is wrong ({error})") from error
-    if single_signature and note.rstrip("\n").rsplit("\n\n", 1)[-1].count("\n") != 0:
-        raise AuditFailure("it carries signatures this vault did not make; it was altered")
-    if checkpoint.origin != origin:
-        raise AuditFailure("it belongs to another ledger (origin differs)")
-    return checkpoint
-
-
 def audit(
     store: LedgerStore, origin: str, verifier: Verifier, keyring: Custodian | None = None, blobs: Path | None = None,
     keep: bool = True, every_entry: bool = True, disclose: Disclose | None = None,
@@ -131,14 +104,19 @@ def audit(
                 as opened:
             between = opened.poll if opened is not None else _nothing  # the workers fed as the rows stream
             report.leaves = _numbered_leaves(store, report, between)
-            checkpoints = _check_checkpoints(store, report.leaves, origin, verifier, report, between,
-                                             _OwnNotes.of(origin, verifier, keyring))
             tree = RecomputedTree.of(report.leaves)
+            stored = _HeldCheck(partial(_check_stored_tree, store, tree, between=between))
+            own = OwnNotes.of(origin, verifier, keyring.secret if keyring is not None else None)
+            # Without entry workers, the checkpoints are checked on every core meanwhile.
+            checked, checkpoints = check_checkpoints(store, tree.levels, origin, verifier, own,
+                                                     _replayed_sizes(len(report.leaves)), opened is None,
+                                                     between, meanwhile=stored.run)
+            report.checked += checked
             between()
             _check_consistency(checkpoints, tree.subtree, report)
-            _check_stored_tree(store, tree, report, between)
+            stored.result(report.checked)
             report.tree = tree if keep else None  # the levels above the leaves: half the memory
-            del tree
+            del tree, stored
             named = None
             if keyring is not None:
                 named = _check_entries(report.leaves, blobs, report, opener, opened)
@@ -151,6 +129,27 @@ def audit(
 
 def _nothing() -> None:
     pass
+
+
+@dataclass
+class _HeldCheck:
+    """A later step run early, while other processes work: its failure (or its `ok` lines) held
+    until the steps before it have passed."""
+
+    check: Callable[[list[str]], None]
+    checked: list[str] = field(default_factory=list)
+    failure: AuditFailure | None = None
+
+    def run(self) -> None:
+        try:
+            self.check(self.checked)
+        except AuditFailure as failure:
+            self.failure = failure
+
+    def result(self, checked: list[str]) -> None:
+        if self.failure is not None:
+            raise self.failure
+        checked += self.checked
 
 
 def _numbered_leaves(store: LedgerStore, report: AuditReport, between: Callable[[], None]) -> merkle.HashList:
@@ -172,145 +171,6 @@ def _numbered_leaves(store: LedgerStore, report: AuditReport, between: Callable[
     else:
         report.checked.append("the ledger is empty")
     return leaves
-
-
-def _check_checkpoints(
-    store: LedgerStore, leaves: merkle.HashList, origin: str, verifier: Verifier, report: AuditReport,
-    between: Callable[[], None], own: _OwnNotes | None = None,
-) -> list[Checkpoint]:
-    """Every size 1..n has exactly the checkpoint this key writes for the root recomputed from the
-    entries. Roots are computed one size at a time as the notes stream by, and not kept (the
-    entries' links recompute them as they are read); the checkpoints returned are those the
-    consistency proofs replay (_proof_pairs). With `own` (the key is held here), a note equal to
-    the one the key writes again is signed by it; any other is read and verified."""
-    count = len(leaves)
-    sampled = _signature_sample(count)
-    expected = _ExpectedNote(origin, verifier.key_id)
-    replayed = _replayed_sizes(count)
-    recomputed = merkle.iter_prefix_roots(leaves)
-    checkpoints, broken, seen = [], [], 0
-    for position, row in enumerate(store.iter_checkpoints()):  # the notes row by row: never all held at once
-        if position % FEED_EVERY == 0:
-            between()
-        if row.size != position + 1 or row.size > count:
-            raise _sizes_failure(store, count)
-        seen = row.size
-        root = next(recomputed)
-        if sampled is not None and row.size not in sampled and expected.matches(row.note, row.size, root):
-            checkpoint = Checkpoint(origin, row.size, root)
-        elif own is not None and own.matches(row.note, row.size, root):
-            checkpoint = Checkpoint(origin, row.size, root)
-        else:
-            checkpoint = _signed_checkpoint(row, origin, verifier)
-        if checkpoint.root != root:
-            broken.append(row.size)
-        if replayed is None or row.size in replayed:
-            checkpoints.append(checkpoint)
-    if seen != count:
-        raise _sizes_failure(store, count)
-    _check_roots(broken, count)
-    if sampled is None:
-        report.checked.append(f"{count} checkpoints signed by {verifier.vkey()}")
-    else:
-        report.checked.append(f"{count} checkpoints are exactly the notes {verifier.vkey()} writes for "
-                              f"their roots; the signatures of the latest and of {len(sampled) - 1} others verify")
-    report.checked.append("every checkpoint's root matches the stored entries (RFC 9162)")
-    return checkpoints
-
-
-def _signed_checkpoint(row: StoredCheckpoint, origin: str, verifier: Verifier) -> Checkpoint:
-    try:
-        checkpoint = read_checkpoint(row.note, origin, verifier, single_signature=True)
-    except AuditFailure as failure:
-        raise AuditFailure(f"checkpoint {row.size}: {failure}") from failure
-    if checkpoint.size != row.size:
-        raise AuditFailure(f"checkpoint {row.size}: it signs size {checkpoint.size}; checkpoints were swapped")
-    return checkpoint
-
-
-def _signature_sample(count: int) -> set[int] | None:
-    """The sizes whose signatures are verified, or None for all of them."""
-    if count <= SIGNATURE_LIMIT:
-        return None
-    return {1 << k for k in range(count.bit_length()) if (1 << k) <= count} | {count}
-
-
-@dataclass(frozen=True)
-class _ExpectedNote:
-    """The one note this ledger writes for a size and root, but for its signature bytes."""
-
-    origin: str
-    key_id: bytes
-
-    def matches(self, note: str, size: int, root: bytes) -> bool:
-        return self.signature(note, size, root) is not None
-
-    def signature(self, note: str, size: int, root: bytes) -> bytes | None:
-        """The note's signature bytes if it is that note, else None."""
-        head = f"{self.origin}\n{size}\n{base64.b64encode(root).decode('ascii')}\n\n\u2014 {self.origin} "
-        if not (note.startswith(head) and note.endswith("\n")):
-            return None
-        raw = b64decode_canonical(note[len(head):-1])
-        return raw[4:] if raw is not None and len(raw) == 4 + 64 and raw[:4] == self.key_id else None
-
-
-@dataclass(frozen=True)
-class _OwnNotes:
-    """The note this ledger's key writes for a size and root, its signature made again
-    (SecretIdentity.made): a stored note equal to it carries the verifier's own signature. Only for
-    the key the verifier names, under the ledger's origin."""
-
-    expected: _ExpectedNote
-    key: SecretIdentity
-
-    @classmethod
-    def of(cls, origin: str, verifier: Verifier, keyring: Custodian | None) -> _OwnNotes | None:
-        if keyring is None or Verifier(origin, keyring.public.signing_key) != verifier:
-            return None
-        return cls(_ExpectedNote(origin, verifier.key_id), keyring.secret)
-
-    def matches(self, note: str, size: int, root: bytes) -> bool:
-        signature = self.expected.signature(note, size, root)
-        if signature is None:
-            return False
-        body = Checkpoint(self.expected.origin, size, root).to_text().encode("utf-8")  # what the note signs
-        return self.key.made(body, signature)
-
-
-def _sizes_failure(store: LedgerStore, count: int) -> AuditFailure:
-    """What is wrong with the checkpoints' sizes, read again in full (only once something is)."""
-    try:
-        _check_sizes(store.checkpoint_sizes(), count)
-    except AuditFailure as failure:
-        return failure
-    return AuditFailure("the checkpoints changed while they were read: run the check again")
-
-
-def _check_sizes(sizes: list[int], entry_count: int) -> None:
-    expected = list(range(1, entry_count + 1))
-    if sizes == expected:
-        return
-    missing = sorted(set(expected) - set(sizes))
-    extra = sorted(set(sizes) - set(expected))
-    if missing:
-        where = f"checkpoint for size {missing[0]} is missing"
-    elif extra:
-        where = f"checkpoint for size {extra[0]} has no entries"
-    else:
-        repeated = next(size for size in sizes if sizes.count(size) > 1)
-        where = f"checkpoint for size {repeated} appears more than once"
-    raise AuditFailure(f"{where}: checkpoints or entries were deleted or added")
-
-
-def _check_roots(broken: list[int], count: int) -> None:
-    """Name the culprit from the sizes whose checkpoint's root differs from the recomputed one: an
-    altered entry breaks every checkpoint from its own on; a replaced checkpoint breaks only itself."""
-    if not broken:
-        return
-    first = broken[0]
-    if broken == [first] and first < count:
-        raise AuditFailure(f"checkpoint {first}: its root matches no stored history while later ones do; it was replaced")
-    raise AuditFailure(f"entry {first - 1}: its stored record does not match signed checkpoint {first}; it was altered")
 
 
 @dataclass(frozen=True)
@@ -360,13 +220,13 @@ def _check_consistency(checkpoints: list[Checkpoint], subtree: merkle.SubtreeHas
 
 
 def _check_stored_tree(
-    store: LedgerStore, expected: RecomputedTree, report: AuditReport, between: Callable[[], None]
+    store: LedgerStore, expected: RecomputedTree, checked: list[str], between: Callable[[], None]
 ) -> None:
     """The stored subtree hashes serve every proof a bundle carries: they must be the entries' own."""
     if not expected.levels and store.tree_count() == 0:
         return  # an empty ledger: nothing stored, nothing to say
     if not store.has_tree() or store.tree_count() == 0:
-        report.checked.append("no stored Merkle hashes yet (an older vault: they are built at the next append)")
+        checked.append("no stored Merkle hashes yet (an older vault: they are built at the next append)")
         return
     count = 0
     for row, (level, index, value) in enumerate(store.iter_tree_rows()):
@@ -377,7 +237,7 @@ def _check_stored_tree(
         count = row + 1
     if count != expected.count():
         raise _altered_tree(count)
-    report.checked.append(f"the {count} stored Merkle hashes match the entries")
+    checked.append(f"the {count} stored Merkle hashes match the entries")
 
 
 def _altered_tree(row: int) -> AuditFailure:

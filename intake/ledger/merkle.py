@@ -247,10 +247,16 @@ def prefix_roots(leaf_hashes: Sequence[bytes]) -> HashList:
     return HashList(iter_prefix_roots(leaf_hashes))
 
 
-def iter_prefix_roots(leaf_hashes: Iterable[bytes]) -> Iterator[bytes]:
-    """prefix_roots one by one, for a caller that needs each root once and in order."""
-    stack: list[bytes] = []
-    for position, leaf in enumerate(leaf_hashes):
+def iter_prefix_roots(leaf_hashes: Iterable[bytes], start_size: int = 0,
+                      start_range: Sequence[bytes] = ()) -> Iterator[bytes]:
+    """prefix_roots one by one, for a caller that needs each root once and in order. With
+    `start_size`, the leaves extend a tree of that size whose perfect subtrees' hashes, largest
+    first (perfect_blocks(0, start_size)), are `start_range`: the roots of sizes start_size + 1, …
+    (a chunk of the sizes, computed on its own)."""
+    if start_size < 0 or len(start_range) != start_size.bit_count():
+        raise ValueError(f"a tree of {start_size} leaves has {max(0, start_size).bit_count()} perfect subtrees")
+    stack = list(start_range)
+    for position, leaf in enumerate(leaf_hashes, start_size):
         _push(stack, position + 1, leaf)
         yield _fold(stack)
 

@@ -155,6 +155,26 @@ class LedgerStore:
         except sqlite3.Error as error:
             raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
 
+    def checkpoints_between(self, first: int, last: int) -> Iterator[StoredCheckpoint]:
+        """The checkpoint rows whose size is in first..last, in size order: one chunk of them (an
+        audit on every core reads its chunks through a connection of each worker's own)."""
+        try:
+            cursor = self._db.execute("SELECT size, note, typeof(note) = 'text' FROM checkpoints "
+                                      "WHERE size >= ? AND size <= ? ORDER BY size", (first, last))
+            for position, (size, note, typed) in enumerate(cursor, first - 1):
+                where = f"checkpoint row {position}"
+                yield StoredCheckpoint(_as_int(size, where), _as_text(note, typed, where))
+        except sqlite3.Error as error:
+            raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
+
+    def checkpoint_sizes_are(self, count: int) -> bool:
+        """Whether the checkpoints' sizes are exactly 1..count, each once and each an integer, from
+        one aggregate query (no row is brought into Python)."""
+        (rows, distinct, smallest, largest, integers), = self._query(
+            "SELECT count(*), count(DISTINCT size), min(size), max(size), total(typeof(size) = 'integer') "
+            "FROM checkpoints")
+        return rows == distinct == count == integers and (count == 0 or (smallest, largest) == (1, count))
+
     def count(self) -> int:
         """The ledger's size, from the last index (one b-tree lookup; count(*) would read every row).
         A gap left by a deleted row is the audit's to find."""

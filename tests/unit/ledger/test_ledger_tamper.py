@@ -122,6 +122,14 @@ def execute(root: Path, *statements: str | tuple[str, tuple]) -> None:
         db.close()
 
 
+@pytest.fixture(autouse=True, params=["one pass", "chunks on every core"])
+def checkpoint_chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every case twice: the checkpoints read in one pass, and (without the passphrase) read in
+    chunks of two sizes by forked workers while the audit checks the stored tree hashes."""
+    if request.param != "one pass":
+        monkeypatch.setattr("intake.ledger.checkpoint_audit.CHECKPOINT_CHUNK", 2)
+
+
 def outcome(root: Path, keyring: Keyring | None = None) -> str | None:
     """The audit's failure message, "CheckFailed: ..." if it raised that, None if ok."""
     opened = Vault.open(root)
@@ -411,6 +419,7 @@ def test_own_signatures_are_made_again_with_the_keyring(built: Built, vault: Pat
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """With the keyring, the vault's own signatures (entries and checkpoints) are made again and
     compared, not verified (a third of the cost); without it, each is verified."""
+    monkeypatch.setattr("intake.ledger.checkpoint_audit.CHECKPOINT_CHUNK", 1 << 13)  # calls counted in this process
     verified: list[str] = []
     entry_verify, note_verify = PublicIdentity.verify, Verifier.verify
     monkeypatch.setattr(PublicIdentity, "verify",
@@ -510,6 +519,27 @@ def test_rowid_column_refuses_text(built: Built, vault: Path, column: str) -> No
     table = "entries" if column == "idx" else "checkpoints"
     with pytest.raises(sqlite3.IntegrityError, match="datatype mismatch"):
         execute(vault, f"UPDATE {table} SET {column} = 'two' WHERE {column} = 2")
+
+
+@pytest.mark.parametrize(("statements", "exact"), [
+    pytest.param((), True, id="intact"),
+    pytest.param(("DELETE FROM checkpoints WHERE size = 3",), False, id="deleted"),
+    pytest.param(("DELETE FROM checkpoints WHERE size = 5",), False, id="last-deleted"),
+    pytest.param(("INSERT INTO checkpoints SELECT 6, note FROM checkpoints WHERE size = 5",), False, id="extra"),
+    pytest.param(("UPDATE checkpoints SET size = 0 WHERE size = 1",), False, id="renumbered"),
+    pytest.param(lambda: [*_loosen("checkpoints", "size, note"),
+                          "INSERT INTO checkpoints SELECT * FROM checkpoints WHERE size = 2"], False, id="repeated"),
+    pytest.param(lambda: [*_loosen("checkpoints", "size, note"),
+                          "UPDATE checkpoints SET size = '2' WHERE size = 2"], False, id="text"),
+    pytest.param(lambda: [*_loosen("checkpoints", "size, note"),
+                          "UPDATE checkpoints SET size = 2.0 WHERE size = 2"], False, id="real"),
+])
+def test_checkpoint_sizes_are_exactly_one_to_n_or_not(built: Built, vault: Path, statements, exact: bool) -> None:
+    """The aggregate that lets the audit read the checkpoints in chunks: any size missing, extra,
+    repeated or not an integer sends it to the single pass that names the fault."""
+    execute(vault, *(statements() if callable(statements) else statements))
+    with Vault.open(vault).ledger() as ledger:
+        assert ledger.store.checkpoint_sizes_are(N) is exact
 
 
 def _loosen(table: str, columns: str) -> list[str]:
@@ -793,7 +823,7 @@ def test_cli_verify_against_on_tampered_ledger_names_the_entry(
 def sampled(monkeypatch: pytest.MonkeyPatch) -> None:
     """The large-ledger path on the built vault: sizes 1, 2, 4 and 5 (the latest) have their
     signatures verified; size 3 must only be exactly the note this key writes for its root."""
-    monkeypatch.setattr("intake.ledger.audit.SIGNATURE_LIMIT", 2)
+    monkeypatch.setattr("intake.ledger.checkpoint_audit.SIGNATURE_LIMIT", 2)
 
 
 def test_large_ledger_path_accepts_an_intact_ledger_and_says_what_it_verified(built: Built, vault: Path,

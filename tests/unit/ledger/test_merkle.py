@@ -337,6 +337,18 @@ def test_prefix_roots_is_a_single_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     assert roots[699] == merkle.root(leaves[:700])
 
 
+@pytest.mark.parametrize("start", [0, 1, 2, 3, 7, 8, 12, 31])
+def test_prefix_roots_from_a_compact_range_continue_the_full_pass(start: int) -> None:
+    """A chunk of the sizes, computed from the perfect subtrees of the tree before it, gives the
+    same roots as one pass from the first leaf."""
+    leaves = LEAVES[:40]
+    compact = [merkle.root(leaves[lo:lo + (1 << level)]) for level, lo in
+               ((level, index << level) for level, index in merkle.perfect_blocks(0, start))]
+    assert list(merkle.iter_prefix_roots(leaves[start:], start, compact)) == merkle.prefix_roots(leaves)[start:]
+    with pytest.raises(ValueError):
+        list(merkle.iter_prefix_roots(leaves[start:], start, compact + [leaves[0]]))
+
+
 # --- inclusion: exhaustive ----------------------------------------------------------------
 
 
