@@ -29,7 +29,7 @@ from intake.forked import ForkedChunks
 from intake.ledger import merkle
 from intake.ledger.checkpoint import Checkpoint
 from intake.ledger.checkpoint_audit import FEED_EVERY, OwnNotes, check_checkpoints, read_checkpoint
-from intake.errors import AuditFailure, Check
+from intake.errors import AuditFailure, Check, CheckFailed
 from intake.ledger.compact import BlobTally, EarlierEntries
 from intake.ledger.custodian import Custodian
 from intake.ledger.entries import CustodyEntry, SignedEntry
@@ -133,22 +133,25 @@ def _nothing() -> None:
 
 @dataclass
 class _HeldCheck:
-    """A later step run early, while other processes work: its failure (or its `ok` lines) held
-    until the steps before it have passed."""
+    """A later step run early, while other processes work: its failure (a damaged database's
+    too) or its `ok` lines held until the steps before it have passed."""
 
     check: Callable[[list[str]], None]
     checked: list[str] = field(default_factory=list)
-    failure: AuditFailure | None = None
+    failure: AuditFailure | CheckFailed | None = None
 
     def run(self) -> None:
         try:
             self.check(self.checked)
-        except AuditFailure as failure:
+        except (AuditFailure, CheckFailed) as failure:
             self.failure = failure
 
     def result(self, checked: list[str]) -> None:
         if self.failure is not None:
-            raise self.failure
+            try:
+                raise self.failure
+            finally:  # nothing here keeps it: its traceback holds the check's frames (an open cursor)
+                self.failure = None
         checked += self.checked
 
 

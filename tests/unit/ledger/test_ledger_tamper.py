@@ -857,3 +857,20 @@ def test_large_ledger_path_catches_an_altered_entry(built: Built, vault: Path, s
     _, commitment, sealed = built.entries[2]
     execute(vault, ("UPDATE entries SET sealed = ? WHERE idx = 2", (flip(sealed, len(sealed) // 2),)))
     assert names(str(outcome(vault)), "entry 2")
+
+
+# --- the stored tree is checked while the checkpoints are, and reported after them ------------------
+
+
+@pytest.mark.parametrize("tree_change", [
+    pytest.param("UPDATE tree SET hash = zeroblob(32) WHERE level = 0 AND idx = 1", id="hash-altered"),
+    pytest.param("UPDATE tree SET idx = 'one' WHERE level = 0 AND idx = 1", id="cell-of-the-wrong-type"),
+])
+def test_a_foreign_checkpoint_is_named_before_an_altered_tree(built: Built, vault: Path, tree_change: str) -> None:
+    """Step 10 (the stored tree hashes) runs early when the checkpoints are checked on every core,
+    but its failure, even a damaged table's, waits until steps 3-9 passed: the first one wins."""
+    execute(vault, tree_change)
+    alone = outcome(vault)
+    assert alone is not None and ("tree table" in alone or "wrong type" in alone), alone
+    execute(vault, ("UPDATE checkpoints SET note = ? WHERE size = 3", (built.foreign_notes[3],)))
+    assert_detected(vault, built.keyring, "checkpoint 3")
