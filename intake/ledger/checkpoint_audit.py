@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from intake.errors import AuditFailure, CheckpointError, NoteError
 from intake.forked import ForkedChunks
@@ -111,11 +112,15 @@ class _Rules:
     sampled: set[int] | None
     replayed: set[int] | None
 
+    @cached_property
+    def expected(self) -> _ExpectedNote:
+        return _ExpectedNote(self.origin, self.verifier.key_id)
+
     def check(self, row: StoredCheckpoint, root: bytes) -> Checkpoint | None:
         """The checkpoint if its root differs from `root` or its size is replayed, else None;
         AuditFailure if it is not this ledger's note for its size."""
-        if self.sampled is not None and row.size not in self.sampled and \
-                _ExpectedNote(self.origin, self.verifier.key_id).matches(row.note, row.size, root):
+        unsampled = self.sampled is not None and row.size not in self.sampled
+        if unsampled and self.expected.matches(row.note, row.size, root):
             checkpoint = None
         elif self.own is not None and self.own.matches(row.note, row.size, root):
             checkpoint = None
