@@ -105,7 +105,7 @@ def audit(
             between = opened.poll if opened is not None else _nothing  # the workers fed as the rows stream
             report.leaves = _numbered_leaves(store, report, between)
             tree = RecomputedTree.of(report.leaves)
-            stored = _HeldCheck(partial(_check_stored_tree, store, tree, between=between))
+            stored = _HeldCheck(partial(_check_stored_tree, store, tree))
             own = OwnNotes.of(origin, verifier, keyring.secret if keyring is not None else None)
             # Without entry workers, the checkpoints are checked on every core meanwhile.
             checked, checkpoints = check_checkpoints(store, tree.levels, origin, verifier, own,
@@ -136,13 +136,13 @@ class _HeldCheck:
     """A later step run early, while other processes work: its failure (a damaged database's
     too) or its `ok` lines held until the steps before it have passed."""
 
-    check: Callable[[list[str]], None]
+    check: Callable[[list[str], Callable[[], None]], None]  # given its `ok` lines, and what to call between rows
     checked: list[str] = field(default_factory=list)
     failure: AuditFailure | CheckFailed | None = None
 
-    def run(self) -> None:
+    def run(self, between: Callable[[], None]) -> None:
         try:
-            self.check(self.checked)
+            self.check(self.checked, between)
         except (AuditFailure, CheckFailed) as failure:
             self.failure = failure
 

@@ -208,27 +208,29 @@ class _Chunks:
 def check_checkpoints(
     store: LedgerStore, levels: Sequence[merkle.HashList], origin: str, verifier: Verifier,
     own: OwnNotes | None, replayed: set[int] | None, every_core: bool, between: Callable[[], None],
-    meanwhile: Callable[[], None],
+    meanwhile: Callable[[Callable[[], None]], None],
 ) -> tuple[list[str], list[Checkpoint]]:
     """Steps 3-8: the `ok` lines and the replayed checkpoints, or the first AuditFailure.
     `levels`: the tree recomputed from the entries, level 0 its leaves. `every_core`: the chunks
-    may be checked by forked workers, while this process runs `meanwhile` (which must not raise);
-    else `meanwhile` runs after the single pass, which calls `between` every FEED_EVERY rows."""
+    may be checked by forked workers, while this process runs `meanwhile` (which must not raise),
+    handing it what to call between its own steps so that the workers are fed; else `meanwhile`
+    runs after the single pass, and both call `between` every FEED_EVERY rows."""
     count = len(levels[0]) if levels else 0
     sampled = _signature_sample(count)
     rules = _Rules(origin, verifier, own, sampled, replayed)
     if every_core and count > CHECKPOINT_CHUNK and store.path is not None and store.checkpoint_sizes_are(count):
         work = _Chunks(store, levels, rules, count)
         try:
-            with ForkedChunks(work, work.chunks) as results:
-                meanwhile()
+            # A chunk's result is a few bytes: the workers may run to the end while this process works.
+            with ForkedChunks(work, work.chunks, ahead=work.chunks) as results:
+                meanwhile(results.poll)  # else each worker would idle after its first two chunks
                 checked = [_raise_first(store, count, result) for result in results]
         finally:
             work.close()
     else:
         roots = merkle.iter_prefix_roots(levels[0] if levels else ())
         checked = [_raise_first(store, count, _check_rows(store.iter_checkpoints(), 1, count, roots, rules, between))]
-        meanwhile()
+        meanwhile(between)
     _check_roots([size for result in checked for size in result.broken][:2], count)
     if sampled is None:
         lines = [f"{count} checkpoints signed by {verifier.vkey()}"]
