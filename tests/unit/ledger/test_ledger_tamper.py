@@ -16,9 +16,11 @@ the test.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sqlite3
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -874,3 +876,25 @@ def test_a_foreign_checkpoint_is_named_before_an_altered_tree(built: Built, vaul
     assert alone is not None and ("tree table" in alone or "wrong type" in alone), alone
     execute(vault, ("UPDATE checkpoints SET note = ? WHERE size = 3", (built.foreign_notes[3],)))
     assert_detected(vault, built.keyring, "checkpoint 3")
+
+
+def test_checkpoint_chunks_in_this_process_when_it_has_threads(built: Built, vault: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The terminal app runs the audit beside other threads: nothing is forked then (a child could
+    inherit a held lock), and the chunks are checked here, one after another, with the same verdicts."""
+    monkeypatch.setattr("intake.ledger.checkpoint_audit.CHECKPOINT_CHUNK", 2)
+    monkeypatch.setattr(os, "fork", _no_fork)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert outcome(vault) is None
+        execute(vault, ("UPDATE checkpoints SET note = ? WHERE size = 4", (built.foreign_notes[4],)))
+        assert names(str(outcome(vault)), "checkpoint 4")
+    finally:
+        release.set()
+        other.join()
+
+
+def _no_fork() -> int:
+    raise AssertionError("forked beside another thread")
