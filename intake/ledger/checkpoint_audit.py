@@ -218,7 +218,7 @@ def check_checkpoints(
     count = len(levels[0]) if levels else 0
     sampled = _signature_sample(count)
     rules = _Rules(origin, verifier, own, sampled, replayed)
-    if every_core and count > CHECKPOINT_CHUNK and store.path is not None and store.checkpoint_sizes_are(count):
+    if every_core and count > CHECKPOINT_CHUNK and store.path is not None and store.checkpoint_sizes_within(count):
         work = _Chunks(store, levels, rules, count)
         try:
             # A chunk's result is a few bytes: the workers may run to the end while this process works.

@@ -147,33 +147,33 @@ class LedgerStore:
 
     def iter_checkpoints(self) -> Iterator[StoredCheckpoint]:
         """checkpoints(), row by row: an audit of a big ledger does not hold every note at once."""
-        try:
-            cursor = self._db.execute("SELECT size, note, typeof(note) = 'text' FROM checkpoints ORDER BY size")
-            for position, (size, note, typed) in enumerate(cursor):
-                where = f"checkpoint row {position}"
-                yield StoredCheckpoint(_as_int(size, where), _as_text(note, typed, where))
-        except sqlite3.Error as error:
-            raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
+        return self._checkpoint_rows("ORDER BY size", (), 0)
 
     def checkpoints_between(self, first: int, last: int) -> Iterator[StoredCheckpoint]:
         """The checkpoint rows whose size is in first..last, in size order: one chunk of them (an
         audit on every core reads its chunks through a connection of each worker's own)."""
+        return self._checkpoint_rows("WHERE size >= ? AND size <= ? ORDER BY size", (first, last), first - 1)
+
+    def _checkpoint_rows(self, where_and_order: str, parameters: tuple, first_row: int) -> Iterator[StoredCheckpoint]:
+        """The rows the clause selects, each typed as it is read; `first_row` is the first one's
+        place in size order (what a wrong cell's message counts from)."""
         try:
-            cursor = self._db.execute("SELECT size, note, typeof(note) = 'text' FROM checkpoints "
-                                      "WHERE size >= ? AND size <= ? ORDER BY size", (first, last))
-            for position, (size, note, typed) in enumerate(cursor, first - 1):
+            cursor = self._db.execute(f"SELECT size, note, typeof(note) = 'text' FROM checkpoints {where_and_order}",
+                                      parameters)
+            for position, (size, note, typed) in enumerate(cursor, first_row):
                 where = f"checkpoint row {position}"
                 yield StoredCheckpoint(_as_int(size, where), _as_text(note, typed, where))
         except sqlite3.Error as error:
             raise CheckFailed(f"the ledger database is damaged ({_reason(error)})") from error
 
-    def checkpoint_sizes_are(self, count: int) -> bool:
-        """Whether the checkpoints' sizes are exactly 1..count, each once and each an integer, from
-        one aggregate query (no row is brought into Python)."""
-        (rows, distinct, smallest, largest, integers), = self._query(
-            "SELECT count(*), count(DISTINCT size), min(size), max(size), total(typeof(size) = 'integer') "
-            "FROM checkpoints")
-        return rows == distinct == count == integers and (count == 0 or (smallest, largest) == (1, count))
+    def checkpoint_sizes_within(self, count: int) -> bool:
+        """Whether there are `count` checkpoints, each size an integer in 1..count, from one
+        aggregate query (no row is brought into Python). Every size is then there exactly once
+        unless another is missing, which a pass over the sizes 1..count in order finds (counting
+        distinct sizes here took twice as long: 0.45 s at a million)."""
+        (rows, smallest, largest, integers), = self._query(
+            "SELECT count(*), min(size), max(size), total(typeof(size) = 'integer') FROM checkpoints")
+        return rows == count == integers and (count == 0 or (smallest, largest) == (1, count))
 
     def count(self) -> int:
         """The ledger's size, from the last index (one b-tree lookup; count(*) would read every row).

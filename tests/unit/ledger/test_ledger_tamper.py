@@ -536,12 +536,21 @@ def test_rowid_column_refuses_text(built: Built, vault: Path, column: str) -> No
     pytest.param(lambda: [*_loosen("checkpoints", "size, note"),
                           "UPDATE checkpoints SET size = 2.0 WHERE size = 2"], False, id="real"),
 ])
-def test_checkpoint_sizes_are_exactly_one_to_n_or_not(built: Built, vault: Path, statements, exact: bool) -> None:
-    """The aggregate that lets the audit read the checkpoints in chunks: any size missing, extra,
-    repeated or not an integer sends it to the single pass that names the fault."""
+def test_checkpoint_sizes_within_one_to_n_or_not(built: Built, vault: Path, statements, exact: bool) -> None:
+    """The aggregate that lets the audit read the checkpoints in chunks: a size missing, extra,
+    repeated beside the others or not an integer sends it to the single pass that names the fault."""
     execute(vault, *(statements() if callable(statements) else statements))
     with Vault.open(vault).ledger() as ledger:
-        assert ledger.store.checkpoint_sizes_are(N) is exact
+        assert ledger.store.checkpoint_sizes_within(N) is exact
+
+
+def test_a_size_repeated_in_place_of_another_is_found_by_the_chunks(built: Built, vault: Path) -> None:
+    """N checkpoints, every size an integer in 1..N, but 2 twice and 3 gone: the aggregate lets it
+    through, and the pass over 3..4 in order names the missing size (both ways, per the fixture)."""
+    execute(vault, *_loosen("checkpoints", "size, note"), "UPDATE checkpoints SET size = 2 WHERE size = 3")
+    with Vault.open(vault).ledger() as ledger:
+        assert ledger.store.checkpoint_sizes_within(N)
+    assert_detected(vault, built.keyring, "checkpoint for size 3 is missing")
 
 
 def _loosen(table: str, columns: str) -> list[str]:
